@@ -1,0 +1,7 @@
+/** A mistake in what the user asked for: printed as one clear line, exit 2. */
+export class UserError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserError';
+  }
+}

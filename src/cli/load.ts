@@ -1,0 +1,70 @@
+// Finding an implementation by bundled name or by module path, and checking
+// that a third-party module fits the interface before anything runs on it.
+
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BUNDLED, bundledByName } from '../model/impl/registry.ts';
+import type { Implementation } from '../model/impl/types.ts';
+import { Ledger } from '../model/ledger.ts';
+import { PROFILE_NAMES, profileByName } from '../model/profile.ts';
+import { UserError } from './errors.ts';
+
+export function looksLikePath(s: string): boolean {
+  return s.includes('/') || /\.(m?[jt]s|cjs|cts|mts)$/.test(s);
+}
+
+export async function loadImplementation(spec: string): Promise<Implementation> {
+  if (!looksLikePath(spec)) {
+    const impl = bundledByName(spec);
+    if (impl) return impl;
+    throw new UserError(`unknown implementation '${spec}': bundled ones are ${BUNDLED.map((i) => i.name).join(', ')}; a third-party module is given by path (./my-impl.ts)`);
+  }
+  const file = resolve(spec);
+  if (!existsSync(file)) throw new UserError(`implementation module not found: ${file}`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new UserError(`could not load ${spec}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const candidate = mod.default ?? mod.implementation;
+  return validateImplementation(candidate, spec);
+}
+
+/** Names every way `x` misses the Implementation interface. */
+export function validateImplementation(x: unknown, where: string): Implementation {
+  const problems: string[] = [];
+  if (typeof x !== 'object' || x === null) {
+    throw new UserError(`${where} does not export an implementation: expected \`export default { name, profile, description, create(env) }\` (or a named export \`implementation\`)`);
+  }
+  const o = x as Record<string, unknown>;
+  if (typeof o.name !== 'string' || o.name === '') problems.push('`name` (a non-empty string)');
+  if (typeof o.profile !== 'string' || profileByName(o.profile) === undefined) {
+    problems.push(`\`profile\` (one of ${PROFILE_NAMES.join(', ')})`);
+  }
+  if (typeof o.create !== 'function') problems.push('`create(env)` (a function returning an instance)');
+  if (o.description !== undefined && typeof o.description !== 'string') problems.push('`description` (a string)');
+  if (problems.length > 0) throw new UserError(`${where} does not fit the Implementation interface: missing or wrong ${problems.join(', ')}`);
+  const impl: Implementation = {
+    name: o.name as string,
+    profile: o.profile as Implementation['profile'],
+    description: (o.description as string | undefined) ?? '',
+    create: o.create as Implementation['create'],
+  };
+  // Try one instance so a bad shape is reported now, not as a crash later.
+  let inst: unknown;
+  try {
+    inst = impl.create({ profile: profileByName(impl.profile)!, ledger: new Ledger() });
+  } catch (e) {
+    throw new UserError(`${where}: create(env) threw: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const i = inst as Record<string, unknown> | null;
+  if (typeof i !== 'object' || i === null || typeof i.run !== 'function') {
+    throw new UserError(`${where}: create(env) must return an object with \`run(op, thread)\` (a function returning an Outcome or a generator of yields that returns one)`);
+  }
+  if (i.view !== undefined && typeof i.view !== 'function') {
+    throw new UserError(`${where}: \`view\` must be a function returning the open descriptors' { fd, flag, kept }`);
+  }
+  return impl;
+}

@@ -1,0 +1,117 @@
+// The savedsyn command line.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { search } from '../fuzz/search.ts';
+import { BUNDLED } from '../model/impl/registry.ts';
+import type { Implementation } from '../model/impl/types.ts';
+import { profileByName, type Profile } from '../model/profile.ts';
+import { renderJson, renderMarkdown, type ImplRun } from '../reports/summary.ts';
+import { renderFinding } from '../reports/text.ts';
+import { UserError } from './errors.ts';
+import { loadImplementation } from './load.ts';
+
+export const USAGE = `usage: savedsyn [command] [options]
+
+commands:
+  run      (default) search every given implementation for failures, shrink
+           each distinct one, print it and write a report
+  check    like run, for one implementation (bundled name or module path);
+           exits 1 if anything fails
+  list     list the bundled implementations and profiles
+  help     show this text
+
+options:
+  --impl NAME|PATH   implementation to check; repeatable (default: all bundled)
+  --runs N           generated cases per implementation (default 2000)
+  --seed N           master seed (default 1)
+  --max-ops N        longest generated case (default 30)
+  --out DIR          where the report goes (default ./out)
+  --quiet            print only the summary
+`;
+
+interface Options {
+  impls: string[];
+  runs: number;
+  seed: number;
+  maxOps: number;
+  out: string;
+  quiet: boolean;
+}
+
+const COMMANDS = new Set(['run', 'check', 'list', 'help']);
+
+function parse(argv: string[]): { command: string; opts: Options } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        impl: { type: 'string', multiple: true },
+        runs: { type: 'string' },
+        seed: { type: 'string' },
+        'max-ops': { type: 'string' },
+        out: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UserError(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  const command = values.help ? 'help' : positionals[0] ?? 'run';
+  if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}'\n\n${USAGE}`);
+  if (positionals.length > 1) throw new UserError(`unexpected argument '${positionals[1]}'\n\n${USAGE}`);
+  return {
+    command,
+    opts: {
+      impls: values.impl ?? [],
+      runs: integer('--runs', values.runs, 2000, 1),
+      seed: integer('--seed', values.seed, 1, -2147483648),
+      maxOps: integer('--max-ops', values['max-ops'], 30, 1),
+      out: values.out ?? 'out',
+      quiet: values.quiet ?? false,
+    },
+  };
+}
+
+function integer(flag: string, raw: string | undefined, fallback: number, min: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new UserError(`${flag} expects an integer, got '${raw}'`);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min || n > 2147483647) throw new UserError(`${flag} must be between ${min} and 2147483647, got ${raw}`);
+  return n;
+}
+
+export async function main(argv: string[], log: (s: string) => void = console.log): Promise<number> {
+  const { command, opts } = parse(argv);
+  if (command === 'help') {
+    log(USAGE);
+    return 0;
+  }
+  if (command === 'list') {
+    for (const i of BUNDLED) log(`${i.name.padEnd(14)} profile ${i.profile.padEnd(7)} ${i.description}`);
+    return 0;
+  }
+  if (command === 'check' && opts.impls.length !== 1) throw new UserError('check takes exactly one --impl NAME|PATH');
+  const impls: Implementation[] = opts.impls.length === 0 ? [...BUNDLED] : await Promise.all(opts.impls.map(loadImplementation));
+  const runs: ImplRun[] = [];
+  for (const impl of impls) {
+    const profile: Profile = profileByName(impl.profile)!;
+    const res = search(impl, profile, { seed: opts.seed, runs: opts.runs, maxOps: opts.maxOps });
+    runs.push({ impl: impl.name, profile, runs: res.runs, findings: res.findings });
+    log(`${impl.name} (${profile.name}): ${res.runs} cases, ${res.findings.length} distinct finding(s)`);
+    if (!opts.quiet) for (const f of res.findings) log(`\n${renderFinding(f, profile)}\n`);
+  }
+  const dir = resolve(opts.out);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'report.md'), renderMarkdown(runs, opts.seed));
+  writeFileSync(join(dir, 'report.json'), renderJson(runs, opts.seed));
+  log(`report: ${join(dir, 'report.md')} (and report.json)`);
+  const failed = runs.some((r) => r.findings.length > 0);
+  return command === 'check' && failed ? 1 : 0;
+}

@@ -1,0 +1,155 @@
+// fast-check arbitraries for ops and single-thread cases. Numbers are drawn
+// from small ranges on purpose: descriptors are allocated lowest-first and
+// peers are few, so a random fd or peer usually names something that exists.
+
+import fc from 'fast-check';
+import type { Op } from '../model/ops.ts';
+import { DEFAULT_PACKET, type PacketDescriptor } from '../model/packet.ts';
+import type { Profile } from '../model/profile.ts';
+
+/** Buffer sizes that sit on every boundary the feature has: 0, 1, the header
+ * sizes of IPv4/IPv6 with and without a MAC header or Fast Open option, one
+ * either side of each, large, and negative. */
+export const BOUNDARY_SIZES: readonly number[] = [
+  0, 1, 3, 4, 59, 60, 61, 63, 64, 65, 71, 72, 73, 74, 75, 79, 80, 81, 93, 94, 95, 4096, -1, -2147483648,
+];
+
+export const packetArb: fc.Arbitrary<PacketDescriptor> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(DEFAULT_PACKET) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      family: fc.constantFrom<4 | 6>(4, 6),
+      mac: fc.constantFrom('loopback' as const, 'ethernet' as const, 'none' as const),
+      ipOptions: fc.boolean(),
+      mss: fc.boolean(),
+      sackPermitted: fc.boolean(),
+      timestamps: fc.boolean(),
+      windowScale: fc.boolean(),
+      fastOpen: fc.constantFrom('none' as const, 'request' as const, 'cookie' as const),
+      payload: fc.constantFrom(0, 0, 1, 20),
+    }),
+  },
+);
+
+const fastOpenPacketArb: fc.Arbitrary<PacketDescriptor> = fc.record({
+  family: fc.constantFrom<4 | 6>(4, 6),
+  mac: fc.constantFrom('loopback' as const, 'none' as const),
+  ipOptions: fc.constant(false),
+  mss: fc.constant(true),
+  sackPermitted: fc.constant(true),
+  timestamps: fc.constant(true),
+  windowScale: fc.constant(true),
+  fastOpen: fc.constantFrom('request' as const, 'cookie' as const),
+  payload: fc.integer({ min: 1, max: 100 }),
+});
+
+const fdArb = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.integer({ min: 3, max: 4 }) });
+const connArb = fc.integer({ min: 0, max: 3 });
+
+export function opArb(profile: Profile): fc.Arbitrary<Op> {
+  const otherOpts = [profile.readOpt, profile.flagOpt, profile.setOpt, 99].filter((o): o is number => o !== undefined);
+  const setOpt = fc.oneof({ weight: 9, arbitrary: fc.constant(profile.setOpt) }, { weight: 1, arbitrary: fc.constantFrom(...otherOpts) });
+  const getOpt = fc.oneof(
+    { weight: 8, arbitrary: fc.constant(profile.readOpt) },
+    { weight: 2, arbitrary: fc.constantFrom(...otherOpts) },
+  );
+  const flagValue = fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 0, max: profile.maxFlag }) },
+    { weight: 1, arbitrary: fc.constantFrom(profile.maxFlag + 1, -1, 100) },
+  );
+  const bufSize = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...BOUNDARY_SIZES) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 200 }) });
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.constant<Op>({ kind: 'socket' }) },
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('listen' as const), fd: fdArb, backlog: fc.integer({ min: 0, max: 4 }) }) },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('accept' as const), fd: fdArb }) },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('setsockopt' as const), fd: fdArb, optname: setOpt, value: flagValue }) },
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('getsockopt' as const), fd: fdArb, optname: getOpt, bufSize }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('close' as const), fd: fdArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), fd: fdArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('connect' as const), fd: fdArb }) },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb }) },
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('ack' as const), conn: connArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('ackRetransmit' as const), conn: connArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('cookieAck' as const), conn: connArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('rst' as const), conn: connArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('synackTimeout' as const), conn: connArb }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('fastOpenSyn' as const), conn: connArb, packet: fastOpenPacketArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('flood' as const), first: fc.constantFrom(100, 200), count: fc.integer({ min: 1, max: 18 }) }) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.record({ kind: fc.constant('sysctl' as const), name: fc.constant('tcp_syncookies' as const), value: fc.integer({ min: 0, max: 2 }) }),
+        fc.record({ kind: fc.constant('sysctl' as const), name: fc.constant('tcp_fastopen' as const), value: fc.integer({ min: 0, max: 1 }) }),
+      ),
+    },
+  );
+}
+
+/** One connection's life as a user would drive it: a SYN, maybe the ACK,
+ * maybe accept() and a read of the SYN, maybe a close. */
+function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
+  const synArb = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('fastOpenSyn' as const), conn: connArb, packet: fastOpenPacketArb }) },
+  );
+  return fc.record({
+    syn: synArb,
+    ack: fc.constantFrom<'ack' | 'ackRetransmit' | 'cookieAck' | null>('ack', 'ack', 'ack', 'cookieAck', 'ackRetransmit', null),
+    accept: fc.boolean(),
+    // OWN_FD: the descriptor this life's accept() most likely returned.
+    readFd: fc.option(fc.oneof({ weight: 3, arbitrary: fc.constant(OWN_FD) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }), { freq: 6 }),
+    bufSize: fc.oneof({ weight: 3, arbitrary: fc.constant(4096) }, { weight: 2, arbitrary: fc.constantFrom(...BOUNDARY_SIZES) }),
+    again: fc.boolean(),
+    close: fc.boolean(),
+  }).map(({ syn, ack, accept, readFd, bufSize, again, close }) => {
+    const ops: Op[] = [syn];
+    if (ack) ops.push({ kind: ack, conn: syn.conn });
+    if (accept) ops.push({ kind: 'accept', fd: 0 });
+    if (readFd !== null) {
+      ops.push({ kind: 'getsockopt', fd: readFd, optname: profile.readOpt, bufSize });
+      // A second read: the retry after a short buffer, or the one-shot check.
+      if (again) ops.push({ kind: 'getsockopt', fd: readFd, optname: profile.readOpt, bufSize: 4096 });
+      if (close) ops.push({ kind: 'close', fd: readFd });
+    }
+    return ops;
+  });
+}
+
+const OWN_FD = -1000;
+
+/** A case shaped like real use: a listener set up (or not), a few
+ * connections' lives interleaved with each other and with random ops. */
+function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> {
+  return fc.record({
+    sysctls: fc.array(opArb(profile).filter((o) => o.kind === 'sysctl'), { maxLength: 1 }),
+    listen: fc.option(fc.integer({ min: 0, max: 4 }), { freq: 6 }),
+    flag: fc.option(fc.integer({ min: 0, max: profile.maxFlag }), { freq: 6 }),
+    flagFirst: fc.boolean(),
+    lives: fc.array(lifecycleArb(profile), { minLength: 1, maxLength: 3 }),
+    noise: fc.array(opArb(profile), { maxLength: 8 }),
+    picks: fc.array(fc.nat(), { minLength: maxLength, maxLength }),
+  }).map(({ sysctls, listen, flag, flagFirst, lives, noise, picks }) => {
+    const prefix: Op[] = [...sysctls];
+    const listenOp: Op[] = listen === null ? [] : [{ kind: 'listen', fd: 0, backlog: listen }];
+    const flagOp: Op[] = flag === null ? [] : [{ kind: 'setsockopt', fd: 0, optname: profile.setOpt, value: flag }];
+    prefix.push(...(flagFirst ? [...flagOp, ...listenOp] : [...listenOp, ...flagOp]));
+    // Interleave the lives and the noise, keeping each one's own order.
+    const queues = [...lives.map((l, i) => l.map((o) => ('fd' in o && o.fd === OWN_FD ? { ...o, fd: i + 1 } : o))), ...noise.map((o) => [o])];
+    const out = [...prefix];
+    let i = 0;
+    while (queues.length > 0 && out.length < maxLength) {
+      const q = queues[picks[i++ % picks.length] % queues.length];
+      out.push(q.shift()!);
+      if (q.length === 0) queues.splice(queues.indexOf(q), 1);
+    }
+    return out.length > 0 ? out : [{ kind: 'expireAll' }];
+  });
+}
+
+export function opsArb(profile: Profile, maxLength = 30): fc.Arbitrary<Op[]> {
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.array(opArb(profile), { minLength: 1, maxLength }) },
+    { weight: 3, arbitrary: structuredArb(profile, maxLength) },
+  );
+}

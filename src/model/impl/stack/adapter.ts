@@ -1,0 +1,25 @@
+import type { ProfileName } from '../../profile.ts';
+import type { Implementation } from '../types.ts';
+import type { SavedSynFeature } from './feature.ts';
+import { Kernel } from './kernel.ts';
+
+/** An implementation made of a feature plugged into the modelled stack. */
+export function stackImplementation(def: {
+  name: string;
+  profile: ProfileName;
+  description: string;
+  feature: SavedSynFeature;
+}): Implementation {
+  return {
+    name: def.name,
+    profile: def.profile,
+    description: def.description,
+    create(env) {
+      const kernel = new Kernel(env.profile, env.ledger, def.feature);
+      return {
+        run: (op, thread) => kernel.run(op, thread),
+        view: () => kernel.view(),
+      };
+    },
+  };
+}

@@ -1,0 +1,571 @@
+// The TCP stack around the feature: descriptors and file references, the
+// listener's queues, the handshake, Fast Open, syncookies and teardown. It is
+// the part of the kernel the patch does not change, written once and run in
+// either era:
+//   - Linux 4.1 (the 2015 patch): the listener is locked while softirq
+//     processes its SYNs and ACKs; requests live in the listener's SYN table
+//     and die with it.
+//   - Linux today: the listener is lockless; requests live in the established
+//     hash, two CPUs may build a child for the same request, and only the
+//     owner of the hash insertion (own_req) keeps it.
+// Every function that the feature patches calls its hook in ./feature.ts.
+
+import type { Ledger } from '../../ledger.ts';
+import { fail, ok, type Op, type Outcome } from '../../ops.ts';
+import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../../packet.ts';
+import type { Profile } from '../../profile.ts';
+import { clampBacklog, MAX_FDS, SERVICE_FD } from '../../spec/world.ts';
+import type { FdView, OpRun, Yield } from '../types.ts';
+import type { Gen, SavedSynFeature } from './feature.ts';
+import { Lock, type RequestSock, type Sock } from './structs.ts';
+
+export class Kernel {
+  readonly socks: Sock[] = [];
+  readonly files: (Sock | undefined)[] = [];
+  /** Requests an ACK can find, by connection. */
+  readonly requests = new Map<number, RequestSock>();
+  /** Established (and Fast Open) children by connection. */
+  readonly established = new Map<number, Sock>();
+  /** Peers holding a syncookie, with the listener that issued it: the
+   * peer's state, not the kernel's; the cookie only validates while that
+   * listener listens (tcp_synq_no_recent_overflow). */
+  readonly cookies = new Map<number, Sock>();
+  private readonly parked: RequestSock[] = [];
+  private readonly skbPackets = new Map<number, BuiltPacket>();
+  private readonly kmem = new Map<number, Uint8Array>();
+  private nextReq = 0;
+  syncookies = 1;
+  fastopen = 0;
+
+  constructor(readonly profile: Profile, readonly ledger: Ledger, readonly feature: SavedSynFeature) {
+    this.files[SERVICE_FD] = this.sockAlloc(true);
+  }
+
+  // --- memory the feature uses -------------------------------------------
+
+  /** The packet an skb carries. */
+  skb(handle: number): BuiltPacket {
+    const p = this.skbPackets.get(handle);
+    if (p === undefined) throw new Error(`no skb ${handle}`);
+    return p;
+  }
+
+  kmalloc(bytes: Uint8Array, owner: string, site: string, conn: number): number {
+    const h = this.ledger.alloc('kmalloc', owner, site, conn);
+    this.kmem.set(h, bytes);
+    return h;
+  }
+
+  kmemData(handle: number): Uint8Array {
+    const b = this.kmem.get(handle);
+    if (b === undefined) throw new Error(`no kmalloc buffer ${handle}`);
+    return b;
+  }
+
+  // --- locks ----------------------------------------------------------
+
+  *lock(l: Lock, t: number, site: string): Gen<void> {
+    while (l.owner !== -1 && l.owner !== t) yield { blocked: l.name };
+    l.owner = t;
+    yield site;
+  }
+
+  unlock(l: Lock, t: number): void {
+    if (l.owner !== t) throw new Error(`${l.name} released by thread ${t} which does not hold it`);
+    l.owner = -1;
+  }
+
+  // --- entry point ----------------------------------------------------
+
+  run(op: Op, t: number): OpRun {
+    return this.dispatch(op, t);
+  }
+
+  view(): FdView[] {
+    const out: FdView[] = [];
+    this.files.forEach((sk, fd) => {
+      if (sk) out.push({ fd, ...this.feature.view(this, sk) });
+    });
+    return out;
+  }
+
+  private *dispatch(op: Op, t: number): OpRun {
+    switch (op.kind) {
+      case 'socket': return this.sysSocket();
+      case 'listen': return yield* this.withFile(op.fd, (sk) => this.sysListen(sk, t, op.backlog));
+      case 'accept': return yield* this.withFile(op.fd, (sk) => this.sysAccept(sk, t));
+      case 'setsockopt': return yield* this.withFile(op.fd, (sk) => this.sysSetsockopt(sk, t, op.optname, op.value));
+      case 'getsockopt': return yield* this.withFile(op.fd, (sk) => this.sysGetsockopt(sk, t, op.optname, op.bufSize));
+      case 'close': return yield* this.sysClose(op.fd, t);
+      case 'disconnect': return yield* this.withFile(op.fd, (sk) => this.sysDisconnect(sk, t));
+      case 'connect': return yield* this.withFile(op.fd, (sk) => this.sysConnect(sk, t));
+      case 'syn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), false); return ok();
+      case 'fastOpenSyn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), true); return ok();
+      case 'flood':
+        for (let i = 0; i < op.count; i++) yield* this.rcvSyn(t, buildSyn(op.first + i, DEFAULT_PACKET), false);
+        return ok();
+      case 'ack': case 'ackRetransmit': case 'cookieAck': yield* this.rcvAck(t, op.conn); return ok();
+      case 'rst': yield* this.rcvRst(t, op.conn); return ok();
+      case 'synackTimeout': this.timerExpired(op.conn); return ok();
+      case 'sysctl':
+        if (op.name === 'tcp_syncookies') this.syncookies = op.value;
+        else this.fastopen = op.value;
+        return ok();
+      case 'expireAll':
+        for (const conn of [...this.requests.keys()]) this.timerExpired(conn);
+        for (const sk of [...this.established.values()]) if (sk.fastopen_rsk) this.timerExpired(sk.conn!);
+        for (const req of this.parked.splice(0)) { req.parked = false; this.reqskMaybeFree(req); }
+        return ok();
+    }
+  }
+
+  // --- system calls ---------------------------------------------------
+
+  /** fdget()/fdput(): the call holds a file reference, so a close racing it
+   * destroys the socket only after the call returns. */
+  private *withFile(fd: number, body: (sk: Sock) => Gen<Outcome>): Gen<Outcome> {
+    const sk = this.files[fd];
+    if (sk === undefined) return fail('EBADF');
+    sk.fileRefs++;
+    try {
+      return yield* body(sk);
+    } finally {
+      sk.fileRefs--;
+      if (sk.fileClosed && sk.fileRefs === 0) this.tcpClose(sk);
+    }
+  }
+
+  private sysSocket(): Outcome {
+    const fd = this.lowestFreeFd();
+    if (fd < 0) return fail('EMFILE');
+    this.files[fd] = this.sockAlloc(false);
+    return ok(fd);
+  }
+
+  private *sysListen(sk: Sock, t: number, backlog: number): Gen<Outcome> {
+    yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:inet_listen lock_sock');
+    try {
+      if (sk.sockState !== 'unconnected') return fail('EINVAL');
+      if (sk.state === 'LISTEN') {
+        sk.backlog = clampBacklog(backlog);
+        return ok();
+      }
+      if (sk.state !== 'CLOSE') return fail('EINVAL');
+      if (sk.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
+      if (this.fastopen !== 0 && sk.fastopenq === null) {
+        // fastopen_init_queue(): in 4.1 it also installs tcp_sock_destruct.
+        sk.fastopenq = { maxQlen: clampBacklog(backlog), qlen: 0 };
+        if (this.profile.lockedListener) sk.destruct = 'tcp_sock_destruct';
+      }
+      sk.backlog = clampBacklog(backlog);
+      sk.state = 'LISTEN';
+      return ok();
+    } finally {
+      this.unlock(sk.lock, t);
+    }
+  }
+
+  private *sysAccept(sk: Sock, t: number): Gen<Outcome> {
+    yield* this.lock(sk.lock, t, 'net/ipv4/inet_connection_sock.c:inet_csk_accept lock_sock');
+    if (sk.state !== 'LISTEN') {
+      this.unlock(sk.lock, t);
+      return fail('EINVAL');
+    }
+    const entry = sk.acceptQueue.shift();
+    if (entry === undefined) {
+      this.unlock(sk.lock, t);
+      return fail('EAGAIN');
+    }
+    const fd = this.lowestFreeFd();
+    if (fd < 0) {
+      sk.acceptQueue.unshift(entry);
+      this.unlock(sk.lock, t);
+      return fail('EMFILE');
+    }
+    const { req, child } = entry;
+    req.queued = false;
+    yield* this.feature.accept(this, t, sk, req, child);
+    let keepReq = false;
+    if (req.tfo_listener) {
+      // Still waiting for the final ACK: req->sk = NULL, the request is
+      // freed by reqsk_fastopen_remove() when the handshake ends.
+      req.sk = null;
+      keepReq = true;
+    }
+    this.unlock(sk.lock, t);
+    if (!keepReq) this.reqskMaybeFree(req);
+    child.sockState = 'connected';
+    this.files[fd] = child;
+    return ok(fd);
+  }
+
+  private *sysSetsockopt(sk: Sock, t: number, optname: number, val: number): Gen<Outcome> {
+    const out = yield* this.feature.setsockopt(this, t, sk, optname, val);
+    return out ?? fail('ENOPROTOOPT');
+  }
+
+  private *sysGetsockopt(sk: Sock, t: number, optname: number, len: number): Gen<Outcome> {
+    const out = yield* this.feature.getsockopt(this, t, sk, optname, { len });
+    return out ?? fail('ENOPROTOOPT');
+  }
+
+  private *sysClose(fd: number, t: number): Gen<Outcome> {
+    const sk = this.files[fd];
+    if (sk === undefined) return fail('EBADF');
+    this.files[fd] = undefined;
+    sk.fileClosed = true;
+    yield 'fs/open.c:close filp_close';
+    if (sk.fileRefs === 0) this.tcpClose(sk);
+    void t;
+    return ok();
+  }
+
+  private *sysDisconnect(sk: Sock, t: number): Gen<Outcome> {
+    yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:inet_stream_connect lock_sock');
+    if (sk.state === 'LISTEN') this.listenStop(sk);
+    sk.state = 'CLOSE';
+    this.unhashChild(sk);
+    this.feature.disconnect(this, sk);
+    sk.sockState = 'unconnected';
+    this.unlock(sk.lock, t);
+    return ok();
+  }
+
+  private *sysConnect(sk: Sock, t: number): Gen<Outcome> {
+    yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:inet_stream_connect lock_sock');
+    try {
+      if (sk.sockState === 'connected') return fail('EISCONN');
+      if (sk.sockState === 'connecting') return fail('EALREADY');
+      if (sk.state !== 'CLOSE') return fail('EISCONN');
+      sk.state = 'SYN_SENT';
+      sk.sockState = 'connecting';
+      return fail('EINPROGRESS');
+    } finally {
+      this.unlock(sk.lock, t);
+    }
+  }
+
+  // --- softirq: packets -----------------------------------------------
+
+  private *rcvSyn(t: number, packet: BuiltPacket, fastOpenData: boolean): Gen<void> {
+    const skb = this.ledger.alloc('skb', 'rx', 'net/core/dev.c:netif_receive_skb', packet.conn);
+    this.skbPackets.set(skb, packet);
+    yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv';
+    const conn = packet.conn;
+    const stale = this.requests.get(conn);
+    // A request whose listener is gone is dropped by the lookup that finds it.
+    if (stale !== undefined && stale.listener.state !== 'LISTEN') this.reqskUnhash(stale);
+    const l = this.serviceListener();
+    if (l !== undefined && !this.requests.has(conn) && !this.established.has(conn)) {
+      if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
+      // Re-check under the lock: the world may have moved while we waited.
+      if (l.state === 'LISTEN' && !this.requests.has(conn) && !this.established.has(conn)) {
+        yield* this.tcpConnRequest(t, l, skb, packet, fastOpenData);
+      }
+      if (this.profile.lockedListener) this.unlock(l.lock, t);
+    }
+    this.ledger.put(skb, 'rx', 'net/ipv4/tcp_input.c:tcp_rcv_state_process consume_skb');
+  }
+
+  private *tcpConnRequest(t: number, l: Sock, skb: number, packet: BuiltPacket, fastOpenData: boolean): Gen<void> {
+    let wantCookie = false;
+    if (this.syncookies === 2 || this.profile.synQueueFull(this.requestsOf(l), l.backlog)) {
+      if (this.syncookies === 0) return;
+      wantCookie = true;
+    }
+    if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) return;
+    const req = this.reqskAlloc(l, packet);
+    yield* this.feature.connRequest(this, t, l, req, skb, wantCookie);
+    const fq = l.fastopenq;
+    if (!wantCookie && fastOpenData && this.fastopen !== 0 && fq !== null && fq.qlen < fq.maxQlen) {
+      // tcp_try_fastopen() -> tcp_fastopen_create_child().
+      const child = this.createOpenreqChild(l, req);
+      yield* this.feature.synRecvSock(this, t, req, child, true);
+      child.state = 'SYN_RECV';
+      child.fastopen_rsk = req;
+      fq.qlen++;
+      req.tfo_listener = true;
+      req.sk = child;
+      this.established.set(req.conn, child);
+      this.reqskQueueAdd(l, req, child);
+      return;
+    }
+    if (wantCookie) {
+      this.cookies.set(req.conn, l);
+      this.reqskMaybeFree(req);
+      return;
+    }
+    req.hashed = true;
+    this.requests.set(req.conn, req);
+  }
+
+  private *rcvAck(t: number, conn: number): Gen<void> {
+    const child = this.established.get(conn);
+    if (child !== undefined) {
+      if (child.fastopen_rsk) {
+        // The final ACK of a Fast Open handshake.
+        child.state = 'ESTABLISHED';
+        this.reqskFastopenRemove(child, false);
+      }
+      return;
+    }
+    const req = this.requests.get(conn);
+    if (req !== undefined) {
+      yield* this.checkReq(t, req);
+      return;
+    }
+    const issuer = this.cookies.get(conn);
+    if (issuer !== undefined) yield* this.cookieCheck(t, conn, issuer);
+  }
+
+  /** tcp_check_req() and the syn_recv_sock() it calls. */
+  private *checkReq(t: number, req: RequestSock): Gen<void> {
+    req.lookups++;
+    yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv found TCP_NEW_SYN_RECV';
+    const l = req.listener;
+    if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
+    try {
+      if (req.freed || !req.hashed && this.profile.lockedListener) return;
+      if (l.state !== 'LISTEN') {
+        // inet_csk_reqsk_queue_drop_and_put(): the listener went away.
+        this.reqskUnhash(req);
+        return;
+      }
+      if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) {
+        req.acked = true;
+        return;
+      }
+      const child = this.createOpenreqChild(l, req);
+      yield 'net/ipv4/tcp_ipv4.c:tcp_v4_syn_recv_sock inet_ehash_nolisten';
+      // Only the CPU whose insertion replaces the request owns the child.
+      const ownReq = req.hashed && !this.established.has(req.conn);
+      yield* this.feature.synRecvSock(this, t, req, child, ownReq);
+      if (!ownReq) {
+        child.dead = true;
+        this.destroySock(child);
+        return;
+      }
+      child.state = 'ESTABLISHED';
+      this.established.set(req.conn, child);
+      this.reqskUnhash(req);
+      this.reqskQueueAdd(l, req, child);
+    } finally {
+      if (this.profile.lockedListener) this.unlock(l.lock, t);
+      req.lookups--;
+      this.reqskMaybeFree(req);
+    }
+  }
+
+  /** cookie_v4_check(): a request rebuilt from the ACK, never the SYN. */
+  private *cookieCheck(t: number, conn: number, l: Sock): Gen<void> {
+    if (this.syncookies === 0) return;
+    if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
+    try {
+      if (l.state !== 'LISTEN' || this.established.has(conn)) return;
+      if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) return;
+      const req = this.reqskAlloc(l, buildSyn(conn, DEFAULT_PACKET));
+      yield 'net/ipv4/syncookies.c:cookie_v4_check';
+      const child = this.createOpenreqChild(l, req);
+      // Two CPUs may validate the same cookie: the second insertion finds
+      // the first child and loses.
+      const ownReq = !this.established.has(conn);
+      yield* this.feature.synRecvSock(this, t, req, child, ownReq);
+      if (!ownReq) {
+        child.dead = true;
+        this.destroySock(child);
+        this.reqskMaybeFree(req);
+        return;
+      }
+      child.state = 'ESTABLISHED';
+      this.cookies.delete(conn);
+      this.established.set(conn, child);
+      this.reqskQueueAdd(l, req, child);
+    } finally {
+      if (this.profile.lockedListener) this.unlock(l.lock, t);
+    }
+  }
+
+  private *rcvRst(t: number, conn: number): Gen<void> {
+    const child = this.established.get(conn);
+    if (child !== undefined) {
+      yield 'net/ipv4/tcp_input.c:tcp_reset';
+      this.tcpDone(child, true);
+      return;
+    }
+    const req = this.requests.get(conn);
+    if (req !== undefined) {
+      const l = req.listener;
+      if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
+      this.reqskUnhash(req);
+      if (this.profile.lockedListener) this.unlock(l.lock, t);
+      return;
+    }
+    this.cookies.delete(conn);
+  }
+
+  /** A request's SYN-ACK timer gives up; a Fast Open child's does too. */
+  private timerExpired(conn: number): void {
+    const req = this.requests.get(conn);
+    if (req !== undefined) {
+      this.reqskUnhash(req);
+      return;
+    }
+    const child = this.established.get(conn);
+    if (child?.fastopen_rsk) this.tcpDone(child, false);
+  }
+
+  // --- sockets and requests ---------------------------------------------
+
+  private sockAlloc(onServicePort: boolean): Sock {
+    const sk: Sock = {
+      id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
+      onServicePort, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false,
+      destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
+      backlog: 0, acceptQueue: [], fastopenq: null, tp: {},
+    };
+    this.socks.push(sk);
+    return sk;
+  }
+
+  private reqskAlloc(l: Sock, packet: BuiltPacket): RequestSock {
+    const req: RequestSock = {
+      id: this.nextReq++, conn: packet.conn, listener: l, packet, hashed: false, queued: false,
+      lookups: 0, parked: false, freed: false, tfo_listener: false, sk: null, acked: false, ireq: {},
+    };
+    this.feature.reqskAlloc(this, req);
+    return req;
+  }
+
+  /** sk_clone_lock() + tcp_create_openreq_child(). */
+  private createOpenreqChild(l: Sock, req: RequestSock): Sock {
+    const child = this.sockAlloc(true);
+    child.tp = { ...l.tp };
+    child.destruct = l.destruct;
+    child.conn = req.conn;
+    child.sockState = 'connected';
+    this.feature.createOpenreqChild(this, l, req, child);
+    return child;
+  }
+
+  private reqskQueueAdd(l: Sock, req: RequestSock, child: Sock): void {
+    req.queued = true;
+    l.acceptQueue.push({ req, child });
+  }
+
+  private reqskUnhash(req: RequestSock): void {
+    if (!req.hashed) return;
+    req.hashed = false;
+    if (this.requests.get(req.conn) === req) this.requests.delete(req.conn);
+    this.reqskMaybeFree(req);
+  }
+
+  /** reqsk_put() reaching zero: nothing can find the request any more. */
+  reqskMaybeFree(req: RequestSock): void {
+    if (req.freed || req.hashed || req.queued || req.lookups > 0 || req.parked || req.tfo_listener) return;
+    req.freed = true;
+    this.feature.reqskDestructor(this, req);
+  }
+
+  /** reqsk_fastopen_remove(). */
+  private reqskFastopenRemove(sk: Sock, reset: boolean): void {
+    const req = sk.fastopen_rsk;
+    if (req === null) return;
+    sk.fastopen_rsk = null;
+    const fq = req.listener.fastopenq;
+    if (fq) fq.qlen--;
+    req.tfo_listener = false;
+    if (req.sk !== null) {
+      // Not accepted yet: the accept queue still owns the request.
+      req.sk = null;
+      return;
+    }
+    if (reset && req.listener.state === 'LISTEN') {
+      req.parked = true;
+      this.parked.push(req);
+      return;
+    }
+    this.reqskMaybeFree(req);
+  }
+
+  /** tcp_done(): the connection is over; an orphan is destroyed now. */
+  private tcpDone(sk: Sock, reset: boolean): void {
+    sk.state = 'CLOSE';
+    this.reqskFastopenRemove(sk, reset);
+    this.unhashChild(sk);
+    if (sk.dead) this.destroySock(sk);
+  }
+
+  private unhashChild(sk: Sock): void {
+    if (sk.conn !== undefined && this.established.get(sk.conn) === sk) this.established.delete(sk.conn);
+  }
+
+  /** tcp_close() of the last file reference: abort and destroy. */
+  private tcpClose(sk: Sock): void {
+    if (!sk.alive) return;
+    if (sk.state === 'LISTEN') this.listenStop(sk);
+    sk.dead = true;
+    sk.state = 'CLOSE';
+    this.reqskFastopenRemove(sk, false);
+    this.unhashChild(sk);
+    this.destroySock(sk);
+  }
+
+  /** inet_csk_destroy_sock() then the final sock_put(). */
+  private destroySock(sk: Sock): void {
+    if (!sk.alive) return;
+    this.feature.destroySock(this, sk);
+    sk.alive = false;
+    this.unhashChild(sk);
+    if (sk.destruct === 'tcp_sock_destruct') this.feature.sockDestruct(this, sk);
+  }
+
+  /** inet_csk_listen_stop(). */
+  private listenStop(l: Sock): void {
+    if (this.profile.lockedListener) {
+      // 4.1: reqsk_queue_destroy() frees the SYN table with the listener.
+      for (const req of [...this.requests.values()]) if (req.listener === l) this.reqskUnhash(req);
+    }
+    // Today requests stay in the established hash; an ACK or their timer
+    // finds the listener gone and drops them.
+    for (const { req, child } of l.acceptQueue.splice(0)) {
+      req.queued = false;
+      if (req.tfo_listener) {
+        req.sk = null;
+        this.reqskFastopenRemove(child, false);
+      }
+      child.dead = true;
+      this.tcpDone(child, false);
+      this.destroySock(child);
+      this.reqskMaybeFree(req);
+    }
+    l.state = 'CLOSE';
+  }
+
+  private serviceListener(): Sock | undefined {
+    for (const sk of this.socks) if (sk.alive && sk.onServicePort && sk.state === 'LISTEN') return sk;
+    return undefined;
+  }
+
+  private requestsOf(l: Sock): number {
+    let n = 0;
+    for (const req of this.requests.values()) if (req.listener === l) n++;
+    if (l.fastopenq) n += l.fastopenq.qlen;
+    return n;
+  }
+
+  private lowestFreeFd(): number {
+    for (let fd = 0; fd < MAX_FDS; fd++) if (this.files[fd] === undefined) return fd;
+    return -1;
+  }
+}
+
+/** Drive a run to completion on one thread: a lock held by nobody else
+ * never blocks, so a Blocked yield here is a harness or model defect. */
+export function runToCompletion(run: OpRun): Outcome {
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+    const y: Yield = r.value;
+    if (typeof y !== 'string') throw new Error(`single-thread run blocked on ${y.blocked}`);
+  }
+}

@@ -1,0 +1,80 @@
+// The kernel objects the implementations manipulate, reduced to the fields
+// the saved-SYN lifecycle touches. Feature fields (`tp`, `ireq`) are open
+// records so each implementation names them as its code does: `tp.syn_skb`,
+// `tp.saved_syn`, `ireq.syn_skb`.
+
+import type { BuiltPacket } from '../../packet.ts';
+import type { SockState, TcpState } from '../../spec/world.ts';
+
+export class Lock {
+  owner = -1;
+  constructor(readonly name: string) {}
+}
+
+export interface AcceptEntry {
+  req: RequestSock;
+  child: Sock;
+}
+
+export interface FastOpenQueue {
+  maxQlen: number;
+  qlen: number;
+}
+
+export interface Sock {
+  id: number;
+  /** Not yet destroyed (sk_free not reached). */
+  alive: boolean;
+  /** SOCK_DEAD: orphaned, no file. */
+  dead: boolean;
+  sockState: SockState;
+  state: TcpState;
+  onServicePort: boolean;
+  /** lock_sock() owner; the 2015 listener is also locked by softirq. */
+  lock: Lock;
+  /** File references: a close racing a system call destroys afterwards. */
+  fileRefs: number;
+  fileClosed: boolean;
+  /** sk->sk_destruct: Linux 4.1 installs tcp_sock_destruct only on a socket
+   * that gets a Fast Open queue, and a child inherits it from its listener. */
+  destruct: 'inet_sock_destruct' | 'tcp_sock_destruct';
+  conn: number | undefined;
+  /** Fast Open: the request still waiting for the final ACK. */
+  fastopen_rsk: RequestSock | null;
+  // Listener.
+  backlog: number;
+  acceptQueue: AcceptEntry[];
+  fastopenq: FastOpenQueue | null;
+  /** struct tcp_sock fields added by a feature. */
+  tp: Record<string, number>;
+}
+
+export interface RequestSock {
+  id: number;
+  conn: number;
+  listener: Sock;
+  packet: BuiltPacket;
+  // The request lives while anything can still reach it; this stands for
+  // rsk_refcnt without modelling every get and put of the stack around it.
+  /** Findable by an ACK (in the listener's SYN table or the established hash). */
+  hashed: boolean;
+  /** Queued for accept() with its child. */
+  queued: boolean;
+  /** ACKs being processed that looked it up. */
+  lookups: number;
+  /** Reset Fast Open request parked until its timer frees it. */
+  parked: boolean;
+  freed: boolean;
+  /** tcp_rsk(req)->tfo_listener. */
+  tfo_listener: boolean;
+  /** req->sk: the Fast Open child, until accept takes it. */
+  sk: Sock | null;
+  /** An ACK arrived while the accept queue was full. */
+  acked: boolean;
+  /** struct inet_request_sock fields added by a feature. */
+  ireq: Record<string, number>;
+}
+
+/** Ledger owner names: who holds a reference. */
+export const sockOwner = (sk: Sock): string => `sk${sk.id}`;
+export const reqOwner = (req: RequestSock): string => `req${req.id}`;

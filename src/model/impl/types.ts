@@ -1,0 +1,58 @@
+// The interface every implementation meets, bundled or third-party.
+//
+// An implementation runs one op at a time for a given thread. It may run it
+// atomically (return an Outcome) or as a generator that yields at every point
+// where another CPU or thread could run, each yield naming the source line it
+// stands for; a yield of a `Blocked` value means "I wait for a lock someone
+// else holds". The harness drives the generators; a single-thread run simply
+// drives each to completion.
+
+import type { Ledger } from '../ledger.ts';
+import type { Op, Outcome } from '../ops.ts';
+import type { Profile, ProfileName } from '../profile.ts';
+
+/** A source label: where in the modelled code a step is. */
+export type Site = string;
+
+/** Yielded by a thread that must wait for `lock`. */
+export interface Blocked {
+  readonly blocked: string;
+}
+
+export type Yield = Site | Blocked;
+export type OpRun = Generator<Yield, Outcome, void>;
+
+/** What an implementation shows of one open descriptor, compared with the
+ * spec after every step: the save-SYN flag, and whose SYN the socket holds. */
+export interface FdView {
+  fd: number;
+  flag: number;
+  kept: number | null;
+}
+
+export interface ImplEnv {
+  profile: Profile;
+  /** Buffers (skbs, kmalloc'd copies) go through the ledger so refcount
+   * errors become findings. Optional for third parties: an implementation
+   * that does not use it forgoes the ledger oracles, nothing else. */
+  ledger: Ledger;
+}
+
+export interface ImplInstance {
+  /** Run `op` on behalf of `thread` (0 for single-thread runs). */
+  run(op: Op, thread: number): OpRun | Outcome;
+  /** Open descriptors with their flag and kept SYN, if the implementation can
+   * tell; enables the state oracle. */
+  view?(): FdView[];
+}
+
+export interface Implementation {
+  name: string;
+  profile: ProfileName;
+  description: string;
+  create(env: ImplEnv): ImplInstance;
+}
+
+export function isBlocked(y: Yield): y is Blocked {
+  return typeof y !== 'string';
+}

@@ -1,0 +1,183 @@
+// Every buffer the implementations hold (an skb, a kmalloc'd saved_syn) is
+// allocated, referenced, released and read through the ledger, which is how
+// refcount bugs become findings instead of silent corruption. Handles are
+// small integers; 0 stands for NULL so `consume_skb(NULL)` reads as in C.
+
+export type BufferKind = 'skb' | 'kmalloc';
+
+export type LedgerEventKind = 'alloc' | 'get' | 'put' | 'free' | 'read';
+
+export interface LedgerEvent {
+  step: number;
+  kind: LedgerEventKind;
+  handle: number;
+  owner: string;
+  site: string;
+  /** Reference count after the event. */
+  refs: number;
+}
+
+export type ViolationKind =
+  | 'double-free' | 'use-after-free' | 'put-without-ref' | 'negative-count' | 'leak';
+
+export interface Violation {
+  kind: ViolationKind;
+  handle: number;
+  bufferKind: BufferKind;
+  /** The connection whose SYN the buffer holds, when known. */
+  conn: number | undefined;
+  site: string;
+  owner: string;
+  step: number;
+  message: string;
+}
+
+interface Entry {
+  kind: BufferKind;
+  conn: number | undefined;
+  refs: number;
+  freed: boolean;
+  /** References held per owner; a put by an owner without one is a bug even
+   * when the total is still positive. */
+  holders: Map<string, number>;
+  history: LedgerEvent[];
+}
+
+export class Ledger {
+  private readonly entries: Entry[] = [undefined as unknown as Entry];
+  private readonly violations: Violation[] = [];
+  /** The harness sets this before each op so events carry their op index. */
+  step = 0;
+
+  alloc(kind: BufferKind, owner: string, site: string, conn?: number): number {
+    const handle = this.entries.length;
+    const entry: Entry = { kind, conn, refs: 1, freed: false, holders: new Map([[owner, 1]]), history: [] };
+    this.entries.push(entry);
+    this.record(handle, entry, 'alloc', owner, site);
+    return handle;
+  }
+
+  /** skb_get(): another reference, for `owner`. Returns the handle, like C. */
+  get(handle: number, owner: string, site: string): number {
+    if (handle === 0) return 0;
+    const e = this.entry(handle);
+    if (e.freed) this.violate('use-after-free', handle, e, owner, site, 'reference taken on a freed buffer');
+    e.refs += 1;
+    e.holders.set(owner, (e.holders.get(owner) ?? 0) + 1);
+    this.record(handle, e, 'get', owner, site);
+    return handle;
+  }
+
+  /** consume_skb()/kfree_skb()/kfree(): drop `owner`'s reference; the buffer
+   * is freed when the last one goes. NULL is a no-op. */
+  put(handle: number, owner: string, site: string): void {
+    if (handle === 0) return;
+    const e = this.entry(handle);
+    if (e.freed) {
+      this.violate('double-free', handle, e, owner, site, 'released after it was freed');
+      this.record(handle, e, 'put', owner, site);
+      return;
+    }
+    const held = e.holders.get(owner) ?? 0;
+    if (held === 0) {
+      this.violate('put-without-ref', handle, e, owner, site, `${owner} released a reference it never took`);
+    } else if (held === 1) {
+      e.holders.delete(owner);
+    } else {
+      e.holders.set(owner, held - 1);
+    }
+    e.refs -= 1;
+    if (e.refs < 0) this.violate('negative-count', handle, e, owner, site, 'reference count below zero');
+    if (e.refs <= 0) e.freed = true;
+    this.record(handle, e, e.freed ? 'free' : 'put', owner, site);
+  }
+
+  /** Hand `owner`'s reference to `to` without touching the count, as when a
+   * pointer moves from a request sock to its child. */
+  transfer(handle: number, owner: string, to: string, site: string): void {
+    if (handle === 0) return;
+    const e = this.entry(handle);
+    if (e.freed) this.violate('use-after-free', handle, e, owner, site, 'moved after it was freed');
+    const held = e.holders.get(owner) ?? 0;
+    if (held === 0) {
+      this.violate('put-without-ref', handle, e, owner, site, `${owner} handed on a reference it never held`);
+    } else if (held === 1) {
+      e.holders.delete(owner);
+    } else {
+      e.holders.set(owner, held - 1);
+    }
+    e.holders.set(to, (e.holders.get(to) ?? 0) + 1);
+    this.record(handle, e, 'get', to, site);
+  }
+
+  /** An access to the buffer's bytes (copy_to_user, memcpy). */
+  read(handle: number, reader: string, site: string): void {
+    if (handle === 0) return;
+    const e = this.entry(handle);
+    if (e.freed) this.violate('use-after-free', handle, e, reader, site, 'read after it was freed');
+    this.record(handle, e, 'read', reader, site);
+  }
+
+  isLive(handle: number): boolean {
+    return handle !== 0 && !this.entry(handle).freed;
+  }
+
+  refs(handle: number): number {
+    return handle === 0 ? 0 : this.entry(handle).refs;
+  }
+
+  conn(handle: number): number | undefined {
+    return handle === 0 ? undefined : this.entry(handle).conn;
+  }
+
+  /** At quiescence every buffer must be free; each survivor is a leak,
+   * blamed on the holders of its outstanding references. */
+  checkQuiescent(site = 'teardown'): Violation[] {
+    const leaks: Violation[] = [];
+    for (let h = 1; h < this.entries.length; h++) {
+      const e = this.entries[h];
+      if (e.freed) continue;
+      const holders = [...e.holders.keys()];
+      const lastGet = [...e.history].reverse().find((ev) => ev.kind === 'get' || ev.kind === 'alloc');
+      const v: Violation = {
+        kind: 'leak', handle: h, bufferKind: e.kind, conn: e.conn,
+        site: lastGet?.site ?? site, owner: holders.join(',') || '?', step: this.step,
+        message: `${e.kind} #${h} still holds ${e.refs} reference(s) at quiescence (held by ${holders.join(', ') || 'nobody recorded'})`,
+      };
+      leaks.push(v);
+      this.violations.push(v);
+    }
+    return leaks;
+  }
+
+  allViolations(): readonly Violation[] {
+    return this.violations;
+  }
+
+  history(handle: number): readonly LedgerEvent[] {
+    return handle === 0 ? [] : this.entry(handle).history;
+  }
+
+  /** Handles of every buffer ever allocated, in allocation order. */
+  handles(): number[] {
+    return Array.from({ length: this.entries.length - 1 }, (_, i) => i + 1);
+  }
+
+  bufferKind(handle: number): BufferKind {
+    return this.entry(handle).kind;
+  }
+
+  private entry(handle: number): Entry {
+    const e = this.entries[handle];
+    if (e === undefined) throw new Error(`ledger: unknown buffer handle ${handle}`);
+    return e;
+  }
+
+  private record(handle: number, e: Entry, kind: LedgerEventKind, owner: string, site: string): void {
+    e.history.push({ step: this.step, kind, handle, owner, site, refs: e.refs });
+  }
+
+  private violate(kind: ViolationKind, handle: number, e: Entry, owner: string, site: string, message: string): void {
+    this.violations.push({ kind, handle, bufferKind: e.kind, conn: e.conn, site, owner, step: this.step, message: `${e.kind} #${handle}: ${message}` });
+  }
+}

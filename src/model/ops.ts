@@ -1,0 +1,97 @@
+// The operation alphabet: one discriminated union shared by the spec, the
+// implementations, the generators and the reports. An op is plain data so a
+// case can be printed, encoded in a token and replayed anywhere.
+
+import type { PacketDescriptor } from './packet.ts';
+
+/** Socket option numbers. The 2015 patch used 26 for both directions; the
+ * merged feature sets with 27 and reads with 28. */
+export const TCP_SAVED_SYN_RFC = 26;
+export const TCP_SAVE_SYN = 27;
+export const TCP_SAVED_SYN = 28;
+
+// --- system calls, issued by user threads -------------------------------
+
+/** socket(AF_INET6, SOCK_STREAM): a fresh socket, not bound to the service port. */
+export interface SocketOp { kind: 'socket' }
+export interface ListenOp { kind: 'listen'; fd: number; backlog: number }
+/** Non-blocking accept: EAGAIN on an empty queue. */
+export interface AcceptOp { kind: 'accept'; fd: number }
+export interface SetsockoptOp { kind: 'setsockopt'; fd: number; optname: number; value: number }
+/** bufSize is the int the caller stores in *optlen: it may be 0 or negative. */
+export interface GetsockoptOp { kind: 'getsockopt'; fd: number; optname: number; bufSize: number }
+export interface CloseOp { kind: 'close'; fd: number }
+/** connect(fd, {AF_UNSPEC}): tcp_disconnect(). */
+export interface DisconnectOp { kind: 'disconnect'; fd: number }
+/** Non-blocking active open towards a peer that never answers: the socket
+ * stays in SYN_SENT, a "connecting client". */
+export interface ConnectOp { kind: 'connect'; fd: number }
+
+// --- network events, processed in softirq ---------------------------------
+
+/** A SYN from peer `conn` to the service port. `conn` is the connection's
+ * identity; it is written into the packet (source port) so a reader's bytes
+ * say whose SYN they are. */
+export interface SynOp { kind: 'syn'; conn: number; packet: PacketDescriptor }
+/** The third ACK of the handshake for `conn`. */
+export interface AckOp { kind: 'ack'; conn: number }
+/** The same ACK again (a retransmission, or a copy seen by another CPU). */
+export interface AckRetransmitOp { kind: 'ackRetransmit'; conn: number }
+/** An ACK that carries a syncookie for `conn`. Where a request exists the
+ * lookup finds it first, exactly as for a plain ACK. */
+export interface CookieAckOp { kind: 'cookieAck'; conn: number }
+export interface RstOp { kind: 'rst'; conn: number }
+/** The SYN-ACK retransmission timer of `conn`'s request gives up. */
+export interface SynAckTimeoutOp { kind: 'synackTimeout'; conn: number }
+/** A SYN carrying data and a Fast Open option. */
+export interface FastOpenSynOp { kind: 'fastOpenSyn'; conn: number; packet: PacketDescriptor }
+/** `count` half-open SYNs from peers first..first+count-1 that never answer. */
+export interface FloodOp { kind: 'flood'; first: number; count: number }
+
+// --- the system ----------------------------------------------------------
+
+export interface SysctlOp { kind: 'sysctl'; name: 'tcp_syncookies' | 'tcp_fastopen'; value: number }
+/** Every timer fires: requests expire, Fast Open requests are dropped.
+ * Used by teardown to reach quiescence. */
+export interface ExpireAllOp { kind: 'expireAll' }
+
+export type SyscallOp =
+  | SocketOp | ListenOp | AcceptOp | SetsockoptOp | GetsockoptOp | CloseOp | DisconnectOp | ConnectOp;
+export type NetworkOp =
+  | SynOp | AckOp | AckRetransmitOp | CookieAckOp | RstOp | SynAckTimeoutOp | FastOpenSynOp | FloodOp;
+export type SystemOp = SysctlOp | ExpireAllOp;
+export type Op = SyscallOp | NetworkOp | SystemOp;
+export type OpKind = Op['kind'];
+
+export const SYSCALL_KINDS: readonly OpKind[] = [
+  'socket', 'listen', 'accept', 'setsockopt', 'getsockopt', 'close', 'disconnect', 'connect',
+];
+export const NETWORK_KINDS: readonly OpKind[] = [
+  'syn', 'ack', 'ackRetransmit', 'cookieAck', 'rst', 'synackTimeout', 'fastOpenSyn', 'flood',
+];
+export const SYSTEM_KINDS: readonly OpKind[] = ['sysctl', 'expireAll'];
+
+export function isSyscall(op: Op): op is SyscallOp {
+  return SYSCALL_KINDS.includes(op.kind);
+}
+
+/** The result of one op, as userspace (or the wire) sees it. Fields a call
+ * does not produce stay undefined, so two outcomes compare field by field. */
+export interface Outcome {
+  /** The system call's return value: 0, a new fd, or -1. Network and system
+   * events return 0. */
+  ret: number;
+  errno?: Errno;
+  /** getsockopt: the value left in *optlen (also when the call failed). */
+  optlen?: number;
+  /** getsockopt: the bytes copied to optval. */
+  bytes?: Uint8Array;
+}
+
+export type Errno =
+  | 'EBADF' | 'EINVAL' | 'ENOENT' | 'E2BIG' | 'EAGAIN' | 'ENOPROTOOPT' | 'EISCONN'
+  | 'EALREADY' | 'EINPROGRESS' | 'EADDRINUSE' | 'EMFILE' | 'EFAULT' | 'EOPNOTSUPP';
+
+export const ok = (ret = 0): Outcome => ({ ret });
+export const fail = (errno: Errno, optlen?: number): Outcome =>
+  optlen === undefined ? { ret: -1, errno } : { ret: -1, errno, optlen };

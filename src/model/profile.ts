@@ -1,0 +1,77 @@
+// A profile is a semantic era of the feature: which option numbers exist,
+// which values are accepted, and the queue arithmetic of that era's kernel.
+// The spec and every implementation of a profile read these, so a number
+// written here is written once.
+
+import { TCP_SAVE_SYN, TCP_SAVED_SYN, TCP_SAVED_SYN_RFC } from './ops.ts';
+
+export type ProfileName = 'rfc-v1' | 'linux';
+export const PROFILE_NAMES: readonly ProfileName[] = ['rfc-v1', 'linux'];
+
+export interface Profile {
+  name: ProfileName;
+  title: string;
+  /** setsockopt option that asks for SYNs to be kept. */
+  setOpt: number;
+  /** getsockopt option that reads the kept SYN. */
+  readOpt: number;
+  /** getsockopt option that reads the flag back, if the era has one. */
+  flagOpt: number | undefined;
+  /** Every option number the era knows, with its name, for reports. */
+  optionNames: ReadonlyMap<number, string>;
+  /** Largest flag value setsockopt accepts (1 for a boolean). */
+  maxFlag: number;
+  /** True when the listener is locked while it processes SYNs and ACKs. */
+  lockedListener: boolean;
+  /** True once the SYN queue no longer admits another request. */
+  synQueueFull(requests: number, backlog: number): boolean;
+  /** True once the accept queue admits no further child. */
+  acceptQueueFull(children: number, backlog: number): boolean;
+}
+
+function isPow2Roundup(n: number): number {
+  let p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+export const RFC_V1: Profile = {
+  name: 'rfc-v1',
+  title: 'the 2015 RFC patch (TCP_SAVED_SYN = 26) on Linux 4.1',
+  setOpt: TCP_SAVED_SYN_RFC,
+  readOpt: TCP_SAVED_SYN_RFC,
+  flagOpt: undefined,
+  optionNames: new Map([[TCP_SAVED_SYN_RFC, 'TCP_SAVED_SYN']]),
+  maxFlag: 1,
+  lockedListener: true,
+  // Linux 4.1 reqsk_queue_alloc(): the table has roundup_pow_of_two(max(min(
+  // backlog, tcp_max_syn_backlog), 8) + 1) slots and is full at that many.
+  synQueueFull: (requests, backlog) =>
+    requests >= isPow2Roundup(Math.max(Math.min(backlog, 256), 8) + 1),
+  acceptQueueFull: (children, backlog) => children > backlog,
+};
+
+export const LINUX: Profile = {
+  name: 'linux',
+  title: 'Linux today (TCP_SAVE_SYN = 27, TCP_SAVED_SYN = 28)',
+  setOpt: TCP_SAVE_SYN,
+  readOpt: TCP_SAVED_SYN,
+  flagOpt: TCP_SAVE_SYN,
+  optionNames: new Map([[TCP_SAVE_SYN, 'TCP_SAVE_SYN'], [TCP_SAVED_SYN, 'TCP_SAVED_SYN']]),
+  maxFlag: 2,
+  lockedListener: false,
+  // inet_csk_reqsk_queue_is_full() and sk_acceptq_is_full() compare with '>':
+  // a listen(fd, 2) holds three requests before it answers with cookies.
+  synQueueFull: (requests, backlog) => requests > backlog,
+  acceptQueueFull: (children, backlog) => children > backlog,
+};
+
+const PROFILES: ReadonlyMap<string, Profile> = new Map([[RFC_V1.name, RFC_V1], [LINUX.name, LINUX]]);
+
+export function profileByName(name: string): Profile | undefined {
+  return PROFILES.get(name);
+}
+
+export function optionName(profile: Profile, optname: number): string {
+  return profile.optionNames.get(optname) ?? `option ${optname}`;
+}

@@ -1,0 +1,361 @@
+// The world as the spec sees it: sockets, descriptors, connections and the
+// handshake, each op one atomic step. It knows nothing about refcounts; a
+// kept SYN simply belongs to a request or to a socket. What is kept, and who
+// may read it, is the profile's promise (see ./rfc-v1.ts and ./linux.ts).
+
+import type { Op, Outcome } from '../ops.ts';
+import { fail, ok } from '../ops.ts';
+import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../packet.ts';
+import type { Profile } from '../profile.ts';
+import type { FdView } from '../impl/types.ts';
+
+/** A SYN kept for a reader: whose it is, and the bytes the reader will get. */
+export interface Kept {
+  conn: number;
+  bytes: Uint8Array;
+}
+
+/** struct socket's state, which decides what connect() and listen() allow. */
+export type SockState = 'unconnected' | 'connecting' | 'connected';
+export type TcpState = 'CLOSE' | 'LISTEN' | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED';
+
+export interface SpecSocket {
+  id: number;
+  alive: boolean;
+  sockState: SockState;
+  tcpState: TcpState;
+  /** Bound to the service port: the first socket, and every child. */
+  onServicePort: boolean;
+  flag: number;
+  kept: Kept | null;
+  /** The connection a child belongs to. */
+  conn: number | undefined;
+  // Listener state.
+  backlog: number;
+  fastOpen: boolean;
+  acceptQueue: number[];
+}
+
+export type ConnState = 'request' | 'cookie' | 'child' | 'gone';
+
+export interface SpecConn {
+  id: number;
+  state: ConnState;
+  packet: BuiltPacket;
+  listener: number;
+  /** The listener's flag when the SYN arrived. */
+  flagAtSyn: number;
+  /** A kept SYN still owned by the request. */
+  kept: Kept | null;
+  child: number | undefined;
+  /** A Fast Open child whose request still waits for the final ACK. */
+  fastOpenPending: boolean;
+}
+
+/** What a profile promises about the feature itself. */
+export interface Promise {
+  /** setsockopt(optname, value) on `sock`. */
+  setsockopt(sock: SpecSocket, optname: number, value: number): Outcome;
+  /** getsockopt(optname, *optlen = bufSize) on `sock`; may consume sock.kept. */
+  getsockopt(sock: SpecSocket, optname: number, bufSize: number): Outcome;
+  /** What a listener with this flag keeps of a SYN that gets a request (not a cookie). */
+  keep(flag: number, packet: BuiltPacket): Kept | null;
+  /** The flag a new child carries. */
+  childFlag(conn: SpecConn, listenerFlagNow: number): number;
+  /** Whether connect(AF_UNSPEC) drops what the socket kept. */
+  disconnectDrops: boolean;
+}
+
+
+export const MAX_FDS = 64;
+export const SERVICE_FD = 0;
+
+export class SpecWorld {
+  readonly sockets: SpecSocket[] = [];
+  readonly fds: (number | undefined)[] = [];
+  readonly conns = new Map<number, SpecConn>();
+  syncookies = 1;
+  fastOpen = 0;
+
+  constructor(readonly profile: Profile, private readonly promise: Promise) {
+    // The first descriptor is the service socket, bound and not yet listening.
+    const s = this.newSocket(true);
+    this.fds[SERVICE_FD] = s.id;
+  }
+
+  apply(op: Op): Outcome {
+    switch (op.kind) {
+      case 'socket': return this.socket();
+      case 'listen': return this.withFd(op.fd, (s) => this.listen(s, op.backlog));
+      case 'accept': return this.withFd(op.fd, (s) => this.accept(s));
+      case 'setsockopt': return this.withFd(op.fd, (s) => this.promise.setsockopt(s, op.optname, op.value));
+      case 'getsockopt': return this.withFd(op.fd, (s) => this.promise.getsockopt(s, op.optname, op.bufSize));
+      case 'close': return this.close(op.fd);
+      case 'disconnect': return this.withFd(op.fd, (s) => this.disconnect(s));
+      case 'connect': return this.withFd(op.fd, (s) => this.connect(s));
+      case 'syn': this.syn(op.conn, buildSyn(op.conn, op.packet), false); return ok();
+      case 'fastOpenSyn': this.syn(op.conn, buildSyn(op.conn, op.packet), true); return ok();
+      case 'flood':
+        for (let i = 0; i < op.count; i++) this.syn(op.first + i, buildSyn(op.first + i, DEFAULT_PACKET), false);
+        return ok();
+      case 'ack': case 'ackRetransmit': case 'cookieAck': this.ack(op.conn); return ok();
+      case 'rst': this.rst(op.conn); return ok();
+      case 'synackTimeout': this.timeout(op.conn); return ok();
+      case 'sysctl':
+        if (op.name === 'tcp_syncookies') this.syncookies = op.value;
+        else this.fastOpen = op.value;
+        return ok();
+      case 'expireAll':
+        for (const c of [...this.conns.values()]) this.timeout(c.id);
+        return ok();
+    }
+  }
+
+  /** The descriptors that are open, in order. */
+  openFds(): number[] {
+    const out: number[] = [];
+    this.fds.forEach((id, fd) => { if (id !== undefined) out.push(fd); });
+    return out;
+  }
+
+  socketOf(fd: number): SpecSocket | undefined {
+    const id = this.fds[fd];
+    return id === undefined ? undefined : this.sockets[id];
+  }
+
+  view(): FdView[] {
+    return this.openFds().map((fd) => {
+      const s = this.socketOf(fd)!;
+      return { fd, flag: s.flag, kept: s.kept?.conn ?? null };
+    });
+  }
+
+  /** Every SYN still kept anywhere: requests and sockets, open or not. */
+  keptAnywhere(): number[] {
+    const out: number[] = [];
+    for (const c of this.conns.values()) if (c.kept) out.push(c.id);
+    for (const s of this.sockets) if (s.alive && s.kept) out.push(s.kept.conn);
+    return out.sort((a, b) => a - b);
+  }
+
+  // --- system calls ------------------------------------------------------
+
+  private withFd(fd: number, f: (s: SpecSocket) => Outcome): Outcome {
+    const s = this.socketOf(fd);
+    return s ? f(s) : fail('EBADF');
+  }
+
+  private socket(): Outcome {
+    const fd = this.lowestFreeFd();
+    if (fd < 0) return fail('EMFILE');
+    this.fds[fd] = this.newSocket(false).id;
+    return ok(fd);
+  }
+
+  private listen(s: SpecSocket, backlog: number): Outcome {
+    if (s.sockState !== 'unconnected') return fail('EINVAL');
+    if (s.tcpState === 'LISTEN') {
+      s.backlog = clampBacklog(backlog);
+      return ok();
+    }
+    if (s.tcpState !== 'CLOSE') return fail('EINVAL');
+    if (s.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
+    s.tcpState = 'LISTEN';
+    s.backlog = clampBacklog(backlog);
+    s.fastOpen = this.fastOpen !== 0;
+    return ok();
+  }
+
+  private accept(s: SpecSocket): Outcome {
+    if (s.tcpState !== 'LISTEN') return fail('EINVAL');
+    const childId = s.acceptQueue[0];
+    if (childId === undefined) return fail('EAGAIN');
+    const fd = this.lowestFreeFd();
+    if (fd < 0) return fail('EMFILE');
+    s.acceptQueue.shift();
+    this.fds[fd] = childId;
+    return ok(fd);
+  }
+
+  private close(fd: number): Outcome {
+    const s = this.socketOf(fd);
+    if (!s) return fail('EBADF');
+    this.fds[fd] = undefined;
+    this.destroy(s);
+    return ok();
+  }
+
+  private disconnect(s: SpecSocket): Outcome {
+    if (s.tcpState === 'LISTEN') this.stopListening(s);
+    s.tcpState = 'CLOSE';
+    s.sockState = 'unconnected';
+    if (this.promise.disconnectDrops) s.kept = null;
+    return ok();
+  }
+
+  private connect(s: SpecSocket): Outcome {
+    if (s.sockState === 'connected') return fail('EISCONN');
+    if (s.sockState === 'connecting') return fail('EALREADY');
+    if (s.tcpState !== 'CLOSE') return fail('EISCONN');
+    s.sockState = 'connecting';
+    s.tcpState = 'SYN_SENT';
+    return fail('EINPROGRESS');
+  }
+
+  // --- network events ------------------------------------------------------
+
+  private syn(conn: number, packet: BuiltPacket, fastOpenData: boolean): void {
+    // A SYN for a pending request or a live connection is a retransmission;
+    // otherwise it starts afresh (a syncookie leaves no state behind).
+    const known = this.conns.get(conn);
+    if (known !== undefined && (known.state === 'request' || this.connAlive(known))) return;
+    const l = this.serviceListener();
+    if (l === undefined) return;
+    const requests = this.requestsOf(l.id);
+    let wantCookie = false;
+    if (this.syncookies === 2 || this.profile.synQueueFull(requests, l.backlog)) {
+      if (this.syncookies === 0) return;
+      wantCookie = true;
+    }
+    if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) return;
+    const c: SpecConn = {
+      id: conn, state: wantCookie ? 'cookie' : 'request', packet, listener: l.id,
+      flagAtSyn: l.flag, kept: null, child: undefined, fastOpenPending: false,
+    };
+    this.conns.set(conn, c);
+    if (wantCookie) return;
+    c.kept = this.promise.keep(l.flag, packet);
+    if (fastOpenData && this.fastOpen !== 0 && l.fastOpen && this.fastOpenPendingOf(l.id) < l.backlog) {
+      c.fastOpenPending = true;
+      this.makeChild(c, l);
+    }
+  }
+
+  private ack(conn: number): void {
+    const c = this.conns.get(conn);
+    if (!c) return;
+    const l = this.sockets[c.listener];
+    if (c.state === 'child') {
+      // The final ACK of a Fast Open handshake frees its request.
+      if (c.fastOpenPending && c.child !== undefined) this.sockets[c.child].tcpState = 'ESTABLISHED';
+      c.fastOpenPending = false;
+      return;
+    }
+    if (c.state === 'gone') return;
+    if (l.tcpState !== 'LISTEN') return;
+    if (c.state === 'cookie' && this.syncookies === 0) return;
+    if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) return;
+    this.makeChild(c, l);
+  }
+
+  private rst(conn: number): void {
+    const c = this.conns.get(conn);
+    if (!c) return;
+    if (c.state === 'request' || c.state === 'cookie') {
+      this.forget(c);
+      return;
+    }
+    if (c.state === 'child' && c.child !== undefined) {
+      c.fastOpenPending = false;
+      this.reset(this.sockets[c.child]);
+    }
+  }
+
+  private timeout(conn: number): void {
+    const c = this.conns.get(conn);
+    if (!c) return;
+    if (c.state === 'request') {
+      this.forget(c);
+    } else if (c.state === 'child' && c.fastOpenPending && c.child !== undefined) {
+      // A Fast Open child gives up on its SYN-ACK like any connecting socket.
+      c.fastOpenPending = false;
+      this.reset(this.sockets[c.child]);
+    }
+  }
+
+  // --- helpers ---------------------------------------------------------
+
+  private makeChild(c: SpecConn, l: SpecSocket): void {
+    const child = this.newSocket(true);
+    child.sockState = 'connected';
+    child.tcpState = c.fastOpenPending ? 'SYN_RECV' : 'ESTABLISHED';
+    child.conn = c.id;
+    child.flag = this.promise.childFlag(c, l.flag);
+    child.kept = c.kept;
+    c.kept = null;
+    c.state = 'child';
+    c.child = child.id;
+    l.acceptQueue.push(child.id);
+  }
+
+  private connAlive(c: SpecConn): boolean {
+    if (c.state !== 'child' || c.child === undefined) return false;
+    const s = this.sockets[c.child];
+    return s.alive && s.tcpState !== 'CLOSE';
+  }
+
+  private reset(s: SpecSocket): void {
+    s.tcpState = 'CLOSE';
+  }
+
+  private forget(c: SpecConn): void {
+    c.kept = null;
+    this.conns.delete(c.id);
+  }
+
+  private destroy(s: SpecSocket): void {
+    if (s.tcpState === 'LISTEN') this.stopListening(s);
+    s.kept = null;
+    s.tcpState = 'CLOSE';
+    if (s.conn !== undefined) {
+      const c = this.conns.get(s.conn);
+      if (c) { c.state = 'gone'; c.fastOpenPending = false; }
+    }
+    s.alive = false;
+  }
+
+  private stopListening(l: SpecSocket): void {
+    for (const c of [...this.conns.values()]) {
+      if (c.listener !== l.id) continue;
+      if (c.state === 'request') this.forget(c);
+    }
+    for (const childId of l.acceptQueue) this.destroy(this.sockets[childId]);
+    l.acceptQueue = [];
+    l.tcpState = 'CLOSE';
+  }
+
+  private serviceListener(): SpecSocket | undefined {
+    return this.sockets.find((s) => s.alive && s.onServicePort && s.tcpState === 'LISTEN');
+  }
+
+  private requestsOf(listener: number): number {
+    let n = 0;
+    for (const c of this.conns.values()) if (c.listener === listener && (c.state === 'request' || c.fastOpenPending)) n++;
+    return n;
+  }
+
+  private fastOpenPendingOf(listener: number): number {
+    let n = 0;
+    for (const c of this.conns.values()) if (c.listener === listener && c.fastOpenPending) n++;
+    return n;
+  }
+
+  private newSocket(onServicePort: boolean): SpecSocket {
+    const s: SpecSocket = {
+      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort,
+      flag: 0, kept: null, conn: undefined, backlog: 0, fastOpen: false, acceptQueue: [],
+    };
+    this.sockets.push(s);
+    return s;
+  }
+
+  private lowestFreeFd(): number {
+    for (let fd = 0; fd < MAX_FDS; fd++) if (this.fds[fd] === undefined) return fd;
+    return -1;
+  }
+}
+
+/** listen() clamps the backlog to [0, somaxconn]. */
+export function clampBacklog(backlog: number): number {
+  return Math.max(0, Math.min(backlog, 4096));
+}

@@ -1,0 +1,124 @@
+// The oracles that judge one step of a single-thread run. Each returns a
+// Verdict naming what went wrong, or undefined. Their order matters only for
+// naming: the most specific oracle that fires gives the failure its name.
+
+import type { FdView } from '../model/impl/types.ts';
+import { firstDifference, formatOutcome } from '../model/format.ts';
+import type { Violation } from '../model/ledger.ts';
+import type { Op, Outcome } from '../model/ops.ts';
+import { buildSyn, DEFAULT_PACKET, locate, parseSyn, type BuiltPacket } from '../model/packet.ts';
+
+export type OracleName = 'crash' | 'bounds' | 'identity' | 'one-shot' | 'lockstep' | 'state' | 'ledger' | 'leak';
+
+export interface Verdict {
+  oracle: OracleName;
+  /** Stable across runs and shrinks: used to deduplicate findings. */
+  signature: string;
+  message: string;
+}
+
+/** What the oracles need to know about the world, taken from the spec. */
+export interface StepContext {
+  op: Op;
+  /** The profile's option that reads a kept SYN. */
+  readOpt: number;
+  /** The spec's socket behind op.fd, and its connection, before the op ran. */
+  readerSocket: number | undefined;
+  readerConn: number | undefined;
+  /** Every SYN sent so far, by connection (a peer may open more than one). */
+  packets: ReadonlyMap<number, readonly BuiltPacket[]>;
+  /** How many SYNs each socket has already read. */
+  delivered: Map<number, number>;
+}
+
+/** Bounds, identity and one-shot: about the bytes a successful read returned. */
+export function judgeRead(ctx: StepContext, actual: Outcome): Verdict | undefined {
+  const { op } = ctx;
+  if (op.kind !== 'getsockopt' || op.optname !== ctx.readOpt || actual.ret !== 0 || actual.bytes === undefined || actual.bytes.length === 0) return undefined;
+  const bytes = actual.bytes;
+  const parsed = parseSyn(bytes);
+  const conn = parsed.ok ? parsed.syn.conn : undefined;
+  const candidates = conn === undefined ? [] : ctx.packets.get(conn) ?? [];
+  if (!candidates.some((p) => locate(bytes, p) >= 0)) {
+    return {
+      oracle: 'bounds', signature: 'bounds:getsockopt',
+      message: `getsockopt returned ${bytes.length} bytes that are not a slice of any SYN received`,
+    };
+  }
+  if (ctx.readerConn !== undefined && conn !== ctx.readerConn) {
+    return {
+      oracle: 'identity', signature: 'identity:getsockopt',
+      message: `the socket of peer ${ctx.readerConn} read the SYN of peer ${conn}`,
+    };
+  }
+  if (ctx.readerSocket === undefined) return undefined;
+  const seen = ctx.delivered.get(ctx.readerSocket) ?? 0;
+  ctx.delivered.set(ctx.readerSocket, seen + 1);
+  if (seen > 0) {
+    return {
+      oracle: 'one-shot', signature: 'one-shot:getsockopt',
+      message: `fd ${op.fd} read a SYN (peer ${conn}'s) ${seen + 1} times`,
+    };
+  }
+  return undefined;
+}
+
+export function judgeLockstep(op: Op, expected: Outcome, actual: Outcome): Verdict | undefined {
+  const field = firstDifference(expected, actual);
+  if (field === undefined) return undefined;
+  const detail = field === 'errno' ? `${expected.errno ?? 'ok'}->${actual.errno ?? 'ok'}` : field;
+  return {
+    oracle: 'lockstep', signature: `lockstep:${op.kind}:${detail}`,
+    message: `${op.kind}: the spec returns ${formatOutcome(expected)}, the implementation ${formatOutcome(actual)}`,
+  };
+}
+
+export function judgeState(op: Op, expected: FdView[], actual: FdView[]): Verdict | undefined {
+  const byFd = new Map(actual.map((v) => [v.fd, v]));
+  for (const e of expected) {
+    const a = byFd.get(e.fd);
+    if (a === undefined) continue;
+    if (a.flag !== e.flag) {
+      return {
+        oracle: 'state', signature: `state:${op.kind}:flag`,
+        message: `after ${op.kind}, fd ${e.fd} has the save-SYN flag ${a.flag}; the spec says ${e.flag}`,
+      };
+    }
+    if (a.kept !== e.kept) {
+      return {
+        oracle: 'state', signature: `state:${op.kind}:kept`,
+        message: `after ${op.kind}, fd ${e.fd} holds ${a.kept === null ? 'no SYN' : `the SYN of peer ${a.kept}`}; the spec says ${e.kept === null ? 'none' : `peer ${e.kept}'s`}`,
+      };
+    }
+  }
+  return undefined;
+}
+
+export function judgeLedger(v: Violation): Verdict {
+  const oracle: OracleName = v.kind === 'leak' ? 'leak' : 'ledger';
+  return {
+    oracle, signature: `${oracle === 'leak' ? 'leak' : `ledger:${v.kind}`}:${siteFunction(v.site)}`,
+    message: `${v.kind}: ${v.message} (at ${v.site})`,
+  };
+}
+
+/** The function part of a site label, which survives small code edits. */
+export function siteFunction(site: string): string {
+  const head = site.split(' | ')[0];
+  return head.replace(/ @@[^@]*@@/, '');
+}
+
+/** Every packet a sequence of ops sends, by connection. */
+export function packetsOf(ops: readonly Op[]): Map<number, BuiltPacket[]> {
+  const out = new Map<number, BuiltPacket[]>();
+  const add = (p: BuiltPacket): void => {
+    const list = out.get(p.conn);
+    if (list) list.push(p);
+    else out.set(p.conn, [p]);
+  };
+  for (const op of ops) {
+    if (op.kind === 'syn' || op.kind === 'fastOpenSyn') add(buildSyn(op.conn, op.packet));
+    if (op.kind === 'flood') for (let i = 0; i < op.count; i++) add(buildSyn(op.first + i, DEFAULT_PACKET));
+  }
+  return out;
+}
