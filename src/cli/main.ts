@@ -60,12 +60,14 @@ function parse(argv: string[]): { command: string; opts: Options } {
       },
     });
   } catch (e) {
-    throw new UserError(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`);
+    // Node's message runs on with advice about '--'; its first sentence is the point.
+    const first = (e instanceof Error ? e.message : String(e)).split(/\. /)[0].replace(/\.$/, '');
+    throw new UserError(`${first} (savedsyn help lists the options)`);
   }
   const { values, positionals } = parsed;
   const command = values.help ? 'help' : positionals[0] ?? 'run';
-  if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}'\n\n${USAGE}`);
-  if (positionals.length > 1) throw new UserError(`unexpected argument '${positionals[1]}'\n\n${USAGE}`);
+  if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}': one of ${[...COMMANDS].join(', ')}`);
+  if (positionals.length > 1) throw new UserError(`unexpected argument '${positionals[1]}' (savedsyn help lists the options)`);
   return {
     command,
     opts: {

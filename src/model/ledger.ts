@@ -74,7 +74,13 @@ export class Ledger {
     if (handle === 0) return;
     const e = this.entry(handle);
     if (e.freed) {
-      this.violate('double-free', handle, e, owner, site, 'released after it was freed');
+      // An owner that still counts a reference of its own was robbed by
+      // stray puts: the count went below zero. Anyone else frees twice.
+      if ((e.holders.get(owner) ?? 0) > 0) {
+        this.violate('negative-count', handle, e, owner, site, 'reference count below zero: released after strays freed it');
+      } else {
+        this.violate('double-free', handle, e, owner, site, 'released after it was freed');
+      }
       this.record(handle, e, 'put', owner, site);
       return;
     }
@@ -87,8 +93,7 @@ export class Ledger {
       e.holders.set(owner, held - 1);
     }
     e.refs -= 1;
-    if (e.refs < 0) this.violate('negative-count', handle, e, owner, site, 'reference count below zero');
-    if (e.refs <= 0) e.freed = true;
+    if (e.refs === 0) e.freed = true;
     this.record(handle, e, e.freed ? 'free' : 'put', owner, site);
   }
 

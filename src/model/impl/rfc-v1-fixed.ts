@@ -8,17 +8,22 @@ import type { Kernel } from './stack/kernel.ts';
 import { sockOwner, type RequestSock, type Sock } from './stack/structs.ts';
 import { stackImplementation } from './stack/adapter.ts';
 
-/** The findings each repair answers; the suites and reports cite these. */
+/** The findings the harness makes on the 2015 patch, by the signature it
+ * gives them, and the repair of each. The suites assert every one is still
+ * found, and that the repaired implementation passes its minimal case. */
 export const REPAIRS = {
   'setsockopt-refused-but-applied': {
+    signature: 'state:setsockopt:flag',
     finding: 'do_tcp_setsockopt() returns -EINVAL on a socket that is not listening, yet still sets tp->saved_syn',
     repair: 'break out of the case before the assignment when the socket is not listening',
   },
   'flag-copied-at-accept': {
+    signature: 'state:accept:flag',
     finding: 'inet_csk_accept() copies the listener\'s flag as it is at accept() time, not as it was when the SYN was cached',
     repair: 'record the listener\'s flag on the request in inet_reqsk_alloc() and copy that one to the child in inet_csk_accept()',
   },
   'unread-syn-leaks-on-close': {
+    signature: 'leak:net/ipv4/inet_connection_sock.c inet_csk_accept',
     finding: 'the child\'s syn_skb is released only in tcp_sock_destruct(), which Linux installs only on sockets with a Fast Open queue: an accepted socket closed without reading its SYN leaks the skb',
     repair: 'release tp->syn_skb in tcp_v4_destroy_sock(), which every TCP socket reaches, instead of tcp_sock_destruct()',
   },

@@ -32,7 +32,10 @@ export interface SpecSocket {
   conn: number | undefined;
   // Listener state.
   backlog: number;
-  fastOpen: boolean;
+  /** Fast Open: the queue exists (made by the first listen() with the sysctl
+   * on) and how many handshakes it may hold at once. */
+  fastOpenQueue: boolean;
+  fastOpenMax: number;
   acceptQueue: number[];
 }
 
@@ -162,7 +165,16 @@ export class SpecWorld {
     if (s.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
     s.tcpState = 'LISTEN';
     s.backlog = clampBacklog(backlog);
-    s.fastOpen = this.fastOpen !== 0;
+    if (this.fastOpen !== 0) {
+      // The queue is sized by the listen() that makes it. Today a queue left
+      // at size 0 is sized again by a later listen(); 4.1 never resizes it.
+      if (!s.fastOpenQueue) {
+        s.fastOpenQueue = true;
+        s.fastOpenMax = s.backlog;
+      } else if (!this.profile.lockedListener && s.fastOpenMax === 0) {
+        s.fastOpenMax = s.backlog;
+      }
+    }
     return ok();
   }
 
@@ -208,7 +220,10 @@ export class SpecWorld {
     // A SYN for a pending request or a live connection is a retransmission;
     // otherwise it starts afresh (a syncookie leaves no state behind).
     const known = this.conns.get(conn);
-    if (known !== undefined && (known.state === 'request' || this.connAlive(known))) return;
+    // A request whose listener stopped listening is dropped by the lookup
+    // that finds it; the SYN then looks for a listener afresh.
+    if (known?.state === 'request' && this.sockets[known.listener].tcpState !== 'LISTEN') this.forget(known);
+    else if (known !== undefined && (known.state === 'request' || this.connAlive(known))) return;
     const l = this.serviceListener();
     if (l === undefined) return;
     const requests = this.requestsOf(l.id);
@@ -225,7 +240,7 @@ export class SpecWorld {
     this.conns.set(conn, c);
     if (wantCookie) return;
     c.kept = this.promise.keep(l.flag, packet);
-    if (fastOpenData && this.fastOpen !== 0 && l.fastOpen && this.fastOpenPendingOf(l.id) < l.backlog) {
+    if (fastOpenData && this.fastOpen !== 0 && l.fastOpenQueue && this.fastOpenPendingOf(l.id) < l.fastOpenMax) {
       c.fastOpenPending = true;
       this.makeChild(c, l);
     }
@@ -242,7 +257,10 @@ export class SpecWorld {
       return;
     }
     if (c.state === 'gone') return;
-    if (l.tcpState !== 'LISTEN') return;
+    if (l.tcpState !== 'LISTEN') {
+      if (c.state === 'request') this.forget(c);
+      return;
+    }
     if (c.state === 'cookie' && this.syncookies === 0) return;
     if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) return;
     this.makeChild(c, l);
@@ -309,7 +327,8 @@ export class SpecWorld {
     s.tcpState = 'CLOSE';
     if (s.conn !== undefined) {
       const c = this.conns.get(s.conn);
-      if (c) { c.state = 'gone'; c.fastOpenPending = false; }
+      // The peer may have started a new connection since; that one lives on.
+      if (c?.child === s.id) { c.state = 'gone'; c.fastOpenPending = false; }
     }
     s.alive = false;
   }
@@ -317,7 +336,10 @@ export class SpecWorld {
   private stopListening(l: SpecSocket): void {
     for (const c of [...this.conns.values()]) {
       if (c.listener !== l.id) continue;
-      if (c.state === 'request') this.forget(c);
+      // 4.1 frees the SYN table with the listener. Today requests stay in the
+      // established hash, dormant: dropped by the next packet or timer that
+      // finds their listener not listening, alive again if it listens again.
+      if (c.state === 'request' && this.profile.lockedListener) this.forget(c);
     }
     for (const childId of l.acceptQueue) this.destroy(this.sockets[childId]);
     l.acceptQueue = [];
@@ -343,7 +365,7 @@ export class SpecWorld {
   private newSocket(onServicePort: boolean): SpecSocket {
     const s: SpecSocket = {
       id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort,
-      flag: 0, kept: null, conn: undefined, backlog: 0, fastOpen: false, acceptQueue: [],
+      flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, acceptQueue: [],
     };
     this.sockets.push(s);
     return s;

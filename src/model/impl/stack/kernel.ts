@@ -152,10 +152,15 @@ export class Kernel {
       }
       if (sk.state !== 'CLOSE') return fail('EINVAL');
       if (sk.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
-      if (this.fastopen !== 0 && sk.fastopenq === null) {
-        // fastopen_init_queue(): in 4.1 it also installs tcp_sock_destruct.
-        sk.fastopenq = { maxQlen: clampBacklog(backlog), qlen: 0 };
-        if (this.profile.lockedListener) sk.destruct = 'tcp_sock_destruct';
+      if (this.fastopen !== 0) {
+        if (sk.fastopenq === null) {
+          // fastopen_init_queue(): in 4.1 it also installs tcp_sock_destruct.
+          sk.fastopenq = { maxQlen: clampBacklog(backlog), qlen: 0 };
+          if (this.profile.lockedListener) sk.destruct = 'tcp_sock_destruct';
+        } else if (!this.profile.lockedListener && sk.fastopenq.maxQlen === 0) {
+          // fastopen_queue_tune() runs again while max_qlen is 0.
+          sk.fastopenq.maxQlen = clampBacklog(backlog);
+        }
       }
       sk.backlog = clampBacklog(backlog);
       sk.state = 'LISTEN';
@@ -295,6 +300,8 @@ export class Kernel {
       this.reqskMaybeFree(req);
       return;
     }
+    // The peer now answers this request's SYN-ACK, not an older cookie.
+    this.cookies.delete(req.conn);
     req.hashed = true;
     this.requests.set(req.conn, req);
   }
