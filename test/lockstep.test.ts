@@ -1,8 +1,9 @@
 // linux and rfc-v1-fixed agree with their spec on thousands of generated
 // single-thread cases, every oracle included.
-import { fc, test } from '@fast-check/vitest';
+import { test } from '@fast-check/vitest';
 import { describe } from 'vitest';
 import { opsArb } from '../src/fuzz/arbitraries.ts';
+import { minimize } from '../src/fuzz/minimize.ts';
 import { bundledByName } from '../src/model/impl/registry.ts';
 import { profileByName } from '../src/model/profile.ts';
 import { runLockstep } from '../src/properties/lockstep.ts';
@@ -15,11 +16,14 @@ for (const [name, seed] of [['linux', 20260101], ['rfc-v1-fixed', 20260102]] as 
   const profile = profileByName(impl.profile)!;
   describe(`${name} against the ${profile.name} spec`, () => {
     test.prop([opsArb(profile)], { numRuns: CASES, seed })(`${CASES} single-thread cases in lockstep`, (ops) => {
-      const result = runLockstep(impl, profile, ops, { recordSites: true });
-      if (result.failure) {
+      const failure = runLockstep(impl, profile, ops).failure;
+      if (failure) {
+        // Print the 1-minimal form of what fast-check shrank.
+        const min = minimize(ops.slice(0, failure.step + 1), (c) => runLockstep(impl, profile, c).failure?.signature === failure.signature);
+        const result = runLockstep(impl, profile, min, { recordSites: true });
         const text = renderFinding({
-          signature: result.failure.signature, oracle: result.failure.oracle, message: result.failure.message,
-          ops, result, seed, path: '(see fast-check output)', runsToFind: 0,
+          signature: failure.signature, oracle: failure.oracle, message: failure.message,
+          ops: min, result, seed, path: '(printed by fast-check below)', runsToFind: 0,
         }, profile);
         throw new Error(`\n${text}`);
       }
@@ -27,4 +31,3 @@ for (const [name, seed] of [['linux', 20260101], ['rfc-v1-fixed', 20260102]] as 
   });
 }
 
-void fc;

@@ -149,3 +149,76 @@ describe('linux: the reference table, row by row', () => {
     expect(out[5]).toEqual({ ret: 0 });
   });
 });
+
+// Measured on this machine's kernel with plain socket calls in a private
+// network namespace, beyond the rows of the reference table.
+describe('linux: further measured behaviour', () => {
+  it('a negative optlen is EINVAL for every option, TCP_SAVE_SYN and unknown ones included', () => {
+    const out = linux([
+      { kind: 'getsockopt', fd: 0, optname: SAVE, bufSize: -1 },
+      { kind: 'getsockopt', fd: 0, optname: 99, bufSize: -1 },
+      { kind: 'getsockopt', fd: 0, optname: 99, bufSize: 4 },
+    ]);
+    expect(out).toEqual([{ ret: -1, errno: 'EINVAL' }, { ret: -1, errno: 'EINVAL' }, { ret: -1, errno: 'ENOPROTOOPT' }]);
+  });
+
+  it('TCP_SAVE_SYN reads back min(optlen, 4) bytes', () => {
+    const out = linux([
+      { kind: 'setsockopt', fd: 0, optname: SAVE, value: 2 },
+      ...[0, 1, 2, 4, 100].map((n): Op => ({ kind: 'getsockopt', fd: 0, optname: SAVE, bufSize: n })),
+    ]);
+    expect(out.slice(1).map((o) => [o.optlen, Array.from(o.bytes ?? [])])).toEqual([
+      [0, []], [1, [2]], [2, [2, 0]], [4, [2, 0, 0, 0]], [4, [2, 0, 0, 0]],
+    ]);
+  });
+
+  it('setsockopt(TCP_SAVED_SYN) and the patch\'s option 26 are ENOPROTOOPT', () => {
+    const out = linux([
+      { kind: 'setsockopt', fd: 0, optname: SAVED, value: 1 },
+      { kind: 'setsockopt', fd: 0, optname: 26, value: 1 },
+    ]);
+    expect(out).toEqual([{ ret: -1, errno: 'ENOPROTOOPT' }, { ret: -1, errno: 'ENOPROTOOPT' }]);
+  });
+
+  it('a child reset before accept() is still accepted and still returns its SYN', () => {
+    const ops = acceptedWith(SAVE, 1);
+    ops.splice(4, 0, { kind: 'rst', conn: 1 });
+    const out = linux([...ops, read(1, 100)]);
+    expect(out[5]).toEqual({ ret: 1 });
+    expect(out[6]).toMatchObject({ ret: 0, optlen: 60 });
+  });
+
+  it('listen, connect and disconnect on the wrong kind of socket', () => {
+    const out = linux([
+      ...acceptedWith(SAVE, 1),
+      { kind: 'listen', fd: 1, backlog: 4 },
+      { kind: 'connect', fd: 1 },
+      { kind: 'connect', fd: 0 },
+      { kind: 'disconnect', fd: 1 },
+      // The disconnected child lost the service port: it listens on another.
+      { kind: 'listen', fd: 1, backlog: 4 },
+      { kind: 'disconnect', fd: 0 },
+      { kind: 'accept', fd: 0 },
+    ]);
+    expect(out.slice(5)).toEqual([
+      { ret: -1, errno: 'EINVAL' }, { ret: -1, errno: 'EISCONN' }, { ret: -1, errno: 'EISCONN' },
+      { ret: 0 }, { ret: 0 }, { ret: 0 }, { ret: -1, errno: 'EINVAL' },
+    ]);
+  });
+
+  it('listen(fd, B) keeps B+1 requests before cookies, and B+1 children before dropping', () => {
+    const out = linux([
+      { kind: 'listen', fd: 0, backlog: 1 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 },
+      { kind: 'flood', first: 100, count: 2 },
+      // The third SYN gets a cookie; two cookie ACKs fill the accept queue.
+      { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 },
+      { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'ack', conn: 2 },
+      { kind: 'syn', conn: 3, packet: pkt() }, { kind: 'ack', conn: 3 },
+      { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 0 },
+      read(1, 100), read(2, 100),
+    ]);
+    expect(out.slice(9, 12)).toEqual([{ ret: 1 }, { ret: 2 }, { ret: -1, errno: 'EAGAIN' }]);
+    expect(out.slice(12)).toEqual([{ ret: 0, optlen: 0 }, { ret: 0, optlen: 0 }]);
+  });
+});
+

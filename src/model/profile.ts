@@ -21,6 +21,8 @@ export interface Profile {
   optionNames: ReadonlyMap<number, string>;
   /** Largest flag value setsockopt accepts (1 for a boolean). */
   maxFlag: number;
+  /** The kernel the feature lives in: 4.1 for the patch, today for Linux. */
+  era: '4.1' | 'today';
   /** True when the listener is locked while it processes SYNs and ACKs. */
   lockedListener: boolean;
   /** True once the SYN queue no longer admits another request. */
@@ -43,6 +45,7 @@ export const RFC_V1: Profile = {
   flagOpt: undefined,
   optionNames: new Map([[TCP_SAVED_SYN_RFC, 'TCP_SAVED_SYN']]),
   maxFlag: 1,
+  era: '4.1',
   lockedListener: true,
   // Linux 4.1 reqsk_queue_alloc(): the table has roundup_pow_of_two(max(min(
   // backlog, tcp_max_syn_backlog), 8) + 1) slots and is full at that many.
@@ -59,9 +62,11 @@ export const LINUX: Profile = {
   flagOpt: TCP_SAVE_SYN,
   optionNames: new Map([[TCP_SAVE_SYN, 'TCP_SAVE_SYN'], [TCP_SAVED_SYN, 'TCP_SAVED_SYN']]),
   maxFlag: 2,
+  era: 'today',
   lockedListener: false,
-  // inet_csk_reqsk_queue_is_full() and sk_acceptq_is_full() compare with '>':
-  // a listen(fd, 2) holds three requests before it answers with cookies.
+  // inet_csk_reqsk_queue_is_full() and sk_acceptq_is_full() compare with '>'.
+  // Measured: listen(fd, 1) holds two requests, then sends cookies; two
+  // children fill its accept queue, and further SYNs are dropped.
   synQueueFull: (requests, backlog) => requests > backlog,
   acceptQueueFull: (children, backlog) => children > backlog,
 };

@@ -26,6 +26,6 @@ export function renderFinding(f: Finding, profile: Profile): string {
       lines.push(`     step ${String(e.step).padStart(2)} ${e.kind.padEnd(5)} by ${e.owner.padEnd(6)} refs=${e.refs}  ${e.site}`);
     }
   }
-  lines.push(`  replay: fast-check seed ${f.seed}, path "${f.path}"`);
+  lines.push(`  found with fast-check seed ${f.seed}, path "${f.path}" (before the 1-minimal pass)`);
   return lines.join('\n');
 }

@@ -94,7 +94,7 @@ export const linuxFeature: SavedSynFeature = {
   *getsockopt(k: Kernel, t: number, sk: Sock, optname: number, user: UserOpt): Gen<Outcome | undefined> {
     if (optname === TCP_SAVE_SYN) {
       // The generic path: len = min_t(unsigned int, len, sizeof(int)).
-      const len = user.len < 0 ? INT_SIZE : Math.min(user.len, INT_SIZE);
+      const len = Math.min(user.len, INT_SIZE);
       yield at(SITE.getsockopt, 'case TCP_SAVE_SYN: val = tp->save_syn;');
       const all = new Uint8Array(INT_SIZE);
       new DataView(all.buffer).setInt32(0, sk.tp.save_syn ?? 0, true);
@@ -102,7 +102,6 @@ export const linuxFeature: SavedSynFeature = {
     }
     if (optname !== TCP_SAVED_SYN) return undefined;
     const len = user.len;
-    if (len < 0) return fail('EINVAL');
     yield* k.lock(sk.lock, t, at(SITE.getsockopt, 'case TCP_SAVED_SYN: sockopt_lock_sock(sk);'));
     const h = sk.tp.saved_syn ?? 0;
     if (!h) {

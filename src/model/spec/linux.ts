@@ -17,9 +17,10 @@ export const linuxPromise: Promise = {
   },
 
   getsockopt(sock: SpecSocket, optname: number, bufSize: number): Outcome {
+    // A negative *optlen is refused whatever the option, and left as it was.
+    if (bufSize < 0) return fail('EINVAL');
     if (optname === TCP_SAVE_SYN) return readInt(sock.flag, bufSize);
     if (optname !== TCP_SAVED_SYN) return fail('ENOPROTOOPT');
-    if (bufSize < 0) return fail('EINVAL');
     if (sock.kept === null) return { ret: 0, optlen: 0 };
     const need = sock.kept.bytes.length;
     // Too small: the size needed is written back so the caller can retry.
@@ -46,10 +47,10 @@ export const linuxPromise: Promise = {
   disconnectDrops: true,
 };
 
-/** The generic int path of do_tcp_getsockopt(): len = min_t(unsigned int,
- * len, sizeof(int)), then that many bytes of the value. */
+/** The generic int path of do_tcp_getsockopt(): len = min(len, sizeof(int)),
+ * then that many bytes of the value. */
 function readInt(value: number, bufSize: number): Outcome {
-  const len = bufSize < 0 ? INT_SIZE : Math.min(bufSize, INT_SIZE);
+  const len = Math.min(bufSize, INT_SIZE);
   const all = new Uint8Array(INT_SIZE);
   new DataView(all.buffer).setInt32(0, value, true);
   return { ret: 0, optlen: len, bytes: all.slice(0, len) };

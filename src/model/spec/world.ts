@@ -24,7 +24,8 @@ export interface SpecSocket {
   alive: boolean;
   sockState: SockState;
   tcpState: TcpState;
-  /** Bound to the service port: the first socket, and every child. */
+  /** On the service port: the first socket (bound by the user), and every
+   * child until it is disconnected. */
   onServicePort: boolean;
   flag: number;
   kept: Kept | null;
@@ -162,7 +163,6 @@ export class SpecWorld {
       return ok();
     }
     if (s.tcpState !== 'CLOSE') return fail('EINVAL');
-    if (s.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
     s.tcpState = 'LISTEN';
     s.backlog = clampBacklog(backlog);
     if (this.fastOpen !== 0) {
@@ -171,7 +171,7 @@ export class SpecWorld {
       if (!s.fastOpenQueue) {
         s.fastOpenQueue = true;
         s.fastOpenMax = s.backlog;
-      } else if (!this.profile.lockedListener && s.fastOpenMax === 0) {
+      } else if (this.profile.era === 'today' && s.fastOpenMax === 0) {
         s.fastOpenMax = s.backlog;
       }
     }
@@ -201,6 +201,9 @@ export class SpecWorld {
     if (s.tcpState === 'LISTEN') this.stopListening(s);
     s.tcpState = 'CLOSE';
     s.sockState = 'unconnected';
+    // A child's port was never bound by the user: closing releases it, and a
+    // later listen() picks an ephemeral port no SYN here is sent to.
+    if (s.conn !== undefined) s.onServicePort = false;
     if (this.promise.disconnectDrops) s.kept = null;
     return ok();
   }
@@ -339,7 +342,7 @@ export class SpecWorld {
       // 4.1 frees the SYN table with the listener. Today requests stay in the
       // established hash, dormant: dropped by the next packet or timer that
       // finds their listener not listening, alive again if it listens again.
-      if (c.state === 'request' && this.profile.lockedListener) this.forget(c);
+      if (c.state === 'request' && this.profile.era === '4.1') this.forget(c);
     }
     for (const childId of l.acceptQueue) this.destroy(this.sockets[childId]);
     l.acceptQueue = [];

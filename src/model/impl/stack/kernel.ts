@@ -151,13 +151,12 @@ export class Kernel {
         return ok();
       }
       if (sk.state !== 'CLOSE') return fail('EINVAL');
-      if (sk.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
       if (this.fastopen !== 0) {
         if (sk.fastopenq === null) {
           // fastopen_init_queue(): in 4.1 it also installs tcp_sock_destruct.
           sk.fastopenq = { maxQlen: clampBacklog(backlog), qlen: 0 };
-          if (this.profile.lockedListener) sk.destruct = 'tcp_sock_destruct';
-        } else if (!this.profile.lockedListener && sk.fastopenq.maxQlen === 0) {
+          if (this.profile.era === '4.1') sk.destruct = 'tcp_sock_destruct';
+        } else if (this.profile.era === 'today' && sk.fastopenq.maxQlen === 0) {
           // fastopen_queue_tune() runs again while max_qlen is 0.
           sk.fastopenq.maxQlen = clampBacklog(backlog);
         }
@@ -210,6 +209,10 @@ export class Kernel {
   }
 
   private *sysGetsockopt(sk: Sock, t: number, optname: number, len: number): Gen<Outcome> {
+    // Today a negative *optlen is refused before any option is looked at;
+    // 4.1 clamps it as unsigned first (min_t(unsigned int, len, 4)), so it
+    // never reads as negative there and each option sees the raw value.
+    if (this.profile.era === 'today' && len < 0) return fail('EINVAL');
     const out = yield* this.feature.getsockopt(this, t, sk, optname, { len });
     return out ?? fail('ENOPROTOOPT');
   }
@@ -230,6 +233,8 @@ export class Kernel {
     if (sk.state === 'LISTEN') this.listenStop(sk);
     sk.state = 'CLOSE';
     this.unhashChild(sk);
+    // tcp_set_state(TCP_CLOSE) puts the port back unless the user bound it.
+    if (sk.conn !== undefined) sk.onServicePort = false;
     this.feature.disconnect(this, sk);
     sk.sockState = 'unconnected';
     this.unlock(sk.lock, t);
@@ -528,7 +533,7 @@ export class Kernel {
 
   /** inet_csk_listen_stop(). */
   private listenStop(l: Sock): void {
-    if (this.profile.lockedListener) {
+    if (this.profile.era === '4.1') {
       // 4.1: reqsk_queue_destroy() frees the SYN table with the listener.
       for (const req of [...this.requests.values()]) if (req.listener === l) this.reqskUnhash(req);
     }
