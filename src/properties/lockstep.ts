@@ -1,13 +1,15 @@
 // Single-thread lockstep: each op runs on the spec and on the implementation,
 // and every oracle judges the step before the next one runs. After the last
 // op, teardown closes every descriptor and lets every timer fire; then every
-// buffer must be free.
+// buffer must be free. The Session class is shared with the concurrent
+// runner, which uses it for setup and teardown.
 
 import { Ledger, type LedgerEvent, type Violation } from '../model/ledger.ts';
-import type { Implementation, ImplInstance, Yield } from '../model/impl/types.ts';
+import type { Implementation, ImplInstance, OpRun, Yield } from '../model/impl/types.ts';
 import type { Op, Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
+import type { SpecWorld } from '../model/spec/world.ts';
 import {
   judgeLedger, judgeLockstep, judgeRead, judgeState, packetsOf, type StepContext, type Verdict,
 } from './oracles.ts';
@@ -15,8 +17,10 @@ import {
 export interface StepRecord {
   index: number;
   op: Op;
+  /** 0 for sequential steps; the 1-based thread of a concurrent op. */
+  thread: number;
   teardown: boolean;
-  expected: Outcome;
+  expected: Outcome | undefined;
   actual: Outcome | undefined;
   /** The implementation's preemption points passed during the op. */
   sites: string[];
@@ -41,68 +45,103 @@ export interface RunOptions {
 
 /** A bound on preemption points per op: an implementation that loops forever
  * is reported, not waited for. */
-const MAX_YIELDS_PER_OP = 10_000;
+export const MAX_YIELDS_PER_OP = 10_000;
 
-export function runLockstep(impl: Implementation, profile: Profile, ops: readonly Op[], opts: RunOptions = {}): RunResult {
-  const spec = createSpec(profile);
-  const ledger = new Ledger();
-  const steps: StepRecord[] = [];
-  let instance: ImplInstance;
-  try {
-    instance = impl.create({ profile, ledger });
-  } catch (e) {
-    return { failure: crash(0, 'create', e), steps, ledger };
+/** One run of one case: the spec, the implementation and the oracles. */
+export class Session {
+  spec: SpecWorld;
+  readonly ledger = new Ledger();
+  readonly steps: StepRecord[] = [];
+  readonly instance: ImplInstance | undefined;
+  readonly createFailure: Failure | undefined;
+  private readonly ctx: StepContext;
+  private seenViolations = 0;
+
+  constructor(readonly impl: Implementation, readonly profile: Profile, allOps: readonly Op[], readonly opts: RunOptions = {}) {
+    this.spec = createSpec(profile);
+    this.ctx = {
+      op: { kind: 'expireAll' }, readOpt: profile.readOpt, readerSocket: undefined, readerConn: undefined,
+      packets: packetsOf(allOps), delivered: new Map(),
+    };
+    try {
+      this.instance = impl.create({ profile, ledger: this.ledger });
+    } catch (e) {
+      this.createFailure = crash(0, 'create', e);
+    }
   }
-  const ctx: StepContext = {
-    op: ops[0] ?? { kind: 'expireAll' }, readOpt: profile.readOpt, readerSocket: undefined, readerConn: undefined,
-    packets: packetsOf(ops), delivered: new Map(),
-  };
-  let seenViolations = 0;
 
-  const step = (index: number, op: Op, teardown: boolean): Failure | undefined => {
-    ledger.step = index;
-    const reader = 'fd' in op ? spec.socketOf(op.fd) : undefined;
-    ctx.op = op;
-    ctx.readerSocket = reader?.id;
-    ctx.readerConn = reader?.conn;
-    const expected = spec.apply(op);
-    const record: StepRecord = { index, op, teardown, expected, actual: undefined, sites: [] };
-    steps.push(record);
+  /** One op on the spec and the implementation, judged by every oracle. */
+  sequential(op: Op, teardown: boolean): Failure | undefined {
+    const index = this.steps.length;
+    this.ledger.step = index;
+    const reader = 'fd' in op ? this.spec.socketOf(op.fd) : undefined;
+    this.ctx.op = op;
+    this.ctx.readerSocket = reader?.id;
+    this.ctx.readerConn = reader?.conn;
+    const expected = this.spec.apply(op);
+    const record: StepRecord = { index, op, thread: 0, teardown, expected, actual: undefined, sites: [] };
+    this.steps.push(record);
     let actual: Outcome;
     try {
-      actual = drive(instance.run(op, 0), opts.recordSites ? record.sites : undefined);
+      actual = drive(this.instance!.run(op, 0), this.opts.recordSites ? record.sites : undefined);
     } catch (e) {
       return crash(index, op.kind, e);
     }
     record.actual = actual;
-    const verdict = judgeRead(ctx, actual) ?? judgeLockstep(op, expected, actual);
+    const verdict = judgeRead(this.ctx, actual) ?? judgeLockstep(op, expected, actual);
     if (verdict) return { ...verdict, step: index };
-    const violations = ledger.allViolations();
-    if (violations.length > seenViolations) {
-      const v = violations[seenViolations];
-      seenViolations = violations.length;
-      return { ...judgeLedger(v), step: index, violation: v };
-    }
-    if (instance.view) {
-      const s = judgeState(op, spec.view(), instance.view());
-      if (s) return { ...s, step: index };
-    }
-    return undefined;
-  };
+    return this.ledgerFailure(index) ?? this.stateFailure(op, index);
+  }
 
-  let index = 0;
+  /** The bounds oracle alone: in a concurrent run, which socket a descriptor
+   * names depends on the order, so identity and one-shot are left to
+   * linearizability. */
+  boundsFailure(op: Op, actual: Outcome, index: number): Failure | undefined {
+    const ctx: StepContext = { ...this.ctx, op, readerSocket: undefined, readerConn: undefined };
+    const v = judgeRead(ctx, actual);
+    return v ? { ...v, step: index } : undefined;
+  }
+
+  /** The first ledger violation not yet reported. */
+  ledgerFailure(index: number): Failure | undefined {
+    const violations = this.ledger.allViolations();
+    if (violations.length <= this.seenViolations) return undefined;
+    const v = violations[this.seenViolations];
+    this.seenViolations = violations.length;
+    return { ...judgeLedger(v), step: index, violation: v };
+  }
+
+  stateFailure(op: Op, index: number): Failure | undefined {
+    if (!this.instance?.view) return undefined;
+    const s = judgeState(op, this.spec.view(), this.instance.view());
+    return s ? { ...s, step: index } : undefined;
+  }
+
+  /** Close every descriptor, expire every timer, then require every buffer free. */
+  teardownAndQuiesce(): Failure | undefined {
+    for (const op of teardownOps(this.spec.openFds())) {
+      const f = this.sequential(op, true);
+      if (f) return f;
+    }
+    const index = this.steps.length;
+    this.ledger.step = index;
+    const leak = this.ledger.checkQuiescent()[0];
+    return leak ? { ...judgeLedger(leak), step: index, violation: leak } : undefined;
+  }
+
+  result(failure: Failure | undefined): RunResult {
+    return { failure, steps: this.steps, ledger: this.ledger };
+  }
+}
+
+export function runLockstep(impl: Implementation, profile: Profile, ops: readonly Op[], opts: RunOptions = {}): RunResult {
+  const s = new Session(impl, profile, ops, opts);
+  if (s.createFailure) return s.result(s.createFailure);
   for (const op of ops) {
-    const f = step(index++, op, false);
-    if (f) return { failure: f, steps, ledger };
+    const f = s.sequential(op, false);
+    if (f) return s.result(f);
   }
-  for (const op of teardownOps(spec.openFds())) {
-    const f = step(index++, op, true);
-    if (f) return { failure: f, steps, ledger };
-  }
-  ledger.step = index;
-  const leak = ledger.checkQuiescent()[0];
-  if (leak) return { failure: { ...judgeLedger(leak), step: index, violation: leak }, steps, ledger };
-  return { failure: undefined, steps, ledger };
+  return s.result(s.teardownAndQuiesce());
 }
 
 /** Close every descriptor (highest first, so accepted sockets go before
@@ -111,8 +150,8 @@ export function teardownOps(openFds: number[]): Op[] {
   return [...openFds].reverse().map((fd): Op => ({ kind: 'close', fd })).concat([{ kind: 'expireAll' }]);
 }
 
-function drive(run: ReturnType<ImplInstance['run']>, sites: string[] | undefined): Outcome {
-  if (!isIterator(run)) return run;
+function drive(run: OpRun | Outcome, sites: string[] | undefined): Outcome {
+  if (!isRun(run)) return run;
   for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
     const r = run.next();
     if (r.done) return r.value;
@@ -123,11 +162,11 @@ function drive(run: ReturnType<ImplInstance['run']>, sites: string[] | undefined
   throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
 }
 
-function isIterator(x: unknown): x is Iterator<Yield, Outcome, void> {
-  return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function';
+export function isRun(x: OpRun | Outcome): x is OpRun {
+  return typeof (x as { next?: unknown }).next === 'function';
 }
 
-function crash(step: number, where: string, e: unknown): Failure {
+export function crash(step: number, where: string, e: unknown): Failure {
   const msg = e instanceof Error ? e.message : String(e);
   return { oracle: 'crash', signature: `crash:${where}`, message: `the implementation threw during ${where}: ${msg}`, step };
 }

@@ -1,6 +1,7 @@
 // A finding as plain text: the shrunk case step by step, what the spec
 // expected against what happened, and the buffer's reference history.
 
+import { describeSize, type ConcurrentFinding } from '../fuzz/concurrent-search.ts';
 import type { Finding } from '../fuzz/search.ts';
 import { formatOp, formatOutcome } from '../model/format.ts';
 import type { Profile } from '../model/profile.ts';
@@ -15,9 +16,10 @@ export function renderFinding(f: Finding, profile: Profile): string {
   for (const s of f.result.steps) {
     const mark = failure && s.index === failure.step ? '>>' : '  ';
     const got = s.actual === undefined ? 'threw' : formatOutcome(s.actual);
-    const exp = formatOutcome(s.expected);
+    const exp = s.expected === undefined ? got : formatOutcome(s.expected);
     const verdict = got === exp ? `= ${got}` : `= ${got}   (spec: ${exp})`;
-    lines.push(`  ${mark} ${String(s.index).padStart(2)}${s.teardown ? ' teardown' : ''} ${formatOp(s.op, profile)} ${verdict}`);
+    const who = s.teardown ? ' teardown' : s.thread > 0 ? ` [T${s.thread}]` : '';
+    lines.push(`  ${mark} ${String(s.index).padStart(2)}${who} ${formatOp(s.op, profile)} ${verdict}`);
   }
   const history = historyOf(f.result);
   if (history.length > 0) {
@@ -27,5 +29,34 @@ export function renderFinding(f: Finding, profile: Profile): string {
     }
   }
   lines.push(`  found with fast-check seed ${f.seed}, path "${f.path}" (before the 1-minimal pass)`);
+  return lines.join('\n');
+}
+
+/** A concurrent finding: setup, the threads as lanes, the schedule taken. */
+export function renderConcurrentFinding(f: ConcurrentFinding, profile: Profile): string {
+  const lines: string[] = [];
+  const failure = f.result.failure;
+  lines.push(f.signature, `  ${f.message}`, `  minimal case: ${describeSize(f.case)}; found by the ${f.scheduler} scheduler after ${f.runsToFind} cases`);
+  for (const s of f.result.steps) {
+    const mark = failure && s.index === failure.step ? '>>' : '  ';
+    const got = s.actual === undefined ? 'threw' : formatOutcome(s.actual);
+    const exp = s.expected === undefined ? undefined : formatOutcome(s.expected);
+    const verdict = exp === undefined || got === exp ? `= ${got}` : `= ${got}   (spec: ${exp})`;
+    const lane = s.teardown ? 'teardown' : s.thread > 0 ? `T${s.thread}`.padStart(2 + 2 * s.thread) : 'setup';
+    lines.push(`  ${mark} ${lane.padEnd(10)} ${formatOp(s.op, profile)} ${verdict}`);
+  }
+  lines.push('  interleaving (thread: preemption point):');
+  let last = -1;
+  for (const e of f.result.trace) {
+    if (e.thread !== last) lines.push(`     T${e.thread + 1}:`);
+    lines.push(`        ${e.site}`);
+    last = e.thread;
+  }
+  const history = historyOf(f.result);
+  if (history.length > 0) {
+    lines.push('  reference history:');
+    for (const e of history) lines.push(`     step ${String(e.step).padStart(2)} ${e.kind.padEnd(5)} by ${e.owner.padEnd(6)} refs=${e.refs}  ${e.site}`);
+  }
+  lines.push(`  schedule: [${f.case.schedule.join(',')}]`);
   return lines.join('\n');
 }

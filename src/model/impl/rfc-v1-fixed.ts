@@ -3,7 +3,7 @@
 
 import { fail, ok, TCP_SAVED_SYN_RFC, type Outcome } from '../ops.ts';
 import { at, HUNK, rfcV1Feature } from './rfc-v1.ts';
-import type { Gen, SavedSynFeature } from './stack/feature.ts';
+import type { Gen, SavedSynFeature, UserOpt } from './stack/feature.ts';
 import type { Kernel } from './stack/kernel.ts';
 import { sockOwner, type RequestSock, type Sock } from './stack/structs.ts';
 import { stackImplementation } from './stack/adapter.ts';
@@ -14,16 +14,25 @@ import { stackImplementation } from './stack/adapter.ts';
 export const REPAIRS = {
   'setsockopt-refused-but-applied': {
     signature: 'state:setsockopt:flag',
+    concurrent: false,
     finding: 'do_tcp_setsockopt() returns -EINVAL on a socket that is not listening, yet still sets tp->saved_syn',
     repair: 'break out of the case before the assignment when the socket is not listening',
   },
   'flag-copied-at-accept': {
     signature: 'state:accept:flag',
+    concurrent: false,
     finding: 'inet_csk_accept() copies the listener\'s flag as it is at accept() time, not as it was when the SYN was cached',
     repair: 'record the listener\'s flag on the request in inet_reqsk_alloc() and copy that one to the child in inet_csk_accept()',
   },
+  'unlocked-getsockopt-races': {
+    signature: 'linearizability:getsockopt+getsockopt',
+    concurrent: true,
+    finding: 'do_tcp_getsockopt() takes tp->syn_skb with xchg() and puts it back on every error path without the socket lock: a second reader in that window gets -ENOENT although the SYN is still there, and its write-back of NULL can overwrite the first reader\'s, losing the skb',
+    repair: 'hold lock_sock() across the TCP_SAVED_SYN case, so the take, the checks and the write-back are one step to any other reader',
+  },
   'unread-syn-leaks-on-close': {
     signature: 'leak:net/ipv4/inet_connection_sock.c inet_csk_accept',
+    concurrent: false,
     finding: 'the child\'s syn_skb is released only in tcp_sock_destruct(), which Linux installs only on sockets with a Fast Open queue: an accepted socket closed without reading its SYN leaks the skb',
     repair: 'release tp->syn_skb in tcp_v4_destroy_sock(), which every TCP socket reaches, instead of tcp_sock_destruct()',
   },
@@ -62,6 +71,17 @@ export const rfcV1FixedFeature: SavedSynFeature = {
 
   sockDestruct(): void {
     // The release moved to tcp_v4_destroy_sock().
+  },
+
+  // Repair for 'unlocked-getsockopt-races'.
+  *getsockopt(k: Kernel, t: number, sk: Sock, optname: number, user: UserOpt): Gen<Outcome | undefined> {
+    if (optname !== TCP_SAVED_SYN_RFC) return undefined;
+    yield* k.lock(sk.lock, t, at(HUNK.getsockopt, `lock_sock(sk); /* ${FIXED}: unlocked-getsockopt-races */`));
+    try {
+      return yield* rfcV1Feature.getsockopt(k, t, sk, optname, user);
+    } finally {
+      k.unlock(sk.lock, t);
+    }
   },
 
   // Repair for 'setsockopt-refused-but-applied'.

@@ -54,6 +54,8 @@ export interface SpecConn {
   child: number | undefined;
   /** A Fast Open child whose request still waits for the final ACK. */
   fastOpenPending: boolean;
+  /** Built by the first half of a split ACK, not yet queued. */
+  unqueuedChild?: number;
 }
 
 /** What a profile promises about the feature itself. */
@@ -78,20 +80,58 @@ export class SpecWorld {
   readonly sockets: SpecSocket[] = [];
   readonly fds: (number | undefined)[] = [];
   readonly conns = new Map<number, SpecConn>();
+  /** Descriptors closed while other calls on them were in flight: those
+   * calls hold a file reference, so the socket lives until the last of them
+   * (listed by id) has run. Only concurrent histories make these. */
+  readonly inFlight = new Map<number, { socket: number; waiting: number[] }>();
   syncookies = 1;
   fastOpen = 0;
+  private unqueued = false;
 
-  constructor(readonly profile: Profile, private readonly promise: Promise) {
+  constructor(readonly profile: Profile, private readonly promise: Promise, empty = false) {
+    if (empty) return;
     // The first descriptor is the service socket, bound and not yet listening.
     const s = this.newSocket(true);
     this.fds[SERVICE_FD] = s.id;
   }
 
-  apply(op: Op): Outcome {
+  /** An independent copy, for exploring alternative orders of ops. Kept
+   * SYNs and packets are immutable and shared. */
+  clone(): SpecWorld {
+    const w = new SpecWorld(this.profile, this.promise, true);
+    for (const s of this.sockets) w.sockets.push({ ...s, acceptQueue: [...s.acceptQueue] });
+    w.fds.push(...this.fds);
+    for (const [k, c] of this.conns) w.conns.set(k, { ...c });
+    for (const [fd, z] of this.inFlight) w.inFlight.set(fd, { socket: z.socket, waiting: [...z.waiting] });
+    w.syncookies = this.syncookies;
+    w.fastOpen = this.fastOpen;
+    return w;
+  }
+
+  /** Equal keys mean equal worlds: what memoisation needs. */
+  key(): string {
+    const socks = this.sockets.map((s) => [
+      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
+      s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.acceptQueue.join('.'),
+    ].join(','));
+    const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
+      c.id, c.state, c.listener, c.flagAtSyn, c.kept ? c.kept.bytes.length : '', c.child ?? '', c.fastOpenPending ? 1 : 0, c.packet.bytes.length,
+      c.unqueuedChild ?? '',
+    ].join(','));
+    const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
+    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen}|${inFlight}`;
+  }
+
+  /** One op, atomically. `observed` is what an implementation returned for
+   * it in a concurrent run: there the descriptor a new socket gets depends on
+   * when the call reserved it, so any free one the implementation chose is
+   * taken instead of the lowest. */
+  apply(op: Op, observed?: Outcome): Outcome {
+    const fdHint = observed !== undefined && observed.ret >= 0 ? observed.ret : undefined;
     switch (op.kind) {
-      case 'socket': return this.socket();
+      case 'socket': return this.socket(fdHint);
       case 'listen': return this.withFd(op.fd, (s) => this.listen(s, op.backlog));
-      case 'accept': return this.withFd(op.fd, (s) => this.accept(s));
+      case 'accept': return this.withFd(op.fd, (s) => this.accept(s, fdHint));
       case 'setsockopt': return this.withFd(op.fd, (s) => this.promise.setsockopt(s, op.optname, op.value));
       case 'getsockopt': return this.withFd(op.fd, (s) => this.promise.getsockopt(s, op.optname, op.bufSize));
       case 'close': return this.close(op.fd);
@@ -149,8 +189,8 @@ export class SpecWorld {
     return s ? f(s) : fail('EBADF');
   }
 
-  private socket(): Outcome {
-    const fd = this.lowestFreeFd();
+  private socket(fdHint?: number): Outcome {
+    const fd = this.freeFd(fdHint);
     if (fd < 0) return fail('EMFILE');
     this.fds[fd] = this.newSocket(false).id;
     return ok(fd);
@@ -178,11 +218,11 @@ export class SpecWorld {
     return ok();
   }
 
-  private accept(s: SpecSocket): Outcome {
+  private accept(s: SpecSocket, fdHint?: number): Outcome {
     if (s.tcpState !== 'LISTEN') return fail('EINVAL');
     const childId = s.acceptQueue[0];
     if (childId === undefined) return fail('EAGAIN');
-    const fd = this.lowestFreeFd();
+    const fd = this.freeFd(fdHint);
     if (fd < 0) return fail('EMFILE');
     s.acceptQueue.shift();
     this.fds[fd] = childId;
@@ -195,6 +235,51 @@ export class SpecWorld {
     this.fds[fd] = undefined;
     this.destroy(s);
     return ok();
+  }
+
+  /** close(fd) while the calls `waiting` (by id) still hold the file: the
+   * descriptor goes now, the socket when the last of them has run. */
+  closeInFlight(fd: number, waiting: number[]): Outcome {
+    const s = this.socketOf(fd);
+    if (!s) return fail('EBADF');
+    this.fds[fd] = undefined;
+    this.inFlight.set(fd, { socket: s.id, waiting: [...waiting] });
+    return ok();
+  }
+
+  /** Call `id` ran without the file reference it might have held: the
+   * socket no longer waits for it. */
+  releaseInFlight(id: number): void {
+    for (const [fd, z] of this.inFlight) {
+      if (!z.waiting.includes(id)) continue;
+      z.waiting = z.waiting.filter((w) => w !== id);
+      if (z.waiting.length === 0) {
+        this.inFlight.delete(fd);
+        this.destroy(this.sockets[z.socket]);
+      }
+    }
+  }
+
+  /** Run `op` (call `id`) on the socket its descriptor named when the call
+   * took its file reference, though the descriptor has since been closed. */
+  applyInFlight(op: Op, id: number, observed?: Outcome): Outcome | undefined {
+    if (!('fd' in op)) return undefined;
+    const z = this.inFlight.get(op.fd);
+    if (z === undefined || !z.waiting.includes(id)) return undefined;
+    const saved = this.fds[op.fd];
+    this.fds[op.fd] = z.socket;
+    let out: Outcome;
+    try {
+      out = op.kind === 'close' ? ok() : this.apply(op, observed);
+    } finally {
+      if (this.fds[op.fd] === z.socket) this.fds[op.fd] = saved;
+    }
+    z.waiting = z.waiting.filter((w) => w !== id);
+    if (z.waiting.length === 0) {
+      this.inFlight.delete(op.fd);
+      this.destroy(this.sockets[z.socket]);
+    }
+    return out;
   }
 
   private disconnect(s: SpecSocket): Outcome {
@@ -296,6 +381,39 @@ export class SpecWorld {
 
   // --- helpers ---------------------------------------------------------
 
+  /** Ops that today's lockless listener carries out in two steps another
+   * CPU or thread can come between: the ACK builds the child (cloning the
+   * listener, so taking its flag then) and later queues it for accept(). */
+  splits(op: Op): boolean {
+    return this.profile.era === 'today' && (op.kind === 'ack' || op.kind === 'ackRetransmit' || op.kind === 'cookieAck');
+  }
+
+  /** The first step of a split op: everything but queueing the child. */
+  applyFirstHalf(op: Op): void {
+    if (op.kind !== 'ack' && op.kind !== 'ackRetransmit' && op.kind !== 'cookieAck') throw new Error(`${op.kind} does not split`);
+    this.unqueued = true;
+    try {
+      this.ack(op.conn);
+    } finally {
+      this.unqueued = false;
+    }
+  }
+
+  /** The second step: queue the child built by the first, if its listener
+   * still listens; otherwise the child is dropped. */
+  applySecondHalf(op: Op): Outcome {
+    if (!('conn' in op)) throw new Error(`${op.kind} does not split`);
+    const c = this.conns.get(op.conn);
+    if (c?.unqueuedChild !== undefined) {
+      const child = this.sockets[c.unqueuedChild];
+      const l = this.sockets[c.listener];
+      c.unqueuedChild = undefined;
+      if (l.tcpState === 'LISTEN' && child.alive) l.acceptQueue.push(child.id);
+      else if (child.alive) this.destroy(child);
+    }
+    return ok();
+  }
+
   private makeChild(c: SpecConn, l: SpecSocket): void {
     const child = this.newSocket(true);
     child.sockState = 'connected';
@@ -306,7 +424,8 @@ export class SpecWorld {
     c.kept = null;
     c.state = 'child';
     c.child = child.id;
-    l.acceptQueue.push(child.id);
+    if (this.unqueued) c.unqueuedChild = child.id;
+    else l.acceptQueue.push(child.id);
   }
 
   private connAlive(c: SpecConn): boolean {
@@ -372,6 +491,10 @@ export class SpecWorld {
     };
     this.sockets.push(s);
     return s;
+  }
+
+  private freeFd(hint: number | undefined): number {
+    return hint !== undefined && hint < MAX_FDS && this.fds[hint] === undefined ? hint : this.lowestFreeFd();
   }
 
   private lowestFreeFd(): number {

@@ -33,6 +33,8 @@ export class Kernel {
   private readonly parked: RequestSock[] = [];
   private readonly skbPackets = new Map<number, BuiltPacket>();
   private readonly kmem = new Map<number, Uint8Array>();
+  /** Descriptors reserved by an accept() in progress. */
+  private readonly reserved = new Set<number>();
   private nextReq = 0;
   syncookies = 1;
   fastopen = 0;
@@ -169,22 +171,29 @@ export class Kernel {
     }
   }
 
+  /** __sys_accept4_file(): the new descriptor is reserved before the
+   * accept itself, so a close() racing it cannot hand its number over. */
   private *sysAccept(sk: Sock, t: number): Gen<Outcome> {
-    yield* this.lock(sk.lock, t, 'net/ipv4/inet_connection_sock.c:inet_csk_accept lock_sock');
-    if (sk.state !== 'LISTEN') {
-      this.unlock(sk.lock, t);
-      return fail('EINVAL');
+    const fd = this.lowestFreeFd();
+    if (fd < 0) return fail('EMFILE');
+    this.reserved.add(fd);
+    try {
+      const child = yield* this.inetCskAccept(sk, t);
+      if (child === undefined) return fail(sk.state === 'LISTEN' ? 'EAGAIN' : 'EINVAL');
+      child.sockState = 'connected';
+      this.files[fd] = child;
+      return ok(fd);
+    } finally {
+      this.reserved.delete(fd);
     }
-    const entry = sk.acceptQueue.shift();
+  }
+
+  private *inetCskAccept(sk: Sock, t: number): Gen<Sock | undefined> {
+    yield* this.lock(sk.lock, t, 'net/ipv4/inet_connection_sock.c:inet_csk_accept lock_sock');
+    const entry = sk.state === 'LISTEN' ? sk.acceptQueue.shift() : undefined;
     if (entry === undefined) {
       this.unlock(sk.lock, t);
-      return fail('EAGAIN');
-    }
-    const fd = this.lowestFreeFd();
-    if (fd < 0) {
-      sk.acceptQueue.unshift(entry);
-      this.unlock(sk.lock, t);
-      return fail('EMFILE');
+      return undefined;
     }
     const { req, child } = entry;
     req.queued = false;
@@ -198,9 +207,7 @@ export class Kernel {
     }
     this.unlock(sk.lock, t);
     if (!keepReq) this.reqskMaybeFree(req);
-    child.sockState = 'connected';
-    this.files[fd] = child;
-    return ok(fd);
+    return child;
   }
 
   private *sysSetsockopt(sk: Sock, t: number, optname: number, val: number): Gen<Outcome> {
@@ -290,18 +297,35 @@ export class Kernel {
     if (!wantCookie && fastOpenData && this.fastopen !== 0 && fq !== null && fq.qlen < fq.maxQlen) {
       // tcp_try_fastopen() -> tcp_fastopen_create_child().
       const child = this.createOpenreqChild(l, req);
-      yield* this.feature.synRecvSock(this, t, req, child, true);
-      child.state = 'SYN_RECV';
-      child.fastopen_rsk = req;
-      fq.qlen++;
-      req.tfo_listener = true;
-      req.sk = child;
-      this.established.set(req.conn, child);
+      // inet_ehash_nolisten(): a socket with the same tuple already hashed
+      // (another CPU's copy of this SYN) wins, and this child is dropped.
+      const ownReq = !this.established.has(req.conn) && !this.requests.has(req.conn);
+      if (ownReq) {
+        child.state = 'SYN_RECV';
+        child.fastopen_rsk = req;
+        fq.qlen++;
+        req.tfo_listener = true;
+        req.sk = child;
+        this.established.set(req.conn, child);
+      }
+      yield* this.feature.synRecvSock(this, t, req, child, ownReq);
+      if (!ownReq) {
+        child.dead = true;
+        this.destroySock(child);
+        this.reqskMaybeFree(req);
+        return;
+      }
       this.reqskQueueAdd(l, req, child);
       return;
     }
     if (wantCookie) {
       this.cookies.set(req.conn, l);
+      this.reqskMaybeFree(req);
+      return;
+    }
+    if (this.profile.era === 'today' && (this.requests.has(req.conn) || this.established.has(req.conn))) {
+      // inet_csk_reqsk_queue_hash_add() found another CPU's request for the
+      // same tuple: this one is freed (reqsk_free()).
       this.reqskMaybeFree(req);
       return;
     }
@@ -349,17 +373,20 @@ export class Kernel {
       }
       const child = this.createOpenreqChild(l, req);
       yield 'net/ipv4/tcp_ipv4.c:tcp_v4_syn_recv_sock inet_ehash_nolisten';
-      // Only the CPU whose insertion replaces the request owns the child.
+      // Only the CPU whose insertion replaces the request owns the child;
+      // the replacement is atomic, what follows it is not.
       const ownReq = req.hashed && !this.established.has(req.conn);
+      if (ownReq) {
+        child.state = 'ESTABLISHED';
+        this.established.set(req.conn, child);
+        this.reqskUnhash(req);
+      }
       yield* this.feature.synRecvSock(this, t, req, child, ownReq);
       if (!ownReq) {
         child.dead = true;
         this.destroySock(child);
         return;
       }
-      child.state = 'ESTABLISHED';
-      this.established.set(req.conn, child);
-      this.reqskUnhash(req);
       this.reqskQueueAdd(l, req, child);
     } finally {
       if (this.profile.lockedListener) this.unlock(l.lock, t);
@@ -381,6 +408,11 @@ export class Kernel {
       // Two CPUs may validate the same cookie: the second insertion finds
       // the first child and loses.
       const ownReq = !this.established.has(conn);
+      if (ownReq) {
+        child.state = 'ESTABLISHED';
+        this.cookies.delete(conn);
+        this.established.set(conn, child);
+      }
       yield* this.feature.synRecvSock(this, t, req, child, ownReq);
       if (!ownReq) {
         child.dead = true;
@@ -388,9 +420,6 @@ export class Kernel {
         this.reqskMaybeFree(req);
         return;
       }
-      child.state = 'ESTABLISHED';
-      this.cookies.delete(conn);
-      this.established.set(conn, child);
       this.reqskQueueAdd(l, req, child);
     } finally {
       if (this.profile.lockedListener) this.unlock(l.lock, t);
@@ -459,7 +488,15 @@ export class Kernel {
     return child;
   }
 
+  /** inet_csk_reqsk_queue_add(): under the queue lock, a listener that
+   * stopped listening meanwhile gets no child (inet_child_forget()). */
   private reqskQueueAdd(l: Sock, req: RequestSock, child: Sock): void {
+    if (l.state !== 'LISTEN') {
+      child.dead = true;
+      this.tcpDone(child, false);
+      this.reqskMaybeFree(req);
+      return;
+    }
     req.queued = true;
     l.acceptQueue.push({ req, child });
   }
@@ -566,7 +603,7 @@ export class Kernel {
   }
 
   private lowestFreeFd(): number {
-    for (let fd = 0; fd < MAX_FDS; fd++) if (this.files[fd] === undefined) return fd;
+    for (let fd = 0; fd < MAX_FDS; fd++) if (this.files[fd] === undefined && !this.reserved.has(fd)) return fd;
     return -1;
   }
 }

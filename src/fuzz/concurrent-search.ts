@@ -1,0 +1,149 @@
+// Searching concurrent cases: fast-check generates the case and a scheduler
+// seed, the scheduler picks the interleaving, and a failure is shrunk to a
+// 1-minimal case, then re-run from its data to prove it reproduces.
+
+import fc from 'fast-check';
+import type { Implementation } from '../model/impl/types.ts';
+import type { Profile } from '../model/profile.ts';
+import { replay, runConcurrent, type ConcurrentCase, type ConcurrentResult } from '../properties/concurrent.ts';
+import { runLockstep } from '../properties/lockstep.ts';
+import { concurrentArb } from './concurrent-cases.ts';
+import { chooserFor, type SchedulerName } from './schedulers.ts';
+import { contextSwitches, shrinkConcurrent } from './shrink-concurrent.ts';
+
+export interface ConcurrentFinding {
+  signature: string;
+  oracle: string;
+  message: string;
+  case: ConcurrentCase;
+  result: ConcurrentResult;
+  scheduler: SchedulerName;
+  /** Generated cases before this failure was first hit. */
+  runsToFind: number;
+  /** fast-check's seed and path for the unshrunk case. */
+  seed: number;
+  path: string;
+}
+
+export interface ConcurrentSearchOptions {
+  seed: number;
+  runs: number;
+  schedulers: readonly SchedulerName[];
+  /** PCT's bug depth. */
+  depth?: number;
+  only?: string;
+  maxFindings?: number;
+}
+
+/** A failure that needs no race: some order of the threads' whole ops,
+ * run one at a time in plain lockstep, fails too; or the order that explains
+ * the threads' results does. The single-thread search owns those. Orders are
+ * tried exhaustively up to MAX_ORDERS, then whole threads one after another. */
+export function sequentialFailure(impl: Implementation, profile: Profile, c: ConcurrentCase, r: ConcurrentResult): string | undefined {
+  for (const order of opOrders(c.threads.map((t) => t.ops.length))) {
+    const cursor = c.threads.map(() => 0);
+    const ops = [...c.setup, ...order.map((t) => c.threads[t].ops[cursor[t]++])];
+    const sig = runLockstep(impl, profile, ops).failure?.signature;
+    if (sig !== undefined) return sig;
+  }
+  if (r.order === undefined) return undefined;
+  return runLockstep(impl, profile, [...c.setup, ...r.order.map((h) => h.op)]).failure?.signature;
+}
+
+const MAX_ORDERS = 500;
+
+/** Every merge of the threads' op sequences (as thread indices), or, when
+ * there are more than MAX_ORDERS, every order of whole threads. */
+export function opOrders(lengths: number[]): number[][] {
+  const out: number[][] = [];
+  const left = [...lengths];
+  const walk = (acc: number[]): boolean => {
+    if (out.length > MAX_ORDERS) return false;
+    if (left.every((n) => n === 0)) {
+      out.push([...acc]);
+      return true;
+    }
+    for (let t = 0; t < left.length; t++) {
+      if (left[t] === 0) continue;
+      left[t]--;
+      acc.push(t);
+      const more = walk(acc);
+      acc.pop();
+      left[t]++;
+      if (!more) return false;
+    }
+    return true;
+  };
+  if (walk([])) return out;
+  return permutations(lengths.length).map((p) => p.flatMap((t) => Array<number>(lengths[t]).fill(t)));
+}
+
+function permutations(n: number): number[][] {
+  if (n <= 1) return [Array.from({ length: n }, (_, i) => i)];
+  return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
+}
+
+export function runWith(impl: Implementation, profile: Profile, c: ConcurrentCase, scheduler: SchedulerName, seed: number, depth = 3): ConcurrentResult {
+  const steps = 12 * c.threads.reduce((n, t) => n + t.ops.length, 0);
+  return runConcurrent(impl, profile, c, chooserFor(scheduler, seed, c.threads.length, { depth, expectedSteps: steps }));
+}
+
+/** Re-run a case from its data twice, through JSON, and compare everything
+ * observable. A difference is a defect of the harness, never of the case. */
+export function checkDeterminism(impl: Implementation, profile: Profile, c: ConcurrentCase): string | undefined {
+  const again = JSON.parse(JSON.stringify(c)) as ConcurrentCase;
+  const a = runConcurrent(impl, profile, c, replay(c.schedule));
+  const b = runConcurrent(impl, profile, again, replay(again.schedule));
+  const fingerprint = (r: ConcurrentResult): string => JSON.stringify({
+    schedule: r.schedule, trace: r.trace, failure: r.failure?.signature,
+    outcomes: r.steps.map((s) => [s.actual?.ret, s.actual?.errno, s.actual?.optlen, s.actual?.bytes ? Array.from(s.actual.bytes) : null]),
+  });
+  const fa = fingerprint(a);
+  const fb = fingerprint(b);
+  return fa === fb ? undefined : `two runs of the same case differ:\n${fa}\n${fb}`;
+}
+
+export function searchConcurrent(impl: Implementation, profile: Profile, opts: ConcurrentSearchOptions): { findings: ConcurrentFinding[]; runs: number } {
+  const known = new Set<string>();
+  const findings: ConcurrentFinding[] = [];
+  const arb = concurrentArb(profile, opts.schedulers);
+  let used = 0;
+  for (let round = 0; used < opts.runs && findings.length < (opts.maxFindings ?? Infinity); round++) {
+    const seed = (opts.seed + round * 0x9e3779b1) | 0;
+    const counts = (sig: string | undefined): boolean =>
+      sig !== undefined && (opts.only !== undefined ? sig === opts.only : !known.has(sig));
+    const out = fc.check(fc.property(arb, (g) => {
+      const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth);
+      return !counts(r.failure?.signature) || sequentialFailure(impl, profile, g.case, r) !== undefined;
+    }), { seed, numRuns: opts.runs - used });
+    used += out.numRuns;
+    if (!out.failed || out.counterexample === null) break;
+    const g = out.counterexample[0];
+    const first = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth);
+    const signature = first.failure?.signature;
+    if (signature === undefined) throw new Error(`harness defect: a counterexample (seed ${seed}, path ${out.counterexamplePath}) passed when re-run`);
+    const taken: ConcurrentCase = { ...g.case, schedule: first.schedule };
+    const fails = (c: ConcurrentCase): boolean => {
+      const r = runConcurrent(impl, profile, c);
+      return r.failure?.signature === signature && sequentialFailure(impl, profile, c, r) === undefined;
+    };
+    if (!fails(taken)) throw new Error(`harness defect: the schedule taken by ${g.scheduler} does not replay the failure ${signature}`);
+    const shrunk = shrinkConcurrent(impl, profile, taken, fails);
+    const nondeterminism = checkDeterminism(impl, profile, shrunk);
+    const result = runConcurrent(impl, profile, shrunk, replay(shrunk.schedule), { recordSites: true });
+    known.add(signature);
+    findings.push({
+      signature: nondeterminism ? 'harness:nondeterministic' : signature,
+      oracle: nondeterminism ? 'harness' : result.failure!.oracle,
+      message: nondeterminism ?? result.failure!.message,
+      case: shrunk, result, scheduler: g.scheduler, runsToFind: used, seed, path: out.counterexamplePath ?? '',
+    });
+    if (opts.only !== undefined) break;
+  }
+  return { findings, runs: used };
+}
+
+export function describeSize(c: ConcurrentCase): string {
+  const ops = c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
+  return `${ops} ops (${c.setup.length} setup), ${c.threads.length} threads, ${contextSwitches(c.schedule).length} context switches`;
+}

@@ -1,0 +1,229 @@
+// Running a case as several threads: user threads issue system calls,
+// softirq CPUs process network events. A step runs one thread up to its next
+// preemption point; a chooser picks the thread for each step, and the thread
+// actually picked at each step is recorded as the schedule, which replays
+// the run exactly. Setup before the threads and teardown after them run one
+// op at a time in lockstep with the spec; the threads' history must be
+// linearizable against it.
+
+import { formatOutcome, sameOutcome } from '../model/format.ts';
+import { isBlocked, type FdView, type Implementation, type OpRun } from '../model/impl/types.ts';
+import { isSyscall, type Op, type Outcome } from '../model/ops.ts';
+import type { Profile } from '../model/profile.ts';
+import type { SpecWorld } from '../model/spec/world.ts';
+import { linearize, type HistoryOp } from './linearizable.ts';
+import { crash, isRun, MAX_YIELDS_PER_OP, Session, type Failure, type RunOptions, type RunResult, type StepRecord } from './lockstep.ts';
+
+export type ThreadKind = 'user' | 'softirq';
+
+export interface ThreadSpec {
+  kind: ThreadKind;
+  ops: Op[];
+}
+
+/** A whole concurrent case, as plain data. */
+export interface ConcurrentCase {
+  setup: Op[];
+  threads: ThreadSpec[];
+  /** The thread (index into `threads`) that takes each step. */
+  schedule: number[];
+}
+
+/** Picks the thread for step `step` among the runnable ones; `pending[t]`
+ * is the op thread t is running or about to start. */
+export type Chooser = (step: number, runnable: readonly number[], current: number, pending: readonly (Op | undefined)[]) => number;
+
+export interface TraceEntry {
+  thread: number;
+  site: string;
+}
+
+export interface ConcurrentResult extends RunResult {
+  /** The effective schedule: the thread that took each step. */
+  schedule: number[];
+  trace: TraceEntry[];
+  history: HistoryOp[];
+  /** An order of the threads' ops that explains their results, when one does. */
+  order?: HistoryOp[];
+}
+
+/** Follow `schedule`; where it is silent or names a thread that cannot run,
+ * keep running the current thread, else the lowest runnable one. */
+export function replay(schedule: readonly number[]): Chooser {
+  return (step, runnable, current) => {
+    const want = schedule[step];
+    if (want !== undefined && runnable.includes(want)) return want;
+    return runnable.includes(current) ? current : runnable[0];
+  };
+}
+
+/** Which ops a thread of each kind may run. */
+export function allowedOn(kind: ThreadKind, op: Op): boolean {
+  if (op.kind === 'sysctl') return kind === 'user';
+  return kind === 'user' ? isSyscall(op) : !isSyscall(op);
+}
+
+export function validateCase(c: ConcurrentCase): string | undefined {
+  for (const [t, th] of c.threads.entries()) {
+    for (const op of th.ops) if (!allowedOn(th.kind, op)) return `thread ${t} (${th.kind}) cannot run ${op.kind}`;
+  }
+  for (const t of c.schedule) if (!Number.isInteger(t) || t < 0 || t >= c.threads.length) return `schedule names thread ${t}, which does not exist`;
+  return undefined;
+}
+
+interface Running {
+  spec: ThreadSpec;
+  pc: number;
+  run: OpRun | undefined;
+  invoke: number;
+  yields: number;
+  blocked: boolean;
+  record: StepRecord | undefined;
+}
+
+export function runConcurrent(
+  impl: Implementation, profile: Profile, c: ConcurrentCase, chooser: Chooser = replay(c.schedule), opts: RunOptions = {},
+): ConcurrentResult {
+  const invalid = validateCase(c);
+  if (invalid) throw new Error(`invalid case: ${invalid}`);
+  const allOps = [...c.setup, ...c.threads.flatMap((t) => t.ops)];
+  const session = new Session(impl, profile, allOps, opts);
+  const schedule: number[] = [];
+  const trace: TraceEntry[] = [];
+  const history: HistoryOp[] = [];
+  const done = (failure: Failure | undefined, order?: HistoryOp[]): ConcurrentResult =>
+    ({ ...session.result(failure), schedule, trace, history, order });
+  if (session.createFailure) return done(session.createFailure);
+
+  for (const op of c.setup) {
+    const f = session.sequential(op, false);
+    if (f) return done(f);
+  }
+  const afterSetup = session.spec.clone();
+  const threads: Running[] = c.threads.map((spec) => ({ spec, pc: 0, run: undefined, invoke: 0, yields: 0, blocked: false, record: undefined }));
+  const inst = session.instance!;
+  let current = -1;
+
+  for (let clock = 0; ;) {
+    const live: number[] = [];
+    const runnable: number[] = [];
+    threads.forEach((th, t) => {
+      if (th.pc >= th.spec.ops.length) return;
+      live.push(t);
+      if (!th.blocked) runnable.push(t);
+    });
+    if (live.length === 0) break;
+    if (runnable.length === 0) {
+      return done({
+        oracle: 'deadlock', signature: `deadlock:${live.map((t) => threads[t].spec.ops[threads[t].pc].kind).join('+')}`,
+        message: `threads ${live.join(', ')} all wait for locks held by each other`, step: session.steps.length,
+      });
+    }
+    const t = chooser(clock, runnable, current, threads.map((x) => x.spec.ops[x.pc]));
+    const th = threads[t];
+    const op = th.spec.ops[th.pc];
+    let outcome: Outcome | undefined;
+    try {
+      if (th.run === undefined) {
+        th.invoke = clock;
+        th.yields = 0;
+        th.record = { index: session.steps.length, op, thread: t + 1, teardown: false, expected: undefined, actual: undefined, sites: [] };
+        session.steps.push(th.record);
+        const started = inst.run(op, t + 1);
+        if (isRun(started)) th.run = started;
+        else outcome = started;
+      }
+      if (outcome === undefined) {
+        const r = th.run!.next();
+        if (r.done) {
+          outcome = r.value;
+        } else if (isBlocked(r.value)) {
+          // The attempt is a step of its own: what the thread did before
+          // finding the lock taken (a file reference, a reserved descriptor)
+          // is part of the run, so the schedule must replay it too.
+          th.blocked = true;
+          schedule.push(t);
+          current = t;
+          clock++;
+          continue;
+        } else {
+          trace.push({ thread: t, site: r.value });
+          if (opts.recordSites) th.record!.sites.push(r.value);
+          if (++th.yields > MAX_YIELDS_PER_OP) throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
+        }
+      }
+    } catch (e) {
+      return done(crash(th.record?.index ?? session.steps.length, op.kind, e));
+    }
+    // Progress may have released a lock: let waiters try again.
+    for (const other of threads) other.blocked = false;
+    schedule.push(t);
+    current = t;
+    clock++;
+    session.ledger.step = th.record!.index;
+    if (outcome !== undefined) {
+      th.record!.actual = outcome;
+      history.push({ id: history.length, thread: t, op, invoke: th.invoke, response: clock, outcome });
+      th.run = undefined;
+      th.pc++;
+      const bad = session.boundsFailure(op, outcome, th.record!.index);
+      if (bad) return done(bad);
+    }
+    const leak = session.ledgerFailure(th.record!.index);
+    if (leak) return done(leak);
+  }
+
+  // The threads' results must come from some order of their ops.
+  const perThread = c.threads.map((_, t) => history.filter((h) => h.thread === t));
+  const view = inst.view?.();
+  const lin = linearize(afterSetup, perThread, view);
+  if (!lin.ok) {
+    const outcomesAlone = view ? linearize(afterSetup, perThread) : lin;
+    if (outcomesAlone.ok) {
+      const field = firstViewDifference(outcomesAlone.world!.view(), view!);
+      return done({
+        oracle: 'state', signature: `state:concurrent:${field}`, step: session.steps.length - 1,
+        message: `every order of the threads' ops that gives their results leaves the descriptors otherwise than the implementation did (${describeView(view!)})`,
+      }, outcomesAlone.order);
+    }
+    const culprit = firstUnexplained(afterSetup, perThread, history);
+    return done({
+      oracle: 'linearizability',
+      signature: `linearizability:${culprit.op.kind}:${culprit.outcome.errno ?? 'ok'}`,
+      message: `no order of the threads' ops, respecting real time, gives the results they got: nothing explains ${culprit.op.kind} returning ${formatOutcome(culprit.outcome)} on thread ${culprit.thread + 1}`,
+      step: session.steps.findIndex((st) => st.thread === culprit.thread + 1 && st.op === culprit.op),
+    });
+  }
+  for (const h of lin.order) {
+    const rec = session.steps.find((s) => s.thread === h.thread + 1 && s.op === h.op && s.expected === undefined && sameOutcome(s.actual!, h.outcome));
+    if (rec) rec.expected = h.outcome;
+  }
+  session.spec = lin.world!;
+  return done(session.teardownAndQuiesce(), lin.order);
+}
+
+function describeView(view: FdView[]): string {
+  return view.map((v) => `fd ${v.fd}: flag ${v.flag}, ${v.kept === null ? 'no SYN' : `SYN of peer ${v.kept}`}`).join('; ');
+}
+
+function firstViewDifference(expected: FdView[], actual: FdView[]): string {
+  for (const e of expected) {
+    const a = actual.find((v) => v.fd === e.fd);
+    if (a === undefined) return 'fds';
+    if (a.flag !== e.flag) return 'flag';
+    if (a.kept !== e.kept) return 'kept';
+  }
+  return 'fds';
+}
+
+/** The op to blame for an unexplainable history: constrain the results
+ * one op at a time, in the order they returned, leaving the rest free; the
+ * first op whose result makes the history unexplainable is it. */
+function firstUnexplained(start: SpecWorld, perThread: HistoryOp[][], history: HistoryOp[]): HistoryOp {
+  const byResponse = [...history].sort((a, b) => a.response - b.response);
+  for (let n = 1; n <= byResponse.length; n++) {
+    const free = new Set(byResponse.slice(n).map((h) => h.id));
+    if (!linearize(start, perThread, undefined, free).ok) return byResponse[n - 1];
+  }
+  return byResponse[byResponse.length - 1];
+}

@@ -1,0 +1,122 @@
+// Linearizability: a concurrent history is accepted only if some order of
+// its operations that respects real time (an op that returned before another
+// was invoked comes first) gives, run one at a time on the spec, exactly the
+// results observed. Depth-first over the orders, memoised on (how far each
+// thread got, the spec's state): the same world reached two ways is explored
+// once.
+
+import type { FdView } from '../model/impl/types.ts';
+import { sameOutcome } from '../model/format.ts';
+import { isSyscall, type Op, type Outcome } from '../model/ops.ts';
+import type { SpecWorld } from '../model/spec/world.ts';
+
+export interface HistoryOp {
+  /** Unique within the history. */
+  id: number;
+  thread: number;
+  op: Op;
+  /** Logical times: the step at which it was invoked and returned. */
+  invoke: number;
+  response: number;
+  outcome: Outcome;
+}
+
+export interface LinearizationResult {
+  ok: boolean;
+  /** The order found, and the spec world after it. */
+  order: HistoryOp[];
+  world: SpecWorld | undefined;
+  /** Distinct (progress, state) pairs visited. */
+  explored: number;
+}
+
+/** `perThread[t]` lists thread t's ops in program order. When `finalView` is
+ * given, the spec's descriptors after the order must match it too. Calls
+ * whose ids are in `free` may return anything. */
+export function linearize(start: SpecWorld, perThread: HistoryOp[][], finalView?: FdView[], free?: ReadonlySet<number>): LinearizationResult {
+  const seen = new Set<string>();
+  const pos = perThread.map(() => 0);
+  const order: HistoryOp[] = [];
+  let found: SpecWorld | undefined;
+
+  // Split ops whose first half has taken effect, by id.
+  const halfway = new Set<number>();
+  const dfs = (world: SpecWorld): boolean => {
+    const key = `${pos.join(',')}#${[...halfway].sort().join('.')}#${world.key()}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    const pending: HistoryOp[] = [];
+    perThread.forEach((ops, t) => { if (pos[t] < ops.length) pending.push(ops[pos[t]]); });
+    if (pending.length === 0) {
+      if (finalView && !sameView(world.view(), finalView)) return false;
+      found = world;
+      return true;
+    }
+    // An op invoked after some pending op returned must wait for it. Only
+    // system calls return to anyone who could tell: when a softirq finished
+    // with a packet is no event userspace observes.
+    const earliestResponse = Math.min(...pending.map((h) => (isSyscall(h.op) || h.op.kind === 'sysctl' ? h.response : Infinity)));
+    for (const h of pending) {
+      if (h.invoke >= earliestResponse) continue;
+      if (world.splits(h.op) && !halfway.has(h.id)) {
+        const next = world.clone();
+        next.applyFirstHalf(h.op);
+        halfway.add(h.id);
+        if (dfs(next)) return true;
+        halfway.delete(h.id);
+        continue;
+      }
+      for (const next of successors(world, h, perThread, pos, free?.has(h.id) ?? false, halfway.has(h.id))) {
+        pos[h.thread]++;
+        order.push(h);
+        if (dfs(next)) return true;
+        order.pop();
+        pos[h.thread]--;
+      }
+    }
+    return false;
+  };
+
+  const ok = dfs(start.clone());
+  return { ok, order: ok ? [...order] : [], world: found, explored: seen.size };
+}
+
+export function sameView(a: FdView[], b: FdView[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((v, i) => v.fd === b[i].fd && v.flag === b[i].flag && v.kept === b[i].kept);
+}
+
+/** The worlds in which `h` takes effect with its observed result. A call on
+ * a descriptor takes a file reference when it starts, so besides the plain
+ * atomic step: a close() may leave its socket to the calls on the same
+ * descriptor that started before it returned, and such a call may then run
+ * on that socket although the descriptor is gone. */
+function successors(world: SpecWorld, h: HistoryOp, perThread: HistoryOp[][], pos: number[], anyOutcome: boolean, secondHalf: boolean): SpecWorld[] {
+  const out: SpecWorld[] = [];
+  const plain = world.clone();
+  const got = secondHalf ? plain.applySecondHalf(h.op) : plain.apply(h.op, h.outcome);
+  if (sameOutcome(got, h.outcome) || anyOutcome) {
+    plain.releaseInFlight(h.id);
+    out.push(plain);
+  }
+  if ('fd' in h.op) {
+    const viaRef = world.clone();
+    const r = viaRef.applyInFlight(h.op, h.id, h.outcome);
+    if (r !== undefined && sameOutcome(r, h.outcome)) out.push(viaRef);
+  }
+  if (h.op.kind === 'close') {
+    const fd = h.op.fd;
+    const holders: number[] = [];
+    perThread.forEach((ops, t) => {
+      for (let i = pos[t]; i < ops.length; i++) {
+        const o = ops[i];
+        if (t !== h.thread && 'fd' in o.op && o.op.fd === fd && o.op.kind !== 'close' && o.invoke < h.response) holders.push(o.id);
+      }
+    });
+    if (holders.length > 0) {
+      const deferred = world.clone();
+      if (sameOutcome(deferred.closeInFlight(fd, holders), h.outcome)) out.push(deferred);
+    }
+  }
+  return out;
+}
