@@ -25,7 +25,7 @@ export const REPAIRS = {
     repair: 'record the listener\'s flag on the request in inet_reqsk_alloc() and copy that one to the child in inet_csk_accept()',
   },
   'unlocked-getsockopt-races': {
-    signature: 'linearizability:getsockopt+getsockopt',
+    signature: 'linearizability:getsockopt:ENOENT',
     concurrent: true,
     finding: 'do_tcp_getsockopt() takes tp->syn_skb with xchg() and puts it back on every error path without the socket lock: a second reader in that window gets -ENOENT although the SYN is still there, and its write-back of NULL can overwrite the first reader\'s, losing the skb',
     repair: 'hold lock_sock() across the TCP_SAVED_SYN case, so the take, the checks and the write-back are one step to any other reader',
