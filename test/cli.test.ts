@@ -21,10 +21,11 @@ describe('savedsyn run', () => {
     const code = await main(['--runs', '1500', '--out', dir], (s) => lines.push(s));
     expect(code).toBe(0);
     const text = lines.join('\n');
-    expect(text).toMatch(/rfc-v1 \(rfc-v1\): 1500 cases, 3 distinct finding/);
-    expect(text).toMatch(/rfc-v1-fixed \(rfc-v1\): 1500 cases, 0 distinct/);
-    expect(text).toMatch(/linux \(linux\): 1500 cases, 0 distinct/);
+    expect(text).toMatch(/rfc-v1 \(rfc-v1\): 1500 single-thread cases, 3 distinct finding\(s\); 1500 concurrent cases, 1 distinct race/);
+    expect(text).toMatch(/rfc-v1-fixed \(rfc-v1\): 1500 single-thread cases, 0 distinct finding\(s\); 1500 concurrent cases, 0 distinct/);
+    expect(text).toMatch(/linux \(linux\): 1500 single-thread cases, 0 distinct finding\(s\); 1500 concurrent cases, 0 distinct/);
     expect(text).toContain('state:accept:flag');
+    expect(text).toContain('linearizability:getsockopt:ENOENT');
     const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(json.implementations.find((i: { name: string }) => i.name === 'rfc-v1').findings).toHaveLength(3);
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('## rfc-v1');
@@ -43,7 +44,7 @@ describe('savedsyn check on third-party modules', () => {
   it('passes a module that fits the interface and behaves', async () => {
     const lines: string[] = [];
     const code = await main(['check', '--impl', './examples/atomic-linux.ts', '--runs', '300', '--out', out()], (s) => lines.push(s));
-    expect(lines.join('\n')).toContain('atomic-linux (linux): 300 cases, 0 distinct');
+    expect(lines.join('\n')).toContain('atomic-linux (linux): 300 single-thread cases, 0 distinct finding(s); 300 concurrent cases, 0 distinct');
     expect(code).toBe(0);
   });
 
@@ -67,6 +68,7 @@ describe('bad input', () => {
     ['an unknown flag', ['--frobnicate'], /Unknown option '--frobnicate'/],
     ['a bad number', ['--runs', 'many'], /--runs expects an integer, got 'many'/],
     ['a zero budget', ['--runs', '0'], /--runs must be between 1/],
+    ['an unknown scheduler', ['--schedulers', 'random,fifo'], /--schedulers takes random and\/or pct/],
     ['an unknown command', ['fuzzz'], /unknown command 'fuzzz'/],
     ['a missing module', ['check', '--impl', './nowhere.ts'], /implementation module not found: .*nowhere\.ts/],
     ['a module without create()', ['check', '--impl', './test/fixtures/missing-create.ts'], /does not fit the Implementation interface: missing or wrong `create\(env\)`/],

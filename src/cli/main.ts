@@ -3,12 +3,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { searchConcurrent } from '../fuzz/concurrent-search.ts';
+import type { SchedulerName } from '../fuzz/schedulers.ts';
 import { search } from '../fuzz/search.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName, type Profile } from '../model/profile.ts';
 import { renderJson, renderMarkdown, type ImplRun } from '../reports/summary.ts';
-import { renderFinding } from '../reports/text.ts';
+import { renderConcurrentFinding, renderFinding } from '../reports/text.ts';
 import { UserError } from './errors.ts';
 import { loadImplementation } from './load.ts';
 
@@ -27,6 +29,9 @@ options:
   --runs N           generated cases per implementation (default 2000)
   --seed N           master seed (default 1)
   --max-ops N        longest generated case (default 30)
+  --thread-runs N    generated concurrent cases per implementation (default:
+                     the same as --runs; 0 skips interleavings)
+  --schedulers LIST  schedulers for concurrent cases: random,pct (default both)
   --out DIR          where the report goes (default ./out)
   --quiet            print only the summary
 `;
@@ -34,6 +39,8 @@ options:
 interface Options {
   impls: string[];
   runs: number;
+  threadRuns: number;
+  schedulers: SchedulerName[];
   seed: number;
   maxOps: number;
   out: string;
@@ -54,6 +61,8 @@ function parse(argv: string[]): { command: string; opts: Options } {
         runs: { type: 'string' },
         seed: { type: 'string' },
         'max-ops': { type: 'string' },
+        'thread-runs': { type: 'string' },
+        schedulers: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -73,12 +82,22 @@ function parse(argv: string[]): { command: string; opts: Options } {
     opts: {
       impls: values.impl ?? [],
       runs: integer('--runs', values.runs, 2000, 1),
+      threadRuns: integer('--thread-runs', values['thread-runs'], integer('--runs', values.runs, 2000, 1), 0),
+      schedulers: schedulerList(values.schedulers),
       seed: integer('--seed', values.seed, 1, -2147483648),
       maxOps: integer('--max-ops', values['max-ops'], 30, 1),
       out: values.out ?? 'out',
       quiet: values.quiet ?? false,
     },
   };
+}
+
+function schedulerList(raw: string | undefined): SchedulerName[] {
+  if (raw === undefined) return ['random', 'pct'];
+  const names = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = names.filter((n) => n !== 'random' && n !== 'pct');
+  if (names.length === 0 || bad.length > 0) throw new UserError(`--schedulers takes random and/or pct, comma-separated; got '${raw}'`);
+  return names as SchedulerName[];
 }
 
 function integer(flag: string, raw: string | undefined, fallback: number, min: number): number {
@@ -105,15 +124,22 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
   for (const impl of impls) {
     const profile: Profile = profileByName(impl.profile)!;
     const res = search(impl, profile, { seed: opts.seed, runs: opts.runs, maxOps: opts.maxOps });
-    runs.push({ impl: impl.name, profile, runs: res.runs, findings: res.findings });
-    log(`${impl.name} (${profile.name}): ${res.runs} cases, ${res.findings.length} distinct finding(s)`);
-    if (!opts.quiet) for (const f of res.findings) log(`\n${renderFinding(f, profile)}\n`);
+    const con = opts.threadRuns === 0
+      ? { findings: [], runs: 0 }
+      : searchConcurrent(impl, profile, { seed: opts.seed, runs: opts.threadRuns, schedulers: opts.schedulers });
+    runs.push({ impl: impl.name, profile, runs: res.runs, findings: res.findings, concurrentRuns: con.runs, concurrent: con.findings });
+    log(`${impl.name} (${profile.name}): ${res.runs} single-thread cases, ${res.findings.length} distinct finding(s); `
+      + `${con.runs} concurrent cases, ${con.findings.length} distinct race(s)`);
+    if (!opts.quiet) {
+      for (const f of res.findings) log(`\n${renderFinding(f, profile)}\n`);
+      for (const f of con.findings) log(`\n${renderConcurrentFinding(f, profile)}\n`);
+    }
   }
   const dir = resolve(opts.out);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'report.md'), renderMarkdown(runs, opts.seed));
   writeFileSync(join(dir, 'report.json'), renderJson(runs, opts.seed));
   log(`report: ${join(dir, 'report.md')} (and report.json)`);
-  const failed = runs.some((r) => r.findings.length > 0);
+  const failed = runs.some((r) => r.findings.length + r.concurrent.length > 0);
   return command === 'check' && failed ? 1 : 0;
 }

@@ -4,26 +4,30 @@
 
 import type { Finding } from '../fuzz/search.ts';
 import type { Profile } from '../model/profile.ts';
-import { renderFinding } from './text.ts';
+import type { ConcurrentFinding } from '../fuzz/concurrent-search.ts';
+import { renderConcurrentFinding, renderFinding } from './text.ts';
 
 export interface ImplRun {
   impl: string;
   profile: Profile;
   runs: number;
   findings: Finding[];
+  concurrentRuns: number;
+  concurrent: ConcurrentFinding[];
 }
 
 export function renderMarkdown(runs: ImplRun[], seed: number): string {
   const out: string[] = ['# savedsyn run', '', `Seed ${seed}. Each implementation is checked in lockstep against its profile's spec.`, ''];
-  out.push('| implementation | profile | cases | distinct findings |', '| --- | --- | --- | --- |');
-  for (const r of runs) out.push(`| ${r.impl} | ${r.profile.name} | ${r.runs} | ${r.findings.length} |`);
+  out.push('| implementation | profile | single-thread cases | findings | concurrent cases | races |', '| --- | --- | --- | --- | --- | --- |');
+  for (const r of runs) out.push(`| ${r.impl} | ${r.profile.name} | ${r.runs} | ${r.findings.length} | ${r.concurrentRuns} | ${r.concurrent.length} |`);
   for (const r of runs) {
     out.push('', `## ${r.impl}`, '');
-    if (r.findings.length === 0) {
-      out.push(`No failure in ${r.runs} cases.`);
+    if (r.findings.length + r.concurrent.length === 0) {
+      out.push(`No failure in ${r.runs} single-thread and ${r.concurrentRuns} concurrent cases.`);
       continue;
     }
     for (const f of r.findings) out.push('```', renderFinding(f, r.profile), '```', '');
+    for (const f of r.concurrent) out.push('```', renderConcurrentFinding(f, r.profile), '```', '');
   }
   return out.join('\n') + '\n';
 }
@@ -39,6 +43,11 @@ export function renderJson(runs: ImplRun[], seed: number): string {
       findings: r.findings.map((f) => ({
         signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops,
         failingStep: f.result.failure?.step, runsToFind: f.runsToFind, seed: f.seed, path: f.path,
+      })),
+      concurrentCases: r.concurrentRuns,
+      races: r.concurrent.map((f) => ({
+        signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, scheduler: f.scheduler,
+        runsToFind: f.runsToFind, seed: f.seed, path: f.path,
       })),
     })),
   }, null, 2) + '\n';
