@@ -377,6 +377,9 @@ export function locate(bytes: Uint8Array, p: BuiltPacket): number {
  *  - tcp.seq: the ISN is a keyed hash of the 4-tuple plus a clock.
  *  - tcp.options.timestamps.tsval: a per-connection random offset plus the clock.
  *  - tcp.window: follows the receive buffer the kernel sizes at connect().
+ *  - tcp.options.windowScale.shift: follows the largest receive buffer the
+ *    machine allows (net.ipv4.tcp_rmem), not the SYN's sender: 7 in the
+ *    model, 10 on the machine this was first compared against.
  *  - mac.addresses: a real device has its own; the ethernet/loopback kind is
  *    read from them, so it goes too (presence and ethertype still count).
  *  - ip.flowLabel: auto flow labels are a hash of the flow and a boot-time secret.
@@ -384,7 +387,7 @@ export function locate(bytes: Uint8Array, p: BuiltPacket): number {
  *    (its length still counts, via the option layout and header length). */
 export const UNPREDICTABLE_FIELDS: readonly string[] = Object.freeze([
   'ip.id', 'ip.checksum', 'tcp.checksum', 'tcp.seq', 'tcp.options.timestamps.tsval',
-  'tcp.window', 'mac.addresses', 'ip.flowLabel', 'tcp.options.fastOpen.cookie',
+  'tcp.window', 'tcp.options.windowScale.shift', 'mac.addresses', 'ip.flowLabel', 'tcp.options.fastOpen.cookie',
 ]);
 
 /** Every comparable field of a parsed SYN under a dotted name. A repeated TCP

@@ -1,0 +1,76 @@
+// The differential property: the linux spec and the live kernel, given the
+// same sequence, agree on every return value, errno and optlen, and on the
+// bytes of every saved SYN compared field by field after parsing (the
+// fields no model can predict are named once, in packet.ts).
+
+import { formatOutcome } from '../model/format.ts';
+import { runOnKernel } from '../model/kernel/lane.ts';
+import { TCP_SAVED_SYN, type Op, type Outcome } from '../model/ops.ts';
+import { compareParsed, parseSyn } from '../model/packet.ts';
+import { LINUX } from '../model/profile.ts';
+import { createSpec } from '../model/spec/index.ts';
+
+export interface Disagreement {
+  step: number;
+  op: Op;
+  expected: Outcome;
+  actual: Outcome;
+  /** What differs: a field of the result, or of the parsed SYN. */
+  differences: string[];
+  signature: string;
+}
+
+export interface DifferentialResult {
+  expected: Outcome[];
+  actual: Outcome[];
+  disagreement: Disagreement | undefined;
+}
+
+export function specOutcomes(ops: readonly Op[]): Outcome[] {
+  const spec = createSpec(LINUX);
+  return ops.map((op) => spec.apply(op));
+}
+
+export function runDifferential(ops: readonly Op[]): DifferentialResult {
+  const expected = specOutcomes(ops);
+  const actual = runOnKernel(ops);
+  for (let i = 0; i < ops.length; i++) {
+    const differences = compareOutcomes(ops[i], expected[i], actual[i]);
+    if (differences.length > 0) {
+      const field = differences[0].split(':')[0];
+      return {
+        expected, actual,
+        disagreement: { step: i, op: ops[i], expected: expected[i], actual: actual[i], differences, signature: `kernel:${ops[i].kind}:${field}` },
+      };
+    }
+  }
+  return { expected, actual, disagreement: undefined };
+}
+
+const present = (b: Uint8Array | undefined): Uint8Array | undefined => (b && b.length > 0 ? b : undefined);
+
+export function compareOutcomes(op: Op, e: Outcome, a: Outcome): string[] {
+  const out: string[] = [];
+  if (e.ret !== a.ret) out.push(`ret: expected ${e.ret}, got ${a.ret}`);
+  if (e.errno !== a.errno) out.push(`errno: expected ${e.errno ?? 'none'}, got ${a.errno ?? 'none'}`);
+  if (e.optlen !== a.optlen) out.push(`optlen: expected ${e.optlen ?? 'unchanged'}, got ${a.optlen ?? 'unchanged'}`);
+  const eb = present(e.bytes);
+  const ab = present(a.bytes);
+  if (eb === undefined || ab === undefined) {
+    if (eb !== ab) out.push(`bytes: expected ${eb?.length ?? 0}, got ${ab?.length ?? 0}`);
+    return out;
+  }
+  if (op.kind === 'getsockopt' && op.optname === TCP_SAVED_SYN) {
+    const pe = parseSyn(eb);
+    const pa = parseSyn(ab);
+    if (!pe.ok || !pa.ok) {
+      out.push(`bytes: ${!pe.ok ? `the model's do not parse (${pe.error})` : ''}${!pa.ok ? `the kernel's do not parse (${pa.error})` : ''}`);
+    } else {
+      out.push(...compareParsed(pe.syn, pa.syn).map((d) => `syn.${d}`));
+    }
+    if (eb.length !== ab.length) out.push(`bytes: expected ${eb.length}, got ${ab.length}`);
+  } else if (eb.length !== ab.length || eb.some((x, i) => x !== ab[i])) {
+    out.push(`bytes: expected ${formatOutcome({ ret: 0, bytes: eb })}, got ${formatOutcome({ ret: 0, bytes: ab })}`);
+  }
+  return out;
+}
