@@ -5,12 +5,14 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { searchConcurrent } from '../fuzz/concurrent-search.ts';
 import type { SchedulerName } from '../fuzz/schedulers.ts';
+import { searchKernel } from '../fuzz/kernel-search.ts';
 import { search } from '../fuzz/search.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
 import type { Implementation } from '../model/impl/types.ts';
-import { profileByName, type Profile } from '../model/profile.ts';
+import { kernelLane } from '../model/kernel/native.ts';
+import { LINUX, profileByName, type Profile } from '../model/profile.ts';
 import { renderJson, renderMarkdown, type ImplRun } from '../reports/summary.ts';
-import { renderConcurrentFinding, renderFinding } from '../reports/text.ts';
+import { renderConcurrentFinding, renderFinding, renderKernelFinding } from '../reports/text.ts';
 import { UserError } from './errors.ts';
 import { loadImplementation } from './load.ts';
 
@@ -21,6 +23,9 @@ commands:
            each distinct one, print it and write a report
   check    like run, for one implementation (bundled name or module path);
            exits 1 if anything fails
+  kernel   run generated sequences on the live kernel (a private network
+           namespace, loopback only) and on the linux spec; print every
+           disagreement, shrunk; exits 1 if there is any
   list     list the bundled implementations and profiles
   help     show this text
 
@@ -47,7 +52,7 @@ interface Options {
   quiet: boolean;
 }
 
-const COMMANDS = new Set(['run', 'check', 'list', 'help']);
+const COMMANDS = new Set(['run', 'check', 'kernel', 'list', 'help']);
 
 function parse(argv: string[]): { command: string; opts: Options } {
   let parsed;
@@ -118,6 +123,7 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
     for (const i of BUNDLED) log(`${i.name.padEnd(14)} profile ${i.profile.padEnd(7)} ${i.description}`);
     return 0;
   }
+  if (command === 'kernel') return kernelCommand(opts, log);
   if (command === 'check' && opts.impls.length !== 1) throw new UserError('check takes exactly one --impl NAME|PATH');
   const impls: Implementation[] = opts.impls.length === 0 ? [...BUNDLED] : await Promise.all(opts.impls.map(loadImplementation));
   const runs: ImplRun[] = [];
@@ -142,4 +148,21 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
   log(`report: ${join(dir, 'report.md')} (and report.json)`);
   const failed = runs.some((r) => r.findings.length + r.concurrent.length > 0);
   return command === 'check' && failed ? 1 : 0;
+}
+
+function kernelCommand(opts: Options, log: (s: string) => void): number {
+  if (opts.impls.length > 0) throw new UserError('kernel runs the live kernel against the linux spec; it takes no --impl');
+  const lane = kernelLane();
+  if (!lane.ok) throw new UserError(`the live-kernel lane cannot run here: ${lane.reason}`);
+  const { findings, runs } = searchKernel({ seed: opts.seed, runs: opts.runs });
+  log(`live kernel vs linux spec: ${runs} sequences, ${findings.length} distinct disagreement(s)`);
+  if (!opts.quiet) for (const f of findings) log(`\n${renderKernelFinding(f, LINUX)}\n`);
+  const dir = resolve(opts.out);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'kernel.json'), JSON.stringify({
+    version: 1, seed: opts.seed, sequences: runs,
+    disagreements: findings.map((f) => ({ signature: f.signature, ops: f.ops, differences: f.result.disagreement?.differences ?? [] })),
+  }, null, 2) + '\n');
+  log(`report: ${join(dir, 'kernel.json')}`);
+  return findings.length > 0 ? 1 : 0;
 }

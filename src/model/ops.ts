@@ -84,7 +84,7 @@ export interface Outcome {
   errno?: Errno;
   /** getsockopt: the value left in *optlen (also when the call failed). */
   optlen?: number;
-  /** getsockopt: the bytes copied to optval. */
+  /** getsockopt: the bytes copied to optval; absent when none were. */
   bytes?: Uint8Array;
 }
 

@@ -2,6 +2,7 @@
 // expected against what happened, and the buffer's reference history.
 
 import { describeSize, type ConcurrentFinding } from '../fuzz/concurrent-search.ts';
+import type { KernelFinding } from '../fuzz/kernel-search.ts';
 import type { Finding } from '../fuzz/search.ts';
 import { formatOp, formatOutcome } from '../model/format.ts';
 import type { Profile } from '../model/profile.ts';
@@ -58,5 +59,17 @@ export function renderConcurrentFinding(f: ConcurrentFinding, profile: Profile):
     for (const e of history) lines.push(`     step ${String(e.step).padStart(2)} ${e.kind.padEnd(5)} by ${e.owner.padEnd(6)} refs=${e.refs}  ${e.site}`);
   }
   lines.push(`  schedule: [${f.case.schedule.join(',')}]`);
+  return lines.join('\n');
+}
+
+/** A disagreement between the linux spec and the live kernel. */
+export function renderKernelFinding(f: KernelFinding, profile: Profile): string {
+  const d = f.result.disagreement;
+  const lines = [f.signature, `  ${d ? d.differences.join('; ') : 'did not reproduce on a second run'}`, `  minimal sequence (${f.ops.length} ops):`];
+  f.ops.forEach((op, i) => {
+    const e = formatOutcome(f.result.expected[i]);
+    const a = formatOutcome(f.result.actual[i]);
+    lines.push(`  ${d?.step === i ? '>>' : '  '} ${String(i).padStart(2)} ${formatOp(op, profile)}  spec: ${e}${a === e ? '' : `  kernel: ${a}`}`);
+  });
   return lines.join('\n');
 }

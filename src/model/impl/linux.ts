@@ -98,7 +98,7 @@ export const linuxFeature: SavedSynFeature = {
       yield at(SITE.getsockopt, 'case TCP_SAVE_SYN: val = tp->save_syn;');
       const all = new Uint8Array(INT_SIZE);
       new DataView(all.buffer).setInt32(0, sk.tp.save_syn ?? 0, true);
-      return { ret: 0, optlen: len, bytes: all.slice(0, len) };
+      return len === 0 ? { ret: 0, optlen: 0 } : { ret: 0, optlen: len, bytes: all.slice(0, len) };
     }
     if (optname !== TCP_SAVED_SYN) return undefined;
     const len = user.len;

@@ -78,6 +78,7 @@ function parseLine(line: string): Outcome {
   const o: Outcome = { ret: Number(ret) };
   if (errno !== '-') o.errno = errno as Errno;
   if (optlen !== '-') o.optlen = Number(optlen);
-  if (hex !== '-') o.bytes = hex === '=' ? new Uint8Array(0) : Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
+  // No bytes copied reads as no bytes at all, as in the model's outcomes.
+  if (hex !== '-' && hex !== '=') o.bytes = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
   return o;
 }

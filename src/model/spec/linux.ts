@@ -53,5 +53,5 @@ function readInt(value: number, bufSize: number): Outcome {
   const len = Math.min(bufSize, INT_SIZE);
   const all = new Uint8Array(INT_SIZE);
   new DataView(all.buffer).setInt32(0, value, true);
-  return { ret: 0, optlen: len, bytes: all.slice(0, len) };
+  return len === 0 ? { ret: 0, optlen: 0 } : { ret: 0, optlen: len, bytes: all.slice(0, len) };
 }
