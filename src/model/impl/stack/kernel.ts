@@ -308,14 +308,7 @@ export class Kernel {
         req.sk = child;
         this.established.set(req.conn, child);
       }
-      yield* this.feature.synRecvSock(this, t, req, child, ownReq);
-      if (!ownReq) {
-        child.dead = true;
-        this.destroySock(child);
-        this.reqskMaybeFree(req);
-        return;
-      }
-      this.reqskQueueAdd(l, req, child);
+      yield* this.settleChild(t, l, req, child, ownReq);
       return;
     }
     if (wantCookie) {
@@ -381,13 +374,7 @@ export class Kernel {
         this.established.set(req.conn, child);
         this.reqskUnhash(req);
       }
-      yield* this.feature.synRecvSock(this, t, req, child, ownReq);
-      if (!ownReq) {
-        child.dead = true;
-        this.destroySock(child);
-        return;
-      }
-      this.reqskQueueAdd(l, req, child);
+      yield* this.settleChild(t, l, req, child, ownReq);
     } finally {
       if (this.profile.lockedListener) this.unlock(l.lock, t);
       req.lookups--;
@@ -413,14 +400,7 @@ export class Kernel {
         this.cookies.delete(conn);
         this.established.set(conn, child);
       }
-      yield* this.feature.synRecvSock(this, t, req, child, ownReq);
-      if (!ownReq) {
-        child.dead = true;
-        this.destroySock(child);
-        this.reqskMaybeFree(req);
-        return;
-      }
-      this.reqskQueueAdd(l, req, child);
+      yield* this.settleChild(t, l, req, child, ownReq);
     } finally {
       if (this.profile.lockedListener) this.unlock(l.lock, t);
     }
@@ -486,6 +466,20 @@ export class Kernel {
     child.sockState = 'connected';
     this.feature.createOpenreqChild(this, l, req, child);
     return child;
+  }
+
+  /** The end of syn_recv_sock() and the hash dance: the feature takes what
+   * it keeps from the request; the loser's child is dropped, the winner's
+   * queued. */
+  private *settleChild(t: number, l: Sock, req: RequestSock, child: Sock, ownReq: boolean): Gen<void> {
+    yield* this.feature.synRecvSock(this, t, req, child, ownReq);
+    if (!ownReq) {
+      child.dead = true;
+      this.destroySock(child);
+      this.reqskMaybeFree(req);
+      return;
+    }
+    this.reqskQueueAdd(l, req, child);
   }
 
   /** inet_csk_reqsk_queue_add(): under the queue lock, a listener that
