@@ -96,7 +96,7 @@ function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
   return fc.record({
     syn: synArb,
     ack: fc.constantFrom<'ack' | 'ackRetransmit' | 'cookieAck' | null>('ack', 'ack', 'ack', 'cookieAck', 'ackRetransmit', null),
-    accept: fc.boolean(),
+    accept: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     // OWN_FD: the descriptor this life's accept() most likely returned.
     readFd: fc.option(fc.oneof({ weight: 3, arbitrary: fc.constant(OWN_FD) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }), { freq: 6 }),
     bufSize: fc.oneof({ weight: 3, arbitrary: fc.constant(4096) }, { weight: 2, arbitrary: fc.constantFrom(...BOUNDARY_SIZES) }),
@@ -134,13 +134,23 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     const listenOp: Op[] = listen === null ? [] : [{ kind: 'listen', fd: 0, backlog: listen }];
     const flagOp: Op[] = flag === null ? [] : [{ kind: 'setsockopt', fd: 0, optname: profile.setOpt, value: flag }];
     prefix.push(...(flagFirst ? [...flagOp, ...listenOp] : [...listenOp, ...flagOp]));
-    // Interleave the lives and the noise, keeping each one's own order.
-    const queues = [...lives.map((l, i) => l.map((o) => ('fd' in o && o.fd === OWN_FD ? { ...o, fd: i + 1 } : o))), ...noise.map((o) => [o])];
+    // Interleave the lives and the noise, keeping each one's own order. A
+    // life reads the descriptor its own accept() most likely got: the next
+    // one up, as descriptors are handed out lowest first; a life that did not
+    // accept reads the latest socket that was.
+    const queues = [...lives.map((l, life) => l.map((op) => ({ op, life }))), ...noise.map((op) => [{ op, life: -1 }])];
+    const ownFd = new Map<number, number>();
+    let accepted = 0;
     const out = [...prefix];
     let i = 0;
     while (queues.length > 0 && out.length < maxLength) {
       const q = queues[picks[i++ % picks.length] % queues.length];
-      out.push(q.shift()!);
+      const { op, life } = q.shift()!;
+      if (op.kind === 'accept') {
+        accepted++;
+        if (life >= 0) ownFd.set(life, accepted);
+      }
+      out.push('fd' in op && op.fd === OWN_FD ? { ...op, fd: ownFd.get(life) ?? accepted } : op);
       if (q.length === 0) queues.splice(queues.indexOf(q), 1);
     }
     return out.length > 0 ? out : [{ kind: 'expireAll' }];
