@@ -3,16 +3,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { searchConcurrent } from '../fuzz/concurrent-search.ts';
+import { createHash } from 'node:crypto';
+import { searchConcurrent, type ConcurrentFinding } from '../fuzz/concurrent-search.ts';
 import type { SchedulerName } from '../fuzz/schedulers.ts';
 import { searchKernel } from '../fuzz/kernel-search.ts';
-import { search } from '../fuzz/search.ts';
+import { search, type Finding } from '../fuzz/search.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { kernelLane } from '../model/kernel/native.ts';
 import { LINUX, profileByName, type Profile } from '../model/profile.ts';
 import { renderJson, renderMarkdown, type ImplRun } from '../reports/summary.ts';
 import { renderConcurrentFinding, renderFinding, renderKernelFinding } from '../reports/text.ts';
+import { replay, runConcurrent, validateCase } from '../properties/concurrent.ts';
+import { runLockstep } from '../properties/lockstep.ts';
+import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
 import { UserError } from './errors.ts';
 import { loadImplementation } from './load.ts';
 
@@ -26,6 +30,9 @@ commands:
   kernel   run generated sequences on the live kernel (a private network
            namespace, loopback only) and on the linux spec; print every
            disagreement, shrunk; exits 1 if there is any
+  replay TOKEN
+           re-run the case a token encodes; print the verdict and write its
+           report; exits 1 if the case fails
   list     list the bundled implementations and profiles
   help     show this text
 
@@ -52,9 +59,9 @@ interface Options {
   quiet: boolean;
 }
 
-const COMMANDS = new Set(['run', 'check', 'kernel', 'list', 'help']);
+const COMMANDS = new Set(['run', 'check', 'kernel', 'replay', 'list', 'help']);
 
-function parse(argv: string[]): { command: string; opts: Options } {
+function parse(argv: string[]): { command: string; opts: Options; arg: string | undefined } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -81,9 +88,12 @@ function parse(argv: string[]): { command: string; opts: Options } {
   const { values, positionals } = parsed;
   const command = values.help ? 'help' : positionals[0] ?? 'run';
   if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}': one of ${[...COMMANDS].join(', ')}`);
-  if (positionals.length > 1) throw new UserError(`unexpected argument '${positionals[1]}' (savedsyn help lists the options)`);
+  const arity = command === 'replay' ? 2 : 1;
+  if (command === 'replay' && positionals.length < 2) throw new UserError('replay takes the token to replay: savedsyn replay ssyn1.…');
+  if (positionals.length > arity) throw new UserError(`unexpected argument '${positionals[arity]}' (savedsyn help lists the options)`);
   return {
     command,
+    arg: positionals[1],
     opts: {
       impls: values.impl ?? [],
       runs: integer('--runs', values.runs, 2000, 1),
@@ -114,7 +124,7 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
 }
 
 export async function main(argv: string[], log: (s: string) => void = console.log): Promise<number> {
-  const { command, opts } = parse(argv);
+  const { command, opts, arg } = parse(argv);
   if (command === 'help') {
     log(USAGE);
     return 0;
@@ -124,10 +134,14 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
     return 0;
   }
   if (command === 'kernel') return kernelCommand(opts, log);
+  if (command === 'replay') return replayCommand(arg!, opts, log);
   if (command === 'check' && opts.impls.length !== 1) throw new UserError('check takes exactly one --impl NAME|PATH');
-  const impls: Implementation[] = opts.impls.length === 0 ? [...BUNDLED] : await Promise.all(opts.impls.map(loadImplementation));
+  // How each implementation was named, so a replay token can load it again.
+  const sources = opts.impls.length === 0 ? BUNDLED.map((i) => i.name) : opts.impls;
+  const impls: Implementation[] = await Promise.all(sources.map(loadImplementation));
   const runs: ImplRun[] = [];
-  for (const impl of impls) {
+  for (const [n, impl] of impls.entries()) {
+    const source = sources[n];
     const profile: Profile = profileByName(impl.profile)!;
     const res = search(impl, profile, { seed: opts.seed, runs: opts.runs, maxOps: opts.maxOps });
     const con = opts.threadRuns === 0
@@ -137,8 +151,8 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
     log(`${impl.name} (${profile.name}): ${res.runs} single-thread cases, ${res.findings.length} distinct finding(s); `
       + `${con.runs} concurrent cases, ${con.findings.length} distinct race(s)`);
     if (!opts.quiet) {
-      for (const f of res.findings) log(`\n${renderFinding(f, profile)}\n`);
-      for (const f of con.findings) log(`\n${renderConcurrentFinding(f, profile)}\n`);
+      for (const f of res.findings) log(`\n${renderFinding(f, profile)}\n  replay: npx savedsyn replay ${tokenOf(impl, source, f)}\n`);
+      for (const f of con.findings) log(`\n${renderConcurrentFinding(f, profile)}\n  replay: npx savedsyn replay ${tokenOf(impl, source, f)}\n`);
     }
   }
   const dir = resolve(opts.out);
@@ -165,4 +179,44 @@ function kernelCommand(opts: Options, log: (s: string) => void): number {
   }, null, 2) + '\n');
   log(`report: ${join(dir, 'kernel.json')}`);
   return findings.length > 0 ? 1 : 0;
+}
+
+async function replayCommand(token: string, opts: Options, log: (s: string) => void): Promise<number> {
+  let c: ReplayCase;
+  try {
+    c = decodeToken(token);
+  } catch (e) {
+    if (e instanceof TokenError) throw new UserError(e.message);
+    throw e;
+  }
+  const impl = await loadImplementation(c.impl);
+  if (impl.profile !== c.profile) throw new UserError(`the token is for profile ${c.profile}, but ${c.impl} implements ${impl.profile}`);
+  const profile = profileByName(c.profile)!;
+  let text: string;
+  let signature: string | undefined;
+  if (c.kind === 'sequential') {
+    const result = runLockstep(impl, profile, c.ops, { recordSites: true });
+    signature = result.failure?.signature;
+    text = renderFinding({ signature: signature ?? 'passes', oracle: result.failure?.oracle ?? '', message: result.failure?.message ?? 'every oracle holds', ops: c.ops, result, seed: 0, path: '', runsToFind: 0 }, profile);
+  } else {
+    const invalid = validateCase(c.case);
+    if (invalid) throw new UserError(`the token's case cannot run: ${invalid}`);
+    const result = runConcurrent(impl, profile, c.case, replay(c.case.schedule), { recordSites: true });
+    signature = result.failure?.signature;
+    text = renderConcurrentFinding({ signature: signature ?? 'passes', oracle: result.failure?.oracle ?? '', message: result.failure?.message ?? 'every oracle holds', case: c.case, result, scheduler: 'random', runsToFind: 0, seed: 0, path: '' }, profile);
+  }
+  const dir = resolve(opts.out);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `replay-${createHash('sha256').update(token.trim()).digest('hex').slice(0, 12)}.txt`);
+  writeFileSync(file, `${text}\n\nreplay: npx savedsyn replay ${token.trim()}\n`);
+  log(signature ? `fails: ${signature} (${c.impl}, profile ${c.profile})` : `passes (${c.impl}, profile ${c.profile})`);
+  if (!opts.quiet) log(`\n${text}\n`);
+  log(`report: ${file}`);
+  return signature ? 1 : 0;
+}
+
+function tokenOf(impl: Implementation, source: string, f: Finding | ConcurrentFinding): string {
+  return 'ops' in f
+    ? encodeToken({ profile: impl.profile, impl: source, kind: 'sequential', ops: f.ops })
+    : encodeToken({ profile: impl.profile, impl: source, kind: 'concurrent', case: f.case });
 }

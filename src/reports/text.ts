@@ -29,7 +29,7 @@ export function renderFinding(f: Finding, profile: Profile): string {
       lines.push(`     step ${String(e.step).padStart(2)} ${e.kind.padEnd(5)} by ${e.owner.padEnd(6)} refs=${e.refs}  ${e.site}`);
     }
   }
-  lines.push(`  found with fast-check seed ${f.seed}, path "${f.path}" (before the 1-minimal pass)`);
+  if (f.path !== '') lines.push(`  found with fast-check seed ${f.seed}, path "${f.path}" (before the 1-minimal pass)`);
   return lines.join('\n');
 }
 
@@ -37,7 +37,8 @@ export function renderFinding(f: Finding, profile: Profile): string {
 export function renderConcurrentFinding(f: ConcurrentFinding, profile: Profile): string {
   const lines: string[] = [];
   const failure = f.result.failure;
-  lines.push(f.signature, `  ${f.message}`, `  minimal case: ${describeSize(f.case)}; found by the ${f.scheduler} scheduler after ${f.runsToFind} cases`);
+  const found = f.runsToFind > 0 ? `; found by the ${f.scheduler} scheduler after ${f.runsToFind} cases` : '';
+  lines.push(f.signature, `  ${f.message}`, `  case: ${describeSize(f.case)}${found}`);
   for (const s of f.result.steps) {
     const mark = failure && s.index === failure.step ? '>>' : '  ';
     const got = s.actual === undefined ? 'threw' : formatOutcome(s.actual);

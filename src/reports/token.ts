@@ -1,0 +1,99 @@
+// One string that carries a whole case: profile, implementation, ops, and for
+// a concurrent case its threads and schedule. `ssyn1.<payload>.<crc>`: the
+// version first, so an older savedsyn can say a token is newer than it; the
+// payload is deflated JSON in base64url; the CRC-32 catches a token cut
+// short or altered in a mail client.
+
+import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { NETWORK_KINDS, SYSCALL_KINDS, SYSTEM_KINDS, type Op } from '../model/ops.ts';
+import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
+import type { ConcurrentCase } from '../properties/concurrent.ts';
+
+export const TOKEN_VERSION = 1;
+const PREFIX = 'ssyn';
+
+export type ReplayCase =
+  | { profile: ProfileName; impl: string; kind: 'sequential'; ops: Op[] }
+  | { profile: ProfileName; impl: string; kind: 'concurrent'; case: ConcurrentCase };
+
+export class TokenError extends Error {}
+
+export function encodeToken(c: ReplayCase): string {
+  const payload = deflateRawSync(Buffer.from(JSON.stringify(c))).toString('base64url');
+  return `${PREFIX}${TOKEN_VERSION}.${payload}.${crc32(payload).toString(16).padStart(8, '0')}`;
+}
+
+export function decodeToken(token: string): ReplayCase {
+  const t = token.trim();
+  const m = /^ssyn(\d+)\.([A-Za-z0-9_-]*)\.([0-9a-f]{8})$/.exec(t);
+  if (!t.startsWith(PREFIX)) throw new TokenError('not a savedsyn replay token (they start with "ssyn")');
+  const version = /^ssyn(\d+)/.exec(t)?.[1];
+  if (version !== undefined && Number(version) > TOKEN_VERSION) {
+    throw new TokenError(`this token was made by a newer savedsyn (token version ${version}); this one reads version ${TOKEN_VERSION}`);
+  }
+  if (m === null) throw new TokenError('the token is truncated or damaged: expected ssyn1.<payload>.<checksum>');
+  const [, , payload, crc] = m;
+  if (crc32(payload).toString(16).padStart(8, '0') !== crc) throw new TokenError('the token is damaged: its checksum does not match (was it cut or re-wrapped?)');
+  let data: unknown;
+  try {
+    data = JSON.parse(inflateRawSync(Buffer.from(payload, 'base64url')).toString('utf8'));
+  } catch {
+    throw new TokenError('the token is damaged: its payload does not decode');
+  }
+  const problem = checkCase(data);
+  if (problem) throw new TokenError(`the token does not describe a case: ${problem}`);
+  return data as ReplayCase;
+}
+
+const KINDS = new Set<string>([...SYSCALL_KINDS, ...NETWORK_KINDS, ...SYSTEM_KINDS]);
+
+function checkCase(x: unknown): string | undefined {
+  if (typeof x !== 'object' || x === null) return 'not an object';
+  const c = x as Record<string, unknown>;
+  if (!PROFILE_NAMES.includes(c.profile as ProfileName)) return `unknown profile ${JSON.stringify(c.profile)}`;
+  if (typeof c.impl !== 'string' || c.impl === '') return 'no implementation named';
+  if (c.kind === 'sequential') return checkOps(c.ops, 'ops');
+  if (c.kind !== 'concurrent') return `unknown kind ${JSON.stringify(c.kind)}`;
+  const cc = c.case as Record<string, unknown> | undefined;
+  if (typeof cc !== 'object' || cc === null) return 'no case';
+  const setup = checkOps(cc.setup, 'setup');
+  if (setup) return setup;
+  if (!Array.isArray(cc.threads) || cc.threads.length === 0) return 'no threads';
+  for (const [i, th] of (cc.threads as unknown[]).entries()) {
+    const t = th as Record<string, unknown>;
+    if (t?.kind !== 'user' && t?.kind !== 'softirq') return `thread ${i} is neither user nor softirq`;
+    const bad = checkOps(t.ops, `thread ${i}`);
+    if (bad) return bad;
+  }
+  if (!Array.isArray(cc.schedule) || !cc.schedule.every((s) => Number.isInteger(s))) return 'the schedule is not a list of thread numbers';
+  return undefined;
+}
+
+function checkOps(x: unknown, where: string): string | undefined {
+  if (!Array.isArray(x)) return `${where} is not a list of ops`;
+  for (const [i, op] of x.entries()) {
+    const o = op as Record<string, unknown>;
+    if (typeof o !== 'object' || o === null || !KINDS.has(o.kind as string)) return `${where}[${i}] is not an op`;
+    if ('packet' in o) {
+      const bad = checkPacket(o.packet);
+      if (bad) return `${where}[${i}].packet ${bad}`;
+    }
+    if (o.kind === 'sysctl' && o.name !== 'tcp_syncookies' && o.name !== 'tcp_fastopen') return `${where}[${i}] names no known sysctl`;
+    for (const [k, v] of Object.entries(o)) {
+      if (k === 'kind' || k === 'name' || k === 'packet') continue;
+      if (typeof v !== 'number' || !Number.isFinite(v)) return `${where}[${i}].${k} is not a number`;
+    }
+  }
+  return undefined;
+}
+
+function checkPacket(x: unknown): string | undefined {
+  const p = x as Record<string, unknown>;
+  if (typeof p !== 'object' || p === null) return 'is missing';
+  if (p.family !== 4 && p.family !== 6) return 'has no family 4 or 6';
+  if (!['ethernet', 'loopback', 'none'].includes(p.mac as string)) return 'has an unknown MAC kind';
+  if (!['none', 'request', 'cookie'].includes(p.fastOpen as string)) return 'has an unknown Fast Open option';
+  for (const k of ['ipOptions', 'mss', 'sackPermitted', 'timestamps', 'windowScale']) if (typeof p[k] !== 'boolean') return `has no ${k}`;
+  if (!Number.isInteger(p.payload) || (p.payload as number) < 0 || (p.payload as number) > 1400) return 'has a payload outside 0..1400';
+  return undefined;
+}
