@@ -16,6 +16,9 @@ import { renderJson, renderMarkdown, type ImplRun } from '../reports/summary.ts'
 import { renderConcurrentFinding, renderFinding, renderKernelFinding } from '../reports/text.ts';
 import { replay, runConcurrent, validateCase } from '../properties/concurrent.ts';
 import { runLockstep } from '../properties/lockstep.ts';
+import { reportFiles } from '../reports/committed.ts';
+import { buildReport } from '../reports/failure.ts';
+import { laneTable } from '../reports/markdown.ts';
 import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
 import { UserError } from './errors.ts';
 import { loadImplementation } from './load.ts';
@@ -192,26 +195,23 @@ async function replayCommand(token: string, opts: Options, log: (s: string) => v
   const impl = await loadImplementation(c.impl);
   if (impl.profile !== c.profile) throw new UserError(`the token is for profile ${c.profile}, but ${c.impl} implements ${impl.profile}`);
   const profile = profileByName(c.profile)!;
-  let text: string;
-  let signature: string | undefined;
-  if (c.kind === 'sequential') {
-    const result = runLockstep(impl, profile, c.ops, { recordSites: true });
-    signature = result.failure?.signature;
-    text = renderFinding({ signature: signature ?? 'passes', oracle: result.failure?.oracle ?? '', message: result.failure?.message ?? 'every oracle holds', ops: c.ops, result, seed: 0, path: '', runsToFind: 0 }, profile);
-  } else {
-    const invalid = validateCase(c.case);
-    if (invalid) throw new UserError(`the token's case cannot run: ${invalid}`);
-    const result = runConcurrent(impl, profile, c.case, replay(c.case.schedule), { recordSites: true });
-    signature = result.failure?.signature;
-    text = renderConcurrentFinding({ signature: signature ?? 'passes', oracle: result.failure?.oracle ?? '', message: result.failure?.message ?? 'every oracle holds', case: c.case, result, scheduler: 'random', runsToFind: 0, seed: 0, path: '' }, profile);
-  }
+  const result = c.kind === 'sequential'
+    ? runLockstep(impl, profile, c.ops, { recordSites: true })
+    : (() => {
+      const invalid = validateCase(c.case);
+      if (invalid) throw new UserError(`the token's case cannot run: ${invalid}`);
+      return runConcurrent(impl, profile, c.case, replay(c.case.schedule), { recordSites: true });
+    })();
+  const signature = result.failure?.signature;
+  log(signature ? `fails: ${signature} (${c.impl}, profile ${c.profile})` : `passes (${c.impl}, profile ${c.profile})`);
+  if (!signature) return 0;
+  const report = buildReport(c, result, profile);
   const dir = resolve(opts.out);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `replay-${createHash('sha256').update(token.trim()).digest('hex').slice(0, 12)}.txt`);
-  writeFileSync(file, `${text}\n\nreplay: npx savedsyn replay ${token.trim()}\n`);
-  log(signature ? `fails: ${signature} (${c.impl}, profile ${c.profile})` : `passes (${c.impl}, profile ${c.profile})`);
-  if (!opts.quiet) log(`\n${text}\n`);
-  log(`report: ${file}`);
+  const base = `replay-${createHash('sha256').update(token.trim()).digest('hex').slice(0, 12)}`;
+  for (const [name, text] of reportFiles(report, base)) writeFileSync(join(dir, name), text);
+  if (!opts.quiet) log(`\n${laneTable(report)}\n`);
+  log(`report: ${join(dir, `${base}.md`)} (and .html, .json)`);
   return signature ? 1 : 0;
 }
 

@@ -13,24 +13,32 @@ import { stackImplementation } from './stack/adapter.ts';
  * found, and that the repaired implementation passes its minimal case. */
 export const REPAIRS = {
   'setsockopt-refused-but-applied': {
+    title: 'tcp: setsockopt(TCP_SAVED_SYN) returns -EINVAL on a non-listening socket but sets the flag anyway',
+    severity: 'wrong-result',
     signature: 'state:setsockopt:flag',
     concurrent: false,
     finding: 'do_tcp_setsockopt() returns -EINVAL on a socket that is not listening, yet still sets tp->saved_syn',
     repair: 'break out of the case before the assignment when the socket is not listening',
   },
   'flag-copied-at-accept': {
+    title: "tcp: inet_csk_accept() gives the child the listener's TCP_SAVED_SYN flag as of accept(), not of the SYN",
+    severity: 'wrong-result',
     signature: 'state:accept:flag',
     concurrent: false,
     finding: 'inet_csk_accept() copies the listener\'s flag as it is at accept() time, not as it was when the SYN was cached',
     repair: 'record the listener\'s flag on the request in inet_reqsk_alloc() and copy that one to the child in inet_csk_accept()',
   },
   'unlocked-getsockopt-races': {
+    title: 'tcp: do_tcp_getsockopt(TCP_SAVED_SYN) races with itself: spurious -ENOENT and a lost syn_skb',
+    severity: 'race',
     signature: 'linearizability:getsockopt:ENOENT',
     concurrent: true,
     finding: 'do_tcp_getsockopt() takes tp->syn_skb with xchg() and puts it back on every error path without the socket lock: a second reader in that window gets -ENOENT although the SYN is still there, and its write-back of NULL can overwrite the first reader\'s, losing the skb',
     repair: 'hold lock_sock() across the TCP_SAVED_SYN case, so the take, the checks and the write-back are one step to any other reader',
   },
   'unread-syn-leaks-on-close': {
+    title: 'tcp: syn_skb leaks when an accepted socket is closed without reading it (tcp_sock_destruct not installed)',
+    severity: 'leak',
     signature: 'leak:net/ipv4/inet_connection_sock.c inet_csk_accept',
     concurrent: false,
     finding: 'the child\'s syn_skb is released only in tcp_sock_destruct(), which Linux installs only on sockets with a Fast Open queue: an accepted socket closed without reading its SYN leaks the skb',

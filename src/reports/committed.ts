@@ -1,0 +1,66 @@
+// The reports committed under reports/rfc-v1/: one per finding the harness
+// makes on the 2015 patch, in three forms, and an index a reviewer could
+// paste into a reply to the patch. Generated from fixed seeds, so they
+// regenerate byte for byte.
+
+import { searchConcurrent } from '../fuzz/concurrent-search.ts';
+import { search } from '../fuzz/search.ts';
+import { bundledByName } from '../model/impl/registry.ts';
+import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
+import { RFC_V1 } from '../model/profile.ts';
+import { replay, runConcurrent } from '../properties/concurrent.ts';
+import { runLockstep } from '../properties/lockstep.ts';
+import { buildReport, type FailureReport } from './failure.ts';
+import { renderReportHtml } from './html.ts';
+import { renderReportMarkdown } from './markdown.ts';
+import type { ReplayCase } from './token.ts';
+
+const SEED = 2015;
+const BUDGET = 5000;
+
+/** Run a replay case and build its report (undefined when it passes). */
+export function reportFor(c: ReplayCase): FailureReport | undefined {
+  const impl = bundledByName(c.impl);
+  if (!impl) throw new Error(`no bundled implementation ${c.impl}`);
+  const result = c.kind === 'sequential'
+    ? runLockstep(impl, RFC_V1, c.ops, { recordSites: true })
+    : runConcurrent(impl, RFC_V1, c.case, replay(c.case.schedule), { recordSites: true });
+  return result.failure ? buildReport(c, result, RFC_V1) : undefined;
+}
+
+export function reportFiles(r: FailureReport, base: string): Map<string, string> {
+  return new Map([
+    [`${base}.md`, renderReportMarkdown(r)],
+    [`${base}.html`, renderReportHtml(r)],
+    [`${base}.json`, `${JSON.stringify(r, null, 2)}\n`],
+  ]);
+}
+
+/** Every committed file under reports/rfc-v1/, by name. */
+export function generateRfcV1Reports(): Map<string, string> {
+  const impl = bundledByName('rfc-v1')!;
+  const files = new Map<string, string>();
+  const index: string[] = [
+    '# The 2015 TCP_SAVED_SYN patch: what the harness finds', '',
+    'Each finding below is a minimal case on the patch as posted (`rfc-v1`), checked against the promise of its cover letter; its repair is in `rfc-v1-fixed`, which passes the same case. Every report carries a token that replays it: `npx savedsyn replay <token>`.', '',
+    '| finding | severity | minimal trigger | suggested repair |', '| --- | --- | --- | --- |',
+  ];
+  for (const [id, r] of Object.entries(REPAIRS)) {
+    let c: ReplayCase;
+    if (r.concurrent) {
+      const { findings } = searchConcurrent(impl, RFC_V1, { seed: SEED, runs: BUDGET, schedulers: ['random'], only: r.signature });
+      if (!findings[0]) throw new Error(`${id} (${r.signature}) not found with seed ${SEED}`);
+      c = { profile: 'rfc-v1', impl: 'rfc-v1', kind: 'concurrent', case: findings[0].case };
+    } else {
+      const { findings } = search(impl, RFC_V1, { seed: SEED, runs: BUDGET, only: r.signature });
+      if (!findings[0]) throw new Error(`${id} (${r.signature}) not found with seed ${SEED}`);
+      c = { profile: 'rfc-v1', impl: 'rfc-v1', kind: 'sequential', ops: findings[0].ops };
+    }
+    const report = reportFor(c)!;
+    for (const [name, text] of reportFiles(report, id)) files.set(name, text);
+    const trigger = report.steps.filter((s) => !s.lane.startsWith('teardown')).map((s) => `${s.lane === 'main' || s.lane === 'setup' ? '' : `${s.lane}: `}${s.op}`).join('; ');
+    index.push(`| [${r.title}](${id}.md) | ${r.severity} | ${trigger.replace(/\|/g, '\\|')} | ${r.repair} |`);
+  }
+  files.set('index.md', `${index.join('\n')}\n`);
+  return files;
+}

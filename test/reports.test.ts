@@ -1,0 +1,40 @@
+// The committed reports regenerate byte for byte from their seeds, each
+// carries a token that replays its finding, and each form shows the case.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPAIRS } from '../src/model/impl/rfc-v1-fixed.ts';
+import { generateRfcV1Reports, reportFor } from '../src/reports/committed.ts';
+import type { FailureReport } from '../src/reports/failure.ts';
+import { decodeToken } from '../src/reports/token.ts';
+
+const DIR = join(import.meta.dirname, '../reports/rfc-v1');
+const generated = generateRfcV1Reports();
+
+describe('reports/rfc-v1', () => {
+  it('holds exactly what the generator writes, byte for byte (npm run reports regenerates it)', () => {
+    expect(readdirSync(DIR).sort()).toEqual([...generated.keys()].sort());
+    for (const [name, text] of generated) expect(readFileSync(join(DIR, name), 'utf8'), name).toBe(text);
+  });
+
+  for (const [id, r] of Object.entries(REPAIRS)) {
+    it(`${id}: the committed token replays ${r.signature}, and the repair passes it`, () => {
+      const report = JSON.parse(readFileSync(join(DIR, `${id}.json`), 'utf8')) as FailureReport;
+      const c = decodeToken(report.token);
+      expect(reportFor(c)?.signature).toBe(r.signature);
+      expect(reportFor({ ...c, impl: 'rfc-v1-fixed' })).toBeUndefined();
+      const md = readFileSync(join(DIR, `${id}.md`), 'utf8');
+      expect(md).toContain(`# ${r.title}`);
+      expect(md).toContain('```mermaid\nsequenceDiagram');
+      expect(md).toContain(`npx savedsyn replay ${report.token}`);
+      const html = readFileSync(join(DIR, `${id}.html`), 'utf8');
+      expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+      expect(html.match(/<rect class="step/g)?.length).toBe(report.steps.length);
+    });
+  }
+
+  it('the index names every finding with its severity, trigger and repair', () => {
+    const index = readFileSync(join(DIR, 'index.md'), 'utf8');
+    for (const [id, r] of Object.entries(REPAIRS)) expect(index).toContain(`[${r.title}](${id}.md) | ${r.severity} |`);
+  });
+});
