@@ -38,15 +38,21 @@
 static int fds[MAXFD];
 static int clients[MAXCONN];
 
+/* The last result line, kept for a reproducer to compare. */
+static char last_result[9000];
+
 static void out(int ret, int err, long optlen, const unsigned char *bytes, int n) {
-  printf("%d %s ", ret, ret < 0 ? strerrorname_np(err) : "-");
-  if (optlen == -999999) printf("-"); else printf("%ld", optlen);
-  printf(" ");
-  if (bytes == NULL) printf("-");
-  else if (n == 0) printf("=");
-  else for (int i = 0; i < n; i++) printf("%02x", bytes[i]);
-  printf("\n");
+  int k = snprintf(last_result, sizeof last_result, "%d %s ", ret, ret < 0 ? strerrorname_np(err) : "-");
+  if (optlen == -999999) k += snprintf(last_result + k, sizeof last_result - k, "-");
+  else k += snprintf(last_result + k, sizeof last_result - k, "%ld", optlen);
+  k += snprintf(last_result + k, sizeof last_result - k, " ");
+  if (bytes == NULL) k += snprintf(last_result + k, sizeof last_result - k, "-");
+  else if (n == 0) k += snprintf(last_result + k, sizeof last_result - k, "=");
+  else for (int i = 0; i < n && k < (int)sizeof last_result - 3; i++) k += snprintf(last_result + k, sizeof last_result - k, "%02x", bytes[i]);
+#ifndef SAVEDSYN_REPRO
+  printf("%s\n", last_result);
   fflush(stdout);
+#endif
 }
 #define NOLEN (-999999)
 
@@ -160,7 +166,8 @@ static int do_connect(int conn, int family, int ipopts) {
   return 0;
 }
 
-int main(void) {
+/* Set up the namespace's loopback, sysctls and service socket. */
+static int lane_init(void) {
   for (int i = 0; i < MAXFD; i++) fds[i] = -1;
   for (int i = 0; i < MAXCONN; i++) clients[i] = -1;
   if (lo_up() < 0) { fprintf(stderr, "kernel-lane: cannot bring lo up (not in a network namespace of our own?)\n"); return 3; }
@@ -168,110 +175,126 @@ int main(void) {
   write_sysctl("tcp_fastopen", "1");
   fds[0] = service_socket();
   if (fds[0] < 0) { fprintf(stderr, "kernel-lane: cannot bind the service port: %s\n", strerror(errno)); return 3; }
-  printf("ready\n");
-  fflush(stdout);
 
-  char line[512], op[32];
-  while (fgets(line, sizeof line, stdin)) {
-    long a = 0, b = 0, c = 0;
-    op[0] = 0;
-    sscanf(line, "%31s %ld %ld %ld", op, &a, &b, &c);
-    errno = 0;
-    if (!strcmp(op, "sysctl")) {
-      char name[64]; long v = 0;
-      sscanf(line, "%*s %63s %ld", name, &v);
-      const char *value = !strcmp(name, "tcp_fastopen") ? (v ? "1543" /* 0x607 */ : "1") : (v == 2 ? "2" : v ? "1" : "0");
-      int r = write_sysctl(name, value);
-      out(r, errno, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "socket")) {
-      int fd = lowest_free();
-      if (fd < 0) { out(-1, EMFILE, NOLEN, NULL, 0); continue; }
-      fds[fd] = model_socket();
-      out(fd, 0, NOLEN, NULL, 0);
-    } else if (strcmp(op, "syn") && strcmp(op, "ack") && strcmp(op, "rst") && strcmp(op, "flood") && strcmp(op, "tfo")
-               && (a < 0 || a >= MAXFD)) {
-      out(-1, EBADF, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "listen")) {
-      if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); continue; }
-      int r = listen(fds[a], (int)b);
-      out(r, errno, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "accept")) {
-      if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); continue; }
-      int fd = lowest_free();
-      if (fd < 0) { out(-1, EMFILE, NOLEN, NULL, 0); continue; }
-      int r = accept4(fds[a], NULL, NULL, SOCK_NONBLOCK);
-      if (r < 0) { out(-1, errno, NOLEN, NULL, 0); continue; }
-      fds[fd] = r;
-      out(fd, 0, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "close")) {
-      if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); continue; }
-      int r = close(fds[a]);
-      fds[a] = -1;
-      out(r, errno, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "disconnect")) {
-      if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); continue; }
-      struct sockaddr un = { .sa_family = AF_UNSPEC };
-      int r = connect(fds[a], &un, sizeof un);
-      out(r, errno, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "setsockopt")) {
-      if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); continue; }
-      int v = (int)c;
-      int r = setsockopt(fds[a], IPPROTO_TCP, (int)b, &v, sizeof v);
-      out(r, errno, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "getsockopt")) {
-      if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); continue; }
-      unsigned char buf[4096];
-      memset(buf, 0xee, sizeof buf);
-      socklen_t len = (socklen_t)(int)c;
-      /* A negative or huge length is passed as is; the buffer bounds what is read back. */
-      int r = getsockopt(fds[a], IPPROTO_TCP, (int)b, buf, &len);
-      int e = errno;
-      int shown = r == 0 ? ((int)len > (int)sizeof buf ? (int)sizeof buf : (int)len) : -1;
-      if (r == 0 && shown >= 0) out(0, 0, (int)len, buf, shown);
-      else out(r, e, (int)len == (int)c ? NOLEN : (int)len, NULL, 0); /* '-': left as it was */
-    } else if (!strcmp(op, "syn")) {
-      int r = do_connect((int)a, (int)b, (int)c);
-      out(r, errno, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "ack")) {
-      int r = 0;
-      if (a < MAXCONN && clients[a] >= 0) {
-        char x = 'x';
-        send(clients[a], &x, 1, MSG_NOSIGNAL);
-        usleep(2000);
-      }
-      out(r, 0, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "rst")) {
-      if (a < MAXCONN && clients[a] >= 0) {
-        struct linger lg = { 1, 0 };
-        setsockopt(clients[a], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        drop_client((int)a);
-        usleep(2000);
-      }
-      out(0, 0, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "flood")) {
-      for (long i = 0; i < b; i++) do_connect((int)(a + i), 4, 0);
-      out(0, 0, NOLEN, NULL, 0);
-    } else if (!strcmp(op, "tfo")) {
-      if (a < 0 || a >= MAXCONN) { out(-1, EINVAL, NOLEN, NULL, 0); continue; }
-      drop_client((int)a);
-      int cl = client((int)a, (int)b, 0);
-      /* TCP_FASTOPEN_NO_COOKIE: data in the SYN and no option, whatever the
-       * client remembers of earlier attempts to this address. */
-      int one = 1;
-      setsockopt(cl, IPPROTO_TCP, 34, &one, sizeof one);
-      char data[1400];
-      for (int i = 0; i < (int)c && i < (int)sizeof data; i++) data[i] = (char)((a * 31 + i) & 0xff);
-      struct sockaddr_storage ss;
-      socklen_t len = server_addr((int)b, &ss);
-      fcntl(cl, F_SETFL, O_NONBLOCK);
-      sendto(cl, data, (size_t)c, MSG_FASTOPEN, (struct sockaddr *)&ss, len);
+  return 0;
+}
+
+/* Run one op line; 2 when the op is unknown. */
+static int run_line(const char *line) {
+  char op[32];
+  long a = 0, b = 0, c = 0;
+  op[0] = 0;
+  sscanf(line, "%31s %ld %ld %ld", op, &a, &b, &c);
+  errno = 0;
+  if (!strcmp(op, "sysctl")) {
+    char name[64]; long v = 0;
+    sscanf(line, "%*s %63s %ld", name, &v);
+    const char *value = !strcmp(name, "tcp_fastopen") ? (v ? "1543" /* 0x607 */ : "1") : (v == 2 ? "2" : v ? "1" : "0");
+    int r = write_sysctl(name, value);
+    out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "socket")) {
+    int fd = lowest_free();
+    if (fd < 0) { out(-1, EMFILE, NOLEN, NULL, 0); return 0; }
+    fds[fd] = model_socket();
+    out(fd, 0, NOLEN, NULL, 0);
+  } else if (strcmp(op, "syn") && strcmp(op, "ack") && strcmp(op, "rst") && strcmp(op, "flood") && strcmp(op, "tfo")
+             && (a < 0 || a >= MAXFD)) {
+    out(-1, EBADF, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "listen")) {
+    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
+    int r = listen(fds[a], (int)b);
+    out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "accept")) {
+    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
+    int fd = lowest_free();
+    if (fd < 0) { out(-1, EMFILE, NOLEN, NULL, 0); return 0; }
+    int r = accept4(fds[a], NULL, NULL, SOCK_NONBLOCK);
+    if (r < 0) { out(-1, errno, NOLEN, NULL, 0); return 0; }
+    fds[fd] = r;
+    out(fd, 0, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "close")) {
+    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
+    int r = close(fds[a]);
+    fds[a] = -1;
+    out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "disconnect")) {
+    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
+    struct sockaddr un = { .sa_family = AF_UNSPEC };
+    int r = connect(fds[a], &un, sizeof un);
+    out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "setsockopt")) {
+    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
+    int v = (int)c;
+    int r = setsockopt(fds[a], IPPROTO_TCP, (int)b, &v, sizeof v);
+    out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "getsockopt")) {
+    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
+    unsigned char buf[4096];
+    memset(buf, 0xee, sizeof buf);
+    socklen_t len = (socklen_t)(int)c;
+    /* A negative or huge length is passed as is; the buffer bounds what is read back. */
+    int r = getsockopt(fds[a], IPPROTO_TCP, (int)b, buf, &len);
+    int e = errno;
+    int shown = r == 0 ? ((int)len > (int)sizeof buf ? (int)sizeof buf : (int)len) : -1;
+    if (r == 0 && shown >= 0) out(0, 0, (int)len, buf, shown);
+    else out(r, e, (int)len == (int)c ? NOLEN : (int)len, NULL, 0); /* '-': left as it was */
+  } else if (!strcmp(op, "syn")) {
+    int r = do_connect((int)a, (int)b, (int)c);
+    out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "ack")) {
+    int r = 0;
+    if (a < MAXCONN && clients[a] >= 0) {
+      char x = 'x';
+      send(clients[a], &x, 1, MSG_NOSIGNAL);
       usleep(2000);
-      clients[a] = cl;
-      out(0, 0, NOLEN, NULL, 0);
-    } else {
-      fprintf(stderr, "kernel-lane: unknown op '%s'\n", op);
-      return 2;
     }
+    out(r, 0, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "rst")) {
+    if (a < MAXCONN && clients[a] >= 0) {
+      struct linger lg = { 1, 0 };
+      setsockopt(clients[a], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+      drop_client((int)a);
+      usleep(2000);
+    }
+    out(0, 0, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "flood")) {
+    for (long i = 0; i < b; i++) do_connect((int)(a + i), 4, 0);
+    out(0, 0, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "tfo")) {
+    if (a < 0 || a >= MAXCONN) { out(-1, EINVAL, NOLEN, NULL, 0); return 0; }
+    drop_client((int)a);
+    int cl = client((int)a, (int)b, 0);
+    /* TCP_FASTOPEN_NO_COOKIE: data in the SYN and no option, whatever the
+     * client remembers of earlier attempts to this address. */
+    int one = 1;
+    setsockopt(cl, IPPROTO_TCP, 34, &one, sizeof one);
+    char data[1400];
+    for (int i = 0; i < (int)c && i < (int)sizeof data; i++) data[i] = (char)((a * 31 + i) & 0xff);
+    struct sockaddr_storage ss;
+    socklen_t len = server_addr((int)b, &ss);
+    fcntl(cl, F_SETFL, O_NONBLOCK);
+    sendto(cl, data, (size_t)c, MSG_FASTOPEN, (struct sockaddr *)&ss, len);
+    usleep(2000);
+    clients[a] = cl;
+    out(0, 0, NOLEN, NULL, 0);
+  } else {
+    fprintf(stderr, "kernel-lane: unknown op '%s'\n", op);
+    return 2;
   }
   return 0;
 }
+
+#ifndef SAVEDSYN_REPRO
+int main(void) {
+  int r = lane_init();
+  if (r) return r;
+  printf("ready\n");
+  fflush(stdout);
+  char line[512];
+  while (fgets(line, sizeof line, stdin)) {
+    r = run_line(line);
+    if (r) return r;
+  }
+  return 0;
+}
+#endif

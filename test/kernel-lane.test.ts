@@ -1,7 +1,8 @@
 // The live kernel as an oracle: every row of the reference table and both
 // cookie modes, run on this machine's kernel in a private namespace, agree
 // with the linux spec; so do generated sequences.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,9 +11,10 @@ import { searchKernel } from '../src/fuzz/kernel-search.ts';
 import { toKernelCase } from '../src/fuzz/kernel-cases.ts';
 import { toLine, unrealisable } from '../src/model/kernel/lane.ts';
 import { kernelLane } from '../src/model/kernel/native.ts';
-import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op } from '../src/model/ops.ts';
+import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op, type Outcome } from '../src/model/ops.ts';
 import { LINUX } from '../src/model/profile.ts';
-import { runDifferential } from '../src/properties/differential.ts';
+import { runDifferential, specOutcomes } from '../src/properties/differential.ts';
+import { cReproducer } from '../src/reports/reproducers.ts';
 import { renderKernelFinding } from '../src/reports/text.ts';
 import { acceptedWith, pkt } from './helpers.ts';
 
@@ -142,6 +144,27 @@ describe.runIf(lane.ok)('savedsyn kernel', () => {
     expect(lines[0]).toBe('live kernel vs linux spec: 20 sequences, 0 distinct disagreement(s)');
     expect(code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, 'kernel.json'), 'utf8'))).toMatchObject({ sequences: 20, disagreements: [] });
+  });
+});
+
+describe.runIf(lane.ok)('the C reproducer', () => {
+  it('replays a sequence on the live kernel on its own, and stops where the kernel and the spec differ', () => {
+    const ops = [...acceptedWith(SAVE, 2), read(1, 10), read(1, 4096), read(1, 4096)];
+    const expected = specOutcomes(ops);
+    const dir = mkdtempSync(join(tmpdir(), 'savedsyn-repro-'));
+    const build = (exp: Outcome[]) => {
+      writeFileSync(join(dir, 'repro.c'), cReproducer('mode 2 read', ops, exp));
+      const cc = spawnSync('cc', ['-O1', '-o', join(dir, 'repro'), join(dir, 'repro.c')], { encoding: 'utf8' });
+      expect(cc.status, cc.stderr).toBe(0);
+      return spawnSync('unshare', ['-rn', join(dir, 'repro')], { encoding: 'utf8', timeout: 20_000 });
+    };
+    const agree = build(expected);
+    expect(agree.stdout).toContain('step 6: getsockopt 1 28 4096: kernel 0 - 74 74, spec 0 - 74 74');
+    expect(agree.stdout).toContain('the kernel agrees with the linux spec on every step');
+    expect(agree.status).toBe(0);
+    const wrong = build(expected.map((o, i) => (i === 6 ? { ...o, optlen: 60 } : o)));
+    expect(wrong.stdout).toMatch(/step 6: .*<-- differs/);
+    expect(wrong.status).toBe(1);
   });
 });
 

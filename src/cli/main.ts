@@ -17,6 +17,9 @@ import { renderConcurrentFinding, renderFinding, renderKernelFinding } from '../
 import { replay, runConcurrent, validateCase } from '../properties/concurrent.ts';
 import { runLockstep } from '../properties/lockstep.ts';
 import { reportFiles } from '../reports/committed.ts';
+import { cReproducer } from '../reports/reproducers.ts';
+import { specOutcomes } from '../properties/differential.ts';
+import { unrealisable } from '../model/kernel/lane.ts';
 import { buildReport } from '../reports/failure.ts';
 import { laneTable } from '../reports/markdown.ts';
 import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
@@ -210,8 +213,11 @@ async function replayCommand(token: string, opts: Options, log: (s: string) => v
   mkdirSync(dir, { recursive: true });
   const base = `replay-${createHash('sha256').update(token.trim()).digest('hex').slice(0, 12)}`;
   for (const [name, text] of reportFiles(report, base)) writeFileSync(join(dir, name), text);
+  if (c.kind === 'sequential' && c.profile === 'linux' && c.ops.every((op) => unrealisable(op) === undefined)) {
+    writeFileSync(join(dir, `${base}.c`), cReproducer(report.title, c.ops, specOutcomes(c.ops)));
+  }
   if (!opts.quiet) log(`\n${laneTable(report)}\n`);
-  log(`report: ${join(dir, `${base}.md`)} (and .html, .json)`);
+  log(`report: ${join(dir, `${base}.md`)} (and .html, .json${c.profile === 'linux' && c.kind === 'sequential' ? ', and .c where the kernel can run it' : ''})`);
   return signature ? 1 : 0;
 }
 

@@ -13,6 +13,7 @@ import { runLockstep } from '../properties/lockstep.ts';
 import { buildReport, type FailureReport } from './failure.ts';
 import { renderReportHtml } from './html.ts';
 import { renderReportMarkdown } from './markdown.ts';
+import { vitestReproducer } from './reproducers.ts';
 import type { ReplayCase } from './token.ts';
 
 const SEED = 2015;
@@ -36,7 +37,8 @@ export function reportFiles(r: FailureReport, base: string): Map<string, string>
   ]);
 }
 
-/** Every committed file under reports/rfc-v1/, by name. */
+/** Every committed file under reports/rfc-v1/ and test/regressions/, by
+ * path from the repository's root. */
 export function generateRfcV1Reports(): Map<string, string> {
   const impl = bundledByName('rfc-v1')!;
   const files = new Map<string, string>();
@@ -57,10 +59,11 @@ export function generateRfcV1Reports(): Map<string, string> {
       c = { profile: 'rfc-v1', impl: 'rfc-v1', kind: 'sequential', ops: findings[0].ops };
     }
     const report = reportFor(c)!;
-    for (const [name, text] of reportFiles(report, id)) files.set(name, text);
+    for (const [name, text] of reportFiles(report, id)) files.set(`reports/rfc-v1/${name}`, text);
+    files.set(`test/regressions/${id}.test.ts`, vitestReproducer(report, 'rfc-v1-fixed'));
     const trigger = report.steps.filter((s) => !s.lane.startsWith('teardown')).map((s) => `${s.lane === 'main' || s.lane === 'setup' ? '' : `${s.lane}: `}${s.op}`).join('; ');
     index.push(`| [${r.title}](${id}.md) | ${r.severity} | ${trigger.replace(/\|/g, '\\|')} | ${r.repair} |`);
   }
-  files.set('index.md', `${index.join('\n')}\n`);
+  files.set('reports/rfc-v1/index.md', `${index.join('\n')}\n`);
   return files;
 }
