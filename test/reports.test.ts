@@ -34,7 +34,9 @@ describe('reports/rfc-v1', () => {
       expect(md).toContain(`npx savedsyn replay ${report.token}`);
       const html = readFileSync(join(DIR, `${id}.html`), 'utf8');
       expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
-      expect(html.match(/<rect class="step/g)?.length).toBe(report.steps.length);
+      const drawn = report.steps.filter((s) => !/^T\d+$/.test(s.lane)).length + report.interleaving.length;
+      expect(html.match(/<rect class="step/g)?.length).toBe(drawn);
+      expect(html.match(/<rect class="step failing"/g)?.length).toBe(1);
     });
   }
 

@@ -6,13 +6,36 @@ import { laneTable } from './markdown.ts';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** One column per step of the run: each sequential op, and for threads
+ * each preemption point they passed, in the order they passed them. */
+function columns(r: FailureReport): Array<{ lane: string; label: string; title: string; failing: boolean; step: number }> {
+  const cols: Array<{ lane: string; label: string; title: string; failing: boolean; step: number }> = [];
+  const failingLane = r.steps.find((s) => s.failing)?.lane;
+  let threadsDrawn = false;
+  for (const s of r.steps) {
+    const threadStep = /^T\d+$/.test(s.lane);
+    if (threadStep && r.interleaving.length > 0) {
+      if (threadsDrawn) continue;
+      threadsDrawn = true;
+      r.interleaving.forEach((e, i) => {
+        const last = i === r.interleaving.length - 1 || r.interleaving.slice(i + 1).every((x) => x.lane !== e.lane);
+        cols.push({ lane: e.lane, label: e.lane, title: e.site, failing: last && e.lane === failingLane, step: s.index });
+      });
+      continue;
+    }
+    cols.push({ lane: s.lane, label: String(s.index), title: `${s.index}: ${s.op} = ${s.actual ?? 'threw'}`, failing: s.failing, step: s.index });
+  }
+  return cols;
+}
+
 export function timelineSvg(r: FailureReport): string {
-  const stepW = 34;
+  const stepW = 30;
   const laneH = 34;
   const left = 90;
   const top = 20;
   const chartH = 70;
-  const width = left + r.steps.length * stepW + 20;
+  const cols = columns(r);
+  const width = left + cols.length * stepW + 20;
   const lanesH = r.lanes.length * laneH;
   const height = top + lanesH + 30 + chartH + 30;
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" class="timeline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="lanes and reference count over the steps">`];
@@ -21,28 +44,38 @@ export function timelineSvg(r: FailureReport): string {
     parts.push(`<text class="lane-name" x="4" y="${y + laneH / 2 + 4}">${esc(lane)}</text>`);
     parts.push(`<line x1="${left}" y1="${y + laneH / 2}" x2="${width - 10}" y2="${y + laneH / 2}" stroke="#ccc"/>`);
   });
-  r.steps.forEach((s, i) => {
+  cols.forEach((c, i) => {
     const x = left + i * stepW;
-    const y = top + r.lanes.indexOf(s.lane) * laneH + 5;
-    const cls = s.failing ? 'step failing' : 'step';
-    parts.push(`<rect class="${cls}" data-step="${s.index}" x="${x + 2}" y="${y}" width="${stepW - 4}" height="${laneH - 10}" rx="4"><title>${esc(`${s.index}: ${s.op} = ${s.actual ?? 'threw'}`)}</title></rect>`);
-    parts.push(`<text class="step-no" x="${x + stepW / 2}" y="${y + laneH / 2}" text-anchor="middle">${s.index}</text>`);
+    const y = top + r.lanes.indexOf(c.lane) * laneH + 5;
+    parts.push(`<rect class="step${c.failing ? ' failing' : ''}" data-step="${c.step}" x="${x + 2}" y="${y}" width="${stepW - 4}" height="${laneH - 10}" rx="4"><title>${esc(c.title)}</title></rect>`);
+    parts.push(`<text class="step-no" x="${x + stepW / 2}" y="${y + laneH / 2}" text-anchor="middle">${esc(c.label)}</text>`);
   });
   const base = top + lanesH + 30 + chartH;
   parts.push(`<text class="lane-name" x="4" y="${base - chartH / 2}">refs</text>`);
   parts.push(`<line x1="${left}" y1="${base}" x2="${width - 10}" y2="${base}" stroke="#999"/>`);
   const maxRefs = Math.max(1, ...r.references.map((e) => e.refs));
   const points = r.references.map((e) => {
-    const col = r.steps.findIndex((s) => s.index === e.step);
+    const col = cols.findIndex((c) => c.step === e.step);
     const x = left + Math.max(0, col) * stepW + stepW / 2;
     return `${x},${base - (e.refs / maxRefs) * (chartH - 10)}`;
   });
+  if (points.length > 0 && r.oracle === 'leak') {
+    // Nothing ever drops the last reference: carry the line to the end.
+    const lastRefs = r.references[r.references.length - 1].refs;
+    const endX = left + cols.length * stepW;
+    const endY = base - (lastRefs / maxRefs) * (chartH - 10);
+    points.push(`${endX},${endY}`);
+    parts.push(`<text class="leak-label" x="${endX - 30}" y="${endY - 8}" fill="#b03030">leaked</text>`);
+  }
   if (points.length > 0) {
     parts.push(`<polyline class="refcount" fill="none" stroke="#b03030" stroke-width="2" points="${points.join(' ')}"/>`);
     r.references.forEach((e, i) => {
+      if (i >= points.length) return;
       const [x, y] = points[i].split(',');
       parts.push(`<circle class="ref-event" cx="${x}" cy="${y}" r="4"><title>${esc(`step ${e.step}: ${e.event} by ${e.owner}, refs ${e.refs} (${e.site})`)}</title></circle>`);
     });
+  } else {
+    parts.push(`<text class="lane-name" x="${left + 6}" y="${base - 8}">no buffer is at fault in this failure</text>`);
   }
   parts.push('</svg>');
   return parts.join('\n');
