@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPAIRS } from '../src/model/impl/rfc-v1-fixed.ts';
-import { generateRfcV1Reports, reportFor } from '../src/reports/committed.ts';
+import { generateRfcV1Reports, reportFiles, reportFor } from '../src/reports/committed.ts';
 import type { FailureReport } from '../src/reports/failure.ts';
 import { decodeToken } from '../src/reports/token.ts';
 
@@ -26,7 +26,10 @@ describe('reports/rfc-v1', () => {
     it(`${id}: the committed token replays ${r.signature}, and the repair passes it`, () => {
       const report = JSON.parse(readFileSync(join(DIR, `${id}.json`), 'utf8')) as FailureReport;
       const c = decodeToken(report.token);
-      expect(reportFor(c)?.signature).toBe(r.signature);
+      const again = reportFor(c)!;
+      expect(again.signature).toBe(r.signature);
+      // The token alone regenerates all three forms, byte for byte.
+      for (const [name, text] of reportFiles(again, id)) expect(text, name).toBe(readFileSync(join(DIR, name), 'utf8'));
       expect(reportFor({ ...c, impl: 'rfc-v1-fixed' })).toBeUndefined();
       const md = readFileSync(join(DIR, `${id}.md`), 'utf8');
       expect(md).toContain(`# ${r.title}`);
