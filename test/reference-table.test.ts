@@ -220,5 +220,13 @@ describe('linux: further measured behaviour', () => {
     expect(out.slice(9, 12)).toEqual([{ ret: 1 }, { ret: 2 }, { ret: -1, errno: 'EAGAIN' }]);
     expect(out.slice(12)).toEqual([{ ret: 0, optlen: 0 }, { ret: 0, optlen: 0 }]);
   });
-});
 
+  it('a child disconnected and listening again no longer stands for its peer: a new SYN from it is a new connection', () => {
+    const out = linux([
+      ...acceptedWith(SAVE, 1), { kind: 'disconnect', fd: 1 }, { kind: 'listen', fd: 1, backlog: 0 },
+      { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, read(2, 100),
+    ]);
+    expect(out[9]).toEqual({ ret: 2 });
+    expect(out[10]).toMatchObject({ ret: 0, optlen: 60 });
+  });
+});

@@ -431,7 +431,9 @@ export class SpecWorld {
   private connAlive(c: SpecConn): boolean {
     if (c.state !== 'child' || c.child === undefined) return false;
     const s = this.sockets[c.child];
-    return s.alive && s.tcpState !== 'CLOSE';
+    // Only a connected child is in the established hash; one that was reset
+    // or disconnected (and perhaps listens now) is not this peer's any more.
+    return s.alive && (s.tcpState === 'ESTABLISHED' || s.tcpState === 'SYN_RECV');
   }
 
   private reset(s: SpecSocket): void {

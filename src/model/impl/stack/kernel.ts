@@ -98,7 +98,7 @@ export class Kernel {
       case 'accept': return yield* this.withFile(op.fd, (sk) => this.sysAccept(sk, t));
       case 'setsockopt': return yield* this.withFile(op.fd, (sk) => this.sysSetsockopt(sk, t, op.optname, op.value));
       case 'getsockopt': return yield* this.withFile(op.fd, (sk) => this.sysGetsockopt(sk, t, op.optname, op.bufSize));
-      case 'close': return yield* this.sysClose(op.fd, t);
+      case 'close': return yield* this.sysClose(op.fd);
       case 'disconnect': return yield* this.withFile(op.fd, (sk) => this.sysDisconnect(sk, t));
       case 'connect': return yield* this.withFile(op.fd, (sk) => this.sysConnect(sk, t));
       case 'syn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), false); return ok();
@@ -224,14 +224,14 @@ export class Kernel {
     return out ?? fail('ENOPROTOOPT');
   }
 
-  private *sysClose(fd: number, t: number): Gen<Outcome> {
+  private *sysClose(fd: number): Gen<Outcome> {
     const sk = this.files[fd];
     if (sk === undefined) return fail('EBADF');
     this.files[fd] = undefined;
     sk.fileClosed = true;
     yield 'fs/open.c:close filp_close';
+    // The last file reference: calls in flight on it destroy it when they return.
     if (sk.fileRefs === 0) this.tcpClose(sk);
-    void t;
     return ok();
   }
 
