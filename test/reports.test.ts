@@ -1,8 +1,10 @@
 // The committed reports regenerate byte for byte from their seeds, each
 // carries a token that replays its finding, and each form shows the case.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.ts';
 import { REPAIRS } from '../src/model/impl/rfc-v1-fixed.ts';
 import { generateRfcV1Reports, reportFiles, reportFor } from '../src/reports/committed.ts';
 import type { FailureReport } from '../src/reports/failure.ts';
@@ -44,6 +46,16 @@ describe('reports/rfc-v1', () => {
       else expect(html.match(/<rect class="step failing"/g)?.length).toBe(1);
     });
   }
+
+  it('savedsyn replay reproduces every committed token', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-replay-'));
+    for (const [id, r] of Object.entries(REPAIRS)) {
+      const { token } = JSON.parse(readFileSync(join(DIR, `${id}.json`), 'utf8')) as FailureReport;
+      const lines: string[] = [];
+      expect(await main(['replay', token, '--out', out, '--quiet'], (l) => lines.push(l)), id).toBe(1);
+      expect(lines[0]).toBe(`fails: ${r.signature} (rfc-v1, profile rfc-v1)`);
+    }
+  });
 
   it('the index names every finding with its severity, trigger and repair', () => {
     const index = readFileSync(join(DIR, 'index.md'), 'utf8');
