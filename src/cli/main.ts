@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
 import { searchConcurrent, type ConcurrentFinding } from '../fuzz/concurrent-search.ts';
 import type { SchedulerName } from '../fuzz/schedulers.ts';
+import { availableParallelism } from 'node:os';
+import { runCampaign } from '../fuzz/campaign/run.ts';
 import { searchKernel } from '../fuzz/kernel-search.ts';
 import { search, type Finding } from '../fuzz/search.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
@@ -33,6 +35,10 @@ commands:
            each distinct one, print it and write a report
   check    like run, for one implementation (bundled name or module path);
            exits 1 if anything fails
+  fuzz     a campaign: batches of single-thread and concurrent cases over
+           worker threads until --runs or --seconds is spent; findings,
+           progress and stats go to --out, and a killed campaign resumes
+           from the same folder
   kernel   run generated sequences on the live kernel (a private network
            namespace, loopback only) and on the linux spec; print every
            disagreement, shrunk; exits 1 if there is any
@@ -51,12 +57,21 @@ options:
                      the same as --runs; 0 skips interleavings)
   --schedulers LIST  schedulers for concurrent cases: random,pct (default both)
   --out DIR          where the report goes (default ./out)
+  --seconds N        fuzz: stop starting batches after N seconds
+  --workers N        fuzz: worker threads (default: one per core)
+  --batch N          fuzz: cases per batch (default 200)
+  --shard I/N        fuzz: run the I-th of N disjoint streams of batches
   --quiet            print only the summary
 `;
 
 interface Options {
   impls: string[];
   runs: number;
+  runsGiven: boolean;
+  seconds: number | undefined;
+  workers: number;
+  batch: number;
+  shard: { index: number; count: number };
   threadRuns: number;
   schedulers: SchedulerName[];
   seed: number;
@@ -65,7 +80,7 @@ interface Options {
   quiet: boolean;
 }
 
-const COMMANDS = new Set(['run', 'check', 'kernel', 'replay', 'list', 'help']);
+const COMMANDS = new Set(['run', 'check', 'fuzz', 'kernel', 'replay', 'list', 'help']);
 
 function parse(argv: string[]): { command: string; opts: Options; arg: string | undefined } {
   let parsed;
@@ -80,6 +95,10 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
         seed: { type: 'string' },
         'max-ops': { type: 'string' },
         'thread-runs': { type: 'string' },
+        seconds: { type: 'string' },
+        workers: { type: 'string' },
+        batch: { type: 'string' },
+        shard: { type: 'string' },
         schedulers: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -103,6 +122,11 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
     opts: {
       impls: values.impl ?? [],
       runs: integer('--runs', values.runs, 2000, 1),
+      runsGiven: values.runs !== undefined,
+      seconds: values.seconds === undefined ? undefined : integer('--seconds', values.seconds, 60, 1),
+      workers: integer('--workers', values.workers, availableParallelism(), 0),
+      batch: integer('--batch', values.batch, 200, 1),
+      shard: shardOf(values.shard),
       threadRuns: integer('--thread-runs', values['thread-runs'], integer('--runs', values.runs, 2000, 1), 0),
       schedulers: schedulerList(values.schedulers),
       seed: integer('--seed', values.seed, 1, -2147483648),
@@ -111,6 +135,13 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
       quiet: values.quiet ?? false,
     },
   };
+}
+
+function shardOf(raw: string | undefined): { index: number; count: number } {
+  if (raw === undefined) return { index: 0, count: 1 };
+  const m = /^(\d+)\/(\d+)$/.exec(raw);
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UserError(`--shard expects I/N with 0 <= I < N, got '${raw}'`);
+  return { index: Number(m[1]), count: Number(m[2]) };
 }
 
 function schedulerList(raw: string | undefined): SchedulerName[] {
@@ -140,6 +171,7 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
     return 0;
   }
   if (command === 'kernel') return kernelCommand(opts, log);
+  if (command === 'fuzz') return fuzzCommand(opts, log);
   if (command === 'replay') return replayCommand(arg!, opts, log);
   if (command === 'check' && opts.impls.length !== 1) throw new UserError('check takes exactly one --impl NAME|PATH');
   // How each implementation was named, so a replay token can load it again.
@@ -225,4 +257,20 @@ function tokenOf(impl: Implementation, source: string, f: Finding | ConcurrentFi
   return 'ops' in f
     ? encodeToken({ profile: impl.profile, impl: source, kind: 'sequential', ops: f.ops })
     : encodeToken({ profile: impl.profile, impl: source, kind: 'concurrent', case: f.case });
+}
+
+async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<number> {
+  const sources = opts.impls.length === 0 ? BUNDLED.map((i) => i.name) : opts.impls;
+  // Check every implementation loads before any worker starts.
+  await Promise.all(sources.map(loadImplementation));
+  const seconds = opts.seconds ?? (opts.runsGiven ? undefined : 60);
+  const summary = await runCampaign({
+    out: resolve(opts.out), seed: opts.seed, impls: sources, runs: opts.runsGiven ? opts.runs : undefined, seconds,
+    workers: opts.workers, batchRuns: opts.batch, schedulers: opts.schedulers, shard: opts.shard, log,
+    tty: process.stdout.isTTY === true && log === console.log,
+  });
+  log(`campaign: ${summary.cases} cases in ${summary.batches} batches this run; ${summary.findings.length} distinct finding(s), ${summary.newFindings} new`);
+  for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    npx savedsyn replay ${f.token}`);
+  log(`findings and stats: ${resolve(opts.out)}`);
+  return 0;
 }
