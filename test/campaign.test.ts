@@ -62,3 +62,24 @@ describe('savedsyn fuzz', () => {
     expect(other.stderr).toMatch(/holds a campaign with seed 5/);
   });
 });
+
+describe('shards and merge', () => {
+  it('two shards merged find what they found, deduplicated, with the cases summed', () => {
+    const run = (shard: string) => {
+      const out = mkdtempSync(join(tmpdir(), `savedsyn-shard-`));
+      const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--impl', 'rfc-v1', '--runs', '1000', '--batch', '250', '--workers', '1', '--shard', shard, '--out', out], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return out;
+    };
+    const a = run('0/2');
+    const b = run('1/2');
+    const merged = mkdtempSync(join(tmpdir(), 'savedsyn-merged-'));
+    const m = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'merge', '--out', merged, a, b], { encoding: 'utf8' });
+    expect(m.status, m.stderr).toBe(0);
+    expect(m.stdout).toMatch(/merged: 2000 cases/);
+    const names = (d: string) => readdirSync(join(d, 'findings')).filter((f) => f.endsWith('.json'));
+    const union = new Set([...names(a), ...names(b)]);
+    expect(names(merged).sort()).toEqual([...union].sort());
+    expect(JSON.parse(readFileSync(join(merged, 'stats.json'), 'utf8')).cases).toBe(2000);
+  });
+});

@@ -1,6 +1,6 @@
 // The savedsyn command line.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
@@ -8,6 +8,7 @@ import { searchConcurrent, type ConcurrentFinding } from '../fuzz/concurrent-sea
 import type { SchedulerName } from '../fuzz/schedulers.ts';
 import { availableParallelism } from 'node:os';
 import { runCampaign } from '../fuzz/campaign/run.ts';
+import { CampaignStore } from '../fuzz/campaign/store.ts';
 import { searchKernel } from '../fuzz/kernel-search.ts';
 import { search, type Finding } from '../fuzz/search.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
@@ -39,6 +40,9 @@ commands:
            worker threads until --runs or --seconds is spent; findings,
            progress and stats go to --out, and a killed campaign resumes
            from the same folder
+  merge DIR...
+           combine campaign folders (shards, machines) into --out:
+           findings deduplicated by implementation and signature, cases summed
   kernel   run generated sequences on the live kernel (a private network
            namespace, loopback only) and on the linux spec; print every
            disagreement, shrunk; exits 1 if there is any
@@ -80,9 +84,9 @@ interface Options {
   quiet: boolean;
 }
 
-const COMMANDS = new Set(['run', 'check', 'fuzz', 'kernel', 'replay', 'list', 'help']);
+const COMMANDS = new Set(['run', 'check', 'fuzz', 'merge', 'kernel', 'replay', 'list', 'help']);
 
-function parse(argv: string[]): { command: string; opts: Options; arg: string | undefined } {
+function parse(argv: string[]): { command: string; opts: Options; arg: string | undefined; rest: string[] } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -113,12 +117,14 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
   const { values, positionals } = parsed;
   const command = values.help ? 'help' : positionals[0] ?? 'run';
   if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}': one of ${[...COMMANDS].join(', ')}`);
-  const arity = command === 'replay' ? 2 : 1;
+  const arity = command === 'replay' ? 2 : command === 'merge' ? Infinity : 1;
+  if (command === 'merge' && positionals.length < 2) throw new UserError('merge takes the campaign folders to combine: savedsyn merge --out DIR A B …');
   if (command === 'replay' && positionals.length < 2) throw new UserError('replay takes the token to replay: savedsyn replay ssyn1.…');
   if (positionals.length > arity) throw new UserError(`unexpected argument '${positionals[arity]}' (savedsyn help lists the options)`);
   return {
     command,
     arg: positionals[1],
+    rest: positionals.slice(1),
     opts: {
       impls: values.impl ?? [],
       runs: integer('--runs', values.runs, 2000, 1),
@@ -161,7 +167,7 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
 }
 
 export async function main(argv: string[], log: (s: string) => void = console.log): Promise<number> {
-  const { command, opts, arg } = parse(argv);
+  const { command, opts, arg, rest } = parse(argv);
   if (command === 'help') {
     log(USAGE);
     return 0;
@@ -172,6 +178,7 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
   }
   if (command === 'kernel') return kernelCommand(opts, log);
   if (command === 'fuzz') return fuzzCommand(opts, log);
+  if (command === 'merge') return mergeCommand(rest, opts, log);
   if (command === 'replay') return replayCommand(arg!, opts, log);
   if (command === 'check' && opts.impls.length !== 1) throw new UserError('check takes exactly one --impl NAME|PATH');
   // How each implementation was named, so a replay token can load it again.
@@ -272,5 +279,26 @@ async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<num
   log(`campaign: ${summary.cases} cases in ${summary.batches} batches this run; ${summary.findings.length} distinct finding(s), ${summary.newFindings} new`);
   for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    npx savedsyn replay ${f.token}`);
   log(`findings and stats: ${resolve(opts.out)}`);
+  return 0;
+}
+
+function mergeCommand(dirs: string[], opts: Options, log: (s: string) => void): number {
+  const out = new CampaignStore(resolve(opts.out));
+  let cases = 0;
+  for (const dir of dirs) {
+    if (!existsSync(resolve(dir))) throw new UserError(`no campaign folder ${dir}`);
+    const src = new CampaignStore(resolve(dir));
+    for (const w of src.warnings) log(`warning: ${dir}: ${w}`);
+    const state = src.readState();
+    if (state === undefined) log(`warning: ${dir} has no state.json: its findings are merged, its cases not counted`);
+    cases += state?.cases ?? 0;
+    let added = 0;
+    for (const f of src.findings.values()) if (out.add(f)) added++;
+    log(`${dir}: ${src.findings.size} finding(s), ${added} new, ${state?.cases ?? 0} cases`);
+  }
+  const findings = [...out.findings.values()].map((f) => ({ impl: f.impl, signature: f.signature, token: f.token }))
+    .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`));
+  out.writeStats({ merged: dirs, cases, findings });
+  log(`merged: ${cases} cases, ${findings.length} distinct finding(s) in ${resolve(opts.out)}`);
   return 0;
 }

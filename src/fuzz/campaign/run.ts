@@ -37,9 +37,11 @@ export interface CampaignSummary {
 }
 
 export function batchSpec(o: Pick<CampaignOptions, 'seed' | 'impls' | 'batchRuns' | 'schedulers' | 'shard'>, k: number): BatchSpec {
+  // Each shard takes its own rotation of implementations and modes; the
+  // seeds come from the global batch number, so shards never overlap.
   const global = k * o.shard.count + o.shard.index;
-  const impl = o.impls[global % o.impls.length];
-  const mode = Math.floor(global / o.impls.length) % 2 === 0 ? 'sequential' : 'concurrent';
+  const impl = o.impls[k % o.impls.length];
+  const mode = Math.floor(k / o.impls.length) % 2 === 0 ? 'sequential' : 'concurrent';
   const seed = seedrandom(`${o.seed}/${global}`).int32();
   return { index: k, impl, mode, seed, runs: o.batchRuns, schedulers: o.schedulers };
 }
