@@ -1,0 +1,118 @@
+// Campaign figures from one run: lockstep steps per second of the campaign
+// engine, of the implementation alone (the ceiling) and of plain
+// fc.commands + fc.modelRun on the same ops (the peer), as ratios; time to
+// the first failure of each rfc-v1 finding (median over 20 seeds); resident
+// memory at the start and end of a campaign (BENCH_CAMPAIGN_SECONDS, 300 by
+// default; 0 skips it).
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import fc from 'fast-check';
+import { opsArb } from '../src/fuzz/arbitraries.ts';
+import { searchConcurrent } from '../src/fuzz/concurrent-search.ts';
+import { search } from '../src/fuzz/search.ts';
+import { formatOutcome, sameOutcome } from '../src/model/format.ts';
+import { bundledByName } from '../src/model/impl/registry.ts';
+import { REPAIRS } from '../src/model/impl/rfc-v1-fixed.ts';
+import type { ImplInstance, OpRun } from '../src/model/impl/types.ts';
+import { Ledger } from '../src/model/ledger.ts';
+import type { Op, Outcome } from '../src/model/ops.ts';
+import { LINUX, RFC_V1 } from '../src/model/profile.ts';
+import { createSpec } from '../src/model/spec/index.ts';
+import type { SpecWorld } from '../src/model/spec/world.ts';
+import { runLockstep } from '../src/properties/lockstep.ts';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const linux = bundledByName('linux')!;
+const cases = fc.sample(opsArb(LINUX), { seed: 1, numRuns: 3000 });
+const steps = cases.reduce((n, c) => n + c.length, 0);
+
+function drive(run: OpRun | Outcome): Outcome {
+  if (typeof (run as OpRun).next !== 'function') return run as Outcome;
+  for (;;) {
+    const r = (run as OpRun).next();
+    if (r.done) return r.value;
+  }
+}
+
+function rate(label: string, f: () => void): number {
+  f(); // warm the JIT
+  const t0 = performance.now();
+  f();
+  const perSecond = steps / ((performance.now() - t0) / 1000);
+  console.log(`${label.padEnd(44)} ${Math.round(perSecond)} steps/s`);
+  return perSecond;
+}
+
+console.log(`## lockstep steps per second (linux, ${cases.length} generated cases, ${steps} ops)`);
+const engine = rate('campaign engine (spec + implementation + oracles)', () => {
+  for (const ops of cases) runLockstep(linux, LINUX, ops);
+});
+const ceiling = rate('implementation alone', () => {
+  for (const ops of cases) {
+    const inst = linux.create({ profile: LINUX, ledger: new Ledger() });
+    for (const op of ops) drive(inst.run(op, 0));
+  }
+});
+
+class OpCommand implements fc.Command<{ spec: SpecWorld }, { inst: ImplInstance }> {
+  constructor(readonly op: Op) {}
+  check(): boolean { return true; }
+  run(m: { spec: SpecWorld }, r: { inst: ImplInstance }): void {
+    const expected = m.spec.apply(this.op);
+    const actual = drive(r.inst.run(this.op, 0));
+    if (!sameOutcome(expected, actual)) throw new Error(`${this.op.kind}: ${formatOutcome(expected)} vs ${formatOutcome(actual)}`);
+  }
+  toString(): string { return this.op.kind; }
+}
+const commands = cases.map((ops) => ops.map((op) => new OpCommand(op)));
+const peer = rate('fc.commands + fc.modelRun (results only)', () => {
+  for (const cmds of commands) {
+    fc.modelRun(() => ({ model: { spec: createSpec(LINUX) }, real: { inst: linux.create({ profile: LINUX, ledger: new Ledger() }) } }), cmds);
+  }
+});
+console.log(`ratios: engine / implementation alone = ${(engine / ceiling).toFixed(2)}, engine / fc.modelRun = ${(engine / peer).toFixed(2)}`);
+
+console.log('\n## time to the first failure of each rfc-v1 finding (median over 20 seeds)');
+const rfcV1 = bundledByName('rfc-v1')!;
+for (const [id, r] of Object.entries(REPAIRS)) {
+  const runs: number[] = [];
+  const ms: number[] = [];
+  for (let seed = 1; seed <= 20; seed++) {
+    const t0 = performance.now();
+    const found = r.concurrent
+      ? searchConcurrent(rfcV1, RFC_V1, { seed, runs: 20_000, schedulers: ['random', 'pct'], only: r.signature }).findings[0]
+      : search(rfcV1, RFC_V1, { seed, runs: 20_000, only: r.signature }).findings[0];
+    ms.push(performance.now() - t0);
+    runs.push(found?.runsToFind ?? Infinity);
+  }
+  console.log(`${id.padEnd(32)} median ${median(runs)} cases (max ${Math.max(...runs)}), median ${Math.round(median(ms))} ms including shrinking`);
+}
+
+const seconds = Number(process.env.BENCH_CAMPAIGN_SECONDS ?? 300);
+if (seconds > 0) {
+  console.log(`\n## resident memory of a ${seconds}-second campaign (all bundled implementations, one worker per core)`);
+  const out = mkdtempSync(join(tmpdir(), 'savedsyn-bench-'));
+  const child = spawn(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--seconds', String(seconds), '--out', out], { stdio: 'ignore' });
+  const rss = (): number => {
+    const status = `/proc/${child.pid}/status`;
+    if (!existsSync(status)) return NaN;
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(status, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  };
+  const samples: number[] = [];
+  const timer = setInterval(() => samples.push(rss()), 1000);
+  await new Promise((r) => child.on('exit', r));
+  clearInterval(timer);
+  const seen = samples.filter((x) => !Number.isNaN(x));
+  const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { cases: number; findings: unknown[] };
+  console.log(`RSS after 5 s: ${seen[4]?.toFixed(0)} MiB; at the end: ${seen[seen.length - 1]?.toFixed(0)} MiB; peak ${Math.max(...seen).toFixed(0)} MiB`);
+  console.log(`${stats.cases} cases, ${stats.findings.length} distinct findings`);
+}
