@@ -1,7 +1,7 @@
 // linux and rfc-v1-fixed agree with their spec on thousands of generated
 // single-thread cases, every oracle included.
 import { test } from '@fast-check/vitest';
-import { describe } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { opsArb } from '../src/fuzz/arbitraries.ts';
 import { minimize } from '../src/fuzz/minimize.ts';
 import { bundledByName } from '../src/model/impl/registry.ts';
@@ -31,3 +31,30 @@ for (const [name, seed] of [['linux', 20260101], ['rfc-v1-fixed', 20260102]] as 
   });
 }
 
+
+// Cases campaigns found where the model itself was wrong, kept once fixed.
+describe('model regressions', () => {
+  const tfoThenDisconnect = (setOpt: number, readOpt: number) => [
+    { kind: 'sysctl', name: 'tcp_fastopen', value: 1 },
+    { kind: 'listen', fd: 0, backlog: 1 },
+    { kind: 'setsockopt', fd: 0, optname: setOpt, value: 1 },
+    { kind: 'fastOpenSyn', conn: 2, packet: { family: 4, mac: 'loopback', ipOptions: false, mss: true, sackPermitted: true, timestamps: true, windowScale: true, fastOpen: 'request', payload: 1 } },
+    { kind: 'accept', fd: 0 },
+    { kind: 'disconnect', fd: 1 },
+    // The final ACK finds no child waiting for it; the peer then starts anew.
+    { kind: 'ack', conn: 2 },
+    { kind: 'syn', conn: 2, packet: { family: 4, mac: 'loopback', ipOptions: false, mss: true, sackPermitted: true, timestamps: true, windowScale: true, fastOpen: 'none', payload: 0 } },
+    { kind: 'ack', conn: 2 },
+    { kind: 'accept', fd: 0 },
+    { kind: 'getsockopt', fd: 2, optname: readOpt, bufSize: 4096 },
+  ] as const;
+  for (const name of ['rfc-v1-fixed', 'linux']) {
+    it(`${name}: a Fast Open child disconnected before its final ACK`, () => {
+      const impl = bundledByName(name)!;
+      const profile = profileByName(impl.profile)!;
+      const result = runLockstep(impl, profile, [...tfoThenDisconnect(profile.setOpt, profile.readOpt)]);
+      expect(result.failure?.message).toBeUndefined();
+      expect(result.steps[9].actual).toEqual({ ret: 2 });
+    });
+  }
+});

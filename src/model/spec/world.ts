@@ -339,9 +339,13 @@ export class SpecWorld {
     if (!c) return;
     const l = this.sockets[c.listener];
     if (c.state === 'child') {
-      // The final ACK of a Fast Open handshake frees its request.
-      if (c.fastOpenPending && c.child !== undefined) this.sockets[c.child].tcpState = 'ESTABLISHED';
-      c.fastOpenPending = false;
+      // The final ACK of a Fast Open handshake frees its request; it only
+      // reaches a child still waiting for it (not one reset or disconnected).
+      const child = c.child === undefined ? undefined : this.sockets[c.child];
+      if (c.fastOpenPending && child?.alive && child.tcpState === 'SYN_RECV') {
+        child.tcpState = 'ESTABLISHED';
+        c.fastOpenPending = false;
+      }
       return;
     }
     if (c.state === 'gone') return;
