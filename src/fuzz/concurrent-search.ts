@@ -7,6 +7,9 @@ import type { Implementation } from '../model/impl/types.ts';
 import type { Profile } from '../model/profile.ts';
 import { replay, runConcurrent, type ConcurrentCase, type ConcurrentResult } from '../properties/concurrent.ts';
 import { runLockstep } from '../properties/lockstep.ts';
+import type { HistoryOp } from '../properties/linearizable.ts';
+import { createSpec } from '../model/spec/index.ts';
+import type { Op } from '../model/ops.ts';
 import { concurrentArb } from './concurrent-cases.ts';
 import { chooserFor, type SchedulerName } from './schedulers.ts';
 import { contextSwitches, shrinkConcurrent } from './shrink-concurrent.ts';
@@ -47,7 +50,24 @@ export function sequentialFailure(impl: Implementation, profile: Profile, c: Con
     if (sig !== undefined) return sig;
   }
   if (r.order === undefined) return undefined;
-  return runLockstep(impl, profile, [...c.setup, ...r.order.map((h) => h.op)]).failure?.signature;
+  return runLockstep(impl, profile, renumbered(profile, c.setup, r.order)).failure?.signature;
+}
+
+/** The explaining order as a sequence, with descriptors renamed where the
+ * run handed out other numbers than a one-at-a-time run would (an accept
+ * reserves its descriptor when it starts). */
+function renumbered(profile: Profile, setup: readonly Op[], order: readonly HistoryOp[]): Op[] {
+  const spec = createSpec(profile);
+  for (const op of setup) spec.apply(op);
+  const rename = new Map<number, number>();
+  const out: Op[] = [...setup];
+  for (const h of order) {
+    const op: Op = 'fd' in h.op && rename.has(h.op.fd) ? { ...h.op, fd: rename.get(h.op.fd)! } : h.op;
+    const got = spec.apply(op);
+    if ((op.kind === 'accept' || op.kind === 'socket') && h.outcome.ret >= 0 && got.ret >= 0 && got.ret !== h.outcome.ret) rename.set(h.outcome.ret, got.ret);
+    out.push(op);
+  }
+  return out;
 }
 
 const MAX_ORDERS = 500;
