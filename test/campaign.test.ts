@@ -54,7 +54,14 @@ describe('savedsyn fuzz', () => {
     fuzz(out, ['--runs', '250']);
     writeFileSync(join(out, 'findings', 'broken.json'), '{"signature": ');
     writeFileSync(join(out, 'findings', 'notes.txt'), 'hello');
+    const before = JSON.parse(readFileSync(join(out, 'coverage.json'), 'utf8')) as string[];
+    expect(before.some((k) => k.startsWith('rfc-v1|t:getsockopt:'))).toBe(true);
+    expect(before.some((k) => k.startsWith('rfc-v1|s:net/ipv4/tcp.c @@ -2738'))).toBe(true);
     const again = fuzz(out, ['--runs', '500']);
+    expect(again).toMatch(/coverage: \d+ spec transitions, \d+ implementation sites/);
+    // Coverage carries over a resume: nothing seen before is forgotten.
+    const after = new Set(JSON.parse(readFileSync(join(out, 'coverage.json'), 'utf8')) as string[]);
+    for (const k of before) expect(after.has(k), k).toBe(true);
     expect(again).toContain('warning: skipping findings/broken.json: unreadable');
     expect(again).toContain('warning: skipping findings/notes.txt: not a savedsyn finding');
     const other = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--seed', '6', '--out', out], { encoding: 'utf8' });

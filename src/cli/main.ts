@@ -276,7 +276,8 @@ async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<num
     workers: opts.workers, batchRuns: opts.batch, schedulers: opts.schedulers, shard: opts.shard, log,
     tty: process.stdout.isTTY === true && log === console.log,
   });
-  log(`campaign: ${summary.cases} cases in ${summary.batches} batches this run; ${summary.findings.length} distinct finding(s), ${summary.newFindings} new`);
+  log(`campaign: ${summary.cases} cases in ${summary.batches} batches this run; ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
+    + `coverage: ${summary.coverage.transitions} spec transitions, ${summary.coverage.sites} implementation sites (coverage.json)`);
   for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    npx savedsyn replay ${f.token}`);
   log(`findings and stats: ${resolve(opts.out)}`);
   return 0;

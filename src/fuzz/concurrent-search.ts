@@ -36,6 +36,7 @@ export interface ConcurrentSearchOptions {
   depth?: number;
   only?: string;
   maxFindings?: number;
+  coverage?: Set<string>;
 }
 
 /** A failure that needs no race: some order of the threads' whole ops,
@@ -103,9 +104,9 @@ function permutations(n: number): number[][] {
   return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
 }
 
-export function runWith(impl: Implementation, profile: Profile, c: ConcurrentCase, scheduler: SchedulerName, seed: number, depth = 3): ConcurrentResult {
+export function runWith(impl: Implementation, profile: Profile, c: ConcurrentCase, scheduler: SchedulerName, seed: number, depth = 3, coverage?: Set<string>): ConcurrentResult {
   const steps = 12 * c.threads.reduce((n, t) => n + t.ops.length, 0);
-  return runConcurrent(impl, profile, c, chooserFor(scheduler, seed, c.threads.length, { depth, expectedSteps: steps }));
+  return runConcurrent(impl, profile, c, chooserFor(scheduler, seed, c.threads.length, { depth, expectedSteps: steps }), { coverage });
 }
 
 /** Re-run a case from its data twice, through JSON, and compare everything
@@ -133,7 +134,7 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
     const counts = (sig: string | undefined): boolean =>
       sig !== undefined && (opts.only !== undefined ? sig === opts.only : !known.has(sig));
     const out = fc.check(fc.property(arb, (g) => {
-      const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth);
+      const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth, opts.coverage);
       return !counts(r.failure?.signature) || sequentialFailure(impl, profile, g.case, r) !== undefined;
     }), { seed, numRuns: opts.runs - used });
     used += out.numRuns;

@@ -35,6 +35,8 @@ export interface SearchOptions {
   /** Only this signature counts as a failure (a targeted search). */
   only?: string;
   onProgress?: (done: number, total: number, findings: number) => void;
+  /** Filled with what the generated cases covered (see RunOptions). */
+  coverage?: Set<string>;
 }
 
 export interface SearchResult {
@@ -50,7 +52,7 @@ export function search(impl: Implementation, profile: Profile, opts: SearchOptio
   for (let round = 0; used < opts.runs && findings.length < (opts.maxFindings ?? Infinity); round++) {
     const seed = (opts.seed + round * 0x9e3779b1) | 0;
     const prop = fc.property(arb, (ops) => {
-      const failure = runLockstep(impl, profile, ops).failure;
+      const failure = runLockstep(impl, profile, ops, { coverage: opts.coverage }).failure;
       if (failure === undefined) return true;
       if (opts.only !== undefined) return failure.signature !== opts.only;
       return known.has(failure.signature);

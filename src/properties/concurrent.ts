@@ -149,6 +149,7 @@ export function runConcurrent(
         } else {
           trace.push({ thread: t, site: r.value });
           if (opts.recordSites) th.record!.sites.push(r.value);
+          opts.coverage?.add(`s:${r.value}`);
           if (++th.yields > MAX_YIELDS_PER_OP) throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
         }
       }

@@ -41,6 +41,9 @@ export interface RunResult {
 export interface RunOptions {
   /** Record each op's preemption points (for reports); off on hot paths. */
   recordSites?: boolean;
+  /** Collects what the run covered: `t:` spec transitions (the socket's
+   * state, the op, the spec's outcome) and `s:` implementation sites. */
+  coverage?: Set<string>;
 }
 
 /** A bound on preemption points per op: an implementation that loops forever
@@ -78,12 +81,16 @@ export class Session {
     this.ctx.op = op;
     this.ctx.readerSocket = reader?.id;
     this.ctx.readerConn = reader?.conn;
+    const cov = this.opts.coverage;
+    if (cov) cov.add(`t:${reader ? `${reader.tcpState}/${reader.sockState}` : '-'}:${op.kind}:${'optname' in op ? op.optname : ''}`);
     const expected = this.spec.apply(op);
+    if (cov) cov.add(`t:${op.kind}:${expected.errno ?? (expected.bytes ? 'bytes' : 'ok')}`);
     const record: StepRecord = { index, op, thread: 0, teardown, expected, actual: undefined, sites: [] };
     this.steps.push(record);
     let actual: Outcome;
     try {
-      actual = drive(this.instance!.run(op, 0), this.opts.recordSites ? record.sites : undefined);
+      actual = drive(this.instance!.run(op, 0), this.opts.recordSites || cov ? record.sites : undefined);
+      if (cov) for (const site of record.sites) cov.add(`s:${site}`);
     } catch (e) {
       return crash(index, op.kind, e);
     }

@@ -36,6 +36,8 @@ export interface BatchResult {
   index: number;
   cases: number;
   findings: BatchFinding[];
+  /** Spec transitions (`t:`) and implementation sites (`s:`) covered, per implementation. */
+  coverage: string[];
 }
 
 export async function runBatch(b: BatchSpec): Promise<BatchResult> {
@@ -43,12 +45,13 @@ export async function runBatch(b: BatchSpec): Promise<BatchResult> {
   const profile = profileByName(impl.profile)!;
   const found: Array<{ c: ReplayCase; result: Parameters<typeof buildReport>[1] }> = [];
   let cases: number;
+  const coverage = new Set<string>();
   if (b.mode === 'sequential') {
-    const r = search(impl, profile, { seed: b.seed, runs: b.runs });
+    const r = search(impl, profile, { seed: b.seed, runs: b.runs, coverage });
     cases = r.runs;
     for (const f of r.findings) found.push({ c: { profile: profile.name, impl: b.impl, kind: 'sequential', ops: f.ops }, result: f.result });
   } else {
-    const r = searchConcurrent(impl, profile, { seed: b.seed, runs: b.runs, schedulers: b.schedulers });
+    const r = searchConcurrent(impl, profile, { seed: b.seed, runs: b.runs, schedulers: b.schedulers, coverage });
     cases = r.runs;
     for (const f of r.findings) found.push({ c: { profile: profile.name, impl: b.impl, kind: 'concurrent', case: f.case }, result: f.result });
   }
@@ -59,5 +62,5 @@ export async function runBatch(b: BatchSpec): Promise<BatchResult> {
       title: report.title, message: report.message, report: renderReportMarkdown(report), batch: b.index,
     };
   });
-  return { index: b.index, cases, findings };
+  return { index: b.index, cases, findings, coverage: [...coverage].map((k) => `${b.impl}|${k}`) };
 }

@@ -30,6 +30,8 @@ export interface CampaignOptions {
 
 export interface CampaignSummary {
   cases: number;
+  /** Distinct spec transitions and implementation sites covered, over all implementations. */
+  coverage: { transitions: number; sites: number };
   batches: number;
   newFindings: number;
   findings: Array<{ impl: string; signature: string; token: string }>;
@@ -56,6 +58,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   }
   const state: CampaignState = previous ?? { version: STATE_VERSION, seed: o.seed, shard, impls: o.impls, nextBatch: 0, cases: 0 };
   if (previous) o.log(`resuming at batch ${state.nextBatch} (${state.cases} cases done, ${store.findings.size} findings on disk)`);
+  const coverage = store.readCoverage();
   const started = Date.now();
   let next = state.nextBatch;
   let scheduledRuns = state.cases;
@@ -72,6 +75,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
         o.log(`${o.tty ? '\n' : ''}new finding on ${f.impl}: ${f.signature}`);
       }
     }
+    for (const k of r.coverage) coverage.add(k);
+    store.writeCoverage(coverage);
     done.set(r.index, r);
     // Only a contiguous run of finished batches moves the resume point.
     while (done.has(state.nextBatch)) {
@@ -83,11 +88,18 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     store.writeState(state);
   };
 
+  const covered = (): { transitions: number; sites: number } => {
+    let transitions = 0;
+    let sites = 0;
+    for (const k of coverage) if (k.includes('|t:')) transitions++; else sites++;
+    return { transitions, sites };
+  };
   const status = (): void => {
     const elapsed = (Date.now() - started) / 1000;
     const rate = elapsed > 0 ? Math.round((state.cases - (previous?.cases ?? 0)) / elapsed) : 0;
     const left = o.seconds !== undefined ? `, ${Math.max(0, Math.round(o.seconds - elapsed))} s left` : o.runs !== undefined ? `, ${Math.max(0, o.runs - state.cases)} cases left` : '';
-    const line = `${state.cases} cases, ${rate} cases/s, ${store.findings.size} findings${left}`;
+    const { transitions, sites } = covered();
+    const line = `${state.cases} cases, ${rate} cases/s, ${store.findings.size} findings, coverage ${transitions} transitions / ${sites} sites${left}`;
     if (o.tty) process.stdout.write(`\r${line}   `);
     else o.log(line);
   };
@@ -142,7 +154,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   }
   if (o.tty) process.stdout.write('\n');
   const summary: CampaignSummary = {
-    cases: state.cases, batches, newFindings,
+    cases: state.cases, coverage: covered(), batches, newFindings,
     findings: [...store.findings.values()].map((f) => ({ impl: f.impl, signature: f.signature, token: f.token }))
       .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`)),
     warnings: store.warnings,

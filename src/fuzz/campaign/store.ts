@@ -80,6 +80,24 @@ export class CampaignStore {
     return true;
   }
 
+  /** Coverage keys seen so far; an unreadable file starts it afresh. */
+  readCoverage(): Set<string> {
+    const path = join(this.dir, 'coverage.json');
+    if (!existsSync(path)) return new Set();
+    try {
+      const keys = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw new Error('not a list of keys');
+      return new Set(keys as string[]);
+    } catch (e) {
+      this.warnings.push(`coverage.json unreadable (${e instanceof Error ? e.message : String(e)}): coverage starts afresh`);
+      return new Set();
+    }
+  }
+
+  writeCoverage(keys: Set<string>): void {
+    writeAtomic(join(this.dir, 'coverage.json'), `${JSON.stringify([...keys].sort(), null, 1)}\n`);
+  }
+
   writeStats(stats: object): void {
     writeAtomic(join(this.dir, 'stats.json'), `${JSON.stringify(stats, null, 2)}\n`);
   }
