@@ -3,6 +3,11 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// Output piped into head or a pager that quits early is not an error.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 const { main } = await import('../src/cli/main.ts');
 const { UserError } = await import('../src/cli/errors.ts');
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { searchConcurrent, type ConcurrentFinding } from '../fuzz/concurrent-search.ts';
 import type { SchedulerName } from '../fuzz/schedulers.ts';
 import { availableParallelism } from 'node:os';
-import { runCampaign } from '../fuzz/campaign/run.ts';
+import { coverageFigures, DEFAULT_GUIDE_EVERY, runCampaign } from '../fuzz/campaign/run.ts';
 import { CampaignStore } from '../fuzz/campaign/store.ts';
 import { searchKernel } from '../fuzz/kernel-search.ts';
 import { search, type Finding } from '../fuzz/search.ts';
@@ -42,7 +42,8 @@ commands:
            from the same folder
   merge DIR...
            combine campaign folders (shards, machines) into --out:
-           findings deduplicated by implementation and signature, cases summed
+           findings deduplicated by implementation and signature, cases and
+           coverage counts summed, corpora joined
   kernel   run generated sequences on the live kernel (a private network
            namespace, loopback only) and on the linux spec; print every
            disagreement, shrunk; exits 1 if there is any
@@ -65,6 +66,9 @@ options:
   --workers N        fuzz: worker threads (default: one per core)
   --batch N          fuzz: cases per batch (default 200)
   --shard I/N        fuzz: run the I-th of N disjoint streams of batches
+  --guide-every N    fuzz: batches per coverage-guidance epoch (default 64);
+                     batches are guided by what the campaign had covered and
+                     kept one epoch earlier; 0 runs unguided
   --quiet            print only the summary
 `;
 
@@ -76,6 +80,7 @@ interface Options {
   workers: number;
   batch: number;
   shard: { index: number; count: number };
+  guideEvery: number;
   threadRuns: number;
   schedulers: SchedulerName[];
   seed: number;
@@ -103,6 +108,7 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
         workers: { type: 'string' },
         batch: { type: 'string' },
         shard: { type: 'string' },
+        'guide-every': { type: 'string' },
         schedulers: { type: 'string' },
         out: { type: 'string' },
         quiet: { type: 'boolean' },
@@ -133,6 +139,7 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
       workers: integer('--workers', values.workers, availableParallelism(), 0),
       batch: integer('--batch', values.batch, 200, 1),
       shard: shardOf(values.shard),
+      guideEvery: integer('--guide-every', values['guide-every'], DEFAULT_GUIDE_EVERY, 0),
       threadRuns: integer('--thread-runs', values['thread-runs'], integer('--runs', values.runs, 2000, 1), 0),
       schedulers: schedulerList(values.schedulers),
       seed: integer('--seed', values.seed, 1, -2147483648),
@@ -273,11 +280,13 @@ async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<num
   const seconds = opts.seconds ?? (opts.runsGiven ? undefined : 60);
   const summary = await runCampaign({
     out: resolve(opts.out), seed: opts.seed, impls: sources, runs: opts.runsGiven ? opts.runs : undefined, seconds,
-    workers: opts.workers, batchRuns: opts.batch, schedulers: opts.schedulers, shard: opts.shard, log,
+    workers: opts.workers, batchRuns: opts.batch, schedulers: opts.schedulers, shard: opts.shard, guideEvery: opts.guideEvery, log,
     tty: process.stdout.isTTY === true && log === console.log,
   });
-  log(`campaign: ${summary.cases} cases in ${summary.batches} batches this run; ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
-    + `coverage: ${summary.coverage.transitions} spec transitions, ${summary.coverage.sites} implementation sites (coverage.json)`);
+  const c = summary.coverage;
+  log(`campaign: ${summary.cases} cases (${summary.steps} steps) in ${summary.batches} batches this run; ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
+    + `coverage: ${c.transitions} spec transitions, ${c.sites} implementation sites, ${c.interleavings} interleavings (coverage.json); `
+    + `corpus: ${summary.corpus} cases (corpus/)`);
   for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    npx savedsyn replay ${f.token}`);
   log(`findings and stats: ${resolve(opts.out)}`);
   return 0;
@@ -285,21 +294,41 @@ async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<num
 
 function mergeCommand(dirs: string[], opts: Options, log: (s: string) => void): number {
   const out = new CampaignStore(resolve(opts.out));
+  const counts = out.readCoverage();
+  const corpus = out.readCorpus();
+  const tokens = new Set(corpus.map((e) => encodeToken(e.case)));
+  let index = corpus.reduce((n, e) => Math.max(n, e.index + 1), 0);
   let cases = 0;
   for (const dir of dirs) {
     if (!existsSync(resolve(dir))) throw new UserError(`no campaign folder ${dir}`);
     const src = new CampaignStore(resolve(dir));
-    for (const w of src.warnings) log(`warning: ${dir}: ${w}`);
     const state = src.readState();
-    if (state === undefined) log(`warning: ${dir} has no state.json: its findings are merged, its cases not counted`);
+    const kept = src.readCorpus(state?.corpus);
+    // A folder killed between saves has counts in state.json that match its
+    // resume point; coverage.json is the same numbers when it stopped cleanly.
+    const theirs = state ? new Map(Object.entries(state.counts)) : src.readCoverage();
+    for (const w of src.warnings) log(`warning: ${dir}: ${w}`);
+    if (state === undefined) log(`warning: ${dir} has no state.json: its findings, corpus and coverage are merged, its cases not counted`);
     cases += state?.cases ?? 0;
     let added = 0;
     for (const f of src.findings.values()) if (out.add(f)) added++;
-    log(`${dir}: ${src.findings.size} finding(s), ${added} new, ${state?.cases ?? 0} cases`);
+    for (const [k, n] of theirs) counts.set(k, (counts.get(k) ?? 0) + n);
+    let kept0 = 0;
+    for (const e of kept) {
+      const token = encodeToken(e.case);
+      if (tokens.has(token)) continue;
+      tokens.add(token);
+      out.addCorpus({ ...e, index: index++ });
+      kept0++;
+    }
+    log(`${dir}: ${src.findings.size} finding(s), ${added} new, ${state?.cases ?? 0} cases, ${kept0} corpus case(s) added`);
   }
   const findings = [...out.findings.values()].map((f) => ({ impl: f.impl, signature: f.signature, token: f.token }))
     .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`));
-  out.writeStats({ merged: dirs, cases, findings });
-  log(`merged: ${cases} cases, ${findings.length} distinct finding(s) in ${resolve(opts.out)}`);
+  out.writeCoverage(counts);
+  const coverage = coverageFigures(counts.keys());
+  out.writeStats({ merged: dirs, cases, coverage, corpus: index, findings });
+  log(`merged: ${cases} cases, ${findings.length} distinct finding(s), coverage ${coverage.transitions} transitions / ${coverage.sites} sites / `
+    + `${coverage.interleavings} interleavings, corpus ${index} in ${resolve(opts.out)}`);
   return 0;
 }

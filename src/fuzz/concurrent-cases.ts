@@ -34,7 +34,7 @@ export function setupArb(profile: Profile): fc.Arbitrary<Op[]> {
   });
 }
 
-function userOpArb(profile: Profile): fc.Arbitrary<Op> {
+export function userOpArb(profile: Profile): fc.Arbitrary<Op> {
   const fd = fc.integer({ min: 0, max: 2 });
   return fc.oneof(
     { weight: 6, arbitrary: fc.record({ kind: fc.constant('getsockopt' as const), fd, optname: fc.constant(profile.readOpt), bufSize: fc.constantFrom(...BOUNDARY_SIZES) }) },
@@ -45,7 +45,7 @@ function userOpArb(profile: Profile): fc.Arbitrary<Op> {
   );
 }
 
-function softirqOpArb(): fc.Arbitrary<Op> {
+export function softirqOpArb(): fc.Arbitrary<Op> {
   const conn = fc.constantFrom(1, 2, 3, PENDING_PEER);
   return fc.oneof(
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: fc.constantFrom(3, 4), packet: packetArb }) },

@@ -5,12 +5,14 @@
 import fc from 'fast-check';
 import type { Implementation } from '../model/impl/types.ts';
 import type { Profile } from '../model/profile.ts';
-import { replay, runConcurrent, type ConcurrentCase, type ConcurrentResult } from '../properties/concurrent.ts';
+import { replay, runConcurrent, type Chooser, type ConcurrentCase, type ConcurrentResult } from '../properties/concurrent.ts';
 import { runLockstep } from '../properties/lockstep.ts';
 import type { HistoryOp } from '../properties/linearizable.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { Op } from '../model/ops.ts';
 import { concurrentArb } from './concurrent-cases.ts';
+import type { CoverageTally } from './guide.ts';
+import { mutatedConcurrentArb } from './mutate.ts';
 import { chooserFor, type SchedulerName } from './schedulers.ts';
 import { contextSwitches, shrinkConcurrent } from './shrink-concurrent.ts';
 
@@ -36,7 +38,10 @@ export interface ConcurrentSearchOptions {
   depth?: number;
   only?: string;
   maxFindings?: number;
-  coverage?: Set<string>;
+  /** Told what each generated case covered (shrink attempts are not cases). */
+  tally?: CoverageTally;
+  /** Corpus cases to mutate for half of the generated cases. */
+  guide?: { corpus: readonly ConcurrentCase[]; weights: readonly number[] };
 }
 
 /** A failure that needs no race: some order of the threads' whole ops,
@@ -104,9 +109,16 @@ function permutations(n: number): number[][] {
   return permutations(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)]));
 }
 
+/** Run a case under a scheduler. The case's own schedule, if any, is
+ * followed first: a mutated corpus case replays the interleaving it kept up
+ * to a point and lets the scheduler diverge from there. */
 export function runWith(impl: Implementation, profile: Profile, c: ConcurrentCase, scheduler: SchedulerName, seed: number, depth = 3, coverage?: Set<string>): ConcurrentResult {
   const steps = 12 * c.threads.reduce((n, t) => n + t.ops.length, 0);
-  return runConcurrent(impl, profile, c, chooserFor(scheduler, seed, c.threads.length, { depth, expectedSteps: steps }), { coverage });
+  const chooser = chooserFor(scheduler, seed, c.threads.length, { depth, expectedSteps: steps });
+  const prefix = c.schedule;
+  const chosen: Chooser = prefix.length === 0 ? chooser : (step, runnable, current, pending) =>
+    (step < prefix.length && runnable.includes(prefix[step]) ? prefix[step] : chooser(step, runnable, current, pending));
+  return runConcurrent(impl, profile, c, chosen, { coverage });
 }
 
 /** Re-run a case from its data twice, through JSON, and compare everything
@@ -127,15 +139,28 @@ export function checkDeterminism(impl: Implementation, profile: Profile, c: Conc
 export function searchConcurrent(impl: Implementation, profile: Profile, opts: ConcurrentSearchOptions): { findings: ConcurrentFinding[]; runs: number } {
   const known = new Set<string>();
   const findings: ConcurrentFinding[] = [];
-  const arb = concurrentArb(profile, opts.schedulers);
+  const fresh = concurrentArb(profile, opts.schedulers);
+  const guide = opts.guide;
+  const arb = guide === undefined || guide.corpus.length === 0
+    ? fresh
+    : fc.oneof(fresh, mutatedConcurrentArb(profile, guide.corpus, guide.weights, opts.schedulers));
+  const tally = opts.tally;
   let used = 0;
   for (let round = 0; used < opts.runs && findings.length < (opts.maxFindings ?? Infinity); round++) {
     const seed = (opts.seed + round * 0x9e3779b1) | 0;
     const counts = (sig: string | undefined): boolean =>
       sig !== undefined && (opts.only !== undefined ? sig === opts.only : !known.has(sig));
+    // Once a case fails, fast-check only shrinks: those runs are not cases.
+    let shrinking = false;
     const out = fc.check(fc.property(arb, (g) => {
-      const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth, opts.coverage);
-      return !counts(r.failure?.signature) || sequentialFailure(impl, profile, g.case, r) !== undefined;
+      const keys = tally && !shrinking ? new Set<string>() : undefined;
+      const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth, keys);
+      if (keys) {
+        tally!.record(keys, r.steps.length, () => ({ profile: profile.name, impl: tally!.impl, kind: 'concurrent', case: { ...g.case, schedule: r.schedule } }));
+      }
+      const pass = !counts(r.failure?.signature) || sequentialFailure(impl, profile, g.case, r) !== undefined;
+      if (!pass) shrinking = true;
+      return pass;
     }), { seed, numRuns: opts.runs - used });
     used += out.numRuns;
     if (!out.failed || out.counterexample === null) break;

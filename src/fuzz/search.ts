@@ -9,6 +9,8 @@ import type { Op } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { runLockstep, type RunResult } from '../properties/lockstep.ts';
 import { opsArb } from './arbitraries.ts';
+import type { CoverageTally } from './guide.ts';
+import { mutatedOpsArb } from './mutate.ts';
 import { minimize } from './minimize.ts';
 
 export interface Finding {
@@ -35,8 +37,10 @@ export interface SearchOptions {
   /** Only this signature counts as a failure (a targeted search). */
   only?: string;
   onProgress?: (done: number, total: number, findings: number) => void;
-  /** Filled with what the generated cases covered (see RunOptions). */
-  coverage?: Set<string>;
+  /** Told what each generated case covered (shrink attempts are not cases). */
+  tally?: CoverageTally;
+  /** Corpus cases to mutate for half of the generated cases. */
+  guide?: { corpus: readonly (readonly Op[])[]; weights: readonly number[] };
 }
 
 export interface SearchResult {
@@ -47,15 +51,27 @@ export interface SearchResult {
 export function search(impl: Implementation, profile: Profile, opts: SearchOptions): SearchResult {
   const known = new Set<string>();
   const findings: Finding[] = [];
-  const arb = opsArb(profile, opts.maxOps ?? 30);
+  const maxOps = opts.maxOps ?? 30;
+  const fresh = opsArb(profile, maxOps);
+  const guide = opts.guide;
+  const arb = guide === undefined || guide.corpus.length === 0
+    ? fresh
+    : fc.oneof(fresh, mutatedOpsArb(profile, guide.corpus, guide.weights, maxOps));
+  const tally = opts.tally;
   let used = 0;
   for (let round = 0; used < opts.runs && findings.length < (opts.maxFindings ?? Infinity); round++) {
     const seed = (opts.seed + round * 0x9e3779b1) | 0;
+    // fast-check stops generating at the first failure and shrinks from
+    // there: what runs after it is not a generated case.
+    let shrinking = false;
     const prop = fc.property(arb, (ops) => {
-      const failure = runLockstep(impl, profile, ops, { coverage: opts.coverage }).failure;
-      if (failure === undefined) return true;
-      if (opts.only !== undefined) return failure.signature !== opts.only;
-      return known.has(failure.signature);
+      const keys = tally && !shrinking ? new Set<string>() : undefined;
+      const failure = runLockstep(impl, profile, ops, { coverage: keys }).failure;
+      if (keys) tally!.record(keys, ops.length, () => ({ profile: profile.name, impl: tally!.impl, kind: 'sequential', ops }));
+      const pass = failure === undefined
+        || (opts.only !== undefined ? failure.signature !== opts.only : known.has(failure.signature));
+      if (!pass) shrinking = true;
+      return pass;
     });
     const out = fc.check(prop, { seed, numRuns: opts.runs - used });
     // numRuns counts generated cases up to the failure, not shrink attempts.

@@ -149,7 +149,13 @@ export function runConcurrent(
         } else {
           trace.push({ thread: t, site: r.value });
           if (opts.recordSites) th.record!.sites.push(r.value);
-          opts.coverage?.add(`s:${r.value}`);
+          if (opts.coverage) {
+            opts.coverage.add(`s:${r.value}`);
+            // Interleaving coverage: which preemption point another CPU
+            // came between, and where that CPU then stopped.
+            const before = trace[trace.length - 2];
+            if (before !== undefined && before.thread !== t) opts.coverage.add(`i:${before.site}>${r.value}`);
+          }
           if (++th.yields > MAX_YIELDS_PER_OP) throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
         }
       }

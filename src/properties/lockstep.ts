@@ -42,7 +42,8 @@ export interface RunOptions {
   /** Record each op's preemption points (for reports); off on hot paths. */
   recordSites?: boolean;
   /** Collects what the run covered: `t:` spec transitions (the socket's
-   * state, the op, the spec's outcome) and `s:` implementation sites. */
+   * state, the op, the spec's outcome), `s:` implementation sites and, in
+   * concurrent runs, `i:` pairs of sites where one thread preempted another. */
   coverage?: Set<string>;
 }
 

@@ -1,12 +1,16 @@
-// One batch of a campaign: a pure function of its description, so any
-// worker on any machine computes the same findings for the same batch.
+// One batch of a campaign: a pure function of its description and its
+// guide, so any worker on any machine computes the same findings, coverage
+// and corpus candidates for the same batch.
 
 import { loadImplementation } from '../../cli/load.ts';
+import type { Op } from '../../model/ops.ts';
 import { profileByName } from '../../model/profile.ts';
+import type { ConcurrentCase } from '../../properties/concurrent.ts';
 import { buildReport } from '../../reports/failure.ts';
 import { renderReportMarkdown } from '../../reports/markdown.ts';
 import { encodeToken, type ReplayCase } from '../../reports/token.ts';
 import { searchConcurrent } from '../concurrent-search.ts';
+import { CoverageTally, entriesFor, NO_GUIDE, type Guide } from '../guide.ts';
 import type { SchedulerName } from '../schedulers.ts';
 import { search } from '../search.ts';
 
@@ -18,6 +22,9 @@ export interface BatchSpec {
   seed: number;
   runs: number;
   schedulers: SchedulerName[];
+  /** The batch boundary whose coverage and corpus guide this batch; absent
+   * when the campaign runs unguided. */
+  guideAt?: number;
 }
 
 export interface BatchFinding {
@@ -35,24 +42,48 @@ export interface BatchFinding {
 export interface BatchResult {
   index: number;
   cases: number;
+  /** Ops run by the generated cases, shrinking not included. */
+  steps: number;
   findings: BatchFinding[];
-  /** Spec transitions (`t:`) and implementation sites (`s:`) covered, per implementation. */
-  coverage: string[];
+  /** Cases that reached each coverage key (`impl|t:…`, `impl|s:…`, `impl|i:…`). */
+  counts: Map<string, number>;
+  /** Cases that reached keys the guide had not seen, first reacher only. */
+  candidates: Array<{ keys: string[]; case: ReplayCase }>;
 }
 
-export async function runBatch(b: BatchSpec): Promise<BatchResult> {
+const corpora = new WeakMap<Guide, Map<string, { ops: Op[][]; cases: ConcurrentCase[]; weights: number[] }>>();
+
+/** The corpus one batch mutates, computed once per guide and implementation. */
+function corpusFor(guide: Guide, impl: string, mode: BatchSpec['mode']): { ops: Op[][]; cases: ConcurrentCase[]; weights: number[] } {
+  let byImpl = corpora.get(guide);
+  if (byImpl === undefined) corpora.set(guide, (byImpl = new Map()));
+  const key = `${mode}\0${impl}`;
+  let got = byImpl.get(key);
+  if (got === undefined) {
+    const { entries, weights } = entriesFor(guide, impl, mode);
+    got = {
+      ops: entries.flatMap((e) => (e.case.kind === 'sequential' ? [e.case.ops] : [])),
+      cases: entries.flatMap((e) => (e.case.kind === 'concurrent' ? [e.case.case] : [])),
+      weights,
+    };
+    byImpl.set(key, got);
+  }
+  return got;
+}
+
+export async function runBatch(b: BatchSpec, guide: Guide = NO_GUIDE): Promise<BatchResult> {
   const impl = await loadImplementation(b.impl);
   const profile = profileByName(impl.profile)!;
   const found: Array<{ c: ReplayCase; result: Parameters<typeof buildReport>[1] }> = [];
-  let cases: number;
-  const coverage = new Set<string>();
+  const tally = new CoverageTally(b.impl, guide.counts);
+  const corpus = corpusFor(guide, b.impl, b.mode);
   if (b.mode === 'sequential') {
-    const r = search(impl, profile, { seed: b.seed, runs: b.runs, coverage });
-    cases = r.runs;
+    const r = search(impl, profile, { seed: b.seed, runs: b.runs, tally, guide: { corpus: corpus.ops, weights: corpus.weights } });
     for (const f of r.findings) found.push({ c: { profile: profile.name, impl: b.impl, kind: 'sequential', ops: f.ops }, result: f.result });
   } else {
-    const r = searchConcurrent(impl, profile, { seed: b.seed, runs: b.runs, schedulers: b.schedulers, coverage });
-    cases = r.runs;
+    const r = searchConcurrent(impl, profile, {
+      seed: b.seed, runs: b.runs, schedulers: b.schedulers, tally, guide: { corpus: corpus.cases, weights: corpus.weights },
+    });
     for (const f of r.findings) found.push({ c: { profile: profile.name, impl: b.impl, kind: 'concurrent', case: f.case }, result: f.result });
   }
   const findings = found.map(({ c, result }): BatchFinding => {
@@ -62,5 +93,5 @@ export async function runBatch(b: BatchSpec): Promise<BatchResult> {
       title: report.title, message: report.message, report: renderReportMarkdown(report), batch: b.index,
     };
   });
-  return { index: b.index, cases, findings, coverage: [...coverage].map((k) => `${b.impl}|${k}`) };
+  return { index: b.index, cases: tally.cases, steps: tally.steps, findings, counts: tally.counts, candidates: tally.candidates };
 }

@@ -1,16 +1,19 @@
 // A campaign: batches of generated cases, single-thread and concurrent, for
 // each implementation in turn, spread over worker threads, until a budget of
 // cases or seconds is spent. Batch k's seed comes from the master seed, the
-// shard and k alone, so the same folder resumed after a kill -9 goes on where
-// it stopped, and N shards together run N disjoint streams of batches.
+// shard and k alone, and its guide from the batches committed before a fixed
+// boundary, so the same folder resumed after a kill -9 goes on where it
+// stopped, the number of workers changes nothing, and N shards together run
+// N disjoint streams of batches.
 
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { UserError } from '../../cli/errors.ts';
+import { decodeToken, encodeToken } from '../../reports/token.ts';
+import { NO_GUIDE, type CorpusEntry, type Guide } from '../guide.ts';
 import type { SchedulerName } from '../schedulers.ts';
 import { runBatch, type BatchResult, type BatchSpec } from './batch.ts';
-import { CampaignStore, STATE_VERSION, type CampaignState } from './store.ts';
+import { CampaignStore, STATE_VERSION, type CampaignState, type Snapshot } from './store.ts';
 
 export interface CampaignOptions {
   out: string;
@@ -23,101 +26,210 @@ export interface CampaignOptions {
   batchRuns: number;
   schedulers: SchedulerName[];
   shard: { index: number; count: number };
+  /** Batches per guidance epoch; 0 runs unguided. */
+  guideEvery: number;
   log: (line: string) => void;
   /** Redraw one status line in place instead of logging lines. */
   tty: boolean;
 }
 
+export interface CoverageFigures {
+  transitions: number;
+  sites: number;
+  interleavings: number;
+}
+
 export interface CampaignSummary {
   cases: number;
-  /** Distinct spec transitions and implementation sites covered, over all implementations. */
-  coverage: { transitions: number; sites: number };
+  steps: number;
+  /** Distinct coverage keys, over all implementations. */
+  coverage: CoverageFigures;
+  corpus: number;
   batches: number;
   newFindings: number;
   findings: Array<{ impl: string; signature: string; token: string }>;
   warnings: string[];
 }
 
-export function batchSpec(o: Pick<CampaignOptions, 'seed' | 'impls' | 'batchRuns' | 'schedulers' | 'shard'>, k: number): BatchSpec {
+export const DEFAULT_GUIDE_EVERY = 64;
+
+/** The boundary whose snapshot guides batch k: the start of the epoch
+ * before k's, so a worker waits for it only when a batch a whole epoch old
+ * is still running. */
+export function guideBoundary(k: number, every: number): number {
+  return Math.max(0, (Math.floor(k / every) - 1) * every);
+}
+
+export function batchSpec(o: Pick<CampaignOptions, 'seed' | 'impls' | 'batchRuns' | 'schedulers' | 'shard' | 'guideEvery'>, k: number): BatchSpec {
   // Each shard takes its own rotation of implementations and modes; the
   // seeds come from the global batch number, so shards never overlap.
   const global = k * o.shard.count + o.shard.index;
   const impl = o.impls[k % o.impls.length];
   const mode = Math.floor(k / o.impls.length) % 2 === 0 ? 'sequential' : 'concurrent';
   const seed = seedrandom(`${o.seed}/${global}`).int32();
-  return { index: k, impl, mode, seed, runs: o.batchRuns, schedulers: o.schedulers };
+  const spec: BatchSpec = { index: k, impl, mode, seed, runs: o.batchRuns, schedulers: o.schedulers };
+  if (o.guideEvery > 0) spec.guideAt = guideBoundary(k, o.guideEvery);
+  return spec;
+}
+
+export function coverageFigures(keys: Iterable<string>): CoverageFigures {
+  const f: CoverageFigures = { transitions: 0, sites: 0, interleavings: 0 };
+  for (const k of keys) {
+    // The implementation's name ends at the first '|'; site labels quote
+    // kernel code and may hold more.
+    const kind = k.charAt(k.indexOf('|') + 1);
+    if (kind === 't') f.transitions++;
+    else if (kind === 's') f.sites++;
+    else if (kind === 'i') f.interleavings++;
+  }
+  return f;
+}
+
+/** What a worker is sent with a batch: the snapshot it is guided by, and
+ * the corpus entries it has not been sent yet. */
+export interface WorkMessage {
+  spec: BatchSpec;
+  corpus: CorpusEntry[];
+  snapshot?: { boundary: number; corpus: number; counts: Map<string, number> };
 }
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   const store = new CampaignStore(o.out);
-  for (const w of store.warnings) o.log(`warning: ${w}`);
   const shard = `${o.shard.index}/${o.shard.count}`;
   const previous = store.readState();
-  if (previous && (previous.seed !== o.seed || previous.shard !== shard || previous.impls.join(',') !== o.impls.join(','))) {
-    throw new UserError(`${o.out} holds a campaign with seed ${previous.seed}, shard ${previous.shard}, implementations ${previous.impls.join(',')}: resume it with the same options or use another --out`);
+  if (previous && (previous.seed !== o.seed || previous.shard !== shard || previous.impls.join(',') !== o.impls.join(',') || previous.guideEvery !== o.guideEvery)) {
+    throw new UserError(`${o.out} holds a campaign with seed ${previous.seed}, shard ${previous.shard}, implementations ${previous.impls.join(',')}, `
+      + `--guide-every ${previous.guideEvery}: resume it with the same options or use another --out`);
   }
-  const state: CampaignState = previous ?? { version: STATE_VERSION, seed: o.seed, shard, impls: o.impls, nextBatch: 0, cases: 0 };
-  if (previous) o.log(`resuming at batch ${state.nextBatch} (${state.cases} cases done, ${store.findings.size} findings on disk)`);
-  const coverage = store.readCoverage();
+  const state: CampaignState = previous ?? {
+    version: STATE_VERSION, seed: o.seed, shard, impls: o.impls, guideEvery: o.guideEvery,
+    nextBatch: 0, cases: 0, steps: 0, corpus: 0, counts: {}, snapshots: [{ boundary: 0, corpus: 0, counts: {} }],
+  };
+  store.pruneCorpus(state.corpus);
+  const corpus = store.readCorpus(state.corpus);
+  for (const w of store.warnings) o.log(`warning: ${w}`);
+  if (previous) o.log(`resuming at batch ${state.nextBatch} (${state.cases} cases done, ${store.findings.size} findings, ${corpus.length} corpus cases on disk)`);
+  const counts = new Map(Object.entries(state.counts));
+  const snapshots = new Map<number, { corpus: number; counts: Map<string, number> }>(
+    state.snapshots.map((s) => [s.boundary, { corpus: s.corpus, counts: new Map(Object.entries(s.counts)) }]),
+  );
+  const guides = new Map<number, Guide>();
+  const guideAt = (boundary: number | undefined): Guide => {
+    if (boundary === undefined) return NO_GUIDE;
+    let g = guides.get(boundary);
+    if (g === undefined) {
+      const s = snapshots.get(boundary)!;
+      guides.set(boundary, (g = { counts: s.counts, corpus: corpus.filter((e) => e.index < s.corpus) }));
+    }
+    return g;
+  };
+
   const started = Date.now();
+  const startCases = state.cases;
+  const startSteps = state.steps;
   let next = state.nextBatch;
   let scheduledRuns = state.cases;
   let batches = 0;
   let newFindings = 0;
+  let lastSave = 0;
   const done = new Map<number, BatchResult>();
   const more = (): boolean =>
     (o.runs === undefined || scheduledRuns < o.runs) && (o.seconds === undefined || (Date.now() - started) / 1000 < o.seconds);
 
+  const save = (): void => {
+    // Coverage first: state.json is what a resume trusts, and it must never
+    // be ahead of the files it names.
+    state.counts = Object.fromEntries(counts);
+    const keep = o.guideEvery > 0 ? guideBoundary(state.nextBatch, o.guideEvery) : Infinity;
+    state.snapshots = [...snapshots].filter(([b]) => b >= keep)
+      .map(([boundary, s]): Snapshot => ({ boundary, corpus: s.corpus, counts: Object.fromEntries(s.counts) }));
+    store.writeCoverage(counts);
+    store.writeState(state);
+    lastSave = Date.now();
+  };
+
+  /** Batch k's results, in batch order: the corpus and the counts change
+   * here only, so they are the same however batches were spread. */
+  const commit = (r: BatchResult): void => {
+    for (const c of r.candidates) {
+      const keys = c.keys.filter((k) => !counts.has(k));
+      if (keys.length === 0) continue;
+      // Through the token and back, as a resumed campaign reads it.
+      const entry: CorpusEntry = { index: state.corpus++, batch: r.index, keys, case: decodeToken(encodeToken(c.case)) };
+      store.addCorpus(entry);
+      corpus.push(entry);
+    }
+    for (const [k, n] of r.counts) counts.set(k, (counts.get(k) ?? 0) + n);
+    state.cases += r.cases;
+    state.steps += r.steps;
+    state.nextBatch++;
+    batches++;
+    if (o.guideEvery > 0) {
+      if (state.nextBatch % o.guideEvery === 0) snapshots.set(state.nextBatch, { corpus: state.corpus, counts: new Map(counts) });
+      const keep = guideBoundary(state.nextBatch, o.guideEvery);
+      for (const b of snapshots.keys()) {
+        if (b < keep) {
+          snapshots.delete(b);
+          guides.delete(b);
+        }
+      }
+    }
+  };
+
   const accept = (r: BatchResult): void => {
+    // Findings are written at once, whatever the order batches finish in.
     for (const f of r.findings) {
       if (store.add(f)) {
         newFindings++;
         o.log(`${o.tty ? '\n' : ''}new finding on ${f.impl}: ${f.signature}`);
       }
     }
-    for (const k of r.coverage) coverage.add(k);
-    store.writeCoverage(coverage);
     done.set(r.index, r);
     // Only a contiguous run of finished batches moves the resume point.
     while (done.has(state.nextBatch)) {
-      state.cases += done.get(state.nextBatch)!.cases;
+      const r0 = done.get(state.nextBatch)!;
       done.delete(state.nextBatch);
-      state.nextBatch++;
-      batches++;
+      commit(r0);
     }
-    store.writeState(state);
+    if (Date.now() - lastSave >= 1000) save();
   };
 
-  const covered = (): { transitions: number; sites: number } => {
-    let transitions = 0;
-    let sites = 0;
-    for (const k of coverage) if (k.includes('|t:')) transitions++; else sites++;
-    return { transitions, sites };
-  };
   const status = (): void => {
     const elapsed = (Date.now() - started) / 1000;
-    const rate = elapsed > 0 ? Math.round((state.cases - (previous?.cases ?? 0)) / elapsed) : 0;
+    const per = (n: number): number => (elapsed > 0 ? Math.round(n / elapsed) : 0);
     const left = o.seconds !== undefined ? `, ${Math.max(0, Math.round(o.seconds - elapsed))} s left` : o.runs !== undefined ? `, ${Math.max(0, o.runs - state.cases)} cases left` : '';
-    const { transitions, sites } = covered();
-    const line = `${state.cases} cases, ${rate} cases/s, ${store.findings.size} findings, coverage ${transitions} transitions / ${sites} sites${left}`;
+    const c = coverageFigures(counts.keys());
+    const line = `${state.cases} cases, ${per(state.cases - startCases)} cases/s, ${per(state.steps - startSteps)} steps/s, ${store.findings.size} findings, `
+      + `coverage ${c.transitions} transitions / ${c.sites} sites / ${c.interleavings} interleavings, corpus ${state.corpus}${left}`;
     if (o.tty) process.stdout.write(`\r${line}   `);
     else o.log(line);
   };
   const ticker = setInterval(status, o.tty ? 500 : 10_000);
 
+  /** The next batch, if its guide exists yet. */
+  const ready = (): BatchSpec | undefined => {
+    const spec = batchSpec(o, next);
+    if (spec.guideAt !== undefined && !snapshots.has(spec.guideAt)) return undefined;
+    next++;
+    scheduledRuns += spec.runs;
+    return spec;
+  };
+
   try {
     if (o.workers === 0) {
       while (more()) {
-        const spec = batchSpec(o, next++);
-        scheduledRuns += spec.runs;
-        accept(await runBatch(spec));
+        const spec = ready()!;
+        accept(await runBatch(spec, guideAt(spec.guideAt)));
       }
     } else {
       await new Promise<void>((resolve, reject) => {
         // Each worker holds one batch at a time; it is retired when the
-        // budget is spent, and the campaign ends with the last of them.
+        // budget is spent, and the campaign ends with the last of them. A
+        // worker whose next batch's guide is not committed yet waits.
         let active = 0;
         const pool: Worker[] = [];
+        const waiting: Worker[] = [];
+        const sent = new Map<Worker, { corpus: number; boundaries: Set<number> }>();
         const fail = (e: unknown): void => {
           for (const w of pool) void w.terminate();
           reject(e);
@@ -128,13 +240,26 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
             if (--active === 0) resolve();
             return;
           }
-          const spec = batchSpec(o, next++);
-          scheduledRuns += spec.runs;
-          w.postMessage(spec);
+          const spec = ready();
+          if (spec === undefined) {
+            waiting.push(w);
+            return;
+          }
+          const has = sent.get(w)!;
+          const msg: WorkMessage = { spec, corpus: [] };
+          if (spec.guideAt !== undefined && !has.boundaries.has(spec.guideAt)) {
+            const s = snapshots.get(spec.guideAt)!;
+            msg.snapshot = { boundary: spec.guideAt, corpus: s.corpus, counts: s.counts };
+            msg.corpus = corpus.slice(has.corpus);
+            has.corpus = corpus.length;
+            has.boundaries.add(spec.guideAt);
+          }
+          w.postMessage(msg);
         };
         for (let i = 0; i < o.workers; i++) {
           const w = new Worker(new URL('./worker.mjs', import.meta.url));
           pool.push(w);
+          sent.set(w, { corpus: 0, boundaries: new Set() });
           active++;
           w.on('message', (m: { ok: true; result: BatchResult } | { ok: false; index: number; error: string }) => {
             if (!m.ok) {
@@ -143,6 +268,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
             }
             accept(m.result);
             feed(w);
+            for (const idle of waiting.splice(0)) feed(idle);
           });
           w.on('error', fail);
           feed(w);
@@ -152,13 +278,18 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   } finally {
     clearInterval(ticker);
   }
+  save();
   if (o.tty) process.stdout.write('\n');
   const summary: CampaignSummary = {
-    cases: state.cases, coverage: covered(), batches, newFindings,
+    cases: state.cases, steps: state.steps, coverage: coverageFigures(counts.keys()), corpus: state.corpus, batches, newFindings,
     findings: [...store.findings.values()].map((f) => ({ impl: f.impl, signature: f.signature, token: f.token }))
       .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`)),
     warnings: store.warnings,
   };
-  store.writeStats({ ...summary, seed: o.seed, shard, nextBatch: state.nextBatch, elapsedSeconds: Math.round((Date.now() - started) / 1000) });
+  const rarest = [...counts].sort(([ka, a], [kb, b]) => a - b || (ka < kb ? -1 : 1)).slice(0, 20).map(([key, cases]) => ({ key, cases }));
+  store.writeStats({
+    ...summary, seed: o.seed, shard, guideEvery: o.guideEvery, nextBatch: state.nextBatch,
+    elapsedSeconds: Math.round((Date.now() - started) / 1000), rarest,
+  });
   return summary;
 }

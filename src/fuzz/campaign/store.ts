@@ -4,20 +4,48 @@
 // parse, or were not written by savedsyn, are reported and skipped.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeToken, encodeToken } from '../../reports/token.ts';
+import type { CorpusEntry } from '../guide.ts';
 import type { BatchFinding } from './batch.ts';
 
-export const STATE_VERSION = 1;
+/** A corpus entry on disk: its case as a replay token, so
+ * `savedsyn replay` runs it as it stands. */
+interface StoredEntry {
+  index: number;
+  batch: number;
+  keys: string[];
+  token: string;
+}
+
+export const STATE_VERSION = 2;
+
+/** Coverage counts and corpus size as they stood at a batch boundary. */
+export interface Snapshot {
+  boundary: number;
+  /** Entries with an index below this were in the corpus. */
+  corpus: number;
+  counts: Record<string, number>;
+}
 
 export interface CampaignState {
   version: number;
   seed: number;
   shard: string;
   impls: string[];
+  /** Batches per guidance epoch; 0 for an unguided campaign. */
+  guideEvery: number;
   /** Every batch below this index is done and its findings are on disk. */
   nextBatch: number;
   cases: number;
+  steps: number;
+  /** Corpus entries below this index are committed. */
+  corpus: number;
+  /** Cases that reached each coverage key, over batches below nextBatch. */
+  counts: Record<string, number>;
+  /** The boundaries batches from nextBatch on are guided by. */
+  snapshots: Snapshot[];
 }
 
 export function writeAtomic(path: string, text: string): void {
@@ -58,10 +86,12 @@ export class CampaignStore {
     if (!existsSync(path)) return undefined;
     try {
       const s = JSON.parse(readFileSync(path, 'utf8')) as CampaignState;
-      if (s.version !== STATE_VERSION || !Number.isInteger(s.nextBatch)) throw new Error('not a state this savedsyn wrote');
+      if (s.version !== STATE_VERSION || !Number.isInteger(s.nextBatch) || typeof s.counts !== 'object' || !Array.isArray(s.snapshots)) {
+        throw new Error('not a state this savedsyn wrote');
+      }
       return s;
     } catch (e) {
-      this.warnings.push(`state.json unreadable (${e instanceof Error ? e.message : String(e)}): starting from the first batch; findings on disk are kept`);
+      this.warnings.push(`state.json unreadable (${e instanceof Error ? e.message : String(e)}): starting from the first batch; findings on disk are kept, the corpus is rebuilt`);
       return undefined;
     }
   }
@@ -80,22 +110,73 @@ export class CampaignStore {
     return true;
   }
 
-  /** Coverage keys seen so far; an unreadable file starts it afresh. */
-  readCoverage(): Set<string> {
+  /** Coverage counts as written by writeCoverage; an unreadable file is
+   * reported and counts as empty. */
+  readCoverage(): Map<string, number> {
     const path = join(this.dir, 'coverage.json');
-    if (!existsSync(path)) return new Set();
+    if (!existsSync(path)) return new Map();
     try {
-      const keys = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-      if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) throw new Error('not a list of keys');
-      return new Set(keys as string[]);
+      const counts = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      if (typeof counts !== 'object' || counts === null || Array.isArray(counts)) throw new Error('not a map of keys to counts');
+      const entries = Object.entries(counts);
+      if (!entries.every(([, n]) => Number.isInteger(n) && (n as number) >= 0)) throw new Error('a count is not a whole number');
+      return new Map(entries as Array<[string, number]>);
     } catch (e) {
-      this.warnings.push(`coverage.json unreadable (${e instanceof Error ? e.message : String(e)}): coverage starts afresh`);
-      return new Set();
+      this.warnings.push(`coverage.json unreadable (${e instanceof Error ? e.message : String(e)}): its counts are left out`);
+      return new Map();
     }
   }
 
-  writeCoverage(keys: Set<string>): void {
-    writeAtomic(join(this.dir, 'coverage.json'), `${JSON.stringify([...keys].sort(), null, 1)}\n`);
+  /** Coverage keys and the cases that reached each, for people and merge;
+   * the campaign itself resumes from the counts in state.json. */
+  writeCoverage(counts: ReadonlyMap<string, number>): void {
+    const sorted = Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    writeAtomic(join(this.dir, 'coverage.json'), `${JSON.stringify(sorted, null, 1)}\n`);
+  }
+
+  /** Corpus entries below `bound` (every entry when absent), by index.
+   * Entries at or above it belong to batches not yet committed: a resumed
+   * campaign computes them again. */
+  readCorpus(bound = Infinity): CorpusEntry[] {
+    const dir = join(this.dir, 'corpus');
+    if (!existsSync(dir)) return [];
+    const out: CorpusEntry[] = [];
+    for (const name of readdirSync(dir)) {
+      if (name.endsWith('.tmp')) continue;
+      if (!name.endsWith('.json')) {
+        this.warnings.push(`skipping corpus/${name}: not a savedsyn corpus entry`);
+        continue;
+      }
+      try {
+        const raw = JSON.parse(readFileSync(join(dir, name), 'utf8')) as StoredEntry;
+        if (!Number.isInteger(raw.index) || !Number.isInteger(raw.batch) || !Array.isArray(raw.keys) || typeof raw.token !== 'string') {
+          throw new Error('missing fields');
+        }
+        if (raw.index < bound) out.push({ index: raw.index, batch: raw.batch, keys: raw.keys, case: decodeToken(raw.token) });
+      } catch (e) {
+        this.warnings.push(`skipping corpus/${name}: unreadable (${e instanceof Error ? e.message : String(e)})`);
+      }
+    }
+    return out.sort((a, b) => a.index - b.index);
+  }
+
+  /** Remove entries at or above `bound`: a killed campaign's uncommitted
+   * tail, which the resumed one writes again. */
+  pruneCorpus(bound: number): void {
+    const dir = join(this.dir, 'corpus');
+    if (!existsSync(dir)) return;
+    for (const name of readdirSync(dir)) {
+      const m = /^(\d+)-[0-9a-f]{8}\.json$/.exec(name);
+      if (m && Number(m[1]) >= bound) rmSync(join(dir, name), { force: true });
+    }
+  }
+
+  addCorpus(e: CorpusEntry): void {
+    mkdirSync(join(this.dir, 'corpus'), { recursive: true });
+    const token = encodeToken(e.case);
+    const name = `${String(e.index).padStart(6, '0')}-${createHash('sha256').update(token).digest('hex').slice(0, 8)}.json`;
+    const stored: StoredEntry = { index: e.index, batch: e.batch, keys: e.keys, token };
+    writeAtomic(join(this.dir, 'corpus', name), `${JSON.stringify(stored, null, 1)}\n`);
   }
 
   writeStats(stats: object): void {
