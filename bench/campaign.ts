@@ -1,11 +1,13 @@
 // Campaign figures from one run: lockstep steps per second of the campaign
 // engine, of the implementation alone (the ceiling) and of plain
 // fc.commands + fc.modelRun on the same ops (the peer), as ratios; time to
-// the first failure of each rfc-v1 finding (median over 20 seeds); resident
-// memory at the start and end of a campaign (BENCH_CAMPAIGN_SECONDS, 300 by
-// default; 0 skips it).
+// the first failure of each rfc-v1 finding (median over 20 seeds); what
+// coverage guidance buys: two campaigns of the same size, guided and not,
+// their coverage and their speed (BENCH_GUIDE_RUNS cases each, 200000 by
+// default; 0 skips it); resident memory at the start and end of a campaign
+// (BENCH_CAMPAIGN_SECONDS, 300 by default; 0 skips it).
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,6 +96,29 @@ for (const [id, r] of Object.entries(REPAIRS)) {
     runs.push(found?.runsToFind ?? Infinity);
   }
   console.log(`${id.padEnd(32)} median ${median(runs)} cases (max ${Math.max(...runs)}), median ${Math.round(median(ms))} ms including shrinking`);
+}
+
+const guideRuns = Number(process.env.BENCH_GUIDE_RUNS ?? 200_000);
+if (guideRuns > 0) {
+  console.log(`\n## coverage guidance: two campaigns of ${guideRuns} cases, all bundled implementations, seed 1`);
+  const campaign = (guideEvery: number) => {
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-guide-'));
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--runs', String(guideRuns), '--guide-every', String(guideEvery), '--seed', '1', '--out', out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const seconds = (performance.now() - t0) / 1000;
+    const counts = Object.values(JSON.parse(readFileSync(join(out, 'coverage.json'), 'utf8')) as Record<string, number>);
+    const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8')) as { cases: number; coverage: { transitions: number; sites: number; interleavings: number } };
+    const c = stats.coverage;
+    // Keys reached at most three times: where the campaign barely went.
+    const thin = counts.filter((n) => n <= 3).length;
+    console.log(`${(guideEvery === 0 ? 'unguided' : `guided every ${guideEvery} batches`).padEnd(26)} ${c.transitions} transitions, ${c.sites} sites, `
+      + `${c.interleavings} interleavings; ${thin} keys reached at most 3 times; ${Math.round(stats.cases / seconds)} cases/s`);
+    return { keys: counts.length, thin, rate: stats.cases / seconds };
+  };
+  const plain = campaign(0);
+  const guided = campaign(64);
+  console.log(`ratios: guided / unguided keys = ${(guided.keys / plain.keys).toFixed(2)}, keys reached at most 3 times = ${(guided.thin / Math.max(1, plain.thin)).toFixed(2)}, cases/s = ${(guided.rate / plain.rate).toFixed(2)}`);
 }
 
 const seconds = Number(process.env.BENCH_CAMPAIGN_SECONDS ?? 300);

@@ -31,6 +31,12 @@ describe('savedsyn run', () => {
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('## rfc-v1');
   });
 
+  it('--profile keeps to the bundled implementations of that profile', async () => {
+    const lines: string[] = [];
+    expect(await main(['--profile', 'linux', '--runs', '100', '--thread-runs', '0', '--out', out(), '--quiet'], (s) => lines.push(s))).toBe(0);
+    expect(lines.filter((l) => / single-thread cases/.test(l)).map((l) => l.split(':')[0])).toEqual(['linux (linux)']);
+  });
+
   it('is deterministic: the same seed writes the same report', async () => {
     const a = out();
     const b = out();
@@ -68,6 +74,9 @@ describe('bad input', () => {
     ['an unknown flag', ['--frobnicate'], /Unknown option '--frobnicate'/],
     ['a bad number', ['--runs', 'many'], /--runs expects an integer, got 'many'/],
     ['a zero budget', ['--runs', '0'], /--runs must be between 1/],
+    ['an unknown profile', ['--profile', 'bsd'], /--profile takes rfc-v1 or linux, got 'bsd'/],
+    ['an implementation of another profile', ['--profile', 'linux', '--impl', 'rfc-v1'], /--profile linux, but rfc-v1 implements rfc-v1/],
+    ['a negative guidance epoch', ['fuzz', '--guide-every=-1'], /--guide-every must be between 0/],
     ['an unknown scheduler', ['--schedulers', 'random,fifo'], /--schedulers takes random and\/or pct/],
     ['an unknown command', ['fuzzz'], /unknown command 'fuzzz'/],
     ['a missing module', ['check', '--impl', './nowhere.ts'], /implementation module not found: .*nowhere\.ts/],

@@ -2,7 +2,7 @@
 // every scheduler still finds the 2015 patch's race within its budget; the
 // reported case is 1-minimal, replays exactly, and the repair holds on it.
 import { describe, expect, it } from 'vitest';
-import { checkDeterminism, searchConcurrent, sequentialFailure } from '../src/fuzz/concurrent-search.ts';
+import { checkDeterminism, EVERY_ORDER, searchConcurrent, sequentialFailure } from '../src/fuzz/concurrent-search.ts';
 import { explore } from '../src/fuzz/explore.ts';
 import type { SchedulerName } from '../src/fuzz/schedulers.ts';
 import { SCOPES, scopeByName } from '../src/fuzz/scopes.ts';
@@ -145,5 +145,26 @@ describe('determinism', () => {
     expect(checkDeterminism(rfcV1, RFC_V1, c)).toBeUndefined();
     const again = runConcurrent(rfcV1, RFC_V1, JSON.parse(JSON.stringify(c)) as ConcurrentCase);
     expect(again.trace).toEqual(r.failure!.trace);
+  });
+});
+
+describe('a failure that some one-at-a-time order shows is not reported as a race', () => {
+  // Found by a campaign: four threads, 630 merges of their ops, failing
+  // only because the child's flag is copied at accept(); the irrelevant
+  // fourth thread is what took it past the search's quick check.
+  const fourThreads = JSON.parse('{"setup":[{"kind":"listen","fd":0,"backlog":1},{"kind":"syn","conn":5,"packet":{"family":4,"mac":"loopback","ipOptions":false,"mss":true,"sackPermitted":true,"timestamps":true,"windowScale":true,"fastOpen":"none","payload":0}}],"threads":[{"kind":"user","ops":[{"kind":"setsockopt","fd":0,"optname":26,"value":1},{"kind":"close","fd":0}]},{"kind":"user","ops":[{"kind":"getsockopt","fd":0,"optname":26,"bufSize":0},{"kind":"accept","fd":0}]},{"kind":"softirq","ops":[{"kind":"ack","conn":5}]},{"kind":"softirq","ops":[{"kind":"ack","conn":1},{"kind":"rst","conn":1}]}],"schedule":[1,1,1,1,2,2,0]}') as ConcurrentCase;
+
+  it('every merge is tried once before a race is reported', () => {
+    const r = runConcurrent(rfcV1, RFC_V1, fourThreads);
+    expect(r.failure?.signature).toBe('state:concurrent:flag');
+    expect(sequentialFailure(rfcV1, RFC_V1, fourThreads, r, EVERY_ORDER)).toBe('state:accept:flag');
+  });
+
+  it('a search mutating it reports no race', () => {
+    const { findings, runs } = searchConcurrent(rfcV1, RFC_V1, {
+      seed: 1, runs: 300, schedulers: ['random', 'pct'], only: 'state:concurrent:flag', guide: { corpus: [fourThreads], weights: [1] },
+    });
+    expect(runs).toBe(300);
+    expect(findings).toEqual([]);
   });
 });

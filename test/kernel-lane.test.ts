@@ -118,6 +118,17 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on every row
     expect(out[8]).toMatchObject({ ret: 0, optlen: 80 });
   });
 
+  it('a Fast Open child disconnected before its final ACK gives its Fast Open slot back', () => {
+    const opening: Op[] = [
+      { kind: 'sysctl', name: 'tcp_fastopen', value: 1 },
+      { kind: 'listen', fd: 0, backlog: 1 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 },
+      { kind: 'fastOpenSyn', conn: 2, packet: pkt({ payload: 13 }) }, { kind: 'accept', fd: 0 }, { kind: 'disconnect', fd: 1 },
+    ];
+    // Backlog 1 is one Fast Open slot: the same peer, then another, open at once.
+    expect(kernel([...opening, { kind: 'fastOpenSyn', conn: 2, packet: pkt({ payload: 1 }) }, { kind: 'accept', fd: 0 }])[7]).toEqual({ ret: 2 });
+    expect(kernel([...opening, { kind: 'rst', conn: 2 }, { kind: 'fastOpenSyn', conn: 3, packet: pkt({ payload: 1 }) }, { kind: 'accept', fd: 0 }])[8]).toEqual({ ret: 2 });
+  });
+
   it('closing the listener with a pending request and an unaccepted child', () => {
     kernel([
       { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 },

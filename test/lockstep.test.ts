@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { opsArb } from '../src/fuzz/arbitraries.ts';
 import { minimize } from '../src/fuzz/minimize.ts';
 import { bundledByName } from '../src/model/impl/registry.ts';
+import type { Op } from '../src/model/ops.ts';
+import { parseSyn } from '../src/model/packet.ts';
 import { profileByName } from '../src/model/profile.ts';
 import { runLockstep } from '../src/properties/lockstep.ts';
 import { renderFinding } from '../src/reports/text.ts';
@@ -55,6 +57,54 @@ describe('model regressions', () => {
       const result = runLockstep(impl, profile, [...tfoThenDisconnect(profile.setOpt, profile.readOpt)]);
       expect(result.failure?.message).toBeUndefined();
       expect(result.steps[9].actual).toEqual({ ret: 2 });
+    });
+  }
+
+  // The same peer, or another, opens anew while a disconnected Fast Open
+  // child (backlog 1, so one Fast Open slot) has not had its final ACK.
+  const tfo = { family: 4, mac: 'loopback', ipOptions: false, mss: true, sackPermitted: true, timestamps: true, windowScale: true, fastOpen: 'cookie', payload: 13 } as const;
+  const disconnectedTfoChild = (setOpt: number): Op[] => [
+    { kind: 'sysctl', name: 'tcp_fastopen', value: 1 },
+    { kind: 'listen', fd: 0, backlog: 1 },
+    { kind: 'setsockopt', fd: 0, optname: setOpt, value: 1 },
+    { kind: 'fastOpenSyn', conn: 2, packet: tfo },
+    { kind: 'accept', fd: 0 },
+    { kind: 'disconnect', fd: 1 },
+  ];
+  for (const [name, era] of [['rfc-v1-fixed', '4.1'], ['linux', 'today']] as const) {
+    const impl = bundledByName(name)!;
+    const profile = profileByName(impl.profile)!;
+    // Today the slot comes back on disconnect; 4.1 holds it until the child
+    // is destroyed, and a reset cannot reach the unhashed child to free it.
+    const fastOpenAgain = era === 'today' ? { ret: 2 } : { ret: -1, errno: 'EAGAIN' };
+    it(`${name}: the peer of a disconnected Fast Open child opens again, and another peer connects`, () => {
+      const ops: Op[] = [
+        ...disconnectedTfoChild(profile.setOpt),
+        { kind: 'fastOpenSyn', conn: 2, packet: { ...tfo, fastOpen: 'request', payload: 1 } },
+        { kind: 'syn', conn: 3, packet: { ...tfo, fastOpen: 'none', payload: 0 } },
+        { kind: 'ack', conn: 3 },
+        { kind: 'accept', fd: 0 },
+        { kind: 'getsockopt', fd: 2, optname: profile.readOpt, bufSize: 4096 },
+      ];
+      const result = runLockstep(impl, profile, ops);
+      expect(result.failure?.message).toBeUndefined();
+      expect(result.steps[9].actual).toEqual({ ret: 2 });
+      // Today the peer's second SYN made a Fast Open child, accepted first;
+      // in 4.1 it waits for its ACK and fd 2 is peer 3's.
+      const parsed = parseSyn(result.steps[10].actual!.bytes!);
+      expect(parsed.ok && parsed.syn.conn).toBe(era === 'today' ? 2 : 3);
+    });
+    it(`${name}: a reset or a timer after the disconnect cannot reach the unhashed child`, () => {
+      const ops: Op[] = [
+        ...disconnectedTfoChild(profile.setOpt),
+        { kind: 'rst', conn: 2 },
+        { kind: 'synackTimeout', conn: 2 },
+        { kind: 'fastOpenSyn', conn: 3, packet: tfo },
+        { kind: 'accept', fd: 0 },
+      ];
+      const result = runLockstep(impl, profile, ops);
+      expect(result.failure?.message).toBeUndefined();
+      expect(result.steps[9].actual).toEqual(fastOpenAgain);
     });
   }
 });

@@ -14,7 +14,7 @@ import { search, type Finding } from '../fuzz/search.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { kernelLane } from '../model/kernel/native.ts';
-import { LINUX, profileByName, type Profile } from '../model/profile.ts';
+import { LINUX, PROFILE_NAMES, profileByName, type Profile, type ProfileName } from '../model/profile.ts';
 import { renderJson, renderMarkdown, type ImplRun } from '../reports/summary.ts';
 import { renderConcurrentFinding, renderFinding, renderKernelFinding } from '../reports/text.ts';
 import { replay, runConcurrent, validateCase } from '../properties/concurrent.ts';
@@ -55,6 +55,7 @@ commands:
 
 options:
   --impl NAME|PATH   implementation to check; repeatable (default: all bundled)
+  --profile NAME     rfc-v1 or linux: only the implementations of that profile
   --runs N           generated cases per implementation (default 2000)
   --seed N           master seed (default 1)
   --max-ops N        longest generated case (default 30)
@@ -74,6 +75,7 @@ options:
 
 interface Options {
   impls: string[];
+  profile: ProfileName | undefined;
   runs: number;
   runsGiven: boolean;
   seconds: number | undefined;
@@ -100,6 +102,7 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
       strict: true,
       options: {
         impl: { type: 'string', multiple: true },
+        profile: { type: 'string' },
         runs: { type: 'string' },
         seed: { type: 'string' },
         'max-ops': { type: 'string' },
@@ -133,6 +136,7 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
     rest: positionals.slice(1),
     opts: {
       impls: values.impl ?? [],
+      profile: profileOption(values.profile),
       runs: integer('--runs', values.runs, 2000, 1),
       runsGiven: values.runs !== undefined,
       seconds: values.seconds === undefined ? undefined : integer('--seconds', values.seconds, 60, 1),
@@ -148,6 +152,12 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
       quiet: values.quiet ?? false,
     },
   };
+}
+
+function profileOption(raw: string | undefined): ProfileName | undefined {
+  if (raw === undefined) return undefined;
+  if (!(PROFILE_NAMES as readonly string[]).includes(raw)) throw new UserError(`--profile takes ${PROFILE_NAMES.join(' or ')}, got '${raw}'`);
+  return raw as ProfileName;
 }
 
 function shardOf(raw: string | undefined): { index: number; count: number } {
@@ -189,8 +199,7 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
   if (command === 'replay') return replayCommand(arg!, opts, log);
   if (command === 'check' && opts.impls.length !== 1) throw new UserError('check takes exactly one --impl NAME|PATH');
   // How each implementation was named, so a replay token can load it again.
-  const sources = opts.impls.length === 0 ? BUNDLED.map((i) => i.name) : opts.impls;
-  const impls: Implementation[] = await Promise.all(sources.map(loadImplementation));
+  const { sources, impls } = await selected(opts);
   const runs: ImplRun[] = [];
   for (const [n, impl] of impls.entries()) {
     const source = sources[n];
@@ -273,10 +282,21 @@ function tokenOf(impl: Implementation, source: string, f: Finding | ConcurrentFi
     : encodeToken({ profile: impl.profile, impl: source, kind: 'concurrent', case: f.case });
 }
 
+/** The implementations --impl and --profile name: every bundled one of the
+ * profile when no --impl is given; an --impl of another profile is refused. */
+async function selected(opts: Options): Promise<{ sources: string[]; impls: Implementation[] }> {
+  const sources = opts.impls.length === 0
+    ? BUNDLED.filter((i) => opts.profile === undefined || i.profile === opts.profile).map((i) => i.name)
+    : opts.impls;
+  const impls = await Promise.all(sources.map(loadImplementation));
+  const other = impls.find((i) => opts.profile !== undefined && i.profile !== opts.profile);
+  if (other) throw new UserError(`--profile ${opts.profile}, but ${other.name} implements ${other.profile}`);
+  return { sources, impls };
+}
+
 async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<number> {
-  const sources = opts.impls.length === 0 ? BUNDLED.map((i) => i.name) : opts.impls;
-  // Check every implementation loads before any worker starts.
-  await Promise.all(sources.map(loadImplementation));
+  // Every implementation must load before any worker starts.
+  const { sources } = await selected(opts);
   const seconds = opts.seconds ?? (opts.runsGiven ? undefined : 60);
   const summary = await runCampaign({
     out: resolve(opts.out), seed: opts.seed, impls: sources, runs: opts.runsGiven ? opts.runs : undefined, seconds,

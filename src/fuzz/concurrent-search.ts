@@ -46,10 +46,12 @@ export interface ConcurrentSearchOptions {
 
 /** A failure that needs no race: some order of the threads' whole ops,
  * run one at a time in plain lockstep, fails too; or the order that explains
- * the threads' results does. The single-thread search owns those. Orders are
- * tried exhaustively up to MAX_ORDERS, then whole threads one after another. */
-export function sequentialFailure(impl: Implementation, profile: Profile, c: ConcurrentCase, r: ConcurrentResult): string | undefined {
-  for (const order of opOrders(c.threads.map((t) => t.ops.length))) {
+ * the threads' results does. The single-thread search owns those. Every
+ * merge of the threads' ops is tried when there are at most `maxOrders`,
+ * else only whole threads one after another: the search filters with a small
+ * budget, and a finding is confirmed with EVERY_ORDER before it is reported. */
+export function sequentialFailure(impl: Implementation, profile: Profile, c: ConcurrentCase, r: ConcurrentResult, maxOrders = MAX_ORDERS): string | undefined {
+  for (const order of opOrders(c.threads.map((t) => t.ops.length), maxOrders)) {
     const cursor = c.threads.map(() => 0);
     const ops = [...c.setup, ...order.map((t) => c.threads[t].ops[cursor[t]++])];
     const sig = runLockstep(impl, profile, ops).failure?.signature;
@@ -77,31 +79,43 @@ function renumbered(profile: Profile, setup: readonly Op[], order: readonly Hist
 }
 
 const MAX_ORDERS = 500;
+/** Enough for every merge of the largest generated case (3+3+2+2 ops). */
+export const EVERY_ORDER = 50_000;
+
+/** The number of merges of sequences of these lengths: a multinomial. */
+function merges(lengths: readonly number[]): number {
+  let n = 1;
+  let total = 0;
+  for (const k of lengths) {
+    for (let i = 1; i <= k; i++) n = (n * ++total) / i;
+  }
+  return Math.round(n);
+}
 
 /** Every merge of the threads' op sequences (as thread indices), or, when
- * there are more than MAX_ORDERS, every order of whole threads. */
-export function opOrders(lengths: number[]): number[][] {
-  const out: number[][] = [];
+ * there are more than `maxOrders`, every order of whole threads. */
+export function* opOrders(lengths: number[], maxOrders = MAX_ORDERS): Generator<number[]> {
+  if (merges(lengths) > maxOrders) {
+    for (const p of permutations(lengths.length)) yield p.flatMap((t) => Array<number>(lengths[t]).fill(t));
+    return;
+  }
   const left = [...lengths];
-  const walk = (acc: number[]): boolean => {
-    if (out.length > MAX_ORDERS) return false;
+  const acc: number[] = [];
+  function* walk(): Generator<number[]> {
     if (left.every((n) => n === 0)) {
-      out.push([...acc]);
-      return true;
+      yield [...acc];
+      return;
     }
     for (let t = 0; t < left.length; t++) {
       if (left[t] === 0) continue;
       left[t]--;
       acc.push(t);
-      const more = walk(acc);
+      yield* walk();
       acc.pop();
       left[t]++;
-      if (!more) return false;
     }
-    return true;
-  };
-  if (walk([])) return out;
-  return permutations(lengths.length).map((p) => p.flatMap((t) => Array<number>(lengths[t]).fill(t)));
+  }
+  yield* walk();
 }
 
 function permutations(n: number): number[][] {
@@ -175,9 +189,13 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
     };
     if (!fails(taken)) throw new Error(`harness defect: the schedule taken by ${g.scheduler} does not replay the failure ${signature}`);
     const shrunk = shrinkConcurrent(impl, profile, taken, fails);
+    known.add(signature);
+    // The filter above tries a few hundred one-at-a-time orders, and the
+    // shrinker may keep an op only because it pushes a case past them.
+    // Every order, once, before a race is reported.
+    if (sequentialFailure(impl, profile, shrunk, runConcurrent(impl, profile, shrunk), EVERY_ORDER) !== undefined) continue;
     const nondeterminism = checkDeterminism(impl, profile, shrunk);
     const result = runConcurrent(impl, profile, shrunk, replay(shrunk.schedule), { recordSites: true });
-    known.add(signature);
     findings.push({
       signature: nondeterminism ? 'harness:nondeterministic' : signature,
       oracle: nondeterminism ? 'harness' : result.failure!.oracle,

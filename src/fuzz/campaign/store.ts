@@ -97,7 +97,7 @@ export class CampaignStore {
   }
 
   writeState(s: CampaignState): void {
-    writeAtomic(join(this.dir, 'state.json'), `${JSON.stringify(s, null, 2)}\n`);
+    writeAtomic(join(this.dir, 'state.json'), `${JSON.stringify(s)}\n`);
   }
 
   /** Record a finding unless one with its signature is already here. */

@@ -80,6 +80,11 @@ export class SpecWorld {
   readonly sockets: SpecSocket[] = [];
   readonly fds: (number | undefined)[] = [];
   readonly conns = new Map<number, SpecConn>();
+  /** Connections whose peer has since started another from the same port,
+   * kept while their Fast Open child, disconnected but open, still holds
+   * its request: it counts against the listener's Fast Open queue until the
+   * child is destroyed, and no packet can reach it. */
+  readonly retired: SpecConn[] = [];
   /** Descriptors closed while other calls on them were in flight: those
    * calls hold a file reference, so the socket lives until the last of them
    * (listed by id) has run. Only concurrent histories make these. */
@@ -102,6 +107,7 @@ export class SpecWorld {
     for (const s of this.sockets) w.sockets.push({ ...s, acceptQueue: [...s.acceptQueue] });
     w.fds.push(...this.fds);
     for (const [k, c] of this.conns) w.conns.set(k, { ...c });
+    for (const c of this.retired) w.retired.push({ ...c });
     for (const [fd, z] of this.inFlight) w.inFlight.set(fd, { socket: z.socket, waiting: [...z.waiting] });
     w.syncookies = this.syncookies;
     w.fastOpen = this.fastOpen;
@@ -119,7 +125,8 @@ export class SpecWorld {
       c.unqueuedChild ?? '',
     ].join(','));
     const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
-    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen}|${inFlight}`;
+    const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';');
+    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen}|${inFlight}|${retired}`;
   }
 
   /** One op, atomically. `observed` is what an implementation returned for
@@ -284,6 +291,12 @@ export class SpecWorld {
 
   private disconnect(s: SpecSocket): Outcome {
     if (s.tcpState === 'LISTEN') this.stopListening(s);
+    // A Fast Open child still waiting for its final ACK: today's kernel
+    // gives its request back to the listener's Fast Open queue (measured on
+    // the live kernel); 4.1 keeps it until the child is destroyed, as 4.4's
+    // inet_child_forget(), clearing fastopen_rsk after disconnect, shows.
+    const c = s.conn === undefined ? undefined : this.conns.get(s.conn);
+    if (this.profile.era === 'today' && c?.child === s.id && c.fastOpenPending && this.connAlive(c)) c.fastOpenPending = false;
     s.tcpState = 'CLOSE';
     s.sockState = 'unconnected';
     // A child's port was never bound by the user: closing releases it, and a
@@ -312,6 +325,7 @@ export class SpecWorld {
     // that finds it; the SYN then looks for a listener afresh.
     if (known?.state === 'request' && this.sockets[known.listener].tcpState !== 'LISTEN') this.forget(known);
     else if (known !== undefined && (known.state === 'request' || this.connAlive(known))) return;
+    else if (known?.fastOpenPending && known.child !== undefined && this.sockets[known.child].alive) this.retired.push(known);
     const l = this.serviceListener();
     if (l === undefined) return;
     const requests = this.requestsOf(l.id);
@@ -365,7 +379,8 @@ export class SpecWorld {
       this.forget(c);
       return;
     }
-    if (c.state === 'child' && c.child !== undefined) {
+    // A reset reaches a child only while it is in the established hash.
+    if (c.state === 'child' && c.child !== undefined && this.connAlive(c)) {
       c.fastOpenPending = false;
       this.reset(this.sockets[c.child]);
     }
@@ -376,8 +391,9 @@ export class SpecWorld {
     if (!c) return;
     if (c.state === 'request') {
       this.forget(c);
-    } else if (c.state === 'child' && c.fastOpenPending && c.child !== undefined) {
-      // A Fast Open child gives up on its SYN-ACK like any connecting socket.
+    } else if (c.state === 'child' && c.fastOpenPending && c.child !== undefined && this.connAlive(c)) {
+      // A Fast Open child gives up on its SYN-ACK like any connecting socket;
+      // disconnecting it stopped that timer.
       c.fastOpenPending = false;
       this.reset(this.sockets[c.child]);
     }
@@ -457,6 +473,8 @@ export class SpecWorld {
       const c = this.conns.get(s.conn);
       // The peer may have started a new connection since; that one lives on.
       if (c?.child === s.id) { c.state = 'gone'; c.fastOpenPending = false; }
+      const r = this.retired.findIndex((x) => x.child === s.id);
+      if (r >= 0) this.retired.splice(r, 1);
     }
     s.alive = false;
   }
@@ -481,12 +499,18 @@ export class SpecWorld {
   private requestsOf(listener: number): number {
     let n = 0;
     for (const c of this.conns.values()) if (c.listener === listener && (c.state === 'request' || c.fastOpenPending)) n++;
-    return n;
+    return n + this.retiredOf(listener);
   }
 
   private fastOpenPendingOf(listener: number): number {
     let n = 0;
     for (const c of this.conns.values()) if (c.listener === listener && c.fastOpenPending) n++;
+    return n + this.retiredOf(listener);
+  }
+
+  private retiredOf(listener: number): number {
+    let n = 0;
+    for (const c of this.retired) if (c.listener === listener) n++;
     return n;
   }
 

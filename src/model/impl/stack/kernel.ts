@@ -238,6 +238,9 @@ export class Kernel {
   private *sysDisconnect(sk: Sock, t: number): Gen<Outcome> {
     yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:inet_stream_connect lock_sock');
     if (sk.state === 'LISTEN') this.listenStop(sk);
+    // Today a Fast Open child gives its request back here (measured on the
+    // live kernel); in 4.1 it holds it until it is destroyed.
+    if (this.profile.era === 'today') this.reqskFastopenRemove(sk, false);
     sk.state = 'CLOSE';
     this.unhashChild(sk);
     // tcp_set_state(TCP_CLOSE) puts the port back unless the user bound it.
