@@ -36,10 +36,10 @@ commands:
            each distinct one, print it and write a report
   check    like run, for one implementation (bundled name or module path);
            exits 1 if anything fails
-  fuzz     a campaign: batches of single-thread and concurrent cases over
-           worker threads until --runs or --seconds is spent; findings,
-           progress and stats go to --out, and a killed campaign resumes
-           from the same folder
+  fuzz     a campaign: coverage-guided batches of single-thread and
+           concurrent cases over worker threads until --runs or --seconds
+           is spent; findings, corpus, coverage and stats go to --out, and
+           a killed campaign resumes from the same folder
   merge DIR...
            combine campaign folders (shards, machines) into --out:
            findings deduplicated by implementation and signature, cases and
