@@ -325,7 +325,10 @@ export class SpecWorld {
     // that finds it; the SYN then looks for a listener afresh.
     if (known?.state === 'request' && this.sockets[known.listener].tcpState !== 'LISTEN') this.forget(known);
     else if (known !== undefined && (known.state === 'request' || this.connAlive(known))) return;
-    else if (known?.fastOpenPending && known.child !== undefined && this.sockets[known.child].alive) this.retired.push(known);
+    else if (known?.fastOpenPending && known.child !== undefined && this.sockets[known.child].alive) {
+      this.retired.push(known);
+      this.conns.delete(conn);
+    }
     const l = this.serviceListener();
     if (l === undefined) return;
     const requests = this.requestsOf(l.id);
