@@ -168,3 +168,17 @@ describe('a failure that some one-at-a-time order shows is not reported as a rac
     expect(findings).toEqual([]);
   });
 });
+
+describe('linux: the CPU that built a child queues it', () => {
+  // Found by a campaign: CPU 1 builds peer 5's child and is preempted before
+  // queueing it; CPU 2's copy of the ACK finds the child in the established
+  // hash and does nothing, then builds and queues peer 3's child, which
+  // accept() gets first. The spec once let CPU 2's ACK queue CPU 1's child.
+  const c = JSON.parse('{"setup":[{"kind":"listen","fd":0,"backlog":1},{"kind":"setsockopt","fd":0,"optname":27,"value":1},{"kind":"syn","conn":5,"packet":{"family":4,"mac":"loopback","ipOptions":false,"mss":true,"sackPermitted":true,"timestamps":true,"windowScale":true,"fastOpen":"none","payload":0}}],"threads":[{"kind":"user","ops":[{"kind":"accept","fd":0}]},{"kind":"softirq","ops":[{"kind":"syn","conn":3,"packet":{"family":4,"mac":"loopback","ipOptions":false,"mss":true,"sackPermitted":true,"timestamps":true,"windowScale":true,"fastOpen":"none","payload":0}},{"kind":"ackRetransmit","conn":5}]},{"kind":"softirq","ops":[{"kind":"ackRetransmit","conn":5},{"kind":"cookieAck","conn":3}]}],"schedule":[1,1,1,1,1,1,2]}') as ConcurrentCase;
+  it('the history is explained, and accept() gets peer 3', () => {
+    const r = runConcurrent(bundledByName('linux')!, LINUX, c);
+    expect(r.failure?.message).toBeUndefined();
+    expect(r.history.find((h) => h.op.kind === 'accept')?.outcome).toEqual({ ret: 1 });
+    expect(r.order?.map((h) => h.op.kind)).toContain('cookieAck');
+  });
+});

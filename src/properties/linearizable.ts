@@ -60,7 +60,7 @@ export function linearize(start: SpecWorld, perThread: HistoryOp[][], finalView?
       if (h.invoke >= earliestResponse) continue;
       if (world.splits(h.op) && !halfway.has(h.id)) {
         const next = world.clone();
-        next.applyFirstHalf(h.op);
+        next.applyFirstHalf(h.op, h.id);
         halfway.add(h.id);
         if (dfs(next)) return true;
         halfway.delete(h.id);
@@ -94,7 +94,7 @@ export function sameView(a: FdView[], b: FdView[]): boolean {
 function successors(world: SpecWorld, h: HistoryOp, perThread: HistoryOp[][], pos: number[], anyOutcome: boolean, secondHalf: boolean): SpecWorld[] {
   const out: SpecWorld[] = [];
   const plain = world.clone();
-  const got = secondHalf ? plain.applySecondHalf(h.op) : plain.apply(h.op, h.outcome);
+  const got = secondHalf ? plain.applySecondHalf(h.op, h.id) : plain.apply(h.op, h.outcome);
   if (sameOutcome(got, h.outcome) || anyOutcome) {
     plain.releaseInFlight(h.id);
     out.push(plain);

@@ -56,6 +56,10 @@ export interface SpecConn {
   fastOpenPending: boolean;
   /** Built by the first half of a split ACK, not yet queued. */
   unqueuedChild?: number;
+  /** The split op (by history id) whose first half built that child: only
+   * it queues the child; another CPU's ACK finds the child in the
+   * established hash and leaves the queue alone. */
+  unqueuedBy?: number;
 }
 
 /** What a profile promises about the feature itself. */
@@ -91,7 +95,8 @@ export class SpecWorld {
   readonly inFlight = new Map<number, { socket: number; waiting: number[] }>();
   syncookies = 1;
   fastOpen = 0;
-  private unqueued = false;
+  /** The history id of the split op whose first half is running. */
+  private unqueued: number | undefined;
 
   constructor(readonly profile: Profile, private readonly promise: Promise, empty = false) {
     if (empty) return;
@@ -122,7 +127,7 @@ export class SpecWorld {
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
       c.id, c.state, c.listener, c.flagAtSyn, c.kept ? c.kept.bytes.length : '', c.child ?? '', c.fastOpenPending ? 1 : 0, c.packet.bytes.length,
-      c.unqueuedChild ?? '',
+      c.unqueuedChild ?? '', c.unqueuedBy ?? '',
     ].join(','));
     const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
     const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';');
@@ -411,26 +416,28 @@ export class SpecWorld {
     return this.profile.era === 'today' && (op.kind === 'ack' || op.kind === 'ackRetransmit' || op.kind === 'cookieAck');
   }
 
-  /** The first step of a split op: everything but queueing the child. */
-  applyFirstHalf(op: Op): void {
+  /** The first step of split op `id` (a history id): everything but
+   * queueing the child. */
+  applyFirstHalf(op: Op, id: number): void {
     if (op.kind !== 'ack' && op.kind !== 'ackRetransmit' && op.kind !== 'cookieAck') throw new Error(`${op.kind} does not split`);
-    this.unqueued = true;
+    this.unqueued = id;
     try {
       this.ack(op.conn);
     } finally {
-      this.unqueued = false;
+      this.unqueued = undefined;
     }
   }
 
-  /** The second step: queue the child built by the first, if its listener
-   * still listens; otherwise the child is dropped. */
-  applySecondHalf(op: Op): Outcome {
+  /** The second step: queue the child the first half of the same op built,
+   * if its listener still listens; otherwise the child is dropped. */
+  applySecondHalf(op: Op, id: number): Outcome {
     if (!('conn' in op)) throw new Error(`${op.kind} does not split`);
     const c = this.conns.get(op.conn);
-    if (c?.unqueuedChild !== undefined) {
+    if (c?.unqueuedChild !== undefined && c.unqueuedBy === id) {
       const child = this.sockets[c.unqueuedChild];
       const l = this.sockets[c.listener];
       c.unqueuedChild = undefined;
+      c.unqueuedBy = undefined;
       if (l.tcpState === 'LISTEN' && child.alive) l.acceptQueue.push(child.id);
       else if (child.alive) this.destroy(child);
     }
@@ -447,8 +454,12 @@ export class SpecWorld {
     c.kept = null;
     c.state = 'child';
     c.child = child.id;
-    if (this.unqueued) c.unqueuedChild = child.id;
-    else l.acceptQueue.push(child.id);
+    if (this.unqueued !== undefined) {
+      c.unqueuedChild = child.id;
+      c.unqueuedBy = this.unqueued;
+    } else {
+      l.acceptQueue.push(child.id);
+    }
   }
 
   private connAlive(c: SpecConn): boolean {
