@@ -193,9 +193,9 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
     // The filter above tries a few hundred one-at-a-time orders, and the
     // shrinker may keep an op only because it pushes a case past them.
     // Every order, once, before a race is reported.
-    if (sequentialFailure(impl, profile, shrunk, runConcurrent(impl, profile, shrunk), EVERY_ORDER) !== undefined) continue;
-    const nondeterminism = checkDeterminism(impl, profile, shrunk);
     const result = runConcurrent(impl, profile, shrunk, replay(shrunk.schedule), { recordSites: true });
+    if (sequentialFailure(impl, profile, shrunk, result, EVERY_ORDER) !== undefined) continue;
+    const nondeterminism = checkDeterminism(impl, profile, shrunk);
     findings.push({
       signature: nondeterminism ? 'harness:nondeterministic' : signature,
       oracle: nondeterminism ? 'harness' : result.failure!.oracle,
