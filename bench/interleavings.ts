@@ -4,13 +4,13 @@
 // versus PCT. Not part of npm test: it measures, it does not judge.
 
 import { performance } from 'node:perf_hooks';
-import { runWith, searchConcurrent } from '../src/fuzz/concurrent-search.ts';
-import { explore } from '../src/fuzz/explore.ts';
-import type { SchedulerName } from '../src/fuzz/schedulers.ts';
-import { SCOPES, scopeByName } from '../src/fuzz/scopes.ts';
-import { bundledByName } from '../src/model/impl/registry.ts';
-import { REPAIRS } from '../src/model/impl/rfc-v1-fixed.ts';
-import { profileByName, RFC_V1 } from '../src/model/profile.ts';
+import { runWith, searchConcurrent } from '../fuzz/concurrent-search.ts';
+import { explore } from '../fuzz/explore.ts';
+import type { SchedulerName } from '../properties/findings.ts';
+import { SCOPES, scopeByName } from '../fuzz/scopes.ts';
+import { bundledByName } from '../model/impl/registry.ts';
+import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
+import { profileByName, RFC_V1 } from '../model/profile.ts';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

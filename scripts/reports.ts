@@ -2,7 +2,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateRfcV1Reports } from '../src/reports/committed.ts';
+import { generateRfcV1Reports } from '../fuzz/committed-reports.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 for (const dir of ['reports/rfc-v1', 'test/regressions']) rmSync(join(root, dir), { recursive: true, force: true });

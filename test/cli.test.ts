@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { main } from '../cli/main.ts';
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', ...args], { encoding: 'utf8', cwd: process.cwd() });

@@ -2,14 +2,14 @@
 // entries that reached rare places get the attention; and a guided search
 // reaches the places an unguided one reached once far more often.
 import { describe, expect, it } from 'vitest';
-import { searchConcurrent, runWith } from '../src/fuzz/concurrent-search.ts';
-import { CoverageTally, energies, entriesFor, type CorpusEntry } from '../src/fuzz/guide.ts';
-import { applyEdit } from '../src/fuzz/mutate.ts';
-import { search } from '../src/fuzz/search.ts';
-import { bundledByName } from '../src/model/impl/registry.ts';
-import type { Op } from '../src/model/ops.ts';
-import { LINUX, RFC_V1 } from '../src/model/profile.ts';
-import type { ConcurrentCase } from '../src/properties/concurrent.ts';
+import { searchConcurrent, runWith } from '../fuzz/concurrent-search.ts';
+import { CoverageTally, energies, entriesFor, type CorpusEntry } from '../fuzz/guide.ts';
+import { applyEdit } from '../fuzz/mutate.ts';
+import { search } from '../fuzz/search.ts';
+import { bundledByName } from '../model/impl/registry.ts';
+import type { Op } from '../model/ops.ts';
+import { LINUX, RFC_V1 } from '../model/profile.ts';
+import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { acceptedWith } from './helpers.ts';
 
 const linux = bundledByName('linux')!;

@@ -1,8 +1,8 @@
-import { bundledByName } from '../src/model/impl/registry.ts';
-import type { Op, Outcome } from '../src/model/ops.ts';
-import { DEFAULT_PACKET, type PacketDescriptor } from '../src/model/packet.ts';
-import { profileByName } from '../src/model/profile.ts';
-import { runLockstep, type RunResult } from '../src/properties/lockstep.ts';
+import { bundledByName } from '../model/impl/registry.ts';
+import type { Op, Outcome } from '../model/ops.ts';
+import { DEFAULT_PACKET, type PacketDescriptor } from '../model/packet.ts';
+import { profileByName } from '../model/profile.ts';
+import { runLockstep, type RunResult } from '../properties/lockstep.ts';
 
 /** Run a hand-written case on a bundled implementation against its spec. */
 export function scenario(implName: string, ops: Op[]): { result: RunResult; actual: Outcome[] } {

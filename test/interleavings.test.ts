@@ -2,19 +2,20 @@
 // every scheduler still finds the 2015 patch's race within its budget; the
 // reported case is 1-minimal, replays exactly, and the repair holds on it.
 import { describe, expect, it } from 'vitest';
-import { checkDeterminism, EVERY_ORDER, searchConcurrent, sequentialFailure } from '../src/fuzz/concurrent-search.ts';
-import { explore } from '../src/fuzz/explore.ts';
-import type { SchedulerName } from '../src/fuzz/schedulers.ts';
-import { SCOPES, scopeByName } from '../src/fuzz/scopes.ts';
-import { contextSwitches, isOneMinimal } from '../src/fuzz/shrink-concurrent.ts';
-import { bundledByName } from '../src/model/impl/registry.ts';
-import { REPAIRS } from '../src/model/impl/rfc-v1-fixed.ts';
-import { DEFAULT_PACKET } from '../src/model/packet.ts';
-import { LINUX, RFC_V1, profileByName } from '../src/model/profile.ts';
-import { createSpec } from '../src/model/spec/index.ts';
-import { runConcurrent, type ConcurrentCase } from '../src/properties/concurrent.ts';
-import { linearize, type HistoryOp } from '../src/properties/linearizable.ts';
-import { renderConcurrentFinding } from '../src/reports/text.ts';
+import { checkDeterminism, EVERY_ORDER, searchConcurrent, sequentialFailure } from '../fuzz/concurrent-search.ts';
+import { explore } from '../fuzz/explore.ts';
+import type { SchedulerName } from '../properties/findings.ts';
+import { SCOPES, scopeByName } from '../fuzz/scopes.ts';
+import { isOneMinimal } from '../fuzz/shrink-concurrent.ts';
+import { contextSwitches } from '../properties/findings.ts';
+import { bundledByName } from '../model/impl/registry.ts';
+import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
+import { DEFAULT_PACKET } from '../model/packet.ts';
+import { LINUX, RFC_V1, profileByName } from '../model/profile.ts';
+import { createSpec } from '../model/spec/index.ts';
+import { runConcurrent, type ConcurrentCase } from '../properties/concurrent.ts';
+import { linearize, type HistoryOp } from '../properties/linearizable.ts';
+import { renderConcurrentFinding } from '../reports/text.ts';
 
 const RACE = REPAIRS['unlocked-getsockopt-races'].signature;
 const rfcV1 = bundledByName('rfc-v1')!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ledger } from '../src/model/ledger.ts';
+import { Ledger } from '../model/ledger.ts';
 
 describe('ledger', () => {
   it('frees a buffer when its last reference goes, and keeps the history', () => {

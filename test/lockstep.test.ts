@@ -2,14 +2,14 @@
 // single-thread cases, every oracle included.
 import { test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { opsArb } from '../src/fuzz/arbitraries.ts';
-import { minimize } from '../src/fuzz/minimize.ts';
-import { bundledByName } from '../src/model/impl/registry.ts';
-import type { Op } from '../src/model/ops.ts';
-import { parseSyn } from '../src/model/packet.ts';
-import { profileByName } from '../src/model/profile.ts';
-import { runLockstep } from '../src/properties/lockstep.ts';
-import { renderFinding } from '../src/reports/text.ts';
+import { opsArb } from '../fuzz/arbitraries.ts';
+import { minimize } from '../fuzz/minimize.ts';
+import { bundledByName } from '../model/impl/registry.ts';
+import type { Op } from '../model/ops.ts';
+import { parseSyn } from '../model/packet.ts';
+import { profileByName } from '../model/profile.ts';
+import { runLockstep } from '../properties/lockstep.ts';
+import { renderFinding } from '../reports/text.ts';
 
 const CASES = 2000;
 

@@ -2,13 +2,13 @@
 // see: each small defect planted here in the linux implementation is caught
 // within the budget, by the oracle expected to catch it.
 import { describe, expect, it } from 'vitest';
-import { search } from '../src/fuzz/search.ts';
-import { linuxFeature } from '../src/model/impl/linux.ts';
-import { stackImplementation } from '../src/model/impl/stack/adapter.ts';
-import type { SavedSynFeature } from '../src/model/impl/stack/feature.ts';
-import { sockOwner } from '../src/model/impl/stack/structs.ts';
-import { fail, TCP_SAVE_SYN } from '../src/model/ops.ts';
-import { LINUX } from '../src/model/profile.ts';
+import { search } from '../fuzz/search.ts';
+import { linuxFeature } from '../model/impl/linux.ts';
+import { stackImplementation } from '../model/impl/stack/adapter.ts';
+import type { SavedSynFeature } from '../model/impl/stack/feature.ts';
+import { sockOwner } from '../model/impl/stack/structs.ts';
+import { fail, TCP_SAVE_SYN } from '../model/ops.ts';
+import { LINUX } from '../model/profile.ts';
 
 const BUDGET = 3000;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildSyn, compareParsed, connOfPort, DEFAULT_PACKET, describePacket, fieldsOf, headerLength, locate, parseSyn,
   SERVICE_PORT, sourcePort, UNPREDICTABLE_FIELDS, type BuiltPacket, type PacketDescriptor, type ParsedSyn,
-} from '../src/model/packet.ts';
+} from '../model/packet.ts';
 
 const d = (over: Partial<PacketDescriptor>): PacketDescriptor => ({ ...DEFAULT_PACKET, ...over });
 const parsed = (conn: number, p: PacketDescriptor): ParsedSyn => {

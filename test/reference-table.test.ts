@@ -2,7 +2,7 @@
 // run on the linux implementation in lockstep with the linux spec: both must
 // give the measured result.
 import { describe, expect, it } from 'vitest';
-import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op } from '../src/model/ops.ts';
+import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op } from '../model/ops.ts';
 import { acceptedWith, pkt, scenario } from './helpers.ts';
 
 const read = (fd: number, bufSize: number): Op => ({ kind: 'getsockopt', fd, optname: SAVED, bufSize });

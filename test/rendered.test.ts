@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { REPAIRS } from '../src/model/impl/rfc-v1-fixed.ts';
-import type { FailureReport } from '../src/reports/failure.ts';
-import { mermaid } from '../src/reports/markdown.ts';
+import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
+import type { FailureReport } from '../reports/failure.ts';
+import { mermaid } from '../reports/markdown.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));

@@ -4,11 +4,12 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../src/cli/main.ts';
-import { REPAIRS } from '../src/model/impl/rfc-v1-fixed.ts';
-import { generateRfcV1Reports, reportFiles, reportFor } from '../src/reports/committed.ts';
-import type { FailureReport } from '../src/reports/failure.ts';
-import { decodeToken } from '../src/reports/token.ts';
+import { main } from '../cli/main.ts';
+import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
+import { generateRfcV1Reports } from '../fuzz/committed-reports.ts';
+import { reportFiles, reportFor } from '../reports/committed.ts';
+import type { FailureReport } from '../reports/failure.ts';
+import { decodeToken } from '../reports/token.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DIR = join(ROOT, 'reports/rfc-v1');

@@ -2,12 +2,12 @@
 // a stated budget of generated cases, and finds nothing else; the repaired
 // implementation passes every minimal case.
 import { describe, expect, it } from 'vitest';
-import { search } from '../src/fuzz/search.ts';
-import { bundledByName } from '../src/model/impl/registry.ts';
-import { REPAIRS } from '../src/model/impl/rfc-v1-fixed.ts';
-import { RFC_V1 } from '../src/model/profile.ts';
-import { runLockstep } from '../src/properties/lockstep.ts';
-import { renderFinding } from '../src/reports/text.ts';
+import { search } from '../fuzz/search.ts';
+import { bundledByName } from '../model/impl/registry.ts';
+import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
+import { RFC_V1 } from '../model/profile.ts';
+import { runLockstep } from '../properties/lockstep.ts';
+import { renderFinding } from '../reports/text.ts';
 
 const rfcV1 = bundledByName('rfc-v1')!;
 const fixed = bundledByName('rfc-v1-fixed')!;

@@ -3,11 +3,11 @@
 import fc from 'fast-check';
 import { deflateRawSync, crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { opsArb } from '../src/fuzz/arbitraries.ts';
-import { concurrentArb } from '../src/fuzz/concurrent-cases.ts';
-import { main } from '../src/cli/main.ts';
-import { LINUX, RFC_V1 } from '../src/model/profile.ts';
-import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../src/reports/token.ts';
+import { opsArb } from '../fuzz/arbitraries.ts';
+import { concurrentArb } from '../fuzz/concurrent-cases.ts';
+import { main } from '../cli/main.ts';
+import { LINUX, RFC_V1 } from '../model/profile.ts';
+import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,9 +1,7 @@
 // A finding as plain text: the shrunk case step by step, what the spec
 // expected against what happened, and the buffer's reference history.
 
-import { describeSize, type ConcurrentFinding } from '../fuzz/concurrent-search.ts';
-import type { KernelFinding } from '../fuzz/kernel-search.ts';
-import type { Finding } from '../fuzz/search.ts';
+import { describeSize, type ConcurrentFinding, type Finding, type KernelFinding } from '../properties/findings.ts';
 import { formatOp, formatOutcome } from '../model/format.ts';
 import type { Profile } from '../model/profile.ts';
 import { historyOf } from '../properties/lockstep.ts';

@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BUNDLED, bundledByName } from '../model/impl/registry.ts';
-import type { Implementation } from '../model/impl/types.ts';
-import { Ledger } from '../model/ledger.ts';
-import { PROFILE_NAMES, profileByName } from '../model/profile.ts';
-import { UserError } from './errors.ts';
+import { BUNDLED, bundledByName } from './registry.ts';
+import type { Implementation } from './types.ts';
+import { Ledger } from '../ledger.ts';
+import { PROFILE_NAMES, profileByName } from '../profile.ts';
+import { UserError } from '../user-error.ts';
 
 export function looksLikePath(s: string): boolean {
   return s.includes('/') || /\.(m?[jt]s|cjs|cts|mts)$/.test(s);

@@ -4,13 +4,14 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
-import { searchConcurrent, type ConcurrentFinding } from '../fuzz/concurrent-search.ts';
-import type { SchedulerName } from '../fuzz/schedulers.ts';
+import { searchConcurrent } from '../fuzz/concurrent-search.ts';
+import type { ConcurrentFinding, Finding } from '../properties/findings.ts';
+import type { SchedulerName } from '../properties/findings.ts';
 import { availableParallelism } from 'node:os';
 import { coverageFigures, DEFAULT_GUIDE_EVERY, runCampaign } from '../fuzz/campaign/run.ts';
 import { CampaignStore } from '../fuzz/campaign/store.ts';
 import { searchKernel } from '../fuzz/kernel-search.ts';
-import { search, type Finding } from '../fuzz/search.ts';
+import { search } from '../fuzz/search.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { kernelLane } from '../model/kernel/native.ts';
@@ -26,8 +27,8 @@ import { unrealisable } from '../model/kernel/lane.ts';
 import { buildReport } from '../reports/failure.ts';
 import { laneTable } from '../reports/markdown.ts';
 import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
-import { UserError } from './errors.ts';
-import { loadImplementation } from './load.ts';
+import { UserError } from '../model/user-error.ts';
+import { loadImplementation } from '../model/impl/load.ts';
 
 export const USAGE = `usage: savedsyn [command] [options]
 
@@ -181,6 +182,23 @@ function integer(flag: string, raw: string | undefined, fallback: number, min: n
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < min || n > 2147483647) throw new UserError(`${flag} must be between ${min} and 2147483647, got ${raw}`);
   return n;
+}
+
+/** The command as a process runs it: the exit code, and one line on
+ * standard error for anything that went wrong. */
+export async function cli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (e) {
+    if (e instanceof UserError) {
+      console.error(`savedsyn: ${e.message}`);
+      return 2;
+    }
+    console.error(`savedsyn: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    console.error('This is a defect in savedsyn; rerun with SAVEDSYN_DEBUG=1 for the stack trace.');
+    if (process.env.SAVEDSYN_DEBUG) console.error(e);
+    return 70;
+  }
 }
 
 export async function main(argv: string[], log: (s: string) => void = console.log): Promise<number> {

@@ -1,41 +1,19 @@
 // The reports committed under reports/rfc-v1/: one per finding the harness
 // makes on the 2015 patch, in three forms, and an index a reviewer could
-// paste into a reply to the patch. Generated from fixed seeds, so they
-// regenerate byte for byte.
+// paste into a reply to the patch. Found by searches from fixed seeds, so
+// they regenerate byte for byte.
 
-import { searchConcurrent } from '../fuzz/concurrent-search.ts';
-import { search } from '../fuzz/search.ts';
 import { bundledByName } from '../model/impl/registry.ts';
 import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
 import { RFC_V1 } from '../model/profile.ts';
-import { replay, runConcurrent } from '../properties/concurrent.ts';
-import { runLockstep } from '../properties/lockstep.ts';
-import { buildReport, type FailureReport } from './failure.ts';
-import { renderReportHtml } from './html.ts';
-import { renderReportMarkdown } from './markdown.ts';
-import { vitestReproducer } from './reproducers.ts';
-import type { ReplayCase } from './token.ts';
+import { reportFiles, reportFor } from '../reports/committed.ts';
+import { vitestReproducer } from '../reports/reproducers.ts';
+import type { ReplayCase } from '../reports/token.ts';
+import { searchConcurrent } from './concurrent-search.ts';
+import { search } from './search.ts';
 
 const SEED = 2015;
 const BUDGET = 5000;
-
-/** Run a replay case and build its report (undefined when it passes). */
-export function reportFor(c: ReplayCase): FailureReport | undefined {
-  const impl = bundledByName(c.impl);
-  if (!impl) throw new Error(`no bundled implementation ${c.impl}`);
-  const result = c.kind === 'sequential'
-    ? runLockstep(impl, RFC_V1, c.ops, { recordSites: true })
-    : runConcurrent(impl, RFC_V1, c.case, replay(c.case.schedule), { recordSites: true });
-  return result.failure ? buildReport(c, result, RFC_V1) : undefined;
-}
-
-export function reportFiles(r: FailureReport, base: string): Map<string, string> {
-  return new Map([
-    [`${base}.md`, renderReportMarkdown(r)],
-    [`${base}.html`, renderReportHtml(r)],
-    [`${base}.json`, `${JSON.stringify(r, null, 2)}\n`],
-  ]);
-}
 
 /** Every committed file under reports/rfc-v1/ and test/regressions/, by
  * path from the repository's root. */

@@ -5,16 +5,10 @@
 
 import fc from 'fast-check';
 import type { Op } from '../model/ops.ts';
-import { runDifferential, type DifferentialResult } from '../properties/differential.ts';
+import { runDifferential } from '../properties/differential.ts';
 import { kernelOpsArb } from './kernel-cases.ts';
 import { minimize } from './minimize.ts';
-
-export interface KernelFinding {
-  signature: string;
-  ops: Op[];
-  result: DifferentialResult;
-  runsToFind: number;
-}
+import type { KernelFinding } from '../properties/findings.ts';
 
 export function searchKernel(opts: { seed: number; runs: number; onProgress?: (done: number) => void }): { findings: KernelFinding[]; runs: number } {
   const known = new Set<string>();

@@ -13,22 +13,9 @@ import type { Op } from '../model/ops.ts';
 import { concurrentArb } from './concurrent-cases.ts';
 import type { CoverageTally } from './guide.ts';
 import { mutatedConcurrentArb } from './mutate.ts';
-import { chooserFor, type SchedulerName } from './schedulers.ts';
-import { contextSwitches, shrinkConcurrent } from './shrink-concurrent.ts';
-
-export interface ConcurrentFinding {
-  signature: string;
-  oracle: string;
-  message: string;
-  case: ConcurrentCase;
-  result: ConcurrentResult;
-  scheduler: SchedulerName;
-  /** Generated cases before this failure was first hit. */
-  runsToFind: number;
-  /** fast-check's seed and path for the unshrunk case. */
-  seed: number;
-  path: string;
-}
+import { chooserFor } from './schedulers.ts';
+import { shrinkConcurrent } from './shrink-concurrent.ts';
+import type { ConcurrentFinding, SchedulerName } from '../properties/findings.ts';
 
 export interface ConcurrentSearchOptions {
   seed: number;
@@ -207,7 +194,3 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
   return { findings, runs: used };
 }
 
-export function describeSize(c: ConcurrentCase): string {
-  const ops = c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
-  return `${ops} ops (${c.setup.length} setup), ${c.threads.length} threads, ${contextSwitches(c.schedule).length} context switches`;
-}

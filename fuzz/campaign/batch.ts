@@ -2,7 +2,7 @@
 // guide, so any worker on any machine computes the same findings, coverage
 // and corpus candidates for the same batch.
 
-import { loadImplementation } from '../../cli/load.ts';
+import { loadImplementation } from '../../model/impl/load.ts';
 import type { Op } from '../../model/ops.ts';
 import { profileByName } from '../../model/profile.ts';
 import type { ConcurrentCase } from '../../properties/concurrent.ts';
@@ -11,7 +11,7 @@ import { renderReportMarkdown } from '../../reports/markdown.ts';
 import { encodeToken, type ReplayCase } from '../../reports/token.ts';
 import { searchConcurrent } from '../concurrent-search.ts';
 import { CoverageTally, entriesFor, NO_GUIDE, type Guide } from '../guide.ts';
-import type { SchedulerName } from '../schedulers.ts';
+import type { SchedulerName } from '../../properties/findings.ts';
 import { search } from '../search.ts';
 
 export interface BatchSpec {

@@ -7,15 +7,11 @@
 import type { Implementation } from '../model/impl/types.ts';
 import type { Profile } from '../model/profile.ts';
 import { replay, runConcurrent, type ConcurrentCase } from '../properties/concurrent.ts';
+import { contextSwitches } from '../properties/findings.ts';
 
 export type CaseTest = (c: ConcurrentCase) => boolean;
 
 /** Positions where the schedule switches thread. */
-export function contextSwitches(schedule: readonly number[]): number[] {
-  const out: number[] = [];
-  for (let i = 1; i < schedule.length; i++) if (schedule[i] !== schedule[i - 1]) out.push(i);
-  return out;
-}
 
 /** The schedule the case's run takes, without the tail replay would choose anyway. */
 export function normalize(impl: Implementation, profile: Profile, c: ConcurrentCase): ConcurrentCase {

@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageFile } from '../package-files.ts';
 
-const SOURCE = resolve(dirname(fileURLToPath(import.meta.url)), '../../../native/kernel-lane.c');
+const SOURCE = packageFile('native/kernel-lane.c');
 
 export type Availability = { ok: true; binary: string } | { ok: false; reason: string };
 

@@ -4,8 +4,9 @@
 
 import seedrandom from 'seedrandom';
 import type { Chooser } from '../properties/concurrent.ts';
+import type { SchedulerName } from '../properties/findings.ts';
 
-export type SchedulerName = 'random' | 'pct';
+
 
 /** A deterministic generator of numbers in [0, 1) from a seed. */
 export function rngFrom(seed: number): () => number {

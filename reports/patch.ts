@@ -2,10 +2,9 @@
 // the line it stands for; a report shows that line in its hunk.
 
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../model/package-files.ts';
 
-const PATCH = resolve(dirname(fileURLToPath(import.meta.url)), '../../reference/rfc-v1-tcp-saved-syn.patch.txt');
+const PATCH = packageFile('reference/rfc-v1-tcp-saved-syn.patch.txt');
 
 interface Hunk {
   file: string;

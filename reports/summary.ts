@@ -2,9 +2,8 @@
 // JSON for tools. Numbers are counts from the run, never timings, so the
 // same seed writes the same bytes.
 
-import type { Finding } from '../fuzz/search.ts';
 import type { Profile } from '../model/profile.ts';
-import type { ConcurrentFinding } from '../fuzz/concurrent-search.ts';
+import type { ConcurrentFinding, Finding } from '../properties/findings.ts';
 import { renderConcurrentFinding, renderFinding } from './text.ts';
 
 export interface ImplRun {

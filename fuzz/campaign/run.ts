@@ -8,10 +8,10 @@
 
 import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../model/user-error.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
 import { NO_GUIDE, type CorpusEntry, type Guide } from '../guide.ts';
-import type { SchedulerName } from '../schedulers.ts';
+import type { SchedulerName } from '../../properties/findings.ts';
 import { runBatch, type BatchResult, type BatchSpec } from './batch.ts';
 import { CampaignStore, STATE_VERSION, type CampaignState, type Snapshot } from './store.ts';
 
@@ -91,6 +91,16 @@ export interface WorkMessage {
   spec: BatchSpec;
   corpus: CorpusEntry[];
   snapshot?: { boundary: number; corpus: number; counts: Map<string, number> };
+}
+
+/** A worker thread running worker.ts, or worker.js where savedsyn runs
+ * compiled. Sources run through tsx, whose loader a worker thread does not
+ * inherit: the thread registers it before loading its module. */
+function startWorker(): Worker {
+  const entry = new URL(`./worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url);
+  if (entry.pathname.endsWith('.js')) return new Worker(entry);
+  const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(entry.href)});`;
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
 }
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
@@ -257,7 +267,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
           w.postMessage(msg);
         };
         for (let i = 0; i < o.workers; i++) {
-          const w = new Worker(new URL('./worker.mjs', import.meta.url));
+          const w = startWorker();
           pool.push(w);
           sent.set(w, { corpus: 0, boundaries: new Set() });
           active++;

@@ -10,7 +10,7 @@ import { DEFAULT_PACKET } from '../model/packet.ts';
 import type { Profile } from '../model/profile.ts';
 import type { ConcurrentCase, ThreadSpec } from '../properties/concurrent.ts';
 import { BOUNDARY_SIZES, packetArb } from './arbitraries.ts';
-import type { SchedulerName } from './schedulers.ts';
+import type { SchedulerName } from '../properties/findings.ts';
 
 /** The peer whose SYN the setup leaves waiting for its ACK. */
 export const PENDING_PEER = 5;

@@ -7,25 +7,12 @@ import fc from 'fast-check';
 import type { Implementation } from '../model/impl/types.ts';
 import type { Op } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
-import { runLockstep, type RunResult } from '../properties/lockstep.ts';
+import { runLockstep } from '../properties/lockstep.ts';
 import { opsArb } from './arbitraries.ts';
 import type { CoverageTally } from './guide.ts';
 import { mutatedOpsArb } from './mutate.ts';
 import { minimize } from './minimize.ts';
-
-export interface Finding {
-  signature: string;
-  oracle: string;
-  message: string;
-  /** The shrunk case. */
-  ops: Op[];
-  result: RunResult;
-  /** fast-check's seed and path: `fc.assert(..., { seed, path })` replays it. */
-  seed: number;
-  path: string;
-  /** Cases generated before this failure was first hit. */
-  runsToFind: number;
-}
+import type { Finding } from '../properties/findings.ts';
 
 export interface SearchOptions {
   seed: number;

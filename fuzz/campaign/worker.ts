@@ -1,14 +1,16 @@
 // A campaign worker: runs the batches it is sent and posts their results.
 // It keeps the corpus it has been sent and the guides of the last few
 // boundaries, so each is sent once, not with every batch.
-import { parentPort } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
-const { runBatch } = await import('./batch.ts');
-const corpus = [];
-const guides = new Map();
-parentPort.on('message', async ({ spec, corpus: more, snapshot }) => {
+import { parentPort } from 'node:worker_threads';
+import type { CorpusEntry, Guide } from '../guide.ts';
+import { runBatch } from './batch.ts';
+import type { WorkMessage } from './run.ts';
+
+const port = parentPort!;
+const corpus: CorpusEntry[] = [];
+const guides = new Map<number, Guide>();
+port.on('message', async ({ spec, corpus: more, snapshot }: WorkMessage) => {
   try {
     corpus.push(...more);
     if (snapshot) {
@@ -17,8 +19,8 @@ parentPort.on('message', async ({ spec, corpus: more, snapshot }) => {
     }
     const guide = spec.guideAt === undefined ? undefined : guides.get(spec.guideAt);
     if (spec.guideAt !== undefined && guide === undefined) throw new Error(`no guide for boundary ${spec.guideAt}`);
-    parentPort.postMessage({ ok: true, result: await runBatch(spec, guide) });
+    port.postMessage({ ok: true, result: await runBatch(spec, guide) });
   } catch (e) {
-    parentPort.postMessage({ ok: false, index: spec.index, error: e instanceof Error ? e.message : String(e) });
+    port.postMessage({ ok: false, index: spec.index, error: e instanceof Error ? e.message : String(e) });
   }
 });

@@ -10,7 +10,7 @@ import type { ConcurrentCase, ThreadSpec } from '../properties/concurrent.ts';
 import { opArb } from './arbitraries.ts';
 import { softirqOpArb, userOpArb, type GeneratedConcurrent } from './concurrent-cases.ts';
 import { weightedIndexArb } from './guide.ts';
-import type { SchedulerName } from './schedulers.ts';
+import type { SchedulerName } from '../properties/findings.ts';
 
 type Edit =
   | { kind: 'insert'; at: number; op: Op }
