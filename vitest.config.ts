@@ -1,11 +1,22 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Suites and fixtures import savedsyn by its package name, as a user does;
+  // here that is the sources, not the compiled package.
+  resolve: {
+    alias: [
+      { find: /^savedsyn\/vitest$/, replacement: fileURLToPath(new URL('./api/vitest.ts', import.meta.url)) },
+      { find: /^savedsyn$/, replacement: fileURLToPath(new URL('./api/index.ts', import.meta.url)) },
+    ],
+  },
   test: {
+    // Only test/ holds suites: model/spec/ is the executable specification.
     include: ['test/**/*.test.ts'],
     // Property suites run thousands of cases; the budget is per file.
     testTimeout: 240_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    coverage: { include: ['model/**', 'properties/**', 'fuzz/**', 'reports/**/*.ts', 'cli/**', 'api/**'] },
   },
 });

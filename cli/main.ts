@@ -1,34 +1,32 @@
 // The savedsyn command line.
 
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createHash } from 'node:crypto';
-import { searchConcurrent } from '../fuzz/concurrent-search.ts';
-import type { ConcurrentFinding, Finding } from '../properties/findings.ts';
-import type { SchedulerName } from '../properties/findings.ts';
-import { availableParallelism } from 'node:os';
+import { check } from '../api/check.ts';
+import { replay } from '../api/replay.ts';
 import { coverageFigures, DEFAULT_GUIDE_EVERY, runCampaign } from '../fuzz/campaign/run.ts';
+import { writeDashboard } from '../fuzz/campaign/dashboard-folder.ts';
 import { CampaignStore } from '../fuzz/campaign/store.ts';
 import { searchKernel } from '../fuzz/kernel-search.ts';
-import { search } from '../fuzz/search.ts';
+import { loadImplementation } from '../model/impl/load.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
 import type { Implementation } from '../model/impl/types.ts';
-import { kernelLane } from '../model/kernel/native.ts';
-import { LINUX, PROFILE_NAMES, profileByName, type Profile, type ProfileName } from '../model/profile.ts';
-import { renderJson, renderMarkdown, type ImplRun } from '../reports/summary.ts';
-import { renderConcurrentFinding, renderFinding, renderKernelFinding } from '../reports/text.ts';
-import { replay, runConcurrent, validateCase } from '../properties/concurrent.ts';
-import { runLockstep } from '../properties/lockstep.ts';
-import { reportFiles } from '../reports/committed.ts';
-import { cReproducer } from '../reports/reproducers.ts';
-import { specOutcomes } from '../properties/differential.ts';
 import { unrealisable } from '../model/kernel/lane.ts';
-import { buildReport } from '../reports/failure.ts';
-import { laneTable } from '../reports/markdown.ts';
-import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
+import { kernelLane } from '../model/kernel/native.ts';
+import { LINUX, PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
-import { loadImplementation } from '../model/impl/load.ts';
+import { specOutcomes } from '../properties/differential.ts';
+import type { SchedulerName } from '../properties/findings.ts';
+import { reportFiles } from '../reports/committed.ts';
+import { laneTable } from '../reports/markdown.ts';
+import { cReproducer } from '../reports/reproducers.ts';
+import { appendStepSummary } from '../reports/step-summary.ts';
+import { failed, renderJson, renderMarkdown, renderStepSummary, type CheckResult } from '../reports/summary.ts';
+import { renderKernelFinding } from '../reports/text.ts';
+import { encodeToken } from '../reports/token.ts';
 
 export const USAGE = `usage: savedsyn [command] [options]
 
@@ -216,31 +214,22 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
   if (command === 'merge') return mergeCommand(rest, opts, log);
   if (command === 'replay') return replayCommand(arg!, opts, log);
   if (command === 'check' && opts.impls.length !== 1) throw new UserError('check takes exactly one --impl NAME|PATH');
-  // How each implementation was named, so a replay token can load it again.
   const { sources, impls } = await selected(opts);
-  const runs: ImplRun[] = [];
+  const runs: CheckResult[] = [];
   for (const [n, impl] of impls.entries()) {
-    const source = sources[n];
-    const profile: Profile = profileByName(impl.profile)!;
-    const res = search(impl, profile, { seed: opts.seed, runs: opts.runs, maxOps: opts.maxOps });
-    const con = opts.threadRuns === 0
-      ? { findings: [], runs: 0 }
-      : searchConcurrent(impl, profile, { seed: opts.seed, runs: opts.threadRuns, schedulers: opts.schedulers });
-    runs.push({ impl: impl.name, profile, runs: res.runs, findings: res.findings, concurrentRuns: con.runs, concurrent: con.findings });
-    log(`${impl.name} (${profile.name}): ${res.runs} single-thread cases, ${res.findings.length} distinct finding(s); `
-      + `${con.runs} concurrent cases, ${con.findings.length} distinct race(s)`);
-    if (!opts.quiet) {
-      for (const f of res.findings) log(`\n${renderFinding(f, profile)}\n  replay: npx savedsyn replay ${tokenOf(impl, source, f)}\n`);
-      for (const f of con.findings) log(`\n${renderConcurrentFinding(f, profile)}\n  replay: npx savedsyn replay ${tokenOf(impl, source, f)}\n`);
-    }
+    const r = await check(impl, { source: sources[n], seed: opts.seed, runs: opts.runs, threadRuns: opts.threadRuns, maxOps: opts.maxOps, schedulers: opts.schedulers });
+    runs.push(r);
+    log(`${r.name} (${r.profile}): ${r.cases} single-thread cases, ${r.findings.length} distinct finding(s); `
+      + `${r.concurrentCases} concurrent cases, ${r.races.length} distinct race(s)`);
+    if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`\n${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
   }
   const dir = resolve(opts.out);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'report.md'), renderMarkdown(runs, opts.seed));
   writeFileSync(join(dir, 'report.json'), renderJson(runs, opts.seed));
+  appendStepSummary(renderStepSummary(runs, opts.seed));
   log(`report: ${join(dir, 'report.md')} (and report.json)`);
-  const failed = runs.some((r) => r.findings.length + r.concurrent.length > 0);
-  return command === 'check' && failed ? 1 : 0;
+  return command === 'check' && runs.some(failed) ? 1 : 0;
 }
 
 function kernelCommand(opts: Options, log: (s: string) => void): number {
@@ -261,43 +250,22 @@ function kernelCommand(opts: Options, log: (s: string) => void): number {
 }
 
 async function replayCommand(token: string, opts: Options, log: (s: string) => void): Promise<number> {
-  let c: ReplayCase;
-  try {
-    c = decodeToken(token);
-  } catch (e) {
-    if (e instanceof TokenError) throw new UserError(e.message);
-    throw e;
-  }
-  const impl = await loadImplementation(c.impl);
-  if (impl.profile !== c.profile) throw new UserError(`the token is for profile ${c.profile}, but ${c.impl} implements ${impl.profile}`);
-  const profile = profileByName(c.profile)!;
-  const result = c.kind === 'sequential'
-    ? runLockstep(impl, profile, c.ops, { recordSites: true })
-    : (() => {
-      const invalid = validateCase(c.case);
-      if (invalid) throw new UserError(`the token's case cannot run: ${invalid}`);
-      return runConcurrent(impl, profile, c.case, replay(c.case.schedule), { recordSites: true });
-    })();
-  const signature = result.failure?.signature;
-  log(signature ? `fails: ${signature} (${c.impl}, profile ${c.profile})` : `passes (${c.impl}, profile ${c.profile})`);
-  if (!signature) return 0;
-  const report = buildReport(c, result, profile);
+  // A token names an implementation; --impl runs the case on another one.
+  if (opts.impls.length > 1) throw new UserError('replay takes at most one --impl NAME|PATH');
+  const { case: c, signature, report } = await replay(token, { implementation: opts.impls[0] });
+  const name = opts.impls[0] ?? c.impl;
+  log(signature ? `fails: ${signature} (${name}, profile ${c.profile})` : `passes (${name}, profile ${c.profile})`);
+  if (report === undefined) return 0;
   const dir = resolve(opts.out);
   mkdirSync(dir, { recursive: true });
   const base = `replay-${createHash('sha256').update(token.trim()).digest('hex').slice(0, 12)}`;
-  for (const [name, text] of reportFiles(report, base)) writeFileSync(join(dir, name), text);
+  for (const [file, text] of reportFiles(report, base)) writeFileSync(join(dir, file), text);
   if (c.kind === 'sequential' && c.profile === 'linux' && c.ops.every((op) => unrealisable(op) === undefined)) {
     writeFileSync(join(dir, `${base}.c`), cReproducer(report.title, c.ops, specOutcomes(c.ops)));
   }
   if (!opts.quiet) log(`\n${laneTable(report)}\n`);
   log(`report: ${join(dir, `${base}.md`)} (and .html, .json${c.profile === 'linux' && c.kind === 'sequential' ? ', and .c where the kernel can run it' : ''})`);
-  return signature ? 1 : 0;
-}
-
-function tokenOf(impl: Implementation, source: string, f: Finding | ConcurrentFinding): string {
-  return 'ops' in f
-    ? encodeToken({ profile: impl.profile, impl: source, kind: 'sequential', ops: f.ops })
-    : encodeToken({ profile: impl.profile, impl: source, kind: 'concurrent', case: f.case });
+  return 1;
 }
 
 /** The implementations --impl and --profile name: every bundled one of the
@@ -368,5 +336,6 @@ function mergeCommand(dirs: string[], opts: Options, log: (s: string) => void): 
   out.writeStats({ merged: dirs, cases, coverage, corpus: index, findings });
   log(`merged: ${cases} cases, ${findings.length} distinct finding(s), coverage ${coverage.transitions} transitions / ${coverage.sites} sites / `
     + `${coverage.interleavings} interleavings, corpus ${index} in ${resolve(opts.out)}`);
+  log(`dashboard: ${writeDashboard(resolve(opts.out), { mergedFrom: dirs })}`);
   return 0;
 }

@@ -3,8 +3,7 @@
 //   npx savedsyn check --impl ./examples/atomic-linux.ts
 // It shows the interface, not a kernel: it reuses the bundled spec world.
 
-import type { Implementation } from '../model/impl/types.ts';
-import { createSpec } from '../model/spec/index.ts';
+import { createSpec, type Implementation } from 'savedsyn';
 
 const implementation: Implementation = {
   name: 'atomic-linux',

@@ -1,53 +1,116 @@
-// The report of a run over several implementations: Markdown for people,
-// JSON for tools. Numbers are counts from the run, never timings, so the
-// same seed writes the same bytes.
+// The result of checking implementations, as data a tool reads (JSON) and
+// as Markdown for people. One record per finding carries everything a
+// reader needs without the run behind it: the shrunk case, a replay token
+// and the finding as text. Numbers are counts, never timings, so the same
+// seed writes the same bytes.
 
-import type { Profile } from '../model/profile.ts';
-import type { ConcurrentFinding, Finding } from '../properties/findings.ts';
+import type { Op } from '../model/ops.ts';
+import type { Profile, ProfileName } from '../model/profile.ts';
+import type { ConcurrentCase } from '../properties/concurrent.ts';
+import type { ConcurrentFinding, Finding, SchedulerName } from '../properties/findings.ts';
 import { renderConcurrentFinding, renderFinding } from './text.ts';
+import { encodeToken } from './token.ts';
 
-export interface ImplRun {
-  impl: string;
-  profile: Profile;
-  runs: number;
-  findings: Finding[];
-  concurrentRuns: number;
-  concurrent: ConcurrentFinding[];
+export const SUMMARY_VERSION = 2;
+
+/** A single-thread finding as report.json holds it. */
+export interface FindingRecord {
+  signature: string;
+  oracle: string;
+  message: string;
+  /** The shrunk case. */
+  ops: Op[];
+  /** The index of the op at which the oracle fired. */
+  failingStep: number | undefined;
+  runsToFind: number;
+  /** fast-check's seed and path of the unshrunk case. */
+  seed: number;
+  path: string;
+  /** `savedsyn replay <token>` runs the shrunk case again. */
+  token: string;
+  /** The finding as the terminal shows it. */
+  text: string;
 }
 
-export function renderMarkdown(runs: ImplRun[], seed: number): string {
+/** A race as report.json holds it. */
+export interface RaceRecord {
+  signature: string;
+  oracle: string;
+  message: string;
+  /** The shrunk case, with the schedule that fails it. */
+  case: ConcurrentCase;
+  scheduler: SchedulerName;
+  runsToFind: number;
+  seed: number;
+  path: string;
+  token: string;
+  text: string;
+}
+
+/** What checking one implementation found. */
+export interface CheckResult {
+  name: string;
+  profile: ProfileName;
+  seed: number;
+  /** Single-thread cases generated. */
+  cases: number;
+  findings: FindingRecord[];
+  /** Concurrent cases generated. */
+  concurrentCases: number;
+  races: RaceRecord[];
+}
+
+/** `source` is how the implementation was named (a bundled name or a module
+ * path): a token names it so a replay can load it again. */
+export function findingRecord(f: Finding, profile: Profile, source: string): FindingRecord {
+  return {
+    signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops,
+    failingStep: f.result.failure?.step, runsToFind: f.runsToFind, seed: f.seed, path: f.path,
+    token: encodeToken({ profile: profile.name, impl: source, kind: 'sequential', ops: f.ops }),
+    text: renderFinding(f, profile),
+  };
+}
+
+export function raceRecord(f: ConcurrentFinding, profile: Profile, source: string): RaceRecord {
+  return {
+    signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, scheduler: f.scheduler,
+    runsToFind: f.runsToFind, seed: f.seed, path: f.path,
+    token: encodeToken({ profile: profile.name, impl: source, kind: 'concurrent', case: f.case }),
+    text: renderConcurrentFinding(f, profile),
+  };
+}
+
+export function failed(r: CheckResult): boolean {
+  return r.findings.length + r.races.length > 0;
+}
+
+export function renderMarkdown(runs: readonly CheckResult[], seed: number): string {
   const out: string[] = ['# savedsyn run', '', `Seed ${seed}. Each implementation is checked in lockstep against its profile's spec.`, ''];
   out.push('| implementation | profile | single-thread cases | findings | concurrent cases | races |', '| --- | --- | --- | --- | --- | --- |');
-  for (const r of runs) out.push(`| ${r.impl} | ${r.profile.name} | ${r.runs} | ${r.findings.length} | ${r.concurrentRuns} | ${r.concurrent.length} |`);
+  for (const r of runs) out.push(`| ${r.name} | ${r.profile} | ${r.cases} | ${r.findings.length} | ${r.concurrentCases} | ${r.races.length} |`);
   for (const r of runs) {
-    out.push('', `## ${r.impl}`, '');
-    if (r.findings.length + r.concurrent.length === 0) {
-      out.push(`No failure in ${r.runs} single-thread and ${r.concurrentRuns} concurrent cases.`);
+    out.push('', `## ${r.name}`, '');
+    if (!failed(r)) {
+      out.push(`No failure in ${r.cases} single-thread and ${r.concurrentCases} concurrent cases.`);
       continue;
     }
-    for (const f of r.findings) out.push('```', renderFinding(f, r.profile), '```', '');
-    for (const f of r.concurrent) out.push('```', renderConcurrentFinding(f, r.profile), '```', '');
+    for (const f of [...r.findings, ...r.races]) out.push('```', f.text, '```', '');
   }
   return out.join('\n') + '\n';
 }
 
-export function renderJson(runs: ImplRun[], seed: number): string {
-  return JSON.stringify({
-    version: 1,
-    seed,
-    implementations: runs.map((r) => ({
-      name: r.impl,
-      profile: r.profile.name,
-      cases: r.runs,
-      findings: r.findings.map((f) => ({
-        signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops,
-        failingStep: f.result.failure?.step, runsToFind: f.runsToFind, seed: f.seed, path: f.path,
-      })),
-      concurrentCases: r.concurrentRuns,
-      races: r.concurrent.map((f) => ({
-        signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, scheduler: f.scheduler,
-        runsToFind: f.runsToFind, seed: f.seed, path: f.path,
-      })),
-    })),
-  }, null, 2) + '\n';
+export function renderJson(runs: readonly CheckResult[], seed: number): string {
+  return JSON.stringify({ version: SUMMARY_VERSION, seed, implementations: runs }, null, 2) + '\n';
+}
+
+/** A few lines for a CI job's summary page. */
+export function renderStepSummary(runs: readonly CheckResult[], seed: number): string {
+  const out = [`### savedsyn: ${runs.filter(failed).length ? 'failures found' : 'no failure'} (seed ${seed})`, '',
+    '| implementation | profile | cases | concurrent cases | finding | replay |', '| --- | --- | --- | --- | --- | --- |'];
+  for (const r of runs) {
+    const all = [...r.findings, ...r.races];
+    if (all.length === 0) out.push(`| ${r.name} | ${r.profile} | ${r.cases} | ${r.concurrentCases} | none | |`);
+    for (const f of all) out.push(`| ${r.name} | ${r.profile} | ${r.cases} | ${r.concurrentCases} | \`${f.signature.replace(/\|/g, '\\|')}\` | \`npx savedsyn replay ${f.token}\` |`);
+  }
+  return out.join('\n') + '\n';
 }

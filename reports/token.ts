@@ -8,6 +8,7 @@ import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { NETWORK_KINDS, SYSCALL_KINDS, SYSTEM_KINDS, type Op } from '../model/ops.ts';
 import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
+import { UserError } from '../model/user-error.ts';
 
 export const TOKEN_VERSION = 1;
 const PREFIX = 'ssyn';
@@ -16,7 +17,8 @@ export type ReplayCase =
   | { profile: ProfileName; impl: string; kind: 'sequential'; ops: Op[] }
   | { profile: ProfileName; impl: string; kind: 'concurrent'; case: ConcurrentCase };
 
-export class TokenError extends Error {}
+/** A token that cannot be read: a mistake in what the user gave. */
+export class TokenError extends UserError {}
 
 export function encodeToken(c: ReplayCase): string {
   const payload = deflateRawSync(Buffer.from(JSON.stringify(c))).toString('base64url');

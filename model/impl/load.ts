@@ -24,12 +24,26 @@ export async function loadImplementation(spec: string): Promise<Implementation> 
   if (!existsSync(file)) throw new UserError(`implementation module not found: ${file}`);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = await importModule(file);
   } catch (e) {
     throw new UserError(`could not load ${spec}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const candidate = mod.default ?? mod.implementation;
   return validateImplementation(candidate, spec);
+}
+
+/** A module by path. TypeScript goes through tsx's scoped loader rather
+ * than a global one, under which a .ts file outside any package, compiled
+ * as CommonJS, cannot require the ES modules it imports. */
+async function importModule(file: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(file).href;
+  if (!/\.[cm]?ts$/.test(file)) return (await import(url)) as Record<string, unknown>;
+  const { tsImport } = await import('tsx/esm/api');
+  const mod = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
+  // Outside a package of "type": "module", tsx compiles .ts as CommonJS:
+  // its exports arrive as the default export.
+  const cjs = mod.default as Record<string, unknown> | undefined;
+  return typeof cjs === 'object' && cjs !== null && cjs.__esModule === true ? cjs : mod;
 }
 
 /** Names every way `x` misses the Implementation interface. */
