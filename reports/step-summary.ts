@@ -15,8 +15,8 @@ export function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = pro
 /** Text for a Markdown table cell: `|` would end the cell, and `<` or `&`
  * would be read as HTML. */
 export function cell(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|')
-    .replace(/([\\`*_[\]])/g, '\\$1').replace(/\r?\n/g, ' ');
+  return s.replace(/([\\`*_[\]|])/g, '\\$1').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/\r?\n/g, ' ');
 }
 
 export interface CampaignDigest {

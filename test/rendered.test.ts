@@ -1,13 +1,15 @@
 // The reports as a person sees them: each committed HTML page rendered by
 // headless Chromium, its screenshot checked for the lanes, the failing step
-// and the reference-count line; each Mermaid diagram parsed by Mermaid.
+// and the reference-count line; each Mermaid diagram parsed by Mermaid; a
+// campaign's dashboard opened from disk, its plots drawn and its links whole.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { SERIES_COLORS } from '../fuzz/campaign/dashboard.ts';
 import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
 import type { FailureReport } from '../reports/failure.ts';
 import { mermaid } from '../reports/markdown.ts';
@@ -40,6 +42,44 @@ const REFCOUNT: [number, number, number] = [0xb0, 0x30, 0x30];
 
 it.runIf(CHROMIUM === undefined)('Chromium is not installed here (.ci/run installs it), so reports are not rendered', () => {
   expect(CHROMIUM).toBeUndefined();
+});
+
+it.runIf(CHROMIUM === undefined)('Chromium is not installed here (.ci/run installs it), so the campaign dashboard is not rendered', () => {
+  expect(CHROMIUM).toBeUndefined();
+});
+
+const rgb = (hex: string): [number, number, number] => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as [number, number, number];
+
+describe.runIf(CHROMIUM !== undefined)('the campaign dashboard rendered in headless Chromium', () => {
+  it('opened from disk, it draws every plot\'s lines, and every link on it resolves to a file of the folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'savedsyn-dashboard-'));
+    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--impl', 'rfc-v1', '--runs', '1200', '--batch', '200', '--workers', '1', '--out', dir], {
+      encoding: 'utf8', timeout: 120_000, env: { ...process.env, GITHUB_STEP_SUMMARY: '' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const page = pathToFileURL(join(dir, 'index.html'));
+    const dom = chromium(['--dump-dom', page.href]);
+    // Each plot, as the browser built it, has its lines with their points.
+    const plots = [...dom.matchAll(/<svg [^>]*data-plot="([^"]+)"[^>]*>([\s\S]*?)<\/svg>/g)];
+    expect(plots.map((m) => m[1]).sort()).toEqual(['cases-per-second', 'coverage-cases', 'coverage-time', 'steps-per-second']);
+    for (const [, plot, body] of plots) {
+      const lines = [...body.matchAll(/<polyline data-series="([^"]+)"[^>]* points="([^"]+)"/g)];
+      expect(lines.length, plot).toBeGreaterThan(0);
+      for (const [, series, points] of lines) expect(points.trim().split(/\s+/).length, `${plot} ${series}`).toBeGreaterThanOrEqual(2);
+    }
+    // Every link resolves, and each finding's report and JSON are among them.
+    const targets = [...dom.matchAll(/href="([^"]*)"/g)].map((m) => fileURLToPath(new URL(m[1].replace(/&amp;/g, '&'), page)));
+    for (const t of targets) expect(existsSync(t), t).toBe(true);
+    const findings = readdirSync(join(dir, 'findings'));
+    expect(findings.length).toBeGreaterThanOrEqual(6);
+    for (const f of findings) expect(targets).toContain(join(dir, 'findings', f));
+    // And the lines are on screen: a legend swatch is about 54 pixels of a
+    // series' colour, a line across a plot many hundreds.
+    const shot = join(profileDir, 'dashboard.png');
+    chromium(['--window-size=1280,4000', `--screenshot=${shot}`, page.href]);
+    const png = PNG.sync.read(readFileSync(shot));
+    for (const [series, colour] of Object.entries(SERIES_COLORS)) expect(count(png, rgb(colour)), series).toBeGreaterThan(400);
+  });
 });
 
 describe.runIf(CHROMIUM !== undefined)('reports rendered in headless Chromium', () => {

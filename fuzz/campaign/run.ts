@@ -9,11 +9,17 @@
 import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { UserError } from '../../model/user-error.ts';
+import { appendStepSummary, campaignStepSummary } from '../../reports/step-summary.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
 import { NO_GUIDE, type CorpusEntry, type Guide } from '../guide.ts';
 import type { SchedulerName } from '../../properties/findings.ts';
 import { runBatch, type BatchResult, type BatchSpec } from './batch.ts';
+import { coverageFigures, leastReached, type CoverageFigures } from './coverage.ts';
+import { writeDashboard } from './dashboard-folder.ts';
 import { CampaignStore, STATE_VERSION, type CampaignState, type Snapshot } from './store.ts';
+import { appendSample, readTimeline, upTo, writeTimeline, type Sample } from './timeline.ts';
+
+export { coverageFigures, type CoverageFigures };
 
 export interface CampaignOptions {
   out: string;
@@ -31,12 +37,6 @@ export interface CampaignOptions {
   log: (line: string) => void;
   /** Redraw one status line in place instead of logging lines. */
   tty: boolean;
-}
-
-export interface CoverageFigures {
-  transitions: number;
-  sites: number;
-  interleavings: number;
 }
 
 export interface CampaignSummary {
@@ -72,19 +72,6 @@ export function batchSpec(o: Pick<CampaignOptions, 'seed' | 'impls' | 'batchRuns
   return spec;
 }
 
-export function coverageFigures(keys: Iterable<string>): CoverageFigures {
-  const f: CoverageFigures = { transitions: 0, sites: 0, interleavings: 0 };
-  for (const k of keys) {
-    // The implementation's name ends at the first '|'; site labels quote
-    // kernel code and may hold more.
-    const kind = k.charAt(k.indexOf('|') + 1);
-    if (kind === 't') f.transitions++;
-    else if (kind === 's') f.sites++;
-    else if (kind === 'i') f.interleavings++;
-  }
-  return f;
-}
-
 /** What a worker is sent with a batch: the snapshot it is guided by, and
  * the corpus entries it has not been sent yet. */
 export interface WorkMessage {
@@ -117,6 +104,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   };
   store.pruneCorpus(state.corpus);
   const corpus = store.readCorpus(state.corpus);
+  let timeline = upTo(readTimeline(o.out, store.warnings), state.cases);
   for (const w of store.warnings) o.log(`warning: ${w}`);
   if (previous) o.log(`resuming at batch ${state.nextBatch} (${state.cases} cases done, ${store.findings.size} findings, ${corpus.length} corpus cases on disk)`);
   const counts = new Map(Object.entries(state.counts));
@@ -135,6 +123,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   };
 
   const started = Date.now();
+  // Wall time goes to the timeline only, never to what a resume or a
+  // comparison of folders reads.
+  const last = timeline.at(-1);
+  const run = last === undefined ? 0 : last.run + 1;
+  const clock = (): number => Math.round(((last?.seconds ?? 0) + (Date.now() - started) / 1000) * 1000) / 1000;
+  let lastPage = 0;
   const startCases = state.cases;
   const startSteps = state.steps;
   let next = state.nextBatch;
@@ -146,7 +140,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   const more = (): boolean =>
     (o.runs === undefined || scheduledRuns < o.runs) && (o.seconds === undefined || (Date.now() - started) / 1000 < o.seconds);
 
-  const save = (): void => {
+  /** Save the resume point, and take a sample of progress for the
+   * timeline; the page is redrawn at most every 5 s, and at `start`/`end`. */
+  const save = (at: 'start' | 'progress' | 'end' = 'progress'): void => {
     // Coverage first: state.json is what a resume trusts, and it must never
     // be ahead of the files it names.
     state.counts = Object.fromEntries(counts);
@@ -155,8 +151,18 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
       .map(([boundary, s]): Snapshot => ({ boundary, corpus: s.corpus, counts: Object.fromEntries(s.counts) }));
     store.writeCoverage(counts);
     store.writeState(state);
+    // After state.json, so the timeline is never ahead of the resume point.
+    const sample: Sample = { seconds: clock(), run, cases: state.cases, steps: state.steps, ...coverageFigures(counts.keys()) };
+    if (at === 'end') sample.end = true;
+    timeline = appendSample(timeline, sample);
+    writeTimeline(o.out, timeline);
     lastSave = Date.now();
+    if (at === 'start' || (at === 'progress' && lastSave - lastPage >= 5000)) {
+      writeDashboard(o.out);
+      lastPage = lastSave;
+    }
   };
+  save('start');
 
   /** Batch k's results, in batch order: the corpus and the counts change
    * here only, so they are the same however batches were spread. */
@@ -288,7 +294,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   } finally {
     clearInterval(ticker);
   }
-  save();
+  save('end');
   if (o.tty) process.stdout.write('\n');
   const summary: CampaignSummary = {
     cases: state.cases, steps: state.steps, coverage: coverageFigures(counts.keys()), corpus: state.corpus, batches, newFindings,
@@ -296,10 +302,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
       .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`)),
     warnings: store.warnings,
   };
-  const rarest = [...counts].sort(([ka, a], [kb, b]) => a - b || (ka < kb ? -1 : 1)).slice(0, 20).map(([key, cases]) => ({ key, cases }));
   store.writeStats({
     ...summary, seed: o.seed, shard, guideEvery: o.guideEvery, nextBatch: state.nextBatch,
-    elapsedSeconds: Math.round((Date.now() - started) / 1000), rarest,
+    elapsedSeconds: Math.round((Date.now() - started) / 1000), rarest: leastReached(counts),
   });
+  o.log(`dashboard: ${writeDashboard(o.out)}`);
+  appendStepSummary(campaignStepSummary({ ...summary, folder: o.out }));
   return summary;
 }
