@@ -23,6 +23,9 @@ export interface CheckOptions {
   /** How replay tokens name the implementation (default: the name or path
    * given, or the object's `name`): what `savedsyn replay` will load. */
   source?: string;
+  /** Told after each round of the searches: which one, cases done of the
+   * budget, distinct findings so far. */
+  onProgress?: (search: 'single-thread' | 'concurrent', done: number, total: number, findings: number) => void;
 }
 
 /** Search `implementation` (an object, a bundled name or a module path) for
@@ -36,10 +39,14 @@ export async function check(implementation: Implementation | string, options: Ch
   const seed = options.seed ?? 1;
   const runs = options.runs ?? 2000;
   const threadRuns = options.threadRuns ?? runs;
-  const single = search(impl, profile, { seed, runs, maxOps: options.maxOps ?? 30 });
+  const progress = options.onProgress;
+  const single = search(impl, profile, { seed, runs, maxOps: options.maxOps ?? 30, onProgress: progress && ((d, t, f) => progress('single-thread', d, t, f)) });
   const concurrent = threadRuns === 0
     ? { findings: [], runs: 0 }
-    : searchConcurrent(impl, profile, { seed, runs: threadRuns, schedulers: options.schedulers ?? ['random', 'pct'] });
+    : searchConcurrent(impl, profile, {
+      seed, runs: threadRuns, schedulers: options.schedulers ?? ['random', 'pct'],
+      onProgress: progress && ((d, t, f) => progress('concurrent', d, t, f)),
+    });
   return {
     name: impl.name, profile: profile.name, seed,
     cases: single.runs, findings: single.findings.map((f) => findingRecord(f, profile, source)),

@@ -1,7 +1,7 @@
 // Running a token's case again, on the implementation it names or on one the
 // caller supplies.
 
-import { loadImplementation } from '../model/impl/load.ts';
+import { loadImplementation, looksLikePath } from '../model/impl/load.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
@@ -21,10 +21,15 @@ export interface ReplayResult {
 }
 
 /** Replay a token. `implementation` runs the case on that object or module;
- * without it, the implementation the token names is loaded. */
+ * without it, the bundled implementation the token names. */
 export async function replay(token: string, options: { implementation?: Implementation | string } = {}): Promise<ReplayResult> {
   const c = decodeToken(token);
   const given = options.implementation;
+  // A token may come from anyone: the module it names is not loaded unless
+  // the caller names it too, or it is bundled.
+  if (given === undefined && looksLikePath(c.impl)) {
+    throw new UserError(`the token names the module ${JSON.stringify(c.impl)}, and a token never chooses code to run: name the module yourself (savedsyn replay TOKEN --impl PATH)`);
+  }
   const impl = given === undefined ? await loadImplementation(c.impl) : typeof given === 'string' ? await loadImplementation(given) : given;
   if (impl.profile !== c.profile) throw new UserError(`the token is for profile ${c.profile}, but ${impl.name} implements ${impl.profile}`);
   const profile = profileByName(c.profile)!;

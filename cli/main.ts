@@ -1,7 +1,7 @@
 // The savedsyn command line.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +26,7 @@ import { cReproducer } from '../reports/reproducers.ts';
 import { appendStepSummary } from '../reports/step-summary.ts';
 import { failed, renderJson, renderMarkdown, renderStepSummary, type CheckResult } from '../reports/summary.ts';
 import { renderKernelFinding } from '../reports/text.ts';
-import { encodeToken } from '../reports/token.ts';
+import { encodeToken, TOKEN_VERSION } from '../reports/token.ts';
 
 export const USAGE = `usage: savedsyn [command] [options]
 
@@ -46,9 +46,10 @@ commands:
   kernel   run generated sequences on the live kernel (a private network
            namespace, loopback only) and on the linux spec; print every
            disagreement, shrunk; exits 1 if there is any
-  replay TOKEN
-           re-run the case a token encodes; print the verdict and write its
-           report; exits 1 if the case fails
+  replay TOKEN|-
+           re-run the case a token encodes (- reads it from standard input);
+           print the verdict and write its report; exits 1 if the case
+           fails. A token that names a module is run only with --impl
   list     list the bundled implementations and profiles
   help     show this text
 
@@ -63,13 +64,20 @@ options:
   --schedulers LIST  schedulers for concurrent cases: random,pct (default both)
   --out DIR          where the report goes (default ./out)
   --seconds N        fuzz: stop starting batches after N seconds
-  --workers N        fuzz: worker threads (default: one per core)
+  --workers N        fuzz: worker threads (default: one per core; 0 runs
+                     batches on the main thread)
   --batch N          fuzz: cases per batch (default 200)
   --shard I/N        fuzz: run the I-th of N disjoint streams of batches
   --guide-every N    fuzz: batches per coverage-guidance epoch (default 64);
                      batches are guided by what the campaign had covered and
                      kept one epoch earlier; 0 runs unguided
+  --token-file FILE  replay: read the token from FILE
+  --allow-mixed      merge: allow folders of different seeds or implementations
   --quiet            print only the summary
+
+Each command refuses the options it does not use. Exit codes: 0 done,
+1 a failure found (check, replay, kernel), 2 bad input, 70 a defect in
+savedsyn.
 `;
 
 interface Options {
@@ -87,36 +95,64 @@ interface Options {
   seed: number;
   maxOps: number;
   out: string;
+  outGiven: boolean;
   quiet: boolean;
+  tokenFile: string | undefined;
+  allowMixed: boolean;
 }
 
-const COMMANDS = new Set(['run', 'check', 'fuzz', 'merge', 'kernel', 'replay', 'list', 'help']);
+const OPTIONS = {
+  impl: { type: 'string', multiple: true },
+  profile: { type: 'string' },
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  'max-ops': { type: 'string' },
+  'thread-runs': { type: 'string' },
+  seconds: { type: 'string' },
+  workers: { type: 'string' },
+  batch: { type: 'string' },
+  shard: { type: 'string' },
+  'guide-every': { type: 'string' },
+  schedulers: { type: 'string' },
+  out: { type: 'string' },
+  'token-file': { type: 'string' },
+  'allow-mixed': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flag = keyof typeof OPTIONS;
+
+/** The flags each command reads; any other is refused rather than ignored. */
+const FLAGS: Record<string, readonly Flag[]> = {
+  run: ['impl', 'profile', 'runs', 'seed', 'max-ops', 'thread-runs', 'schedulers', 'out', 'quiet'],
+  check: ['impl', 'profile', 'runs', 'seed', 'max-ops', 'thread-runs', 'schedulers', 'out', 'quiet'],
+  fuzz: ['impl', 'profile', 'runs', 'seconds', 'seed', 'max-ops', 'schedulers', 'out', 'quiet', 'workers', 'batch', 'shard', 'guide-every'],
+  merge: ['out', 'quiet', 'allow-mixed'],
+  kernel: ['runs', 'seed', 'out', 'quiet'],
+  replay: ['impl', 'out', 'quiet', 'token-file'],
+  list: [],
+  help: [],
+};
+const COMMANDS = new Set(Object.keys(FLAGS));
+
+/** `--seed -1` as parseArgs wants it (`--seed=-1`): a negative number after
+ * a flag that takes a value is that value, not a flag of its own. */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
+    const takesValue = name in OPTIONS && OPTIONS[name as Flag].type === 'string';
+    if (takesValue && i + 1 < argv.length && /^-\d+$/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
 
 function parse(argv: string[]): { command: string; opts: Options; arg: string | undefined; rest: string[] } {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        impl: { type: 'string', multiple: true },
-        profile: { type: 'string' },
-        runs: { type: 'string' },
-        seed: { type: 'string' },
-        'max-ops': { type: 'string' },
-        'thread-runs': { type: 'string' },
-        seconds: { type: 'string' },
-        workers: { type: 'string' },
-        batch: { type: 'string' },
-        shard: { type: 'string' },
-        'guide-every': { type: 'string' },
-        schedulers: { type: 'string' },
-        out: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, strict: true, options: OPTIONS });
   } catch (e) {
     // Node's message runs on with advice about '--'; its first sentence is the point.
     const first = (e instanceof Error ? e.message : String(e)).split(/\. /)[0].replace(/\.$/, '');
@@ -125,10 +161,25 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
   const { values, positionals } = parsed;
   const command = values.help ? 'help' : positionals[0] ?? 'run';
   if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}': one of ${[...COMMANDS].join(', ')}`);
-  const arity = command === 'replay' ? 2 : command === 'merge' ? Infinity : 1;
+  const given = (Object.keys(values) as Flag[]).filter((f) => f !== 'help');
+  const stray = values.help ? undefined : given.find((f) => !FLAGS[command].includes(f));
+  if (stray !== undefined) {
+    const takes = FLAGS[command].length === 0 ? 'no options' : FLAGS[command].map((f) => `--${f}`).join(', ');
+    throw new UserError(`${command} does not use --${stray}: it takes ${takes}`);
+  }
+  const fromFile = values['token-file'] !== undefined;
+  const arity = command === 'replay' ? (fromFile ? 1 : 2) : command === 'merge' ? Infinity : 1;
   if (command === 'merge' && positionals.length < 2) throw new UserError('merge takes the campaign folders to combine: savedsyn merge --out DIR A B …');
-  if (command === 'replay' && positionals.length < 2) throw new UserError('replay takes the token to replay: savedsyn replay ssyn1.…');
+  if (command === 'merge' && values.out === undefined) throw new UserError('merge writes a new folder and needs it named: savedsyn merge --out DIR A B …');
+  if (command === 'replay' && positionals.length < 2 && !fromFile) {
+    throw new UserError(`replay takes the token to replay: savedsyn replay ssyn${TOKEN_VERSION}.… (or - to read it from standard input, or --token-file FILE)`);
+  }
   if (positionals.length > arity) throw new UserError(`unexpected argument '${positionals[arity]}' (savedsyn help lists the options)`);
+  const runs = integer('--runs', values.runs, 2000, 1);
+  const batch = integer('--batch', values.batch, 200, 1, MAX_BATCH);
+  if (values.batch !== undefined && values.runs !== undefined && batch > runs) {
+    throw new UserError(`--batch ${batch} is more than --runs ${runs}: a campaign runs whole batches`);
+  }
   return {
     command,
     arg: positionals[1],
@@ -136,22 +187,32 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
     opts: {
       impls: values.impl ?? [],
       profile: profileOption(values.profile),
-      runs: integer('--runs', values.runs, 2000, 1),
+      runs,
       runsGiven: values.runs !== undefined,
       seconds: values.seconds === undefined ? undefined : integer('--seconds', values.seconds, 60, 1),
-      workers: integer('--workers', values.workers, availableParallelism(), 0),
-      batch: integer('--batch', values.batch, 200, 1),
+      workers: integer('--workers', values.workers, availableParallelism(), 0, MAX_WORKERS),
+      // A short campaign is one batch of what it asks, not one giant default.
+      batch: values.batch === undefined && values.runs !== undefined ? Math.min(batch, runs) : batch,
       shard: shardOf(values.shard),
       guideEvery: integer('--guide-every', values['guide-every'], DEFAULT_GUIDE_EVERY, 0),
-      threadRuns: integer('--thread-runs', values['thread-runs'], integer('--runs', values.runs, 2000, 1), 0),
+      threadRuns: integer('--thread-runs', values['thread-runs'], runs, 0),
       schedulers: schedulerList(values.schedulers),
       seed: integer('--seed', values.seed, 1, -2147483648),
-      maxOps: integer('--max-ops', values['max-ops'], 30, 1),
+      maxOps: integer('--max-ops', values['max-ops'], 30, 1, MAX_OPS),
       out: values.out ?? 'out',
+      outGiven: values.out !== undefined,
       quiet: values.quiet ?? false,
+      tokenFile: values['token-file'],
+      allowMixed: values['allow-mixed'] ?? false,
     },
   };
 }
+
+/** Bounds on what one run can ask for: past them a run never ends or never
+ * fits in memory, and no use needs them. */
+const MAX_BATCH = 1_000_000;
+const MAX_WORKERS = 256;
+const MAX_OPS = 1000;
 
 function profileOption(raw: string | undefined): ProfileName | undefined {
   if (raw === undefined) return undefined;
@@ -162,8 +223,9 @@ function profileOption(raw: string | undefined): ProfileName | undefined {
 function shardOf(raw: string | undefined): { index: number; count: number } {
   if (raw === undefined) return { index: 0, count: 1 };
   const m = /^(\d+)\/(\d+)$/.exec(raw);
-  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UserError(`--shard expects I/N with 0 <= I < N, got '${raw}'`);
-  return { index: Number(m[1]), count: Number(m[2]) };
+  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!m || count < 1 || count > 2147483647 || index >= count) throw new UserError(`--shard expects I/N with 0 <= I < N <= 2147483647, got '${raw}'`);
+  return { index, count };
 }
 
 function schedulerList(raw: string | undefined): SchedulerName[] {
@@ -174,11 +236,11 @@ function schedulerList(raw: string | undefined): SchedulerName[] {
   return names as SchedulerName[];
 }
 
-function integer(flag: string, raw: string | undefined, fallback: number, min: number): number {
+function integer(flag: string, raw: string | undefined, fallback: number, min: number, max = 2147483647): number {
   if (raw === undefined) return fallback;
   if (!/^-?\d+$/.test(raw)) throw new UserError(`${flag} expects an integer, got '${raw}'`);
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < min || n > 2147483647) throw new UserError(`${flag} must be between ${min} and 2147483647, got ${raw}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UserError(`${flag} must be between ${min} and ${max}, got ${raw}`);
   return n;
 }
 
@@ -212,12 +274,20 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
   if (command === 'kernel') return kernelCommand(opts, log);
   if (command === 'fuzz') return fuzzCommand(opts, log);
   if (command === 'merge') return mergeCommand(rest, opts, log);
-  if (command === 'replay') return replayCommand(arg!, opts, log);
+  if (command === 'replay') return replayCommand(arg, opts, log);
   if (command === 'check' && opts.impls.length !== 1) throw new UserError('check takes exactly one --impl NAME|PATH');
   const { sources, impls } = await selected(opts);
   const runs: CheckResult[] = [];
   for (const [n, impl] of impls.entries()) {
-    const r = await check(impl, { source: sources[n], seed: opts.seed, runs: opts.runs, threadRuns: opts.threadRuns, maxOps: opts.maxOps, schedulers: opts.schedulers });
+    // On a terminal, a line redrawn after each round of the searches.
+    const tty = process.stderr.isTTY === true && !opts.quiet;
+    const onProgress = tty
+      ? (which: string, done: number, total: number, found: number) => process.stderr.write(`\r\x1b[K${impl.name}: ${which} ${done}/${total} cases, ${found} finding(s)`)
+      : undefined;
+    const r = await check(impl, {
+      source: sources[n], seed: opts.seed, runs: opts.runs, threadRuns: opts.threadRuns, maxOps: opts.maxOps, schedulers: opts.schedulers, onProgress,
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
     runs.push(r);
     log(`${r.name} (${r.profile}): ${r.cases} single-thread cases, ${r.findings.length} distinct finding(s); `
       + `${r.concurrentCases} concurrent cases, ${r.races.length} distinct race(s)`);
@@ -249,9 +319,10 @@ function kernelCommand(opts: Options, log: (s: string) => void): number {
   return findings.length > 0 ? 1 : 0;
 }
 
-async function replayCommand(token: string, opts: Options, log: (s: string) => void): Promise<number> {
+async function replayCommand(arg: string | undefined, opts: Options, log: (s: string) => void): Promise<number> {
   // A token names an implementation; --impl runs the case on another one.
   if (opts.impls.length > 1) throw new UserError('replay takes at most one --impl NAME|PATH');
+  const token = readToken(arg, opts.tokenFile);
   const { case: c, signature, report } = await replay(token, { implementation: opts.impls[0] });
   const name = opts.impls[0] ?? c.impl;
   log(signature ? `fails: ${signature} (${name}, profile ${c.profile})` : `passes (${name}, profile ${c.profile})`);
@@ -266,6 +337,23 @@ async function replayCommand(token: string, opts: Options, log: (s: string) => v
   if (!opts.quiet) log(`\n${laneTable(report)}\n`);
   log(`report: ${join(dir, `${base}.md`)} (and .html, .json${c.profile === 'linux' && c.kind === 'sequential' ? ', and .c where the kernel can run it' : ''})`);
   return 1;
+}
+
+/** A token as an argument, from standard input (-), or from a file: one
+ * longer than the argument limit (about 128 KiB) fits only the last two. */
+function readToken(arg: string | undefined, file: string | undefined): string {
+  if (file !== undefined && arg !== undefined) throw new UserError('replay takes a token or --token-file, not both');
+  if (arg !== undefined && arg !== '-') return arg;
+  const from = file ?? 'standard input';
+  let text: string;
+  try {
+    text = readFileSync(file ?? 0, 'utf8');
+  } catch (e) {
+    throw new UserError(`cannot read the token from ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const token = text.trim();
+  if (token === '') throw new UserError(`no token in ${from}`);
+  return token;
 }
 
 /** The implementations --impl and --profile name: every bundled one of the

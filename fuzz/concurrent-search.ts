@@ -10,7 +10,8 @@ import { runLockstep } from '../properties/lockstep.ts';
 import type { HistoryOp } from '../properties/linearizable.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { Op } from '../model/ops.ts';
-import { concurrentArb } from './concurrent-cases.ts';
+import { concurrentArb, type GeneratedConcurrent } from './concurrent-cases.ts';
+import { untilInterfaceBroken } from './interface-guard.ts';
 import type { CoverageTally } from './guide.ts';
 import { mutatedConcurrentArb } from './mutate.ts';
 import { chooserFor } from './schedulers.ts';
@@ -29,6 +30,7 @@ export interface ConcurrentSearchOptions {
   tally?: CoverageTally;
   /** Corpus cases to mutate for half of the generated cases. */
   guide?: { corpus: readonly ConcurrentCase[]; weights: readonly number[] };
+  onProgress?: (done: number, total: number, findings: number) => void;
 }
 
 /** A failure that needs no race: some order of the threads' whole ops,
@@ -137,6 +139,9 @@ export function checkDeterminism(impl: Implementation, profile: Profile, c: Conc
   return fa === fb ? undefined : `two runs of the same case differ:\n${fa}\n${fb}`;
 }
 
+/** Generated cases between two progress reports. */
+const PROGRESS_EVERY = 100;
+
 export function searchConcurrent(impl: Implementation, profile: Profile, opts: ConcurrentSearchOptions): { findings: ConcurrentFinding[]; runs: number } {
   const known = new Set<string>();
   const findings: ConcurrentFinding[] = [];
@@ -153,7 +158,8 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
       sig !== undefined && (opts.only !== undefined ? sig === opts.only : !known.has(sig));
     // Once a case fails, fast-check only shrinks: those runs are not cases.
     let shrinking = false;
-    const out = fc.check(fc.property(arb, (g) => {
+    let generated = 0;
+    const guard = untilInterfaceBroken((g: GeneratedConcurrent) => {
       const keys = tally && !shrinking ? new Set<string>() : undefined;
       const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth, keys);
       if (keys) {
@@ -161,9 +167,13 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
       }
       const pass = !counts(r.failure?.signature) || sequentialFailure(impl, profile, g.case, r) !== undefined;
       if (!pass) shrinking = true;
+      else if (++generated % PROGRESS_EVERY === 0) opts.onProgress?.(used + generated, opts.runs, findings.length);
       return pass;
-    }), { seed, numRuns: opts.runs - used });
+    });
+    const out = fc.check(fc.property(arb, guard.predicate), { seed, numRuns: opts.runs - used });
+    guard.rethrow();
     used += out.numRuns;
+    opts.onProgress?.(used, opts.runs, findings.length);
     if (!out.failed || out.counterexample === null) break;
     const g = out.counterexample[0];
     const first = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth);

@@ -12,6 +12,7 @@ import { opsArb } from './arbitraries.ts';
 import type { CoverageTally } from './guide.ts';
 import { mutatedOpsArb } from './mutate.ts';
 import { minimize } from './minimize.ts';
+import { untilInterfaceBroken } from './interface-guard.ts';
 import type { Finding } from '../properties/findings.ts';
 
 export interface SearchOptions {
@@ -35,6 +36,9 @@ export interface SearchResult {
   runs: number;
 }
 
+/** Generated cases between two progress reports. */
+const PROGRESS_EVERY = 100;
+
 export function search(impl: Implementation, profile: Profile, opts: SearchOptions): SearchResult {
   const known = new Set<string>();
   const findings: Finding[] = [];
@@ -51,16 +55,19 @@ export function search(impl: Implementation, profile: Profile, opts: SearchOptio
     // fast-check stops generating at the first failure and shrinks from
     // there: what runs after it is not a generated case.
     let shrinking = false;
-    const prop = fc.property(arb, (ops) => {
+    let generated = 0;
+    const guard = untilInterfaceBroken((ops: Op[]) => {
       const keys = tally && !shrinking ? new Set<string>() : undefined;
       const failure = runLockstep(impl, profile, ops, { coverage: keys }).failure;
       if (keys) tally!.record(keys, ops.length, () => ({ profile: profile.name, impl: tally!.impl, kind: 'sequential', ops }));
       const pass = failure === undefined
         || (opts.only !== undefined ? failure.signature !== opts.only : known.has(failure.signature));
       if (!pass) shrinking = true;
+      else if (++generated % PROGRESS_EVERY === 0) opts.onProgress?.(used + generated, opts.runs, findings.length);
       return pass;
     });
-    const out = fc.check(prop, { seed, numRuns: opts.runs - used });
+    const out = fc.check(fc.property(arb, guard.predicate), { seed, numRuns: opts.runs - used });
+    guard.rethrow();
     // numRuns counts generated cases up to the failure, not shrink attempts.
     used += out.numRuns;
     opts.onProgress?.(used, opts.runs, findings.length);

@@ -12,6 +12,7 @@ import { isSyscall, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
 import { linearize, type HistoryOp } from './linearizable.ts';
+import { InterfaceError } from '../model/impl/contract.ts';
 import { crash, isRun, MAX_YIELDS_PER_OP, Session, type Failure, type RunOptions, type RunResult, type StepRecord } from './lockstep.ts';
 
 export type ThreadKind = 'user' | 'softirq';
@@ -93,7 +94,6 @@ export function runConcurrent(
   const history: HistoryOp[] = [];
   const done = (failure: Failure | undefined, order?: HistoryOp[]): ConcurrentResult =>
     ({ ...session.result(failure), schedule, trace, history, order });
-  if (session.createFailure) return done(session.createFailure);
 
   for (const op of c.setup) {
     const f = session.sequential(op, false);
@@ -101,7 +101,6 @@ export function runConcurrent(
   }
   const afterSetup = session.spec.clone();
   const threads: Running[] = c.threads.map((spec) => ({ spec, pc: 0, run: undefined, invoke: 0, yields: 0, blocked: false, record: undefined }));
-  const inst = session.instance!;
   let current = -1;
 
   for (let clock = 0; ;) {
@@ -129,12 +128,12 @@ export function runConcurrent(
         th.yields = 0;
         th.record = { index: session.steps.length, op, thread: t + 1, teardown: false, expected: undefined, actual: undefined, sites: [] };
         session.steps.push(th.record);
-        const started = inst.run(op, t + 1);
+        const started = session.start(op, t + 1);
         if (isRun(started)) th.run = started;
         else outcome = started;
       }
       if (outcome === undefined) {
-        const r = th.run!.next();
+        const r = session.next(op, th.run!);
         if (r.done) {
           outcome = r.value;
         } else if (isBlocked(r.value)) {
@@ -160,6 +159,7 @@ export function runConcurrent(
         }
       }
     } catch (e) {
+      if (e instanceof InterfaceError) throw e;
       return done(crash(th.record?.index ?? session.steps.length, op.kind, e));
     }
     // Progress may have released a lock: let waiters try again.
@@ -182,7 +182,7 @@ export function runConcurrent(
 
   // The threads' results must come from some order of their ops.
   const perThread = c.threads.map((_, t) => history.filter((h) => h.thread === t));
-  const view = inst.view?.();
+  const view = session.view();
   const lin = linearize(afterSetup, perThread, view);
   if (!lin.ok) {
     const outcomesAlone = view ? linearize(afterSetup, perThread) : lin;

@@ -5,7 +5,8 @@
 // runner, which uses it for setup and teardown.
 
 import { Ledger, type LedgerEvent, type Violation } from '../model/ledger.ts';
-import type { Implementation, ImplInstance, OpRun, Yield } from '../model/impl/types.ts';
+import { checkedOutcome, checkedView, checkedYield, createInstance, InterfaceError } from '../model/impl/contract.ts';
+import type { FdView, Implementation, ImplInstance, OpRun, Yield } from '../model/impl/types.ts';
 import type { Op, Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
@@ -56,8 +57,7 @@ export class Session {
   spec: SpecWorld;
   readonly ledger = new Ledger();
   readonly steps: StepRecord[] = [];
-  readonly instance: ImplInstance | undefined;
-  readonly createFailure: Failure | undefined;
+  readonly instance: ImplInstance;
   private readonly ctx: StepContext;
   private seenViolations = 0;
 
@@ -67,11 +67,7 @@ export class Session {
       op: { kind: 'expireAll' }, readOpt: profile.readOpt, readerSocket: undefined, readerConn: undefined,
       packets: packetsOf(allOps), delivered: new Map(),
     };
-    try {
-      this.instance = impl.create({ profile, ledger: this.ledger });
-    } catch (e) {
-      this.createFailure = crash(0, 'create', e);
-    }
+    this.instance = createInstance(impl, { profile, ledger: this.ledger });
   }
 
   /** One op on the spec and the implementation, judged by every oracle. */
@@ -90,9 +86,10 @@ export class Session {
     this.steps.push(record);
     let actual: Outcome;
     try {
-      actual = drive(this.instance!.run(op, 0), this.opts.recordSites || cov ? record.sites : undefined);
+      actual = this.drive(op, this.opts.recordSites || cov ? record.sites : undefined);
       if (cov) for (const site of record.sites) cov.add(`s:${site}`);
     } catch (e) {
+      if (e instanceof InterfaceError) throw e;
       return crash(index, op.kind, e);
     }
     record.actual = actual;
@@ -120,8 +117,8 @@ export class Session {
   }
 
   stateFailure(op: Op, index: number): Failure | undefined {
-    if (!this.instance?.view) return undefined;
-    const s = judgeState(op, this.spec.view(), this.instance.view());
+    if (!this.instance.view) return undefined;
+    const s = judgeState(op, this.spec.view(), this.view()!);
     return s ? { ...s, step: index } : undefined;
   }
 
@@ -137,6 +134,37 @@ export class Session {
     return leak ? { ...judgeLedger(leak), step: index, violation: leak } : undefined;
   }
 
+  /** The implementation's descriptors, when it shows them. */
+  view(): FdView[] | undefined {
+    return this.instance.view ? checkedView(this.impl, this.instance.view()) : undefined;
+  }
+
+  /** The op started on the implementation: a generator, or an Outcome at once. */
+  start(op: Op, thread: number): OpRun | Outcome {
+    const started: unknown = this.instance.run(op, thread);
+    return isRun(started as OpRun) ? started as OpRun : checkedOutcome(this.impl, op, this.profile, started);
+  }
+
+  /** One step of a started op: a yield, or its Outcome. */
+  next(op: Op, run: OpRun): IteratorResult<Yield, Outcome> {
+    const r = run.next();
+    return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value) } : { done: false, value: checkedYield(this.impl, r.value) };
+  }
+
+  /** An op run to completion on its own thread. */
+  private drive(op: Op, sites: string[] | undefined): Outcome {
+    const run = this.start(op, 0);
+    if (!isRun(run)) return run;
+    for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
+      const r = this.next(op, run);
+      if (r.done) return r.value;
+      const y: Yield = r.value;
+      if (typeof y !== 'string') throw new Error(`blocked on ${y.blocked} with no other thread to release it`);
+      sites?.push(y);
+    }
+    throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
+  }
+
   result(failure: Failure | undefined): RunResult {
     return { failure, steps: this.steps, ledger: this.ledger };
   }
@@ -144,7 +172,6 @@ export class Session {
 
 export function runLockstep(impl: Implementation, profile: Profile, ops: readonly Op[], opts: RunOptions = {}): RunResult {
   const s = new Session(impl, profile, ops, opts);
-  if (s.createFailure) return s.result(s.createFailure);
   for (const op of ops) {
     const f = s.sequential(op, false);
     if (f) return s.result(f);
@@ -158,20 +185,8 @@ export function teardownOps(openFds: number[]): Op[] {
   return [...openFds].reverse().map((fd): Op => ({ kind: 'close', fd })).concat([{ kind: 'expireAll' }]);
 }
 
-function drive(run: OpRun | Outcome, sites: string[] | undefined): Outcome {
-  if (!isRun(run)) return run;
-  for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
-    const r = run.next();
-    if (r.done) return r.value;
-    const y: Yield = r.value;
-    if (typeof y !== 'string') throw new Error(`blocked on ${y.blocked} with no other thread to release it`);
-    sites?.push(y);
-  }
-  throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
-}
-
 export function isRun(x: OpRun | Outcome): x is OpRun {
-  return typeof (x as { next?: unknown }).next === 'function';
+  return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function';
 }
 
 export function crash(step: number, where: string, e: unknown): Failure {

@@ -1,8 +1,10 @@
 // One string that carries a whole case: profile, implementation, ops, and for
-// a concurrent case its threads and schedule. `ssyn1.<payload>.<crc>`: the
+// a concurrent case its threads and schedule. `ssyn2.<payload>.<crc>`: the
 // version first, so an older savedsyn can say a token is newer than it; the
-// payload is deflated JSON in base64url; the CRC-32 catches a token cut
-// short or altered in a mail client.
+// payload is deflated JSON in base64url; the CRC-32, over everything before
+// it, catches a token cut short or altered in a mail client. A token is
+// untrusted input: it may come from anyone, so it is checked field by field
+// and may inflate to MAX_CASE_BYTES at most.
 
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
 import { NETWORK_KINDS, SYSCALL_KINDS, SYSTEM_KINDS, type Op } from '../model/ops.ts';
@@ -10,8 +12,11 @@ import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { UserError } from '../model/user-error.ts';
 
-export const TOKEN_VERSION = 1;
+export const TOKEN_VERSION = 2;
 const PREFIX = 'ssyn';
+/** The largest case a token may hold: generated cases are a few KiB, and
+ * hand-made ones far larger than the argument limit still fit. */
+export const MAX_CASE_BYTES = 16 << 20;
 
 export type ReplayCase =
   | { profile: ProfileName; impl: string; kind: 'sequential'; ops: Op[] }
@@ -20,26 +25,35 @@ export type ReplayCase =
 /** A token that cannot be read: a mistake in what the user gave. */
 export class TokenError extends UserError {}
 
+const checksum = (text: string): string => crc32(text).toString(16).padStart(8, '0');
+
 export function encodeToken(c: ReplayCase): string {
-  const payload = deflateRawSync(Buffer.from(JSON.stringify(c))).toString('base64url');
-  return `${PREFIX}${TOKEN_VERSION}.${payload}.${crc32(payload).toString(16).padStart(8, '0')}`;
+  const head = `${PREFIX}${TOKEN_VERSION}.${deflateRawSync(Buffer.from(JSON.stringify(c))).toString('base64url')}`;
+  return `${head}.${checksum(head)}`;
 }
 
 export function decodeToken(token: string): ReplayCase {
   const t = token.trim();
-  const m = /^ssyn(\d+)\.([A-Za-z0-9_-]*)\.([0-9a-f]{8})$/.exec(t);
   if (!t.startsWith(PREFIX)) throw new TokenError('not a savedsyn replay token (they start with "ssyn")');
-  const version = /^ssyn(\d+)/.exec(t)?.[1];
-  if (version !== undefined && Number(version) > TOKEN_VERSION) {
-    throw new TokenError(`this token was made by a newer savedsyn (token version ${version}); this one reads version ${TOKEN_VERSION}`);
+  const version = /^ssyn(\d+)\./.exec(t)?.[1];
+  if (version !== undefined && version === String(Number(version)) && Number(version) > TOKEN_VERSION) {
+    throw new TokenError(`this token was made by a newer savedsyn (token version ${version}); this one reads versions 1 to ${TOKEN_VERSION}`);
   }
-  if (m === null) throw new TokenError('the token is truncated or damaged: expected ssyn1.<payload>.<checksum>');
-  const [, , payload, crc] = m;
-  if (crc32(payload).toString(16).padStart(8, '0') !== crc) throw new TokenError('the token is damaged: its checksum does not match (was it cut or re-wrapped?)');
+  const m = /^(ssyn(1|2)\.([A-Za-z0-9_-]*))\.([0-9a-f]{8})$/.exec(t);
+  if (m === null) {
+    if (version !== undefined && version !== '1' && version !== '2') throw new TokenError(`unknown token version '${version}': savedsyn writes ssyn${TOKEN_VERSION}. tokens`);
+    throw new TokenError(`the token is truncated or damaged: expected ssyn${TOKEN_VERSION}.<payload>.<checksum>`);
+  }
+  const [, head, v, payload, crc] = m;
+  // Version 1 summed the payload alone, which left the version unchecked.
+  if (checksum(v === '1' ? payload : head) !== crc) throw new TokenError('the token is damaged: its checksum does not match (was it cut or re-wrapped?)');
   let data: unknown;
   try {
-    data = JSON.parse(inflateRawSync(Buffer.from(payload, 'base64url')).toString('utf8'));
-  } catch {
+    data = JSON.parse(inflateRawSync(Buffer.from(payload, 'base64url'), { maxOutputLength: MAX_CASE_BYTES }).toString('utf8'));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new TokenError(`the token's case inflates to more than ${MAX_CASE_BYTES >> 20} MiB; no savedsyn case is that large`);
+    }
     throw new TokenError('the token is damaged: its payload does not decode');
   }
   const problem = checkCase(data);

@@ -73,8 +73,10 @@ describe('the installed package', () => {
     for (const sig of ['state:setsockopt:flag', 'state:accept:flag', 'leak:net/ipv4/inet_connection_sock.c inet_csk_accept', 'linearizability:getsockopt:ENOENT']) {
       expect(r.stdout).toContain(sig);
     }
-    const token = /replay: npx savedsyn replay (ssyn1\.\S+)/.exec(r.stdout)![1];
-    const again = savedsyn('replay', token, '--out', 'out-replay');
+    const token = /replay: npx savedsyn replay (ssyn2\.\S+)/.exec(r.stdout)![1];
+    const refused = savedsyn('replay', token, '--out', 'out-replay');
+    expect(refused.status, 'a token never chooses the module it runs').toBe(2);
+    const again = savedsyn('replay', token, '--impl', './wrapper.ts', '--out', 'out-replay');
     expect(again.status, again.stderr).toBe(1);
     expect(again.stdout).toMatch(/^fails: /);
   });
@@ -138,7 +140,7 @@ check(impl, { runs: 'many' });
       const text = r.stdout + r.stderr;
       expect(r.status, text).toBe(1);
       expect(text).toMatch(/seed: 7, path: "[\d:]+"/);
-      expect(text).toMatch(/replay: npx savedsyn replay ssyn1\./);
+      expect(text).toMatch(/replay: npx savedsyn replay ssyn2\./);
       expect(text).toMatch(/state:setsockopt:flag|state:accept:flag|leak:/);
     });
   });

@@ -8,13 +8,17 @@ import { concurrentArb } from '../fuzz/concurrent-cases.ts';
 import { main } from '../cli/main.ts';
 import { LINUX, RFC_V1 } from '../model/profile.ts';
 import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
-import { mkdtempSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const craft = (payload: unknown, version = 1): string => {
-  const p = deflateRawSync(Buffer.from(JSON.stringify(payload))).toString('base64url');
-  return `ssyn${version}.${p}.${crc32(p).toString(16).padStart(8, '0')}`;
+/** A token as savedsyn writes it (version 2: the checksum covers the
+ * version), or as version 1 did (the payload alone). */
+const craft = (payload: unknown, version = 2, raw = Buffer.from(JSON.stringify(payload))): string => {
+  const head = `ssyn${version}.${deflateRawSync(raw).toString('base64url')}`;
+  const summed = version === 1 ? head.slice(head.indexOf('.') + 1) : head;
+  return `${head}.${crc32(summed).toString(16).padStart(8, '0')}`;
 };
 
 describe('replay tokens', () => {
@@ -34,11 +38,20 @@ describe('replay tokens', () => {
     ['not a token', 'hello', /not a savedsyn replay token/],
     ['truncated', good.slice(0, good.length - 12), /truncated or damaged/],
     ['altered', good.replace(/\.(.)/, (_, c) => `.${c === 'A' ? 'B' : 'A'}`), /checksum does not match/],
-    ['from a newer savedsyn', craft({}, 2), /newer savedsyn \(token version 2\)/],
+    ['from a newer savedsyn', craft({}, 3), /newer savedsyn \(token version 3\)/],
+    ['given another version prefix', good.replace(/^ssyn2\./, 'ssyn0.'), /unknown token version '0'/],
+    ['given a padded version prefix', good.replace(/^ssyn2\./, 'ssyn02.'), /unknown token version '02'/],
+    ['relabelled as version 1', good.replace(/^ssyn2\./, 'ssyn1.'), /checksum does not match/],
+    ['a small token that inflates to gigabytes', craft(undefined, 2, Buffer.alloc(64 << 20, 0x20)), /inflates to more than 16 MiB/],
     ['a payload that is not a case', craft({ profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'frobnicate' }] }), /ops\[0\] is not an op/],
     ['an unknown profile', craft({ profile: 'bsd', impl: 'x', kind: 'sequential', ops: [] }), /unknown profile "bsd"/],
     ['a broken packet', craft({ profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'syn', conn: 1, packet: { family: 5 } }] }), /packet has no family/],
   ];
+  it('still reads version 1 tokens, whose checksum covers the payload only', () => {
+    const c: ReplayCase = { profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'listen', fd: 0, backlog: 2 }] };
+    expect(decodeToken(craft(c, 1))).toEqual(c);
+  });
+
   for (const [what, token, message] of bad) {
     it(`refuses a token that is ${what}`, () => {
       expect(() => decodeToken(token)).toThrow(TokenError);
@@ -53,7 +66,7 @@ describe('savedsyn replay', () => {
     const lines: string[] = [];
     await main(['--impl', 'rfc-v1', '--runs', '500', '--thread-runs', '500', '--out', out], (l) => lines.push(l));
     const findings = lines.join('\n').split('\n').filter((l) => /^(state|leak|linearizability|lockstep)/.test(l));
-    const tokens = lines.join('\n').match(/ssyn1\.[A-Za-z0-9_-]+\.[0-9a-f]{8}/g) ?? [];
+    const tokens = lines.join('\n').match(/ssyn2\.[A-Za-z0-9_-]+\.[0-9a-f]{8}/g) ?? [];
     expect(tokens.length).toBe(findings.length);
     expect(tokens.length).toBeGreaterThanOrEqual(4);
     for (const [i, token] of tokens.entries()) {
@@ -68,5 +81,36 @@ describe('savedsyn replay', () => {
     const lines: string[] = [];
     expect(await main(['replay', token, '--out', mkdtempSync(join(tmpdir(), 'savedsyn-replay-')), '--quiet'], (l) => lines.push(l))).toBe(0);
     expect(lines[0]).toBe('passes (rfc-v1-fixed, profile rfc-v1)');
+  });
+});
+
+describe('a token is untrusted input', () => {
+  const bin = join(import.meta.dirname, '..', 'bin/savedsyn.mjs');
+  const savedsyn = (args: string[], input?: string) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', input, timeout: 60_000 });
+  const out = () => mkdtempSync(join(tmpdir(), 'savedsyn-replay-'));
+
+  it('never loads the module a token names: only one named on the command line', () => {
+    const leaky = join(import.meta.dirname, 'fixtures/leaky.ts');
+    const token = encodeToken({ profile: 'linux', impl: leaky, kind: 'sequential', ops: [] });
+    const refused = savedsyn(['replay', token, '--out', out()]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^savedsyn: the token names the module .*leaky\.ts", and a token never chooses code to run/);
+    const named = savedsyn(['replay', token, '--impl', leaky, '--out', out(), '--quiet']);
+    expect(named.stderr).toBe('');
+    expect(named.stdout).toMatch(/^(fails|passes) \(.*leaky\.ts, profile linux\)/);
+  });
+
+  it('is read from standard input or a file when it is longer than an argument may be', () => {
+    // Fifteen thousand ops with values that compress badly: a token of
+    // several hundred KiB, past the kernel's 128 KiB limit on one argument.
+    const ops = fc.sample(fc.record({ kind: fc.constant('setsockopt' as const), fd: fc.integer({ min: 0, max: 9 }), optname: fc.integer(), value: fc.integer() }), { numRuns: 15_000, seed: 1 });
+    const token = encodeToken({ profile: 'linux', impl: 'linux', kind: 'sequential', ops });
+    expect(token.length).toBeGreaterThan(128 << 10);
+    const file = join(out(), 'token.txt');
+    writeFileSync(file, `${token}\n`);
+    for (const r of [savedsyn(['replay', '-', '--out', out(), '--quiet'], token), savedsyn(['replay', '--token-file', file, '--out', out(), '--quiet'])]) {
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^passes \(linux, profile linux\)/);
+    }
   });
 });

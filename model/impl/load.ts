@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createInstance } from './contract.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
 import type { Implementation } from './types.ts';
 import { Ledger } from '../ledger.ts';
@@ -67,18 +68,6 @@ export function validateImplementation(x: unknown, where: string): Implementatio
     create: o.create as Implementation['create'],
   };
   // Try one instance so a bad shape is reported now, not as a crash later.
-  let inst: unknown;
-  try {
-    inst = impl.create({ profile: profileByName(impl.profile)!, ledger: new Ledger() });
-  } catch (e) {
-    throw new UserError(`${where}: create(env) threw: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  const i = inst as Record<string, unknown> | null;
-  if (typeof i !== 'object' || i === null || typeof i.run !== 'function') {
-    throw new UserError(`${where}: create(env) must return an object with \`run(op, thread)\` (a function returning an Outcome or a generator of yields that returns one)`);
-  }
-  if (i.view !== undefined && typeof i.view !== 'function') {
-    throw new UserError(`${where}: \`view\` must be a function returning the open descriptors' { fd, flag, kept }`);
-  }
+  createInstance(impl, { profile: profileByName(impl.profile)!, ledger: new Ledger() });
   return impl;
 }

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn1.nZDBTsQwDET_Zc5B6iLEwT-xSBwRB2_qoqhJHBp3V1XVf0dhWbZcOdoej994RZl0CFFAmAb_cD7AIaQS9_UYcg9Clc9ZsgWOcNBSQW_rbRZDNclwGHpQ53BiP0b9AHWbW-8GVtWPWuwu1GKZk4Aenx3OHGcBHfY7S3P1mvO3vLAfxUArBk4hLqAnh8S-IaiWdrYFKMdiQXMFDRyrOKRaQTbN4lDZjy8ypWAm_a1pIUk1TuVXdgm518ur5_aba2vgasciGYSsWdBwlqjckmw75ivED_M_8nd_vLzc9dv79gU.60427958';
+const TOKEN = 'ssyn2.nZDBTsQwDET_Zc5B6iLEwT-xSBwRB2_qoqhJHBp3V1XVf0dhWbZcOdoej994RZl0CFFAmAb_cD7AIaQS9_UYcg9Clc9ZsgWOcNBSQW_rbRZDNclwGHpQ53BiP0b9AHWbW-8GVtWPWuwu1GKZk4Aenx3OHGcBHfY7S3P1mvO3vLAfxUArBk4hLqAnh8S-IaiWdrYFKMdiQXMFDRyrOKRaQTbN4lDZjy8ypWAm_a1pIUk1TuVXdgm518ur5_aba2vgasciGYSsWdBwlqjckmw75ivED_M_8nd_vLzc9dv79gU.d5968d2a';
 
 it("rfc-v1 still fails: state:accept:flag", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("state:accept:flag");

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn1.Tco5CoAwFEXRvbw6grGw-FsRi5D8QMhoBhtx72Kl5eXcC6Vm6wKDUK2eTgkBF0v4t3fJgND4GJy6UwECuTTQdn3WW9Y-lw4Ba0Dzu_SkIoOWVeBUYTBI3vv9AA.8d8ecc0f';
+const TOKEN = 'ssyn2.Tco5CoAwFEXRvbw6grGw-FsRi5D8QMhoBhtx72Kl5eXcC6Vm6wKDUK2eTgkBF0v4t3fJgND4GJy6UwECuTTQdn3WW9Y-lw4Ba0Dzu_SkIoOWVeBUYTBI3vv9AA.4b6af4da';
 
 it("rfc-v1 still fails: state:setsockopt:flag", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("state:setsockopt:flag");

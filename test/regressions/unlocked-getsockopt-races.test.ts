@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn1.pZDNasMwEITfZc4qxG0pVC-RQo7FB0VeJ8L6Q7tKSIPfvYg0iZNr0UnD7O43c0YuaXSeoFFG-3LooOBC9sv_5OIADZuiraVQFChYwwR9BpPUDP19vrq8Y6EIhXGAXilsjZ182kF3s7qZmISTnVKWuzFliSYQ9OuHwsH4Sk8zp7bVphihO4Vs7ETSEEYTnD9BvysEYxtCSrmdbVHyOotLkaFH45kUAjO0lEoKbOz0RSU4ERquorhALCbkm-3o4pCOG2taSxdpNCzrTBEaMUVCwzn5ZFqSecF8gfhjftAt3bPPvYLsC5mBl01WpoLWy4O6e66ue6puW8eN-yHoz7e5X9z877rV3DdQtnsaaqviu1PXt-rn-Rc.acf75bf1';
+const TOKEN = 'ssyn2.pZDNasMwEITfZc4qxG0pVC-RQo7FB0VeJ8L6Q7tKSIPfvYg0iZNr0UnD7O43c0YuaXSeoFFG-3LooOBC9sv_5OIADZuiraVQFChYwwR9BpPUDP19vrq8Y6EIhXGAXilsjZ182kF3s7qZmISTnVKWuzFliSYQ9OuHwsH4Sk8zp7bVphihO4Vs7ETSEEYTnD9BvysEYxtCSrmdbVHyOotLkaFH45kUAjO0lEoKbOz0RSU4ERquorhALCbkm-3o4pCOG2taSxdpNCzrTBEaMUVCwzn5ZFqSecF8gfhjftAt3bPPvYLsC5mBl01WpoLWy4O6e66ue6puW8eN-yHoz7e5X9z877rV3DdQtnsaaqviu1PXt-rn-Rc.c92caf89';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");

@@ -1,0 +1,76 @@
+// What the harness checks of every value an implementation hands back. A
+// module that breaks the interface is not a finding about the kernel code it
+// models: it is a module that does not fit, reported as such (exit 2) with
+// the rule it broke, rather than as a crash of the harness or a bogus case.
+
+import { formatOp } from '../format.ts';
+import type { Op, Outcome } from '../ops.ts';
+import type { Profile } from '../profile.ts';
+import { UserError } from '../user-error.ts';
+import type { FdView, Implementation, ImplInstance, Yield } from './types.ts';
+
+export class InterfaceError extends UserError {}
+
+const ERRNOS = new Set(['EBADF', 'EINVAL', 'ENOENT', 'E2BIG', 'EAGAIN', 'ENOPROTOOPT', 'EISCONN', 'EALREADY', 'EINPROGRESS', 'EADDRINUSE', 'EMFILE', 'EFAULT', 'EOPNOTSUPP']);
+
+function shown(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x)}`;
+  return typeof x === 'object' ? `an object with ${Object.keys(x as object).join(', ') || 'no fields'}` : `${typeof x} ${String(x)}`;
+}
+
+function broke(impl: Implementation, rule: string, got: unknown): never {
+  throw new InterfaceError(`${impl.name} does not fit the Implementation interface: ${rule}; it gave ${shown(got)}`);
+}
+
+const calls = new WeakMap<Implementation, number>();
+
+/** A fresh instance: create(env) is called once for every case. */
+export function createInstance(impl: Implementation, env: Parameters<Implementation['create']>[0]): ImplInstance {
+  const nth = (calls.get(impl) ?? 0) + 1;
+  calls.set(impl, nth);
+  let inst: unknown;
+  try {
+    inst = impl.create(env);
+  } catch (e) {
+    throw new InterfaceError(`${impl.name} does not fit the Implementation interface: create(env) must build a fresh instance every time it is called (once per case), `
+      + `but threw on call ${nth}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const i = inst as Partial<ImplInstance> | null;
+  if (typeof i !== 'object' || i === null || typeof i.run !== 'function') broke(impl, `create(env) must return an object with run(op, thread) (call ${nth})`, inst);
+  if (i.view !== undefined && typeof i.view !== 'function') broke(impl, 'view, where given, must be a function', i.view);
+  return i as ImplInstance;
+}
+
+/** An Outcome: `{ ret, errno?, optlen?, bytes? }`. */
+export function checkedOutcome(impl: Implementation, op: Op, profile: Profile, x: unknown): Outcome {
+  const o = x as Partial<Outcome> | null;
+  const wrong: [string, unknown] | undefined = typeof o !== 'object' || o === null || Array.isArray(o) ? ['', x]
+    : !Number.isInteger(o.ret) ? [' (ret)', o.ret]
+    : o.errno !== undefined && !ERRNOS.has(o.errno) ? [' (errno)', o.errno]
+    : o.optlen !== undefined && !Number.isInteger(o.optlen) ? [' (optlen)', o.optlen]
+    : o.bytes !== undefined && !(o.bytes instanceof Uint8Array) ? [' (bytes)', o.bytes]
+    : undefined;
+  if (wrong === undefined) return o as Outcome;
+  return broke(impl, `run(${formatOp(op, profile)}) must return an Outcome { ret: integer, errno?: an errno name, optlen?: integer, bytes?: Uint8Array } or a generator returning one${wrong[0]}`, wrong[1]);
+}
+
+/** A yield: a site label, or `{ blocked: lock }`. */
+export function checkedYield(impl: Implementation, y: unknown): Yield {
+  if (typeof y === 'string') return y;
+  if (typeof y === 'object' && y !== null && typeof (y as { blocked?: unknown }).blocked === 'string') return y as Yield;
+  return broke(impl, 'a generator from run() must yield site labels (strings) or { blocked: lock }', y);
+}
+
+/** The open descriptors: `[{ fd, flag, kept }]`. */
+export function checkedView(impl: Implementation, x: unknown): FdView[] {
+  if (!Array.isArray(x)) broke(impl, 'view() must return an array of { fd, flag, kept }', x);
+  for (const v of x as unknown[]) {
+    const e = v as Partial<FdView> | null;
+    const ok = typeof e === 'object' && e !== null && Number.isInteger(e.fd) && Number.isInteger(e.flag)
+      && (e.kept === null || Number.isInteger(e.kept));
+    if (!ok) broke(impl, 'view() must return an array of { fd: integer, flag: integer, kept: connection number or null }', v);
+  }
+  return x as FdView[];
+}
