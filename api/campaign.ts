@@ -24,6 +24,9 @@ export interface CampaignOptions {
   shard?: { index: number; count: number };
   /** Batches per guidance epoch (default 64); 0 runs unguided. */
   guideEvery?: number;
+  /** Milliseconds an op may run before it is a finding, `hang:<op>`
+   * (default 2000; 0: no watchdog, and a stuck batch holds the campaign). */
+  opTimeout?: number;
   /** Progress lines, as the command prints them (default: none). */
   log?: (line: string) => void;
 }
@@ -40,6 +43,7 @@ export function campaign(o: CampaignOptions): Promise<CampaignSummary> {
     schedulers: o.schedulers ?? ['random', 'pct'],
     shard: o.shard ?? { index: 0, count: 1 },
     guideEvery: o.guideEvery ?? DEFAULT_GUIDE_EVERY,
+    opTimeout: o.opTimeout,
     log: o.log ?? (() => {}),
     tty: false,
   });

@@ -3,10 +3,13 @@
 
 import { searchConcurrent } from '../fuzz/concurrent-search.ts';
 import { search } from '../fuzz/search.ts';
+import { DEFAULT_OP_TIMEOUT, watched } from '../fuzz/watchdog/host.ts';
 import { loadImplementation } from '../model/impl/load.ts';
+import { originOf } from '../model/impl/origin.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName } from '../model/profile.ts';
 import type { SchedulerName } from '../properties/findings.ts';
+import { underWatchdog } from '../properties/impl-calls.ts';
 import { findingRecord, raceRecord, type CheckResult } from '../reports/summary.ts';
 
 export interface CheckOptions {
@@ -23,6 +26,12 @@ export interface CheckOptions {
   /** How replay tokens name the implementation (default: the name or path
    * given, or the object's `name`): what `savedsyn replay` will load. */
   source?: string;
+  /** Milliseconds an op may run before it is a finding of its own,
+   * `hang:<op>` (default 2000); 0 runs without the watchdog. The watchdog
+   * needs the implementation loaded again on a thread of its own: a bundled
+   * name, a module path, or an object from loadImplementation. Any other
+   * object runs on the calling thread, unwatched. */
+  opTimeout?: number;
   /** Told after each round of the searches: which one, cases done of the
    * budget, distinct findings so far. */
   onProgress?: (search: 'single-thread' | 'concurrent', done: number, total: number, findings: number) => void;
@@ -36,6 +45,16 @@ export async function check(implementation: Implementation | string, options: Ch
   const source = options.source ?? (typeof implementation === 'string' ? implementation : impl.name);
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);
+  const origin = originOf(impl);
+  const bound = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
+  if (origin !== undefined && bound > 0 && !underWatchdog()) {
+    const { onProgress, ...rest } = options;
+    const run = await watched<CheckResult, WatchedCheck, ProgressArgs>(bound, {
+      module: import.meta.url, fn: 'checkWatched', input: { origin, options: { ...rest, source } },
+      onProgress: onProgress && ((p) => onProgress(...p)),
+    });
+    return run.result;
+  }
   const seed = options.seed ?? 1;
   const runs = options.runs ?? 2000;
   const threadRuns = options.threadRuns ?? runs;
@@ -52,4 +71,16 @@ export async function check(implementation: Implementation | string, options: Ch
     cases: single.runs, findings: single.findings.map((f) => findingRecord(f, profile, source)),
     concurrentCases: concurrent.runs, races: concurrent.findings.map((f) => raceRecord(f, profile, source)),
   };
+}
+
+interface WatchedCheck {
+  origin: string;
+  options: Omit<CheckOptions, 'onProgress'>;
+}
+
+type ProgressArgs = Parameters<NonNullable<CheckOptions['onProgress']>>;
+
+/** check() as the watchdog's thread runs it. */
+export async function checkWatched(input: WatchedCheck, _shared: unknown, progress: (p: ProgressArgs) => void): Promise<CheckResult> {
+  return check(await loadImplementation(input.origin), { ...input.options, onProgress: (...p) => progress(p) });
 }

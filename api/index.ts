@@ -11,8 +11,10 @@ import type { Op } from '../model/ops.ts';
 import type { SchedulerName } from '../properties/findings.ts';
 
 export { check, type CheckOptions } from './check.ts';
-export { replay, type ReplayResult } from './replay.ts';
+export { replay, type ReplayOptions, type ReplayResult } from './replay.ts';
 export { campaign, type CampaignOptions } from './campaign.ts';
+export { mergeCampaigns as merge, type MergeOptions, type MergeSummary } from '../fuzz/campaign/merge.ts';
+export { writeDashboard } from '../fuzz/campaign/dashboard-folder.ts';
 export type { CampaignSummary, CoverageFigures } from '../fuzz/campaign/run.ts';
 export type { CheckResult, FindingRecord, RaceRecord } from '../reports/summary.ts';
 export { renderJson, renderMarkdown } from '../reports/summary.ts';
@@ -33,6 +35,7 @@ export { LINUX, RFC_V1, PROFILE_NAMES, profileByName, type Profile, type Profile
 export { TCP_SAVE_SYN, TCP_SAVED_SYN, TCP_SAVED_SYN_RFC, type Op, type Outcome } from '../model/ops.ts';
 export { DEFAULT_PACKET, buildSyn, parseSyn, type PacketDescriptor } from '../model/packet.ts';
 export { UserError } from '../model/user-error.ts';
+export { InterfaceError } from '../model/impl/contract.ts';
 
 function profileOf(p: Profile | ProfileName): Profile {
   const profile = typeof p === 'string' ? profileByName(p) : p;

@@ -1,12 +1,16 @@
 // Running a token's case again, on the implementation it names or on one the
 // caller supplies.
 
+import { DEFAULT_OP_TIMEOUT, watched } from '../fuzz/watchdog/host.ts';
 import { loadImplementation, looksLikePath } from '../model/impl/load.ts';
+import { originOf } from '../model/impl/origin.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
 import { replay as followSchedule, runConcurrent, validateCase } from '../properties/concurrent.ts';
+import { underWatchdog, withKnownHangs } from '../properties/impl-calls.ts';
 import { runLockstep, type RunResult } from '../properties/lockstep.ts';
+import type { Profile } from '../model/profile.ts';
 import { buildReport, type FailureReport } from '../reports/failure.ts';
 import { decodeToken, type ReplayCase } from '../reports/token.ts';
 
@@ -20,9 +24,17 @@ export interface ReplayResult {
   run: RunResult;
 }
 
+export interface ReplayOptions {
+  implementation?: Implementation | string;
+  /** Milliseconds an op may run before the case fails with `hang:<op>`
+   * (default 2000; 0: no watchdog). As for check(), an object not from
+   * loadImplementation runs unwatched. */
+  opTimeout?: number;
+}
+
 /** Replay a token. `implementation` runs the case on that object or module;
  * without it, the bundled implementation the token names. */
-export async function replay(token: string, options: { implementation?: Implementation | string } = {}): Promise<ReplayResult> {
+export async function replay(token: string, options: ReplayOptions = {}): Promise<ReplayResult> {
   const c = decodeToken(token);
   const given = options.implementation;
   // A token may come from anyone: the module it names is not loaded unless
@@ -33,14 +45,32 @@ export async function replay(token: string, options: { implementation?: Implemen
   const impl = given === undefined ? await loadImplementation(c.impl) : typeof given === 'string' ? await loadImplementation(given) : given;
   if (impl.profile !== c.profile) throw new UserError(`the token is for profile ${c.profile}, but ${impl.name} implements ${impl.profile}`);
   const profile = profileByName(c.profile)!;
-  let run: RunResult;
-  if (c.kind === 'sequential') {
-    run = runLockstep(impl, profile, c.ops, { recordSites: true });
-  } else {
-    const invalid = validateCase(c.case);
-    if (invalid) throw new UserError(`the token's case cannot run: ${invalid}`);
-    run = runConcurrent(impl, profile, c.case, followSchedule(c.case.schedule), { recordSites: true });
-  }
+  const invalid = c.kind === 'concurrent' ? validateCase(c.case) : undefined;
+  if (invalid) throw new UserError(`the token's case cannot run: ${invalid}`);
+  // Found on a watched thread, where the case hangs is where this run,
+  // the same computation, stops instead.
+  const origin = originOf(impl);
+  const bound = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
+  const hangs = origin === undefined || bound <= 0 || underWatchdog()
+    ? []
+    : (await watched<void, WatchedReplay>(bound, { module: import.meta.url, fn: 'replayWatched', input: { origin, case: c } })).hangs;
+  const run = withKnownHangs(hangs, bound, () => runCase(impl, profile, c));
   const signature = run.failure?.signature;
   return { case: c, signature, report: signature === undefined ? undefined : buildReport(c, run, profile), run };
+}
+
+function runCase(impl: Implementation, profile: Profile, c: ReplayCase): RunResult {
+  return c.kind === 'sequential'
+    ? runLockstep(impl, profile, c.ops, { recordSites: true })
+    : runConcurrent(impl, profile, c.case, followSchedule(c.case.schedule), { recordSites: true });
+}
+
+interface WatchedReplay {
+  origin: string;
+  case: ReplayCase;
+}
+
+/** The case run on the watchdog's thread, for where it hangs. */
+export async function replayWatched(input: WatchedReplay): Promise<void> {
+  runCase(await loadImplementation(input.origin), profileByName(input.case.profile)!, input.case);
 }

@@ -1,24 +1,29 @@
 // The savedsyn command line.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { check } from '../api/check.ts';
 import { replay } from '../api/replay.ts';
-import { coverageFigures, DEFAULT_GUIDE_EVERY, runCampaign } from '../fuzz/campaign/run.ts';
+import { DEFAULT_GUIDE_EVERY, runCampaign } from '../fuzz/campaign/run.ts';
+import { stopOnSignals } from '../fuzz/campaign/signals.ts';
 import { writeDashboard } from '../fuzz/campaign/dashboard-folder.ts';
+import { DEFAULT_OP_TIMEOUT } from '../fuzz/watchdog/host.ts';
+import { mergeCampaigns } from '../fuzz/campaign/merge.ts';
 import { CampaignStore } from '../fuzz/campaign/store.ts';
-import { searchKernel } from '../fuzz/kernel-search.ts';
+import { renderCensus } from '../fuzz/kernel-census.ts';
+import { CONFIRM_SETTLE_MS, searchKernel } from '../fuzz/kernel-search.ts';
 import { loadImplementation } from '../model/impl/load.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { unrealisable } from '../model/kernel/lane.ts';
 import { kernelLane } from '../model/kernel/native.ts';
 import { LINUX, PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
+import { makeFolder, writeOutput } from '../model/output-folder.ts';
 import { UserError } from '../model/user-error.ts';
-import { specOutcomes } from '../properties/differential.ts';
+import { specOutcomes, type DifferentialResult } from '../properties/differential.ts';
 import type { SchedulerName } from '../properties/findings.ts';
 import { reportFiles } from '../reports/committed.ts';
 import { laneTable } from '../reports/markdown.ts';
@@ -26,7 +31,7 @@ import { cReproducer } from '../reports/reproducers.ts';
 import { appendStepSummary } from '../reports/step-summary.ts';
 import { failed, renderJson, renderMarkdown, renderStepSummary, type CheckResult } from '../reports/summary.ts';
 import { renderKernelFinding } from '../reports/text.ts';
-import { encodeToken, TOKEN_VERSION } from '../reports/token.ts';
+import { TOKEN_VERSION } from '../reports/token.ts';
 
 export const USAGE = `usage: savedsyn [command] [options]
 
@@ -72,6 +77,9 @@ options:
                      batches are guided by what the campaign had covered and
                      kept one epoch earlier; 0 runs unguided
   --token-file FILE  replay: read the token from FILE
+  --op-timeout MS    run, check, replay, fuzz: an op that has not returned
+                     after MS milliseconds is a finding, hang:<op> (default
+                     2000; 0 runs without the watchdog)
   --allow-mixed      merge: allow folders of different seeds or implementations
   --quiet            print only the summary
 
@@ -88,6 +96,7 @@ interface Options {
   seconds: number | undefined;
   workers: number;
   batch: number;
+  batchGiven: boolean;
   shard: { index: number; count: number };
   guideEvery: number;
   threadRuns: number;
@@ -98,6 +107,7 @@ interface Options {
   outGiven: boolean;
   quiet: boolean;
   tokenFile: string | undefined;
+  opTimeout: number;
   allowMixed: boolean;
 }
 
@@ -116,6 +126,7 @@ const OPTIONS = {
   schedulers: { type: 'string' },
   out: { type: 'string' },
   'token-file': { type: 'string' },
+  'op-timeout': { type: 'string' },
   'allow-mixed': { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -125,12 +136,12 @@ type Flag = keyof typeof OPTIONS;
 
 /** The flags each command reads; any other is refused rather than ignored. */
 const FLAGS: Record<string, readonly Flag[]> = {
-  run: ['impl', 'profile', 'runs', 'seed', 'max-ops', 'thread-runs', 'schedulers', 'out', 'quiet'],
-  check: ['impl', 'profile', 'runs', 'seed', 'max-ops', 'thread-runs', 'schedulers', 'out', 'quiet'],
-  fuzz: ['impl', 'profile', 'runs', 'seconds', 'seed', 'max-ops', 'schedulers', 'out', 'quiet', 'workers', 'batch', 'shard', 'guide-every'],
+  run: ['impl', 'profile', 'runs', 'seed', 'max-ops', 'thread-runs', 'schedulers', 'out', 'quiet', 'op-timeout'],
+  check: ['impl', 'profile', 'runs', 'seed', 'max-ops', 'thread-runs', 'schedulers', 'out', 'quiet', 'op-timeout'],
+  fuzz: ['impl', 'profile', 'runs', 'seconds', 'seed', 'max-ops', 'schedulers', 'out', 'quiet', 'workers', 'batch', 'shard', 'guide-every', 'op-timeout'],
   merge: ['out', 'quiet', 'allow-mixed'],
   kernel: ['runs', 'seed', 'out', 'quiet'],
-  replay: ['impl', 'out', 'quiet', 'token-file'],
+  replay: ['impl', 'out', 'quiet', 'token-file', 'op-timeout'],
   list: [],
   help: [],
 };
@@ -168,6 +179,7 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
     throw new UserError(`${command} does not use --${stray}: it takes ${takes}`);
   }
   const fromFile = values['token-file'] !== undefined;
+  if (command === 'replay' && fromFile && positionals.length > 1) throw new UserError('replay takes a token or --token-file, not both');
   const arity = command === 'replay' ? (fromFile ? 1 : 2) : command === 'merge' ? Infinity : 1;
   if (command === 'merge' && positionals.length < 2) throw new UserError('merge takes the campaign folders to combine: savedsyn merge --out DIR A B …');
   if (command === 'merge' && values.out === undefined) throw new UserError('merge writes a new folder and needs it named: savedsyn merge --out DIR A B …');
@@ -193,6 +205,7 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
       workers: integer('--workers', values.workers, availableParallelism(), 0, MAX_WORKERS),
       // A short campaign is one batch of what it asks, not one giant default.
       batch: values.batch === undefined && values.runs !== undefined ? Math.min(batch, runs) : batch,
+      batchGiven: values.batch !== undefined,
       shard: shardOf(values.shard),
       guideEvery: integer('--guide-every', values['guide-every'], DEFAULT_GUIDE_EVERY, 0),
       threadRuns: integer('--thread-runs', values['thread-runs'], runs, 0),
@@ -203,6 +216,7 @@ function parse(argv: string[]): { command: string; opts: Options; arg: string | 
       outGiven: values.out !== undefined,
       quiet: values.quiet ?? false,
       tokenFile: values['token-file'],
+      opTimeout: integer('--op-timeout', values['op-timeout'], DEFAULT_OP_TIMEOUT, 0),
       allowMixed: values['allow-mixed'] ?? false,
     },
   };
@@ -277,6 +291,8 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
   if (command === 'replay') return replayCommand(arg, opts, log);
   if (command === 'check' && opts.impls.length !== 1) throw new UserError('check takes exactly one --impl NAME|PATH');
   const { sources, impls } = await selected(opts);
+  // Before the search, so a folder that cannot be written costs nothing.
+  const dir = makeFolder(opts.out);
   const runs: CheckResult[] = [];
   for (const [n, impl] of impls.entries()) {
     // On a terminal, a line redrawn after each round of the searches.
@@ -285,7 +301,7 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
       ? (which: string, done: number, total: number, found: number) => process.stderr.write(`\r\x1b[K${impl.name}: ${which} ${done}/${total} cases, ${found} finding(s)`)
       : undefined;
     const r = await check(impl, {
-      source: sources[n], seed: opts.seed, runs: opts.runs, threadRuns: opts.threadRuns, maxOps: opts.maxOps, schedulers: opts.schedulers, onProgress,
+      source: sources[n], seed: opts.seed, runs: opts.runs, threadRuns: opts.threadRuns, maxOps: opts.maxOps, schedulers: opts.schedulers, onProgress, opTimeout: opts.opTimeout,
     });
     if (tty) process.stderr.write('\r\x1b[K');
     runs.push(r);
@@ -293,10 +309,8 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
       + `${r.concurrentCases} concurrent cases, ${r.races.length} distinct race(s)`);
     if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`\n${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
   }
-  const dir = resolve(opts.out);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'report.md'), renderMarkdown(runs, opts.seed));
-  writeFileSync(join(dir, 'report.json'), renderJson(runs, opts.seed));
+  writeOutput(join(dir, 'report.md'), renderMarkdown(runs, opts.seed));
+  writeOutput(join(dir, 'report.json'), renderJson(runs, opts.seed));
   appendStepSummary(renderStepSummary(runs, opts.seed));
   log(`report: ${join(dir, 'report.md')} (and report.json)`);
   return command === 'check' && runs.some(failed) ? 1 : 0;
@@ -306,14 +320,28 @@ function kernelCommand(opts: Options, log: (s: string) => void): number {
   if (opts.impls.length > 0) throw new UserError('kernel runs the live kernel against the linux spec; it takes no --impl');
   const lane = kernelLane();
   if (!lane.ok) throw new UserError(`the live-kernel lane cannot run here: ${lane.reason}`);
-  const { findings, runs } = searchKernel({ seed: opts.seed, runs: opts.runs });
-  log(`live kernel vs linux spec: ${runs} sequences, ${findings.length} distinct disagreement(s)`);
-  if (!opts.quiet) for (const f of findings) log(`\n${renderKernelFinding(f, LINUX)}\n`);
-  const dir = resolve(opts.out);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'kernel.json'), JSON.stringify({
-    version: 1, seed: opts.seed, sequences: runs,
-    disagreements: findings.map((f) => ({ signature: f.signature, ops: f.ops, differences: f.result.disagreement?.differences ?? [] })),
+  const dir = makeFolder(opts.out);
+  const tty = process.stderr.isTTY === true && !opts.quiet;
+  const onProgress = tty ? (done: number) => process.stderr.write(`\r\x1b[Kkernel: ${done}/${opts.runs} sequences`) : undefined;
+  const { findings, flaky, laneFailures, runs, census } = searchKernel({ seed: opts.seed, runs: opts.runs, onProgress });
+  if (tty) process.stderr.write('\r\x1b[K');
+  log(`live kernel vs linux spec: ${runs} sequences, ${findings.length} distinct disagreement(s)${flaky.length ? `, ${flaky.length} flaky (not findings)` : ''}`);
+  log(renderCensus(census));
+  if (!opts.quiet) {
+    for (const f of findings) log(`\n${renderKernelFinding(f, LINUX)}\n  confirmed on a fresh namespace, ${CONFIRM_SETTLE_MS} ms settling after every op\n`);
+    for (const f of flaky) {
+      log(`\nflaky, not a finding: ${f.signature} did not persist on a fresh namespace`);
+      log(`${renderKernelFinding({ signature: `${f.signature} (first run)`, ops: f.ops, result: f.shown, runsToFind: 0 }, LINUX)}`);
+      log(`${renderKernelFinding({ signature: `${f.signature} (second run)`, ops: f.ops, result: f.rerun, runsToFind: 0 }, LINUX)}\n`);
+    }
+    for (const f of laneFailures) log(`\nthe lane failed on a ${f.ops.length}-op sequence: ${f.error}`);
+  }
+  const runJson = (r: DifferentialResult) => ({ step: r.disagreement?.step ?? null, differences: r.disagreement?.differences ?? [] });
+  writeOutput(join(dir, 'kernel.json'), JSON.stringify({
+    version: 2, seed: opts.seed, sequences: runs, census,
+    disagreements: findings.map((f) => ({ signature: f.signature, ops: f.ops, differences: f.result.disagreement?.differences ?? [], confirmation: runJson(f.confirmation) })),
+    flaky: flaky.map((f) => ({ signature: f.signature, ops: f.ops, first: runJson(f.shown), second: runJson(f.rerun) })),
+    laneFailures,
   }, null, 2) + '\n');
   log(`report: ${join(dir, 'kernel.json')}`);
   return findings.length > 0 ? 1 : 0;
@@ -323,16 +351,15 @@ async function replayCommand(arg: string | undefined, opts: Options, log: (s: st
   // A token names an implementation; --impl runs the case on another one.
   if (opts.impls.length > 1) throw new UserError('replay takes at most one --impl NAME|PATH');
   const token = readToken(arg, opts.tokenFile);
-  const { case: c, signature, report } = await replay(token, { implementation: opts.impls[0] });
+  const { case: c, signature, report } = await replay(token, { implementation: opts.impls[0], opTimeout: opts.opTimeout });
   const name = opts.impls[0] ?? c.impl;
   log(signature ? `fails: ${signature} (${name}, profile ${c.profile})` : `passes (${name}, profile ${c.profile})`);
   if (report === undefined) return 0;
-  const dir = resolve(opts.out);
-  mkdirSync(dir, { recursive: true });
+  const dir = makeFolder(opts.out);
   const base = `replay-${createHash('sha256').update(token.trim()).digest('hex').slice(0, 12)}`;
-  for (const [file, text] of reportFiles(report, base)) writeFileSync(join(dir, file), text);
+  for (const [file, text] of reportFiles(report, base)) writeOutput(join(dir, file), text);
   if (c.kind === 'sequential' && c.profile === 'linux' && c.ops.every((op) => unrealisable(op) === undefined)) {
-    writeFileSync(join(dir, `${base}.c`), cReproducer(report.title, c.ops, specOutcomes(c.ops)));
+    writeOutput(join(dir, `${base}.c`), cReproducer(report.title, c.ops, specOutcomes(c.ops)));
   }
   if (!opts.quiet) log(`\n${laneTable(report)}\n`);
   log(`report: ${join(dir, `${base}.md`)} (and .html, .json${c.profile === 'linux' && c.kind === 'sequential' ? ', and .c where the kernel can run it' : ''})`);
@@ -342,7 +369,6 @@ async function replayCommand(arg: string | undefined, opts: Options, log: (s: st
 /** A token as an argument, from standard input (-), or from a file: one
  * longer than the argument limit (about 128 KiB) fits only the last two. */
 function readToken(arg: string | undefined, file: string | undefined): string {
-  if (file !== undefined && arg !== undefined) throw new UserError('replay takes a token or --token-file, not both');
   if (arg !== undefined && arg !== '-') return arg;
   const from = file ?? 'standard input';
   let text: string;
@@ -369,61 +395,32 @@ async function selected(opts: Options): Promise<{ sources: string[]; impls: Impl
 }
 
 async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<number> {
-  // Every implementation must load before any worker starts.
+  // Every implementation must load, and the folder be writable, before any worker starts.
   const { sources } = await selected(opts);
+  const out = makeFolder(opts.out);
+  // A resumed campaign keeps its batch size unless told otherwise: the
+  // default depends on --runs, which a resume may raise.
+  const batchRuns = opts.batchGiven || !existsSync(join(out, 'state.json')) ? opts.batch : new CampaignStore(out).readState()?.batchRuns ?? opts.batch;
   const seconds = opts.seconds ?? (opts.runsGiven ? undefined : 60);
+  const stop = stopOnSignals();
   const summary = await runCampaign({
     out: resolve(opts.out), seed: opts.seed, impls: sources, runs: opts.runsGiven ? opts.runs : undefined, seconds,
-    workers: opts.workers, batchRuns: opts.batch, schedulers: opts.schedulers, shard: opts.shard, guideEvery: opts.guideEvery, log,
-    tty: process.stdout.isTTY === true && log === console.log,
-  });
+    workers: opts.workers, batchRuns, maxOps: opts.maxOps, schedulers: opts.schedulers, shard: opts.shard, guideEvery: opts.guideEvery, opTimeout: opts.opTimeout, log,
+    tty: process.stdout.isTTY === true && log === console.log, stop: stop.signal,
+  }).finally(stop.dispose);
   const c = summary.coverage;
-  log(`campaign: ${summary.cases} cases (${summary.steps} steps) in ${summary.batches} batches this run; ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
+  log(`campaign: ${summary.cases} cases (${summary.steps} steps) in ${summary.batches} batches (${summary.session.batches} this run); ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
     + `coverage: ${c.transitions} spec transitions, ${c.sites} implementation sites, ${c.interleavings} interleavings (coverage.json); `
     + `corpus: ${summary.corpus} cases (corpus/)`);
   for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    npx savedsyn replay ${f.token}`);
   log(`findings and stats: ${resolve(opts.out)}`);
-  return 0;
+  return stop.exitCode() ?? 0;
 }
 
 function mergeCommand(dirs: string[], opts: Options, log: (s: string) => void): number {
-  const out = new CampaignStore(resolve(opts.out));
-  const counts = out.readCoverage();
-  const corpus = out.readCorpus();
-  const tokens = new Set(corpus.map((e) => encodeToken(e.case)));
-  let index = corpus.reduce((n, e) => Math.max(n, e.index + 1), 0);
-  let cases = 0;
-  for (const dir of dirs) {
-    if (!existsSync(resolve(dir))) throw new UserError(`no campaign folder ${dir}`);
-    const src = new CampaignStore(resolve(dir));
-    const state = src.readState();
-    const kept = src.readCorpus(state?.corpus);
-    // A folder killed between saves has counts in state.json that match its
-    // resume point; coverage.json is the same numbers when it stopped cleanly.
-    const theirs = state ? new Map(Object.entries(state.counts)) : src.readCoverage();
-    for (const w of src.warnings) log(`warning: ${dir}: ${w}`);
-    if (state === undefined) log(`warning: ${dir} has no state.json: its findings, corpus and coverage are merged, its cases not counted`);
-    cases += state?.cases ?? 0;
-    let added = 0;
-    for (const f of src.findings.values()) if (out.add(f)) added++;
-    for (const [k, n] of theirs) counts.set(k, (counts.get(k) ?? 0) + n);
-    let kept0 = 0;
-    for (const e of kept) {
-      const token = encodeToken(e.case);
-      if (tokens.has(token)) continue;
-      tokens.add(token);
-      out.addCorpus({ ...e, index: index++ });
-      kept0++;
-    }
-    log(`${dir}: ${src.findings.size} finding(s), ${added} new, ${state?.cases ?? 0} cases, ${kept0} corpus case(s) added`);
-  }
-  const findings = [...out.findings.values()].map((f) => ({ impl: f.impl, signature: f.signature, token: f.token }))
-    .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`));
-  out.writeCoverage(counts);
-  const coverage = coverageFigures(counts.keys());
-  out.writeStats({ merged: dirs, cases, coverage, corpus: index, findings });
-  log(`merged: ${cases} cases, ${findings.length} distinct finding(s), coverage ${coverage.transitions} transitions / ${coverage.sites} sites / `
-    + `${coverage.interleavings} interleavings, corpus ${index} in ${resolve(opts.out)}`);
-  log(`dashboard: ${writeDashboard(resolve(opts.out), { mergedFrom: dirs })}`);
+  const m = mergeCampaigns({ out: opts.out, inputs: dirs, allowMixed: opts.allowMixed, log });
+  log(`merged: ${m.cases} cases, ${m.findings.length} distinct finding(s), coverage ${m.coverage.transitions} transitions / ${m.coverage.sites} sites / `
+    + `${m.coverage.interleavings} interleavings, corpus ${m.corpus} in ${m.out}`);
+  log(`dashboard: ${writeDashboard(m.out, { mergedFrom: dirs })}`);
   return 0;
 }

@@ -12,6 +12,7 @@ import { createSpec } from '../model/spec/index.ts';
 import type { Op } from '../model/ops.ts';
 import { concurrentArb, type GeneratedConcurrent } from './concurrent-cases.ts';
 import { untilInterfaceBroken } from './interface-guard.ts';
+import { HANGING_CASES } from './hang-budget.ts';
 import type { CoverageTally } from './guide.ts';
 import { mutatedConcurrentArb } from './mutate.ts';
 import { chooserFor } from './schedulers.ts';
@@ -40,6 +41,10 @@ export interface ConcurrentSearchOptions {
  * else only whole threads one after another: the search filters with a small
  * budget, and a finding is confirmed with EVERY_ORDER before it is reported. */
 export function sequentialFailure(impl: Implementation, profile: Profile, c: ConcurrentCase, r: ConcurrentResult, maxOrders = MAX_ORDERS): string | undefined {
+  // The setup runs one op at a time: a failure there is every order's, and
+  // is not run again (a hang would cost the watchdog's bound once more).
+  const at = r.failure === undefined ? undefined : r.steps[r.failure.step];
+  if (at !== undefined && at.thread === 0 && !at.teardown) return r.failure!.signature;
   for (const order of opOrders(c.threads.map((t) => t.ops.length), maxOrders)) {
     const cursor = c.threads.map(() => 0);
     const ops = [...c.setup, ...order.map((t) => c.threads[t].ops[cursor[t]++])];
@@ -152,6 +157,7 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
     : fc.oneof(fresh, mutatedConcurrentArb(profile, guide.corpus, guide.weights, opts.schedulers));
   const tally = opts.tally;
   let used = 0;
+  let hangingCases = 0;
   for (let round = 0; used < opts.runs && findings.length < (opts.maxFindings ?? Infinity); round++) {
     const seed = (opts.seed + round * 0x9e3779b1) | 0;
     const counts = (sig: string | undefined): boolean =>
@@ -159,22 +165,35 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
     // Once a case fails, fast-check only shrinks: those runs are not cases.
     let shrinking = false;
     let generated = 0;
+    // Each hang costs the watchdog's bound, as in the single-thread search:
+    // fast-check does not shrink one, a hang while shrinking ends the
+    // shrink, and past HANGING_CASES the search stops.
+    let settled = false;
+    let stopped = false;
     const guard = untilInterfaceBroken((g: GeneratedConcurrent) => {
+      if (settled) return true;
+      if (!shrinking && hangingCases >= HANGING_CASES) {
+        stopped = settled = true;
+        return false;
+      }
       const keys = tally && !shrinking ? new Set<string>() : undefined;
       const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth, keys);
       if (keys) {
         tally!.record(keys, r.steps.length, () => ({ profile: profile.name, impl: tally!.impl, kind: 'concurrent', case: { ...g.case, schedule: r.schedule } }));
       }
+      const hung = r.failure?.oracle === 'hang';
+      if (hung && !shrinking) hangingCases++;
       const pass = !counts(r.failure?.signature) || sequentialFailure(impl, profile, g.case, r) !== undefined;
+      if (hung && (shrinking || !pass)) settled = true;
       if (!pass) shrinking = true;
       else if (++generated % PROGRESS_EVERY === 0) opts.onProgress?.(used + generated, opts.runs, findings.length);
       return pass;
     });
     const out = fc.check(fc.property(arb, guard.predicate), { seed, numRuns: opts.runs - used });
     guard.rethrow();
-    used += out.numRuns;
+    used += out.numRuns - (stopped ? 1 : 0);
     opts.onProgress?.(used, opts.runs, findings.length);
-    if (!out.failed || out.counterexample === null) break;
+    if (stopped || !out.failed || out.counterexample === null) break;
     const g = out.counterexample[0];
     const first = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth);
     const signature = first.failure?.signature;

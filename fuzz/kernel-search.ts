@@ -1,37 +1,119 @@
 // Searching for disagreements between the linux spec and the live kernel:
-// generated sequences run on both, and each disagreement is minimised to a
-// 1-minimal sequence (removing any op makes the two agree) and deduplicated
-// by signature.
+// generated sequences run on both; each disagreement is run again on a
+// fresh namespace, minimised to a 1-minimal sequence (removing any op makes
+// the two agree), and run once more, slowly (the helper sleeping after every
+// op before it drains the wire), on another fresh namespace. Only one that
+// survives all of that is a finding; one that does not come back is
+// reported as flaky, with both runs. Signatures deduplicate.
 
 import fc from 'fast-check';
+import { KernelLaneError, type LaneOptions } from '../model/kernel/lane.ts';
 import type { Op } from '../model/ops.ts';
-import { runDifferential } from '../properties/differential.ts';
+import type { KernelFinding } from '../properties/findings.ts';
+import { runDifferential, type DifferentialResult } from '../properties/differential.ts';
+import { countLaneError, countRun, emptyCensus, type KernelCensus } from './kernel-census.ts';
 import { kernelOpsArb } from './kernel-cases.ts';
 import { minimize } from './minimize.ts';
-import type { KernelFinding } from '../properties/findings.ts';
 
-export function searchKernel(opts: { seed: number; runs: number; onProgress?: (done: number) => void }): { findings: KernelFinding[]; runs: number } {
+/** How long the confirming run lets the kernel settle after every op. */
+export const CONFIRM_SETTLE_MS = 25;
+
+/** A confirmed disagreement, with the slow run that confirmed it. */
+export interface ConfirmedDisagreement extends KernelFinding {
+  confirmation: DifferentialResult;
+}
+
+/** A disagreement that did not persist: the run that showed it, and the
+ * one that did not (on the same sequence, a fresh namespace). */
+export interface FlakyDisagreement {
+  signature: string;
+  ops: Op[];
+  shown: DifferentialResult;
+  rerun: DifferentialResult;
+}
+
+export interface LaneFailure {
+  ops: Op[];
+  error: string;
+}
+
+export interface KernelSearchResult {
+  findings: ConfirmedDisagreement[];
+  flaky: FlakyDisagreement[];
+  laneFailures: LaneFailure[];
+  runs: number;
+  census: KernelCensus;
+}
+
+export interface KernelSearchOptions {
+  seed: number;
+  runs: number;
+  maxLength?: number;
+  onProgress?: (done: number) => void;
+  /** Runs one sequence on the kernel and the spec; runDifferential unless
+   * a test stands in for the kernel. */
+  runner?: (ops: readonly Op[], opts: LaneOptions) => DifferentialResult;
+}
+
+export function searchKernel(opts: KernelSearchOptions): KernelSearchResult {
   const known = new Set<string>();
-  const findings: KernelFinding[] = [];
-  let used = 0;
-  for (let round = 0; used < opts.runs; round++) {
-    const out = fc.check(fc.property(kernelOpsArb(), (ops) => {
-      const sig = runDifferential(ops).disagreement?.signature;
+  const result: KernelSearchResult = { findings: [], flaky: [], laneFailures: [], runs: 0, census: emptyCensus() };
+  const run = opts.runner ?? runDifferential;
+  const tryRun = (ops: readonly Op[], settleMs = 0): DifferentialResult | undefined => {
+    try {
+      return run(ops, { settleMs });
+    } catch (e) {
+      if (!(e instanceof KernelLaneError)) throw e;
+      countLaneError(result.census);
+      result.laneFailures.push({ ops: [...ops], error: e.message });
+      return undefined;
+    }
+  };
+  let shown: DifferentialResult | undefined;
+  for (let round = 0; result.runs < opts.runs; round++) {
+    const out = fc.check(fc.property(kernelOpsArb(opts.maxLength), (ops) => {
+      const r = tryRun(ops);
+      if (r === undefined) return true;
+      countRun(result.census, ops, { outcomes: r.actual, wire: r.wire });
+      const sig = r.disagreement?.signature;
+      shown = r;
       return sig === undefined || known.has(sig);
-    }), { seed: (opts.seed + round * 0x9e3779b1) | 0, numRuns: opts.runs - used, endOnFailure: true });
-    used += out.numRuns;
-    opts.onProgress?.(used);
-    if (!out.failed || out.counterexample === null) break;
+    }), { seed: (opts.seed + round * 0x9e3779b1) | 0, numRuns: opts.runs - result.runs, endOnFailure: true });
+    result.runs += out.numRuns;
+    opts.onProgress?.(result.runs);
+    if (!out.failed || out.counterexample === null || shown?.disagreement === undefined) break;
     const ops = out.counterexample[0];
-    const first = runDifferential(ops).disagreement;
-    // The kernel's timing is not ours: a disagreement that does not come back
-    // is reported as such rather than dropped.
-    const signature = first?.signature ?? 'kernel:unreproducible';
+    const { signature } = shown.disagreement;
     known.add(signature);
-    const min = first
-      ? minimize(ops.slice(0, first.step + 1), (c) => runDifferential(c).disagreement?.signature === signature)
-      : ops;
-    findings.push({ signature, ops: min, result: runDifferential(min), runsToFind: used });
+    confirm(ops, signature, shown, result, tryRun);
   }
-  return { findings, runs: used };
+  return result;
+}
+
+type Run = (ops: readonly Op[], settleMs?: number) => DifferentialResult | undefined;
+
+function confirm(ops: Op[], signature: string, shown: DifferentialResult, result: KernelSearchResult, tryRun: Run): void {
+  const runsToFind = result.runs;
+  const again = tryRun(ops);
+  if (again === undefined) return;
+  if (again.disagreement?.signature !== signature) {
+    result.flaky.push({ signature, ops, shown, rerun: again });
+    return;
+  }
+  // The run that last showed the disagreement on each candidate.
+  const showing = new Map<string, DifferentialResult>([[JSON.stringify(ops), again]]);
+  const min = minimize(ops.slice(0, again.disagreement.step + 1), (c) => {
+    const r = tryRun(c);
+    if (r?.disagreement?.signature !== signature) return false;
+    showing.set(JSON.stringify(c), r);
+    return true;
+  });
+  const minShown = showing.get(JSON.stringify(min)) ?? again;
+  const slow = tryRun(min, CONFIRM_SETTLE_MS);
+  if (slow === undefined) return;
+  if (slow.disagreement?.signature === signature) {
+    result.findings.push({ signature, ops: min, result: minShown, runsToFind, confirmation: slow });
+  } else {
+    result.flaky.push({ signature, ops: min, shown: minShown, rerun: slow });
+  }
 }

@@ -1,45 +1,49 @@
 /* The live-kernel lane: runs savedsyn operations, one per line on stdin,
  * against the kernel's own TCP stack and prints one result line per op.
- * Meant to run inside `unshare -rn` (a private user and network namespace):
- * it brings loopback up, sets its sysctls there, and talks only to 127.0.0.1
- * and ::1. Every socket it opens is closed when it exits.
+ * Runs inside `unshare -rn` (a private user and network namespace): the
+ * devices, addresses and sysctls it sets up are that namespace's, and
+ * every frame stays in it (lane-netns.h). Peers are not sockets: their
+ * frames are written to a tap, a tun or lo, and the kernel's replies are
+ * read back from the tun (lane-wire.h).
  *
  * Ops (model descriptor numbers, not the kernel's):
- *   sysctl NAME VALUE          tcp_syncookies / tcp_fastopen (0 off, 1 on)
+ *   sysctl NAME VALUE            tcp_syncookies 0/1/2, tcp_fastopen 0/1
  *   socket | listen FD BACKLOG | accept FD | close FD | disconnect FD
+ *   connect FD                   towards 192.0.2.9, which never answers
  *   setsockopt FD OPT VALUE | getsockopt FD OPT LEN
- *   syn CONN FAMILY IPOPTS     a client from port 20000+CONN connects (blocking)
- *   ack CONN                   that client sends a byte: the handshake's ACK
- *   rst CONN                   that client aborts (SO_LINGER 0)
- *   flood FIRST COUNT          half-open clients that never send (IPv4)
- *   tfo CONN FAMILY PAYLOAD    a Fast Open SYN carrying PAYLOAD bytes
- * Result: RET ERRNO OPTLEN HEX, with '-' for what the op does not produce.
+ *   syn CONN MAC HEX             peer CONN's SYN frame, as the model built it;
+ *                                MAC (ethernet, loopback, none) names the device
+ *   flood FIRST MAC HEX...       one SYN frame per peer FIRST, FIRST+1, ...
+ *   ack CONN | rst CONN          the peer's ACK or RST, built from its SYN-ACK
+ * Result: RET ERRNO OPTLEN HEX WIRE, with '-' for what the op does not
+ * produce; WIRE lists what the kernel sent peers meanwhile (synack/N,
+ * cookie/N, rst/N, fin/N, ack/N), 'quiet' if nothing, 'unsent' when the
+ * peer had no SYN-ACK to answer.
+ *
+ * Started with --settle MS, it sleeps MS milliseconds after every op and
+ * then drains the tun, for a second, slower run of a disagreement.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/filter.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "lane-netns.h"
+#include "lane-wire.h"
 
 #define MAXFD 64
-#define MAXCONN 10000
-#define SERVICE_PORT 8080
-#define PORT_BASE 20000
 
 static int fds[MAXFD];
-static int clients[MAXCONN];
+static int settle_ms;
 
 /* The last result line, kept for a reproducer to compare. */
 static char last_result[9000];
+static char wire[4096];
 
 static void out(int ret, int err, long optlen, const unsigned char *bytes, int n) {
   int k = snprintf(last_result, sizeof last_result, "%d %s ", ret, ret < 0 ? strerrorname_np(err) : "-");
@@ -49,6 +53,7 @@ static void out(int ret, int err, long optlen, const unsigned char *bytes, int n
   if (bytes == NULL) k += snprintf(last_result + k, sizeof last_result - k, "-");
   else if (n == 0) k += snprintf(last_result + k, sizeof last_result - k, "=");
   else for (int i = 0; i < n && k < (int)sizeof last_result - 3; i++) k += snprintf(last_result + k, sizeof last_result - k, "%02x", bytes[i]);
+  snprintf(last_result + k, sizeof last_result - k, " %s", wire[0] ? wire : "-");
 #ifndef SAVEDSYN_REPRO
   printf("%s\n", last_result);
   fflush(stdout);
@@ -64,37 +69,7 @@ static int lowest_free(void) {
 static int write_sysctl(const char *name, const char *value) {
   char path[128];
   snprintf(path, sizeof path, "/proc/sys/net/ipv4/%s", name);
-  FILE *f = fopen(path, "w");
-  if (!f) return -1;
-  int ok = fputs(value, f) >= 0;
-  return fclose(f) == 0 && ok ? 0 : -1;
-}
-
-static int lo_up(void) {
-  int s = socket(AF_INET, SOCK_DGRAM, 0);
-  struct ifreq ifr;
-  memset(&ifr, 0, sizeof ifr);
-  strcpy(ifr.ifr_name, "lo");
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) return -1;
-  ifr.ifr_flags |= IFF_UP;
-  int r = ioctl(s, SIOCSIFFLAGS, &ifr);
-  close(s);
-  return r;
-}
-
-/* Bare ACKs (flags exactly ACK) never reach the listener: a SYN's peer then
- * stays half-open until it sends data, in cookie mode too, which is what the
- * model's separate SYN and ACK events need. Children inherit the filter;
- * bare ACKs carry nothing they need here. */
-static void drop_bare_acks(int fd) {
-  struct sock_filter code[] = {
-    BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
-    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x10, 0, 1),
-    BPF_STMT(BPF_RET | BPF_K, 0),
-    BPF_STMT(BPF_RET | BPF_K, 0xffff),
-  };
-  struct sock_fprog prog = { 4, code };
-  setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog);
+  return write_proc(path, value);
 }
 
 /* Every descriptor the model sees is non-blocking: accept() on an empty
@@ -103,7 +78,6 @@ static int model_socket(void) {
   int s = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
   int zero = 0;
   setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-  drop_bare_acks(s);
   return s;
 }
 
@@ -116,80 +90,88 @@ static int service_socket(void) {
   return s;
 }
 
-/* A client socket bound to the connection's identity port. */
-static int client(int conn, int family, int ipopts) {
-  int c = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(c, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (family == 6) {
-    struct sockaddr_in6 b = { .sin6_family = AF_INET6, .sin6_port = htons(PORT_BASE + conn), .sin6_addr = in6addr_loopback };
-    if (bind(c, (struct sockaddr *)&b, sizeof b) < 0) { close(c); return -1; }
-  } else {
-    struct sockaddr_in b = { .sin_family = AF_INET, .sin_port = htons(PORT_BASE + conn), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    if (bind(c, (struct sockaddr *)&b, sizeof b) < 0) { close(c); return -1; }
-    if (ipopts) {
-      unsigned char ra[4] = { 148, 4, 0, 0 };
-      setsockopt(c, IPPROTO_IP, IP_OPTIONS, ra, sizeof ra);
-    }
+static int mac_kind_of(const char *name) {
+  if (!strcmp(name, "ethernet")) return MAC_ETHERNET;
+  if (!strcmp(name, "loopback")) return MAC_LOOPBACK;
+  if (!strcmp(name, "none")) return MAC_NONE;
+  return -1;
+}
+
+static int unhex(const char *s, unsigned char *f, size_t max) {
+  size_t n = 0;
+  for (; s[0] && s[1] && n < max; s += 2) {
+    unsigned v;
+    if (sscanf(s, "%2x", &v) != 1) return -1;
+    f[n++] = (unsigned char)v;
   }
-  return c;
+  return s[0] ? -1 : (int)n;
 }
 
-static socklen_t server_addr(int family, struct sockaddr_storage *ss) {
-  memset(ss, 0, sizeof *ss);
-  if (family == 6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-    a->sin6_family = AF_INET6; a->sin6_port = htons(SERVICE_PORT); a->sin6_addr = in6addr_loopback;
-    return sizeof *a;
-  }
-  struct sockaddr_in *a = (struct sockaddr_in *)ss;
-  a->sin_family = AF_INET; a->sin_port = htons(SERVICE_PORT); a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return sizeof *a;
+static void wire_events(void) {
+  int k = 0;
+  wire[0] = 0;
+  for (int i = 0; i < nevents && k < (int)sizeof wire - 32; i++) k += snprintf(wire + k, sizeof wire - k, "%s%s/%d", i ? "," : "", events[i].kind, events[i].conn);
+  if (!nevents) snprintf(wire, sizeof wire, "quiet");
 }
 
-static void drop_client(int conn) {
-  if (conn >= 0 && conn < MAXCONN && clients[conn] >= 0) { close(clients[conn]); clients[conn] = -1; }
-}
-
-static int do_connect(int conn, int family, int ipopts) {
-  if (conn < 0 || conn >= MAXCONN) return -1;
-  drop_client(conn);
-  int c = client(conn, family, ipopts);
-  if (c < 0) return -1;
-  struct sockaddr_storage ss;
-  socklen_t len = server_addr(family, &ss);
-  fcntl(c, F_SETFL, O_NONBLOCK);
-  connect(c, (struct sockaddr *)&ss, len);
-  /* On loopback the handshake runs in the sender's softirq: give it a moment. */
-  usleep(2000);
-  clients[conn] = c;
+/* One SYN frame in, and everything the kernel answered read back. */
+static int send_syn(int conn, int kind, const char *hex) {
+  unsigned char f[MAXFRAME];
+  int n = unhex(hex, f, sizeof f);
+  if (n < 0 || peer_from_syn(conn, kind, f, (size_t)n)) { errno = EINVAL; return -1; }
+  long before = syncookies_sent();
+  int first = nevents;
+  if (inject(kind, f, (size_t)n) || barrier(kind)) return -2;
+  /* A SYN-ACK that the cookie counter moved for carries a cookie. */
+  if (syncookies_sent() > before)
+    for (int i = first; i < nevents; i++) if (events[i].conn == conn && !strcmp(events[i].kind, "synack")) events[i].kind = "cookie";
   return 0;
 }
 
-/* Set up the namespace's loopback, sysctls and service socket. */
+static int send_segment(int conn, unsigned char flags) {
+  if (conn < 0 || conn >= MAXCONN) { errno = EINVAL; return -1; }
+  struct peer *p = &peers[conn];
+  if (!p->answered) { snprintf(wire, sizeof wire, "unsent"); return 1; }
+  unsigned char f[MAXFRAME];
+  size_t n = peer_segment(p, flags, f);
+  if (inject(p->mac_kind, f, n) || barrier(p->mac_kind)) return -2;
+  /* A peer that has reset its side sends nothing more. */
+  if (flags & TH_RST) p->answered = 0;
+  return 0;
+}
+
+static int lane_fail(const char *what) {
+  fprintf(stderr, "kernel-lane: %s: %s\n", what, strerror(errno));
+  return 4;
+}
+
+/* Set up the namespace, its sysctls and the service socket. */
 static int lane_init(void) {
   for (int i = 0; i < MAXFD; i++) fds[i] = -1;
-  for (int i = 0; i < MAXCONN; i++) clients[i] = -1;
-  if (lo_up() < 0) { fprintf(stderr, "kernel-lane: cannot bring lo up (not in a network namespace of our own?)\n"); return 3; }
+  int r = netns_init();
+  if (r) return r;
   write_sysctl("tcp_syncookies", "1");
   write_sysctl("tcp_fastopen", "1");
   fds[0] = service_socket();
   if (fds[0] < 0) { fprintf(stderr, "kernel-lane: cannot bind the service port: %s\n", strerror(errno)); return 3; }
-
   return 0;
 }
 
-/* Run one op line; 2 when the op is unknown. */
+/* Run one op line; 2 when the op is unknown, 4 when the wire fails. */
 static int run_line(const char *line) {
   char op[32];
   long a = 0, b = 0, c = 0;
   op[0] = 0;
+  wire[0] = 0;
+  nevents = 0;
   sscanf(line, "%31s %ld %ld %ld", op, &a, &b, &c);
   errno = 0;
+  int network = !strcmp(op, "syn") || !strcmp(op, "flood") || !strcmp(op, "ack") || !strcmp(op, "rst");
   if (!strcmp(op, "sysctl")) {
     char name[64]; long v = 0;
     sscanf(line, "%*s %63s %ld", name, &v);
-    const char *value = !strcmp(name, "tcp_fastopen") ? (v ? "1543" /* 0x607 */ : "1") : (v == 2 ? "2" : v ? "1" : "0");
+    /* Fast Open on: client and server, no cookie required, on every listener (0x607). */
+    const char *value = !strcmp(name, "tcp_fastopen") ? (v ? "1543" : "1") : (v == 2 ? "2" : v ? "1" : "0");
     int r = write_sysctl(name, value);
     out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "socket")) {
@@ -197,15 +179,12 @@ static int run_line(const char *line) {
     if (fd < 0) { out(-1, EMFILE, NOLEN, NULL, 0); return 0; }
     fds[fd] = model_socket();
     out(fd, 0, NOLEN, NULL, 0);
-  } else if (strcmp(op, "syn") && strcmp(op, "ack") && strcmp(op, "rst") && strcmp(op, "flood") && strcmp(op, "tfo")
-             && (a < 0 || a >= MAXFD)) {
+  } else if (!network && (a < 0 || a >= MAXFD || fds[a] < 0)) {
     out(-1, EBADF, NOLEN, NULL, 0);
   } else if (!strcmp(op, "listen")) {
-    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
     int r = listen(fds[a], (int)b);
     out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "accept")) {
-    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
     int fd = lowest_free();
     if (fd < 0) { out(-1, EMFILE, NOLEN, NULL, 0); return 0; }
     int r = accept4(fds[a], NULL, NULL, SOCK_NONBLOCK);
@@ -213,22 +192,23 @@ static int run_line(const char *line) {
     fds[fd] = r;
     out(fd, 0, NOLEN, NULL, 0);
   } else if (!strcmp(op, "close")) {
-    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
     int r = close(fds[a]);
     fds[a] = -1;
     out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "disconnect")) {
-    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
     struct sockaddr un = { .sa_family = AF_UNSPEC };
     int r = connect(fds[a], &un, sizeof un);
     out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "connect")) {
+    struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
+    inet_pton(AF_INET6, "::ffff:192.0.2.9", &to.sin6_addr);
+    int r = connect(fds[a], (struct sockaddr *)&to, sizeof to);
+    out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "setsockopt")) {
-    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
     int v = (int)c;
     int r = setsockopt(fds[a], IPPROTO_TCP, (int)b, &v, sizeof v);
     out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "getsockopt")) {
-    if (fds[a] < 0) { out(-1, EBADF, NOLEN, NULL, 0); return 0; }
     unsigned char buf[4096];
     memset(buf, 0xee, sizeof buf);
     socklen_t len = (socklen_t)(int)c;
@@ -238,63 +218,53 @@ static int run_line(const char *line) {
     int shown = r == 0 ? ((int)len > (int)sizeof buf ? (int)sizeof buf : (int)len) : -1;
     if (r == 0 && shown >= 0) out(0, 0, (int)len, buf, shown);
     else out(r, e, (int)len == (int)c ? NOLEN : (int)len, NULL, 0); /* '-': left as it was */
-  } else if (!strcmp(op, "syn")) {
-    int r = do_connect((int)a, (int)b, (int)c);
-    out(r, errno, NOLEN, NULL, 0);
-  } else if (!strcmp(op, "ack")) {
+  } else if (!strcmp(op, "syn") || !strcmp(op, "flood")) {
+    char mac[16];
+    int pos = 0;
+    if (sscanf(line, "%*s %*d %15s %n", mac, &pos) < 1 || mac_kind_of(mac) < 0) { out(-1, EINVAL, NOLEN, NULL, 0); return 0; }
+    const char *rest = line + pos;
     int r = 0;
-    if (a < MAXCONN && clients[a] >= 0) {
-      char x = 'x';
-      send(clients[a], &x, 1, MSG_NOSIGNAL);
-      usleep(2000);
+    for (long conn = a; r == 0 && *rest && *rest != '\n'; conn++) {
+      char hex[2 * MAXFRAME + 1];
+      int used = 0;
+      if (sscanf(rest, "%4096s %n", hex, &used) < 1) break;
+      rest += used;
+      r = send_syn((int)conn, mac_kind_of(mac), hex);
     }
-    out(r, 0, NOLEN, NULL, 0);
-  } else if (!strcmp(op, "rst")) {
-    if (a < MAXCONN && clients[a] >= 0) {
-      struct linger lg = { 1, 0 };
-      setsockopt(clients[a], SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-      drop_client((int)a);
-      usleep(2000);
-    }
-    out(0, 0, NOLEN, NULL, 0);
-  } else if (!strcmp(op, "flood")) {
-    for (long i = 0; i < b; i++) do_connect((int)(a + i), 4, 0);
-    out(0, 0, NOLEN, NULL, 0);
-  } else if (!strcmp(op, "tfo")) {
-    if (a < 0 || a >= MAXCONN) { out(-1, EINVAL, NOLEN, NULL, 0); return 0; }
-    drop_client((int)a);
-    int cl = client((int)a, (int)b, 0);
-    /* TCP_FASTOPEN_NO_COOKIE: data in the SYN and no option, whatever the
-     * client remembers of earlier attempts to this address. */
-    int one = 1;
-    setsockopt(cl, IPPROTO_TCP, 34, &one, sizeof one);
-    char data[1400];
-    for (int i = 0; i < (int)c && i < (int)sizeof data; i++) data[i] = (char)((a * 31 + i) & 0xff);
-    struct sockaddr_storage ss;
-    socklen_t len = server_addr((int)b, &ss);
-    fcntl(cl, F_SETFL, O_NONBLOCK);
-    sendto(cl, data, (size_t)c, MSG_FASTOPEN, (struct sockaddr *)&ss, len);
-    usleep(2000);
-    clients[a] = cl;
-    out(0, 0, NOLEN, NULL, 0);
+    if (r == -2) return lane_fail("no answer to the barrier after a SYN");
+    if (r == 0) wire_events();
+    out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "ack") || !strcmp(op, "rst")) {
+    int r = send_segment((int)a, !strcmp(op, "ack") ? TH_ACK : TH_RST);
+    if (r == -2) return lane_fail("no answer to the barrier after an ACK or RST");
+    if (r == 0) wire_events();
+    out(r < 0 ? -1 : 0, errno, NOLEN, NULL, 0);
   } else {
     fprintf(stderr, "kernel-lane: unknown op '%s'\n", op);
     return 2;
+  }
+  if (settle_ms > 0) {
+    usleep((useconds_t)settle_ms * 1000);
+    if (barrier(MAC_NONE)) return lane_fail("no answer to the barrier while settling");
   }
   return 0;
 }
 
 #ifndef SAVEDSYN_REPRO
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc == 3 && !strcmp(argv[1], "--settle")) settle_ms = atoi(argv[2]);
   int r = lane_init();
   if (r) return r;
   printf("ready\n");
   fflush(stdout);
-  char line[512];
-  while (fgets(line, sizeof line, stdin)) {
+  char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, stdin) > 0) {
+    if (line[0] == '\n') continue;
     r = run_line(line);
     if (r) return r;
   }
+  free(line);
   return 0;
 }
 #endif

@@ -160,6 +160,8 @@ export function runConcurrent(
       }
     } catch (e) {
       if (e instanceof InterfaceError) throw e;
+      // The step was taken: a replay that took another could pass.
+      schedule.push(t);
       return done(crash(th.record?.index ?? session.steps.length, op.kind, e));
     }
     // Progress may have released a lock: let waiters try again.

@@ -1,12 +1,13 @@
 // The differential property: the linux spec and the live kernel, given the
-// same sequence, agree on every return value, errno and optlen, and on the
-// bytes of every saved SYN compared field by field after parsing (the
-// fields no model can predict are named once, in packet.ts).
+// same sequence, agree on every return value, errno and optlen, and on every
+// byte a getsockopt copies out. The lane sent the very frames the model
+// built, so a saved SYN is compared byte for byte, with no field left out;
+// a difference is named by the header field that holds it.
 
 import { formatOutcome } from '../model/format.ts';
-import { runOnKernel } from '../model/kernel/lane.ts';
+import { runOnKernel, type LaneOptions } from '../model/kernel/lane.ts';
+import { savedSynDifferences } from '../model/kernel/saved-syn-diff.ts';
 import { TCP_SAVED_SYN, type Op, type Outcome } from '../model/ops.ts';
-import { compareParsed, parseSyn } from '../model/packet.ts';
 import { LINUX } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
 
@@ -15,7 +16,7 @@ export interface Disagreement {
   op: Op;
   expected: Outcome;
   actual: Outcome;
-  /** What differs: a field of the result, or of the parsed SYN. */
+  /** What differs: a field of the result, or of the saved SYN. */
   differences: string[];
   signature: string;
 }
@@ -23,6 +24,8 @@ export interface Disagreement {
 export interface DifferentialResult {
   expected: Outcome[];
   actual: Outcome[];
+  /** What the kernel sent the peers during each network op (see KernelRun). */
+  wire: (string | undefined)[];
   disagreement: Disagreement | undefined;
 }
 
@@ -31,20 +34,20 @@ export function specOutcomes(ops: readonly Op[]): Outcome[] {
   return ops.map((op) => spec.apply(op));
 }
 
-export function runDifferential(ops: readonly Op[]): DifferentialResult {
+export function runDifferential(ops: readonly Op[], opts: LaneOptions = {}): DifferentialResult {
   const expected = specOutcomes(ops);
-  const actual = runOnKernel(ops);
+  const { outcomes: actual, wire } = runOnKernel(ops, opts);
   for (let i = 0; i < ops.length; i++) {
     const differences = compareOutcomes(ops[i], expected[i], actual[i]);
     if (differences.length > 0) {
       const field = differences[0].split(':')[0];
       return {
-        expected, actual,
+        expected, actual, wire,
         disagreement: { step: i, op: ops[i], expected: expected[i], actual: actual[i], differences, signature: `kernel:${ops[i].kind}:${field}` },
       };
     }
   }
-  return { expected, actual, disagreement: undefined };
+  return { expected, actual, wire, disagreement: undefined };
 }
 
 const present = (b: Uint8Array | undefined): Uint8Array | undefined => (b && b.length > 0 ? b : undefined);
@@ -61,14 +64,7 @@ export function compareOutcomes(op: Op, e: Outcome, a: Outcome): string[] {
     return out;
   }
   if (op.kind === 'getsockopt' && op.optname === TCP_SAVED_SYN) {
-    const pe = parseSyn(eb);
-    const pa = parseSyn(ab);
-    if (!pe.ok || !pa.ok) {
-      out.push(`bytes: ${!pe.ok ? `the model's do not parse (${pe.error})` : ''}${!pa.ok ? `the kernel's do not parse (${pa.error})` : ''}`);
-    } else {
-      out.push(...compareParsed(pe.syn, pa.syn).map((d) => `syn.${d}`));
-    }
-    if (eb.length !== ab.length) out.push(`bytes: expected ${eb.length}, got ${ab.length}`);
+    out.push(...savedSynDifferences(eb, ab));
   } else if (eb.length !== ab.length || eb.some((x, i) => x !== ab[i])) {
     out.push(`bytes: expected ${formatOutcome({ ret: 0, bytes: eb })}, got ${formatOutcome({ ret: 0, bytes: ab })}`);
   }

@@ -11,6 +11,7 @@ import type { Op, Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
+import { guarded, HangError } from './impl-calls.ts';
 import {
   judgeLedger, judgeLockstep, judgeRead, judgeState, packetsOf, type StepContext, type Verdict,
 } from './oracles.ts';
@@ -60,6 +61,8 @@ export class Session {
   readonly instance: ImplInstance;
   private readonly ctx: StepContext;
   private seenViolations = 0;
+  /** Which thread each running op belongs to: calls are told apart by it. */
+  private readonly threadOf = new WeakMap<OpRun, number>();
 
   constructor(readonly impl: Implementation, readonly profile: Profile, allOps: readonly Op[], readonly opts: RunOptions = {}) {
     this.spec = createSpec(profile);
@@ -67,7 +70,7 @@ export class Session {
       op: { kind: 'expireAll' }, readOpt: profile.readOpt, readerSocket: undefined, readerConn: undefined,
       packets: packetsOf(allOps), delivered: new Map(),
     };
-    this.instance = createInstance(impl, { profile, ledger: this.ledger });
+    this.instance = guarded('create', () => createInstance(impl, { profile, ledger: this.ledger }));
   }
 
   /** One op on the spec and the implementation, judged by every oracle. */
@@ -136,18 +139,20 @@ export class Session {
 
   /** The implementation's descriptors, when it shows them. */
   view(): FdView[] | undefined {
-    return this.instance.view ? checkedView(this.impl, this.instance.view()) : undefined;
+    return this.instance.view ? checkedView(this.impl, guarded('view', () => this.instance.view!())) : undefined;
   }
 
   /** The op started on the implementation: a generator, or an Outcome at once. */
   start(op: Op, thread: number): OpRun | Outcome {
-    const started: unknown = this.instance.run(op, thread);
-    return isRun(started as OpRun) ? started as OpRun : checkedOutcome(this.impl, op, this.profile, started);
+    const started: unknown = guarded(op.kind, () => this.instance.run(op, thread), thread, op);
+    if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started);
+    this.threadOf.set(started as OpRun, thread);
+    return started as OpRun;
   }
 
   /** One step of a started op: a yield, or its Outcome. */
   next(op: Op, run: OpRun): IteratorResult<Yield, Outcome> {
-    const r = run.next();
+    const r = guarded(op.kind, () => run.next(), this.threadOf.get(run));
     return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value) } : { done: false, value: checkedYield(this.impl, r.value) };
   }
 
@@ -190,6 +195,9 @@ export function isRun(x: OpRun | Outcome): x is OpRun {
 }
 
 export function crash(step: number, where: string, e: unknown): Failure {
+  if (e instanceof HangError) {
+    return { oracle: 'hang', signature: `hang:${where}`, message: `the implementation did not return from ${where} within ${e.bound} ms`, step };
+  }
   const msg = e instanceof Error ? e.message : String(e);
   return { oracle: 'crash', signature: `crash:${where}`, message: `the implementation threw during ${where}: ${msg}`, step };
 }

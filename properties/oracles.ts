@@ -9,7 +9,7 @@ import type { Op, Outcome } from '../model/ops.ts';
 import { buildSyn, DEFAULT_PACKET, locate, parseSyn, type BuiltPacket } from '../model/packet.ts';
 
 export type OracleName =
-  | 'crash' | 'bounds' | 'identity' | 'one-shot' | 'lockstep' | 'state' | 'ledger' | 'leak' | 'linearizability' | 'deadlock';
+  | 'crash' | 'hang' | 'bounds' | 'identity' | 'one-shot' | 'lockstep' | 'state' | 'ledger' | 'leak' | 'linearizability' | 'deadlock';
 
 export interface Verdict {
   oracle: OracleName;

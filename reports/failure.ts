@@ -97,6 +97,12 @@ export function buildReport(c: ReplayCase, result: RunResult & { trace?: TraceEn
   };
 }
 
+/** A step with no outcome: the failing step of a hang never returned, any
+ * other threw. */
+export function noOutcome(r: FailureReport, s: ReportStep): string {
+  return r.oracle === 'hang' && s.failing ? 'did not return' : 'threw';
+}
+
 function siteOf(signature: string): string {
   const parts = signature.split(':');
   return parts.length > 1 ? siteFunction(parts.slice(1).join(':')) : signature;

@@ -1,7 +1,7 @@
 // A failure as one self-contained HTML page: no script, no fetch. The lanes
 // and the buffer's reference count are drawn as an inline SVG timeline.
 
-import type { FailureReport } from './failure.ts';
+import { noOutcome, type FailureReport } from './failure.ts';
 import { laneTable } from './markdown.ts';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -23,7 +23,7 @@ function columns(r: FailureReport): Array<{ lane: string; label: string; title: 
       });
       continue;
     }
-    cols.push({ lane: s.lane, label: String(s.index), title: `${s.index}: ${s.op} = ${s.actual ?? 'threw'}`, failing: s.failing, step: s.index });
+    cols.push({ lane: s.lane, label: String(s.index), title: `${s.index}: ${s.op} = ${s.actual ?? noOutcome(r, s)}`, failing: s.failing, step: s.index });
   }
   return cols;
 }
@@ -83,7 +83,7 @@ export function timelineSvg(r: FailureReport): string {
 
 export function renderReportHtml(r: FailureReport): string {
   const rows = r.steps.map((s) => {
-    const got = s.actual ?? 'threw';
+    const got = s.actual ?? noOutcome(r, s);
     const differs = s.expected !== null && s.expected !== got;
     const quotes = s.excerpts.map((e) => `<div class="site"><code>${esc(e.where)}</code><pre>${e.lines.map(esc).join('\n')}</pre></div>`).join('');
     return `<tr class="${s.failing ? 'failing' : ''}"><td>${s.index}</td><td>${esc(s.lane)}</td><td>${esc(s.op)}${quotes}</td><td>${esc(got)}</td><td>${differs ? esc(s.expected!) : ''}</td></tr>`;

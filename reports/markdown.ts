@@ -1,7 +1,7 @@
 // A failure as Markdown that reads in a mail client and on a code host: the
 // lanes both as a Mermaid sequence diagram and as a plain-text table.
 
-import type { FailureReport } from './failure.ts';
+import { noOutcome, type FailureReport } from './failure.ts';
 
 const mermaidText = (s: string): string => s.replace(/[;#<>]/g, ' ').replace(/\s+/g, ' ').trim();
 
@@ -10,7 +10,7 @@ export function mermaid(r: FailureReport): string {
   for (const lane of r.lanes) out.push(`    participant ${lane}`);
   for (const s of r.steps) {
     out.push(`    ${s.lane}->>K: ${mermaidText(s.op)}`);
-    const verdict = s.actual === null ? 'threw' : s.expected !== null && s.expected !== s.actual ? `${s.actual} (spec: ${s.expected})` : s.actual;
+    const verdict = s.actual === null ? noOutcome(r, s) : s.expected !== null && s.expected !== s.actual ? `${s.actual} (spec: ${s.expected})` : s.actual;
     out.push(`    K-->>${s.lane}: ${mermaidText(verdict)}`);
     if (s.failing) out.push(`    Note over K,${s.lane}: ${mermaidText(r.signature)}`);
   }
@@ -25,7 +25,7 @@ export function laneTable(r: FailureReport): string {
   const head = `step  ${r.lanes.map(cell).join(' | ')} | result`;
   const rows = r.steps.map((s) => {
     const col = r.lanes.map((l) => cell(l === s.lane ? s.op : ''));
-    const got = s.actual ?? 'threw';
+    const got = s.actual ?? noOutcome(r, s);
     const result = s.expected !== null && s.expected !== got ? `${got} (spec: ${s.expected})` : got;
     return `${s.failing ? '>>' : '  '}${String(s.index).padStart(3)} ${col.join(' | ')} | ${result}`;
   });
@@ -41,7 +41,7 @@ export function renderReportMarkdown(r: FailureReport): string {
   out.push('## The minimal case', '', '```mermaid', mermaid(r), '```', '', 'For mail:', '', '```', laneTable(r), '```', '');
   out.push('## Step by step', '');
   for (const s of r.steps) {
-    const got = s.actual ?? 'threw';
+    const got = s.actual ?? noOutcome(r, s);
     const verdict = s.expected !== null && s.expected !== got ? `**${got}**, the spec says ${s.expected}` : got;
     out.push(`${s.failing ? '**>>** ' : ''}${s.index}. \`${s.lane}\` ${s.op} = ${verdict}`);
     for (const e of s.excerpts) out.push('', `   \`${e.where}\``, '', '   ```diff', ...e.lines.map((l) => `   ${l}`), '   ```');

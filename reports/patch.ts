@@ -67,3 +67,83 @@ export function excerpts(sites: readonly string[]): Array<{ where: string; lines
     lines: h.lines.slice(Math.max(0, from - 2), to + 3),
   }));
 }
+
+/** One file of the patch as posted: its diff header lines and its hunks. */
+export interface PostedFile {
+  path: string;
+  header: string[];
+  hunks: PostedHunk[];
+}
+
+/** A hunk as posted: its whole header line (with the function context) and
+ * every line it spans, context included, found by the header's counts. */
+export interface PostedHunk {
+  header: string;
+  /** The first line of the patched file the hunk shows. */
+  newStart: number;
+  lines: string[];
+}
+
+let posted: PostedFile[] | undefined;
+
+/** The patch file by file, as the mail shows it. The archived mail lost the
+ * leading blank of context lines, so a hunk ends where its counts say. */
+export function postedFiles(): PostedFile[] {
+  if (posted) return posted;
+  posted = [];
+  const text = readFileSync(PATCH, 'utf8').split('\n');
+  for (let i = 0; i < text.length; i++) {
+    const d = /^diff --git a\/(\S+)/.exec(text[i]);
+    if (!d) continue;
+    const file: PostedFile = { path: d[1], header: [text[i]], hunks: [] };
+    posted.push(file);
+    while (i + 1 < text.length && /^(index |--- |\+\+\+ )/.test(text[i + 1])) file.header.push(text[++i]);
+    for (;;) {
+      const h = /^@@ -\d+,(\d+) \+(\d+),(\d+) @@/.exec(text[i + 1] ?? '');
+      if (!h) break;
+      const hunk: PostedHunk = { header: text[++i], newStart: Number(h[2]), lines: [] };
+      let old = Number(h[1]);
+      let neu = Number(h[3]);
+      while (old > 0 || neu > 0) {
+        const line = text[++i];
+        hunk.lines.push(line);
+        if (!line.startsWith('+')) old--;
+        if (!line.startsWith('-')) neu--;
+      }
+      file.hunks.push(hunk);
+    }
+  }
+  return posted;
+}
+
+/** Where in the posted patch a site label's line is: the same line `quote`
+ * finds, as indexes into postedFiles(). */
+export function siteInPatch(site: string): { file: number; hunk: number; line: number } | undefined {
+  const loc = locateSite(site);
+  if (!loc) return undefined;
+  const files = postedFiles();
+  for (const [f, file] of files.entries()) {
+    if (file.path !== loc.hunk.file) continue;
+    const h = file.hunks.findIndex((x) => x.header.startsWith(loc.hunk.header));
+    if (h < 0) continue;
+    // The nth line that carries a diff marker is the nth line of the parsed hunk.
+    let nth = -1;
+    const line = file.hunks[h].lines.findIndex((l) => /^[ +-]/.test(l) && ++nth === loc.at);
+    return line < 0 ? undefined : { file: f, hunk: h, line };
+  }
+  return undefined;
+}
+
+/** The lines of a patched file that the patch shows, by line number, without
+ * their diff marker: what a diff against the patched tree must agree with. */
+export function patchedLines(path: string): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const hunk of postedFiles().find((f) => f.path === path)?.hunks ?? []) {
+    let n = hunk.newStart;
+    for (const line of hunk.lines) {
+      if (line.startsWith('-')) continue;
+      out.set(n++, line.startsWith('+') ? line.slice(1) : line);
+    }
+  }
+  return out;
+}

@@ -2,15 +2,12 @@
 // that replays a case as a regression test, and, for the linux profile, one
 // standalone C program that replays the sequence on a live kernel.
 
-import { readFileSync } from 'node:fs';
 import { formatOp, formatOutcome } from '../model/format.ts';
 import { toLine } from '../model/kernel/lane.ts';
+import { laneSource } from '../model/kernel/native.ts';
 import type { Op, Outcome } from '../model/ops.ts';
 import { LINUX } from '../model/profile.ts';
 import type { FailureReport } from './failure.ts';
-import { packageFile } from '../model/package-files.ts';
-
-const LANE_SOURCE = packageFile('native/kernel-lane.c');
 
 /** A vitest file (placed in test/regressions/) that replays the report's
  * case: the implementation under test must still fail it with the same
@@ -35,12 +32,12 @@ export function vitestReproducer(r: FailureReport, repaired?: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** One C file: the kernel lane plus the sequence and what the linux spec
- * expects of each op (return value, errno, optlen, byte count; the bytes
- * themselves hold fields no model predicts). Build with `cc -o repro
+/** One C file: the kernel lane (its headers inlined) plus the sequence, the
+ * peers' frames included, and what the linux spec expects of each op
+ * (return value, errno, optlen, byte count). Build with `cc -o repro
  * repro.c`, run with `unshare -rn ./repro`; exit 1 on the first difference. */
 export function cReproducer(title: string, ops: readonly Op[], expected: readonly Outcome[]): string {
-  const lane = readFileSync(LANE_SOURCE, 'utf8');
+  const lane = laneSource();
   const cstr = (s: string): string => JSON.stringify(s);
   const want = expected.map((o) => `${o.ret} ${o.ret < 0 ? o.errno : '-'} ${o.optlen ?? '-'} ${o.bytes === undefined ? '-' : o.bytes.length}`);
   return `/* Reproducer for: ${title.replace(/\*\//g, '* /')}
@@ -62,9 +59,7 @@ int main(void) {
   int r = lane_init();
   if (r) return r;
   for (unsigned i = 0; i < sizeof repro_ops / sizeof *repro_ops; i++) {
-    char line[256];
-    snprintf(line, sizeof line, "%s\\n", repro_ops[i]);
-    if (run_line(line)) return 2;
+    if (run_line(repro_ops[i])) return 2;
     char ret[32], err[32], optlen[32], bytes[9000], got[200];
     sscanf(last_result, "%31s %31s %31s %8999s", ret, err, optlen, bytes);
     size_t n = !strcmp(bytes, "-") ? 0 : !strcmp(bytes, "=") ? 0 : strlen(bytes) / 2;

@@ -4,7 +4,13 @@
 import { describeSize, type ConcurrentFinding, type Finding, type KernelFinding } from '../properties/findings.ts';
 import { formatOp, formatOutcome } from '../model/format.ts';
 import type { Profile } from '../model/profile.ts';
-import { historyOf } from '../properties/lockstep.ts';
+import { historyOf, type Failure } from '../properties/lockstep.ts';
+
+/** A step with no outcome: the failing step of a hang never returned, any
+ * other threw. */
+function noOutcome(failure: Failure | undefined, step: number): string {
+  return failure?.oracle === 'hang' && failure.step === step ? 'did not return' : 'threw';
+}
 
 export function renderFinding(f: Finding, profile: Profile): string {
   const lines: string[] = [];
@@ -14,7 +20,7 @@ export function renderFinding(f: Finding, profile: Profile): string {
   lines.push(`  minimal case (${f.ops.length} ops), then teardown:`);
   for (const s of f.result.steps) {
     const mark = failure && s.index === failure.step ? '>>' : '  ';
-    const got = s.actual === undefined ? 'threw' : formatOutcome(s.actual);
+    const got = s.actual === undefined ? noOutcome(failure, s.index) : formatOutcome(s.actual);
     const exp = s.expected === undefined ? got : formatOutcome(s.expected);
     const verdict = got === exp ? `= ${got}` : `= ${got}   (spec: ${exp})`;
     const who = s.teardown ? ' teardown' : s.thread > 0 ? ` [T${s.thread}]` : '';
@@ -39,7 +45,7 @@ export function renderConcurrentFinding(f: ConcurrentFinding, profile: Profile):
   lines.push(f.signature, `  ${f.message}`, `  case: ${describeSize(f.case)}${found}`);
   for (const s of f.result.steps) {
     const mark = failure && s.index === failure.step ? '>>' : '  ';
-    const got = s.actual === undefined ? 'threw' : formatOutcome(s.actual);
+    const got = s.actual === undefined ? noOutcome(failure, s.index) : formatOutcome(s.actual);
     const exp = s.expected === undefined ? undefined : formatOutcome(s.expected);
     const verdict = exp === undefined || got === exp ? `= ${got}` : `= ${got}   (spec: ${exp})`;
     const lane = s.teardown ? 'teardown' : s.thread > 0 ? `T${s.thread}`.padStart(2 + 2 * s.thread) : 'setup';

@@ -1,12 +1,16 @@
-// Campaigns: a campaign killed with SIGKILL and started again on the same
-// folder loses no finding and ends exactly where an uninterrupted one does,
-// corpus and coverage included; foreign and corrupt files are reported and
-// skipped; shards merge.
+// Campaigns: a campaign killed with SIGKILL, stopped by a signal or by a full
+// disk, and started again on the same folder, loses no finding and ends
+// exactly where an uninterrupted one does, corpus and coverage included, on
+// any number of workers; a resume with options that change the batches is
+// refused; foreign and corrupt files are reported and skipped; shards merge.
 import { spawn, spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decodeToken } from '../reports/token.ts';
+import { stopOnSignals } from '../fuzz/campaign/signals.ts';
 
 // Guidance every two batches, so most of these batches are guided.
 const ARGS = ['--impl', 'rfc-v1', '--runs', '3000', '--batch', '250', '--workers', '1', '--seed', '5', '--guide-every', '2'];
@@ -29,13 +33,46 @@ const guidance = (out: string) => ({
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const stats = (d: string) => JSON.parse(readFileSync(join(d, 'stats.json'), 'utf8'));
+
+/** The uninterrupted campaign of ARGS, run once for every test that compares with it. */
+let wholeDir: string | undefined;
+function whole(): string {
+  if (wholeDir === undefined) {
+    wholeDir = mkdtempSync(join(tmpdir(), 'savedsyn-whole-'));
+    fuzz(wholeDir);
+  }
+  return wholeDir;
+}
+
+/** ARGS without its budget of cases, for a campaign stopped before it ends. */
+const UNBOUNDED = ARGS.filter((a, i) => a !== '--runs' && ARGS[i - 1] !== '--runs');
+
+/** Start a campaign of a minute and wait until it commits its first batch:
+ * state.json is saved once a second, by when a fast machine is past the
+ * twelve batches of ARGS, but corpus files are written as a batch commits. */
+async function started(out: string): Promise<{ child: ReturnType<typeof spawn>; committed: boolean; stdout: () => string; exit: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...UNBOUNDED, '--seconds', '60', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.resume();
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  let committed = false;
+  for (let i = 0; i < 800 && !committed; i++) {
+    await sleep(10);
+    committed = existsSync(join(out, 'state.json')) && existsSync(join(out, 'corpus')) && readdirSync(join(out, 'corpus')).length > 0;
+  }
+  return { child, committed, stdout: () => stdout, exit };
+}
+
+/** Resolves with the exit code, or with 'timeout' after `ms`. */
+const within = (exit: Promise<number | null>, ms: number) => Promise.race([exit, sleep(ms).then(() => 'timeout' as const)]);
+
 describe('savedsyn fuzz', () => {
   it('killed with SIGKILL mid-campaign and resumed on more workers, it ends with exactly the findings, corpus and coverage of an uninterrupted campaign', async () => {
-    const whole = mkdtempSync(join(tmpdir(), 'savedsyn-whole-'));
-    fuzz(whole);
-    const expected = findings(whole);
+    const expected = findings(whole());
     expect(expected.length).toBeGreaterThanOrEqual(3);
-    const expectedGuidance = guidance(whole);
+    const expectedGuidance = guidance(whole());
     // Guided batches kept cases that reached something new.
     expect(expectedGuidance.corpus.length).toBeGreaterThan(10);
     expect(expectedGuidance.corpus.some((f) => /"batch": ([4-9]|1\d)/.test(f))).toBe(true);
@@ -61,9 +98,13 @@ describe('savedsyn fuzz', () => {
     expect(at).toBeGreaterThanOrEqual(progress);
     expect(findings(cut)).toEqual(expected);
     expect(guidance(cut)).toEqual(expectedGuidance);
-    const stats = (d: string) => JSON.parse(readFileSync(join(d, 'stats.json'), 'utf8'));
     expect(stats(cut).cases).toBe(3000);
-    expect(stats(cut).steps).toBe(stats(whole).steps);
+    expect(stats(cut).steps).toBe(stats(whole()).steps);
+    // Totals cover both runs; what the resume added is told apart.
+    expect(stats(cut).batches).toBe(12);
+    expect(stats(cut).session.batches).toBe(12 - at);
+    expect(stats(cut).session.cases).toBe(3000 - at * 250);
+    expect(resumed).toMatch(new RegExp(`in 12 batches \\(${12 - at} this run\\)`));
   });
 
   it('reports and skips foreign and corrupt files, and refuses a folder of another campaign', () => {
@@ -93,10 +134,143 @@ describe('savedsyn fuzz', () => {
     expect(again).toContain('warning: skipping corpus/README: not a savedsyn corpus entry');
     const other = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--seed', '6', '--out', out], { encoding: 'utf8' });
     expect(other.status).toBe(2);
-    expect(other.stderr).toMatch(/holds a campaign with seed 5/);
+    expect(other.stderr).toMatch(/holds a campaign with --seed 5; this run asks for --seed 6:/);
     const unguided = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--guide-every', '0', '--out', out], { encoding: 'utf8' });
     expect(unguided.status).toBe(2);
-    expect(unguided.stderr).toMatch(/--guide-every 2: resume it with the same options/);
+    expect(unguided.stderr).toMatch(/with --guide-every 2; this run asks for --guide-every 0: resume it with the same options, or use another --out/);
+  });
+
+  it('gives the same findings, corpus, coverage and totals on 1, 2 or 7 workers', () => {
+    // With this seed two batches find the same signature, and on several
+    // workers the higher one can finish first.
+    const run = (workers: number) => {
+      const out = mkdtempSync(join(tmpdir(), `savedsyn-w${workers}-`));
+      fuzz(out, ['--seed', '3', '--workers', String(workers)]);
+      return out;
+    };
+    const folder = (d: string) => ({
+      findings: readdirSync(join(d, 'findings')).sort().map((f) => `${f} ${readFileSync(join(d, 'findings', f), 'utf8')}`),
+      ...guidance(d),
+      coverageFile: readFileSync(join(d, 'coverage.json'), 'utf8'),
+      stats: (({ session: _, ...totals }) => totals)(stats(d)),
+    });
+    const one = folder(run(1));
+    expect(one.findings.length).toBeGreaterThanOrEqual(6);
+    expect(one.findings.some((f) => f.includes('"signature": "linearizability:getsockopt:ENOENT"') && f.includes('"batch": 1\n'))).toBe(true);
+    expect(folder(run(2))).toEqual(one);
+    expect(folder(run(7))).toEqual(one);
+  });
+
+  it('warns of far more workers than cores, and runs', () => {
+    const workers = 4 * availableParallelism() + 1;
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-many-'));
+    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--impl', 'rfc-v1', '--runs', '250', '--batch', '250', '--workers', String(Math.min(workers, 256)), '--out', out], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    if (workers <= 256) expect(r.stdout.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([expect.stringMatching(new RegExp(`^warning: ${workers} workers on \\d+ cores: `))]);
+    expect(stats(out).cases).toBe(250);
+  });
+
+  it('refuses to resume with a --batch, --max-ops or --schedulers that changes the batches, and reads an older state.json as --max-ops 30', () => {
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-opts-'));
+    fuzz(out, ['--runs', '500']);
+    const resume = (extra: string[]) => spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--out', out, ...extra], { encoding: 'utf8' });
+    const refused = (extra: string[], old: string, asked: string) => {
+      const r = resume(extra);
+      expect(r.status, r.stdout).toBe(2);
+      expect(r.stderr).toBe(`savedsyn: ${out} holds a campaign with ${old}; this run asks for ${asked}: resume it with the same options, or use another --out\n`);
+    };
+    refused(['--batch', '100'], '--batch 250', '--batch 100');
+    refused(['--max-ops', '20'], '--max-ops 30', '--max-ops 20');
+    refused(['--schedulers', 'pct'], '--schedulers random,pct', '--schedulers pct');
+    refused(['--seed', '6', '--max-ops', '10'], '--seed 5, --max-ops 30', '--seed 6, --max-ops 10');
+    const state = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
+    expect(state).toMatchObject({ batchRuns: 250, maxOps: 30, schedulers: ['random', 'pct'] });
+    // As a savedsyn that did not record them wrote it.
+    const { batchRuns: _b, maxOps: _m, schedulers: _s, ...older } = state;
+    writeFileSync(join(out, 'state.json'), JSON.stringify(older));
+    refused(['--max-ops', '20'], '--max-ops 30', '--max-ops 20');
+    refused(['--batch', '100'], '--batch 250', '--batch 100');
+    const r = resume(['--runs', '750']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('resuming at batch 2');
+    expect(JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'))).toMatchObject({ nextBatch: 3, maxOps: 30 });
+  });
+
+  it('generates single-thread cases of at most --max-ops ops', () => {
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-maxops-'));
+    fuzz(out, ['--runs', '500', '--guide-every', '1', '--max-ops', '4']);
+    const kept = readdirSync(join(out, 'corpus')).map((f) => decodeToken(JSON.parse(readFileSync(join(out, 'corpus', f), 'utf8')).token));
+    const sequential = kept.flatMap((c) => (c.kind === 'sequential' ? [c.ops.length] : []));
+    expect(sequential.length).toBeGreaterThan(5);
+    expect(Math.max(...sequential)).toBeLessThanOrEqual(4);
+    expect(stats(out).maxOps).toBe(4);
+  });
+
+  it('stopped by Ctrl-C, it saves its folder, prints its summary and exits 130; resumed, it ends as an uninterrupted campaign', async () => {
+    const expected = findings(whole());
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-int-'));
+    const c = await started(out);
+    expect(c.committed).toBe(true);
+    c.child.kill('SIGINT');
+    expect(await within(c.exit, 5000)).toBe(130);
+    expect(c.stdout()).toMatch(/^stopped by SIGINT after (\d+) batches: the same command resumes from here$/m);
+    expect(c.stdout()).toMatch(/^campaign: \d+ cases \(\d+ steps\) in \d+ batches/m);
+    const at = stats(out).batches;
+    expect(stats(out)).toMatchObject({ stopped: 'SIGINT', session: { batches: at } });
+    expect(at).toBeGreaterThanOrEqual(1);
+    expect(at).toBeLessThan(12);
+    const resumed = fuzz(out);
+    expect(resumed).toContain(`resuming at batch ${at}`);
+    expect(findings(out)).toEqual(expected);
+    expect(guidance(out)).toEqual(guidance(whole()));
+    expect(stats(out)).toMatchObject({ cases: 3000, batches: 12, steps: stats(whole()).steps });
+    expect(stats(out).stopped).toBeUndefined();
+  });
+
+  it('stopped by SIGTERM, it saves its folder and exits 143', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-term-'));
+    const c = await started(out);
+    expect(c.committed).toBe(true);
+    c.child.kill('SIGTERM');
+    expect(await within(c.exit, 5000)).toBe(143);
+    expect(c.stdout()).toMatch(/^stopped by SIGTERM after \d+ batches/m);
+    expect(stats(out)).toMatchObject({ stopped: 'SIGTERM' });
+    expect(JSON.parse(readFileSync(join(out, 'state.json'), 'utf8')).nextBatch).toBe(stats(out).batches);
+  });
+
+  it('a second Ctrl-C exits at once with 130, without waiting for the clean stop', () => {
+    const host = new EventEmitter() as EventEmitter & { exit: (code: number) => void };
+    const exits: number[] = [];
+    host.exit = (code) => { exits.push(code); };
+    const stop = stopOnSignals(host);
+    host.emit('SIGINT');
+    expect([stop.signal.aborted, stop.signal.reason, stop.exitCode(), exits]).toEqual([true, 'SIGINT', 130, []]);
+    host.emit('SIGINT');
+    expect(exits).toEqual([130]);
+    stop.dispose();
+    expect(host.listenerCount('SIGINT') + host.listenerCount('SIGTERM')).toBe(0);
+    const term = stopOnSignals(host);
+    host.emit('SIGTERM');
+    expect([term.signal.reason, term.exitCode(), exits]).toEqual(['SIGTERM', 143, [130]]);
+    term.dispose();
+  });
+
+  it('on a full disk it stops with one line and exit 2, and resumes once there is room', () => {
+    const expected = findings(whole());
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-full-'));
+    // A few dozen files in: past the first findings, into the corpus.
+    const full = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--out', out], {
+      encoding: 'utf8', env: { ...process.env, SAVEDSYN_TEST_FAIL_WRITES_AFTER: '60' },
+    });
+    expect(full.status, full.stderr).toBe(2);
+    expect(full.stderr).toMatch(new RegExp(`^savedsyn: cannot write ${out}/\\S+: no space left on the device \\(ENOSPC\\) `
+      + '\\(the campaign stopped; free space and run the same command to resume\\)\n$'));
+    expect(full.stderr + full.stdout).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(join(out, 'state.json'))).toBe(true);
+    const resumed = fuzz(out);
+    expect(resumed).toMatch(/resuming at batch \d+/);
+    expect(findings(out)).toEqual(expected);
+    expect(guidance(out)).toEqual(guidance(whole()));
   });
 });
 

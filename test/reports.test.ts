@@ -2,7 +2,7 @@
 // carries a token that replays its finding, and each form shows the case.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
@@ -18,7 +18,8 @@ const generated = generateRfcV1Reports();
 describe('reports/rfc-v1', () => {
   it('holds exactly what the generator writes, byte for byte (npm run reports regenerates it)', () => {
     const committed = [
-      ...readdirSync(DIR).map((f) => `reports/rfc-v1/${f}`),
+      ...readdirSync(DIR, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+        .map((e) => relative(ROOT, join(e.parentPath, e.name)).split(sep).join('/')),
       ...readdirSync(join(ROOT, 'test/regressions')).map((f) => `test/regressions/${f}`),
     ];
     expect(committed.sort()).toEqual([...generated.keys()].sort());

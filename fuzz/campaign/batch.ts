@@ -13,6 +13,9 @@ import { searchConcurrent } from '../concurrent-search.ts';
 import { CoverageTally, entriesFor, NO_GUIDE, type Guide } from '../guide.ts';
 import type { SchedulerName } from '../../properties/findings.ts';
 import { search } from '../search.ts';
+import { DEFAULT_OP_TIMEOUT } from '../watchdog/host.ts';
+import { underWatchdog } from '../../properties/impl-calls.ts';
+import { watchedBatch } from './watched-batch.ts';
 
 export interface BatchSpec {
   index: number;
@@ -21,10 +24,16 @@ export interface BatchSpec {
   mode: 'sequential' | 'concurrent';
   seed: number;
   runs: number;
+  /** The longest generated single-thread case; concurrent cases keep
+   * their own bounds, as in `check`. */
+  maxOps: number;
   schedulers: SchedulerName[];
   /** The batch boundary whose coverage and corpus guide this batch; absent
    * when the campaign runs unguided. */
   guideAt?: number;
+  /** Milliseconds an op may run before it is a hang finding (default
+   * 2000); 0 runs the batch unwatched on the calling thread. */
+  opTimeout?: number;
 }
 
 export interface BatchFinding {
@@ -72,13 +81,14 @@ function corpusFor(guide: Guide, impl: string, mode: BatchSpec['mode']): { ops: 
 }
 
 export async function runBatch(b: BatchSpec, guide: Guide = NO_GUIDE): Promise<BatchResult> {
+  if ((b.opTimeout ?? DEFAULT_OP_TIMEOUT) > 0 && !underWatchdog()) return watchedBatch(b, guide);
   const impl = await loadImplementation(b.impl);
   const profile = profileByName(impl.profile)!;
   const found: Array<{ c: ReplayCase; result: Parameters<typeof buildReport>[1] }> = [];
   const tally = new CoverageTally(b.impl, guide.counts);
   const corpus = corpusFor(guide, b.impl, b.mode);
   if (b.mode === 'sequential') {
-    const r = search(impl, profile, { seed: b.seed, runs: b.runs, tally, guide: { corpus: corpus.ops, weights: corpus.weights } });
+    const r = search(impl, profile, { seed: b.seed, runs: b.runs, maxOps: b.maxOps, tally, guide: { corpus: corpus.ops, weights: corpus.weights } });
     for (const f of r.findings) found.push({ c: { profile: profile.name, impl: b.impl, kind: 'sequential', ops: f.ops }, result: f.result });
   } else {
     const r = searchConcurrent(impl, profile, {

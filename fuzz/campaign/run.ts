@@ -6,17 +6,19 @@
 // stopped, the number of workers changes nothing, and N shards together run
 // N disjoint streams of batches.
 
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { UserError } from '../../model/user-error.ts';
 import { appendStepSummary, campaignStepSummary } from '../../reports/step-summary.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
 import { NO_GUIDE, type CorpusEntry, type Guide } from '../guide.ts';
+import { sibling, startWorker as startModuleWorker } from '../start-worker.ts';
 import type { SchedulerName } from '../../properties/findings.ts';
 import { runBatch, type BatchResult, type BatchSpec } from './batch.ts';
 import { coverageFigures, leastReached, type CoverageFigures } from './coverage.ts';
 import { writeDashboard } from './dashboard-folder.ts';
-import { CampaignStore, STATE_VERSION, type CampaignState, type Snapshot } from './store.ts';
+import { CampaignStore, STATE_VERSION, WriteFailure, type CampaignState, type Snapshot } from './store.ts';
 import { appendSample, readTimeline, upTo, writeTimeline, type Sample } from './timeline.ts';
 
 export { coverageFigures, type CoverageFigures };
@@ -30,6 +32,10 @@ export interface CampaignOptions {
   /** 0 runs batches on the main thread. */
   workers: number;
   batchRuns: number;
+  /** The longest generated single-thread case (default 30). */
+  maxOps?: number;
+  /** Milliseconds an op may run before it is a hang finding (batch.ts). */
+  opTimeout?: number;
   schedulers: SchedulerName[];
   shard: { index: number; count: number };
   /** Batches per guidance epoch; 0 runs unguided. */
@@ -37,8 +43,13 @@ export interface CampaignOptions {
   log: (line: string) => void;
   /** Redraw one status line in place instead of logging lines. */
   tty: boolean;
+  /** Aborted, the campaign starts no more batches, drops those in flight
+   * (a resume computes them again), saves its folder and returns; the
+   * reason, when a string, is reported as `stopped`. */
+  stop?: AbortSignal;
 }
 
+/** Totals are over the whole campaign, every resume included. */
 export interface CampaignSummary {
   cases: number;
   steps: number;
@@ -46,12 +57,18 @@ export interface CampaignSummary {
   coverage: CoverageFigures;
   corpus: number;
   batches: number;
+  /** What this run of the command added to the totals. */
+  session: { cases: number; steps: number; batches: number };
+  /** Findings of signatures the folder did not hold when this run began. */
   newFindings: number;
+  /** Why the campaign returned before its budget was spent. */
+  stopped?: string;
   findings: Array<{ impl: string; signature: string; token: string }>;
   warnings: string[];
 }
 
 export const DEFAULT_GUIDE_EVERY = 64;
+export const DEFAULT_MAX_OPS = 30;
 
 /** The boundary whose snapshot guides batch k: the start of the epoch
  * before k's, so a worker waits for it only when a batch a whole epoch old
@@ -60,15 +77,16 @@ export function guideBoundary(k: number, every: number): number {
   return Math.max(0, (Math.floor(k / every) - 1) * every);
 }
 
-export function batchSpec(o: Pick<CampaignOptions, 'seed' | 'impls' | 'batchRuns' | 'schedulers' | 'shard' | 'guideEvery'>, k: number): BatchSpec {
+export function batchSpec(o: Pick<CampaignOptions, 'seed' | 'impls' | 'batchRuns' | 'maxOps' | 'schedulers' | 'shard' | 'guideEvery' | 'opTimeout'>, k: number): BatchSpec {
   // Each shard takes its own rotation of implementations and modes; the
   // seeds come from the global batch number, so shards never overlap.
   const global = k * o.shard.count + o.shard.index;
   const impl = o.impls[k % o.impls.length];
   const mode = Math.floor(k / o.impls.length) % 2 === 0 ? 'sequential' : 'concurrent';
   const seed = seedrandom(`${o.seed}/${global}`).int32();
-  const spec: BatchSpec = { index: k, impl, mode, seed, runs: o.batchRuns, schedulers: o.schedulers };
+  const spec: BatchSpec = { index: k, impl, mode, seed, runs: o.batchRuns, maxOps: o.maxOps ?? DEFAULT_MAX_OPS, schedulers: o.schedulers };
   if (o.guideEvery > 0) spec.guideAt = guideBoundary(k, o.guideEvery);
+  if (o.opTimeout !== undefined) spec.opTimeout = o.opTimeout;
   return spec;
 }
 
@@ -81,27 +99,56 @@ export interface WorkMessage {
 }
 
 /** A worker thread running worker.ts, or worker.js where savedsyn runs
- * compiled. Sources run through tsx, whose loader a worker thread does not
- * inherit: the thread registers it before loading its module. */
+ * compiled (start-worker.ts). */
 function startWorker(): Worker {
-  const entry = new URL(`./worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url);
-  if (entry.pathname.endsWith('.js')) return new Worker(entry);
-  const boot = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))}; register(); await import(${JSON.stringify(entry.href)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(boot)}`));
+  return startModuleWorker(sibling('worker', import.meta.url));
+}
+
+type Identity = Pick<CampaignState, 'seed' | 'shard' | 'impls' | 'guideEvery' | 'batchRuns' | 'maxOps' | 'schedulers'>;
+
+/** Every option that decides what a batch computes, as the flag that sets
+ * it; undefined where a state from an older savedsyn did not record it. */
+function flagsOf(s: Identity): Array<[string, string | undefined]> {
+  return [
+    ['--seed', String(s.seed)], ['--shard', s.shard], ['--impl', s.impls.join(' --impl ')], ['--batch', s.batchRuns?.toString()],
+    ['--max-ops', String(s.maxOps ?? DEFAULT_MAX_OPS)], ['--schedulers', s.schedulers?.join(',')], ['--guide-every', String(s.guideEvery)],
+  ];
+}
+
+/** Refuse to resume a campaign with options that change its batches: the
+ * folder would mix two campaigns, and no resume could reproduce either. */
+function checkResume(out: string, previous: CampaignState, now: Identity): void {
+  // Every batch ran exactly its cases, so a state that predates the field
+  // still tells its batch size.
+  const batchRuns = previous.batchRuns ?? (previous.nextBatch > 0 && previous.cases % previous.nextBatch === 0 ? previous.cases / previous.nextBatch : undefined);
+  const then = flagsOf({ ...previous, batchRuns });
+  const asked = flagsOf(now);
+  const changed = then.flatMap(([flag, old], i) => (old !== undefined && old !== asked[i][1] ? [[`${flag} ${old}`, `${flag} ${asked[i][1]}`]] : []));
+  if (changed.length === 0) return;
+  throw new UserError(`${out} holds a campaign with ${changed.map(([a]) => a).join(', ')}; this run asks for ${changed.map(([, b]) => b).join(', ')}: `
+    + 'resume it with the same options, or use another --out');
+}
+
+/** The one line a campaign that could not write its folder ends with. */
+function stoppedBy(f: WriteFailure, out: string): UserError {
+  const room = f.code === 'ENOSPC' || f.code === 'EDQUOT' ? 'free space' : `make ${out} writable`;
+  return new UserError(`${f.message} (the campaign stopped; ${room} and run the same command to resume)`);
 }
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
   const store = new CampaignStore(o.out);
   const shard = `${o.shard.index}/${o.shard.count}`;
+  const identity: Identity = {
+    seed: o.seed, shard, impls: o.impls, guideEvery: o.guideEvery, batchRuns: o.batchRuns, maxOps: o.maxOps ?? DEFAULT_MAX_OPS, schedulers: o.schedulers,
+  };
   const previous = store.readState();
-  if (previous && (previous.seed !== o.seed || previous.shard !== shard || previous.impls.join(',') !== o.impls.join(',') || previous.guideEvery !== o.guideEvery)) {
-    throw new UserError(`${o.out} holds a campaign with seed ${previous.seed}, shard ${previous.shard}, implementations ${previous.impls.join(',')}, `
-      + `--guide-every ${previous.guideEvery}: resume it with the same options or use another --out`);
-  }
-  const state: CampaignState = previous ?? {
-    version: STATE_VERSION, seed: o.seed, shard, impls: o.impls, guideEvery: o.guideEvery,
+  if (previous) checkResume(o.out, previous, identity);
+  const state: CampaignState = previous ? { ...previous, ...identity } : {
+    version: STATE_VERSION, ...identity,
     nextBatch: 0, cases: 0, steps: 0, corpus: 0, counts: {}, snapshots: [{ boundary: 0, corpus: 0, counts: {} }],
   };
+  const cores = availableParallelism();
+  if (o.workers > 4 * cores) o.log(`warning: ${o.workers} workers on ${cores} cores: past a few per core they only take turns and memory; results are the same with fewer`);
   store.pruneCorpus(state.corpus);
   const corpus = store.readCorpus(state.corpus);
   let timeline = upTo(readTimeline(o.out, store.warnings), state.cases);
@@ -132,17 +179,19 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   const startCases = state.cases;
   const startSteps = state.steps;
   let next = state.nextBatch;
-  let scheduledRuns = state.cases;
+  // A budget of cases is a number of whole batches: the same batches,
+  // however many run at once and however often the campaign is resumed.
+  const budget = o.runs === undefined ? Infinity : Math.ceil(o.runs / o.batchRuns);
   let batches = 0;
   let newFindings = 0;
   let lastSave = 0;
   const done = new Map<number, BatchResult>();
   const more = (): boolean =>
-    (o.runs === undefined || scheduledRuns < o.runs) && (o.seconds === undefined || (Date.now() - started) / 1000 < o.seconds);
+    o.stop?.aborted !== true && next < budget && (o.seconds === undefined || (Date.now() - started) / 1000 < o.seconds);
 
   /** Save the resume point, and take a sample of progress for the
    * timeline; the page is redrawn at most every 5 s, and at `start`/`end`. */
-  const save = (at: 'start' | 'progress' | 'end' = 'progress'): void => {
+  const save = (at: 'start' | 'progress' | 'end' | 'stop' = 'progress'): void => {
     // Coverage first: state.json is what a resume trusts, and it must never
     // be ahead of the files it names.
     state.counts = Object.fromEntries(counts);
@@ -162,19 +211,27 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
       lastPage = lastSave;
     }
   };
-  save('start');
+  try {
+    save('start');
+  } catch (e) {
+    throw e instanceof WriteFailure ? stoppedBy(e, o.out) : e;
+  }
 
   /** Batch k's results, in batch order: the corpus and the counts change
    * here only, so they are the same however batches were spread. */
   const commit = (r: BatchResult): void => {
+    const entries: CorpusEntry[] = [];
     for (const c of r.candidates) {
       const keys = c.keys.filter((k) => !counts.has(k));
       if (keys.length === 0) continue;
       // Through the token and back, as a resumed campaign reads it.
-      const entry: CorpusEntry = { index: state.corpus++, batch: r.index, keys, case: decodeToken(encodeToken(c.case)) };
-      store.addCorpus(entry);
-      corpus.push(entry);
+      entries.push({ index: state.corpus + entries.length, batch: r.index, keys, case: decodeToken(encodeToken(c.case)) });
     }
+    // Files before numbers: a write that fails leaves the campaign as it
+    // stood before this batch, a state that can still be saved and resumed.
+    for (const e of entries) store.addCorpus(e);
+    corpus.push(...entries);
+    state.corpus += entries.length;
     for (const [k, n] of r.counts) counts.set(k, (counts.get(k) ?? 0) + n);
     state.cases += r.cases;
     state.steps += r.steps;
@@ -193,9 +250,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   };
 
   const accept = (r: BatchResult): void => {
-    // Findings are written at once, whatever the order batches finish in.
+    // Findings are written at once, whatever the order batches finish in;
+    // one from a lower batch replaces its signature's from a higher one.
     for (const f of r.findings) {
-      if (store.add(f)) {
+      if (store.offer(f) === 'new') {
         newFindings++;
         o.log(`${o.tty ? '\n' : ''}new finding on ${f.impl}: ${f.signature}`);
       }
@@ -227,15 +285,18 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     const spec = batchSpec(o, next);
     if (spec.guideAt !== undefined && !snapshots.has(spec.guideAt)) return undefined;
     next++;
-    scheduledRuns += spec.runs;
     return spec;
   };
 
+  let failure: WriteFailure | undefined;
   try {
     if (o.workers === 0) {
       while (more()) {
         const spec = ready()!;
         accept(await runBatch(spec, guideAt(spec.guideAt)));
+        // A batch settles without leaving the microtask queue: a signal is
+        // heard, and the status line drawn, only between turns of the loop.
+        await new Promise((r) => setImmediate(r));
       }
     } else {
       await new Promise<void>((resolve, reject) => {
@@ -243,17 +304,28 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
         // budget is spent, and the campaign ends with the last of them. A
         // worker whose next batch's guide is not committed yet waits.
         let active = 0;
+        let over = false;
         const pool: Worker[] = [];
         const waiting: Worker[] = [];
         const sent = new Map<Worker, { corpus: number; boundaries: Set<number> }>();
-        const fail = (e: unknown): void => {
+        // On a stop or a failure, batches in flight are dropped, not awaited:
+        // none is committed, so a resume computes them again.
+        const end = (e?: unknown): void => {
+          if (over) return;
+          over = true;
+          o.stop?.removeEventListener('abort', halt);
           for (const w of pool) void w.terminate();
-          reject(e);
+          if (e === undefined) resolve();
+          else reject(e);
         };
+        const halt = (): void => end();
+        const fail = (e: unknown): void => end(e);
+        o.stop?.addEventListener('abort', halt);
         const feed = (w: Worker): void => {
+          if (over) return;
           if (!more()) {
             void w.terminate();
-            if (--active === 0) resolve();
+            if (--active === 0) end();
             return;
           }
           const spec = ready();
@@ -272,41 +344,78 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
           }
           w.postMessage(msg);
         };
-        for (let i = 0; i < o.workers; i++) {
+        // More workers than batches left would only start and stop.
+        const size = Math.max(1, Math.min(o.workers, budget - next));
+        for (let i = 0; i < size; i++) {
           const w = startWorker();
           pool.push(w);
           sent.set(w, { corpus: 0, boundaries: new Set() });
           active++;
           w.on('message', (m: { ok: true; result: BatchResult } | { ok: false; index: number; error: string }) => {
+            if (over) return;
             if (!m.ok) {
               fail(new UserError(`batch ${m.index} failed: ${m.error}`));
               return;
             }
-            accept(m.result);
-            feed(w);
-            for (const idle of waiting.splice(0)) feed(idle);
+            try {
+              accept(m.result);
+              feed(w);
+              for (const idle of waiting.splice(0)) feed(idle);
+            } catch (e) {
+              fail(e);
+            }
           });
           w.on('error', fail);
           feed(w);
         }
       });
     }
+  } catch (e) {
+    if (!(e instanceof WriteFailure)) throw e;
+    failure = e;
   } finally {
     clearInterval(ticker);
   }
-  save('end');
   if (o.tty) process.stdout.write('\n');
+  const stopped = failure !== undefined ? failure.message
+    : o.stop?.aborted === true ? (typeof o.stop.reason === 'string' ? o.stop.reason : 'a stop request') : undefined;
   const summary: CampaignSummary = {
-    cases: state.cases, steps: state.steps, coverage: coverageFigures(counts.keys()), corpus: state.corpus, batches, newFindings,
+    cases: state.cases, steps: state.steps, coverage: coverageFigures(counts.keys()), corpus: state.corpus, batches: state.nextBatch,
+    session: { cases: state.cases - startCases, steps: state.steps - startSteps, batches }, newFindings,
     findings: [...store.findings.values()].map((f) => ({ impl: f.impl, signature: f.signature, token: f.token }))
       .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`)),
     warnings: store.warnings,
   };
-  store.writeStats({
-    ...summary, seed: o.seed, shard, guideEvery: o.guideEvery, nextBatch: state.nextBatch,
-    elapsedSeconds: Math.round((Date.now() - started) / 1000), rarest: leastReached(counts),
-  });
-  o.log(`dashboard: ${writeDashboard(o.out)}`);
+  if (stopped !== undefined) summary.stopped = stopped;
+  const { session, newFindings: found, ...totals } = summary;
+  const finish = (): void => {
+    save(stopped === undefined && failure === undefined ? 'end' : 'stop');
+    store.writeStats({
+      ...totals, seed: o.seed, shard, guideEvery: o.guideEvery, batchRuns: o.batchRuns, maxOps: identity.maxOps, schedulers: o.schedulers,
+      nextBatch: state.nextBatch, rarest: leastReached(counts),
+      session: { ...session, newFindings: found, elapsedSeconds: Math.round((Date.now() - started) / 1000) },
+    });
+  };
+  if (failure !== undefined) {
+    // What can still be written is, each file whole or not at all; the
+    // state.json last written is a resume point that matches the files.
+    try {
+      finish();
+      writeDashboard(o.out);
+    } catch {
+      // The disk is as full as it was: the failure below says so.
+    }
+    throw stoppedBy(failure, o.out);
+  }
+  let page: string;
+  try {
+    finish();
+    page = writeDashboard(o.out);
+  } catch (e) {
+    throw e instanceof WriteFailure ? stoppedBy(e, o.out) : e;
+  }
+  if (stopped !== undefined) o.log(`stopped by ${stopped} after ${state.nextBatch} batches: the same command resumes from here`);
+  o.log(`dashboard: ${page}`);
   appendStepSummary(campaignStepSummary({ ...summary, folder: o.out }));
   return summary;
 }

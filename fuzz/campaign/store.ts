@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { causeOf } from '../../model/output-folder.ts';
+import { UserError } from '../../model/user-error.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
+import type { SchedulerName } from '../../properties/findings.ts';
 import type { CorpusEntry } from '../guide.ts';
 import type { BatchFinding } from './batch.ts';
 
@@ -36,6 +39,13 @@ export interface CampaignState {
   impls: string[];
   /** Batches per guidance epoch; 0 for an unguided campaign. */
   guideEvery: number;
+  /** Cases per batch, the longest single-thread case and the schedulers.
+   * A state written before they were recorded lacks them: a resume infers
+   * the batch size from cases and batches, takes maxOps as the default of
+   * the time (30), and cannot check the schedulers. */
+  batchRuns?: number;
+  maxOps?: number;
+  schedulers?: SchedulerName[];
   /** Every batch below this index is done and its findings are on disk. */
   nextBatch: number;
   cases: number;
@@ -48,10 +58,40 @@ export interface CampaignState {
   snapshots: Snapshot[];
 }
 
+/** A file the folder could not take: a full, read-only or forbidden disk,
+ * not a defect, so it is a user's error and names the path and the cause. */
+export class WriteFailure extends UserError {
+  constructor(readonly path: string, readonly code: string, e: unknown) {
+    super(`cannot write ${path}: ${causeOf(e)}`);
+  }
+}
+
+/** Errors from the system (they carry an errno) become a WriteFailure; any
+ * other is a defect and goes on as it is. */
+function failed(path: string, e: unknown): unknown {
+  const x = e as NodeJS.ErrnoException;
+  return typeof x?.errno === 'number' && typeof x.code === 'string' ? new WriteFailure(path, x.code, e) : e;
+}
+
+// A test seam, since a full disk cannot be had on demand (tmpfs needs a
+// mount, and root writes through permissions): with
+// SAVEDSYN_TEST_FAIL_WRITES_AFTER=N in the environment, every atomic write
+// after the first N fails with ENOSPC, as on a disk that has filled up.
+// Unset, as it always is outside the suite, it changes nothing.
+const failAfter = /^\d+$/.test(process.env.SAVEDSYN_TEST_FAIL_WRITES_AFTER ?? '') ? Number(process.env.SAVEDSYN_TEST_FAIL_WRITES_AFTER) : Infinity;
+let writes = 0;
+
 export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    if (++writes > failAfter) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { errno: -28, code: 'ENOSPC', syscall: 'write' });
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    // A half-written temporary file holds space a full disk needs back.
+    rmSync(tmp, { force: true });
+    throw failed(path, e);
+  }
 }
 
 export function findingName(f: Pick<BatchFinding, 'impl' | 'signature'>): string {
@@ -63,8 +103,10 @@ export class CampaignStore {
   readonly warnings: string[] = [];
   readonly findings = new Map<string, BatchFinding>();
 
-  constructor(readonly dir: string) {
-    mkdirSync(join(dir, 'findings'), { recursive: true });
+  /** `readOnly` opens a folder to read (a merge's input), creating nothing in it. */
+  constructor(readonly dir: string, options: { readOnly?: boolean } = {}) {
+    if (options.readOnly && !existsSync(join(dir, 'findings'))) return;
+    if (!options.readOnly) mkdirSync(join(dir, 'findings'), { recursive: true });
     for (const name of readdirSync(join(dir, 'findings'))) {
       if (name.endsWith('.tmp')) continue;
       if (!name.endsWith('.json')) {
@@ -98,6 +140,22 @@ export class CampaignStore {
 
   writeState(s: CampaignState): void {
     writeAtomic(join(this.dir, 'state.json'), `${JSON.stringify(s)}\n`);
+  }
+
+  /** Record a finding of a campaign's batch: the first of its implementation
+   * and signature, or one from a lower batch than the one recorded, which it
+   * replaces. Batches finish in any order; the folder ends with what the
+   * lowest batch of each signature found, as one worker would leave it. The
+   * report goes first: the .json is what is read back, and a crash between
+   * the two leaves the batch uncommitted, so a resume writes both again. */
+  offer(f: BatchFinding): 'new' | 'lower' | undefined {
+    const name = findingName(f);
+    const had = this.findings.get(name);
+    if (had !== undefined && !(f.batch < (Number.isInteger(had.batch) ? had.batch : Infinity))) return undefined;
+    writeAtomic(join(this.dir, 'findings', `${name}.md`), `${f.report}\n`);
+    writeAtomic(join(this.dir, 'findings', `${name}.json`), `${JSON.stringify(f, null, 2)}\n`);
+    this.findings.set(name, f);
+    return had === undefined ? 'new' : 'lower';
   }
 
   /** Record a finding unless one with its signature is already here. */
@@ -172,7 +230,11 @@ export class CampaignStore {
   }
 
   addCorpus(e: CorpusEntry): void {
-    mkdirSync(join(this.dir, 'corpus'), { recursive: true });
+    try {
+      mkdirSync(join(this.dir, 'corpus'), { recursive: true });
+    } catch (x) {
+      throw failed(join(this.dir, 'corpus'), x);
+    }
     const token = encodeToken(e.case);
     const name = `${String(e.index).padStart(6, '0')}-${createHash('sha256').update(token).digest('hex').slice(0, 8)}.json`;
     const stored: StoredEntry = { index: e.index, batch: e.batch, keys: e.keys, token };

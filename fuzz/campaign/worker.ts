@@ -1,10 +1,11 @@
 // A campaign worker: runs the batches it is sent and posts their results.
 // It keeps the corpus it has been sent and the guides of the last few
-// boundaries, so each is sent once, not with every batch.
+// boundaries, so each is sent once, not with every batch. The batches run
+// on a thread a watchdog can stop (watched-batch.ts).
 
 import { parentPort } from 'node:worker_threads';
 import type { CorpusEntry, Guide } from '../guide.ts';
-import { runBatch } from './batch.ts';
+import { watchedBatch } from './watched-batch.ts';
 import type { WorkMessage } from './run.ts';
 
 const port = parentPort!;
@@ -19,7 +20,7 @@ port.on('message', async ({ spec, corpus: more, snapshot }: WorkMessage) => {
     }
     const guide = spec.guideAt === undefined ? undefined : guides.get(spec.guideAt);
     if (spec.guideAt !== undefined && guide === undefined) throw new Error(`no guide for boundary ${spec.guideAt}`);
-    port.postMessage({ ok: true, result: await runBatch(spec, guide) });
+    port.postMessage({ ok: true, result: await watchedBatch(spec, guide) });
   } catch (e) {
     port.postMessage({ ok: false, index: spec.index, error: e instanceof Error ? e.message : String(e) });
   }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInstance } from './contract.ts';
+import { withOrigin } from './origin.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
 import type { Implementation } from './types.ts';
 import { Ledger } from '../ledger.ts';
@@ -30,19 +31,21 @@ export async function loadImplementation(spec: string): Promise<Implementation> 
     throw new UserError(`could not load ${spec}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const candidate = mod.default ?? mod.implementation;
-  return validateImplementation(candidate, spec);
+  return withOrigin(validateImplementation(candidate, spec), file);
 }
 
-/** A module by path. TypeScript goes through tsx's scoped loader rather
- * than a global one, under which a .ts file outside any package, compiled
- * as CommonJS, cannot require the ES modules it imports. */
+/** A module by path. Only .mjs and .cjs say what they are; a .ts, .mts or
+ * .js file goes through tsx's scoped loader, which takes ES module syntax
+ * wherever the file lies. Under a global loader, a file outside any package
+ * of "type": "module" is compiled as CommonJS and cannot require the ES
+ * modules it imports. */
 async function importModule(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file).href;
-  if (!/\.[cm]?ts$/.test(file)) return (await import(url)) as Record<string, unknown>;
+  if (/\.(mjs|cjs)$/.test(file)) return (await import(url)) as Record<string, unknown>;
   const { tsImport } = await import('tsx/esm/api');
   const mod = (await tsImport(url, import.meta.url)) as Record<string, unknown>;
-  // Outside a package of "type": "module", tsx compiles .ts as CommonJS:
-  // its exports arrive as the default export.
+  // Outside a package of "type": "module", tsx still compiles the file as
+  // CommonJS, so its exports arrive as the default export.
   const cjs = mod.default as Record<string, unknown> | undefined;
   return typeof cjs === 'object' && cjs !== null && cjs.__esModule === true ? cjs : mod;
 }

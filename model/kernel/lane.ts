@@ -1,38 +1,40 @@
 // Running an operation sequence, one thread, on the live kernel: each op is
 // turned into a line for the native helper, which runs in a private user and
-// network namespace of its own (unshare -rn) on loopback only, and its
-// answers are read back as Outcomes. The namespace, its sockets and its
+// network namespace of its own (unshare -rn), and its answers are read back
+// as Outcomes. A peer's SYN is the very frame the model builds; the helper
+// writes it into the device its MAC kind names and builds the peer's later
+// ACK or RST from the kernel's SYN-ACK. The namespace, its devices and its
 // sysctls end with the helper, when the sequence ends.
 
 import { spawnSync } from 'node:child_process';
 import type { Errno, Op, Outcome } from '../ops.ts';
-import { DEFAULT_PACKET, type PacketDescriptor } from '../packet.ts';
+import { buildSyn, DEFAULT_PACKET, type PacketDescriptor } from '../packet.ts';
 import { kernelLane } from './native.ts';
 
-/** Why an op cannot be run on the kernel, or undefined when it can. The
- * kernel decides timing and options itself, so only SYNs it can send are
- * asked of it: the default options, on loopback, IPv4 (with or without IP
- * options) or IPv6; Fast Open with data and no cookie option. */
+/** The most SYNs one flood op sends. */
+export const MAX_FLOOD = 64;
+
+/** To the kernel, a SYN is a Fast Open SYN when it carries data or a Fast
+ * Open option: with the server's cookie check off (TFO_SERVER_COOKIE_NOT_REQD,
+ * which the lane's tcp_fastopen=1 sets), either one gets a child at once. */
+export function isFastOpenShape(p: PacketDescriptor): boolean {
+  return p.payload > 0 || p.fastOpen !== 'none';
+}
+
+/** Why an op cannot be run on the kernel, or undefined when it can. */
 export function unrealisable(op: Op): string | undefined {
   switch (op.kind) {
-    case 'connect': return 'a client that stays in SYN_SENT needs a peer that never answers';
     case 'synackTimeout': case 'expireAll': return 'timers are not advanced on the live kernel';
-    case 'syn': return plainSyn(op.packet, false);
-    case 'fastOpenSyn': return plainSyn(op.packet, true);
-    case 'flood': return op.count > 64 ? 'floods of more than 64 SYNs' : undefined;
+    case 'syn':
+      return isFastOpenShape(op.packet) ? 'a SYN with data or a Fast Open option is a Fast Open SYN to the kernel' : undefined;
+    case 'fastOpenSyn':
+      return isFastOpenShape(op.packet) ? undefined : 'a Fast Open SYN with neither data nor a Fast Open option is a plain SYN to the kernel';
+    case 'flood': return op.count > MAX_FLOOD ? `floods of more than ${MAX_FLOOD} SYNs` : undefined;
     default: return undefined;
   }
 }
 
-/** The SYNs the helper's clients send: the default options on loopback;
- * a Fast Open client (TCP_FASTOPEN_NO_COOKIE) puts its data in the SYN with
- * no Fast Open option. */
-function plainSyn(p: PacketDescriptor, fastOpen: boolean): string | undefined {
-  const { family, ipOptions, payload } = p;
-  const want: PacketDescriptor = { ...DEFAULT_PACKET, family, ipOptions: family === 4 && ipOptions, payload: fastOpen ? Math.max(1, payload) : 0 };
-  if (JSON.stringify(want) !== JSON.stringify({ ...p, ipOptions: family === 4 && ipOptions })) return 'a SYN whose options, data or device the kernel would not send';
-  return undefined;
-}
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 export function toLine(op: Op): string {
   switch (op.kind) {
@@ -43,42 +45,64 @@ export function toLine(op: Op): string {
     case 'getsockopt': return `getsockopt ${op.fd} ${op.optname} ${op.bufSize}`;
     case 'close': return `close ${op.fd}`;
     case 'disconnect': return `disconnect ${op.fd}`;
-    case 'syn': return `syn ${op.conn} ${op.packet.family} ${op.packet.ipOptions ? 1 : 0}`;
-    case 'fastOpenSyn': return `tfo ${op.conn} ${op.packet.family} ${op.packet.payload}`;
+    case 'connect': return `connect ${op.fd}`;
+    case 'syn': case 'fastOpenSyn': return `syn ${op.conn} ${op.packet.mac} ${hex(buildSyn(op.conn, op.packet).bytes)}`;
     case 'ack': case 'ackRetransmit': case 'cookieAck': return `ack ${op.conn}`;
     case 'rst': return `rst ${op.conn}`;
-    case 'flood': return `flood ${op.first} ${op.count}`;
+    case 'flood': {
+      const frames = Array.from({ length: op.count }, (_, i) => hex(buildSyn(op.first + i, DEFAULT_PACKET).bytes));
+      return `flood ${op.first} ${DEFAULT_PACKET.mac} ${frames.join(' ')}`;
+    }
     case 'sysctl': return `sysctl ${op.name} ${op.value}`;
-    case 'connect': case 'synackTimeout': case 'expireAll':
+    case 'synackTimeout': case 'expireAll':
       throw new Error(`${op.kind} cannot run on the live kernel: ${unrealisable(op)}`);
   }
 }
 
 export class KernelLaneError extends Error {}
 
-/** The outcome of every op, in order. Throws KernelLaneError when the lane
- * is unavailable or the helper fails. */
-export function runOnKernel(ops: readonly Op[]): Outcome[] {
+/** What the kernel did with one sequence: each op's outcome, and for
+ * network ops what the kernel sent the peers meanwhile ('synack/3',
+ * 'cookie/3', 'rst/3', ..., 'quiet', or 'unsent' when the peer had no
+ * SYN-ACK to answer); undefined for the other ops. */
+export interface KernelRun {
+  outcomes: Outcome[];
+  wire: (string | undefined)[];
+}
+
+export interface LaneOptions {
+  /** Milliseconds the helper sleeps after every op before it drains the
+   * wire: a second, slower run to tell a real disagreement from a race. */
+  settleMs?: number;
+}
+
+/** Runs `ops` in a fresh namespace. Throws KernelLaneError when the lane is
+ * unavailable or the helper fails. */
+export function runOnKernel(ops: readonly Op[], opts: LaneOptions = {}): KernelRun {
   const lane = kernelLane();
   if (!lane.ok) throw new KernelLaneError(lane.reason);
   const input = ops.map(toLine).join('\n') + '\n';
-  const r = spawnSync('unshare', ['-rn', lane.binary], { input, encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+  const settle = opts.settleMs ?? 0;
+  const args = ['-rn', lane.binary, ...(settle > 0 ? ['--settle', String(settle)] : [])];
+  // Every barrier is bounded (5 s); the whole run is bounded too.
+  const timeout = 30_000 + ops.length * settle;
+  const r = spawnSync('unshare', args, { input, encoding: 'utf8', timeout, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
   if (r.error) throw new KernelLaneError(`the kernel lane did not run: ${r.error.message}`);
   const lines = r.stdout.split('\n').filter((l) => l !== '');
   if (lines[0] !== 'ready' || r.status !== 0) {
     throw new KernelLaneError(`the kernel lane failed (exit ${r.status}): ${r.stderr.trim() || lines[0] || 'no output'}`);
   }
-  const out = lines.slice(1).map(parseLine);
-  if (out.length !== ops.length) throw new KernelLaneError(`the kernel lane answered ${out.length} of ${ops.length} ops`);
-  return out;
+  const parsed = lines.slice(1).map(parseLine);
+  if (parsed.length !== ops.length) throw new KernelLaneError(`the kernel lane answered ${parsed.length} of ${ops.length} ops`);
+  return { outcomes: parsed.map((p) => p.outcome), wire: parsed.map((p) => p.wire) };
 }
 
-function parseLine(line: string): Outcome {
-  const [ret, errno, optlen, hex] = line.split(' ');
+function parseLine(line: string): { outcome: Outcome; wire: string | undefined } {
+  const [ret, errno, optlen, bytes, wire] = line.split(' ');
   const o: Outcome = { ret: Number(ret) };
   if (errno !== '-') o.errno = errno as Errno;
   if (optlen !== '-') o.optlen = Number(optlen);
   // No bytes copied reads as no bytes at all, as in the model's outcomes.
-  if (hex !== '-' && hex !== '=') o.bytes = Uint8Array.from(hex.match(/../g)!.map((h) => parseInt(h, 16)));
-  return o;
+  if (bytes !== '-' && bytes !== '=') o.bytes = Uint8Array.from(Buffer.from(bytes, 'hex'));
+  return { outcome: o, wire: wire === undefined || wire === '-' ? undefined : wire };
 }

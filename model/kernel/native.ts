@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { packageFile } from '../package-files.ts';
 
 const SOURCE = packageFile('native/kernel-lane.c');
+/** The helper's own headers, included by name from kernel-lane.c. */
+const HEADERS = ['lane-netns.h', 'lane-wire.h'];
 
 export type Availability = { ok: true; binary: string } | { ok: false; reason: string };
 
@@ -21,11 +23,19 @@ export function kernelLane(): Availability {
   return cached;
 }
 
+/** kernel-lane.c with its own headers inlined: one file that builds on its
+ * own, for a reproducer. */
+export function laneSource(): string {
+  return readFileSync(SOURCE, 'utf8').replace(/^#include "([\w.-]+)"$/gm, (line, name: string) => {
+    if (!HEADERS.includes(name)) return line;
+    return `/* ---- ${name} ---- */\n${readFileSync(packageFile(`native/${name}`), 'utf8')}`;
+  });
+}
+
 function probe(): Availability {
   if (process.platform !== 'linux') return { ok: false, reason: `the live-kernel lane needs Linux (this is ${process.platform})` };
   const cc = process.env.CC ?? 'cc';
-  const source = readFileSync(SOURCE);
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(laneSource()).digest('hex').slice(0, 16);
   const dir = join(process.env.SAVEDSYN_CACHE ?? join(tmpdir(), 'savedsyn'), 'native');
   const binary = join(dir, `kernel-lane-${hash}`);
   if (!existsSync(binary)) {
@@ -40,5 +50,6 @@ function probe(): Availability {
   if (ns.error || ns.status !== 0) {
     return { ok: false, reason: `unprivileged user and network namespaces are not available (unshare -rn: ${(ns.stderr || ns.error?.message || '').trim()})` };
   }
+  if (!existsSync('/dev/net/tun')) return { ok: false, reason: 'the kernel lane needs /dev/net/tun for its tap and tun devices' };
   return { ok: true, binary };
 }

@@ -510,10 +510,15 @@ export class SpecWorld {
     return this.sockets.find((s) => s.alive && s.onServicePort && s.tcpState === 'LISTEN');
   }
 
+  /** What the SYN queue holds. Today that is the hashed requests only
+   * (inet_csk_reqsk_queue_added()): a Fast Open request is never hashed, so
+   * a child waiting for its final ACK does not count (measured on the live
+   * kernel). 4.1, as modelled, counts its Fast Open slots too. */
   private requestsOf(listener: number): number {
+    const fastOpenCounts = this.profile.era === '4.1';
     let n = 0;
-    for (const c of this.conns.values()) if (c.listener === listener && (c.state === 'request' || c.fastOpenPending)) n++;
-    return n + this.retiredOf(listener);
+    for (const c of this.conns.values()) if (c.listener === listener && (c.state === 'request' || (fastOpenCounts && c.fastOpenPending))) n++;
+    return n + (fastOpenCounts ? this.retiredOf(listener) : 0);
   }
 
   private fastOpenPendingOf(listener: number): number {

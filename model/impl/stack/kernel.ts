@@ -592,10 +592,13 @@ export class Kernel {
     return undefined;
   }
 
+  /** inet_csk_reqsk_queue_len(): today the hashed requests only; a Fast
+   * Open request is never hashed (tcp_conn_request()). 4.1 as modelled
+   * counts the Fast Open queue too. */
   private requestsOf(l: Sock): number {
     let n = 0;
     for (const req of this.requests.values()) if (req.listener === l) n++;
-    if (l.fastopenq) n += l.fastopenq.qlen;
+    if (l.fastopenq && this.profile.era === '4.1') n += l.fastopenq.qlen;
     return n;
   }
 

@@ -1,0 +1,122 @@
+// Merging campaign folders (shards, machines) into a new one: findings
+// deduplicated by implementation and signature, cases and coverage counts
+// summed, corpora joined. The inputs are only read. A folder given twice, or
+// two folders that ran the same stream of batches, would count cases twice;
+// folders of different campaigns would sum numbers that mean nothing
+// together: both are refused unless asked for.
+
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { makeFolder } from '../../model/output-folder.ts';
+import { UserError } from '../../model/user-error.ts';
+import { encodeToken } from '../../reports/token.ts';
+import { coverageFigures, type CoverageFigures } from './coverage.ts';
+import { CampaignStore, type CampaignState } from './store.ts';
+
+export interface MergeOptions {
+  /** The new folder; it must not exist, or be empty. */
+  out: string;
+  inputs: string[];
+  /** Merge folders of different campaigns (seeds, implementations, options). */
+  allowMixed?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface MergeSummary {
+  out: string;
+  cases: number;
+  findings: Array<{ impl: string; signature: string; token: string }>;
+  coverage: CoverageFigures;
+  corpus: number;
+}
+
+/** What makes two folders parts of one campaign: every option that decides
+ * what its batches are. The shard is what tells its parts apart. */
+function identity(s: CampaignState): string {
+  const { version: _v, shard: _s, nextBatch: _n, cases: _c, steps: _st, corpus: _co, counts: _cn, snapshots: _sn, ...rest } = s as CampaignState & Record<string, unknown>;
+  const options = Object.fromEntries(Object.entries(rest).filter(([, v]) => typeof v !== 'object' || Array.isArray(v)).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify(options);
+}
+
+function isInside(child: string, parent: string): boolean {
+  const r = relative(parent, child);
+  return r === '' || (!r.startsWith('..') && !r.startsWith('/'));
+}
+
+/** Each input, checked: a folder, a campaign, given once, not the output. */
+function inputsOf(o: MergeOptions, out: string): Array<{ dir: string; store: CampaignStore; state: CampaignState | undefined }> {
+  const seen = new Map<string, string>();
+  return o.inputs.map((given) => {
+    const dir = resolve(given);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`no campaign folder ${given}`);
+    const real = realpathSync(dir);
+    const twice = seen.get(real);
+    if (twice !== undefined) throw new UserError(`${given} is given twice${twice === given ? '' : ` (also as ${twice})`}: its cases would count twice`);
+    seen.set(real, given);
+    if (isInside(out, real) || isInside(real, out)) throw new UserError(`--out ${o.out} and the input ${given} overlap: merge never writes into its inputs`);
+    const store = new CampaignStore(dir, { readOnly: true });
+    const state = store.readState();
+    if (state === undefined && store.findings.size === 0 && !existsSync(resolve(dir, 'coverage.json'))) {
+      throw new UserError(`${given} is not a campaign folder: it has no state.json, findings or coverage.json`);
+    }
+    return { dir, store, state };
+  });
+}
+
+export function mergeCampaigns(o: MergeOptions): MergeSummary {
+  const log = o.log ?? (() => {});
+  const target = resolve(o.out);
+  if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
+    throw new UserError(`--out ${o.out} already exists and is not an empty folder: merge writes a new folder`);
+  }
+  const inputs = inputsOf(o, existsSync(target) ? realpathSync(target) : target);
+  const states = inputs.flatMap((i) => (i.state ? [{ dir: i.dir, state: i.state }] : []));
+  if (!o.allowMixed) {
+    const first = states[0];
+    for (const { dir, state } of states.slice(1)) {
+      if (identity(state) !== identity(first.state)) {
+        throw new UserError(`${relative(process.cwd(), dir) || dir} is another campaign than ${relative(process.cwd(), first.dir) || first.dir} (seed, implementations or options differ): --allow-mixed merges them anyway`);
+      }
+    }
+    const shards = new Map<string, string>();
+    for (const { dir, state } of states) {
+      const other = shards.get(state.shard);
+      if (other !== undefined) throw new UserError(`${other} and ${dir} both ran shard ${state.shard} of the same campaign: their cases would count twice`);
+      shards.set(state.shard, dir);
+    }
+  }
+  const outDir = makeFolder(target);
+  log(`merging ${inputs.length} folders into ${outDir}`);
+  const out = new CampaignStore(outDir);
+  const counts = new Map<string, number>();
+  const tokens = new Set<string>();
+  let index = 0;
+  let cases = 0;
+  for (const { dir, store, state } of inputs) {
+    const kept = store.readCorpus(state?.corpus);
+    // A folder killed between saves has counts in state.json that match its
+    // resume point; coverage.json is the same numbers when it stopped cleanly.
+    const theirs = state ? new Map(Object.entries(state.counts)) : store.readCoverage();
+    for (const w of store.warnings) log(`warning: ${dir}: ${w}`);
+    if (state === undefined) log(`warning: ${dir} has no state.json: its findings, corpus and coverage are merged, its cases not counted`);
+    cases += state?.cases ?? 0;
+    let added = 0;
+    for (const f of store.findings.values()) if (out.add(f)) added++;
+    for (const [k, n] of theirs) counts.set(k, (counts.get(k) ?? 0) + n);
+    let joined = 0;
+    for (const e of kept) {
+      const token = encodeToken(e.case);
+      if (tokens.has(token)) continue;
+      tokens.add(token);
+      out.addCorpus({ ...e, index: index++ });
+      joined++;
+    }
+    log(`${dir}: ${store.findings.size} finding(s), ${added} new, ${state?.cases ?? 0} cases, ${joined} corpus case(s) added`);
+  }
+  const findings = [...out.findings.values()].map((f) => ({ impl: f.impl, signature: f.signature, token: f.token }))
+    .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`));
+  out.writeCoverage(counts);
+  const coverage = coverageFigures(counts.keys());
+  out.writeStats({ merged: inputs.map((i) => i.dir), cases, coverage, corpus: index, findings });
+  return { out: outDir, cases, findings, coverage, corpus: index };
+}

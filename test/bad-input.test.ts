@@ -1,0 +1,161 @@
+// Bad input, as a new user or a hostile one gives it: every kind is run in a
+// fresh process and must end with the README's exit code for a user error
+// (2), one `savedsyn:` line saying what is wrong, no stack trace, no
+// "internal error", and no hang.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync, crc32 } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { encodeToken } from '../reports/token.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin/savedsyn.mjs');
+const tmp = mkdtempSync(join(tmpdir(), 'savedsyn-bad-'));
+const at = (...p: string[]) => join(tmp, ...p);
+
+interface Ran { code: number | null; err: string; out: string }
+
+function savedsyn(args: string[], opts: { input?: string; wrap?: string[] } = {}): Promise<Ran> {
+  const [cmd, ...pre] = opts.wrap ?? [process.execPath];
+  const argv = opts.wrap ? [...pre, process.execPath, BIN, ...args] : [BIN, ...args];
+  return new Promise((done) => {
+    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d; });
+    child.stderr.on('data', (d: Buffer) => { err += d; });
+    // A hang is a failure of its own, not a stuck suite.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => { clearTimeout(timer); done({ code, err, out }); });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+const token = (c: unknown) => encodeToken(c as Parameters<typeof encodeToken>[0]);
+const GOOD = token({ profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'listen', fd: 0, backlog: 2 }] });
+function crafted(prefix: string, raw: Buffer): string {
+  const head = `${prefix}.${deflateRawSync(raw).toString('base64url')}`;
+  return `${head}.${crc32(head).toString(16).padStart(8, '0')}`;
+}
+const FAILING = token({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'sequential', ops: [{ kind: 'setsockopt', fd: 0, optname: 26, value: 1 }] });
+const canUnshare = spawnSync('unshare', ['-rm', 'true']).status === 0;
+
+/** [what, args, first line of stderr, options] */
+type Case = [string, string[], RegExp, { input?: string; wrap?: string[]; skip?: boolean }?];
+
+const CASES: Case[] = [
+  // The command line.
+  ['an unknown command', ['fuzzz'], /^savedsyn: unknown command 'fuzzz': one of run, check, fuzz/],
+  ['an unknown flag', ['--frobnicate'], /^savedsyn: Unknown option '--frobnicate' \(savedsyn help lists the options\)$/],
+  ['a flag without its value', ['--runs'], /^savedsyn: Option '--runs <value>' argument missing/],
+  ['a number that is not one', ['--runs', 'many'], /^savedsyn: --runs expects an integer, got 'many'$/],
+  ['a fractional seed', ['--seed', '1.5'], /^savedsyn: --seed expects an integer, got '1\.5'$/],
+  ['a zero budget', ['--runs', '0'], /^savedsyn: --runs must be between 1 and 2147483647, got 0$/],
+  ['a budget past 32 bits', ['--runs', '99999999999'], /^savedsyn: --runs must be between 1 and 2147483647/],
+  ['a seed below the 32-bit range', ['--seed', '-2147483649'], /^savedsyn: --seed must be between -2147483648 and 2147483647/],
+  ['an empty case length', ['--max-ops', '0'], /^savedsyn: --max-ops must be between 1 and 1000, got 0$/],
+  ['an unknown profile', ['--profile', 'bsd'], /^savedsyn: --profile takes rfc-v1 or linux, got 'bsd'$/],
+  ['an unknown scheduler', ['--schedulers', 'random,fifo'], /^savedsyn: --schedulers takes random and\/or pct/],
+  ['a negative guidance epoch', ['fuzz', '--guide-every=-1'], /^savedsyn: --guide-every must be between 0/],
+  ['a shard outside its count', ['fuzz', '--shard', '3/2'], /^savedsyn: --shard expects I\/N with 0 <= I < N/],
+  ['a shard count past any integer', ['fuzz', '--shard', '1/99999999999999999999'], /^savedsyn: --shard expects I\/N/],
+  ['a malformed shard', ['fuzz', '--shard', 'one/two'], /^savedsyn: --shard expects I\/N/],
+  ['a giant batch', ['fuzz', '--batch', '2147483647', '--runs', '300'], /^savedsyn: --batch must be between 1 and 1000000/],
+  ['a batch larger than the budget', ['fuzz', '--batch', '500', '--runs', '300'], /^savedsyn: --batch 500 is more than --runs 300/],
+  ['thousands of workers', ['fuzz', '--workers', '9999'], /^savedsyn: --workers must be between 0 and 256/],
+  ['a flag run ignores', ['run', '--seconds', '5'], /^savedsyn: run does not use --seconds: it takes --impl/],
+  ['a flag list ignores', ['list', '--runs', '3'], /^savedsyn: list does not use --runs: it takes no options$/],
+  ['a flag kernel ignores', ['kernel', '--impl', 'linux'], /^savedsyn: kernel does not use --impl/],
+  ['a flag replay ignores', ['replay', GOOD, '--runs', '3'], /^savedsyn: replay does not use --runs/],
+  ['a stray argument', ['run', 'extra'], /^savedsyn: unexpected argument 'extra'/],
+  // Implementations.
+  ['check without an implementation', ['check'], /^savedsyn: check takes exactly one --impl NAME\|PATH$/],
+  ['check with two implementations', ['check', '--impl', 'linux', '--impl', 'rfc-v1'], /^savedsyn: check takes exactly one --impl/],
+  ['an unknown implementation', ['--impl', 'nope'], /^savedsyn: unknown implementation 'nope': bundled ones are rfc-v1, rfc-v1-fixed, linux/],
+  ['an implementation of another profile', ['--profile', 'linux', '--impl', 'rfc-v1'], /^savedsyn: --profile linux, but rfc-v1 implements rfc-v1$/],
+  ['a missing module', ['check', '--impl', './nowhere.ts'], /^savedsyn: implementation module not found: .*nowhere\.ts$/],
+  ['a module without create()', ['check', '--impl', './test/fixtures/missing-create.ts'], /does not fit the Implementation interface: missing or wrong `create\(env\)`/],
+  ['a module with an unknown profile', ['check', '--impl', './test/fixtures/wrong-profile.ts'], /`profile` \(one of rfc-v1, linux\)/],
+  ['a module that throws on import', ['check', '--impl', './test/fixtures/throws-on-import.ts'], /^savedsyn: could not load .*: this module refuses to load$/],
+  ['a module that does not parse', ['check', '--impl', './test/fixtures/syntax-error.mjs'], /^savedsyn: could not load \.\/test\/fixtures\/syntax-error\.mjs: /],
+  ['a module whose export is a number', ['check', '--impl', './test/fixtures/not-an-object.ts'], /^savedsyn: .*not-an-object\.ts does not export an implementation/],
+  ['a view() that returns a string', ['check', '--impl', './test/fixtures/view-string.ts', '--runs', '50'], /^savedsyn: view-string does not fit the Implementation interface: view\(\) must return an array of \{ fd, flag, kept \}; it gave the string "fd 0: listening"$/],
+  ['a run() that returns null', ['check', '--impl', './test/fixtures/run-null.ts', '--runs', '50'], /^savedsyn: run-null does not fit the Implementation interface: run\(.*\) must return an Outcome .*; it gave null$/],
+  ['a create() that throws on its second call', ['check', '--impl', './test/fixtures/create-once.mjs', '--runs', '50'], /^savedsyn: create-once does not fit the Implementation interface: create\(env\) must build a fresh instance every time it is called \(once per case\), but threw on call 2: already created$/],
+  ['a generator that yields a number', ['check', '--impl', './test/fixtures/yields-number.mjs', '--runs', '50'], /^savedsyn: yields-number does not fit the Implementation interface: a generator from run\(\) must yield site labels/],
+  // Tokens.
+  ['replay without a token', ['replay'], /^savedsyn: replay takes the token to replay/],
+  ['a token that is not one', ['replay', 'hello'], /^savedsyn: not a savedsyn replay token/],
+  ['a truncated token', ['replay', GOOD.slice(0, -12)], /^savedsyn: the token is truncated or damaged/],
+  ['an altered token', ['replay', GOOD.replace(/\.(.)/, (_, c: string) => `.${c === 'A' ? 'B' : 'A'}`)], /^savedsyn: the token is damaged: its checksum does not match/],
+  ['a token from a newer savedsyn', ['replay', crafted('ssyn9', Buffer.from('{}'))], /^savedsyn: this token was made by a newer savedsyn \(token version 9\)/],
+  ['a token with another version prefix', ['replay', GOOD.replace(/^ssyn2\./, 'ssyn0.')], /^savedsyn: unknown token version '0'/],
+  ['a token that inflates to gigabytes', ['replay', crafted('ssyn2', Buffer.alloc(64 << 20, 0x20))], /^savedsyn: the token's case inflates to more than 16 MiB/],
+  ['a token of something that is not a case', ['replay', token({ profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'frobnicate' }] })], /^savedsyn: the token does not describe a case: ops\[0\] is not an op$/],
+  ['a token that names a module', ['replay', token({ profile: 'linux', impl: './test/fixtures/leaky.ts', kind: 'sequential', ops: [] })], /^savedsyn: the token names the module "\.\/test\/fixtures\/leaky\.ts", and a token never chooses code to run/],
+  ['a token of another profile than --impl', ['replay', GOOD, '--impl', 'rfc-v1'], /^savedsyn: the token is for profile linux, but rfc-v1 implements rfc-v1$/],
+  ['an empty standard input for a token', ['replay', '-'], /^savedsyn: no token in standard input$/, { input: '\n' }],
+  ['a token file that does not exist', ['replay', '--token-file', '/nonexistent/token'], /^savedsyn: cannot read the token from \/nonexistent\/token: ENOENT$/],
+  ['a token and a token file', ['replay', GOOD, '--token-file', '/nonexistent/token'], /^savedsyn: replay takes a token or --token-file, not both$/],
+  // Where output goes.
+  ['an output folder under /proc', ['--impl', 'linux', '--runs', '5', '--out', '/proc/savedsyn/out'], /^savedsyn: cannot create \/proc\/savedsyn\/out: it cannot be created there \(ENOENT\) at \/proc\/savedsyn$/],
+  ['an output folder that is a file', ['--impl', 'linux', '--runs', '5', '--out', 'package.json'], /^savedsyn: cannot create .*package\.json: .*package\.json is a file, not a folder$/],
+  ['an output folder below a file', ['replay', FAILING, '--out', 'package.json/reports'], /^savedsyn: cannot create .*package\.json\/reports: .*package\.json is a file, not a folder$/],
+  ['a campaign folder under /proc', ['fuzz', '--runs', '10', '--out', '/proc/savedsyn/campaign'], /^savedsyn: cannot create \/proc\/savedsyn\/campaign: /],
+  ['an output folder on a read-only filesystem', ['--impl', 'linux', '--runs', '5', '--out', '/mnt/out'], /^savedsyn: cannot create \/mnt\/out: the filesystem is read-only \(EROFS\)$/,
+    { wrap: ['unshare', '-rm', 'sh', '-c', 'mount -t tmpfs none /mnt && mount -o remount,ro /mnt && exec "$@"', 'sh'], skip: !canUnshare }],
+  // Merging.
+  ['merge without folders', ['merge', '--out', at('m-none')], /^savedsyn: merge takes the campaign folders to combine/],
+  ['merge without --out', ['merge', at('a'), at('b')], /^savedsyn: merge writes a new folder and needs it named/],
+  ['merge of a folder that does not exist', ['merge', '--out', at('m-x'), at('a'), at('nowhere')], /^savedsyn: no campaign folder .*nowhere$/],
+  ['merge of one folder twice', ['merge', '--out', at('m-twice'), at('a'), at('a')], /^savedsyn: .*a is given twice: its cases would count twice$/],
+  ['merge of the same shard twice', ['merge', '--out', at('m-shard'), at('a'), at('a-copy')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
+  ['merge into an input', ['merge', '--out', at('a', 'merged'), at('a'), at('b')], /^savedsyn: --out .* and the input .*a overlap: merge never writes into its inputs$/],
+  ['merge of different campaigns', ['merge', '--out', at('m-mixed'), at('a'), at('other-seed')], /^savedsyn: .*other-seed is another campaign than .*a \(seed, implementations or options differ\): --allow-mixed merges them anyway$/],
+  ['merge of a folder that is not a campaign', ['merge', '--out', at('m-plain'), at('a'), at('plain')], /^savedsyn: .*plain is not a campaign folder/],
+  ['merge into a folder that holds files', ['merge', '--out', at('b'), at('a'), at('other-seed')], /^savedsyn: --out .* already exists and is not an empty folder: merge writes a new folder$/],
+  ['a campaign folder of another campaign', ['fuzz', '--impl', 'rfc-v1', '--runs', '200', '--batch', '100', '--workers', '1', '--seed', '8', '--shard', '0/2', '--out', at('a')], /^savedsyn: .*(another|different|seed)/],
+];
+
+describe('bad input: one line, exit 2, no stack trace, no hang', () => {
+  beforeAll(() => {
+    // Small campaign folders for the merge cases: two shards of one
+    // campaign, a copy of one, one of another seed, and a plain folder.
+    const fuzz = (out: string, extra: string[]) => {
+      const r = spawnSync(process.execPath, [BIN, 'fuzz', '--impl', 'rfc-v1', '--runs', '200', '--batch', '100', '--workers', '1', '--quiet', '--out', out, ...extra], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    fuzz(at('a'), ['--shard', '0/2']);
+    fuzz(at('a-copy'), ['--shard', '0/2']);
+    fuzz(at('b'), ['--shard', '1/2']);
+    fuzz(at('other-seed'), ['--seed', '9']);
+    mkdirSync(at('plain'));
+    writeFileSync(at('plain', 'notes.txt'), 'not a campaign\n');
+  }, 60_000);
+
+  it('has at least 40 distinct kinds of bad input', () => {
+    expect(new Set(CASES.map(([what]) => what)).size).toBe(CASES.length);
+    expect(CASES.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.runIf(!canUnshare)('unshare -rm is not available here, so the read-only filesystem is not tried', () => {
+    expect(canUnshare).toBe(false);
+  });
+
+  for (const [what, args, first, opts] of CASES.filter(([, , , o]) => o?.skip !== true)) {
+    it.concurrent(what, async () => {
+      const r = await savedsyn(args, opts);
+      expect(r.code, `${r.out}\n${r.err}`).toBe(2);
+      expect(r.err.split('\n')[0]).toMatch(first);
+      expect(r.err).not.toMatch(/internal error/);
+      expect(r.err).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('never writes into a merge input', () => {
+    expect(readdirSync(at('plain'))).toEqual(['notes.txt']);
+    expect(readdirSync(at('a')).filter((f) => f === 'merged')).toEqual([]);
+  });
+});
