@@ -130,12 +130,15 @@ static int send_syn(int conn, int kind, const char *hex) {
 
 static int send_segment(int conn, unsigned char flags) {
   if (conn < 0 || conn >= MAXCONN) { errno = EINVAL; return -1; }
+  /* The peer answers in the light of everything the kernel has sent it so
+   * far: a RST from a system call (disconnect, close) may still be queued. */
+  if (barrier(MAC_NONE)) return -2;
   struct peer *p = &peers[conn];
   if (!p->answered) { snprintf(wire, sizeof wire, "unsent"); return 1; }
   unsigned char f[MAXFRAME];
   size_t n = peer_segment(p, flags, f);
   if (inject(p->mac_kind, f, n) || barrier(p->mac_kind)) return -2;
-  /* A peer that has reset its side sends nothing more. */
+  /* A peer that has reset its side sends nothing more either. */
   if (flags & TH_RST) p->answered = 0;
   return 0;
 }

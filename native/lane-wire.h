@@ -139,7 +139,9 @@ static void note(int conn, const char *kind) {
 }
 
 /* A frame the kernel sent out of the tun: a SYN-ACK is remembered, as a
- * peer would; anything else to a peer is only noted. */
+ * peer would; a RST makes the peer give up its connection (RFC 793: the
+ * kernel's RSTs here are always in the peer's window), so it sends no more
+ * ACKs for it; anything else is only noted. */
 static void reply_seen(const unsigned char *f, size_t n) {
   struct seg s;
   if (seg_parse(f, n, 0, &s) || s.sport != SERVICE_PORT || s.dport < PORT_BASE || s.dport >= PORT_BASE + MAXCONN) return;
@@ -152,7 +154,10 @@ static void reply_seen(const unsigned char *f, size_t n) {
     p->synack_ts = (unsigned char)s.has_ts;
     p->ts_recent = s.tsval;
     note(conn, "synack");
-  } else if (s.flags & TH_RST) note(conn, "rst");
+  } else if (s.flags & TH_RST) {
+    p->answered = 0;
+    note(conn, "rst");
+  }
   else if (s.flags & TH_FIN) note(conn, "fin");
   else note(conn, "ack");
 }

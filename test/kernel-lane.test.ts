@@ -171,6 +171,30 @@ describe.runIf(lane.ok)('regressions', () => {
     expect(r.wire[2]).toBe('cookie/2');
   });
 
+  it('a peer the kernel resets sends nothing more: a cookie child disconnected is not made again', () => {
+    // The disconnect resets peer 2; were its ACK sent again, the cookie in it
+    // would validate afresh and the kernel would make a second child.
+    const ops: Op[] = [
+      { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'fastOpenSyn', conn: 1, packet: pkt({ ipOptions: true, mac: 'ethernet', fastOpen: 'cookie', payload: 1400 }) },
+      { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 0 }, { kind: 'disconnect', fd: 1 },
+      { kind: 'ackRetransmit', conn: 2 }, { kind: 'accept', fd: 0 },
+    ];
+    const r = runDifferential(ops);
+    expect(r.disagreement?.differences).toBeUndefined();
+    expect([r.wire[2], r.wire[6], r.actual[7].errno]).toEqual(['cookie/2', 'unsent', 'EAGAIN']);
+  });
+
+  it('an ACK with cookies off is reset, and the peer gives up its cookie', () => {
+    const ops: Op[] = [
+      { kind: 'sysctl', name: 'tcp_syncookies', value: 2 }, { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'syn', conn: 1, packet: pkt() },
+      { kind: 'sysctl', name: 'tcp_syncookies', value: 0 }, { kind: 'ack', conn: 1 },
+      { kind: 'sysctl', name: 'tcp_syncookies', value: 1 }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
+    ];
+    const r = runDifferential(ops);
+    expect(r.disagreement?.differences).toBeUndefined();
+    expect([r.wire[2], r.wire[4], r.wire[6], r.actual[7].errno]).toEqual(['cookie/1', 'rst/1', 'unsent', 'EAGAIN']);
+  });
+
   it('a Fast Open child waiting for its final ACK does not count against the SYN queue', () => {
     const out = kernel([
       { kind: 'sysctl', name: 'tcp_fastopen', value: 1 },
@@ -182,6 +206,24 @@ describe.runIf(lane.ok)('regressions', () => {
       read(3, 4096),
     ]);
     expect(out[11]).toMatchObject({ ret: 0, optlen: 80 });
+  });
+});
+
+describe.runIf(lane.ok)('what makes a Fast Open SYN, to a kernel that requires no cookie (tcp_fastopen 0x607)', () => {
+  it('data alone, a cookie request alone, or a cookie: a child at once, before any ACK', () => {
+    const shapes = [pkt({ payload: 20 }), pkt({ fastOpen: 'request' }), pkt({ fastOpen: 'cookie' }), pkt({ fastOpen: 'cookie', payload: 1400, family: 6, mac: 'ethernet' })];
+    const ops: Op[] = [{ kind: 'sysctl', name: 'tcp_fastopen', value: 1 }, { kind: 'listen', fd: 0, backlog: 8 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 }];
+    shapes.forEach((packet, i) => ops.push({ kind: 'fastOpenSyn', conn: i + 1, packet }, { kind: 'accept', fd: 0 }));
+    const out = kernel(ops);
+    expect(shapes.map((_, i) => out[4 + 2 * i].ret)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('with the server side off, the same SYNs wait for their ACK like any other', () => {
+    const out = kernel([
+      { kind: 'listen', fd: 0, backlog: 8 }, { kind: 'fastOpenSyn', conn: 1, packet: pkt({ fastOpen: 'cookie', payload: 20 }) }, { kind: 'accept', fd: 0 },
+      { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
+    ]);
+    expect([out[2].errno, out[4].ret]).toEqual(['EAGAIN', 1]);
   });
 });
 

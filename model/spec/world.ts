@@ -371,11 +371,12 @@ export class SpecWorld {
       return;
     }
     if (c.state === 'gone') return;
-    if (l.tcpState !== 'LISTEN') {
-      if (c.state === 'request') this.forget(c);
+    // Where nothing listens, or cookies are off, the ACK finds no request
+    // and the kernel answers it with a RST: the peer, reset, gives up.
+    if (l.tcpState !== 'LISTEN' || (c.state === 'cookie' && this.syncookies === 0)) {
+      this.forget(c);
       return;
     }
-    if (c.state === 'cookie' && this.syncookies === 0) return;
     if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) return;
     this.makeChild(c, l);
   }

@@ -387,9 +387,15 @@ export class Kernel {
 
   /** cookie_v4_check(): a request rebuilt from the ACK, never the SYN. */
   private *cookieCheck(t: number, conn: number, l: Sock): Gen<void> {
-    if (this.syncookies === 0) return;
+    // cookie_v4_check() declines, the listener answers the ACK with a RST
+    // (tcp_v4_send_reset()), and the peer, reset, holds its cookie no more.
+    if (this.syncookies === 0) {
+      this.cookies.delete(conn);
+      return;
+    }
     if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
     try {
+      if (l.state !== 'LISTEN') this.cookies.delete(conn);
       if (l.state !== 'LISTEN' || this.established.has(conn)) return;
       if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) return;
       const req = this.reqskAlloc(l, buildSyn(conn, DEFAULT_PACKET));
