@@ -17,6 +17,9 @@ export default defineConfig({
     testTimeout: 240_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Most suites wait on child processes: two files at a time keep both
+    // cores busy.
+    maxWorkers: 2,
     // Suites run campaigns and checks of their own: under a CI job they must
     // not write to the job's summary page.
     env: { GITHUB_STEP_SUMMARY: '' },

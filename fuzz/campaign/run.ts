@@ -67,7 +67,7 @@ export interface CampaignSummary {
   warnings: string[];
 }
 
-export const DEFAULT_GUIDE_EVERY = 64;
+export { DEFAULT_GUIDE_EVERY } from '../defaults.ts';
 export const DEFAULT_MAX_OPS = 30;
 
 /** The boundary whose snapshot guides batch k: the start of the epoch

@@ -13,9 +13,7 @@ import { UserError } from '../../model/user-error.ts';
 import type { CallMessage, ThreadFailure } from './messages.ts';
 import { discard, release, take, warm, type Thread } from './pool.ts';
 
-/** Milliseconds an op may run before it counts as never returning: ops take
- * microseconds, so this only has to outlast a pause of the machine. */
-export const DEFAULT_OP_TIMEOUT = 2000;
+export { DEFAULT_OP_TIMEOUT } from '../defaults.ts';
 
 /** A call that meets more hangs than this gives up: searches stop after a
  * few of their cases hang, and a shrink pays for a few more, so only an

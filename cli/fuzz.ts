@@ -1,0 +1,43 @@
+// savedsyn fuzz and merge: campaigns and the folders they leave.
+
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeDashboard } from '../fuzz/campaign/dashboard-folder.ts';
+import { mergeCampaigns } from '../fuzz/campaign/merge.ts';
+import { runCampaign } from '../fuzz/campaign/run.ts';
+import { stopOnSignals } from '../fuzz/campaign/signals.ts';
+import { CampaignStore } from '../fuzz/campaign/store.ts';
+import { makeFolder } from '../model/output-folder.ts';
+import type { Options } from './options.ts';
+import { selected } from './select.ts';
+
+export async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<number> {
+  // Every implementation must load, and the folder be writable, before any worker starts.
+  const { sources } = await selected(opts);
+  const out = makeFolder(opts.out);
+  // A resumed campaign keeps its batch size unless told otherwise: the
+  // default depends on --runs, which a resume may raise.
+  const batchRuns = opts.batchGiven || !existsSync(join(out, 'state.json')) ? opts.batch : new CampaignStore(out).readState()?.batchRuns ?? opts.batch;
+  const seconds = opts.seconds ?? (opts.runsGiven ? undefined : 60);
+  const stop = stopOnSignals();
+  const summary = await runCampaign({
+    out: resolve(opts.out), seed: opts.seed, impls: sources, runs: opts.runsGiven ? opts.runs : undefined, seconds,
+    workers: opts.workers, batchRuns, maxOps: opts.maxOps, schedulers: opts.schedulers, shard: opts.shard, guideEvery: opts.guideEvery, opTimeout: opts.opTimeout, log,
+    tty: process.stdout.isTTY === true && log === console.log, stop: stop.signal,
+  }).finally(stop.dispose);
+  const c = summary.coverage;
+  log(`campaign: ${summary.cases} cases (${summary.steps} steps) in ${summary.batches} batches (${summary.session.batches} this run); ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
+    + `coverage: ${c.transitions} spec transitions, ${c.sites} implementation sites, ${c.interleavings} interleavings (coverage.json); `
+    + `corpus: ${summary.corpus} cases (corpus/)`);
+  for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    npx savedsyn replay ${f.token}`);
+  log(`findings and stats: ${resolve(opts.out)}`);
+  return stop.exitCode() ?? 0;
+}
+
+export function mergeCommand(dirs: string[], opts: Options, log: (s: string) => void): number {
+  const m = mergeCampaigns({ out: opts.out, inputs: dirs, allowMixed: opts.allowMixed, log });
+  log(`merged: ${m.cases} cases, ${m.findings.length} distinct finding(s), coverage ${m.coverage.transitions} transitions / ${m.coverage.sites} sites / `
+    + `${m.coverage.interleavings} interleavings, corpus ${m.corpus} in ${m.out}`);
+  log(`dashboard: ${writeDashboard(m.out, { mergedFrom: dirs })}`);
+  return 0;
+}

@@ -1,0 +1,237 @@
+// The command line as data: what each command accepts, and the options
+// parsed and checked before anything runs. It loads none of the runners, so
+// a mistake in the command line is answered at once.
+
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { DEFAULT_GUIDE_EVERY, DEFAULT_OP_TIMEOUT } from '../fuzz/defaults.ts';
+import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
+import { UserError } from '../model/user-error.ts';
+import type { SchedulerName } from '../properties/findings.ts';
+import { TOKEN_VERSION } from '../reports/token.ts';
+
+export const USAGE = `usage: savedsyn [command] [options]
+
+commands:
+  run      (default) search every given implementation for failures, shrink
+           each distinct one, print it and write a report
+  check    like run, for one implementation (bundled name or module path);
+           exits 1 if anything fails
+  fuzz     a campaign: coverage-guided batches of single-thread and
+           concurrent cases over worker threads until --runs or --seconds
+           is spent; findings, corpus, coverage and stats go to --out, and
+           a killed campaign resumes from the same folder
+  merge DIR...
+           combine campaign folders (shards, machines) into --out:
+           findings deduplicated by implementation and signature, cases and
+           coverage counts summed, corpora joined
+  kernel   run generated sequences on the live kernel (the model's own
+           frames, in a private network namespace) and on the linux spec;
+           print every confirmed disagreement, shrunk, and a census of what
+           was tested; exits 1 if any disagreement is confirmed
+  replay TOKEN|-
+           re-run the case a token encodes (- reads it from standard input);
+           print the verdict and write its report; exits 1 if the case
+           fails. A token that names a module is run only with --impl
+  list     list the bundled implementations and profiles
+  help     show this text
+
+options:
+  --impl NAME|PATH   implementation to check; repeatable (default: all bundled)
+  --profile NAME     rfc-v1 or linux: only the implementations of that profile
+  --runs N           generated cases per implementation (default 2000)
+  --seed N           master seed (default 1)
+  --max-ops N        longest generated case (default 30)
+  --thread-runs N    generated concurrent cases per implementation (default:
+                     the same as --runs; 0 skips interleavings)
+  --schedulers LIST  schedulers for concurrent cases: random,pct (default both)
+  --out DIR          where the report goes (default ./out)
+  --seconds N        fuzz: stop starting batches after N seconds
+  --workers N        fuzz: worker threads (default: one per core; 0 runs
+                     batches on the main thread)
+  --batch N          fuzz: cases per batch (default 200)
+  --shard I/N        fuzz: run the I-th of N disjoint streams of batches
+  --guide-every N    fuzz: batches per coverage-guidance epoch (default 64);
+                     batches are guided by what the campaign had covered and
+                     kept one epoch earlier; 0 runs unguided
+  --token-file FILE  replay: read the token from FILE
+  --op-timeout MS    run, check, replay, fuzz: an op that has not returned
+                     after MS milliseconds is a finding, hang:<op> (default
+                     2000; 0 runs without the watchdog)
+  --allow-mixed      merge: allow folders of different seeds or implementations
+  --quiet            print only the summary
+
+Each command refuses the options it does not use. Exit codes: 0 done,
+1 a failure found (check, replay, kernel), 2 bad input, 70 a defect in
+savedsyn.
+`;
+
+export interface Options {
+  impls: string[];
+  profile: ProfileName | undefined;
+  runs: number;
+  runsGiven: boolean;
+  seconds: number | undefined;
+  workers: number;
+  batch: number;
+  batchGiven: boolean;
+  shard: { index: number; count: number };
+  guideEvery: number;
+  threadRuns: number;
+  schedulers: SchedulerName[];
+  seed: number;
+  maxOps: number;
+  out: string;
+  outGiven: boolean;
+  quiet: boolean;
+  tokenFile: string | undefined;
+  opTimeout: number;
+  allowMixed: boolean;
+}
+
+const OPTIONS = {
+  impl: { type: 'string', multiple: true },
+  profile: { type: 'string' },
+  runs: { type: 'string' },
+  seed: { type: 'string' },
+  'max-ops': { type: 'string' },
+  'thread-runs': { type: 'string' },
+  seconds: { type: 'string' },
+  workers: { type: 'string' },
+  batch: { type: 'string' },
+  shard: { type: 'string' },
+  'guide-every': { type: 'string' },
+  schedulers: { type: 'string' },
+  out: { type: 'string' },
+  'token-file': { type: 'string' },
+  'op-timeout': { type: 'string' },
+  'allow-mixed': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flag = keyof typeof OPTIONS;
+
+/** The flags each command reads; any other is refused rather than ignored. */
+const FLAGS: Record<string, readonly Flag[]> = {
+  run: ['impl', 'profile', 'runs', 'seed', 'max-ops', 'thread-runs', 'schedulers', 'out', 'quiet', 'op-timeout'],
+  check: ['impl', 'profile', 'runs', 'seed', 'max-ops', 'thread-runs', 'schedulers', 'out', 'quiet', 'op-timeout'],
+  fuzz: ['impl', 'profile', 'runs', 'seconds', 'seed', 'max-ops', 'schedulers', 'out', 'quiet', 'workers', 'batch', 'shard', 'guide-every', 'op-timeout'],
+  merge: ['out', 'quiet', 'allow-mixed'],
+  kernel: ['runs', 'seed', 'out', 'quiet'],
+  replay: ['impl', 'out', 'quiet', 'token-file', 'op-timeout'],
+  list: [],
+  help: [],
+};
+const COMMANDS = new Set(Object.keys(FLAGS));
+
+/** `--seed -1` as parseArgs wants it (`--seed=-1`): a negative number after
+ * a flag that takes a value is that value, not a flag of its own. */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
+    const takesValue = name in OPTIONS && OPTIONS[name as Flag].type === 'string';
+    if (takesValue && i + 1 < argv.length && /^-\d+$/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
+export function parse(argv: string[]): { command: string; opts: Options; arg: string | undefined; rest: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, strict: true, options: OPTIONS });
+  } catch (e) {
+    // Node's message runs on with advice about '--'; its first sentence is the point.
+    const first = (e instanceof Error ? e.message : String(e)).split(/\. /)[0].replace(/\.$/, '');
+    throw new UserError(`${first} (savedsyn help lists the options)`);
+  }
+  const { values, positionals } = parsed;
+  const command = values.help ? 'help' : positionals[0] ?? 'run';
+  if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}': one of ${[...COMMANDS].join(', ')}`);
+  const given = (Object.keys(values) as Flag[]).filter((f) => f !== 'help');
+  const stray = values.help ? undefined : given.find((f) => !FLAGS[command].includes(f));
+  if (stray !== undefined) {
+    const takes = FLAGS[command].length === 0 ? 'no options' : FLAGS[command].map((f) => `--${f}`).join(', ');
+    throw new UserError(`${command} does not use --${stray}: it takes ${takes}`);
+  }
+  const fromFile = values['token-file'] !== undefined;
+  if (command === 'replay' && fromFile && positionals.length > 1) throw new UserError('replay takes a token or --token-file, not both');
+  const arity = command === 'replay' ? (fromFile ? 1 : 2) : command === 'merge' ? Infinity : 1;
+  if (command === 'merge' && positionals.length < 2) throw new UserError('merge takes the campaign folders to combine: savedsyn merge --out DIR A B …');
+  if (command === 'merge' && values.out === undefined) throw new UserError('merge writes a new folder and needs it named: savedsyn merge --out DIR A B …');
+  if (command === 'replay' && positionals.length < 2 && !fromFile) {
+    throw new UserError(`replay takes the token to replay: savedsyn replay ssyn${TOKEN_VERSION}.… (or - to read it from standard input, or --token-file FILE)`);
+  }
+  if (positionals.length > arity) throw new UserError(`unexpected argument '${positionals[arity]}' (savedsyn help lists the options)`);
+  const runs = integer('--runs', values.runs, 2000, 1);
+  const batch = integer('--batch', values.batch, 200, 1, MAX_BATCH);
+  if (values.batch !== undefined && values.runs !== undefined && batch > runs) {
+    throw new UserError(`--batch ${batch} is more than --runs ${runs}: a campaign runs whole batches`);
+  }
+  return {
+    command,
+    arg: positionals[1],
+    rest: positionals.slice(1),
+    opts: {
+      impls: values.impl ?? [],
+      profile: profileOption(values.profile),
+      runs,
+      runsGiven: values.runs !== undefined,
+      seconds: values.seconds === undefined ? undefined : integer('--seconds', values.seconds, 60, 1),
+      workers: integer('--workers', values.workers, availableParallelism(), 0, MAX_WORKERS),
+      // A short campaign is one batch of what it asks, not one giant default.
+      batch: values.batch === undefined && values.runs !== undefined ? Math.min(batch, runs) : batch,
+      batchGiven: values.batch !== undefined,
+      shard: shardOf(values.shard),
+      guideEvery: integer('--guide-every', values['guide-every'], DEFAULT_GUIDE_EVERY, 0),
+      threadRuns: integer('--thread-runs', values['thread-runs'], runs, 0),
+      schedulers: schedulerList(values.schedulers),
+      seed: integer('--seed', values.seed, 1, -2147483648),
+      maxOps: integer('--max-ops', values['max-ops'], 30, 1, MAX_OPS),
+      out: values.out ?? 'out',
+      outGiven: values.out !== undefined,
+      quiet: values.quiet ?? false,
+      tokenFile: values['token-file'],
+      opTimeout: integer('--op-timeout', values['op-timeout'], DEFAULT_OP_TIMEOUT, 0),
+      allowMixed: values['allow-mixed'] ?? false,
+    },
+  };
+}
+
+/** Bounds on what one run can ask for: past them a run never ends or never
+ * fits in memory, and no use needs them. */
+const MAX_BATCH = 1_000_000;
+const MAX_WORKERS = 256;
+const MAX_OPS = 1000;
+
+function profileOption(raw: string | undefined): ProfileName | undefined {
+  if (raw === undefined) return undefined;
+  if (!(PROFILE_NAMES as readonly string[]).includes(raw)) throw new UserError(`--profile takes ${PROFILE_NAMES.join(' or ')}, got '${raw}'`);
+  return raw as ProfileName;
+}
+
+function shardOf(raw: string | undefined): { index: number; count: number } {
+  if (raw === undefined) return { index: 0, count: 1 };
+  const m = /^(\d+)\/(\d+)$/.exec(raw);
+  const [index, count] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!m || count < 1 || count > 2147483647 || index >= count) throw new UserError(`--shard expects I/N with 0 <= I < N <= 2147483647, got '${raw}'`);
+  return { index, count };
+}
+
+function schedulerList(raw: string | undefined): SchedulerName[] {
+  if (raw === undefined) return ['random', 'pct'];
+  const names = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = names.filter((n) => n !== 'random' && n !== 'pct');
+  if (names.length === 0 || bad.length > 0) throw new UserError(`--schedulers takes random and/or pct, comma-separated; got '${raw}'`);
+  return names as SchedulerName[];
+}
+
+function integer(flag: string, raw: string | undefined, fallback: number, min: number, max = 2147483647): number {
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new UserError(`${flag} expects an integer, got '${raw}'`);
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UserError(`${flag} must be between ${min} and ${max}, got ${raw}`);
+  return n;
+}
