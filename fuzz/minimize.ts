@@ -1,11 +1,31 @@
 // fast-check shrinks through the generator, which can leave an op that the
 // failure does not need (a structured case shrinks lives, not single ops).
-// This pass makes a case 1-minimal: removing any single op makes it pass.
+// This pass makes a case 1-minimal: removing any single op makes it pass;
+// then value-minimal (fuzz/simplify-values.ts), and 1-minimal again, since a
+// simpler value can make another op unnecessary.
 
 import type { Op } from '../model/ops.ts';
-import { DEFAULT_PACKET } from '../model/packet.ts';
+import { shrinkValues } from './simplify-values.ts';
 
-export function minimize(ops: readonly Op[], fails: (ops: Op[]) => boolean): Op[] {
+export interface MinimizeOptions {
+  /** Off where each failing candidate is expensive (a hang costs the
+   * watchdog's bound), so only ops are removed. */
+  values?: boolean;
+}
+
+export function minimize(ops: readonly Op[], fails: (ops: Op[]) => boolean, opts: MinimizeOptions = {}): Op[] {
+  let cur = removeOps(ops, fails);
+  if (opts.values === false) return cur;
+  for (;;) {
+    const simpler = shrinkValues(cur, fails);
+    if (!simpler.changed) return cur;
+    const fewer = removeOps(simpler.ops, fails);
+    cur = fewer;
+    if (fewer.length === simpler.ops.length) return cur;
+  }
+}
+
+function removeOps(ops: readonly Op[], fails: (ops: Op[]) => boolean): Op[] {
   let cur = [...ops];
   for (let changed = true; changed;) {
     changed = false;
@@ -16,15 +36,6 @@ export function minimize(ops: readonly Op[], fails: (ops: Op[]) => boolean): Op[
         changed = true;
         i--;
       }
-    }
-  }
-  // Plainer packets read better in a report: keep the default where it fails too.
-  for (let i = 0; i < cur.length; i++) {
-    const op = cur[i];
-    if (op.kind === 'syn' && op.packet !== DEFAULT_PACKET) {
-      const plain = cur.slice();
-      plain[i] = { ...op, packet: DEFAULT_PACKET };
-      if (fails(plain)) cur = plain;
     }
   }
   return cur;

@@ -20,10 +20,10 @@ export function shrinkHang(ops: readonly Op[], fails: (ops: Op[]) => boolean): O
     for (const picked of subsets(ops.length - 1, k)) {
       if (++tried > SMALLEST_FIRST) break;
       const c = [...picked.map((i) => ops[i]), last];
-      if (fails(c)) return minimize(c, fails);
+      if (fails(c)) return minimize(c, fails, { values: false });
     }
   }
-  return minimize(ops, fails);
+  return minimize(ops, fails, { values: false });
 }
 
 /** The k-subsets of 0..n-1 as ascending indices, in lexicographic order. */

@@ -39,10 +39,29 @@ export interface TraceEntry {
   site: string;
 }
 
+/** Where a step left the thread that took it. */
+export type StepEnd =
+  | { kind: 'paused'; site: string }
+  | { kind: 'returned' }
+  | { kind: 'blocked'; lock: string }
+  | { kind: 'threw' };
+
+/** One step of the schedule: the thread, the op it ran (the index of its
+ * StepRecord) and where the step left it. Reports tell the interleaving
+ * from these, so an op's last stretch, from its last preemption point to
+ * its return, is as visible as the others. */
+export interface StepTaken {
+  thread: number;
+  step: number;
+  end: StepEnd;
+}
+
 export interface ConcurrentResult extends RunResult {
   /** The effective schedule: the thread that took each step. */
   schedule: number[];
   trace: TraceEntry[];
+  /** One entry per entry of `schedule`. */
+  taken: StepTaken[];
   history: HistoryOp[];
   /** An order of the threads' ops that explains their results, when one does. */
   order?: HistoryOp[];
@@ -91,9 +110,10 @@ export function runConcurrent(
   const session = new Session(impl, profile, allOps, opts);
   const schedule: number[] = [];
   const trace: TraceEntry[] = [];
+  const taken: StepTaken[] = [];
   const history: HistoryOp[] = [];
   const done = (failure: Failure | undefined, order?: HistoryOp[]): ConcurrentResult =>
-    ({ ...session.result(failure), schedule, trace, history, order });
+    ({ ...session.result(failure), schedule, trace, taken, history, order });
 
   for (const op of c.setup) {
     const f = session.sequential(op, false);
@@ -128,6 +148,11 @@ export function runConcurrent(
         th.yields = 0;
         th.record = { index: session.steps.length, op, thread: t + 1, teardown: false, expected: undefined, actual: undefined, sites: [] };
         session.steps.push(th.record);
+      }
+      // Set before the step runs: a buffer freed in it is this op's doing,
+      // not that of the op the previous step ran.
+      session.ledger.step = th.record!.index;
+      if (th.run === undefined) {
         const started = session.start(op, t + 1);
         if (isRun(started)) th.run = started;
         else outcome = started;
@@ -142,11 +167,13 @@ export function runConcurrent(
           // is part of the run, so the schedule must replay it too.
           th.blocked = true;
           schedule.push(t);
+          taken.push({ thread: t, step: th.record!.index, end: { kind: 'blocked', lock: r.value.blocked } });
           current = t;
           clock++;
           continue;
         } else {
           trace.push({ thread: t, site: r.value });
+          taken.push({ thread: t, step: th.record!.index, end: { kind: 'paused', site: r.value } });
           if (opts.recordSites) th.record!.sites.push(r.value);
           if (opts.coverage) {
             opts.coverage.add(`s:${r.value}`);
@@ -162,6 +189,7 @@ export function runConcurrent(
       if (e instanceof InterfaceError) throw e;
       // The step was taken: a replay that took another could pass.
       schedule.push(t);
+      taken.push({ thread: t, step: th.record?.index ?? session.steps.length, end: { kind: 'threw' } });
       return done(crash(th.record?.index ?? session.steps.length, op.kind, e));
     }
     // Progress may have released a lock: let waiters try again.
@@ -169,8 +197,8 @@ export function runConcurrent(
     schedule.push(t);
     current = t;
     clock++;
-    session.ledger.step = th.record!.index;
     if (outcome !== undefined) {
+      taken.push({ thread: t, step: th.record!.index, end: { kind: 'returned' } });
       th.record!.actual = outcome;
       history.push({ id: history.length, thread: t, op, invoke: th.invoke, response: clock, outcome });
       th.run = undefined;

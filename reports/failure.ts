@@ -8,11 +8,11 @@ import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
 import type { Profile } from '../model/profile.ts';
 import { siteFunction } from '../properties/oracles.ts';
 import { historyOf, type RunResult } from '../properties/lockstep.ts';
-import type { TraceEntry } from '../properties/concurrent.ts';
+import type { StepTaken } from '../properties/concurrent.ts';
 import { excerpts, quote } from './patch.ts';
 import { encodeToken, type ReplayCase } from './token.ts';
 
-export const REPORT_VERSION = 1;
+export const REPORT_VERSION = 2;
 
 export type Severity = 'memory-safety' | 'leak' | 'race' | 'wrong-result';
 
@@ -28,6 +28,25 @@ export interface ReportStep {
   sites: Array<{ label: string; quote: string[] }>;
   /** The patch hunks the step went through, each quoted once. */
   excerpts: Array<{ where: string; lines: string[] }>;
+  /** An op still in flight when the run stopped: the preemption point it
+   * was paused at (null if it had passed none). Nothing threw. */
+  interrupted: { pausedAt: string | null } | null;
+}
+
+/** One step of a concurrent run: a thread run from where it was paused to
+ * its next preemption point or its return, while the others stay put. */
+export interface ReportStretch {
+  lane: string;
+  /** Index of the op's step. */
+  step: number;
+  /** The preemption point it resumed at; null when the stretch starts the op. */
+  from: string | null;
+  end: 'paused' | 'returned' | 'waiting' | 'threw';
+  /** `paused`: the preemption point it is now paused at; `waiting`: the
+   * lock it found taken; otherwise null. */
+  to: string | null;
+  /** Every other thread with an op in flight, where it is paused. */
+  paused: Array<{ lane: string; step: number; at: string | null }>;
 }
 
 export interface ReportReference {
@@ -50,19 +69,64 @@ export interface FailureReport {
   implementation: string;
   lanes: string[];
   steps: ReportStep[];
-  /** Concurrent cases: the order in which the threads passed their preemption points. */
-  interleaving: Array<{ lane: string; site: string }>;
+  /** Concurrent cases: every stretch of every thread, in schedule order. */
+  interleaving: ReportStretch[];
   references: ReportReference[];
   repair: { id: string; finding: string; repair: string } | null;
   token: string;
   replay: string;
 }
 
-export function buildReport(c: ReplayCase, result: RunResult & { trace?: TraceEntry[] }, profile: Profile): FailureReport {
+/** The stretches of a concurrent run in schedule order, each with where
+ * the threads it left standing were paused. */
+export function interleavingOf(taken: readonly StepTaken[]): ReportStretch[] {
+  const at = new Map<number, { step: number; at: string | null }>();
+  return taken.map((s) => {
+    const mine = at.get(s.thread);
+    const from = mine !== undefined && mine.step === s.step ? mine.at : null;
+    const paused = [...at.entries()].filter(([t]) => t !== s.thread).sort(([a], [b]) => a - b)
+      .map(([t, p]) => ({ lane: `T${t + 1}`, step: p.step, at: p.at }));
+    const e = s.end;
+    if (e.kind === 'paused') at.set(s.thread, { step: s.step, at: e.site });
+    else if (e.kind === 'blocked') at.set(s.thread, { step: s.step, at: from });
+    else at.delete(s.thread);
+    const end = e.kind === 'blocked' ? 'waiting' : e.kind;
+    const to = e.kind === 'paused' ? e.site : e.kind === 'blocked' ? e.lock : null;
+    return { lane: `T${s.thread + 1}`, step: s.step, from, end, to, paused };
+  });
+}
+
+/** Ops in flight when the run stopped, by step index: where each was paused. */
+export function interruptedOf(taken: readonly StepTaken[]): Map<number, { pausedAt: string | null }> {
+  const out = new Map<number, { pausedAt: string | null }>();
+  for (const s of interleavingOf(taken)) {
+    if (s.end === 'paused') out.set(s.step, { pausedAt: s.to });
+    else if (s.end === 'waiting') out.set(s.step, { pausedAt: s.from });
+    else out.delete(s.step);
+  }
+  return out;
+}
+
+/** Where a stretch starts and where it ends, in words every rendering shares. */
+export function stretchWords(s: ReportStretch): { from: string; to: string } {
+  const from = s.from === null ? 'its start' : siteLine(s.from);
+  const to = s.end === 'paused' ? `just before ${siteLine(s.to!)}` : s.end === 'returned' ? 'its return'
+    : s.end === 'waiting' ? `${s.to}, found taken` : 'a throw';
+  return { from, to };
+}
+
+/** A site label as a line of its function: `do_tcp_getsockopt | if (!syn)`. */
+export function siteLine(site: string): string {
+  const bar = site.indexOf(' | ');
+  return bar < 0 ? site : site.slice(site.lastIndexOf(' ', bar - 1) + 1);
+}
+
+export function buildReport(c: ReplayCase, result: RunResult & { taken?: StepTaken[] }, profile: Profile): FailureReport {
   const failure = result.failure;
   if (!failure) throw new Error('a report needs a failing run');
   const known = Object.entries(REPAIRS).find(([, r]) => r.signature === failure.signature);
   const concurrent = c.kind === 'concurrent';
+  const interrupted = interruptedOf(result.taken ?? []);
   const laneOf = (thread: number, teardown: boolean): string => (teardown ? 'teardown' : thread > 0 ? `T${thread}` : concurrent ? 'setup' : 'main');
   const steps: ReportStep[] = result.steps.map((s) => ({
     index: s.index,
@@ -73,6 +137,7 @@ export function buildReport(c: ReplayCase, result: RunResult & { trace?: TraceEn
     failing: s.index === failure.step,
     sites: s.sites.map((label) => ({ label, quote: quote(label) })),
     excerpts: excerpts(s.sites),
+    interrupted: s.actual === undefined ? interrupted.get(s.index) ?? null : null,
   }));
   const order = (l: string): string => (l === 'setup' || l === 'main' ? '0' : l === 'teardown' ? '2' : `1${l.slice(1).padStart(3, '0')}`);
   const lanes = [...new Set(steps.map((s) => s.lane))].sort((a, b) => order(a).localeCompare(order(b)));
@@ -89,7 +154,7 @@ export function buildReport(c: ReplayCase, result: RunResult & { trace?: TraceEn
     implementation: c.impl,
     lanes,
     steps,
-    interleaving: (result.trace ?? []).map((e) => ({ lane: `T${e.thread + 1}`, site: e.site })),
+    interleaving: interleavingOf(result.taken ?? []),
     references: historyOf(result).map((e) => ({ step: e.step, event: e.kind, owner: e.owner, refs: e.refs, site: e.site })),
     repair: known ? { id: known[0], finding: known[1].finding, repair: known[1].repair } : null,
     token,
@@ -97,10 +162,16 @@ export function buildReport(c: ReplayCase, result: RunResult & { trace?: TraceEn
   };
 }
 
-/** A step with no outcome: the failing step of a hang never returned, any
- * other threw. */
+/** A step with no outcome: the failing step of a hang never returned, an
+ * op the run stopped in the middle of was interrupted, any other threw. */
 export function noOutcome(r: FailureReport, s: ReportStep): string {
-  return r.oracle === 'hang' && s.failing ? 'did not return' : 'threw';
+  if (r.oracle === 'hang' && s.failing) return 'did not return';
+  if (s.interrupted) return interruptedText(s.interrupted.pausedAt);
+  return 'threw';
+}
+
+export function interruptedText(pausedAt: string | null): string {
+  return pausedAt === null ? 'interrupted at its start' : `interrupted before ${siteLine(pausedAt)}`;
 }
 
 function siteOf(signature: string): string {

@@ -1,29 +1,35 @@
 // A failure as one self-contained HTML page: no script, no fetch. The lanes
 // and the buffer's reference count are drawn as an inline SVG timeline.
 
-import { noOutcome, type FailureReport } from './failure.ts';
+import { noOutcome, siteLine, stretchWords, type FailureReport } from './failure.ts';
 import { laneTable } from './markdown.ts';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+interface Column { lane: string; label: string; title: string; failing: boolean; step: number; from: string | null }
+
 /** One column per step of the run: each sequential op, and for threads
- * each preemption point they passed, in the order they passed them. */
-function columns(r: FailureReport): Array<{ lane: string; label: string; title: string; failing: boolean; step: number }> {
-  const cols: Array<{ lane: string; label: string; title: string; failing: boolean; step: number }> = [];
-  const failingLane = r.steps.find((s) => s.failing)?.lane;
+ * each stretch, in schedule order. */
+function columns(r: FailureReport): Column[] {
+  const cols: Column[] = [];
   let threadsDrawn = false;
   for (const s of r.steps) {
     const threadStep = /^T\d+$/.test(s.lane);
     if (threadStep && r.interleaving.length > 0) {
       if (threadsDrawn) continue;
       threadsDrawn = true;
+      const byIndex = new Map(r.steps.map((x) => [x.index, x]));
       r.interleaving.forEach((e, i) => {
-        const last = i === r.interleaving.length - 1 || r.interleaving.slice(i + 1).every((x) => x.lane !== e.lane);
-        cols.push({ lane: e.lane, label: e.lane, title: e.site, failing: last && e.lane === failingLane, step: s.index });
+        const step = byIndex.get(e.step)!;
+        const lastOfOp = r.interleaving.slice(i + 1).every((x) => x.step !== e.step);
+        const words = stretchWords(e);
+        const paused = e.paused.map((p) => `; ${p.lane} paused ${p.at === null ? 'at its start' : `before ${siteLine(p.at)}`}`).join('');
+        const end = e.end === 'returned' ? ` = ${step.actual ?? noOutcome(r, step)}` : '';
+        cols.push({ lane: e.lane, label: e.lane, title: `${step.index}: ${step.op}: from ${words.from} to ${words.to}${end}${paused}`, failing: lastOfOp && step.failing, step: e.step, from: e.from });
       });
       continue;
     }
-    cols.push({ lane: s.lane, label: String(s.index), title: `${s.index}: ${s.op} = ${s.actual ?? noOutcome(r, s)}`, failing: s.failing, step: s.index });
+    cols.push({ lane: s.lane, label: String(s.index), title: `${s.index}: ${s.op} = ${s.actual ?? noOutcome(r, s)}`, failing: s.failing, step: s.index, from: null });
   }
   return cols;
 }
@@ -55,7 +61,9 @@ export function timelineSvg(r: FailureReport): string {
   parts.push(`<line x1="${left}" y1="${base}" x2="${width - 10}" y2="${base}" stroke="#999"/>`);
   const maxRefs = Math.max(1, ...r.references.map((e) => e.refs));
   const points = r.references.map((e) => {
-    const col = cols.findIndex((c) => c.step === e.step);
+    // The stretch that resumed at the event's line ran it; else the op's first.
+    const exact = cols.findIndex((c) => c.step === e.step && c.from === e.site);
+    const col = exact >= 0 ? exact : cols.findIndex((c) => c.step === e.step);
     const x = left + Math.max(0, col) * stepW + stepW / 2;
     return `${x},${base - (e.refs / maxRefs) * (chartH - 10)}`;
   });

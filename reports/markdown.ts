@@ -1,18 +1,47 @@
 // A failure as Markdown that reads in a mail client and on a code host: the
 // lanes both as a Mermaid sequence diagram and as a plain-text table.
 
-import { noOutcome, type FailureReport } from './failure.ts';
+import { noOutcome, stretchWords, type FailureReport, type ReportStep } from './failure.ts';
+import { interleavingLines } from './text.ts';
 
-const mermaidText = (s: string): string => s.replace(/[;#<>]/g, ' ').replace(/\s+/g, ' ').trim();
+// Mermaid's entity codes keep a source line whole where `;`, `#`, `<`
+// and `>` would end or garble a message.
+const mermaidText = (s: string): string => s.replace(/\s+/g, ' ').trim()
+  .replace(/#/g, '#35;').replace(/;(?<!#35;)/g, '#59;').replace(/</g, '#60;').replace(/>/g, '#62;');
 
+const verdictOf = (r: FailureReport, s: ReportStep): string =>
+  s.actual === null ? noOutcome(r, s) : s.expected !== null && s.expected !== s.actual ? `${s.actual} (spec: ${s.expected})` : s.actual;
+
+/** The case as a sequence diagram. Threads are drawn stretch by stretch:
+ * the call, a note per stretch naming the lines it ran between, and the
+ * return, so the diagram shows where each thread was overtaken. */
 export function mermaid(r: FailureReport): string {
   const out = ['sequenceDiagram', '    participant K as kernel'];
   for (const lane of r.lanes) out.push(`    participant ${lane}`);
-  for (const s of r.steps) {
-    out.push(`    ${s.lane}->>K: ${mermaidText(s.op)}`);
-    const verdict = s.actual === null ? noOutcome(r, s) : s.expected !== null && s.expected !== s.actual ? `${s.actual} (spec: ${s.expected})` : s.actual;
-    out.push(`    K-->>${s.lane}: ${mermaidText(verdict)}`);
+  const byIndex = new Map(r.steps.map((s) => [s.index, s]));
+  const ends = (s: ReportStep): void => {
+    if (s.interrupted) out.push(`    K--x${s.lane}: ${mermaidText(verdictOf(r, s))}`);
+    else out.push(`    K-->>${s.lane}: ${mermaidText(verdictOf(r, s))}`);
     if (s.failing) out.push(`    Note over K,${s.lane}: ${mermaidText(r.signature)}`);
+  };
+  let threadsDrawn = false;
+  for (const s of r.steps) {
+    if (/^T\d+$/.test(s.lane) && r.interleaving.length > 0) {
+      if (threadsDrawn) continue;
+      threadsDrawn = true;
+      for (const st of r.interleaving) {
+        const step = byIndex.get(st.step)!;
+        if (st.from === null) out.push(`    ${st.lane}->>K: ${mermaidText(step.op)}`);
+        const words = stretchWords(st);
+        out.push(`    Note over K,${st.lane}: ${mermaidText(`${st.lane} from ${words.from} to ${words.to}`)}`);
+        if (st.end !== 'paused' && st.end !== 'waiting') ends(step);
+      }
+      // What the run stopped in the middle of, closed where it stood.
+      for (const st of r.steps) if (st.interrupted) ends(st);
+      continue;
+    }
+    out.push(`    ${s.lane}->>K: ${mermaidText(s.op)}`);
+    ends(s);
   }
   return out.join('\n');
 }
@@ -48,8 +77,9 @@ export function renderReportMarkdown(r: FailureReport): string {
     if (s.excerpts.length > 0) out.push('');
   }
   if (r.interleaving.length > 0) {
-    out.push('', '## The interleaving', '', 'Each line is a preemption point, in the order the threads passed them:', '', '```');
-    for (const e of r.interleaving) out.push(`${e.lane.padEnd(4)} ${e.site}`);
+    out.push('', '## The interleaving', '', 'Each stretch runs one thread from where it resumed to just before its next preemption point or to its return, while the others stay where they were paused:', '', '```');
+    const byIndex = new Map(r.steps.map((s) => [s.index, s]));
+    out.push(...interleavingLines(r.interleaving, (i) => byIndex.get(i)!.op, (i) => verdictOf(r, byIndex.get(i)!)));
     out.push('```');
   }
   if (r.references.length > 0) {

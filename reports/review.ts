@@ -10,7 +10,7 @@ import { REPAIR_DIFFS, REPAIRS, type RepairId } from '../model/impl/rfc-v1-fixed
 import { RFC_V1 } from '../model/profile.ts';
 import type { Op } from '../model/ops.ts';
 import { runLockstep } from '../properties/lockstep.ts';
-import type { FailureReport, ReportStep } from './failure.ts';
+import { stretchWords, type FailureReport, type ReportStep, type ReportStretch } from './failure.ts';
 import { postedFiles, siteInPatch } from './patch.ts';
 import { decodeToken } from './token.ts';
 
@@ -137,25 +137,29 @@ function findingText({ id, report, site }: ReviewFinding & { site: string }): st
 
 const laneLabel = (s: ReportStep): string => (s.lane === 'main' || s.lane === 'setup' ? '' : `${s.lane}: `);
 
-/** A concurrent case's schedule, one stretch of a thread at a time: it runs
- * from the first line shown and is preempted just before the last. */
+/** A concurrent case's schedule, one run of a thread at a time, from where
+ * it resumed to where it stopped or returned. */
 function interleaving(report: FailureReport): string[] {
   if (report.interleaving.length === 0) return [];
-  const runs: Array<{ lane: string; sites: string[] }> = [];
-  for (const { lane, site } of report.interleaving) {
+  const runs: ReportStretch[][] = [];
+  for (const s of report.interleaving) {
     const last = runs[runs.length - 1];
-    if (last?.lane === lane) last.sites.push(site);
-    else runs.push({ lane, sites: [site] });
+    if (last !== undefined && last[0].lane === s.lane && last[0].step === s.step) last.push(s);
+    else runs.push([s]);
   }
-  const code = (site: string): string => site.slice(site.indexOf(' | ') + 3);
   return [
     '',
-    ...wrap('The threads interleave so, each stretch running one thread from the first line shown up to just before the last, where the other takes over; at the end each finishes its call:'),
+    ...wrap('The threads interleave so, each running from the first line shown to the second, where another takes over:'),
     '',
-    ...runs.flatMap(({ lane, sites }) => [
-      fit(`  ${lane.padEnd(4)}${code(sites[0])}`),
-      ...(sites.length > 1 ? [fit(`      ... ${code(sites[sites.length - 1])}`)] : []),
-    ]),
+    ...runs.flatMap((run) => {
+      const first = run[0];
+      const last = run[run.length - 1];
+      const step = report.steps.find((x) => x.index === first.step)!;
+      const code = (site: string): string => site.slice(site.indexOf(' | ') + 3);
+      const start = first.from === null ? `${step.op} starts` : code(first.from);
+      const end = last.end === 'returned' ? `returns ${step.actual}` : last.end === 'paused' ? `paused before ${code(last.to!)}` : stretchWords(last).to;
+      return [fit(`  ${first.lane.padEnd(4)}${start}`), fit(`      ... ${end}`)];
+    }),
   ];
 }
 

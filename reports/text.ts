@@ -5,6 +5,7 @@ import { describeSize, type ConcurrentFinding, type Finding, type KernelFinding 
 import { formatOp, formatOutcome } from '../model/format.ts';
 import type { Profile } from '../model/profile.ts';
 import { historyOf, type Failure } from '../properties/lockstep.ts';
+import { interleavingOf, interruptedOf, interruptedText, siteLine, stretchWords, type ReportStretch } from './failure.ts';
 
 /** A step with no outcome: the failing step of a hang never returned, any
  * other threw. */
@@ -43,21 +44,24 @@ export function renderConcurrentFinding(f: ConcurrentFinding, profile: Profile):
   const failure = f.result.failure;
   const found = f.runsToFind > 0 ? `; found by the ${f.scheduler} scheduler after ${f.runsToFind} cases` : '';
   lines.push(f.signature, `  ${f.message}`, `  case: ${describeSize(f.case)}${found}`);
+  const interrupted = interruptedOf(f.result.taken);
   for (const s of f.result.steps) {
     const mark = failure && s.index === failure.step ? '>>' : '  ';
-    const got = s.actual === undefined ? noOutcome(failure, s.index) : formatOutcome(s.actual);
+    const stopped = interrupted.get(s.index);
+    const got = s.actual !== undefined ? formatOutcome(s.actual) : stopped ? interruptedText(stopped.pausedAt) : noOutcome(failure, s.index);
     const exp = s.expected === undefined ? undefined : formatOutcome(s.expected);
     const verdict = exp === undefined || got === exp ? `= ${got}` : `= ${got}   (spec: ${exp})`;
     const lane = s.teardown ? 'teardown' : s.thread > 0 ? `T${s.thread}`.padStart(2 + 2 * s.thread) : 'setup';
     lines.push(`  ${mark} ${lane.padEnd(10)} ${formatOp(s.op, profile)} ${verdict}`);
   }
-  lines.push('  interleaving (thread: preemption point):');
-  let last = -1;
-  for (const e of f.result.trace) {
-    if (e.thread !== last) lines.push(`     T${e.thread + 1}:`);
-    lines.push(`        ${e.site}`);
-    last = e.thread;
-  }
+  lines.push('  interleaving:');
+  const byIndex = new Map(f.result.steps.map((s) => [s.index, s]));
+  const opOf = (step: number): string => formatOp(byIndex.get(step)!.op, profile);
+  const resultOf = (step: number): string => {
+    const a = byIndex.get(step)!.actual;
+    return a === undefined ? noOutcome(failure, step) : formatOutcome(a);
+  };
+  for (const l of interleavingLines(interleavingOf(f.result.taken), opOf, resultOf)) lines.push(`    ${l}`);
   const history = historyOf(f.result);
   if (history.length > 0) {
     lines.push('  reference history:');
@@ -65,6 +69,22 @@ export function renderConcurrentFinding(f: ConcurrentFinding, profile: Profile):
   }
   lines.push(`  schedule: [${f.case.schedule.join(',')}]`);
   return lines.join('\n');
+}
+
+/** The stretches of a concurrent run as text, one after another: which
+ * thread ran, from where to where, and where each other thread in flight
+ * stood meanwhile. */
+export function interleavingLines(stretches: readonly ReportStretch[], opOf: (step: number) => string, resultOf: (step: number) => string): string[] {
+  const lines: string[] = [];
+  const width = String(stretches.length - 1).length;
+  stretches.forEach((s, i) => {
+    const pad = ' '.repeat(width + 2 + s.lane.length + 2);
+    const words = stretchWords(s);
+    lines.push(`${String(i).padStart(width)}  ${s.lane}  ${s.from === null ? `starts ${opOf(s.step)}` : `runs from ${words.from}`}`);
+    lines.push(`${pad}${s.end === 'returned' ? `to its return: ${resultOf(s.step)}` : `to ${words.to}`}`);
+    for (const p of s.paused) lines.push(`${pad}(${p.lane} paused ${p.at === null ? 'at its start' : `before ${siteLine(p.at)}`})`);
+  });
+  return lines;
 }
 
 /** A disagreement between the linux spec and the live kernel. */

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeToken } from '../reports/token.ts';
 import { stopOnSignals } from '../fuzz/campaign/signals.ts';
+import { CampaignStore } from '../fuzz/campaign/store.ts';
 
 // Guidance every two batches, so most of these batches are guided.
 const ARGS = ['--impl', 'rfc-v1', '--runs', '3000', '--batch', '250', '--workers', '1', '--seed', '5', '--guide-every', '2'];
@@ -194,6 +195,32 @@ describe('savedsyn fuzz', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('resuming at batch 2');
     expect(JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'))).toMatchObject({ nextBatch: 3, maxOps: 30 });
+  });
+
+  it('names the findings of a module given by path after the implementation, never as hidden files', () => {
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-path-'));
+    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--impl', './test/fixtures/leaky.ts', '--runs', '300', '--batch', '300', '--workers', '1', '--seed', '1', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const names = readdirSync(join(out, 'findings'));
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      expect(name.startsWith('.'), name).toBe(false);
+      expect(name, name).toMatch(/^leaky-/);
+    }
+  });
+
+  it('a finding written before implementations were named is still the same finding, and replacing it leaves no hidden file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'savedsyn-older-'));
+    const older = { signature: 'leak:leaky.ts run', impl: './test/fixtures/leaky.ts', profile: 'linux', mode: 'sequential' as const, token: 't', title: 't', message: 'm', report: 'r', batch: 3 };
+    new CampaignStore(dir).add(older);
+    expect(readdirSync(join(dir, 'findings')).every((n) => n.startsWith('.'))).toBe(true);
+    const store = new CampaignStore(dir);
+    expect(store.add({ ...older, implName: 'leaky' })).toBe(false);
+    expect(store.offer({ ...older, implName: 'leaky', batch: 5 })).toBeUndefined();
+    expect(store.offer({ ...older, implName: 'leaky', batch: 1 })).toBe('lower');
+    const names = readdirSync(join(dir, 'findings')).sort();
+    expect(names.map((n) => n.replace(/-[0-9a-f]{8}\./, '.'))).toEqual(['leaky-leak_leaky.ts_run.json', 'leaky-leak_leaky.ts_run.md']);
+    expect(new CampaignStore(dir).findings.size).toBe(1);
   });
 
   it('generates single-thread cases of at most --max-ops ops', () => {

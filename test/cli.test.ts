@@ -89,3 +89,13 @@ describe('third-party modules outside the repository', () => {
     }
   }
 });
+
+describe('values that look like flags', () => {
+  it('takes a negative seed as the seed, and runs with it', () => {
+    const dir = out();
+    const r = cli(['--impl', 'linux', '--runs', '50', '--thread-runs', '0', '--seed', '-1', '--out', dir, '--quiet']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).seed).toBe(-1);
+  });
+});

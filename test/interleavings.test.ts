@@ -6,7 +6,7 @@ import { checkDeterminism, EVERY_ORDER, searchConcurrent, sequentialFailure } fr
 import { explore } from '../fuzz/explore.ts';
 import type { SchedulerName } from '../properties/findings.ts';
 import { SCOPES, scopeByName } from '../fuzz/scopes.ts';
-import { isOneMinimal } from '../fuzz/shrink-concurrent.ts';
+import { isConcurrentValueMinimal, isOneMinimal, normalize, shrinkConcurrent } from '../fuzz/shrink-concurrent.ts';
 import { contextSwitches } from '../properties/findings.ts';
 import { bundledByName } from '../model/impl/registry.ts';
 import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
@@ -72,13 +72,57 @@ describe('rfc-v1: the unlocked getsockopt race is found by every scheduler', () 
         return r.failure?.signature === RACE && sequentialFailure(rfcV1, RFC_V1, c, r) === undefined;
       };
       expect(fails(f.case)).toBe(true);
-      expect(isOneMinimal(f.case, fails)).toBe(true);
+      expect(isOneMinimal(rfcV1, RFC_V1, f.case, fails)).toBe(true);
+      expect(isConcurrentValueMinimal(f.case, fails)).toBe(true);
       expect(f.case.threads).toHaveLength(2);
       expect(contextSwitches(f.case.schedule).length).toBeGreaterThan(0);
       expect(checkDeterminism(rfcV1, RFC_V1, f.case)).toBeUndefined();
       expect(runConcurrent(fixed, RFC_V1, f.case).failure).toBeUndefined();
     });
   }
+});
+
+describe('shrinking a race', () => {
+  const fails = (c: ConcurrentCase): boolean => {
+    const r = runConcurrent(rfcV1, RFC_V1, c);
+    return r.failure?.signature === RACE && sequentialFailure(rfcV1, RFC_V1, c, r) === undefined;
+  };
+  const packet = { ...DEFAULT_PACKET, family: 6 as const, mac: 'none' as const, timestamps: false, payload: 30 };
+  // T2 closes a descriptor that was never open, then reads with a zero-length
+  // buffer and is preempted before putting the SYN back; T1's read then finds
+  // none. Without the close's slot, the slot left over runs T2's read to its
+  // end and there is no race; with the slot, the case is the race alone.
+  const padded: ConcurrentCase = {
+    setup: [
+      { kind: 'listen', fd: 0, backlog: 3 }, { kind: 'setsockopt', fd: 0, optname: 26, value: 1 },
+      { kind: 'syn', conn: 3, packet }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 0 },
+    ],
+    threads: [
+      { kind: 'user', ops: [{ kind: 'getsockopt', fd: 1, optname: 26, bufSize: 4096 }] },
+      { kind: 'user', ops: [{ kind: 'close', fd: 5 }, { kind: 'getsockopt', fd: 1, optname: 26, bufSize: 0 }] },
+    ],
+    schedule: [1, 1, 1, 1, 1, 1, 0],
+  };
+
+  it('an op goes with the slots it took: removing both still races, so the padded case is not 1-minimal', () => {
+    expect(fails(padded)).toBe(true);
+    expect(isOneMinimal(rfcV1, RFC_V1, normalize(rfcV1, RFC_V1, padded), fails)).toBe(false);
+    const shrunk = shrinkConcurrent(rfcV1, RFC_V1, padded, fails);
+    expect(shrunk.threads.map((t) => t.ops.map((op) => op.kind))).toEqual([['getsockopt'], ['getsockopt']]);
+    expect(isOneMinimal(rfcV1, RFC_V1, shrunk, fails)).toBe(true);
+  });
+
+  it('values shrink too, on a schedule that still replays the race: peer 1, a plain SYN, backlog 0, the smallest buffer that races', () => {
+    const shrunk = shrinkConcurrent(rfcV1, RFC_V1, padded, fails);
+    expect(fails(shrunk)).toBe(true);
+    expect(isConcurrentValueMinimal(shrunk, fails)).toBe(true);
+    expect(shrunk.setup).toEqual([
+      { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: 26, value: 1 },
+      { kind: 'syn', conn: 1, packet: DEFAULT_PACKET }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
+    ]);
+    const sizes = shrunk.threads.map((t) => (t.ops[0].kind === 'getsockopt' ? t.ops[0].bufSize : undefined));
+    expect(sizes).toEqual([74, 0]);
+  });
 });
 
 describe('random and PCT interleavings of generated cases', () => {

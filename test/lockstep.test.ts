@@ -4,10 +4,11 @@ import { test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { opsArb } from '../fuzz/arbitraries.ts';
 import { minimize } from '../fuzz/minimize.ts';
+import { isValueMinimal } from '../fuzz/simplify-values.ts';
 import { bundledByName } from '../model/impl/registry.ts';
 import type { Op } from '../model/ops.ts';
-import { parseSyn } from '../model/packet.ts';
-import { profileByName } from '../model/profile.ts';
+import { DEFAULT_PACKET, parseSyn, type PacketDescriptor } from '../model/packet.ts';
+import { profileByName, RFC_V1 } from '../model/profile.ts';
 import { runLockstep } from '../properties/lockstep.ts';
 import { renderFinding } from '../reports/text.ts';
 
@@ -33,6 +34,50 @@ for (const [name, seed] of [['linux', 20260101], ['rfc-v1-fixed', 20260102]] as 
   });
 }
 
+
+describe('minimize: the values too, not only the ops', () => {
+  const rfcV1 = bundledByName('rfc-v1')!;
+  const shrink = (ops: Op[]) => {
+    const failure = runLockstep(rfcV1, RFC_V1, ops).failure!;
+    const fails = (c: Op[]) => runLockstep(rfcV1, RFC_V1, c).failure?.signature === failure.signature;
+    const min = minimize(ops.slice(0, failure.step + 1), fails);
+    return { signature: failure.signature, min, fails };
+  };
+  const fastOpen: PacketDescriptor = {
+    family: 6, mac: 'none', ipOptions: false, mss: true, sackPermitted: true, timestamps: true, windowScale: true, fastOpen: 'cookie', payload: 40,
+  };
+
+  it('a Fast Open SYN from peer 3, backlog 4, flag 3 and a 4096-byte read shrink to a plain SYN from peer 1, backlog 0, flag 1', () => {
+    const { signature, min, fails } = shrink([
+      { kind: 'sysctl', name: 'tcp_fastopen', value: 1 },
+      { kind: 'listen', fd: 0, backlog: 4 },
+      { kind: 'setsockopt', fd: 0, optname: 26, value: 3 },
+      { kind: 'fastOpenSyn', conn: 3, packet: fastOpen },
+      { kind: 'fastOpenSyn', conn: 2, packet: fastOpen },
+      { kind: 'getsockopt', fd: 0, optname: 26, bufSize: 4096 },
+      { kind: 'ack', conn: 3 },
+      { kind: 'setsockopt', fd: 0, optname: 26, value: 0 },
+      { kind: 'accept', fd: 0 },
+    ]);
+    expect(signature).toBe('state:accept:flag');
+    expect(min).toEqual([
+      { kind: 'listen', fd: 0, backlog: 0 },
+      { kind: 'setsockopt', fd: 0, optname: 26, value: 1 },
+      { kind: 'syn', conn: 1, packet: DEFAULT_PACKET },
+      { kind: 'ack', conn: 1 },
+      { kind: 'setsockopt', fd: 0, optname: 26, value: 0 },
+      { kind: 'accept', fd: 0 },
+    ]);
+    expect(min[2].kind === 'syn' && min[2].packet).toBe(DEFAULT_PACKET);
+    expect(isValueMinimal(min, fails)).toBe(true);
+  });
+
+  it('descriptor 2 on the second of two new sockets shrinks to descriptor 0 alone, flag 7 to 1', () => {
+    const { signature, min } = shrink([{ kind: 'socket' }, { kind: 'socket' }, { kind: 'setsockopt', fd: 2, optname: 26, value: 7 }]);
+    expect(signature).toBe('state:setsockopt:flag');
+    expect(min).toEqual([{ kind: 'setsockopt', fd: 0, optname: 26, value: 1 }]);
+  });
+});
 
 // Cases campaigns found where the model itself was wrong, kept once fixed.
 describe('model regressions', () => {

@@ -3,6 +3,8 @@
 // implementation passes every minimal case.
 import { describe, expect, it } from 'vitest';
 import { search } from '../fuzz/search.ts';
+import { valueSteps } from '../fuzz/simplify-values.ts';
+import type { Op } from '../model/ops.ts';
 import { bundledByName } from '../model/impl/registry.ts';
 import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
 import { RFC_V1 } from '../model/profile.ts';
@@ -15,6 +17,13 @@ const fixed = bundledByName('rfc-v1-fixed')!;
 const BUDGET = 3000;
 const SEED = 2015;
 
+/** The value steps of a shrunk case that still fail: none, if the shrinker
+ * left every value (buffer sizes, option values, descriptors, peers,
+ * backlogs, packets) at the simplest that fails. */
+function simplerThatFail(ops: readonly Op[], signature: string): Op[][] {
+  return valueSteps(ops).filter((c) => runLockstep(rfcV1, RFC_V1, c).failure?.signature === signature);
+}
+
 describe('rfc-v1: every known single-thread finding is still found', () => {
   for (const [id, r] of Object.entries(REPAIRS).filter(([, r]) => !r.concurrent)) {
     it(`${id} (${r.signature}) within ${BUDGET} cases`, () => {
@@ -24,6 +33,7 @@ describe('rfc-v1: every known single-thread finding is still found', () => {
       console.log(`${id}: found after ${f.runsToFind} cases, shrunk to ${f.ops.length} ops\n${renderFinding(f, RFC_V1)}`);
       // The repair holds on the minimal case.
       expect(runLockstep(fixed, RFC_V1, f.ops).failure).toBeUndefined();
+      expect(simplerThatFail(f.ops, f.signature)).toEqual([]);
     });
   }
 
@@ -32,6 +42,7 @@ describe('rfc-v1: every known single-thread finding is still found', () => {
     const found = findings.map((f) => f.signature).sort();
     const known: string[] = Object.values(REPAIRS).filter((r) => !r.concurrent).map((r) => r.signature).sort();
     for (const f of findings) if (!known.includes(f.signature)) console.log(`new finding:\n${renderFinding(f, RFC_V1)}`);
+    for (const f of findings) expect(simplerThatFail(f.ops, f.signature), f.signature).toEqual([]);
     expect(found, `in ${runs} cases`).toEqual(known);
   });
 });

@@ -39,6 +39,9 @@ export interface BatchSpec {
 export interface BatchFinding {
   signature: string;
   impl: string;
+  /** The implementation's own name; absent in findings written before it
+   * was recorded. */
+  implName?: string;
   profile: string;
   mode: BatchSpec['mode'];
   token: string;
@@ -99,7 +102,7 @@ export async function runBatch(b: BatchSpec, guide: Guide = NO_GUIDE): Promise<B
   const findings = found.map(({ c, result }): BatchFinding => {
     const report = buildReport(c, result, profile);
     return {
-      signature: report.signature, impl: b.impl, profile: profile.name, mode: b.mode, token: encodeToken(c),
+      signature: report.signature, impl: b.impl, implName: impl.name, profile: profile.name, mode: b.mode, token: encodeToken(c),
       title: report.title, message: report.message, report: renderReportMarkdown(report), batch: b.index,
     };
   });

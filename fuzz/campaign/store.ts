@@ -94,9 +94,15 @@ export function writeAtomic(path: string, text: string): void {
   }
 }
 
-export function findingName(f: Pick<BatchFinding, 'impl' | 'signature'>): string {
-  const slug = `${f.impl}-${f.signature}`.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
-  return `${slug}-${createHash('sha256').update(`${f.impl}\0${f.signature}`).digest('hex').slice(0, 8)}`;
+export function findingName(f: Pick<BatchFinding, 'impl' | 'implName' | 'signature'>): string {
+  // A module given by path starts with './', and a file named after it would
+  // be hidden: the implementation's own name goes first. The hash keeps the
+  // source, so two modules of one name differ. A finding written before the
+  // name was recorded keeps the name it has on disk.
+  const label = f.implName === undefined ? f.impl : f.implName;
+  let slug = `${label}-${f.signature}`.replace(/[^A-Za-z0-9._-]+/g, '_');
+  if (f.implName !== undefined) slug = slug.replace(/^[._-]+/, '');
+  return `${slug.slice(0, 80)}-${createHash('sha256').update(`${f.impl}\0${f.signature}`).digest('hex').slice(0, 8)}`;
 }
 
 export class CampaignStore {
@@ -150,18 +156,33 @@ export class CampaignStore {
    * the two leaves the batch uncommitted, so a resume writes both again. */
   offer(f: BatchFinding): 'new' | 'lower' | undefined {
     const name = findingName(f);
-    const had = this.findings.get(name);
+    const [key, had] = this.recorded(f);
     if (had !== undefined && !(f.batch < (Number.isInteger(had.batch) ? had.batch : Infinity))) return undefined;
     writeAtomic(join(this.dir, 'findings', `${name}.md`), `${f.report}\n`);
     writeAtomic(join(this.dir, 'findings', `${name}.json`), `${JSON.stringify(f, null, 2)}\n`);
+    if (key !== name) {
+      // Replacing a finding written under its older name: read back, both
+      // files would count it twice.
+      this.findings.delete(key);
+      for (const ext of ['.json', '.md']) rmSync(join(this.dir, 'findings', `${key}${ext}`), { force: true });
+    }
     this.findings.set(name, f);
     return had === undefined ? 'new' : 'lower';
+  }
+
+  /** The finding already here for `f`'s implementation and signature, under
+   * its name or the name it had before implementations' names were recorded. */
+  private recorded(f: BatchFinding): [string, BatchFinding | undefined] {
+    const name = findingName(f);
+    const older = findingName({ impl: f.impl, signature: f.signature });
+    if (this.findings.has(name) || !this.findings.has(older)) return [name, this.findings.get(name)];
+    return [older, this.findings.get(older)];
   }
 
   /** Record a finding unless one with its signature is already here. */
   add(f: BatchFinding): boolean {
     const name = findingName(f);
-    if (this.findings.has(name)) return false;
+    if (this.recorded(f)[1] !== undefined) return false;
     writeAtomic(join(this.dir, 'findings', `${name}.md`), `${f.report}\n`);
     writeAtomic(join(this.dir, 'findings', `${name}.json`), `${JSON.stringify(f, null, 2)}\n`);
     this.findings.set(name, f);

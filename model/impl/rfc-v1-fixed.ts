@@ -31,7 +31,7 @@ export const REPAIRS = {
     consequence: 'Whether a SYN is kept follows the flag the listener had when it arrived, but the child\'s flag, which getsockopt(TCP_SAVED_SYN) checks first, is the one the listener has at accept(): turn the option off in between and the child answers -EINVAL while it holds its SYN; turn it on and the child answers -ENOENT for a SYN never kept. What a connection gets depends on when accept() ran.',
   },
   'unlocked-getsockopt-races': {
-    title: 'tcp: do_tcp_getsockopt(TCP_SAVED_SYN) races with itself: spurious -ENOENT and a lost syn_skb',
+    title: 'tcp: do_tcp_getsockopt(TCP_SAVED_SYN) races with itself: a concurrent reader gets a spurious -ENOENT',
     severity: 'race',
     signature: 'linearizability:getsockopt:ENOENT',
     concurrent: true,

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.nZDBTsQwDET_Zc5B6iLEwT-xSBwRB2_qoqhJHBp3V1XVf0dhWbZcOdoej994RZl0CFFAmAb_cD7AIaQS9_UYcg9Clc9ZsgWOcNBSQW_rbRZDNclwGHpQ53BiP0b9AHWbW-8GVtWPWuwu1GKZk4Aenx3OHGcBHfY7S3P1mvO3vLAfxUArBk4hLqAnh8S-IaiWdrYFKMdiQXMFDRyrOKRaQTbN4lDZjy8ypWAm_a1pIUk1TuVXdgm518ur5_aba2vgasciGYSsWdBwlqjckmw75ivED_M_8nd_vLzc9dv79gU.d5968d2a';
+const TOKEN = 'ssyn2.nZDBTsQwDET_Zc5BahHi4J9YJI6Ig0ldFDWJQ-Puqqr67yhali5XjrbH4zfeUGYdQxQQ5tE_nHs4hFTifT2FPIBQ5WuRbIEjHLRU0Nt2m8VQTTIcxgHUOXywn6J-grrdbYeBVfWTFjuEWixzEtDjs8OZ4yKg_n5nba5ecwb1DoX9JAbaMHIKcQU9OST2DUG1tLMtQDkVC5oraORYxSHVCrJ5EYfKfnqROQUzGW5NC0mqcSq_skvIg15ePbffXFsjVzsVySBkzYKGs0bllmS_Y75C_DD_I3_3x8vLod_f928.dc1ab9fa';
 
 it("rfc-v1 still fails: state:accept:flag", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("state:accept:flag");

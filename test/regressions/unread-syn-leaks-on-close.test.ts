@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.VZDBTsQwDET_Zc5B2kWIg39ikTgiDiZ1UNQkDo27q6rqv6OwLFuOHo_tN15RJw0xCQhT8A_nIxxirmlfj7EMIDT5mqVY5AQHrQ30tt56KTaTAocwgA4OH-zHpJ-gw-bW-wJr6ketdjdqtcJZQI_PDmdOs4CO-5mlb_Vayo-9sh_FQCsC55gW0JNDZt8RVGs_2wPUU7WopYECpyYOuTWQTbM4NPbji0w5mslwEy1maca5_tkusQx6efXcf3OVAjc7VSkgFC2CjrMk5Z5k2zFfIX6Z_-le7tm39-0b.2bec09b2';
+const TOKEN = 'ssyn2.VZDBasQwDET_Zc4ubErpQT-xhR5LD1pHKSa25cbKLiHk34vZbpMeNRpJb7SiTDqEKCBMg3-6dnAIqcRjPYbcg1Dle5ZsgSMctFTQx_roxVBNMhyGHnRyuLAfo36BTptb9wVW1Y9abDdqscxJQM-vDleOs4C648zStnrNGdQ5FPajGGjFwCnEBfTikNg3BNXSzrYA5VwsaK6ggWMVh1QryKZZHCr78U2mFMykf4gWklTjVP5st5B7vb17br-5SwNXOxfJIGTNgoazROWWZDsw3yF-mf_pXvbs2-f2Aw.22a15a13';
 
 it("rfc-v1 still fails: leak:net/ipv4/inet_connection_sock.c inet_csk_accept", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("leak:net/ipv4/inet_connection_sock.c inet_csk_accept");
