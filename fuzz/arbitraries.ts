@@ -87,7 +87,9 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
 }
 
 /** One connection's life as a user would drive it: a SYN, maybe the ACK,
- * maybe accept() and a read of the SYN, maybe a close. */
+ * maybe accept() and a read of the SYN, then an end: a close, or a
+ * disconnect (AF_UNSPEC connect) that keeps the descriptor, which the user may
+ * read again, listen on or connect again, as a server reusing it would. */
 function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
   const synArb = fc.oneof(
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb }) },
@@ -101,8 +103,11 @@ function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
     readFd: fc.option(fc.oneof({ weight: 3, arbitrary: fc.constant(OWN_FD) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }), { freq: 6 }),
     bufSize: fc.oneof({ weight: 3, arbitrary: fc.constant(4096) }, { weight: 2, arbitrary: fc.constantFrom(...BOUNDARY_SIZES) }),
     again: fc.boolean(),
-    close: fc.boolean(),
-  }).map(({ syn, ack, accept, readFd, bufSize, again, close }) => {
+    // A disconnect as often as a close: a copy kept past it is only seen when
+    // the socket that still holds one is disconnected, not closed.
+    end: fc.constantFrom<'close' | 'disconnect' | null>('close', 'close', 'disconnect', 'disconnect', null),
+    after: fc.constantFrom<'read' | 'listen' | 'connect' | null>('read', 'listen', 'connect', null),
+  }).map(({ syn, ack, accept, readFd, bufSize, again, end, after }) => {
     const ops: Op[] = [syn];
     if (ack) ops.push({ kind: ack, conn: syn.conn });
     if (accept) ops.push({ kind: 'accept', fd: 0 });
@@ -110,7 +115,16 @@ function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
       ops.push({ kind: 'getsockopt', fd: readFd, optname: profile.readOpt, bufSize });
       // A second read: the retry after a short buffer, or the one-shot check.
       if (again) ops.push({ kind: 'getsockopt', fd: readFd, optname: profile.readOpt, bufSize: 4096 });
-      if (close) ops.push({ kind: 'close', fd: readFd });
+    }
+    // The end comes to the socket this life read, or else to the one it
+    // accepted: a socket never read is the one still holding its copy.
+    const fd = readFd ?? (accept ? OWN_FD : null);
+    if (fd === null || end === null) return ops;
+    ops.push({ kind: end, fd });
+    if (end === 'disconnect' && after !== null) {
+      ops.push(after === 'read'
+        ? { kind: 'getsockopt', fd, optname: profile.readOpt, bufSize: 4096 }
+        : after === 'listen' ? { kind: 'listen', fd, backlog: 1 } : { kind: 'connect', fd });
     }
     return ops;
   });

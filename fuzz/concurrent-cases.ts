@@ -71,11 +71,69 @@ export interface GeneratedConcurrent {
   seed: number;
 }
 
-export function concurrentArb(profile: Profile, schedulers: readonly SchedulerName[]): fc.Arbitrary<GeneratedConcurrent> {
+/** Two CPUs take the same ACK (a retransmission, or the same segment
+ * steered twice) for the request the setup left waiting: only one insertion
+ * wins own_req, and what the loser does with the request's copy is a race
+ * no random pick of peers lines up often. A user may accept and read the
+ * child meanwhile. */
+function ackRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: ThreadSpec[] }> {
+  const ack = fc.record({ kind: fc.constantFrom('ack' as const, 'ack' as const, 'ackRetransmit' as const), conn: fc.constant(PENDING_PEER) });
   return fc.record({
-    setup: setupArb(profile),
-    threads: threadsArb(profile),
+    setup: setupArb(profile).map((ops) => (ops.some((o) => o.kind === 'syn' && o.conn === PENDING_PEER)
+      ? ops
+      : [...ops, { kind: 'syn', conn: PENDING_PEER, packet: DEFAULT_PACKET } satisfies Op])),
+    acks: fc.tuple(ack, ack),
+    user: fc.option(fc.record({
+      read: fc.boolean(),
+      bufSize: fc.constantFrom(4096, ...BOUNDARY_SIZES),
+    }), { freq: 2 }),
+  }).map(({ setup, acks, user }) => {
+    const threads: ThreadSpec[] = acks.map((a): ThreadSpec => ({ kind: 'softirq', ops: [a] }));
+    if (user !== null) {
+      // The child, once accepted, gets the lowest free descriptor: one past
+      // the connections the setup accepted.
+      const child = setup.filter((o) => o.kind === 'accept').length + 1;
+      const ops: Op[] = [{ kind: 'accept', fd: 0 }];
+      if (user.read) ops.push({ kind: 'getsockopt', fd: child, optname: profile.readOpt, bufSize: user.bufSize });
+      threads.unshift({ kind: 'user', ops });
+    }
+    return { setup, threads };
+  });
+}
+
+/** A read of an accepted socket against another thread's close, disconnect
+ * or read of the same socket, or an accept on the listener: the places
+ * where a copy is freed while a reader may still hold it. */
+function sameSocketArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: ThreadSpec[] }> {
+  return fc.record({
+    setup: setupArb(profile).filter((ops) => ops.some((o) => o.kind === 'accept')),
+    bufSize: fc.constantFrom(4096, ...BOUNDARY_SIZES),
+    other: fc.constantFrom('close' as const, 'disconnect' as const, 'getsockopt' as const, 'accept' as const),
+    otherSize: fc.constantFrom(4096, ...BOUNDARY_SIZES),
+    softirq: fc.option(fc.array(softirqOpArb(), { minLength: 1, maxLength: 2 }), { freq: 3 }),
+  }).map(({ setup, bufSize, other, otherSize, softirq }) => {
+    const fd = 1;
+    const read: Op = { kind: 'getsockopt', fd, optname: profile.readOpt, bufSize };
+    const against: Op = other === 'getsockopt'
+      ? { kind: 'getsockopt', fd, optname: profile.readOpt, bufSize: otherSize }
+      : other === 'accept' ? { kind: 'accept', fd: 0 } : { kind: other, fd };
+    const threads: ThreadSpec[] = [{ kind: 'user', ops: [read] }, { kind: 'user', ops: [against] }];
+    if (softirq !== null) threads.push({ kind: 'softirq', ops: softirq });
+    return { setup, threads };
+  });
+}
+
+export function concurrentArb(profile: Profile, schedulers: readonly SchedulerName[]): fc.Arbitrary<GeneratedConcurrent> {
+  // Most cases are random threads over a random setup; the rest are shaped
+  // like the races the feature has, which random threads rarely line up.
+  const shaped = fc.oneof(
+    { weight: 3, arbitrary: fc.record({ setup: setupArb(profile), threads: threadsArb(profile) }) },
+    { weight: 1, arbitrary: ackRaceArb(profile) },
+    { weight: 1, arbitrary: sameSocketArb(profile) },
+  );
+  return fc.record({
+    shape: shaped,
     scheduler: fc.constantFrom(...schedulers),
     seed: fc.noShrink(fc.integer()),
-  }).map(({ setup, threads, scheduler, seed }) => ({ case: { setup, threads, schedule: [] }, scheduler, seed }));
+  }).map(({ shape: { setup, threads }, scheduler, seed }) => ({ case: { setup, threads, schedule: [] }, scheduler, seed }));
 }

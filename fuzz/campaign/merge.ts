@@ -44,7 +44,7 @@ function isInside(child: string, parent: string): boolean {
 }
 
 /** Each input, checked: a folder, a campaign, given once, not the output. */
-function inputsOf(o: MergeOptions, out: string): Array<{ dir: string; store: CampaignStore; state: CampaignState | undefined }> {
+function inputsOf(o: MergeOptions, out: string): Array<{ given: string; dir: string; store: CampaignStore; state: CampaignState | undefined }> {
   const seen = new Map<string, string>();
   return o.inputs.map((given) => {
     const dir = resolve(given);
@@ -59,7 +59,7 @@ function inputsOf(o: MergeOptions, out: string): Array<{ dir: string; store: Cam
     if (state === undefined && store.findings.size === 0 && !existsSync(resolve(dir, 'coverage.json'))) {
       throw new UserError(`${given} is not a campaign folder: it has no state.json, findings or coverage.json`);
     }
-    return { dir, store, state };
+    return { given, dir, store, state };
   });
 }
 
@@ -70,19 +70,19 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
     throw new UserError(`--out ${o.out} already exists and is not an empty folder: merge writes a new folder`);
   }
   const inputs = inputsOf(o, existsSync(target) ? realpathSync(target) : target);
-  const states = inputs.flatMap((i) => (i.state ? [{ dir: i.dir, state: i.state }] : []));
+  const states = inputs.flatMap((i) => (i.state ? [{ given: i.given, state: i.state }] : []));
   if (!o.allowMixed) {
     const first = states[0];
-    for (const { dir, state } of states.slice(1)) {
+    for (const { given, state } of states.slice(1)) {
       if (identity(state) !== identity(first.state)) {
-        throw new UserError(`${relative(process.cwd(), dir) || dir} is another campaign than ${relative(process.cwd(), first.dir) || first.dir} (seed, implementations or options differ): --allow-mixed merges them anyway`);
+        throw new UserError(`${given} is another campaign than ${first.given} (seed, implementations or options differ): --allow-mixed merges them anyway`);
       }
     }
     const shards = new Map<string, string>();
-    for (const { dir, state } of states) {
+    for (const { given, state } of states) {
       const other = shards.get(state.shard);
-      if (other !== undefined) throw new UserError(`${other} and ${dir} both ran shard ${state.shard} of the same campaign: their cases would count twice`);
-      shards.set(state.shard, dir);
+      if (other !== undefined) throw new UserError(`${other} and ${given} both ran shard ${state.shard} of the same campaign: their cases would count twice`);
+      shards.set(state.shard, given);
     }
   }
   const outDir = makeFolder(target);
