@@ -2,6 +2,7 @@
 // concurrent one, each failure shrunk and recorded as report.json holds it.
 
 import { searchConcurrent } from '../fuzz/concurrent-search.ts';
+import { DEFAULT_RUNS } from '../fuzz/defaults.ts';
 import { search } from '../fuzz/search.ts';
 import { DEFAULT_OP_TIMEOUT, watched } from '../fuzz/watchdog/host.ts';
 import { loadImplementation } from '../model/impl/load.ts';
@@ -56,7 +57,7 @@ export async function check(implementation: Implementation | string, options: Ch
     return run.result;
   }
   const seed = options.seed ?? 1;
-  const runs = options.runs ?? 2000;
+  const runs = options.runs ?? DEFAULT_RUNS;
   const threadRuns = options.threadRuns ?? runs;
   const progress = options.onProgress;
   const single = search(impl, profile, { seed, runs, maxOps: options.maxOps ?? 30, onProgress: progress && ((d, t, f) => progress('single-thread', d, t, f)) });

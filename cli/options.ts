@@ -4,7 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DEFAULT_GUIDE_EVERY, DEFAULT_OP_TIMEOUT } from '../fuzz/defaults.ts';
+import { DEFAULT_GUIDE_EVERY, DEFAULT_OP_TIMEOUT, DEFAULT_RUNS } from '../fuzz/defaults.ts';
 import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
 import type { SchedulerName } from '../properties/findings.ts';
@@ -165,7 +165,7 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
     throw new UserError(`replay takes the token to replay: savedsyn replay ssyn${TOKEN_VERSION}.… (or - to read it from standard input, or --token-file FILE)`);
   }
   if (positionals.length > arity) throw new UserError(`unexpected argument '${positionals[arity]}' (savedsyn help lists the options)`);
-  const runs = integer('--runs', values.runs, 2000, 1);
+  const runs = integer('--runs', values.runs, DEFAULT_RUNS, 1);
   const batch = integer('--batch', values.batch, 200, 1, MAX_BATCH);
   if (values.batch !== undefined && values.runs !== undefined && batch > runs) {
     throw new UserError(`--batch ${batch} is more than --runs ${runs}: a campaign runs whole batches`);

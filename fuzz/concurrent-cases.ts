@@ -74,8 +74,8 @@ export interface GeneratedConcurrent {
 /** Two CPUs take the same ACK (a retransmission, or the same segment
  * steered twice) for the request the setup left waiting: only one insertion
  * wins own_req, and what the loser does with the request's copy is a race
- * no random pick of peers lines up often. A user may accept and read the
- * child meanwhile. */
+ * no random pick of peers lines up often. A user accepts the child and
+ * reads it: a copy that went to the wrong child shows only there. */
 function ackRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: ThreadSpec[] }> {
   const ack = fc.record({ kind: fc.constantFrom('ack' as const, 'ack' as const, 'ackRetransmit' as const), conn: fc.constant(PENDING_PEER) });
   return fc.record({
@@ -83,21 +83,17 @@ function ackRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: Thre
       ? ops
       : [...ops, { kind: 'syn', conn: PENDING_PEER, packet: DEFAULT_PACKET } satisfies Op])),
     acks: fc.tuple(ack, ack),
-    user: fc.option(fc.record({
-      read: fc.boolean(),
-      bufSize: fc.constantFrom(4096, ...BOUNDARY_SIZES),
-    }), { freq: 2 }),
-  }).map(({ setup, acks, user }) => {
-    const threads: ThreadSpec[] = acks.map((a): ThreadSpec => ({ kind: 'softirq', ops: [a] }));
-    if (user !== null) {
-      // The child, once accepted, gets the lowest free descriptor: one past
-      // the connections the setup accepted.
-      const child = setup.filter((o) => o.kind === 'accept').length + 1;
-      const ops: Op[] = [{ kind: 'accept', fd: 0 }];
-      if (user.read) ops.push({ kind: 'getsockopt', fd: child, optname: profile.readOpt, bufSize: user.bufSize });
-      threads.unshift({ kind: 'user', ops });
-    }
-    return { setup, threads };
+    read: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    bufSize: fc.oneof({ weight: 3, arbitrary: fc.constant(4096) }, { weight: 1, arbitrary: fc.constantFrom(...BOUNDARY_SIZES) }),
+  }).map(({ setup, acks, read, bufSize }) => {
+    // The child, once accepted, gets the lowest free descriptor: one past
+    // the connections the setup accepted.
+    const child = setup.filter((o) => o.kind === 'accept').length + 1;
+    // A non-blocking accept() retried, as a server polls: one try mostly
+    // runs before either ACK has made the child.
+    const ops: Op[] = [{ kind: 'accept', fd: 0 }, { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 0 }];
+    if (read) ops.push({ kind: 'getsockopt', fd: child, optname: profile.readOpt, bufSize });
+    return { setup, threads: [{ kind: 'user', ops }, ...acks.map((a): ThreadSpec => ({ kind: 'softirq', ops: [a] }))] };
   });
 }
 

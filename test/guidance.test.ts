@@ -86,17 +86,19 @@ describe('mutations', () => {
 
 describe('guided search', () => {
   // A first search's corpus guides a second with another seed; the keys the
-  // first reached once are then reached many times more often than by an
-  // unguided second search of the same size.
+  // first reached at most twice are then reached many times more often than
+  // by an unguided second search of the same size. Twice, not once: cases
+  // shaped like use reach most keys more than once, and too few are left
+  // reached only once to measure by.
   for (const mode of ['sequential', 'concurrent'] as const) {
-    it(`${mode}: reaches what an earlier search reached only once at least three times as often as unguided`, () => {
+    it(`${mode}: reaches what an earlier search reached at most twice at least three times as often as unguided`, () => {
       const runs = mode === 'sequential' ? 2000 : 1000;
       const run = (seed: number, tally: CoverageTally, corpus?: { corpus: Op[][] | ConcurrentCase[]; weights: number[] }) => (mode === 'sequential'
         ? search(linux, LINUX, { seed, runs, tally, guide: corpus as { corpus: Op[][]; weights: number[] } | undefined })
         : searchConcurrent(linux, LINUX, { seed, runs, schedulers: ['random', 'pct'], tally, guide: corpus as { corpus: ConcurrentCase[]; weights: number[] } | undefined }));
       const first = new CoverageTally('linux', new Map());
       run(1, first);
-      const rare = [...first.counts].filter(([, n]) => n === 1).map(([k]) => k);
+      const rare = [...first.counts].filter(([, n]) => n <= 2).map(([k]) => k);
       expect(rare.length).toBeGreaterThan(2);
       const corpus = first.candidates.map((c, index): CorpusEntry => ({ index, batch: 0, keys: c.keys, case: c.case }));
       const { entries, weights } = entriesFor({ counts: first.counts, corpus }, 'linux', mode);

@@ -98,7 +98,7 @@ export const MUTANTS: Mutant[] = [
   {
     // Only seen when two CPUs take the same ACK: the loser moves the copy to
     // the child it is about to drop, before the winner moves it to its own.
-    name: 'the loser of own_req moves the copy too', oracle: 'state', lane: 'concurrent',
+    name: 'the loser of own_req moves the copy too', oracle: 'linearizability', lane: 'concurrent',
     feature: {
       *synRecvSock(k, t, req, child) {
         yield* linuxFeature.synRecvSock(k, t, req, child, true);

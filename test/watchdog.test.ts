@@ -96,13 +96,18 @@ describe('an op that never returns', () => {
   });
 
   it('is a race when only an interleaving makes it hang, and replays on its schedule', () => {
-    const r = library<{ races: string[]; replayed: string | undefined; case: unknown }>(`import { check, replay } from './api/index.ts';
+    type Threads = Array<{ ops: Array<{ kind: string }> }>;
+    const r = library<{ races: string[]; replayed: string | undefined; case: { setup: unknown[]; threads: Threads } }>(`import { check, replay } from './api/index.ts';
       const fixture = './test/fixtures/spins-on-a-race.ts';
       const r = await check(fixture, { runs: 1, threadRuns: 300, opTimeout: 300 });
       const again = await replay(r.races[0].token, { implementation: fixture, opTimeout: 300 });
       console.log(JSON.stringify({ races: r.races.map((f) => f.signature), replayed: again.signature, case: r.races[0].case }));`);
     expect(r.races).toEqual(['hang:accept']);
     expect(r.replayed).toBe('hang:accept');
-    expect(r.case).toMatchObject({ setup: [], threads: [{ ops: [{ kind: 'accept' }] }, { ops: [{}] }] });
+    // Which thread the accept lands on is the generator's choice, not the
+    // race's: an accept against one op that holds the flag.
+    expect(r.case.setup).toEqual([]);
+    expect(r.case.threads.map((t) => t.ops.length)).toEqual([1, 1]);
+    expect(r.case.threads.flatMap((t) => t.ops.map((op) => op.kind))).toContain('accept');
   });
 });

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.nZDBTsQwDET_Zc5BahHi4J9YJI6Ig0ldFDWJQ-Puqqr67yhali5XjrbH4zfeUGYdQxQQ5tE_nHs4hFTifT2FPIBQ5WuRbIEjHLRU0Nt2m8VQTTIcxgHUOXywn6J-grrdbYeBVfWTFjuEWixzEtDjs8OZ4yKg_n5nba5ecwb1DoX9JAbaMHIKcQU9OST2DUG1tLMtQDkVC5oraORYxSHVCrJ5EYfKfnqROQUzGW5NC0mqcSq_skvIg15ePbffXFsjVzsVySBkzYKGs0bllmS_Y75C_DD_I3_3x8vLod_f928.dc1ab9fa';
+const TOKEN = 'ssyn2.VY9BagMxDEXv8tcuJKV04Uuk0GXpQvXIxYxtuSNNwjDM3YtJk0yX-noS769ok8SUGR5TDE_nIxxSaXk_j6kO8FD-mblaogwHaQr_sd52OalxhUMc4A8OXxTGLN_wh83dIV06EaRW-KNDozCywa-IVFJe4F8cCoX-TqT1F12mnZolqQofKSs7FFV4m2Z2UArjG08lmfFwCy0VVqPS7tgl1UEu74F6z2sUSe3UuMKjSmV0nSULdf1t53yV-HPed2FTCaM0e5SWZpUKwz-_Opwpz_z_hkLgB799br8.b0fff755';
 
 it("rfc-v1 still fails: state:accept:flag", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("state:accept:flag");

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.pZDNbsIwEITfZc6ulFSISn4JKnFEORhnA1b8J-8GRFHevbIoELhWPnk0u_vNXJFLGpwnaJTBfpxaKLiQ_fI_uthDw6Zop1IoChSsYYK-gkmmDL273l3esVCEwtBDNwp7Y0efDtDNrB4mJuFkx5TlaUxZogkE_blWOBk_EXS7nLnUrTbFCN0qZGNHkoowmOD8BXqlEIytCCnlerZGyZssLkWGHoxnUgjM0FImUmBjx28qwYlQfxfFBWIxIT9sZxf7dN5aU1u6SYNh2WSK0IgpEirOxSdTk8wL5hvEH_OLbumZfe4U5FjI9LxscmIqqL28qIf36tq36vbTsHU_BP21mrvFzf-ua-augrI9Uj_VKnatur-mm-df.0383b140';
+const TOKEN = 'ssyn2.pZDNbgIxDITfZc6pxFaolfISVOKIOISsF6LNn2IHRNG-e5VSYOFa5ZTR2P5mLsglDc4TNMpg344dFFzIfv4fXeyhYVO0tRSKAgVrmKAvYJKaoTeXm8s7FopQGHrohcLO2NGnPfRiUncTk3CyY8ryMKYs0QSCfv9QOBpfCbqbz5zbVptihO4UsrEjSUMYTHD-DL1UCMY2hJRyO9ui5FUWlyJDD8YzKQRmaCmVFNjY8YtKcCLU30RxgVhMyHfbycU-ndbWtJau0mBYVpkiNGKKhIZz9sm0JNOM-Qrxx_ykW3pkn7YKcihkep43WZkKWi9P6v61uu6lul0d1u6bfvfOTv532-dy2jZQtgfqa6tis1Dtddtp-gE.ae3014c6';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");
