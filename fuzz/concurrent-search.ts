@@ -10,9 +10,8 @@ import { runLockstep } from '../properties/lockstep.ts';
 import type { HistoryOp } from '../properties/linearizable.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { Op } from '../model/ops.ts';
-import { concurrentArb, type GeneratedConcurrent } from './concurrent-cases.ts';
-import { untilInterfaceBroken } from './interface-guard.ts';
-import { HANGING_CASES } from './hang-budget.ts';
+import { concurrentArb } from './concurrent-cases.ts';
+import { runRound } from './round.ts';
 import type { CoverageTally } from './guide.ts';
 import { mutatedConcurrentArb } from './mutate.ts';
 import { chooserFor } from './schedulers.ts';
@@ -144,9 +143,6 @@ export function checkDeterminism(impl: Implementation, profile: Profile, c: Conc
   return fa === fb ? undefined : `two runs of the same case differ:\n${fa}\n${fb}`;
 }
 
-/** Generated cases between two progress reports. */
-const PROGRESS_EVERY = 100;
-
 export function searchConcurrent(impl: Implementation, profile: Profile, opts: ConcurrentSearchOptions): { findings: ConcurrentFinding[]; runs: number } {
   const known = new Set<string>();
   const findings: ConcurrentFinding[] = [];
@@ -157,40 +153,20 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
     : fc.oneof(fresh, mutatedConcurrentArb(profile, guide.corpus, guide.weights, opts.schedulers));
   const tally = opts.tally;
   let used = 0;
-  let hangingCases = 0;
+  const budget = { hangingCases: 0 };
   for (let round = 0; used < opts.runs && findings.length < (opts.maxFindings ?? Infinity); round++) {
     const seed = (opts.seed + round * 0x9e3779b1) | 0;
     const counts = (sig: string | undefined): boolean =>
       sig !== undefined && (opts.only !== undefined ? sig === opts.only : !known.has(sig));
-    // Once a case fails, fast-check only shrinks: those runs are not cases.
-    let shrinking = false;
-    let generated = 0;
-    // Each hang costs the watchdog's bound, as in the single-thread search:
-    // fast-check does not shrink one, a hang while shrinking ends the
-    // shrink, and past HANGING_CASES the search stops.
-    let settled = false;
-    let stopped = false;
-    const guard = untilInterfaceBroken((g: GeneratedConcurrent) => {
-      if (settled) return true;
-      if (!shrinking && hangingCases >= HANGING_CASES) {
-        stopped = settled = true;
-        return false;
-      }
-      const keys = tally && !shrinking ? new Set<string>() : undefined;
+    const { out, stopped } = runRound(arb, { seed, numRuns: opts.runs - used, budget, progress: (n) => opts.onProgress?.(used + n, opts.runs, findings.length) }, (g, generating) => {
+      const keys = tally && generating ? new Set<string>() : undefined;
       const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth, keys);
       if (keys) {
         tally!.record(keys, r.steps.length, () => ({ profile: profile.name, impl: tally!.impl, kind: 'concurrent', case: { ...g.case, schedule: r.schedule } }));
       }
-      const hung = r.failure?.oracle === 'hang';
-      if (hung && !shrinking) hangingCases++;
       const pass = !counts(r.failure?.signature) || sequentialFailure(impl, profile, g.case, r) !== undefined;
-      if (hung && (shrinking || !pass)) settled = true;
-      if (!pass) shrinking = true;
-      else if (++generated % PROGRESS_EVERY === 0) opts.onProgress?.(used + generated, opts.runs, findings.length);
-      return pass;
+      return { pass, hung: r.failure?.oracle === 'hang' };
     });
-    const out = fc.check(fc.property(arb, guard.predicate), { seed, numRuns: opts.runs - used });
-    guard.rethrow();
     used += out.numRuns - (stopped ? 1 : 0);
     opts.onProgress?.(used, opts.runs, findings.length);
     if (stopped || !out.failed || out.counterexample === null) break;

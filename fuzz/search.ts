@@ -12,9 +12,8 @@ import { opsArb } from './arbitraries.ts';
 import type { CoverageTally } from './guide.ts';
 import { mutatedOpsArb } from './mutate.ts';
 import { minimize } from './minimize.ts';
-import { HANGING_CASES } from './hang-budget.ts';
 import { shrinkHang } from './shrink-hang.ts';
-import { untilInterfaceBroken } from './interface-guard.ts';
+import { runRound } from './round.ts';
 import type { Finding } from '../properties/findings.ts';
 
 export interface SearchOptions {
@@ -38,9 +37,6 @@ export interface SearchResult {
   runs: number;
 }
 
-/** Generated cases between two progress reports. */
-const PROGRESS_EVERY = 100;
-
 export function search(impl: Implementation, profile: Profile, opts: SearchOptions): SearchResult {
   const known = new Set<string>();
   const findings: Finding[] = [];
@@ -52,39 +48,17 @@ export function search(impl: Implementation, profile: Profile, opts: SearchOptio
     : fc.oneof(fresh, mutatedOpsArb(profile, guide.corpus, guide.weights, maxOps));
   const tally = opts.tally;
   let used = 0;
-  let hangingCases = 0;
+  const budget = { hangingCases: 0 };
   for (let round = 0; used < opts.runs && findings.length < (opts.maxFindings ?? Infinity); round++) {
     const seed = (opts.seed + round * 0x9e3779b1) | 0;
-    // fast-check stops generating at the first failure and shrinks from
-    // there: what runs after it is not a generated case.
-    let shrinking = false;
-    let generated = 0;
-    // Each hang costs the watchdog's bound: fast-check does not shrink one
-    // (shrinkHang does, for about one bound), a hang while shrinking another
-    // failure ends that shrink, and past HANGING_CASES the search stops. A
-    // case run again stops at its hang at once (properties/call-trail.ts).
-    let settled = false;
-    let stopped = false;
-    const guard = untilInterfaceBroken((ops: Op[]) => {
-      if (settled) return true;
-      if (!shrinking && hangingCases >= HANGING_CASES) {
-        stopped = settled = true;
-        return false;
-      }
-      const keys = tally && !shrinking ? new Set<string>() : undefined;
+    const { out, stopped } = runRound(arb, { seed, numRuns: opts.runs - used, budget, progress: (g) => opts.onProgress?.(used + g, opts.runs, findings.length) }, (ops, generating) => {
+      const keys = tally && generating ? new Set<string>() : undefined;
       const failure = runLockstep(impl, profile, ops, { coverage: keys }).failure;
       if (keys) tally!.record(keys, ops.length, () => ({ profile: profile.name, impl: tally!.impl, kind: 'sequential', ops }));
-      const hung = failure?.oracle === 'hang';
-      if (hung && !shrinking) hangingCases++;
       const pass = failure === undefined
         || (opts.only !== undefined ? failure.signature !== opts.only : known.has(failure.signature));
-      if (hung && (shrinking || !pass)) settled = true;
-      if (!pass) shrinking = true;
-      else if (++generated % PROGRESS_EVERY === 0) opts.onProgress?.(used + generated, opts.runs, findings.length);
-      return pass;
+      return { pass, hung: failure?.oracle === 'hang' };
     });
-    const out = fc.check(fc.property(arb, guard.predicate), { seed, numRuns: opts.runs - used });
-    guard.rethrow();
     // numRuns counts generated cases up to the failure, not shrink
     // attempts; a stop is not a case.
     used += out.numRuns - (stopped ? 1 : 0);
