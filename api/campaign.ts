@@ -19,6 +19,8 @@ export interface CampaignOptions {
   workers?: number;
   /** Cases per batch (default 200). */
   batch?: number;
+  /** The longest generated single-thread case (default 30). */
+  maxOps?: number;
   schedulers?: SchedulerName[];
   /** Run the index-th of count disjoint streams of batches. */
   shard?: { index: number; count: number };
@@ -29,6 +31,9 @@ export interface CampaignOptions {
   opTimeout?: number;
   /** Progress lines, as the command prints them (default: none). */
   log?: (line: string) => void;
+  /** Aborting it stops the campaign cleanly: batches in flight are dropped,
+   * the folder is written, and the same options resume it. */
+  stop?: AbortSignal;
 }
 
 export function campaign(o: CampaignOptions): Promise<CampaignSummary> {
@@ -40,11 +45,13 @@ export function campaign(o: CampaignOptions): Promise<CampaignSummary> {
     seconds: o.seconds ?? (o.runs === undefined ? 60 : undefined),
     workers: o.workers ?? availableParallelism(),
     batchRuns: o.batch ?? 200,
+    maxOps: o.maxOps,
     schedulers: o.schedulers ?? ['random', 'pct'],
     shard: o.shard ?? { index: 0, count: 1 },
     guideEvery: o.guideEvery ?? DEFAULT_GUIDE_EVERY,
     opTimeout: o.opTimeout,
     log: o.log ?? (() => {}),
     tty: false,
+    stop: o.stop,
   });
 }

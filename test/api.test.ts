@@ -1,0 +1,22 @@
+// The library as a user calls it, in process: a campaign stopped by its
+// AbortSignal keeps its folder and resumes to the same budget.
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { campaign } from 'savedsyn';
+
+it('campaign() stops cleanly when its signal aborts, and the same options resume it', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'savedsyn-api-')), 'campaign');
+  const options = { out, implementations: ['rfc-v1'], runs: 400, batch: 200, workers: 1, maxOps: 8, seed: 3 };
+  const stop = new AbortController();
+  stop.abort();
+  const stopped = await campaign({ ...options, stop: stop.signal });
+  expect(stopped.stopped).toBeTruthy();
+  expect(stopped.cases).toBeLessThan(400);
+  expect(existsSync(join(out, 'state.json'))).toBe(true);
+  const resumed = await campaign(options);
+  expect(resumed.stopped).toBeFalsy();
+  expect(resumed.cases).toBe(400);
+  expect(resumed.findings.map((f) => f.signature)).toContain('state:setsockopt:flag');
+});
