@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { check } from '../api/check.ts';
 import { makeFolder, writeOutput } from '../model/output-folder.ts';
 import { UserError } from '../model/user-error.ts';
-import { appendStepSummary } from '../reports/step-summary.ts';
-import { failed, renderJson, renderMarkdown, renderStepSummary, type CheckResult } from '../reports/summary.ts';
+import { appendStepSummary, checkStepSummary } from '../reports/step-summary.ts';
+import { failed, renderJson, renderMarkdown, type CheckResult } from '../reports/summary.ts';
 import type { Options } from './options.ts';
 import { selected } from './select.ts';
 
@@ -33,7 +33,7 @@ export async function checkCommand(command: string, opts: Options, log: (s: stri
   }
   writeOutput(join(dir, 'report.md'), renderMarkdown(runs, opts.seed));
   writeOutput(join(dir, 'report.json'), renderJson(runs, opts.seed));
-  appendStepSummary(renderStepSummary(runs, opts.seed));
+  appendStepSummary(checkStepSummary(runs, opts.seed));
   log(`report: ${join(dir, 'report.md')} (and report.json)`);
   return command === 'check' && runs.some(failed) ? 1 : 0;
 }

@@ -3,6 +3,7 @@
 // several commands in one step, share that file, so it is only appended to.
 
 import { appendFileSync } from 'node:fs';
+import { failed, type CheckResult } from './summary.ts';
 
 /** Append `markdown` to the step summary, as a block of its own; outside
  * Actions there is none and nothing is written. */
@@ -49,4 +50,18 @@ export function campaignStepSummary(c: CampaignDigest): string {
   }
   lines.push(`Campaign folder: \`${c.folder.replace(/`/g, "'")}\`; open \`index.html\` in it for the findings, coverage and throughput over time.`, '');
   return lines.join('\n');
+}
+
+/** What `run` or `check` found, one row per finding (or per clean
+ * implementation). */
+export function checkStepSummary(runs: readonly CheckResult[], seed: number): string {
+  const out = [`### savedsyn: ${runs.some(failed) ? 'failures found' : 'no failure'} (seed ${seed})`, '',
+    '| Implementation | Profile | Cases | Concurrent cases | Finding | Replay |', '| --- | --- | --- | --- | --- | --- |'];
+  for (const r of runs) {
+    const row = `| ${cell(r.name)} | ${r.profile} | ${r.cases} | ${r.concurrentCases} |`;
+    const all = [...r.findings, ...r.races];
+    if (all.length === 0) out.push(`${row} none | |`);
+    for (const f of all) out.push(`${row} ${cell(f.signature)} | \`npx savedsyn replay ${f.token}\` |`);
+  }
+  return out.join('\n') + '\n';
 }

@@ -102,15 +102,3 @@ export function renderMarkdown(runs: readonly CheckResult[], seed: number): stri
 export function renderJson(runs: readonly CheckResult[], seed: number): string {
   return JSON.stringify({ version: SUMMARY_VERSION, seed, implementations: runs }, null, 2) + '\n';
 }
-
-/** A few lines for a CI job's summary page. */
-export function renderStepSummary(runs: readonly CheckResult[], seed: number): string {
-  const out = [`### savedsyn: ${runs.filter(failed).length ? 'failures found' : 'no failure'} (seed ${seed})`, '',
-    '| implementation | profile | cases | concurrent cases | finding | replay |', '| --- | --- | --- | --- | --- | --- |'];
-  for (const r of runs) {
-    const all = [...r.findings, ...r.races];
-    if (all.length === 0) out.push(`| ${r.name} | ${r.profile} | ${r.cases} | ${r.concurrentCases} | none | |`);
-    for (const f of all) out.push(`| ${r.name} | ${r.profile} | ${r.cases} | ${r.concurrentCases} | \`${f.signature.replace(/\|/g, '\\|')}\` | \`npx savedsyn replay ${f.token}\` |`);
-  }
-  return out.join('\n') + '\n';
-}

@@ -99,3 +99,18 @@ describe('values that look like flags', () => {
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).seed).toBe(-1);
   });
 });
+
+describe('a CI job summary', () => {
+  it('check appends what it found, one escaped row per finding, after what the file held', () => {
+    const dir = out();
+    const summary = join(dir, 'summary.md');
+    writeFileSync(summary, 'earlier step\n');
+    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'check', '--impl', 'rfc-v1', '--runs', '300', '--thread-runs', '0', '--out', dir, '--quiet'],
+      { encoding: 'utf8', env: { ...process.env, GITHUB_STEP_SUMMARY: summary } });
+    expect(r.status).toBe(1);
+    const text = readFileSync(summary, 'utf8');
+    expect(text.startsWith('earlier step\n')).toBe(true);
+    expect(text).toContain('### savedsyn: failures found (seed 1)');
+    expect(text).toMatch(/\| rfc-v1 \| rfc-v1 \| 300 \| 0 \| state:setsockopt:flag \| `npx savedsyn replay ssyn2\.\S+` \|/);
+  });
+});
