@@ -64,7 +64,7 @@ export async function check(implementation: Implementation | string, options: Ch
   const concurrent = threadRuns === 0
     ? { findings: [], runs: 0 }
     : searchConcurrent(impl, profile, {
-      seed, runs: threadRuns, schedulers: options.schedulers ?? ['random', 'pct'],
+      seed, runs: threadRuns, schedulers: options.schedulers ?? ['random', 'pct'], known: single.findings.map((f) => f.signature),
       onProgress: progress && ((d, t, f) => progress('concurrent', d, t, f)),
     });
   return {

@@ -25,6 +25,9 @@ export interface ConcurrentSearchOptions {
   /** PCT's bug depth. */
   depth?: number;
   only?: string;
+  /** Signatures already reported (by the single-thread search): a race
+   * that ends in one of them is that finding again, not a new one. */
+  known?: readonly string[];
   maxFindings?: number;
   /** Told what each generated case covered (shrink attempts are not cases). */
   tally?: CoverageTally;
@@ -42,8 +45,9 @@ export interface ConcurrentSearchOptions {
 export function sequentialFailure(impl: Implementation, profile: Profile, c: ConcurrentCase, r: ConcurrentResult, maxOrders = MAX_ORDERS): string | undefined {
   // The setup runs one op at a time: a failure there is every order's, and
   // is not run again (a hang would cost the watchdog's bound once more).
-  const at = r.failure === undefined ? undefined : r.steps[r.failure.step];
-  if (at !== undefined && at.thread === 0 && !at.teardown) return r.failure!.signature;
+  const first = r.violations[0];
+  const at = first === undefined ? undefined : r.steps[first.step];
+  if (at !== undefined && at.thread === 0 && !at.teardown) return first.signature;
   for (const order of opOrders(c.threads.map((t) => t.ops.length), maxOrders)) {
     const cursor = c.threads.map(() => 0);
     const ops = [...c.setup, ...order.map((t) => c.threads[t].ops[cursor[t]++])];
@@ -144,7 +148,7 @@ export function checkDeterminism(impl: Implementation, profile: Profile, c: Conc
 }
 
 export function searchConcurrent(impl: Implementation, profile: Profile, opts: ConcurrentSearchOptions): { findings: ConcurrentFinding[]; runs: number } {
-  const known = new Set<string>();
+  const known = new Set<string>(opts.known);
   const findings: ConcurrentFinding[] = [];
   const fresh = concurrentArb(profile, opts.schedulers);
   const guide = opts.guide;

@@ -41,17 +41,29 @@ interface Entry {
    * when the total is still positive. */
   holders: Map<string, number>;
   history: LedgerEvent[];
+  /** Already reported as lost: its last pointer was overwritten. */
+  lost: boolean;
+}
+
+/** How an owner (a socket, a request) was destroyed. */
+interface Death {
+  /** The function that destroyed it: a leak's signature names it. */
+  site: string;
+  /** The calls that led there, for the message. */
+  path: string;
+  step: number;
 }
 
 export class Ledger {
   private readonly entries: Entry[] = [undefined as unknown as Entry];
   private readonly violations: Violation[] = [];
+  private readonly deaths = new Map<string, Death>();
   /** The harness sets this before each op so events carry their op index. */
   step = 0;
 
   alloc(kind: BufferKind, owner: string, site: string, conn?: number): number {
     const handle = this.entries.length;
-    const entry: Entry = { kind, conn, refs: 1, freed: false, holders: new Map([[owner, 1]]), history: [] };
+    const entry: Entry = { kind, conn, refs: 1, freed: false, holders: new Map([[owner, 1]]), history: [], lost: false };
     this.entries.push(entry);
     this.record(handle, entry, 'alloc', owner, site);
     return handle;
@@ -135,19 +147,50 @@ export class Ledger {
     return handle === 0 ? undefined : this.entry(handle).conn;
   }
 
-  /** At quiescence every buffer must be free; each survivor is a leak,
-   * blamed on the holders of its outstanding references. */
+  /** `owner` is destroyed (sk_free, reqsk_free) by `site`, reached through
+   * `path`: whatever it still holds can never be released, and a leak is
+   * blamed on it, not on wherever a reference was last taken. */
+  ownerFreed(owner: string, site: string, path = site): void {
+    this.deaths.set(owner, { site, path, step: this.step });
+  }
+
+  /** `owner`'s pointer to the buffer was overwritten while it held a
+   * reference (`tp->syn_skb = NULL` over a live skb): nothing can release
+   * it any more. Reported at once, where the pointer was lost, as kmemleak
+   * would find it unreferenced. */
+  lost(handle: number, owner: string, site: string): void {
+    if (handle === 0) return;
+    const e = this.entry(handle);
+    if (e.freed || e.lost || (e.holders.get(owner) ?? 0) === 0) return;
+    e.lost = true;
+    this.violate('leak', handle, e, owner, site, `${owner}'s only pointer to it was overwritten while it held a reference: nothing can release it`);
+  }
+
+  /** At quiescence every buffer must be free. Each survivor is a leak,
+   * blamed on a holder that was destroyed without releasing it (the path
+   * that destroyed it names the leak), else on a holder still alive, at the
+   * last place it touched the buffer. */
   checkQuiescent(site = 'teardown'): Violation[] {
     const leaks: Violation[] = [];
     for (let h = 1; h < this.entries.length; h++) {
       const e = this.entries[h];
-      if (e.freed) continue;
-      const holders = [...e.holders.keys()];
-      const lastGet = [...e.history].reverse().find((ev) => ev.kind === 'get' || ev.kind === 'alloc');
+      if (e.freed || e.lost) continue;
+      const holders = [...e.holders.keys()].sort();
+      const dead = holders.find((o) => this.deaths.has(o));
+      const blamed = dead ?? holders[0];
+      const death = dead === undefined ? undefined : this.deaths.get(dead)!;
+      const taken = [...e.history].reverse().find((ev) => ev.owner === blamed && (ev.kind === 'get' || ev.kind === 'alloc'));
+      const touched = [...e.history].reverse().find((ev) => ev.owner === blamed);
+      const whose = e.conn === undefined ? '' : ` (peer ${e.conn}'s SYN)`;
+      const since = taken ? ` since ${taken.site}` : '';
+      const message = blamed === undefined
+        ? `${e.kind} #${h}${whose} still counts ${e.refs} reference(s) at quiescence, held by nobody recorded`
+        : death
+          ? `${e.kind} #${h}${whose} is never freed: ${blamed} held a reference${since} and was destroyed through ${death.path} without releasing it`
+          : `${e.kind} #${h}${whose} is never freed: ${blamed} still holds a reference${since} at quiescence`;
       const v: Violation = {
         kind: 'leak', handle: h, bufferKind: e.kind, conn: e.conn,
-        site: lastGet?.site ?? site, owner: holders.join(',') || '?', step: this.step,
-        message: `${e.kind} #${h} still holds ${e.refs} reference(s) at quiescence (held by ${holders.join(', ') || 'nobody recorded'})`,
+        site: death?.site ?? touched?.site ?? site, owner: blamed ?? '?', step: death?.step ?? this.step, message,
       };
       leaks.push(v);
       this.violations.push(v);

@@ -11,9 +11,9 @@ import { isBlocked, type FdView, type Implementation, type OpRun } from '../mode
 import { isSyscall, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
-import { linearize, type HistoryOp } from './linearizable.ts';
+import { explanations, linearize, type Explanation, type HistoryOp } from './linearizable.ts';
 import { InterfaceError } from '../model/impl/contract.ts';
-import { crash, isRun, MAX_YIELDS_PER_OP, Session, type Failure, type RunOptions, type RunResult, type StepRecord } from './lockstep.ts';
+import { crash, isRun, MAX_YIELDS_PER_OP, Session, type RunOptions, type RunResult, type StepRecord } from './lockstep.ts';
 
 export type ThreadKind = 'user' | 'softirq';
 
@@ -112,12 +112,12 @@ export function runConcurrent(
   const trace: TraceEntry[] = [];
   const taken: StepTaken[] = [];
   const history: HistoryOp[] = [];
-  const done = (failure: Failure | undefined, order?: HistoryOp[]): ConcurrentResult =>
-    ({ ...session.result(failure), schedule, trace, taken, history, order });
+  const done = (order?: HistoryOp[]): ConcurrentResult =>
+    ({ ...session.result(), schedule, trace, taken, history, order });
 
   for (const op of c.setup) {
-    const f = session.sequential(op, false);
-    if (f) return done(f);
+    session.sequential(op, false);
+    if (session.stopped) return done();
   }
   const afterSetup = session.spec.clone();
   const threads: Running[] = c.threads.map((spec) => ({ spec, pc: 0, run: undefined, invoke: 0, yields: 0, blocked: false, record: undefined }));
@@ -133,10 +133,11 @@ export function runConcurrent(
     });
     if (live.length === 0) break;
     if (runnable.length === 0) {
-      return done({
+      session.fatal({
         oracle: 'deadlock', signature: `deadlock:${live.map((t) => threads[t].spec.ops[threads[t].pc].kind).join('+')}`,
         message: `threads ${live.join(', ')} all wait for locks held by each other`, step: session.steps.length,
       });
+      return done();
     }
     const t = chooser(clock, runnable, current, threads.map((x) => x.spec.ops[x.pc]));
     const th = threads[t];
@@ -190,7 +191,9 @@ export function runConcurrent(
       // The step was taken: a replay that took another could pass.
       schedule.push(t);
       taken.push({ thread: t, step: th.record?.index ?? session.steps.length, end: { kind: 'threw' } });
-      return done(crash(th.record?.index ?? session.steps.length, op.kind, e));
+      session.ledgerFailures(th.record?.index ?? session.steps.length);
+      session.fatal(crash(th.record?.index ?? session.steps.length, op.kind, e));
+      return done();
     }
     // Progress may have released a lock: let waiters try again.
     for (const other of threads) other.blocked = false;
@@ -203,54 +206,102 @@ export function runConcurrent(
       history.push({ id: history.length, thread: t, op, invoke: th.invoke, response: clock, outcome });
       th.run = undefined;
       th.pc++;
-      const bad = session.boundsFailure(op, outcome, th.record!.index);
-      if (bad) return done(bad);
+      session.returned(op, outcome);
+      session.boundsFailure(op, outcome, th.record!.index);
     }
-    const leak = session.ledgerFailure(th.record!.index);
-    if (leak) return done(leak);
+    // A violation does not stop the threads: what they do to the buffers
+    // afterwards may be worse (see Session).
+    session.ledgerFailures(th.record!.index);
   }
 
-  // The threads' results must come from some order of their ops.
+  const order = session.diverged ? undefined : judgeHistory(session, afterSetup, c, history);
+  session.teardownAndQuiesce();
+  return done(order);
+}
+
+/** The threads' results must come from some order of their ops, and so
+ * must the descriptors they leave. Notes the violation if not; returns the
+ * explaining order, and leaves the spec where the order (or the closest
+ * explanation) took it, for teardown. */
+function judgeHistory(session: Session, afterSetup: SpecWorld, c: ConcurrentCase, history: HistoryOp[]): HistoryOp[] | undefined {
   const perThread = c.threads.map((_, t) => history.filter((h) => h.thread === t));
   const view = session.view();
   const lin = linearize(afterSetup, perThread, view);
-  if (!lin.ok) {
-    const outcomesAlone = view ? linearize(afterSetup, perThread) : lin;
-    if (outcomesAlone.ok) {
-      const field = firstViewDifference(outcomesAlone.world!.view(), view!);
-      return done({
-        oracle: 'state', signature: `state:concurrent:${field}`, step: session.steps.length - 1,
-        message: `every order of the threads' ops that gives their results leaves the descriptors otherwise than the implementation did (${describeView(view!)})`,
-      }, outcomesAlone.order);
+  if (lin.ok) {
+    for (const h of lin.order) {
+      const rec = session.steps.find((s) => s.thread === h.thread + 1 && s.op === h.op && s.expected === undefined && sameOutcome(s.actual!, h.outcome));
+      if (rec) rec.expected = h.outcome;
     }
-    const culprit = firstUnexplained(afterSetup, perThread, history);
-    return done({
-      oracle: 'linearizability',
-      signature: `linearizability:${culprit.op.kind}:${culprit.outcome.errno ?? 'ok'}`,
-      message: `no order of the threads' ops, respecting real time, gives the results they got: nothing explains ${culprit.op.kind} returning ${formatOutcome(culprit.outcome)} on thread ${culprit.thread + 1}`,
-      step: session.steps.findIndex((st) => st.thread === culprit.thread + 1 && st.op === culprit.op),
+    session.spec = lin.world!;
+    return lin.order;
+  }
+  const last = session.steps.length - 1;
+  const closest = view ? closestExplanation(explanations(afterSetup, perThread), view) : undefined;
+  if (closest) {
+    session.spec = closest.explanation.world;
+    session.note({
+      oracle: 'state', signature: `state:concurrent:${closest.fields.join('+')}`, step: last,
+      message: `the threads' results are explained, but not what they leave: ${closest.differences.join('; ')}`,
     });
+    return closest.explanation.order;
   }
-  for (const h of lin.order) {
-    const rec = session.steps.find((s) => s.thread === h.thread + 1 && s.op === h.op && s.expected === undefined && sameOutcome(s.actual!, h.outcome));
-    if (rec) rec.expected = h.outcome;
-  }
-  session.spec = lin.world!;
-  return done(session.teardownAndQuiesce(), lin.order);
+  const culprit = firstUnexplained(afterSetup, perThread, history);
+  const free = new Set(history.filter((h) => h.response >= culprit.response && h.id !== culprit.id).map((h) => h.id));
+  free.add(culprit.id);
+  const allowed = [...new Set(explanations(afterSetup, perThread, { free, track: culprit.id })
+    .map((e) => (e.tracked ? formatOutcome(e.tracked) : undefined)).filter((o): o is string => o !== undefined))];
+  session.note({
+    oracle: 'linearizability',
+    signature: `linearizability:${culprit.op.kind}:${culprit.outcome.errno ?? 'ok'}`,
+    message: `no order of the threads' ops, respecting real time, gives the results they got: ${culprit.op.kind} on thread ${culprit.thread + 1} returned ${formatOutcome(culprit.outcome)}, where the spec returns ${allowed.length === 0 ? 'nothing it could' : allowed.join(' or ')} in every order that explains the ops that returned before it`,
+    step: session.steps.findIndex((st) => st.thread === culprit.thread + 1 && st.op === culprit.op),
+  });
+  return undefined;
 }
 
-function describeView(view: FdView[]): string {
-  return view.map((v) => `fd ${v.fd}: flag ${v.flag}, ${v.kept === null ? 'no SYN' : `SYN of peer ${v.kept}`}`).join('; ');
+const FIELD_RANK = ['kept', 'flag', 'fds'] as const;
+type ViewField = typeof FIELD_RANK[number];
+
+/** Of the orders that explain the results, the one whose descriptors are
+ * closest to the implementation's: fewest differences, and among equals
+ * one that differs in whose SYN is kept, what the feature is about. Every
+ * explanation is weighed, so the verdict does not depend on which one a
+ * search meets first. */
+function closestExplanation(all: Explanation[], view: FdView[]): { explanation: Explanation; fields: ViewField[]; differences: string[] } | undefined {
+  let best: { explanation: Explanation; fields: ViewField[]; differences: string[]; score: number[] } | undefined;
+  for (const explanation of all) {
+    const diffs = viewDifferences(explanation.world.view(), view);
+    const fields = FIELD_RANK.filter((f) => diffs.some((d) => d.field === f));
+    const score = [diffs.length, ...FIELD_RANK.map((f) => (fields.includes(f) ? 0 : 1))];
+    if (best === undefined || lexLess(score, best.score)) best = { explanation, fields, differences: diffs.map((d) => d.text), score };
+  }
+  return best;
 }
 
-function firstViewDifference(expected: FdView[], actual: FdView[]): string {
+function lexLess(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
+}
+
+const keptText = (kept: number | null): string => (kept === null ? 'no SYN' : `the SYN of peer ${kept}`);
+
+/** Where the implementation's descriptors differ from the spec's, in words
+ * that say what the spec expected. */
+function viewDifferences(expected: FdView[], actual: FdView[]): Array<{ field: ViewField; text: string }> {
+  const out: Array<{ field: ViewField; text: string }> = [];
   for (const e of expected) {
     const a = actual.find((v) => v.fd === e.fd);
-    if (a === undefined) return 'fds';
-    if (a.flag !== e.flag) return 'flag';
-    if (a.kept !== e.kept) return 'kept';
+    if (a === undefined) {
+      out.push({ field: 'fds', text: `the spec has fd ${e.fd} open, the implementation does not` });
+      continue;
+    }
+    if (a.flag !== e.flag) out.push({ field: 'flag', text: `fd ${e.fd} has the save-SYN flag ${a.flag} where the spec has ${e.flag}` });
+    if (a.kept !== e.kept) out.push({ field: 'kept', text: `fd ${e.fd} holds ${keptText(a.kept)} where the spec holds ${keptText(e.kept)}` });
   }
-  return 'fds';
+  for (const a of actual) {
+    if (!expected.some((e) => e.fd === a.fd)) out.push({ field: 'fds', text: `the implementation has fd ${a.fd} open, the spec does not` });
+  }
+  return out;
 }
 
 /** The op to blame for an unexplainable history: constrain the results

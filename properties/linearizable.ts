@@ -6,7 +6,7 @@
 // once.
 
 import type { FdView } from '../model/impl/types.ts';
-import { sameOutcome } from '../model/format.ts';
+import { formatOutcome, sameOutcome } from '../model/format.ts';
 import { isSyscall, type Op, type Outcome } from '../model/ops.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
 
@@ -34,23 +34,61 @@ export interface LinearizationResult {
  * given, the spec's descriptors after the order must match it too. Calls
  * whose ids are in `free` may return anything. */
 export function linearize(start: SpecWorld, perThread: HistoryOp[][], finalView?: FdView[], free?: ReadonlySet<number>): LinearizationResult {
+  let first: Explanation | undefined;
+  const explored = explore(start, perThread, { finalView, free }, (e) => {
+    first = e;
+    return true;
+  });
+  return { ok: first !== undefined, order: first?.order ?? [], world: first?.world, explored };
+}
+
+/** One order that explains a history, the spec world after it, and what
+ * the spec returned for the tracked call in it. */
+export interface Explanation {
+  order: HistoryOp[];
+  world: SpecWorld;
+  tracked: Outcome | undefined;
+}
+
+/** Every distinct way a history can be explained: one per final spec world
+ * (and, with `track`, per result the spec gives that call). Which one a
+ * depth-first search meets first depends on the order it tries threads in;
+ * the whole set does not, so verdicts built from it are stable. */
+export function explanations(start: SpecWorld, perThread: HistoryOp[][], opts: { free?: ReadonlySet<number>; track?: number } = {}): Explanation[] {
+  const out = new Map<string, Explanation>();
+  explore(start, perThread, opts, (e) => {
+    const key = `${e.world.key()}#${e.tracked === undefined ? '' : formatOutcome(e.tracked)}`;
+    if (!out.has(key)) out.set(key, e);
+    return false;
+  });
+  return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
+}
+
+interface ExploreOptions {
+  finalView?: FdView[];
+  free?: ReadonlySet<number>;
+  track?: number;
+}
+
+/** Depth-first over the orders; `found` says whether to stop. Returns the
+ * number of distinct (progress, state) pairs visited. */
+function explore(start: SpecWorld, perThread: HistoryOp[][], opts: ExploreOptions, found: (e: Explanation) => boolean): number {
   const seen = new Set<string>();
   const pos = perThread.map(() => 0);
   const order: HistoryOp[] = [];
-  let found: SpecWorld | undefined;
+  let tracked: Outcome | undefined;
 
   // Split ops whose first half has taken effect, by id.
   const halfway = new Set<number>();
   const dfs = (world: SpecWorld): boolean => {
-    const key = `${pos.join(',')}#${[...halfway].sort().join('.')}#${world.key()}`;
+    const key = `${pos.join(',')}#${[...halfway].sort().join('.')}#${tracked === undefined ? '' : formatOutcome(tracked)}#${world.key()}`;
     if (seen.has(key)) return false;
     seen.add(key);
     const pending: HistoryOp[] = [];
     perThread.forEach((ops, t) => { if (pos[t] < ops.length) pending.push(ops[pos[t]]); });
     if (pending.length === 0) {
-      if (finalView && !sameView(world.view(), finalView)) return false;
-      found = world;
-      return true;
+      if (opts.finalView && !sameView(world.view(), opts.finalView)) return false;
+      return found({ order: [...order], world, tracked });
     }
     // An op invoked after some pending op returned must wait for it. Only
     // system calls return to anyone who could tell: when a softirq finished
@@ -66,10 +104,13 @@ export function linearize(start: SpecWorld, perThread: HistoryOp[][], finalView?
         halfway.delete(h.id);
         continue;
       }
-      for (const next of successors(world, h, perThread, pos, free?.has(h.id) ?? false, halfway.has(h.id))) {
+      for (const { world: next, got } of successors(world, h, perThread, pos, opts.free?.has(h.id) ?? false, halfway.has(h.id))) {
         pos[h.thread]++;
         order.push(h);
+        const before = tracked;
+        if (h.id === opts.track) tracked = got;
         if (dfs(next)) return true;
+        tracked = before;
         order.pop();
         pos[h.thread]--;
       }
@@ -77,8 +118,8 @@ export function linearize(start: SpecWorld, perThread: HistoryOp[][], finalView?
     return false;
   };
 
-  const ok = dfs(start.clone());
-  return { ok, order: ok ? [...order] : [], world: found, explored: seen.size };
+  dfs(start.clone());
+  return seen.size;
 }
 
 export function sameView(a: FdView[], b: FdView[]): boolean {
@@ -91,18 +132,18 @@ export function sameView(a: FdView[], b: FdView[]): boolean {
  * atomic step: a close() may leave its socket to the calls on the same
  * descriptor that started before it returned, and such a call may then run
  * on that socket although the descriptor is gone. */
-function successors(world: SpecWorld, h: HistoryOp, perThread: HistoryOp[][], pos: number[], anyOutcome: boolean, secondHalf: boolean): SpecWorld[] {
-  const out: SpecWorld[] = [];
+function successors(world: SpecWorld, h: HistoryOp, perThread: HistoryOp[][], pos: number[], anyOutcome: boolean, secondHalf: boolean): Array<{ world: SpecWorld; got: Outcome }> {
+  const out: Array<{ world: SpecWorld; got: Outcome }> = [];
   const plain = world.clone();
   const got = secondHalf ? plain.applySecondHalf(h.op, h.id) : plain.apply(h.op, h.outcome);
   if (sameOutcome(got, h.outcome) || anyOutcome) {
     plain.releaseInFlight(h.id);
-    out.push(plain);
+    out.push({ world: plain, got });
   }
   if ('fd' in h.op) {
     const viaRef = world.clone();
     const r = viaRef.applyInFlight(h.op, h.id, h.outcome);
-    if (r !== undefined && sameOutcome(r, h.outcome)) out.push(viaRef);
+    if (r !== undefined && sameOutcome(r, h.outcome)) out.push({ world: viaRef, got: r });
   }
   if (h.op.kind === 'close') {
     const fd = h.op.fd;
@@ -115,7 +156,8 @@ function successors(world: SpecWorld, h: HistoryOp, perThread: HistoryOp[][], po
     });
     if (holders.length > 0) {
       const deferred = world.clone();
-      if (sameOutcome(deferred.closeInFlight(fd, holders), h.outcome)) out.push(deferred);
+      const got = deferred.closeInFlight(fd, holders);
+      if (sameOutcome(got, h.outcome)) out.push({ world: deferred, got });
     }
   }
   return out;

@@ -13,7 +13,7 @@ import { createSpec } from '../model/spec/index.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
 import { guarded, HangError } from './impl-calls.ts';
 import {
-  judgeLedger, judgeLockstep, judgeRead, judgeState, packetsOf, type StepContext, type Verdict,
+  judgeLedger, judgeLockstep, judgeRead, judgeState, mostSevere, packetsOf, type StepContext, type Verdict,
 } from './oracles.ts';
 
 export interface StepRecord {
@@ -35,7 +35,12 @@ export interface Failure extends Verdict {
 }
 
 export interface RunResult {
+  /** The most severe violation: it names the finding. */
   failure: Failure | undefined;
+  /** Every violation the run showed, in the order they happened: the
+   * first divergence from the spec, then whatever the implementation did
+   * to its buffers after it, through teardown. */
+  violations: Failure[];
   steps: StepRecord[];
   ledger: Ledger;
 }
@@ -53,14 +58,30 @@ export interface RunOptions {
  * is reported, not waited for. */
 export const MAX_YIELDS_PER_OP = 10_000;
 
-/** One run of one case: the spec, the implementation and the oracles. */
+/** One run of one case: the spec, the implementation and the oracles.
+ *
+ * A run does not stop at the first violation. What the implementation does
+ * to its buffers after it diverged from the spec is still its own doing: a
+ * read that frees without clearing the pointer first shows as a wrong
+ * state, and only at teardown as the double free it is. So after the first
+ * violation the spec is no longer compared, but every op still runs, the
+ * ledger and the bounds oracle still judge, and teardown closes every
+ * descriptor either side holds; the most severe violation names the run.
+ * Only a crash, a hang or a deadlock ends a run early. */
 export class Session {
   spec: SpecWorld;
   readonly ledger = new Ledger();
   readonly steps: StepRecord[] = [];
   readonly instance: ImplInstance;
+  /** Every violation so far, in order. */
+  readonly found: Failure[] = [];
+  /** Set by a crash, a hang or a deadlock: nothing more can run. */
+  stopped = false;
   private readonly ctx: StepContext;
   private seenViolations = 0;
+  /** Descriptors the implementation handed out and has not closed, as its
+   * results tell: teardown after a divergence closes these too. */
+  private readonly implFds = new Set<number>();
   /** Which thread each running op belongs to: calls are told apart by it. */
   private readonly threadOf = new WeakMap<OpRun, number>();
 
@@ -71,9 +92,16 @@ export class Session {
       packets: packetsOf(allOps), delivered: new Map(),
     };
     this.instance = guarded('create', () => createInstance(impl, { profile, ledger: this.ledger }));
+    for (const fd of this.spec.openFds()) this.implFds.add(fd);
   }
 
-  /** One op on the spec and the implementation, judged by every oracle. */
+  /** Past the first violation: the spec no longer predicts the run. */
+  get diverged(): boolean {
+    return this.found.length > 0;
+  }
+
+  /** One op on the spec and the implementation, judged by every oracle.
+   * Returns the first violation the step showed, if any (all are kept). */
   sequential(op: Op, teardown: boolean): Failure | undefined {
     const index = this.steps.length;
     this.ledger.step = index;
@@ -93,48 +121,79 @@ export class Session {
       if (cov) for (const site of record.sites) cov.add(`s:${site}`);
     } catch (e) {
       if (e instanceof InterfaceError) throw e;
-      return crash(index, op.kind, e);
+      this.ledgerFailures(index);
+      return this.fatal(crash(index, op.kind, e));
     }
     record.actual = actual;
+    this.returned(op, actual);
+    if (this.diverged) {
+      const bounds = this.boundsFailure(op, actual, index);
+      const ledger = this.ledgerFailures(index);
+      return bounds ?? ledger[0];
+    }
     const verdict = judgeRead(this.ctx, actual) ?? judgeLockstep(op, expected, actual);
-    if (verdict) return { ...verdict, step: index };
-    return this.ledgerFailure(index) ?? this.stateFailure(op, index);
+    if (verdict) return this.note({ ...verdict, step: index });
+    return this.ledgerFailures(index)[0] ?? this.stateFailure(op, index);
+  }
+
+  /** What an op's result tells about the implementation's descriptors. */
+  returned(op: Op, actual: Outcome): void {
+    if ((op.kind === 'accept' || op.kind === 'socket') && actual.ret >= 0 && actual.errno === undefined) this.implFds.add(actual.ret);
+    if (op.kind === 'close' && actual.ret === 0 && actual.errno === undefined) this.implFds.delete(op.fd);
   }
 
   /** The bounds oracle alone: in a concurrent run, which socket a descriptor
    * names depends on the order, so identity and one-shot are left to
-   * linearizability. */
+   * linearizability; after a divergence, the spec's sockets are no guide. */
   boundsFailure(op: Op, actual: Outcome, index: number): Failure | undefined {
     const ctx: StepContext = { ...this.ctx, op, readerSocket: undefined, readerConn: undefined };
     const v = judgeRead(ctx, actual);
-    return v ? { ...v, step: index } : undefined;
+    return v ? this.note({ ...v, step: index }) : undefined;
   }
 
-  /** The first ledger violation not yet reported. */
-  ledgerFailure(index: number): Failure | undefined {
+  /** Every ledger violation not yet reported, noted. */
+  ledgerFailures(index: number): Failure[] {
     const violations = this.ledger.allViolations();
-    if (violations.length <= this.seenViolations) return undefined;
-    const v = violations[this.seenViolations];
-    this.seenViolations = violations.length;
-    return { ...judgeLedger(v), step: index, violation: v };
+    const out: Failure[] = [];
+    for (; this.seenViolations < violations.length; this.seenViolations++) {
+      const v = violations[this.seenViolations];
+      out.push(this.note({ ...judgeLedger(v), step: v.kind === 'leak' ? Math.min(v.step, index) : index, violation: v }));
+    }
+    return out;
   }
 
   stateFailure(op: Op, index: number): Failure | undefined {
     if (!this.instance.view) return undefined;
     const s = judgeState(op, this.spec.view(), this.view()!);
-    return s ? { ...s, step: index } : undefined;
+    return s ? this.note({ ...s, step: index }) : undefined;
   }
 
-  /** Close every descriptor, expire every timer, then require every buffer free. */
-  teardownAndQuiesce(): Failure | undefined {
-    for (const op of teardownOps(this.spec.openFds())) {
-      const f = this.sequential(op, true);
-      if (f) return f;
+  /** Keep a violation. */
+  note(f: Failure): Failure {
+    this.found.push(f);
+    return f;
+  }
+
+  /** A violation after which nothing can run. */
+  fatal(f: Failure): Failure {
+    this.stopped = true;
+    return this.note(f);
+  }
+
+  /** Close every descriptor, expire every timer, then require every buffer
+   * free. After a divergence, the descriptors either side holds. */
+  teardownAndQuiesce(): void {
+    if (this.stopped) return;
+    const fds = new Set(this.spec.openFds());
+    if (this.diverged) for (const fd of this.implFds) fds.add(fd);
+    for (const op of teardownOps([...fds].sort((a, b) => a - b))) {
+      this.sequential(op, true);
+      if (this.stopped) return;
     }
     const index = this.steps.length;
     this.ledger.step = index;
-    const leak = this.ledger.checkQuiescent()[0];
-    return leak ? { ...judgeLedger(leak), step: index, violation: leak } : undefined;
+    this.ledger.checkQuiescent();
+    this.ledgerFailures(index);
   }
 
   /** The implementation's descriptors, when it shows them. */
@@ -170,18 +229,20 @@ export class Session {
     throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
   }
 
-  result(failure: Failure | undefined): RunResult {
-    return { failure, steps: this.steps, ledger: this.ledger };
+  /** The run so far, named by its most severe violation. */
+  result(): RunResult {
+    return { failure: mostSevere(this.found), violations: this.found, steps: this.steps, ledger: this.ledger };
   }
 }
 
 export function runLockstep(impl: Implementation, profile: Profile, ops: readonly Op[], opts: RunOptions = {}): RunResult {
   const s = new Session(impl, profile, ops, opts);
   for (const op of ops) {
-    const f = s.sequential(op, false);
-    if (f) return s.result(f);
+    s.sequential(op, false);
+    if (s.stopped) return s.result();
   }
-  return s.result(s.teardownAndQuiesce());
+  s.teardownAndQuiesce();
+  return s.result();
 }
 
 /** Close every descriptor (highest first, so accepted sockets go before

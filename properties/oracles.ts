@@ -1,6 +1,7 @@
 // The oracles that judge one step of a single-thread run. Each returns a
-// Verdict naming what went wrong, or undefined. Their order matters only for
-// naming: the most specific oracle that fires gives the failure its name.
+// Verdict naming what went wrong, or undefined. A run keeps every verdict;
+// the most severe names it (memory safety over leak over race over wrong
+// result), the earliest among equals.
 
 import type { FdView } from '../model/impl/types.ts';
 import { firstDifference, formatOutcome } from '../model/format.ts';
@@ -10,6 +11,33 @@ import { buildSyn, DEFAULT_PACKET, locate, parseSyn, type BuiltPacket } from '..
 
 export type OracleName =
   | 'crash' | 'hang' | 'bounds' | 'identity' | 'one-shot' | 'lockstep' | 'state' | 'ledger' | 'leak' | 'linearizability' | 'deadlock';
+
+/** How bad a violation is, worst first. A crash stands for an oops; a
+ * hang, like a deadlock, for a machine that stops making progress. */
+export type Severity = 'memory-safety' | 'leak' | 'race' | 'wrong-result';
+
+const SEVERITY_ORDER: readonly Severity[] = ['memory-safety', 'leak', 'race', 'wrong-result'];
+
+export function severityOf(oracle: string): Severity {
+  if (oracle === 'ledger' || oracle === 'bounds' || oracle === 'crash') return 'memory-safety';
+  if (oracle === 'leak') return 'leak';
+  if (oracle === 'linearizability' || oracle === 'deadlock' || oracle === 'hang') return 'race';
+  return 'wrong-result';
+}
+
+/** The verdict that names a run: the most severe, the earliest among equals. */
+export function mostSevere<V extends { oracle: string }>(found: readonly V[]): V | undefined {
+  let worst: V | undefined;
+  let rank = SEVERITY_ORDER.length;
+  for (const v of found) {
+    const r = SEVERITY_ORDER.indexOf(severityOf(v.oracle));
+    if (r < rank) {
+      worst = v;
+      rank = r;
+    }
+  }
+  return worst;
+}
 
 export interface Verdict {
   oracle: OracleName;
@@ -95,12 +123,20 @@ export function judgeState(op: Op, expected: FdView[], actual: FdView[]): Verdic
   return undefined;
 }
 
+/** A leak is named by the kind of owner that held it and where it lost
+ * the last chance to release it (the path that destroyed it, or the store
+ * that overwrote its pointer); other violations by where they happened. */
 export function judgeLedger(v: Violation): Verdict {
-  const oracle: OracleName = v.kind === 'leak' ? 'leak' : 'ledger';
-  return {
-    oracle, signature: `${oracle === 'leak' ? 'leak' : `ledger:${v.kind}`}:${siteFunction(v.site)}`,
-    message: `${v.kind}: ${v.message} (at ${v.site})`,
-  };
+  if (v.kind === 'leak') {
+    return { oracle: 'leak', signature: `leak:${ownerKind(v.owner)}:${siteFunction(v.site)}`, message: `leak: ${v.message}` };
+  }
+  return { oracle: 'ledger', signature: `ledger:${v.kind}:${siteFunction(v.site)}`, message: `${v.kind}: ${v.message} (at ${v.site})` };
+}
+
+/** `sk3` → `sk`, `req12` → `req`: owners are named per object, and a
+ * signature must not depend on how many were made before. */
+export function ownerKind(owner: string): string {
+  return owner.replace(/[#\s]*\d+$/, '') || owner;
 }
 
 /** The function part of a site label, which survives small code edits. */

@@ -6,15 +6,15 @@
 import { formatOp, formatOutcome } from '../model/format.ts';
 import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
 import type { Profile } from '../model/profile.ts';
-import { siteFunction } from '../properties/oracles.ts';
+import { severityOf, siteFunction, type Severity } from '../properties/oracles.ts';
 import { historyOf, type RunResult } from '../properties/lockstep.ts';
 import type { StepTaken } from '../properties/concurrent.ts';
-import { excerpts, quote } from './patch.ts';
+import { patchLineOf, quoteHunks, type QuotedHunk } from './patch.ts';
 import { encodeToken, type ReplayCase } from './token.ts';
 
-export const REPORT_VERSION = 2;
+export const REPORT_VERSION = 3;
 
-export type Severity = 'memory-safety' | 'leak' | 'race' | 'wrong-result';
+export type { Severity } from '../properties/oracles.ts';
 
 export interface ReportStep {
   index: number;
@@ -24,10 +24,12 @@ export interface ReportStep {
   expected: string | null;
   actual: string | null;
   failing: boolean;
-  /** Preemption points the step passed, each with the patch lines it stands for. */
-  sites: Array<{ label: string; quote: string[] }>;
-  /** The patch hunks the step went through, each quoted once. */
-  excerpts: Array<{ where: string; lines: string[] }>;
+  /** Preemption points the step passed, each with the patch line it stands
+   * for (its hunk, and its number in the patched file), if it is one. */
+  sites: Array<{ label: string; line: { where: string; n: number } | null }>;
+  /** The patch lines the step passed, by hunk: the hunks themselves are
+   * quoted once, in the report's `patch`. */
+  passes: Array<{ where: string; lines: number[] }>;
   /** An op still in flight when the run stopped: the preemption point it
    * was paused at (null if it had passed none). Nothing threw. */
   interrupted: { pausedAt: string | null } | null;
@@ -47,6 +49,19 @@ export interface ReportStretch {
   to: string | null;
   /** Every other thread with an op in flight, where it is paused. */
   paused: Array<{ lane: string; step: number; at: string | null }>;
+}
+
+/** A violation the run showed: the most severe names the report. */
+export interface ReportViolation {
+  signature: string;
+  oracle: string;
+  severity: Severity;
+  message: string;
+  step: number;
+  /** Where a buffer violation happened (for a leak, where its owner lost
+   * the last chance to release it); null for the others. */
+  site: string | null;
+  names: boolean;
 }
 
 export interface ReportReference {
@@ -69,6 +84,10 @@ export interface FailureReport {
   implementation: string;
   lanes: string[];
   steps: ReportStep[];
+  /** Every violation, in the order the run showed them. */
+  violations: ReportViolation[];
+  /** The patch hunks the case passes through, each quoted once. */
+  patch: QuotedHunk[];
   /** Concurrent cases: every stretch of every thread, in schedule order. */
   interleaving: ReportStretch[];
   references: ReportReference[];
@@ -135,8 +154,8 @@ export function buildReport(c: ReplayCase, result: RunResult & { taken?: StepTak
     expected: s.expected ? formatOutcome(s.expected) : null,
     actual: s.actual ? formatOutcome(s.actual) : null,
     failing: s.index === failure.step,
-    sites: s.sites.map((label) => ({ label, quote: quote(label) })),
-    excerpts: excerpts(s.sites),
+    sites: s.sites.map((label) => ({ label, line: patchLineOf(label) ?? null })),
+    passes: passesOf(s.sites),
     interrupted: s.actual === undefined ? interrupted.get(s.index) ?? null : null,
   }));
   const order = (l: string): string => (l === 'setup' || l === 'main' ? '0' : l === 'teardown' ? '2' : `1${l.slice(1).padStart(3, '0')}`);
@@ -154,6 +173,10 @@ export function buildReport(c: ReplayCase, result: RunResult & { taken?: StepTak
     implementation: c.impl,
     lanes,
     steps,
+    violations: result.violations.map((v) => ({
+      signature: v.signature, oracle: v.oracle, severity: severityOf(v.oracle), message: v.message, step: v.step, site: v.violation?.site ?? null, names: v === failure,
+    })),
+    patch: quoteHunks(result.steps),
     interleaving: interleavingOf(result.taken ?? []),
     references: historyOf(result).map((e) => ({ step: e.step, event: e.kind, owner: e.owner, refs: e.refs, site: e.site })),
     repair: known ? { id: known[0], finding: known[1].finding, repair: known[1].repair } : null,
@@ -179,9 +202,15 @@ function siteOf(signature: string): string {
   return parts.length > 1 ? siteFunction(parts.slice(1).join(':')) : signature;
 }
 
-function severityOf(oracle: string): Severity {
-  if (oracle === 'ledger' || oracle === 'bounds') return 'memory-safety';
-  if (oracle === 'leak') return 'leak';
-  if (oracle === 'linearizability' || oracle === 'deadlock') return 'race';
-  return 'wrong-result';
+/** The patch lines a step passed, grouped by hunk, each line once. */
+function passesOf(sites: readonly string[]): Array<{ where: string; lines: number[] }> {
+  const out = new Map<string, number[]>();
+  for (const site of sites) {
+    const at = patchLineOf(site);
+    if (!at) continue;
+    const lines = out.get(at.where) ?? [];
+    out.set(at.where, lines);
+    if (!lines.includes(at.n)) lines.push(at.n);
+  }
+  return [...out].map(([where, lines]) => ({ where, lines }));
 }

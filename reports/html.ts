@@ -2,7 +2,7 @@
 // and the buffer's reference count are drawn as an inline SVG timeline.
 
 import { noOutcome, siteLine, stretchWords, type FailureReport } from './failure.ts';
-import { laneTable } from './markdown.ts';
+import { hunkLines, laneTable, passesText } from './markdown.ts';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -93,8 +93,8 @@ export function renderReportHtml(r: FailureReport): string {
   const rows = r.steps.map((s) => {
     const got = s.actual ?? noOutcome(r, s);
     const differs = s.expected !== null && s.expected !== got;
-    const quotes = s.excerpts.map((e) => `<div class="site"><code>${esc(e.where)}</code><pre>${e.lines.map(esc).join('\n')}</pre></div>`).join('');
-    return `<tr class="${s.failing ? 'failing' : ''}"><td>${s.index}</td><td>${esc(s.lane)}</td><td>${esc(s.op)}${quotes}</td><td>${esc(got)}</td><td>${differs ? esc(s.expected!) : ''}</td></tr>`;
+    const passes = s.passes.length > 0 ? `<div class="passes">passes ${esc(passesText(s))}</div>` : '';
+    return `<tr class="${s.failing ? 'failing' : ''}"><td>${s.index}</td><td>${esc(s.lane)}</td><td>${esc(s.op)}${passes}</td><td>${esc(got)}</td><td>${differs ? esc(s.expected!) : ''}</td></tr>`;
   }).join('\n');
   const refs = r.references.map((e) => `<tr><td>${e.step}</td><td>${esc(e.event)}</td><td>${esc(e.owner)}</td><td>${e.refs}</td><td><code>${esc(e.site)}</code></td></tr>`).join('\n');
   return `<!doctype html>
@@ -103,12 +103,13 @@ export function renderReportHtml(r: FailureReport): string {
 body{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 code,pre{font:13px ui-monospace,monospace}pre{background:#f6f6f6;padding:.5em;overflow:auto;margin:.3em 0}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.3em .5em;vertical-align:top;text-align:left}
-tr.failing td{background:#fde8e8}.step{fill:#dbe7f5;stroke:#5b7fa6}.step.failing{fill:#f3b6b6;stroke:#b03030}
+tr.failing td{background:#fde8e8}mark{background:#fff2a8}.passes{font-size:12px;color:#555}.step{fill:#dbe7f5;stroke:#5b7fa6}.step.failing{fill:#f3b6b6;stroke:#b03030}
 .step-no{font:11px sans-serif}.lane-name{font:12px ui-monospace,monospace}.ref-event{fill:#b03030}
 </style></head><body>
 <h1>${esc(r.title)}</h1>
 <p><b>Signature</b> <code>${esc(r.signature)}</code> · <b>severity</b> ${esc(r.severity)} · <b>profile</b> ${esc(r.profile)} (${esc(r.profileTitle)}) · <b>implementation</b> ${esc(r.implementation)}</p>
 <h2>What went wrong</h2><p>${esc(r.message)}</p>
+${r.violations.length > 1 ? `<p>Every violation the case shows, through teardown; the most severe names it:</p><table class="violations"><thead><tr><th>step</th><th>severity</th><th>signature</th><th>what</th></tr></thead><tbody>${r.violations.map((v) => `<tr${v.names ? ' class="names"' : ''}><td>${v.step}</td><td>${esc(v.severity)}${v.names ? ' (names it)' : ''}</td><td><code>${esc(v.signature)}</code></td><td>${esc(v.message)}</td></tr>`).join('')}</tbody></table>` : ''}
 ${r.repair ? `<p>${esc(r.repair.finding)}.</p><p><b>Suggested repair</b> (${esc(r.repair.id)}): ${esc(r.repair.repair)}.</p>` : ''}
 <h2>Timeline</h2>
 ${timelineSvg(r)}
@@ -116,6 +117,7 @@ ${timelineSvg(r)}
 <table><thead><tr><th>#</th><th>lane</th><th>op</th><th>result</th><th>spec expected</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
+${r.patch.length > 0 ? `<h2>The patch, as the case ran it</h2><p>Each hunk the case passes through, quoted once, with the line numbers of the patched file; a marked line names the steps that passed it.</p>${r.patch.map((h) => `<div class="site"><code>${esc(h.where)}</code><pre>${hunkLines(h).map((l, i) => (h.lines[i].steps.length > 0 ? `<mark>${esc(l)}</mark>` : esc(l))).join('\n')}</pre></div>`).join('')}` : ''}
 <h2>Lanes, for mail</h2><pre>${esc(laneTable(r))}</pre>
 ${refs ? `<h2>Reference history</h2><table><thead><tr><th>step</th><th>event</th><th>by</th><th>refs after</th><th>where</th></tr></thead><tbody>${refs}</tbody></table>${r.oracle === 'leak' ? `<p>After teardown: ${esc(r.message)}.</p>` : ''}` : ''}
 <h2>Replay</h2><pre>${esc(r.replay)}</pre>

@@ -2,6 +2,7 @@
 // lanes both as a Mermaid sequence diagram and as a plain-text table.
 
 import { noOutcome, stretchWords, type FailureReport, type ReportStep } from './failure.ts';
+import type { QuotedHunk } from './patch.ts';
 import { interleavingLines } from './text.ts';
 
 // Mermaid's entity codes keep a source line whole where `;`, `#`, `<`
@@ -66,15 +67,23 @@ export function renderReportMarkdown(r: FailureReport): string {
   out.push(`| | |`, `| --- | --- |`);
   out.push(`| signature | \`${r.signature}\` |`, `| severity | ${r.severity} |`, `| profile | ${r.profile}: ${r.profileTitle} |`, `| implementation | ${r.implementation} |`);
   out.push('', '## What went wrong', '', r.message, '');
+  if (r.violations.length > 1) {
+    out.push('Every violation the case shows, through teardown; the most severe names it:', '', '| step | severity | signature | what |', '| --- | --- | --- | --- |');
+    const cellText = (t: string): string => t.replace(/\|/g, '\\|');
+    for (const v of r.violations) out.push(`| ${v.step} | ${v.severity}${v.names ? ' (names it)' : ''} | \`${cellText(v.signature)}\` | ${cellText(v.message)} |`);
+    out.push('');
+  }
   if (r.repair) out.push(`${r.repair.finding}.`, '', `**Suggested repair** (\`rfc-v1-fixed\`, ${r.repair.id}): ${r.repair.repair}.`, '');
   out.push('## The minimal case', '', '```mermaid', mermaid(r), '```', '', 'For mail:', '', '```', laneTable(r), '```', '');
   out.push('## Step by step', '');
   for (const s of r.steps) {
     const got = s.actual ?? noOutcome(r, s);
     const verdict = s.expected !== null && s.expected !== got ? `**${got}**, the spec says ${s.expected}` : got;
-    out.push(`${s.failing ? '**>>** ' : ''}${s.index}. \`${s.lane}\` ${s.op} = ${verdict}`);
-    for (const e of s.excerpts) out.push('', `   \`${e.where}\``, '', '   ```diff', ...e.lines.map((l) => `   ${l}`), '   ```');
-    if (s.excerpts.length > 0) out.push('');
+    out.push(`${s.failing ? '**>>** ' : ''}${s.index}. \`${s.lane}\` ${s.op} = ${verdict}${s.passes.length > 0 ? `; passes ${passesText(s)}` : ''}`);
+  }
+  if (r.patch.length > 0) {
+    out.push('', '## The patch, as the case ran it', '', 'Each hunk the case passes through, quoted once, with the line numbers of the patched file; `◀` marks a line with the steps that passed it.', '');
+    for (const h of r.patch) out.push(`\`${h.where}\``, '', '```', ...hunkLines(h), '```', '');
   }
   if (r.interleaving.length > 0) {
     out.push('', '## The interleaving', '', 'Each stretch runs one thread from where it resumed to just before its next preemption point or to its return, while the others stay where they were paused:', '', '```');
@@ -90,4 +99,24 @@ export function renderReportMarkdown(r: FailureReport): string {
   }
   out.push('', '## Replay', '', '```sh', r.replay, '```', '');
   return out.join('\n');
+}
+
+/** The lines a step passed, file by file: `net/ipv4/tcp.c 2752, 2755`. */
+export function passesText(s: ReportStep): string {
+  return s.passes.map((p) => `${p.where.split(' ')[0]} ${p.lines.join(', ')}`).join('; ');
+}
+
+/** A quoted hunk as numbered lines, tabs expanded, each passed line marked
+ * with the steps that passed it. */
+export function hunkLines(h: QuotedHunk): string[] {
+  const body = h.lines.map((l) => `${l.n === null ? '    ' : String(l.n).padStart(4)} ${untab(l.text)}`);
+  const width = Math.max(...body.map((b) => b.length));
+  return body.map((b, i) => (h.lines[i].steps.length > 0 ? `${b.padEnd(width)}  ◀ ${h.lines[i].steps.join(', ')}` : b));
+}
+
+/** Tabs to the next multiple of eight columns, as the kernel's code is read. */
+function untab(line: string): string {
+  let out = '';
+  for (const ch of line) out += ch === '\t' ? ' '.repeat(8 - (out.length % 8)) : ch;
+  return out;
 }

@@ -147,3 +147,61 @@ export function patchedLines(path: string): Map<number, string> {
   }
   return out;
 }
+
+/** A hunk quoted once for a whole run: its lines from two before the first
+ * one any step passed to two after the last, each with its number in the
+ * patched file (none for a removed line) and the steps that passed it. */
+export interface QuotedHunk {
+  where: string;
+  lines: Array<{ n: number | null; text: string; steps: number[] }>;
+}
+
+/** Where a site label's line is, by hunk and line number in the patched file. */
+export function patchLineOf(site: string): { where: string; n: number } | undefined {
+  const at = siteInPatch(site);
+  if (!at) return undefined;
+  const file = postedFiles()[at.file];
+  const hunk = file.hunks[at.hunk];
+  return { where: `${file.path} ${hunk.header}`, n: numbered(hunk)[at.line] ?? 0 };
+}
+
+/** Every hunk the steps pass through, in patch order, each quoted once. */
+export function quoteHunks(steps: ReadonlyArray<{ index: number; sites: readonly string[] }>): QuotedHunk[] {
+  const passed = new Map<string, Map<number, Set<number>>>();
+  for (const s of steps) {
+    for (const site of s.sites) {
+      const at = siteInPatch(site);
+      if (!at) continue;
+      const key = `${at.file}:${at.hunk}`;
+      const lines = passed.get(key) ?? new Map<number, Set<number>>();
+      passed.set(key, lines);
+      const by = lines.get(at.line) ?? new Set<number>();
+      lines.set(at.line, by);
+      by.add(s.index);
+    }
+  }
+  const out: QuotedHunk[] = [];
+  for (const [f, file] of postedFiles().entries()) {
+    for (const [h, hunk] of file.hunks.entries()) {
+      const lines = passed.get(`${f}:${h}`);
+      if (!lines) continue;
+      const touched = [...lines.keys()];
+      const from = Math.max(0, Math.min(...touched) - 2);
+      const to = Math.min(hunk.lines.length, Math.max(...touched) + 3);
+      const numbers = numbered(hunk);
+      out.push({
+        where: `${file.path} ${hunk.header}`,
+        lines: hunk.lines.slice(from, to).map((text, i) => ({
+          n: numbers[from + i], text, steps: [...(lines.get(from + i) ?? [])].sort((a, b) => a - b),
+        })),
+      });
+    }
+  }
+  return out;
+}
+
+/** Each line's number in the patched file; null for a removed line. */
+function numbered(hunk: PostedHunk): Array<number | null> {
+  let n = hunk.newStart;
+  return hunk.lines.map((l) => (l.startsWith('-') ? null : n++));
+}

@@ -37,14 +37,16 @@ export const quoted = (line: string): string => (line === '' ? '>' : `> ${line}`
 /** repairs/<id>.diff: the repair's diff as the reply shows it. */
 export const repairDiffFile = (id: RepairId): string => `${REPAIR_DIFFS[id].diff}\n`;
 
-/** The site a finding is written under. A leak concerns the line that took
- * the reference never released (the ledger blames the last one taken).
- * Otherwise it is the failing step's first line in the patch from where the
+/** The site a finding is written under. A leak concerns the patch line
+ * where the last pointer to the buffer was lost, if the ledger names one;
+ * else the line that took the reference never released. Otherwise it is the failing step's first line in the patch from where the
  * repaired implementation, run on the same calls, goes another way: the
  * line the repair changes or steps around (for a race, where the unlocked
  * section opens). */
 export function concernedSite(report: FailureReport): string | undefined {
   if (report.oracle === 'leak') {
+    const lost = report.violations.find((v) => v.names)?.site;
+    if (lost && siteInPatch(lost)) return lost;
     return [...report.references].reverse().find((e) => e.event === 'get' || e.event === 'alloc')?.site;
   }
   const failing = report.steps.find((s) => s.failing);

@@ -13,11 +13,17 @@ function noOutcome(failure: Failure | undefined, step: number): string {
   return failure?.oracle === 'hang' && failure.step === step ? 'did not return' : 'threw';
 }
 
+/** The other violations the case shows, less severe or later. */
+function alsoShown(violations: readonly Failure[], failure: Failure | undefined): string[] {
+  const others = violations.filter((v) => v !== failure);
+  return others.length === 0 ? [] : ['  the case also shows:', ...others.map((v) => `    step ${v.step}: ${v.signature}`)];
+}
+
 export function renderFinding(f: Finding, profile: Profile): string {
   const lines: string[] = [];
   const failure = f.result.failure;
   lines.push(`${f.signature}`);
-  lines.push(`  ${f.message}`);
+  lines.push(`  ${f.message}`, ...alsoShown(f.result.violations, failure));
   lines.push(`  minimal case (${f.ops.length} ops), then teardown:`);
   for (const s of f.result.steps) {
     const mark = failure && s.index === failure.step ? '>>' : '  ';
@@ -43,7 +49,7 @@ export function renderConcurrentFinding(f: ConcurrentFinding, profile: Profile):
   const lines: string[] = [];
   const failure = f.result.failure;
   const found = f.runsToFind > 0 ? `; found by the ${f.scheduler} scheduler after ${f.runsToFind} cases` : '';
-  lines.push(f.signature, `  ${f.message}`, `  case: ${describeSize(f.case)}${found}`);
+  lines.push(f.signature, `  ${f.message}`, ...alsoShown(f.result.violations, failure), `  case: ${describeSize(f.case)}${found}`);
   const interrupted = interruptedOf(f.result.taken);
   for (const s of f.result.steps) {
     const mark = failure && s.index === failure.step ? '>>' : '  ';

@@ -92,9 +92,11 @@ describe('shrinking a race', () => {
   // buffer and is preempted before putting the SYN back; T1's read then finds
   // none. Without the close's slot, the slot left over runs T2's read to its
   // end and there is no race; with the slot, the case is the race alone.
+  // Fast Open on gives the listener, and so the child, tcp_sock_destruct():
+  // without it the SYN left unread leaks at teardown, a worse finding.
   const padded: ConcurrentCase = {
     setup: [
-      { kind: 'listen', fd: 0, backlog: 3 }, { kind: 'setsockopt', fd: 0, optname: 26, value: 1 },
+      { kind: 'sysctl', name: 'tcp_fastopen', value: 1 }, { kind: 'listen', fd: 0, backlog: 3 }, { kind: 'setsockopt', fd: 0, optname: 26, value: 1 },
       { kind: 'syn', conn: 3, packet }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 0 },
     ],
     threads: [
@@ -117,11 +119,11 @@ describe('shrinking a race', () => {
     expect(fails(shrunk)).toBe(true);
     expect(isConcurrentValueMinimal(shrunk, fails)).toBe(true);
     expect(shrunk.setup).toEqual([
-      { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: 26, value: 1 },
+      { kind: 'sysctl', name: 'tcp_fastopen', value: 1 }, { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: 26, value: 1 },
       { kind: 'syn', conn: 1, packet: DEFAULT_PACKET }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
     ]);
     const sizes = shrunk.threads.map((t) => (t.ops[0].kind === 'getsockopt' ? t.ops[0].bufSize : undefined));
-    expect(sizes).toEqual([74, 0]);
+    expect(sizes).toEqual([0, 0]);
   });
 });
 

@@ -63,6 +63,19 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
+    // Wrong at once (the socket still shows its SYN), and a double free
+    // waiting for the socket's destruction: the worse names it.
+    name: 'a successful read frees the copy but keeps the pointer', oracle: 'ledger', lane: 'single-thread',
+    feature: {
+      *getsockopt(k, t, sk, optname, user) {
+        const h = sk.tp.saved_syn ?? 0;
+        const out = yield* linuxFeature.getsockopt(k, t, sk, optname, user);
+        if (out?.ret === 0 && out.bytes && h && optname !== TCP_SAVE_SYN) sk.tp.saved_syn = h;
+        return out;
+      },
+    },
+  },
+  {
     name: 'too small a buffer does not report the size needed', oracle: 'lockstep', lane: 'single-thread',
     feature: {
       *getsockopt(k, t, sk, optname, user) {

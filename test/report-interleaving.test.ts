@@ -89,8 +89,9 @@ describe('the interleaving of a report', () => {
 });
 
 /** rfc-v1, except that T2's getsockopt drops a reference it never took
- * after one preemption point: a violation while T1 is still in its call. */
-const stray: Implementation = {
+ * after one preemption point, then oopses: a violation, and a crash that
+ * ends the run while T1 is still in its call. */
+const strayImpl = (oops: boolean): Implementation => ({
   ...rfcV1,
   create(env) {
     const inner = rfcV1.create(env);
@@ -102,20 +103,32 @@ const stray: Implementation = {
         return (function* (): OpRun {
           yield 'stray.c | kfree_skb(skb);';
           env.ledger.put(1, 'stray', 'stray.c | kfree_skb(skb);');
+          if (oops) throw new Error('BUG: stray.c');
           return { ret: 0 };
         })();
       },
     };
   },
-};
+});
+
+describe('a violation in a concurrent run', () => {
+  it('does not stop it: T1 returns, teardown runs, and the violation still names the run', () => {
+    const c: ConcurrentCase = { ...T2_FREES, schedule: [0, 0, 1, 1] };
+    const result = runConcurrent(strayImpl(false), RFC_V1, c, replay(c.schedule));
+    expect(result.failure?.signature).toBe('ledger:put-without-ref:stray.c');
+    expect(result.steps.find((s) => s.thread === 1)!.actual).toBeDefined();
+    expect(result.steps.some((s) => s.teardown)).toBe(true);
+  });
+});
 
 describe('an op in flight when the run stops', () => {
   const c: ConcurrentCase = { ...T2_FREES, schedule: [0, 0, 1, 1] };
-  const result = runConcurrent(stray, RFC_V1, c, replay(c.schedule), { recordSites: true });
+  const result = runConcurrent(strayImpl(true), RFC_V1, c, replay(c.schedule), { recordSites: true });
   const report: FailureReport = buildReport({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'concurrent', case: c }, result, RFC_V1);
   const paused = 'interrupted before do_tcp_getsockopt | if ((1 << sk->sk_state) & TCPF_LISTEN)';
 
-  it('stops on the violation with T1 mid-call', () => {
+  it('stops on the crash with T1 mid-call; the violation before it names the run', () => {
+    expect(result.violations.map((v) => v.oracle)).toEqual(['ledger', 'crash']);
     expect(result.failure?.oracle).toBe('ledger');
     expect(report.steps.find((s) => s.lane === 'T1')!.interrupted).toEqual({ pausedAt: expect.stringMatching(/TCPF_LISTEN\)$/) });
   });
@@ -127,7 +140,8 @@ describe('an op in flight when the run stops', () => {
     const html = renderReportHtml(report);
     for (const [name, out] of [['text', text], ['markdown', md], ['html', html.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')]]) {
       expect(out, name).toContain(paused);
-      expect(out, name).not.toMatch(/threw/);
+      // T2 threw; T1, stopped in the middle, did not: no line tells both.
+      for (const line of out.split('\n').filter((l) => l.includes(paused))) expect(line, name).not.toMatch(/threw/);
     }
     expect(mermaid(report)).toContain('K--xT1: interrupted before do_tcp_getsockopt | if ((1 #60;#60; sk-#62;sk_state) & TCPF_LISTEN)');
   });

@@ -119,7 +119,12 @@ export const rfcV1Feature: SavedSynFeature = {
       k.ledger.put(syn, owner, at(HUNK.getsockopt, 'consume_skb(syn);'));
       return { ret: 0, optlen: bufsz, bytes };
     }
-    yield at(HUNK.getsockopt, 'tp->syn_skb = syn;');
+    const writeBack = at(HUNK.getsockopt, 'tp->syn_skb = syn;');
+    yield writeBack;
+    // Not the patch: the ledger stands for kmemleak here. Another reader
+    // may have put the skb back since our xchg(); storing over it loses
+    // the socket's only pointer to it.
+    if (sk.tp.syn_skb && sk.tp.syn_skb !== syn) k.ledger.lost(sk.tp.syn_skb, owner, writeBack);
     sk.tp.syn_skb = syn;
     return fail(ret);
   },

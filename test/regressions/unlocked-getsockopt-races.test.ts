@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.pZDNbgIxDITfZc6pxFaolfISVOKIOISsF6LNn2IHRNG-e5VSYOFa5ZTR2P5mLsglDc4TNMpg344dFFzIfv4fXeyhYVO0tRSKAgVrmKAvYJKaoTeXm8s7FopQGHrohcLO2NGnPfRiUncTk3CyY8ryMKYs0QSCfv9QOBpfCbqbz5zbVptihO4UsrEjSUMYTHD-DL1UCMY2hJRyO9ui5FUWlyJDD8YzKQRmaCmVFNjY8YtKcCLU30RxgVhMyHfbycU-ndbWtJau0mBYVpkiNGKKhIZz9sm0JNOM-Qrxx_ykW3pkn7YKcihkep43WZkKWi9P6v61uu6lul0d1u6bfvfOTv532-dy2jZQtgfqa6tis1Dtddtp-gE.ae3014c6';
+const TOKEN = 'ssyn2.rZDNbsIwEITfZc6ulFRVD34JKnGsUGWcDVjxn7wbUIry7pWhQEA99ujx7Ozsd0IuqXeeoFF6-3JooeBC9sv34GIHDZuiHUuhKFCwhgn6BCYZM_Tn6eriia14KEQTaqrY_NUblpQpQuFg_EjQ7axuE96xnP_6DrpR2Bo7-LSDbhYmJuFkh5TlbkxZLkte3_8M5qmm2hQjdKuQjR1IauneBOcn6DeFYGytkFKua-vxeZXFpcjQvfFMCoEZWspICmzs8EElOBHqrqK4QCwm5Jvt6GKXjmtrKteLVBGsKgKNmCKh1pl8MvWSedH5UuK384Nu6X77vFGQfSHT8ZL9yFRQuTyou2d07RO67div3Tedcxcr_yNto8B2T91YSXy2qlGNajfz_AM.2c30db64';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");

@@ -6,8 +6,8 @@ import { decodeToken } from '../../reports/token.ts';
 
 const TOKEN = 'ssyn2.VZDBasQwDET_Zc4ubErpQT-xhR5LD1pHKSa25cbKLiHk34vZbpMeNRpJb7SiTDqEKCBMg3-6dnAIqcRjPYbcg1Dle5ZsgSMctFTQx_roxVBNMhyGHnRyuLAfo36BTptb9wVW1Y9abDdqscxJQM-vDleOs4C648zStnrNGdQ5FPajGGjFwCnEBfTikNg3BNXSzrYA5VwsaK6ggWMVh1QryKZZHCr78U2mFMykf4gWklTjVP5st5B7vb17br-5SwNXOxfJIGTNgoazROWWZDsw3yF-mf_pXvbs2-f2Aw.22a15a13';
 
-it("rfc-v1 still fails: leak:net/ipv4/inet_connection_sock.c inet_csk_accept", () => {
-  expect(reportFor(decodeToken(TOKEN))?.signature).toBe("leak:net/ipv4/inet_connection_sock.c inet_csk_accept");
+it("rfc-v1 still fails: leak:sk:net/ipv4/inet_connection_sock.c inet_csk_destroy_sock", () => {
+  expect(reportFor(decodeToken(TOKEN))?.signature).toBe("leak:sk:net/ipv4/inet_connection_sock.c inet_csk_destroy_sock");
 });
 
 it("rfc-v1-fixed passes it", () => {

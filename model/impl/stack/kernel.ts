@@ -17,7 +17,7 @@ import type { Profile } from '../../profile.ts';
 import { clampBacklog, MAX_FDS, SERVICE_FD } from '../../spec/world.ts';
 import type { FdView, OpRun, Yield } from '../types.ts';
 import type { Gen, SavedSynFeature } from './feature.ts';
-import { Lock, type RequestSock, type Sock } from './structs.ts';
+import { Lock, reqOwner, sockOwner, type RequestSock, type Sock } from './structs.ts';
 
 export class Kernel {
   readonly socks: Sock[] = [];
@@ -419,7 +419,7 @@ export class Kernel {
     const child = this.established.get(conn);
     if (child !== undefined) {
       yield 'net/ipv4/tcp_input.c:tcp_reset';
-      this.tcpDone(child, true);
+      this.tcpDone(child, true, 'tcp_reset → tcp_done');
       return;
     }
     const req = this.requests.get(conn);
@@ -441,7 +441,7 @@ export class Kernel {
       return;
     }
     const child = this.established.get(conn);
-    if (child?.fastopen_rsk) this.tcpDone(child, false);
+    if (child?.fastopen_rsk) this.tcpDone(child, false, 'tcp_write_timeout → tcp_done');
   }
 
   // --- sockets and requests ---------------------------------------------
@@ -484,7 +484,7 @@ export class Kernel {
     yield* this.feature.synRecvSock(this, t, req, child, ownReq);
     if (!ownReq) {
       child.dead = true;
-      this.destroySock(child);
+      this.destroySock(child, 'tcp_v4_syn_recv_sock (lost own_req) → inet_csk_destroy_sock');
       this.reqskMaybeFree(req);
       return;
     }
@@ -496,7 +496,7 @@ export class Kernel {
   private reqskQueueAdd(l: Sock, req: RequestSock, child: Sock): void {
     if (l.state !== 'LISTEN') {
       child.dead = true;
-      this.tcpDone(child, false);
+      this.tcpDone(child, false, 'inet_child_forget → tcp_done');
       this.reqskMaybeFree(req);
       return;
     }
@@ -516,6 +516,7 @@ export class Kernel {
     if (req.freed || req.hashed || req.queued || req.lookups > 0 || req.parked || req.tfo_listener) return;
     req.freed = true;
     this.feature.reqskDestructor(this, req);
+    this.ledger.ownerFreed(reqOwner(req), REQSK_FREE, 'reqsk_put → reqsk_free');
   }
 
   /** reqsk_fastopen_remove(). */
@@ -540,11 +541,11 @@ export class Kernel {
   }
 
   /** tcp_done(): the connection is over; an orphan is destroyed now. */
-  private tcpDone(sk: Sock, reset: boolean): void {
+  private tcpDone(sk: Sock, reset: boolean, path = 'tcp_done'): void {
     sk.state = 'CLOSE';
     this.reqskFastopenRemove(sk, reset);
     this.unhashChild(sk);
-    if (sk.dead) this.destroySock(sk);
+    if (sk.dead) this.destroySock(sk, `${path} → inet_csk_destroy_sock`);
   }
 
   private unhashChild(sk: Sock): void {
@@ -559,16 +560,19 @@ export class Kernel {
     sk.state = 'CLOSE';
     this.reqskFastopenRemove(sk, false);
     this.unhashChild(sk);
-    this.destroySock(sk);
+    this.destroySock(sk, 'tcp_close → inet_csk_destroy_sock');
   }
 
-  /** inet_csk_destroy_sock() then the final sock_put(). */
-  private destroySock(sk: Sock): void {
+  /** inet_csk_destroy_sock() then the final sock_put(). `path` is how the
+   * socket got here: a leak is blamed on the socket that died holding a
+   * buffer, by the path that destroyed it. */
+  private destroySock(sk: Sock, path: string): void {
     if (!sk.alive) return;
     this.feature.destroySock(this, sk);
     sk.alive = false;
     this.unhashChild(sk);
     if (sk.destruct === 'tcp_sock_destruct') this.feature.sockDestruct(this, sk);
+    this.ledger.ownerFreed(sockOwner(sk), DESTROY_SOCK, path);
   }
 
   /** inet_csk_listen_stop(). */
@@ -586,8 +590,8 @@ export class Kernel {
         this.reqskFastopenRemove(child, false);
       }
       child.dead = true;
-      this.tcpDone(child, false);
-      this.destroySock(child);
+      this.tcpDone(child, false, 'inet_csk_listen_stop → tcp_done');
+      this.destroySock(child, 'inet_csk_listen_stop → inet_csk_destroy_sock');
       this.reqskMaybeFree(req);
     }
     l.state = 'CLOSE';
@@ -613,6 +617,9 @@ export class Kernel {
     return -1;
   }
 }
+
+const DESTROY_SOCK = 'net/ipv4/inet_connection_sock.c inet_csk_destroy_sock';
+const REQSK_FREE = 'include/net/request_sock.h reqsk_free';
 
 /** Drive a run to completion on one thread: a lock held by nobody else
  * never blocks, so a Blocked yield here is a harness or model defect. */
