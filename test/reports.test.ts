@@ -195,3 +195,31 @@ describe('committed concurrent reports, against a replay of their case', () => {
     }
   });
 });
+
+describe('the patch in a report', () => {
+  for (const id of Object.keys(REPAIRS)) {
+    it(`${id}: each hunk is quoted once, its passed lines numbered and marked with the steps that passed them`, () => {
+      const report = JSON.parse(readFileSync(join(DIR, `${id}.json`), 'utf8')) as FailureReport;
+      const md = readFileSync(join(DIR, `${id}.md`), 'utf8');
+      const html = readFileSync(join(DIR, `${id}.html`), 'utf8');
+      expect(report.patch.length).toBeGreaterThan(0);
+      for (const h of report.patch) {
+        expect(md.split(`\`${h.where}\``).length - 1, h.where).toBe(1);
+        expect(html.split(h.where.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')).length - 1, h.where).toBe(1);
+        for (const line of h.lines) {
+          // The steps that passed a line are the steps whose passes name it.
+          const passers = report.steps.filter((s) => s.passes.some((p) => p.where === h.where && line.n !== null && p.lines.includes(line.n))).map((s) => s.index);
+          expect(line.steps, `${h.where} ${line.n}`).toEqual(passers);
+          if (line.steps.length > 0) expect(md).toContain(`◀ ${line.steps.join(', ')}`);
+        }
+      }
+      // No step repeats a hunk: it names the lines it passed.
+      for (const s of report.steps) {
+        for (const p of s.passes) {
+          expect(md).toContain(`${p.where.split(' ')[0]} ${p.lines.join(', ')}`);
+          for (const n of p.lines) expect(report.patch.find((h) => h.where === p.where)!.lines.some((l) => l.n === n)).toBe(true);
+        }
+      }
+    });
+  }
+});
