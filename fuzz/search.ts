@@ -70,7 +70,11 @@ export function search(impl: Implementation, profile: Profile, opts: SearchOptio
       throw new Error(`harness defect: a counterexample (seed ${seed}, path ${out.counterexamplePath}) passed when re-run`);
     }
     const fails = (c: Op[]): boolean => runLockstep(impl, profile, c).failure?.signature === first.signature;
-    const ops = (first.oracle === 'hang' ? shrinkHang : minimize)(shrunk.slice(0, first.step + 1), fails);
+    // Ops after the failing step rarely matter, but they can: a later read
+    // that consumes the SYN keeps the case from ending in a worse leak.
+    const cut = shrunk.slice(0, first.step + 1);
+    const start = cut.length < shrunk.length && fails(cut) ? cut : shrunk;
+    const ops = (first.oracle === 'hang' ? shrinkHang : minimize)(start, fails);
     const result = runLockstep(impl, profile, ops, { recordSites: true });
     const failure = result.failure;
     if (failure?.signature !== first.signature) {

@@ -131,7 +131,7 @@ export class Session {
       const ledger = this.ledgerFailures(index);
       return bounds ?? ledger[0];
     }
-    const verdict = judgeRead(this.ctx, actual) ?? judgeLockstep(op, expected, actual);
+    const verdict = judgeRead(this.ctx, actual) ?? judgeLockstep(op, expected, actual, this.profile.readOpt);
     if (verdict) return this.note({ ...verdict, step: index });
     return this.ledgerFailures(index)[0] ?? this.stateFailure(op, index);
   }

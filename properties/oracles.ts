@@ -92,14 +92,29 @@ export function judgeRead(ctx: StepContext, actual: Outcome): Verdict | undefine
   return undefined;
 }
 
-export function judgeLockstep(op: Op, expected: Outcome, actual: Outcome): Verdict | undefined {
+export function judgeLockstep(op: Op, expected: Outcome, actual: Outcome, readOpt?: number): Verdict | undefined {
   const field = firstDifference(expected, actual);
   if (field === undefined) return undefined;
-  const detail = field === 'errno' ? `${expected.errno ?? 'ok'}->${actual.errno ?? 'ok'}` : field;
+  // A read that sizes the SYN otherwise than the spec shows as another
+  // length, or as "too small" on one side only, depending on the buffer
+  // the case happened to pass: one defect, so one name.
+  const read = op.kind === 'getsockopt' && op.optname === readOpt;
+  const detail = read && differsInLength(expected, actual) ? 'length'
+    : field === 'errno' ? `${expected.errno ?? 'ok'}->${actual.errno ?? 'ok'}` : field;
   return {
     oracle: 'lockstep', signature: `lockstep:${op.kind}:${detail}`,
     message: `${op.kind}: the spec returns ${formatOutcome(expected)}, the implementation ${formatOutcome(actual)}`,
   };
+}
+
+/** "Too small": E2BIG, or EINVAL with the size needed (today's kernel). */
+const tooSmall = (o: Outcome): boolean => o.errno === 'E2BIG' || (o.errno === 'EINVAL' && o.optlen !== undefined);
+
+function differsInLength(expected: Outcome, actual: Outcome): boolean {
+  const ok = (o: Outcome): boolean => o.errno === undefined && o.ret === 0;
+  if (ok(expected) && ok(actual)) return expected.optlen !== actual.optlen;
+  return (ok(expected) && tooSmall(actual)) || (tooSmall(expected) && ok(actual))
+    || (tooSmall(expected) && tooSmall(actual) && expected.optlen !== actual.optlen);
 }
 
 export function judgeState(op: Op, expected: FdView[], actual: FdView[]): Verdict | undefined {

@@ -52,7 +52,13 @@ export function concernedSite(report: FailureReport): string | undefined {
   const failing = report.steps.find((s) => s.failing);
   if (!failing) return undefined;
   const patched = failing.sites.map((s) => s.label);
-  const repaired = repairedSites(report, failing);
+  // Other findings' repairs change the same call (a lock taken first):
+  // only this finding's repair, and the patch's own lines, are compared.
+  const mine = report.repair?.id;
+  const repaired = repairedSites(report, failing).filter((l) => {
+    const id = /\/\* repair: ([\w-]+) \*\//.exec(l)?.[1];
+    return id === undefined || id === mine;
+  });
   let from = 0;
   while (from < patched.length && patched[from] === repaired[from]) from++;
   const inPatch = (label: string): boolean => siteInPatch(label) !== undefined;

@@ -21,14 +21,14 @@ describe('savedsyn run', () => {
     const code = await main(['--runs', '1500', '--out', dir], (s) => lines.push(s));
     expect(code).toBe(0);
     const text = lines.join('\n');
-    expect(text).toMatch(/rfc-v1 \(rfc-v1\): 1500 single-thread cases, 3 distinct finding\(s\); 1500 concurrent cases, 2 distinct race/);
+    expect(text).toMatch(/rfc-v1 \(rfc-v1\): 1500 single-thread cases, 4 distinct finding\(s\); 1500 concurrent cases, 2 distinct race/);
     expect(text).toMatch(/rfc-v1-fixed \(rfc-v1\): 1500 single-thread cases, 0 distinct finding\(s\); 1500 concurrent cases, 0 distinct/);
     expect(text).toMatch(/linux \(linux\): 1500 single-thread cases, 0 distinct finding\(s\); 1500 concurrent cases, 0 distinct/);
     expect(text).toContain('state:accept:flag');
     expect(text).toContain('linearizability:getsockopt:ENOENT');
     expect(text).toContain('leak:sk:net/ipv4/tcp.c do_tcp_getsockopt');
     const json = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
-    expect(json.implementations.find((i: { name: string }) => i.name === 'rfc-v1').findings).toHaveLength(3);
+    expect(json.implementations.find((i: { name: string }) => i.name === 'rfc-v1').findings).toHaveLength(4);
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('## rfc-v1');
   });
 

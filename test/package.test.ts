@@ -70,7 +70,7 @@ describe('the installed package', () => {
     writeFileSync(join(project, 'wrapper.ts'), WRAPPER);
     const r = savedsyn('check', '--impl', './wrapper.ts', '--runs', '1500', '--out', 'out-wrapper');
     expect(r.status, r.stderr).toBe(1);
-    for (const sig of ['state:setsockopt:flag', 'state:accept:flag', 'leak:sk:net/ipv4/inet_connection_sock.c inet_csk_destroy_sock', 'linearizability:getsockopt:ENOENT', 'leak:sk:net/ipv4/tcp.c do_tcp_getsockopt']) {
+    for (const sig of ['state:setsockopt:flag', 'state:accept:flag', 'leak:sk:net/ipv4/inet_connection_sock.c inet_csk_destroy_sock', 'linearizability:getsockopt:ENOENT', 'leak:sk:net/ipv4/tcp.c do_tcp_getsockopt', 'lockstep:getsockopt:length']) {
       expect(r.stdout).toContain(sig);
     }
     const token = /replay: npx savedsyn replay (ssyn2\.\S+)/.exec(r.stdout)![1];

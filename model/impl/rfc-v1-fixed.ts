@@ -2,7 +2,7 @@
 // on it. Everything not listed here is the patch as posted (./rfc-v1.ts).
 
 import { fail, ok, TCP_SAVED_SYN_RFC, type Outcome } from '../ops.ts';
-import { at, HUNK, rfcV1Feature } from './rfc-v1.ts';
+import { at, HUNK, rfcV1Feature, type BufszLine } from './rfc-v1.ts';
 import type { Gen, SavedSynFeature, UserOpt } from './stack/feature.ts';
 import type { Kernel } from './stack/kernel.ts';
 import { sockOwner, type RequestSock, type Sock } from './stack/structs.ts';
@@ -47,6 +47,15 @@ export const REPAIRS = {
     finding: 'a reader that took NULL from xchg() still stores it back into tp->syn_skb on its error path: when another reader has put the skb back in the meantime, the store overwrites the socket\'s only pointer to it',
     repair: 'hold lock_sock() across the TCP_SAVED_SYN case, so the take, the checks and the write-back are one step to any other reader',
     consequence: 'The SYN is gone for the connection (later reads answer -ENOENT) and its skb can never be freed: not by a read, not when the socket is destroyed. Every such race leaks a whole SYN, payload included.',
+  },
+  'payload-read-as-headers': {
+    title: 'tcp: getsockopt(TCP_SAVED_SYN) copies the SYN to its tail: the data of a SYN comes back as "packet headers"',
+    severity: 'wrong-result',
+    signature: 'lockstep:getsockopt:length',
+    concurrent: false,
+    finding: 'do_tcp_getsockopt() sizes the copy as skb_tail_pointer(syn) - eth_hdr(syn), the whole skb: a SYN that carries data hands its payload to the reader with its headers, where the cover letter promises "the packet headers"',
+    repair: 'size the copy to the end of the TCP header and its options: skb_transport_header(syn) + tcp_hdrlen(syn) - eth_hdr(syn)',
+    consequence: 'A Fast Open client\'s data, application bytes, reaches whoever reads the saved SYN as if it were header; and the buffer a reader must allow grows with the payload, so one sized for the largest headers (MAC, IP with options, TCP with options) fails with -E2BIG on a SYN that carries data.',
   },
   'unread-syn-leaks-on-close': {
     title: 'tcp: syn_skb leaks when an accepted socket is closed without reading it (tcp_sock_destruct not installed)',
@@ -160,6 +169,22 @@ export const REPAIR_DIFFS: Record<RepairId, { diff: string; note?: string }> = {
     note: 'The same change as for unlocked-getsockopt-races, which closes both windows: under the socket lock no reader runs between another\'s xchg() and its write-back.',
     diff: UNLOCKED_GETSOCKOPT_DIFF,
   },
+  'payload-read-as-headers': {
+    note: 'The cached skb keeps its headers in place, so the end of the TCP header is where the reader\'s copy ends; the statement starts on the line the harness labels.',
+    diff: [
+      '--- a/net/ipv4/tcp.c',
+      '+++ b/net/ipv4/tcp.c',
+      '@@ -2762,6 +2762,7 @@',
+      ' \t\tif (!syn)',
+      ' \t\t\tgoto reset;',
+      '-\t\tbufsz = (unsigned long)skb_tail_pointer(syn) - (unsigned long)eth_hdr(syn);',
+      '+\t\tbufsz = skb_transport_header(syn) + tcp_hdrlen(syn) -',
+      '+\t\t\t(unsigned char *)eth_hdr(syn);',
+      ' \t\tret = -E2BIG;',
+      ' \t\tif (len < bufsz)',
+      ' \t\t\tgoto reset;',
+    ].join('\n'),
+  },
   'unread-syn-leaks-on-close': {
     note: 'tcp_v4_destroy_sock() lies outside the patch, and the tree the patch was made against is not at hand: the line numbers of the second hunk are an estimate, and git apply finds its place by the context. IPv6 sockets reach it through tcp_v6_destroy_sock().',
     diff: [
@@ -190,8 +215,15 @@ export const REPAIR_DIFFS: Record<RepairId, { diff: string; note?: string }> = {
 
 const FIXED = 'repair';
 
-export const rfcV1FixedFeature: SavedSynFeature = {
+export const rfcV1FixedFeature: SavedSynFeature & { bufsz: BufszLine } = {
   ...rfcV1Feature,
+
+  // Repair for 'payload-read-as-headers': copy the headers the letter
+  // promises, up to the end of the TCP header, not the skb to its tail.
+  bufsz: {
+    site: at(HUNK.getsockopt, `bufsz = skb_transport_header(syn) + tcp_hdrlen(syn) - /* ${FIXED}: payload-read-as-headers */`),
+    of: (syn) => syn.bytes.length - syn.payloadLen,
+  },
 
   // Repair for 'flag-copied-at-accept': the request remembers the flag the
   // listener had when the SYN (or, for a syncookie, the ACK) arrived.
@@ -235,7 +267,7 @@ export const rfcV1FixedFeature: SavedSynFeature = {
     if (optname !== TCP_SAVED_SYN_RFC) return undefined;
     yield* k.lock(sk.lock, t, at(HUNK.getsockopt, `lock_sock(sk); /* ${FIXED}: unlocked-getsockopt-races */`));
     try {
-      return yield* rfcV1Feature.getsockopt(k, t, sk, optname, user);
+      return yield* rfcV1Feature.getsockopt.call(this, k, t, sk, optname, user);
     } finally {
       k.unlock(sk.lock, t);
     }

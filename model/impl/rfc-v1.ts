@@ -5,6 +5,7 @@
 // thread may run.
 
 import { fail, ok, TCP_SAVED_SYN_RFC, type Errno, type Outcome } from '../ops.ts';
+import type { BuiltPacket } from '../packet.ts';
 import type { Gen, SavedSynFeature, UserOpt } from './stack/feature.ts';
 import type { Kernel } from './stack/kernel.ts';
 import { reqOwner, sockOwner, type RequestSock, type Sock } from './stack/structs.ts';
@@ -25,7 +26,19 @@ export const HUNK = {
 
 export const at = (hunk: string, line: string): string => `${hunk} | ${line}`;
 
-export const rfcV1Feature: SavedSynFeature = {
+/** The line that sizes what getsockopt() copies: the patch copies from the
+ * MAC header to the skb's tail, payload included. */
+export interface BufszLine {
+  site: string;
+  of(syn: BuiltPacket): number;
+}
+
+export const rfcV1Feature: SavedSynFeature & { bufsz: BufszLine } = {
+  bufsz: {
+    site: at(HUNK.getsockopt, 'bufsz = (unsigned long)skb_tail_pointer(syn) - (unsigned long)eth_hdr(syn);'),
+    of: (syn) => syn.bytes.length,
+  },
+
   reqskAlloc(_k: Kernel, req: RequestSock): void {
     req.ireq.syn_skb = 0; // ireq->syn_skb = NULL;
   },
@@ -103,11 +116,11 @@ export const rfcV1Feature: SavedSynFeature = {
       if (!sk.tp.saved_syn) break reset;
       ret = 'ENOENT';
       if (!syn) break reset;
-      const bufszSite = at(HUNK.getsockopt, 'bufsz = (unsigned long)skb_tail_pointer(syn) - (unsigned long)eth_hdr(syn);');
+      const bufszSite = this.bufsz.site;
       yield bufszSite;
       k.ledger.read(syn, owner, bufszSite);
       const frame = k.skb(syn).bytes;
-      const bufsz = frame.length;
+      const bufsz = this.bufsz.of(k.skb(syn));
       ret = 'E2BIG';
       if (len < bufsz) break reset;
       yield at(HUNK.getsockopt, 'if (put_user(bufsz, optlen))');

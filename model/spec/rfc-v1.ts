@@ -38,10 +38,14 @@ export const rfcV1Promise: Promise = {
     return { ret: 0, optlen: bytes.length, bytes };
   },
 
-  // The skb is cached whole: the reader gets it from the MAC header (the
-  // network header on a device without one) to its tail, payload included.
+  // "the packet headers": the skb is cached whole, but the letter promises
+  // the reader its headers, from the MAC header (the network header on a
+  // device without one) to the end of the TCP header and its options. A
+  // SYN's payload (Fast Open data) is not a header; where the letter speaks
+  // it wins over what the code copies.
   keep(flag: number, packet: BuiltPacket): Kept | null {
-    return flag === 0 ? null : { conn: packet.conn, bytes: packet.bytes };
+    if (flag === 0) return null;
+    return { conn: packet.conn, bytes: packet.bytes.subarray(0, packet.bytes.length - packet.payloadLen) };
   },
 
   // The letter ties the request to the listener's setting when "the SYN
