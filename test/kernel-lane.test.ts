@@ -288,7 +288,7 @@ describe.runIf(lane.ok)('savedsyn kernel', () => {
 });
 
 describe.runIf(lane.ok)('the C reproducer', () => {
-  it('replays a sequence on the live kernel on its own, and stops where the kernel and the spec differ', () => {
+  it('replays a sequence on the live kernel on its own, and stops where the kernel and the spec differ, to the byte', () => {
     const ops = [...acceptedWith(SAVE, 2), read(1, 10), read(1, 4096), read(1, 4096)];
     const expected = specOutcomes(ops);
     const dir = mkdtempSync(join(tmpdir(), 'savedsyn-repro-'));
@@ -305,6 +305,13 @@ describe.runIf(lane.ok)('the C reproducer', () => {
     const wrong = build(expected.map((o, i) => (i === 6 ? { ...o, optlen: 60 } : o)));
     expect(wrong.stdout).toMatch(/step 6: .*<-- differs/);
     expect(wrong.status).toBe(1);
+    // Same length, one byte of the saved SYN changed (the IPv4 TTL, after
+    // the 14-byte MAC header): caught, and named by its offset.
+    const ttl = 14 + 8;
+    const flipped = build(expected.map((o, i) => (i === 6 && o.bytes ? { ...o, bytes: o.bytes.map((b, k) => (k === ttl ? b ^ 1 : b)) } : o)));
+    expect(flipped.stdout).toMatch(/step 6: getsockopt 1 28 4096: kernel 0 - 74 74, spec 0 - 74 74   <-- differs/);
+    expect(flipped.stdout).toContain(`byte ${ttl} differs`);
+    expect(flipped.status).toBe(1);
   });
 });
 
