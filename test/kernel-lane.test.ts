@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { CONFIRM_SETTLE_MS, searchKernel } from '../fuzz/kernel-search.ts';
-import { toKernelCase } from '../fuzz/kernel-cases.ts';
+import { isKernelCase, toKernelCase } from '../fuzz/kernel-cases.ts';
 import { KernelLaneError, toLine, unrealisable } from '../model/kernel/lane.ts';
 import { kernelLane } from '../model/kernel/native.ts';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op, type Outcome } from '../model/ops.ts';
@@ -348,5 +348,16 @@ describe('what the kernel lane can be asked', () => {
       { kind: 'fastOpenSyn', conn: 2, packet: pkt({ payload: 20 }) }, { kind: 'rst', conn: 2 }, { kind: 'connect', fd: 0 },
       { kind: 'syn', conn: 3, packet: pkt() }, { kind: 'ack', conn: 901 },
     ]);
+  });
+});
+
+describe('what shrinking may leave of a kernel case', () => {
+  it('refuses a SYN the kernel reads as another kind, and two SYNs from one peer', () => {
+    const ok: Op[] = [{ kind: 'listen', fd: 0, backlog: 4 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'flood', first: 2, count: 3 }, { kind: 'ack', conn: 1 }];
+    expect(isKernelCase(ok)).toBe(true);
+    expect(isKernelCase([{ kind: 'syn', conn: 1, packet: pkt({ payload: 20 }) }])).toBe(false);
+    expect(isKernelCase([{ kind: 'fastOpenSyn', conn: 1, packet: pkt() }])).toBe(false);
+    expect(isKernelCase([{ kind: 'syn', conn: 1, packet: pkt() }, { kind: 'syn', conn: 1, packet: pkt({ family: 6 }) }])).toBe(false);
+    expect(isKernelCase([{ kind: 'flood', first: 1, count: 2 }, { kind: 'syn', conn: 2, packet: pkt() }])).toBe(false);
   });
 });
