@@ -11,14 +11,16 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { campaign } from '../api/campaign.ts';
 import { cli, main } from '../cli/main.ts';
+import { mergeCampaigns } from '../fuzz/campaign/merge.ts';
 import { kernelLane } from '../model/kernel/native.ts';
 import { TCP_SAVED_SYN, type Op, type Outcome } from '../model/ops.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
 import { decodeToken, encodeToken } from '../reports/token.ts';
 
-/** While on, the linux spec expects every saved SYN with its last byte
- * flipped: a wrong expectation the kernel must contradict. */
-const wrong = vi.hoisted(() => ({ on: false }));
+/** The linux spec made wrong on purpose: while `flips` lasts, inside a
+ * differential run (not while generating), it expects each saved SYN with
+ * its last byte flipped, a wrong expectation the kernel must contradict. */
+const wrong = vi.hoisted(() => ({ flips: 0, inRun: false }));
 vi.mock('../model/spec/index.ts', async (original) => {
   const real = await original<typeof import('../model/spec/index.ts')>();
   return {
@@ -28,7 +30,8 @@ vi.mock('../model/spec/index.ts', async (original) => {
       const apply = world.apply.bind(world);
       world.apply = (op: Op): Outcome => {
         const o = apply(op);
-        if (!wrong.on || op.kind !== 'getsockopt' || op.optname !== TCP_SAVED_SYN || o.bytes === undefined || o.bytes.length === 0) return o;
+        if (!wrong.inRun || wrong.flips <= 0 || op.kind !== 'getsockopt' || op.optname !== TCP_SAVED_SYN || o.bytes === undefined || o.bytes.length === 0) return o;
+        wrong.flips--;
         const bytes = Uint8Array.from(o.bytes);
         bytes[bytes.length - 1] ^= 1;
         return { ...o, bytes };
@@ -37,9 +40,23 @@ vi.mock('../model/spec/index.ts', async (original) => {
     },
   };
 });
+vi.mock('../properties/differential.ts', async (original) => {
+  const real = await original<typeof import('../properties/differential.ts')>();
+  return {
+    ...real,
+    runDifferential: (...args: Parameters<typeof real.runDifferential>) => {
+      wrong.inRun = true;
+      try {
+        return real.runDifferential(...args);
+      } finally {
+        wrong.inRun = false;
+      }
+    },
+  };
+});
 
 afterEach(() => {
-  wrong.on = false;
+  wrong.flips = 0;
 });
 
 const lane = kernelLane();
@@ -60,15 +77,16 @@ it.runIf(!lane.ok)(`live-kernel lane unavailable here, so kernel campaigns do no
 });
 
 describe.runIf(lane.ok)('a campaign on the live kernel', () => {
-  // Guided every batch, so the third batch already mutates the corpus.
-  const options = { implementations: ['kernel'], batch: 20, workers: 0, guideEvery: 1, seed: 3 };
+  // Guided every batch, so from the third batch on half the cases are
+  // mutations of the corpus.
+  const options = { implementations: ['kernel'], batch: 10, workers: 0, guideEvery: 1, seed: 3 };
   const dir = folder('short');
 
   it('writes a corpus and coverage of spec transitions and kernel answers, and no finding', async () => {
-    const s = await campaign({ ...options, out: dir, runs: 60 });
+    const s = await campaign({ ...options, out: dir, runs: 30 });
     expect(s.findings).toEqual([]);
     expect(s.flaky).toBe(0);
-    expect([s.cases, s.batches]).toEqual([60, 3]);
+    expect([s.cases, s.batches]).toEqual([30, 3]);
     expect(s.coverage.transitions).toBeGreaterThan(20);
     expect(s.coverage.sites).toBeGreaterThan(20);
     expect(s.coverage.interleavings).toBe(0);
@@ -84,12 +102,18 @@ describe.runIf(lane.ok)('a campaign on the live kernel', () => {
     expect(existsSync(join(dir, 'index.html'))).toBe(true);
   });
 
-  it('resumes where it stopped, keeping what it had committed', async () => {
+  it('resumes where it stopped, and ends as an uninterrupted campaign does', async () => {
     const before = corpusTokens(dir);
-    const s = await campaign({ ...options, out: dir, runs: 100 });
-    expect([s.cases, s.batches, s.session.batches]).toEqual([100, 5, 2]);
+    const s = await campaign({ ...options, out: dir, runs: 50 });
+    expect([s.cases, s.batches, s.session.batches]).toEqual([50, 5, 2]);
     expect(corpusTokens(dir).slice(0, before.length)).toEqual(before);
-    expect(json(join(dir, 'state.json'))).toMatchObject({ nextBatch: 5, cases: 100, impls: ['kernel'] });
+    expect(json(join(dir, 'state.json'))).toMatchObject({ nextBatch: 5, cases: 50, impls: ['kernel'] });
+    // The kernel answers a sequence the same way each time, so the resumed
+    // campaign ends where an uninterrupted one does.
+    const whole = folder('whole');
+    await campaign({ ...options, out: whole, runs: 50 });
+    expect(corpusTokens(dir)).toEqual(corpusTokens(whole));
+    expect(json(join(dir, 'coverage.json'))).toEqual(json(join(whole, 'coverage.json')));
   });
 
   it('replays a corpus token on the live kernel', async () => {
@@ -107,9 +131,9 @@ describe.runIf(lane.ok)('a campaign on the live kernel', () => {
   });
 
   it('catches a disagreement, confirms it and records it as a finding whose token fails on replay', async () => {
-    wrong.on = true;
+    wrong.flips = Infinity;
     const out = folder('wrong');
-    const s = await campaign({ ...options, out, runs: 20, maxOps: 12 });
+    const s = await campaign({ ...options, out, runs: 10, maxOps: 10 });
     expect(s.flaky).toBe(0);
     expect(s.findings.length).toBeGreaterThan(0);
     const [f] = s.findings;
@@ -127,8 +151,41 @@ describe.runIf(lane.ok)('a campaign on the live kernel', () => {
     expect(replayed.lines[0]).toBe(`fails: ${f.signature} (kernel, profile linux)`);
     expect(replayed.code).toBe(1);
     expect(readdirSync(replayDir).some((n) => n.endsWith('.c'))).toBe(true);
-    wrong.on = false;
+    wrong.flips = 0;
     expect((await command(['replay', f.token, '--out', replayDir])).code).toBe(0);
+  });
+
+  it('records a disagreement that does not come back as flaky, never as a finding', async () => {
+    wrong.flips = 1;
+    const out = folder('flaky');
+    const s = await campaign({ ...options, out, runs: 10, maxOps: 10 });
+    expect(wrong.flips).toBe(0);
+    expect(s.findings).toEqual([]);
+    expect(readdirSync(join(out, 'findings'))).toEqual([]);
+    expect(s.flaky).toBe(1);
+    const [name] = readdirSync(join(out, 'flaky'));
+    const f = json(join(out, 'flaky', name));
+    expect(f.signature).toMatch(/^kernel:getsockopt:syn\./);
+    expect(f.shown.length).toBeGreaterThan(1);
+    expect(f.rerun).toEqual([]);
+    expect(decodeToken(f.token)).toMatchObject({ impl: 'kernel', kind: 'sequential' });
+  });
+
+  it('shards merge as any campaign\'s do, flaky records included', async () => {
+    const shards = [0, 1].map((index) => folder(`shard${index}`));
+    const parts = [];
+    for (const [index, out] of shards.entries()) parts.push(await campaign({ ...options, out, runs: 10, shard: { index, count: 2 } }));
+    wrong.flips = 1;
+    await campaign({ ...options, out: shards[1], runs: 20, shard: { index: 1, count: 2 } });
+    const out = join(folder('merged'), 'all');
+    const m = mergeCampaigns({ out, inputs: shards });
+    expect(m.cases).toBe(10 + 20);
+    expect(m.findings).toEqual([]);
+    expect(readdirSync(join(out, 'flaky'))).toHaveLength(1);
+    const merged = json(join(out, 'coverage.json')) as Record<string, number>;
+    const counts = shards.map((d) => json(join(d, 'coverage.json')) as Record<string, number>);
+    for (const [k, n] of Object.entries(merged)) expect(n).toBe((counts[0][k] ?? 0) + (counts[1][k] ?? 0));
+    expect(parts.map((p) => p.cases)).toEqual([10, 10]);
   });
 });
 

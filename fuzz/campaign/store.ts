@@ -151,6 +151,20 @@ export class CampaignStore {
     return true;
   }
 
+  /** The flaky records on disk; one that does not parse is reported and skipped. */
+  readFlaky(): BatchFlaky[] {
+    return [...this.flaky].sort().flatMap((name) => {
+      try {
+        const f = JSON.parse(readFileSync(join(this.dir, 'flaky', `${name}.json`), 'utf8')) as BatchFlaky;
+        if (typeof f.signature !== 'string' || typeof f.impl !== 'string' || typeof f.token !== 'string') throw new Error('missing fields');
+        return [f];
+      } catch (e) {
+        this.warnings.push(`skipping flaky/${name}.json: unreadable (${e instanceof Error ? e.message : String(e)})`);
+        return [];
+      }
+    });
+  }
+
   readState(): CampaignState | undefined {
     const path = join(this.dir, 'state.json');
     if (!existsSync(path)) return undefined;
