@@ -35,7 +35,8 @@ export interface ReplayOptions {
 }
 
 /** Replay a token. `implementation` runs the case on that object or module;
- * without it, the bundled implementation the token names. */
+ * without it, the bundled implementation the token names, or, for a token
+ * of a kernel campaign's, the live kernel (fuzz/kernel-replay.ts). */
 export async function replay(token: string, options: ReplayOptions = {}): Promise<ReplayResult> {
   const c = decodeToken(token);
   const given = options.implementation;

@@ -31,7 +31,7 @@ export async function fuzzCommand(opts: Options, log: (s: string) => void): Prom
   }).finally(stop.dispose);
   const c = summary.coverage;
   log(`campaign: ${summary.cases} cases (${summary.steps} steps) in ${summary.batches} batches (${summary.session.batches} this run); ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
-    + `coverage: ${c.transitions} spec transitions, ${c.sites} implementation sites, ${c.interleavings} interleavings (coverage.json); `
+    + `coverage: ${c.transitions} spec transitions, ${c.sites} implementation sites${sources.includes(KERNEL_IMPL) ? ' and kernel answers' : ''}, ${c.interleavings} interleavings (coverage.json); `
     + `corpus: ${summary.corpus} cases (corpus/)`);
   for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    npx savedsyn replay ${f.token}`);
   if (summary.flaky > 0) log(`${summary.flaky} flaky kernel disagreement(s), not findings: they did not persist on a fresh namespace (flaky/)`);

@@ -20,7 +20,9 @@ commands:
   fuzz     a campaign: coverage-guided batches of single-thread and
            concurrent cases over worker threads until --runs or --seconds
            is spent; findings, corpus, coverage and stats go to --out, and
-           a killed campaign resumes from the same folder
+           a killed campaign resumes from the same folder. --impl kernel
+           runs it on the live kernel: single-thread sequences, each in a
+           fresh private namespace, a finding only once confirmed
   merge DIR...
            combine campaign folders (shards, machines) into --out:
            findings deduplicated by implementation and signature, cases and
@@ -37,7 +39,8 @@ commands:
   help     show this text
 
 options:
-  --impl NAME|PATH   implementation to check; repeatable (default: all bundled)
+  --impl NAME|PATH   implementation to check; repeatable (default: all bundled);
+                     fuzz also takes kernel, the live kernel
   --profile NAME     rfc-v1 or linux: only the implementations of that profile
   --runs N           generated cases per implementation (default 2000)
   --seed N           master seed (default 1)

@@ -169,6 +169,7 @@ describe.runIf(lane.ok)('a campaign on the live kernel', () => {
     expect(f.shown.length).toBeGreaterThan(1);
     expect(f.rerun).toEqual([]);
     expect(decodeToken(f.token)).toMatchObject({ impl: 'kernel', kind: 'sequential' });
+    expect(readFileSync(join(out, 'index.html'), 'utf8')).toMatch(/data-field="flaky">1 kernel disagreement that did not persist/);
   });
 
   it('shards merge as any campaign\'s do, flaky records included', async () => {
