@@ -155,6 +155,9 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
   if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}': one of ${[...COMMANDS].join(', ')}`);
   const given = (Object.keys(values) as Flag[]).filter((f) => f !== 'help');
   const stray = values.help ? undefined : given.find((f) => !FLAGS[command].includes(f));
+  if (stray === 'thread-runs' && command === 'fuzz' && values.impl?.includes('kernel')) {
+    throw new UserError('a campaign on the live kernel runs no concurrent cases: the kernel is asked one op at a time, with nothing to interleave (fuzz takes no --thread-runs)');
+  }
   if (stray !== undefined) {
     const takes = FLAGS[command].length === 0 ? 'no options' : FLAGS[command].map((f) => `--${f}`).join(', ');
     throw new UserError(`${command} does not use --${stray}: it takes ${takes}`);
