@@ -9,7 +9,10 @@ import type { SchedulerName } from '../properties/findings.ts';
 export interface CampaignOptions {
   /** The campaign's folder; a folder holding the same campaign resumes it. */
   out: string;
-  /** Bundled names or module paths (default: every bundled implementation). */
+  /** Bundled names or module paths (default: every bundled implementation);
+   * `kernel` runs single-thread sequences on the live kernel, each in a
+   * fresh private namespace, against the linux spec (it rejects with a
+   * UserError where the lane cannot run). */
   implementations?: string[];
   seed?: number;
   /** Stop after this many cases; or after `seconds` (default 60 when neither is given). */

@@ -2,7 +2,9 @@
 // caller supplies.
 
 import { DEFAULT_OP_TIMEOUT, watched } from '../fuzz/watchdog/host.ts';
+import { replayOnKernel } from '../fuzz/kernel-replay.ts';
 import { loadImplementation, looksLikePath } from '../model/impl/load.ts';
+import { KERNEL_IMPL } from '../model/kernel/name.ts';
 import { originOf } from '../model/impl/origin.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName } from '../model/profile.ts';
@@ -33,10 +35,18 @@ export interface ReplayOptions {
 }
 
 /** Replay a token. `implementation` runs the case on that object or module;
- * without it, the bundled implementation the token names. */
+ * without it, the bundled implementation the token names, or, for a token
+ * of a kernel campaign's, the live kernel (fuzz/kernel-replay.ts). */
 export async function replay(token: string, options: ReplayOptions = {}): Promise<ReplayResult> {
   const c = decodeToken(token);
   const given = options.implementation;
+  // The live kernel is named, not loaded: its case runs on the lane, unless
+  // the caller names an implementation to run it on instead.
+  if (given === undefined && c.impl === KERNEL_IMPL) {
+    const run = replayOnKernel(c);
+    const signature = run.failure?.signature;
+    return { case: c, signature, report: signature === undefined ? undefined : buildReport(c, run, profileByName(c.profile)!), run };
+  }
   // A token may come from anyone: the module it names is not loaded unless
   // the caller names it too, or it is bundled.
   if (given === undefined && looksLikePath(c.impl)) {

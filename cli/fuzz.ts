@@ -7,13 +7,17 @@ import { mergeCampaigns } from '../fuzz/campaign/merge.ts';
 import { runCampaign } from '../fuzz/campaign/run.ts';
 import { stopOnSignals } from '../fuzz/campaign/signals.ts';
 import { CampaignStore } from '../fuzz/campaign/store.ts';
+import { kernelLane } from '../model/kernel/native.ts';
+import { KERNEL_IMPL } from '../model/kernel/name.ts';
 import { makeFolder } from '../model/output-folder.ts';
+import { LINUX } from '../model/profile.ts';
+import { UserError } from '../model/user-error.ts';
 import type { Options } from './options.ts';
 import { selected } from './select.ts';
 
 export async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<number> {
   // Every implementation must load, and the folder be writable, before any worker starts.
-  const { sources } = await selected(opts);
+  const sources = await campaignSources(opts);
   const out = makeFolder(opts.out);
   // A resumed campaign keeps its batch size unless told otherwise: the
   // default depends on --runs, which a resume may raise.
@@ -27,11 +31,24 @@ export async function fuzzCommand(opts: Options, log: (s: string) => void): Prom
   }).finally(stop.dispose);
   const c = summary.coverage;
   log(`campaign: ${summary.cases} cases (${summary.steps} steps) in ${summary.batches} batches (${summary.session.batches} this run); ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
-    + `coverage: ${c.transitions} spec transitions, ${c.sites} implementation sites, ${c.interleavings} interleavings (coverage.json); `
+    + `coverage: ${c.transitions} spec transitions, ${c.sites} implementation sites${sources.includes(KERNEL_IMPL) ? ' and kernel answers' : ''}, ${c.interleavings} interleavings (coverage.json); `
     + `corpus: ${summary.corpus} cases (corpus/)`);
   for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    npx savedsyn replay ${f.token}`);
+  if (summary.flaky > 0) log(`${summary.flaky} flaky kernel disagreement(s), not findings: they did not persist on a fresh namespace (flaky/)`);
   log(`findings and stats: ${resolve(opts.out)}`);
   return stop.exitCode() ?? 0;
+}
+
+/** What --impl names, each checked: bundled names and modules load, and
+ * `kernel` needs the live-kernel lane and the linux profile. */
+async function campaignSources(opts: Options): Promise<string[]> {
+  if (!opts.impls.includes(KERNEL_IMPL)) return (await selected(opts)).sources;
+  if (opts.profile !== undefined && opts.profile !== LINUX.name) throw new UserError(`--profile ${opts.profile}, but the live kernel is judged by the ${LINUX.name} spec`);
+  const lane = kernelLane();
+  if (!lane.ok) throw new UserError(`fuzz --impl ${KERNEL_IMPL} needs the live-kernel lane, which cannot run here: ${lane.reason}`);
+  const others = opts.impls.filter((i) => i !== KERNEL_IMPL);
+  if (others.length > 0) await selected({ ...opts, impls: others });
+  return opts.impls;
 }
 
 export function mergeCommand(dirs: string[], opts: Options, log: (s: string) => void): number {

@@ -20,7 +20,9 @@ commands:
   fuzz     a campaign: coverage-guided batches of single-thread and
            concurrent cases over worker threads until --runs or --seconds
            is spent; findings, corpus, coverage and stats go to --out, and
-           a killed campaign resumes from the same folder
+           a killed campaign resumes from the same folder. --impl kernel
+           runs it on the live kernel: single-thread sequences, each in a
+           fresh private namespace, a finding only once confirmed
   merge DIR...
            combine campaign folders (shards, machines) into --out:
            findings deduplicated by implementation and signature, cases and
@@ -37,7 +39,8 @@ commands:
   help     show this text
 
 options:
-  --impl NAME|PATH   implementation to check; repeatable (default: all bundled)
+  --impl NAME|PATH   implementation to check; repeatable (default: all bundled);
+                     fuzz also takes kernel, the live kernel
   --profile NAME     rfc-v1 or linux: only the implementations of that profile
   --runs N           generated cases per implementation (default 2000)
   --seed N           master seed (default 1)
@@ -152,6 +155,9 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
   if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}': one of ${[...COMMANDS].join(', ')}`);
   const given = (Object.keys(values) as Flag[]).filter((f) => f !== 'help');
   const stray = values.help ? undefined : given.find((f) => !FLAGS[command].includes(f));
+  if (stray === 'thread-runs' && command === 'fuzz' && values.impl?.includes('kernel')) {
+    throw new UserError('a campaign on the live kernel runs no concurrent cases: the kernel is asked one op at a time, with nothing to interleave (fuzz takes no --thread-runs)');
+  }
   if (stray !== undefined) {
     const takes = FLAGS[command].length === 0 ? 'no options' : FLAGS[command].map((f) => `--${f}`).join(', ');
     throw new UserError(`${command} does not use --${stray}: it takes ${takes}`);

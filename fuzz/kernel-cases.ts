@@ -44,6 +44,25 @@ export function toKernelCase(ops: readonly Op[]): Op[] {
   return out;
 }
 
+/** Whether the kernel reads `ops` as the model does: every op realisable,
+ * and no two SYNs (a flood's included) from one peer, which the kernel
+ * would take for a retransmission. toKernelCase makes such sequences;
+ * shrinking, which renames peers and simplifies packets, can leave them. */
+export function isKernelCase(ops: readonly Op[]): boolean {
+  const peers = new Set<number>();
+  const fresh = (conn: number): boolean => {
+    if (peers.has(conn)) return false;
+    peers.add(conn);
+    return true;
+  };
+  return ops.every((op) => {
+    if (unrealisable(op) !== undefined) return false;
+    if (op.kind === 'syn' || op.kind === 'fastOpenSyn') return fresh(op.conn);
+    if (op.kind === 'flood') return Array.from({ length: op.count }, (_, k) => op.first + k).every(fresh);
+    return true;
+  });
+}
+
 // --- sequences aimed at the saved SYN ------------------------------------
 
 const boolArb = (trueWeight: number): fc.Arbitrary<boolean> =>

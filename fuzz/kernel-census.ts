@@ -47,8 +47,7 @@ export function countRun(c: KernelCensus, ops: readonly Op[], run: KernelRun): v
     const wire = run.wire[i];
     if (wire === 'unsent') c.unsent++;
     if (op.kind === 'syn' || op.kind === 'fastOpenSyn') {
-      const p = op.packet;
-      bump(c.synShapes, `IPv${p.family}${p.family === 4 && p.ipOptions ? '+opts' : ''}/${MAC_NAMES[p.mac]}${op.kind === 'fastOpenSyn' ? ' Fast Open' : ''}`);
+      bump(c.synShapes, synShape(op));
       bump(c.synAnswers, answerTo(op.conn, wire));
     } else if (op.kind === 'flood') {
       for (let k = 0; k < op.count; k++) bump(c.synAnswers, answerTo(op.first + k, wire));
@@ -62,7 +61,14 @@ export function countLaneError(c: KernelCensus): void {
   c.laneErrors++;
 }
 
-function answerTo(conn: number, wire: string | undefined): string {
+/** A SYN's shape as the census names it: "IPv4+opts/eth", "IPv6/lo Fast Open". */
+export function synShape(op: Extract<Op, { kind: 'syn' | 'fastOpenSyn' }>): string {
+  const p = op.packet;
+  return `IPv${p.family}${p.family === 4 && p.ipOptions ? '+opts' : ''}/${MAC_NAMES[p.mac]}${op.kind === 'fastOpenSyn' ? ' Fast Open' : ''}`;
+}
+
+/** What the kernel answered peer `conn` with during one op: synack, cookie, rst or quiet. */
+export function answerTo(conn: number, wire: string | undefined): string {
   const kinds = (wire ?? '').split(',').filter((e) => e.endsWith(`/${conn}`)).map((e) => e.split('/')[0]);
   return kinds.find((k) => k === 'synack' || k === 'cookie') ?? kinds.find((k) => k === 'rst') ?? 'quiet';
 }

@@ -12,7 +12,7 @@ import type { Op } from '../model/ops.ts';
 import type { KernelFinding } from '../properties/findings.ts';
 import { runDifferential, type DifferentialResult } from '../properties/differential.ts';
 import { countLaneError, countRun, emptyCensus, type KernelCensus } from './kernel-census.ts';
-import { kernelOpsArb } from './kernel-cases.ts';
+import { isKernelCase, kernelOpsArb } from './kernel-cases.ts';
 import { minimize } from './minimize.ts';
 
 /** How long the confirming run lets the kernel settle after every op. */
@@ -53,12 +53,19 @@ export interface KernelSearchOptions {
   /** Runs one sequence on the kernel and the spec; runDifferential unless
    * a test stands in for the kernel. */
   runner?: (ops: readonly Op[], opts: LaneOptions) => DifferentialResult;
+  /** The sequences to try (default: kernelOpsArb); a campaign mixes in
+   * mutations of its corpus. */
+  arbitrary?: fc.Arbitrary<Op[]>;
+  /** Told of every generated sequence (not the confirming and shrinking
+   * runs): its run, or undefined when the lane failed on it. */
+  onRun?: (ops: readonly Op[], run: DifferentialResult | undefined) => void;
 }
 
 export function searchKernel(opts: KernelSearchOptions): KernelSearchResult {
   const known = new Set<string>();
   const result: KernelSearchResult = { findings: [], flaky: [], laneFailures: [], runs: 0, census: emptyCensus() };
   const run = opts.runner ?? runDifferential;
+  const arbitrary = opts.arbitrary ?? kernelOpsArb(opts.maxLength);
   const tryRun = (ops: readonly Op[], settleMs = 0): DifferentialResult | undefined => {
     try {
       return run(ops, { settleMs });
@@ -71,8 +78,9 @@ export function searchKernel(opts: KernelSearchOptions): KernelSearchResult {
   };
   let shown: DifferentialResult | undefined;
   for (let round = 0; result.runs < opts.runs; round++) {
-    const out = fc.check(fc.property(kernelOpsArb(opts.maxLength), (ops) => {
+    const out = fc.check(fc.property(arbitrary, (ops) => {
       const r = tryRun(ops);
+      opts.onRun?.(ops, r);
       if (r === undefined) return true;
       countRun(result.census, ops, { outcomes: r.actual, wire: r.wire });
       const sig = r.disagreement?.signature;
@@ -103,6 +111,8 @@ function confirm(ops: Op[], signature: string, shown: DifferentialResult, result
   // The run that last showed the disagreement on each candidate.
   const showing = new Map<string, DifferentialResult>([[JSON.stringify(ops), again]]);
   const min = minimize(ops.slice(0, again.disagreement.step + 1), (c) => {
+    // A simpler value can make an op the kernel reads as another one.
+    if (!isKernelCase(c)) return false;
     const r = tryRun(c);
     if (r?.disagreement?.signature !== signature) return false;
     showing.set(JSON.stringify(c), r);

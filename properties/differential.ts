@@ -6,10 +6,12 @@
 
 import { formatOutcome } from '../model/format.ts';
 import { runOnKernel, type LaneOptions } from '../model/kernel/lane.ts';
+import { Ledger } from '../model/ledger.ts';
 import { savedSynDifferences } from '../model/kernel/saved-syn-diff.ts';
 import { TCP_SAVED_SYN, type Op, type Outcome } from '../model/ops.ts';
 import { LINUX } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
+import type { RunResult } from './lockstep.ts';
 
 export interface Disagreement {
   step: number;
@@ -69,4 +71,18 @@ export function compareOutcomes(op: Op, e: Outcome, a: Outcome): string[] {
     out.push(`bytes: expected ${formatOutcome({ ret: 0, bytes: eb })}, got ${formatOutcome({ ret: 0, bytes: ab })}`);
   }
   return out;
+}
+
+/** A kernel run as the one report model reads a run: each op with the
+ * spec's outcome and the kernel's, the disagreement as a lockstep failure
+ * (results compared exactly, which is what the lockstep oracle checks) under
+ * its kernel signature. No buffers are counted on the kernel, so the ledger
+ * is empty. */
+export function differentialRun(ops: readonly Op[], r: DifferentialResult): RunResult {
+  const d = r.disagreement;
+  return {
+    failure: d && { oracle: 'lockstep', signature: d.signature, message: d.differences.join('; '), step: d.step },
+    steps: ops.map((op, index) => ({ index, op, thread: 0, teardown: false, expected: r.expected[index], actual: r.actual[index], sites: [] })),
+    ledger: new Ledger(),
+  };
 }

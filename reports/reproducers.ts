@@ -34,8 +34,10 @@ export function vitestReproducer(r: FailureReport, repaired?: string): string {
 
 /** One C file: the kernel lane (its headers inlined) plus the sequence, the
  * peers' frames included, and what the linux spec expects of each op
- * (return value, errno, optlen, byte count). Build with `cc -o repro
- * repro.c`, run with `unshare -rn ./repro`; exit 1 on the first difference. */
+ * (return value, errno, optlen, and the bytes copied out, compared byte for
+ * byte: the peers' SYNs are the frames the model built, so a saved SYN is
+ * predictable to the last byte). Build with `cc -o repro repro.c`, run with
+ * `unshare -rn ./repro`; exit 1 on the first difference. */
 export function cReproducer(title: string, ops: readonly Op[], expected: readonly Outcome[]): string {
   const lane = laneSource();
   const cstr = (s: string): string => JSON.stringify(s);
@@ -54,6 +56,10 @@ ${ops.map((op) => `  ${cstr(toLine(op))},`).join('\n')}
 static const char *repro_expect[] = {
 ${want.map((w) => `  ${cstr(w)},`).join('\n')}
 };
+/* the bytes copied out, in hex ("" when none) */
+static const char *repro_bytes[] = {
+${expected.map((o) => `  ${cstr(o.bytes === undefined ? '' : Buffer.from(o.bytes).toString('hex'))},`).join('\n')}
+};
 
 int main(void) {
   int r = lane_init();
@@ -66,8 +72,13 @@ int main(void) {
     snprintf(got, sizeof got, "%s %s %s %s", ret, err, optlen, !strcmp(bytes, "-") || !strcmp(bytes, "=") ? "-" : "");
     if (n > 0) snprintf(got + strlen(got), sizeof got - strlen(got), "%zu", n);
     int same = !strcmp(got, repro_expect[i]);
-    printf("step %u: %s: kernel %s, spec %s%s\\n", i, repro_ops[i], got, repro_expect[i], same ? "" : "   <-- differs");
-    if (!same) return 1;
+    /* Same length: the first byte that differs, if any. */
+    size_t at = 0;
+    if (same && n > 0) while (at < n && !strncmp(bytes + 2 * at, repro_bytes[i] + 2 * at, 2)) at++;
+    int bytes_same = !same || n == 0 || at == n;
+    printf("step %u: %s: kernel %s, spec %s%s\\n", i, repro_ops[i], got, repro_expect[i], same && bytes_same ? "" : "   <-- differs");
+    if (!bytes_same) printf("  byte %zu differs: kernel %.2s, spec %.2s\\n  kernel %s\\n  spec   %s\\n", at, bytes + 2 * at, repro_bytes[i] + 2 * at, bytes, repro_bytes[i]);
+    if (!same || !bytes_same) return 1;
   }
   printf("the kernel agrees with the linux spec on every step\\n");
   return 0;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { CONFIRM_SETTLE_MS, searchKernel } from '../fuzz/kernel-search.ts';
-import { toKernelCase } from '../fuzz/kernel-cases.ts';
+import { isKernelCase, toKernelCase } from '../fuzz/kernel-cases.ts';
 import { KernelLaneError, toLine, unrealisable } from '../model/kernel/lane.ts';
 import { kernelLane } from '../model/kernel/native.ts';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op, type Outcome } from '../model/ops.ts';
@@ -288,7 +288,7 @@ describe.runIf(lane.ok)('savedsyn kernel', () => {
 });
 
 describe.runIf(lane.ok)('the C reproducer', () => {
-  it('replays a sequence on the live kernel on its own, and stops where the kernel and the spec differ', () => {
+  it('replays a sequence on the live kernel on its own, and stops where the kernel and the spec differ, to the byte', () => {
     const ops = [...acceptedWith(SAVE, 2), read(1, 10), read(1, 4096), read(1, 4096)];
     const expected = specOutcomes(ops);
     const dir = mkdtempSync(join(tmpdir(), 'savedsyn-repro-'));
@@ -305,6 +305,13 @@ describe.runIf(lane.ok)('the C reproducer', () => {
     const wrong = build(expected.map((o, i) => (i === 6 ? { ...o, optlen: 60 } : o)));
     expect(wrong.stdout).toMatch(/step 6: .*<-- differs/);
     expect(wrong.status).toBe(1);
+    // Same length, one byte of the saved SYN changed (the IPv4 TTL, after
+    // the 14-byte MAC header): caught, and named by its offset.
+    const ttl = 14 + 8;
+    const flipped = build(expected.map((o, i) => (i === 6 && o.bytes ? { ...o, bytes: o.bytes.map((b, k) => (k === ttl ? b ^ 1 : b)) } : o)));
+    expect(flipped.stdout).toMatch(/step 6: getsockopt 1 28 4096: kernel 0 - 74 74, spec 0 - 74 74   <-- differs/);
+    expect(flipped.stdout).toContain(`byte ${ttl} differs`);
+    expect(flipped.status).toBe(1);
   });
 });
 
@@ -341,5 +348,16 @@ describe('what the kernel lane can be asked', () => {
       { kind: 'fastOpenSyn', conn: 2, packet: pkt({ payload: 20 }) }, { kind: 'rst', conn: 2 }, { kind: 'connect', fd: 0 },
       { kind: 'syn', conn: 3, packet: pkt() }, { kind: 'ack', conn: 901 },
     ]);
+  });
+});
+
+describe('what shrinking may leave of a kernel case', () => {
+  it('refuses a SYN the kernel reads as another kind, and two SYNs from one peer', () => {
+    const ok: Op[] = [{ kind: 'listen', fd: 0, backlog: 4 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'flood', first: 2, count: 3 }, { kind: 'ack', conn: 1 }];
+    expect(isKernelCase(ok)).toBe(true);
+    expect(isKernelCase([{ kind: 'syn', conn: 1, packet: pkt({ payload: 20 }) }])).toBe(false);
+    expect(isKernelCase([{ kind: 'fastOpenSyn', conn: 1, packet: pkt() }])).toBe(false);
+    expect(isKernelCase([{ kind: 'syn', conn: 1, packet: pkt() }, { kind: 'syn', conn: 1, packet: pkt({ family: 6 }) }])).toBe(false);
+    expect(isKernelCase([{ kind: 'flood', first: 1, count: 2 }, { kind: 'syn', conn: 2, packet: pkt() }])).toBe(false);
   });
 });

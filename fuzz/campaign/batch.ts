@@ -3,6 +3,7 @@
 // and corpus candidates for the same batch.
 
 import { loadImplementation } from '../../model/impl/load.ts';
+import { KERNEL_IMPL } from '../../model/kernel/name.ts';
 import type { Op } from '../../model/ops.ts';
 import { profileByName } from '../../model/profile.ts';
 import type { ConcurrentCase } from '../../properties/concurrent.ts';
@@ -51,6 +52,19 @@ export interface BatchFinding {
   batch: number;
 }
 
+/** A disagreement with the live kernel that did not come back on a fresh
+ * namespace: recorded beside the findings, never one of them. */
+export interface BatchFlaky {
+  signature: string;
+  impl: string;
+  /** The sequence, as a replay token. */
+  token: string;
+  batch: number;
+  /** The differences the first run showed, and what the rerun showed. */
+  shown: string[];
+  rerun: string[];
+}
+
 export interface BatchResult {
   index: number;
   cases: number;
@@ -61,6 +75,8 @@ export interface BatchResult {
   counts: Map<string, number>;
   /** Cases that reached keys the guide had not seen, first reacher only. */
   candidates: Array<{ keys: string[]; case: ReplayCase }>;
+  /** Kernel batches only: disagreements that did not persist. */
+  flaky?: BatchFlaky[];
 }
 
 const corpora = new WeakMap<Guide, Map<string, { ops: Op[][]; cases: ConcurrentCase[]; weights: number[] }>>();
@@ -84,6 +100,9 @@ function corpusFor(guide: Guide, impl: string, mode: BatchSpec['mode']): { ops: 
 }
 
 export async function runBatch(b: BatchSpec, guide: Guide = NO_GUIDE): Promise<BatchResult> {
+  // The kernel is no implementation to load or watch: the lane bounds its
+  // own runs, and it is called in no thread of ours.
+  if (b.impl === KERNEL_IMPL) return (await import('./kernel-batch.ts')).runKernelBatch(b, guide);
   if ((b.opTimeout ?? DEFAULT_OP_TIMEOUT) > 0 && !underWatchdog()) return watchedBatch(b, guide);
   const impl = await loadImplementation(b.impl);
   const profile = profileByName(impl.profile)!;

@@ -89,7 +89,7 @@ export function readDashboard(dir: string, written: string, earlier: readonly st
     const counts = store.readCoverage();
     const inputs = readInputs(dir, mine);
     return {
-      kind: 'merge', folder: dir, written, inputs, findings,
+      kind: 'merge', folder: dir, written, inputs, findings, flaky: store.flaky.size,
       cases: typeof stats.cases === 'number' ? stats.cases : inputs.reduce((n, i) => n + i.cases, 0),
       corpus: typeof stats.corpus === 'number' ? stats.corpus : store.readCorpus().length,
       coverage: coverageFigures(counts.keys()), leastReached: leastReached(counts),
@@ -100,7 +100,7 @@ export function readDashboard(dir: string, written: string, earlier: readonly st
   if (state === undefined) throw new UserError(`${dir} has no readable state.json: not a campaign folder`);
   const samples = readTimeline(dir, mine);
   return {
-    kind: 'campaign', folder: dir, written, findings, samples,
+    kind: 'campaign', folder: dir, written, findings, flaky: store.flaky.size, samples,
     seed: state.seed, shard: state.shard, impls: state.impls, guideEvery: state.guideEvery,
     cases: state.cases, steps: state.steps, batches: state.nextBatch, corpus: state.corpus,
     coverage: coverageFigures(Object.keys(state.counts)), leastReached: leastReached(Object.entries(state.counts)),

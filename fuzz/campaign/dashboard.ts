@@ -28,6 +28,8 @@ interface Common {
   corpus: number;
   coverage: CoverageFigures;
   findings: DashboardFinding[];
+  /** Disagreements with the live kernel that did not persist (flaky/). */
+  flaky?: number;
   leastReached: Array<{ key: string; cases: number }>;
   /** Other files of the folder worth a link, relative to it. */
   files: string[];
@@ -186,6 +188,7 @@ function headline(d: DashboardData): string {
   }
   cells.push(
     ['corpus', `${d.corpus} cases`], ['findings', String(d.findings.length)],
+    ...(d.flaky ? [['flaky', `${d.flaky} kernel disagreement${d.flaky === 1 ? '' : 's'} that did not persist, not findings (flaky/)`] as [string, string]] : []),
     ['coverage', `${c.transitions} spec transitions, ${c.sites} implementation sites, ${c.interleavings} interleavings`],
   );
   return `<table class="headline"><tbody>

@@ -94,6 +94,7 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
   let cases = 0;
   for (const { dir, store, state } of inputs) {
     const kept = store.readCorpus(state?.corpus);
+    const flaky = store.readFlaky();
     // A folder killed between saves has counts in state.json that match its
     // resume point; coverage.json is the same numbers when it stopped cleanly.
     const theirs = state ? new Map(Object.entries(state.counts)) : store.readCoverage();
@@ -102,6 +103,7 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
     cases += state?.cases ?? 0;
     let added = 0;
     for (const f of store.findings.values()) if (out.add(f)) added++;
+    for (const f of flaky) out.offerFlaky(f);
     for (const [k, n] of theirs) counts.set(k, (counts.get(k) ?? 0) + n);
     let joined = 0;
     for (const e of kept) {

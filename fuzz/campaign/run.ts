@@ -9,6 +9,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
+import { kernelLane } from '../../model/kernel/native.ts';
+import { KERNEL_IMPL } from '../../model/kernel/name.ts';
 import { UserError } from '../../model/user-error.ts';
 import { appendStepSummary, campaignStepSummary } from '../../reports/step-summary.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
@@ -64,6 +66,9 @@ export interface CampaignSummary {
   /** Why the campaign returned before its budget was spent. */
   stopped?: string;
   findings: Array<{ impl: string; signature: string; token: string }>;
+  /** Disagreements with the live kernel that did not persist (flaky/):
+   * recorded, never findings. */
+  flaky: number;
   warnings: string[];
 }
 
@@ -82,7 +87,9 @@ export function batchSpec(o: Pick<CampaignOptions, 'seed' | 'impls' | 'batchRuns
   // seeds come from the global batch number, so shards never overlap.
   const global = k * o.shard.count + o.shard.index;
   const impl = o.impls[k % o.impls.length];
-  const mode = Math.floor(k / o.impls.length) % 2 === 0 ? 'sequential' : 'concurrent';
+  // The kernel runs one sequence at a time in its namespace: it has no
+  // interleavings to schedule, so all its batches are single-thread.
+  const mode = impl === KERNEL_IMPL || Math.floor(k / o.impls.length) % 2 === 0 ? 'sequential' : 'concurrent';
   const seed = seedrandom(`${o.seed}/${global}`).int32();
   const spec: BatchSpec = { index: k, impl, mode, seed, runs: o.batchRuns, maxOps: o.maxOps ?? DEFAULT_MAX_OPS, schedulers: o.schedulers };
   if (o.guideEvery > 0) spec.guideAt = guideBoundary(k, o.guideEvery);
@@ -136,6 +143,11 @@ function stoppedBy(f: WriteFailure, out: string): UserError {
 }
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> {
+  if (o.impls.includes(KERNEL_IMPL)) {
+    // Probed (and the helper built) here, once, before any worker starts.
+    const lane = kernelLane();
+    if (!lane.ok) throw new UserError(`a campaign on the live kernel needs its lane, which cannot run here: ${lane.reason}`);
+  }
   const store = new CampaignStore(o.out);
   const shard = `${o.shard.index}/${o.shard.count}`;
   const identity: Identity = {
@@ -257,6 +269,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
         newFindings++;
         o.log(`${o.tty ? '\n' : ''}new finding on ${f.impl}: ${f.signature}`);
       }
+    }
+    for (const f of r.flaky ?? []) {
+      if (store.offerFlaky(f)) o.log(`${o.tty ? '\n' : ''}flaky on ${f.impl}, not a finding: ${f.signature} did not persist on a fresh namespace`);
     }
     done.set(r.index, r);
     // Only a contiguous run of finished batches moves the resume point.
@@ -384,6 +399,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     session: { cases: state.cases - startCases, steps: state.steps - startSteps, batches }, newFindings,
     findings: [...store.findings.values()].map((f) => ({ impl: f.impl, signature: f.signature, token: f.token }))
       .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`)),
+    flaky: store.flaky.size,
     warnings: store.warnings,
   };
   if (stopped !== undefined) summary.stopped = stopped;

@@ -11,7 +11,7 @@ import { UserError } from '../../model/user-error.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
 import type { SchedulerName } from '../../properties/findings.ts';
 import type { CorpusEntry } from '../guide.ts';
-import type { BatchFinding } from './batch.ts';
+import type { BatchFinding, BatchFlaky } from './batch.ts';
 
 /** A corpus entry on disk: its case as a replay token, so
  * `savedsyn replay` runs it as it stands. */
@@ -108,9 +108,14 @@ export function findingName(f: Pick<BatchFinding, 'impl' | 'implName' | 'signatu
 export class CampaignStore {
   readonly warnings: string[] = [];
   readonly findings = new Map<string, BatchFinding>();
+  /** Flaky kernel disagreements on disk, by file name. */
+  readonly flaky = new Set<string>();
 
   /** `readOnly` opens a folder to read (a merge's input), creating nothing in it. */
   constructor(readonly dir: string, options: { readOnly?: boolean } = {}) {
+    if (existsSync(join(dir, 'flaky'))) {
+      for (const name of readdirSync(join(dir, 'flaky'))) if (name.endsWith('.json')) this.flaky.add(name.slice(0, -'.json'.length));
+    }
     if (options.readOnly && !existsSync(join(dir, 'findings'))) return;
     if (!options.readOnly) mkdirSync(join(dir, 'findings'), { recursive: true });
     for (const name of readdirSync(join(dir, 'findings'))) {
@@ -127,6 +132,37 @@ export class CampaignStore {
         this.warnings.push(`skipping findings/${name}: unreadable (${e instanceof Error ? e.message : String(e)})`);
       }
     }
+  }
+
+  /** Record a disagreement that did not persist, once per implementation
+   * and signature; false when one is already here. Whether the kernel
+   * repeats itself is not the campaign's to decide, so which of several
+   * flaky runs is kept is not part of what a resume reproduces. */
+  offerFlaky(f: BatchFlaky): boolean {
+    const name = findingName(f);
+    if (this.flaky.has(name)) return false;
+    try {
+      mkdirSync(join(this.dir, 'flaky'), { recursive: true });
+    } catch (x) {
+      throw failed(join(this.dir, 'flaky'), x);
+    }
+    writeAtomic(join(this.dir, 'flaky', `${name}.json`), `${JSON.stringify(f, null, 2)}\n`);
+    this.flaky.add(name);
+    return true;
+  }
+
+  /** The flaky records on disk; one that does not parse is reported and skipped. */
+  readFlaky(): BatchFlaky[] {
+    return [...this.flaky].sort().flatMap((name) => {
+      try {
+        const f = JSON.parse(readFileSync(join(this.dir, 'flaky', `${name}.json`), 'utf8')) as BatchFlaky;
+        if (typeof f.signature !== 'string' || typeof f.impl !== 'string' || typeof f.token !== 'string') throw new Error('missing fields');
+        return [f];
+      } catch (e) {
+        this.warnings.push(`skipping flaky/${name}.json: unreadable (${e instanceof Error ? e.message : String(e)})`);
+        return [];
+      }
+    });
   }
 
   readState(): CampaignState | undefined {
