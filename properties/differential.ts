@@ -80,8 +80,10 @@ export function compareOutcomes(op: Op, e: Outcome, a: Outcome): string[] {
  * is empty. */
 export function differentialRun(ops: readonly Op[], r: DifferentialResult): RunResult {
   const d = r.disagreement;
+  const failure = d && { oracle: 'lockstep' as const, signature: d.signature, message: d.differences.join('; '), step: d.step };
   return {
-    failure: d && { oracle: 'lockstep', signature: d.signature, message: d.differences.join('; '), step: d.step },
+    failure,
+    violations: failure ? [failure] : [],
     steps: ops.map((op, index) => ({ index, op, thread: 0, teardown: false, expected: r.expected[index], actual: r.actual[index], sites: [] })),
     ledger: new Ledger(),
   };
