@@ -17,7 +17,9 @@ export interface Kept {
 
 /** struct socket's state, which decides what connect() and listen() allow. */
 export type SockState = 'unconnected' | 'connecting' | 'connected';
-export type TcpState = 'CLOSE' | 'LISTEN' | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED';
+/** FIN_WAIT1: shutdown(SHUT_WR) sent a FIN; the model's peers never answer
+ * one, so a socket goes no further than that. */
+export type TcpState = 'CLOSE' | 'LISTEN' | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT1';
 
 export interface SpecSocket {
   id: number;
@@ -149,6 +151,8 @@ export class SpecWorld {
       case 'close': return this.close(op.fd);
       case 'disconnect': return this.withFd(op.fd, (s) => this.disconnect(s));
       case 'connect': return this.withFd(op.fd, (s) => this.connect(s));
+      case 'dup': return this.withFd(op.fd, (s) => this.dup(s, fdHint));
+      case 'shutdown': return this.withFd(op.fd, (s) => this.shutdown(s, op.how));
       case 'syn': this.syn(op.conn, buildSyn(op.conn, op.packet), false); return ok();
       case 'fastOpenSyn': this.syn(op.conn, buildSyn(op.conn, op.packet), true); return ok();
       case 'flood':
@@ -245,8 +249,44 @@ export class SpecWorld {
     const s = this.socketOf(fd);
     if (!s) return fail('EBADF');
     this.fds[fd] = undefined;
-    this.destroy(s);
+    this.destroyIfUnnamed(s);
     return ok();
+  }
+
+  /** The socket lives while a descriptor (a dup) or a call in flight still
+   * holds its file. */
+  private destroyIfUnnamed(s: SpecSocket): void {
+    if (this.fds.includes(s.id)) return;
+    for (const z of this.inFlight.values()) if (z.socket === s.id && z.waiting.length > 0) return;
+    this.destroy(s);
+  }
+
+  /** dup(): the new descriptor names the same socket. */
+  private dup(s: SpecSocket, fdHint?: number): Outcome {
+    const fd = this.freeFd(fdHint);
+    if (fd < 0) return fail('EMFILE');
+    this.fds[fd] = s.id;
+    return ok(fd);
+  }
+
+  /** inet_shutdown(), measured (reference/measured-paths.md): a disconnect
+   * on a connecting client, and on a listener when reading is shut; on a
+   * connected socket a FIN for SHUT_WR and nothing else, so the kept SYN
+   * stays; ENOTCONN in CLOSE. What sk_shutdown records is not modelled:
+   * no op here sends or receives data. */
+  private shutdown(s: SpecSocket, how: number): Outcome {
+    if (how < 0 || how > 2) return fail('EINVAL');
+    const rd = how !== 1;
+    const wr = how !== 0;
+    switch (s.tcpState) {
+      case 'CLOSE': return fail('ENOTCONN');
+      case 'LISTEN': return rd ? this.disconnect(s) : ok();
+      case 'SYN_SENT': return this.disconnect(s);
+      case 'ESTABLISHED': case 'SYN_RECV':
+        if (wr) s.tcpState = 'FIN_WAIT1';
+        return ok();
+      case 'FIN_WAIT1': return ok();
+    }
   }
 
   /** close(fd) while the calls `waiting` (by id) still hold the file: the
@@ -267,7 +307,7 @@ export class SpecWorld {
       z.waiting = z.waiting.filter((w) => w !== id);
       if (z.waiting.length === 0) {
         this.inFlight.delete(fd);
-        this.destroy(this.sockets[z.socket]);
+        this.destroyIfUnnamed(this.sockets[z.socket]);
       }
     }
   }
@@ -289,7 +329,7 @@ export class SpecWorld {
     z.waiting = z.waiting.filter((w) => w !== id);
     if (z.waiting.length === 0) {
       this.inFlight.delete(op.fd);
-      this.destroy(this.sockets[z.socket]);
+      this.destroyIfUnnamed(this.sockets[z.socket]);
     }
     return out;
   }
@@ -364,8 +404,10 @@ export class SpecWorld {
       // The final ACK of a Fast Open handshake frees its request; it only
       // reaches a child still waiting for it (not one reset or disconnected).
       const child = c.child === undefined ? undefined : this.sockets[c.child];
-      if (c.fastOpenPending && child?.alive && child.tcpState === 'SYN_RECV') {
-        child.tcpState = 'ESTABLISHED';
+      // A child shut for writing meanwhile is in FIN_WAIT1 and stays there
+      // (tcp_rcv_synrecv_state_fastopen()).
+      if (c.fastOpenPending && child?.alive && (child.tcpState === 'SYN_RECV' || child.tcpState === 'FIN_WAIT1')) {
+        if (child.tcpState === 'SYN_RECV') child.tcpState = 'ESTABLISHED';
         c.fastOpenPending = false;
       }
       return;
@@ -468,7 +510,7 @@ export class SpecWorld {
     const s = this.sockets[c.child];
     // Only a connected child is in the established hash; one that was reset
     // or disconnected (and perhaps listens now) is not this peer's any more.
-    return s.alive && (s.tcpState === 'ESTABLISHED' || s.tcpState === 'SYN_RECV');
+    return s.alive && (s.tcpState === 'ESTABLISHED' || s.tcpState === 'SYN_RECV' || s.tcpState === 'FIN_WAIT1');
   }
 
   private reset(s: SpecSocket): void {

@@ -35,6 +35,9 @@ export interface Sock {
   /** File references: a close racing a system call destroys afterwards. */
   fileRefs: number;
   fileClosed: boolean;
+  /** Descriptors naming the socket's one struct file (dup() adds one): the
+   * file is released, and the socket closed, when the last goes. */
+  fdRefs: number;
   /** sk->sk_destruct: Linux 4.1 installs tcp_sock_destruct only on a socket
    * that gets a Fast Open queue, and a child inherits it from its listener. */
   destruct: 'inet_sock_destruct' | 'tcp_sock_destruct';
