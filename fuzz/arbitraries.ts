@@ -44,6 +44,9 @@ const fastOpenPacketArb: fc.Arbitrary<PacketDescriptor> = fc.record({
   payload: fc.integer({ min: 1, max: 100 }),
 });
 
+/** shutdown()'s how: SHUT_RD, SHUT_WR, SHUT_RDWR, now and then neither. */
+export const howArb = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.constantFrom(3, -1) });
+
 const fdArb = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.integer({ min: 3, max: 4 }) });
 const connArb = fc.integer({ min: 0, max: 3 });
 
@@ -68,6 +71,8 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('close' as const), fd: fdArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), fd: fdArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('connect' as const), fd: fdArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('dup' as const), fd: fdArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('shutdown' as const), fd: fdArb, how: howArb }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('ack' as const), conn: connArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('ackRetransmit' as const), conn: connArb }) },
@@ -87,9 +92,12 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
 }
 
 /** One connection's life as a user would drive it: a SYN, maybe the ACK,
- * maybe accept() and a read of the SYN, then an end: a close, or a
- * disconnect (AF_UNSPEC connect) that keeps the descriptor, which the user may
- * read again, listen on or connect again, as a server reusing it would. */
+ * maybe accept(), maybe a dup() of the accepted descriptor, and a read of
+ * the SYN, then an end: a close, a shutdown, or a disconnect (AF_UNSPEC
+ * connect) that keeps the descriptor, which the user may read again, listen
+ * on or connect again, as a server reusing it would. With a dup, the second
+ * read and the read after the end go through the other descriptor: one
+ * socket seen through two. */
 function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
   const synArb = fc.oneof(
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb }) },
@@ -103,34 +111,42 @@ function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
     readFd: fc.option(fc.oneof({ weight: 3, arbitrary: fc.constant(OWN_FD) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }), { freq: 6 }),
     bufSize: fc.oneof({ weight: 3, arbitrary: fc.constant(4096) }, { weight: 2, arbitrary: fc.constantFrom(...BOUNDARY_SIZES) }),
     again: fc.boolean(),
+    dup: fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 4, arbitrary: fc.constant(false) }),
     // A disconnect as often as a close: a copy kept past it is only seen when
     // the socket that still holds one is disconnected, not closed.
-    end: fc.constantFrom<'close' | 'disconnect' | null>('close', 'close', 'disconnect', 'disconnect', null),
+    end: fc.constantFrom<'close' | 'disconnect' | 'shutdown' | null>('close', 'close', 'disconnect', 'disconnect', 'shutdown', null),
+    how: howArb,
     after: fc.constantFrom<'read' | 'listen' | 'connect' | null>('read', 'listen', 'connect', null),
-  }).map(({ syn, ack, accept, readFd, bufSize, again, end, after }) => {
+  }).map(({ syn, ack, accept, readFd, bufSize, again, dup, end, how, after }) => {
     const ops: Op[] = [syn];
     if (ack) ops.push({ kind: ack, conn: syn.conn });
     if (accept) ops.push({ kind: 'accept', fd: 0 });
+    const twin = dup && accept;
+    if (twin) ops.push({ kind: 'dup', fd: OWN_FD });
+    const other = twin ? DUP_FD : readFd;
     if (readFd !== null) {
       ops.push({ kind: 'getsockopt', fd: readFd, optname: profile.readOpt, bufSize });
       // A second read: the retry after a short buffer, or the one-shot check.
-      if (again) ops.push({ kind: 'getsockopt', fd: readFd, optname: profile.readOpt, bufSize: 4096 });
+      if (again && other !== null) ops.push({ kind: 'getsockopt', fd: other, optname: profile.readOpt, bufSize: 4096 });
     }
     // The end comes to the socket this life read, or else to the one it
     // accepted: a socket never read is the one still holding its copy.
     const fd = readFd ?? (accept ? OWN_FD : null);
     if (fd === null || end === null) return ops;
-    ops.push({ kind: end, fd });
-    if (end === 'disconnect' && after !== null) {
+    ops.push(end === 'shutdown' ? { kind: 'shutdown', fd, how } : { kind: end, fd });
+    const then = twin ? DUP_FD : fd;
+    if (end !== 'close' && after !== null || twin && after === 'read') {
       ops.push(after === 'read'
-        ? { kind: 'getsockopt', fd, optname: profile.readOpt, bufSize: 4096 }
-        : after === 'listen' ? { kind: 'listen', fd, backlog: 1 } : { kind: 'connect', fd });
+        ? { kind: 'getsockopt', fd: then, optname: profile.readOpt, bufSize: 4096 }
+        : after === 'listen' ? { kind: 'listen', fd: then, backlog: 1 } : { kind: 'connect', fd: then });
     }
     return ops;
   });
 }
 
 const OWN_FD = -1000;
+/** The descriptor this life's dup() most likely returned. */
+const DUP_FD = -1001;
 
 /** A case shaped like real use: a listener set up (or not), a few
  * connections' lives interleaved with each other and with random ops. */
@@ -154,17 +170,23 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     // accept reads the latest socket that was.
     const queues = [...lives.map((l, life) => l.map((op) => ({ op, life }))), ...noise.map((op) => [{ op, life: -1 }])];
     const ownFd = new Map<number, number>();
+    const dupFd = new Map<number, number>();
+    // Descriptors handed out after the service socket: accepts and dups.
     let accepted = 0;
     const out = [...prefix];
     let i = 0;
     while (queues.length > 0 && out.length < maxLength) {
       const q = queues[picks[i++ % picks.length] % queues.length];
       const { op, life } = q.shift()!;
+      const resolved = !('fd' in op) ? op
+        : op.fd === OWN_FD ? { ...op, fd: ownFd.get(life) ?? accepted }
+          : op.fd === DUP_FD ? { ...op, fd: dupFd.get(life) ?? accepted } : op;
       if (op.kind === 'accept') {
         accepted++;
         if (life >= 0) ownFd.set(life, accepted);
       }
-      out.push('fd' in op && op.fd === OWN_FD ? { ...op, fd: ownFd.get(life) ?? accepted } : op);
+      if (op.kind === 'dup' && life >= 0) dupFd.set(life, ++accepted);
+      out.push(resolved);
       if (q.length === 0) queues.splice(queues.indexOf(q), 1);
     }
     return out.length > 0 ? out : [{ kind: 'expireAll' }];
