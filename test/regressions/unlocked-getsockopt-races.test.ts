@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.pZDNbgIxDITfZc6pxFaolfISVOKIOISsF6LNn2IHRNG-e5VSYOFa5ZTR2P5mLsglDc4TNMpg344dFFzIfv4fXeyhYVO0tRSKAgVrmKAvYJKaoTeXm8s7FopQGHrohcLO2NGnPfRiUncTk3CyY8ryMKYs0QSCfv9QOBpfCbqbz5zbVptihO4UsrEjSUMYTHD-DL1UCMY2hJRyO9ui5FUWlyJDD8YzKQRmaCmVFNjY8YtKcCLU30RxgVhMyHfbycU-ndbWtJau0mBYVpkiNGKKhIZz9sm0JNOM-Qrxx_ykW3pkn7YKcihkep43WZkKWi9P6v61uu6lul0d1u6bfvfOTv532-dy2jZQtgfqa6tis1Dtddtp-gE.ae3014c6';
+const TOKEN = 'ssyn2.pZDNbgIxDITfZc6pxFaolfISVOKIOISsA9HmT7EXRNG-e5VSYOFa5ZTR2P5mLig1Ox8IGtXZt2MHBR9LmP8Hn3po2JzsWCslgYI1TNAXMMlYoDeXmyt4FkpQcD30QmFn7BDyHnoxqbuJSTjbIRd5GHORZCJBv38oHE0YCbqbz5zbVptTgu4UirEDSUNwJvpwhl4qRGMbQs6lnW1RyqqIz4mhnQlMCpEZWupICmzs8EU1ehHqb6L4SCwmlrvt5FOfT2trWktXyRmWVaEEjZQToeGcQzYtyTRjvkL8MT_plh7Zp62CHCqZnudNjkwVrZcndf9aXfdS3W50a_9Nv3tnJ_-77XM5bRso2wP1Y6tis1DX122n6Qc.a9010786';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");
