@@ -122,9 +122,11 @@ function sameSocketArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: T
   });
 }
 
-/** Two descriptors for one accepted socket (a dup made in the setup): a
- * read through one against a close, disconnect, shutdown or read through
- * the other. The socket, and its copy, must outlive the close of either. */
+/** Two descriptors for one accepted socket: a read through one against a
+ * close, disconnect, shutdown or read through the other, the dup made in
+ * the setup; or the dup itself, then a read through it, against a close of
+ * the descriptor it duplicates. The socket, and its copy, must outlive the
+ * close of either. */
 function dupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: ThreadSpec[] }> {
   return fc.record({
     setup: setupArb(profile).filter((ops) => ops.some((o) => o.kind === 'accept')),
@@ -133,9 +135,14 @@ function dupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: Thre
     how: howArb,
     swap: fc.boolean(),
     after: fc.boolean(),
-  }).map(({ setup, bufSize, other, how, swap, after }) => {
+    inThread: fc.boolean(),
+  }).map(({ setup, bufSize, other, how, swap, after, inThread }) => {
     // The dup gets the lowest free descriptor: one past those accepted.
     const twin = setup.filter((o) => o.kind === 'accept').length + 1;
+    if (inThread) {
+      const dup: Op[] = [{ kind: 'dup', fd: 1 }, { kind: 'getsockopt', fd: twin, optname: profile.readOpt, bufSize }];
+      return { setup, threads: [{ kind: 'user', ops: dup }, { kind: 'user', ops: [{ kind: other === 'disconnect' ? 'disconnect' : 'close', fd: 1 }] }] };
+    }
     const [mine, theirs] = swap ? [twin, 1] : [1, twin];
     const read: Op = { kind: 'getsockopt', fd: mine, optname: profile.readOpt, bufSize };
     const against: Op = other === 'getsockopt'
