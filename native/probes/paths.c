@@ -2,7 +2,8 @@
  * hands: dup(), shutdown(), SO_REUSEPORT groups (a listener chosen by a
  * classic BPF program on the source port), request and child migration
  * (net.ipv4.tcp_migrate_req), a new listener on the port after the old one
- * closed with requests in flight, an AF_INET listener beside a dual-stack
+ * closed with requests in flight (and what bind() and listen() allow a
+ * second socket on the port), an AF_INET listener beside a dual-stack
  * AF_INET6 one, and IPv6 extension headers in the SYN.
  *
  * Real sockets on lo, inside `unshare -rn` only (scripts/measure-paths.sh
@@ -487,6 +488,106 @@ static void probe_new_listener(void) {
   }
 }
 
+/* A dual-stack socket with SO_REUSEADDR, as the model's are, bound to the port. */
+static int bind_port(int s, int port) {
+  int one = 1, zero = 0;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  struct sockaddr_storage ss; socklen_t len;
+  fill(AF_INET6, NULL, port, &ss, &len);
+  return bind(s, (struct sockaddr *)&ss, len);
+}
+
+static int sock6(void) {
+  int s = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1, zero = 0;
+  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  return s;
+}
+
+/* bind() and listen() of a second socket on the port, all with SO_REUSEADDR. */
+static void probe_bind(void) {
+  char r[6][64];
+  int one = 1;
+  {
+    int port = next_port++;
+    int a = sock6(); bind_port(a, port); listen(a, 4);
+    int b = sock6();
+    snprintf(r[0], 64, "%s", ret(bind_port(b, port)));
+    int c = sock6();
+    snprintf(r[1], 64, "%s", ret(bind_port(c, port + 1000)));
+    snprintf(r[2], 64, "%s", ret(bind_port(c, port + 1001)));
+    row("bind.while-listening", "A binds the port and listens; B binds the port; C binds another port, then a third",
+        "B: %s; C: %s, then %s", r[0], r[1], r[2]);
+    close(a); close(b); close(c);
+  }
+  {
+    int port = next_port++;
+    int a = sock6(); bind_port(a, port);
+    int b = sock6();
+    snprintf(r[0], 64, "%s", ret(bind_port(b, port)));
+    snprintf(r[1], 64, "%s", ret(listen(b, 4)));
+    snprintf(r[2], 64, "%s", ret(listen(a, 4)));
+    close(b);
+    snprintf(r[3], 64, "%s", ret(listen(a, 4)));
+    row("bind.both-bound", "A binds the port (not listening); B binds the port; B listens; A listens; close(B); A listens",
+        "B binds %s; B listens %s; A listens %s; after close(B), A listens %s", r[0], r[1], r[2], r[3]);
+    close(a);
+  }
+  {
+    int port = next_port++;
+    int a = sock6(); bind_port(a, port); setsockopt(a, IPPROTO_TCP, TCP_SAVE_SYN, &one, sizeof one); listen(a, 4);
+    int c = client(AF_INET, 50000, V4_SERVER, port);
+    int x = accept_within(a, 300);
+    int b = sock6();
+    snprintf(r[0], 64, "%s", ret(bind_port(x, port)));
+    snprintf(r[1], 64, "%s", ret(shutdown(a, SHUT_RD)));
+    snprintf(r[2], 64, "%s", ret(bind_port(b, port)));
+    snprintf(r[3], 64, "%s", ret(listen(b, 4)));
+    snprintf(r[4], 64, "%s", ret(listen(a, 4)));
+    int d = disconnect(x);
+    snprintf(r[5], 64, "%s", ret(bind_port(x, port)));
+    row("bind.child-and-shut-listener", "A binds, listens (mode 1); child X accepted; bind(X); shutdown(A, SHUT_RD); B binds; B listens; A listens; disconnect(X); bind(X)",
+        "bind(X) %s; shutdown %s; B binds %s; B listens %s; A listens %s; disconnect %s; then bind(X) %s", r[0], r[1], r[2], r[3], r[4], ret(d), r[5]);
+    close(a); close(b); close(c); close(x);
+  }
+  {
+    int s = sock6();
+    int l = listen(s, 4);
+    snprintf(r[0], 64, "%s", ret(bind_port(s, next_port)));
+    int t = sock6();
+    struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
+    inet_pton(AF_INET6, "::ffff:192.0.2.9", &to.sin6_addr);
+    connect(t, (struct sockaddr *)&to, sizeof to);
+    snprintf(r[1], 64, "%s", ret(bind_port(t, next_port)));
+    disconnect(s); disconnect(t);
+    snprintf(r[2], 64, "%s", ret(bind_port(s, next_port)));
+    snprintf(r[3], 64, "%s", ret(bind_port(t, next_port)));
+    row("bind.autobound", "s listens unbound (an ephemeral port); bind(s); t connects (SYN_SENT); bind(t); disconnect both; bind(s); bind(t)",
+        "listen %s; bind(s) %s; bind(t) %s; after disconnect: bind(s) %s, bind(t) %s", ret(l), r[0], r[1], r[2], r[3]);
+    next_port++;
+    close(s); close(t);
+  }
+  {
+    /* A new listener on the port while the old one's child is still established. */
+    int port = next_port++;
+    int a = sock6(); bind_port(a, port); setsockopt(a, IPPROTO_TCP, TCP_SAVE_SYN, &one, sizeof one); listen(a, 4);
+    int c = client(AF_INET, 50000, V4_SERVER, port);
+    int x = accept_within(a, 300);
+    close(a);
+    int b = sock6(); int two = 2;
+    snprintf(r[0], 64, "%s", ret(bind_port(b, port)));
+    setsockopt(b, IPPROTO_TCP, TCP_SAVE_SYN, &two, sizeof two);
+    snprintf(r[1], 64, "%s", ret(listen(b, 4)));
+    int c2 = client(AF_INET, 50001, V4_SERVER, port);
+    int y = accept_within(b, 300);
+    char sx[512]; snprintf(sx, sizeof sx, "%s", saved(x));
+    row("bind.after-close-with-child", "A (mode 1) listens; child X accepted; close(A); B binds, mode 2, listens; new SYN; accept(B) Y; read X; read Y",
+        "B binds %s, listens %s; X: %s; Y: %s", r[0], r[1], sx, y >= 0 ? saved(y) : errname(errno));
+    close(x); if (y >= 0) close(y); close(b); close(c); close(c2);
+  }
+}
+
 static void probe_families(void) {
   for (int m = 1; m <= 2; m++) {
     char id[64], seq[320];
@@ -607,6 +708,7 @@ int main(int argc, char **argv) {
   if (!*only || strstr(only, "reuseport")) probe_reuseport();
   if (!*only || strstr(only, "migrate")) probe_migrate();
   if (!*only || strstr(only, "new-listener")) probe_new_listener();
+  if (!*only || strstr(only, "bind")) probe_bind();
   if (!*only || strstr(only, "family")) probe_families();
   if (!*only || strstr(only, "exthdr")) probe_exthdrs();
   return 0;
