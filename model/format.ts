@@ -18,6 +18,7 @@ export function formatOp(op: Op, profile: Profile): string {
     case 'disconnect': return `connect(fd ${op.fd}, AF_UNSPEC)`;
     case 'connect': return `connect(fd ${op.fd}) /* peer never answers */`;
     case 'dup': return `dup(fd ${op.fd})`;
+    case 'bind': return `bind(fd ${op.fd}, service port) /* SO_REUSEADDR */`;
     case 'shutdown': return `shutdown(fd ${op.fd}, ${SHUT_NAMES[op.how] ?? op.how})`;
     case 'syn': return `SYN from peer ${op.conn} [${describePacket(op.packet)}]`;
     case 'fastOpenSyn': return `Fast Open SYN+data from peer ${op.conn} [${describePacket(op.packet)}]`;

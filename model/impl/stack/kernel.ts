@@ -42,6 +42,7 @@ export class Kernel {
   constructor(readonly profile: Profile, readonly ledger: Ledger, readonly feature: SavedSynFeature) {
     this.files[SERVICE_FD] = this.sockAlloc(true);
     this.files[SERVICE_FD].fdRefs = 1;
+    this.files[SERVICE_FD].userBound = true;
   }
 
   // --- memory the feature uses -------------------------------------------
@@ -104,6 +105,7 @@ export class Kernel {
       case 'connect': return yield* this.withFile(op.fd, (sk) => this.sysConnect(sk, t));
       case 'dup': return yield* this.withFile(op.fd, (sk) => this.sysDup(sk));
       case 'shutdown': return yield* this.withFile(op.fd, (sk) => this.sysShutdown(sk, t, op.how));
+      case 'bind': return yield* this.withFile(op.fd, (sk) => this.sysBind(sk, t));
       case 'syn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), false); return ok();
       case 'fastOpenSyn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), true); return ok();
       case 'flood':
@@ -167,12 +169,41 @@ export class Kernel {
           sk.fastopenq.maxQlen = clampBacklog(backlog);
         }
       }
+      // inet_csk_listen_start() -> get_port(): another listener on the
+      // port conflicts, SO_REUSEADDR or not; the Fast Open queue above is
+      // sized all the same.
+      if (sk.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
       sk.backlog = clampBacklog(backlog);
       sk.state = 'LISTEN';
+      sk.bound = true;
       return ok();
     } finally {
       this.unlock(sk.lock, t);
     }
+  }
+
+  /** inet_bind() -> __inet_bind() -> inet_csk_get_port(), the socket with
+   * SO_REUSEADDR: bound sockets and children on the port are no conflict,
+   * a listener is. */
+  protected *sysBind(sk: Sock, t: number): Gen<Outcome> {
+    yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:__inet_bind lock_sock');
+    try {
+      if (sk.state !== 'CLOSE' || sk.bound) return fail('EINVAL');
+      if (this.serviceListener() !== undefined) return fail('EADDRINUSE');
+      sk.bound = true;
+      sk.userBound = true;
+      sk.onServicePort = true;
+      return ok();
+    } finally {
+      this.unlock(sk.lock, t);
+    }
+  }
+
+  /** tcp_set_state(TCP_CLOSE) -> inet_put_port() unless SOCK_BINDPORT_LOCK. */
+  private putPort(sk: Sock): void {
+    if (sk.userBound) return;
+    sk.bound = false;
+    sk.onServicePort = false;
   }
 
   /** __sys_accept4_file(): the new descriptor is reserved before the
@@ -307,7 +338,7 @@ export class Kernel {
     sk.state = 'CLOSE';
     this.unhashChild(sk);
     // tcp_set_state(TCP_CLOSE) puts the port back unless the user bound it.
-    if (sk.conn !== undefined) sk.onServicePort = false;
+    this.putPort(sk);
     this.feature.disconnect(this, sk);
     sk.sockState = 'unconnected';
   }
@@ -511,7 +542,7 @@ export class Kernel {
   private sockAlloc(onServicePort: boolean): Sock {
     const sk: Sock = {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
-      onServicePort, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
+      onServicePort, bound: onServicePort, userBound: false, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
       destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
       backlog: 0, acceptQueue: [], fastopenq: null, tp: {},
     };
@@ -604,6 +635,7 @@ export class Kernel {
   /** tcp_done(): the connection is over; an orphan is destroyed now. */
   private tcpDone(sk: Sock, reset: boolean): void {
     sk.state = 'CLOSE';
+    this.putPort(sk);
     this.reqskFastopenRemove(sk, reset);
     this.unhashChild(sk);
     if (sk.dead) this.destroySock(sk);

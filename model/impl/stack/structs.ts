@@ -30,6 +30,10 @@ export interface Sock {
   sockState: SockState;
   state: TcpState;
   onServicePort: boolean;
+  /** inet_num != 0: a local port, bound, picked, or inherited. */
+  bound: boolean;
+  /** SOCK_BINDPORT_LOCK: bound by the user, kept across tcp_set_state(TCP_CLOSE). */
+  userBound: boolean;
   /** lock_sock() owner; the 2015 listener is also locked by softirq. */
   lock: Lock;
   /** File references: a close racing a system call destroys afterwards. */
