@@ -73,6 +73,7 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('connect' as const), fd: fdArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('dup' as const), fd: fdArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('shutdown' as const), fd: fdArb, how: howArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('bind' as const), fd: fdArb }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('ack' as const), conn: connArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('ackRetransmit' as const), conn: connArb }) },
@@ -145,11 +146,35 @@ function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
 }
 
 const OWN_FD = -1000;
+/** The life number of a successor's ops. */
+const SUCCESSOR = -2;
 /** The descriptor this life's dup() most likely returned. */
 const DUP_FD = -1001;
 
+/** A new listener on the port: the old one closed (or shut, or
+ * disconnected) while requests and children may be in flight, then a
+ * fresh socket bound to the port, its mode set, listening. After a close
+ * the new socket gets the old one's descriptor, 0, where the lives accept. */
+function successorArb(profile: Profile): fc.Arbitrary<Op[]> {
+  return fc.record({
+    end: fc.constantFrom<'close' | 'shutdown' | 'disconnect'>('close', 'close', 'close', 'shutdown', 'disconnect'),
+    flag: fc.integer({ min: 0, max: profile.maxFlag }),
+    backlog: fc.integer({ min: 1, max: 4 }),
+  }).map(({ end, flag, backlog }) => [
+    end === 'shutdown' ? { kind: 'shutdown', fd: 0, how: 0 } : { kind: end, fd: 0 },
+    { kind: 'socket' },
+    { kind: 'bind', fd: NEW_FD },
+    { kind: 'setsockopt', fd: NEW_FD, optname: profile.setOpt, value: flag },
+    { kind: 'listen', fd: NEW_FD, backlog },
+  ] satisfies Op[]);
+}
+
+/** The descriptor a successor's socket() most likely returned. */
+const NEW_FD = -1002;
+
 /** A case shaped like real use: a listener set up (or not), a few
- * connections' lives interleaved with each other and with random ops. */
+ * connections' lives interleaved with each other and with random ops, and
+ * now and then a new listener taking over the port. */
 function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> {
   return fc.record({
     sysctls: fc.array(opArb(profile).filter((o) => o.kind === 'sysctl'), { maxLength: 1 }),
@@ -157,9 +182,10 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     flag: fc.option(fc.integer({ min: 0, max: profile.maxFlag }), { freq: 6 }),
     flagFirst: fc.boolean(),
     lives: fc.array(lifecycleArb(profile), { minLength: 1, maxLength: 3 }),
+    successor: fc.option(successorArb(profile), { freq: 5 }),
     noise: fc.array(opArb(profile), { maxLength: 8 }),
     picks: fc.array(fc.nat(), { minLength: maxLength, maxLength }),
-  }).map(({ sysctls, listen, flag, flagFirst, lives, noise, picks }) => {
+  }).map(({ sysctls, listen, flag, flagFirst, lives, successor, noise, picks }) => {
     const prefix: Op[] = [...sysctls];
     const listenOp: Op[] = listen === null ? [] : [{ kind: 'listen', fd: 0, backlog: listen }];
     const flagOp: Op[] = flag === null ? [] : [{ kind: 'setsockopt', fd: 0, optname: profile.setOpt, value: flag }];
@@ -169,6 +195,8 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     // one up, as descriptors are handed out lowest first; a life that did not
     // accept reads the latest socket that was.
     const queues = [...lives.map((l, life) => l.map((op) => ({ op, life }))), ...noise.map((op) => [{ op, life: -1 }])];
+    if (successor !== null) queues.push(successor.map((op) => ({ op, life: SUCCESSOR })));
+    let newFd = 0;
     const ownFd = new Map<number, number>();
     const dupFd = new Map<number, number>();
     // Descriptors handed out after the service socket: accepts and dups.
@@ -180,7 +208,10 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
       const { op, life } = q.shift()!;
       const resolved = !('fd' in op) ? op
         : op.fd === OWN_FD ? { ...op, fd: ownFd.get(life) ?? accepted }
-          : op.fd === DUP_FD ? { ...op, fd: dupFd.get(life) ?? accepted } : op;
+          : op.fd === DUP_FD ? { ...op, fd: dupFd.get(life) ?? accepted }
+            : op.fd === NEW_FD ? { ...op, fd: newFd } : op;
+      // After a close of 0 the new socket takes 0; otherwise the next one up.
+      if (op.kind === 'socket' && life === SUCCESSOR) newFd = out.some((o) => o.kind === 'close' && o.fd === 0) ? 0 : ++accepted;
       if (op.kind === 'accept') {
         accepted++;
         if (life >= 0) ownFd.set(life, accepted);

@@ -44,6 +44,7 @@ export function userOpArb(profile: Profile): fc.Arbitrary<Op> {
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), fd }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('dup' as const), fd }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('shutdown' as const), fd, how: howArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('bind' as const), fd }) },
   );
 }
 

@@ -4,7 +4,7 @@ import { linuxFeature } from '../model/impl/linux.ts';
 import { stackImplementation, type StackClass } from '../model/impl/stack/adapter.ts';
 import type { Gen, SavedSynFeature } from '../model/impl/stack/feature.ts';
 import { Kernel } from '../model/impl/stack/kernel.ts';
-import { Lock, sockOwner, type Sock } from '../model/impl/stack/structs.ts';
+import { Lock, sockOwner, type RequestSock, type Sock } from '../model/impl/stack/structs.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { fail, ok, TCP_SAVE_SYN, type Outcome } from '../model/ops.ts';
 import { MAX_FDS } from '../model/spec/world.ts';
@@ -64,6 +64,19 @@ class DupAfterCloseReleases extends Kernel {
     // meanwhile, and its release is not undone.
     if (out.ret >= 0 && sk.fdRefs === 1) sk.fileClosed = true;
     return out;
+  }
+}
+
+/** An ACK for a request whose listener is gone handed to whichever socket
+ * listens on the port now, as if migrated: the new listener's child with
+ * the old listener's copy. */
+class NewListenerTakesRequests extends Kernel {
+  protected override *checkReq(t: number, req: RequestSock): Gen<void> {
+    if (req.listener.state !== 'LISTEN') {
+      const now = this.socks.find((s) => s.alive && s.onServicePort && s.state === 'LISTEN');
+      if (now) req.listener = now;
+    }
+    yield* super.checkReq(t, req);
   }
 }
 
@@ -180,6 +193,7 @@ export const MUTANTS: Mutant[] = [
     // is between fget_raw() and fd_install().
     name: 'a dup racing the last close installs a released file', oracle: 'linearizability', lane: 'concurrent', feature: {}, stack: DupAfterCloseReleases,
   },
+  { name: 'a new listener on the port completes the old one\'s requests', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: NewListenerTakesRequests },
   { name: 'shutdown frees the saved SYN', oracle: 'state', lane: 'single-thread', feature: {}, stack: ShutdownFrees },
   { name: 'shutdown(SHUT_RD) leaves a listener listening', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: ShutdownKeepsListening },
 ];

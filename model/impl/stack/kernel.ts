@@ -444,7 +444,7 @@ export class Kernel {
   }
 
   /** tcp_check_req() and the syn_recv_sock() it calls. */
-  private *checkReq(t: number, req: RequestSock): Gen<void> {
+  protected *checkReq(t: number, req: RequestSock): Gen<void> {
     req.lookups++;
     yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv found TCP_NEW_SYN_RECV';
     const l = req.listener;
