@@ -1,4 +1,4 @@
-// dup() and shutdown() on the live kernel through the lane: each sequence
+// dup(), shutdown() and bind() on the live kernel through the lane: each sequence
 // runs in a private namespace with the model's frames, and the linux spec
 // must agree with every outcome (reference/measured-paths.md measured the
 // same with real peers).
@@ -19,7 +19,7 @@ function kernel(ops: Op[]): Outcome[] {
   return r.actual;
 }
 
-describe.runIf(lane.ok)('the live kernel agrees with the linux spec on dup() and shutdown()', () => {
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on dup(), shutdown() and bind()', () => {
   it('dup: one read consumes for both; a close of one leaves it; a disconnect of one frees it', () => {
     const one = kernel([...acceptedWith(SAVE, 2), { kind: 'dup', fd: 1 }, read(2), read(1), flag(2)]);
     expect([one[5].ret, one[6].optlen, one[7].optlen, one[8].bytes?.[0]]).toEqual([2, 74, 0, 2]);
@@ -60,5 +60,19 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on dup() and
     expect([wr[5].ret, wr[6].optlen]).toEqual([1, 60]);
     const req = kernel([...base, shutdown(0, 0), { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, read(1)]);
     expect([req[6].ret, req[7].optlen]).toEqual([1, 60]);
+  });
+
+  it('a new listener on the port: bind and listen beside the old socket, its requests and children', () => {
+    const L = (fd: number): Op => ({ kind: 'listen', fd, backlog: 4 });
+    const bind = (fd: number): Op => ({ kind: 'bind', fd });
+    const rules = kernel([L(0), { kind: 'socket' }, bind(1), { kind: 'close', fd: 0 }, bind(1), L(1), { kind: 'socket' }, L(0), bind(0), { kind: 'disconnect', fd: 0 }, bind(0), L(0)]);
+    // Refused the service port, fd 0 listens on a port of its own.
+    expect(rules.map((o) => o.errno ?? o.ret)).toEqual([0, 1, 'EADDRINUSE', 0, 0, 0, 0, 0, 'EINVAL', 0, 'EADDRINUSE', 0]);
+    const handover = kernel([
+      ...acceptedWith(SAVE, 1), { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'close', fd: 0 }, { kind: 'socket' }, bind(0),
+      { kind: 'setsockopt', fd: 0, optname: SAVE, value: 2 }, L(0), { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 0 },
+      { kind: 'syn', conn: 3, packet: pkt() }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 0 }, read(1), read(2),
+    ]);
+    expect(handover.slice(12).map((o) => o.errno ?? o.optlen ?? o.ret)).toEqual(['EAGAIN', 0, 0, 2, 60, 74]);
   });
 });

@@ -1,4 +1,5 @@
-// The dup() and shutdown() rows of reference/measured-paths.md, each a case
+// The dup(), shutdown() and new-listener (bind) rows of
+// reference/measured-paths.md, each a case
 // run on an implementation in lockstep with its spec: both must give the
 // measured result. The row names are the table's.
 import { describe, expect, it } from 'vitest';
@@ -149,6 +150,71 @@ describe('linux: shutdown() of a listener', () => {
     expect(out[4]).toEqual({ ret: 0 });
     expect(out[6]).toEqual({ ret: 1 });
     expect(out[7]).toMatchObject({ ret: 0, optlen: 60 });
+  });
+});
+
+describe('linux: a new listener on the port (bind with SO_REUSEADDR)', () => {
+  const L = (fd: number): Op => ({ kind: 'listen', fd, backlog: 4 });
+  const bind = (fd: number): Op => ({ kind: 'bind', fd });
+
+  it('bind.while-listening: EADDRINUSE beside a listener; EINVAL for a socket that has a port', () => {
+    const out = linux([L(0), { kind: 'socket' }, bind(1), bind(0), { kind: 'socket' }, L(2), bind(2)]);
+    expect(out[2]).toEqual({ ret: -1, errno: 'EADDRINUSE' });
+    expect(out[3]).toEqual({ ret: -1, errno: 'EINVAL' });
+    expect(out[6]).toEqual({ ret: -1, errno: 'EINVAL' });
+  });
+
+  it('bind.both-bound: two bound sockets; the second to listen is EADDRINUSE until the first is closed', () => {
+    const out = linux([{ kind: 'socket' }, bind(1), L(1), L(0), { kind: 'close', fd: 1 }, L(0)]);
+    expect(out.map((o) => o.errno ?? o.ret)).toEqual([1, 0, 0, 'EADDRINUSE', 0, 0]);
+  });
+
+  it('bind.autobound: listen() and connect() pick a port bind() then refuses; a disconnect gives it back', () => {
+    const out = linux([
+      { kind: 'socket' }, L(1), bind(1), { kind: 'socket' }, { kind: 'connect', fd: 2 }, bind(2),
+      { kind: 'disconnect', fd: 1 }, { kind: 'disconnect', fd: 2 }, bind(1), bind(2),
+    ]);
+    expect(out.map((o) => o.errno ?? o.ret)).toEqual([1, 0, 'EINVAL', 2, 'EINPROGRESS', 'EINVAL', 0, 0, 0, 0]);
+  });
+
+  it('bind.child-and-shut-listener: a child has a port; beside a listener shut by SHUT_RD a new one listens, and the old one may not', () => {
+    const out = linux([
+      ...acceptedWith(SAVE, 1), bind(1), shutdown(0, SHUT_RD), { kind: 'socket' }, bind(2), L(2), L(0),
+      { kind: 'disconnect', fd: 1 }, bind(1),
+    ]);
+    expect(out.slice(5).map((o) => o.errno ?? o.ret)).toEqual(['EINVAL', 0, 2, 0, 0, 'EADDRINUSE', 0, 'EADDRINUSE']);
+  });
+
+  it('bind.after-close-with-child: the old child keeps the old SYN, the new listener saves in its own mode', () => {
+    const out = linux([
+      ...acceptedWith(SAVE, 1), { kind: 'close', fd: 0 }, { kind: 'socket' }, bind(0),
+      { kind: 'setsockopt', fd: 0, optname: SAVE, value: 2 }, L(0), { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'ack', conn: 2 },
+      { kind: 'accept', fd: 0 }, read(1), read(2), flag(2),
+    ]);
+    expect(out[12]).toEqual({ ret: 2 });
+    expect(out[13].optlen).toBe(60);
+    expect(out[14].optlen).toBe(74);
+    expect(out[15].bytes?.[0]).toBe(2);
+  });
+
+  it('new-listener.request: the old listener\'s request gets no child from the new one; the peer\'s next SYN does', () => {
+    const out = linux([
+      L(0), { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'close', fd: 0 },
+      { kind: 'socket' }, bind(0), { kind: 'setsockopt', fd: 0, optname: SAVE, value: 2 }, L(0),
+      { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
+      { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, read(1),
+    ]);
+    expect(out[9]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    expect(out[12]).toEqual({ ret: 1 });
+    expect(out[13].optlen).toBe(74);
+  });
+
+  it('new-listener.child: a child queued on the old listener died with it', () => {
+    const out = linux([
+      L(0), { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 },
+      { kind: 'close', fd: 0 }, { kind: 'socket' }, bind(0), L(0), { kind: 'accept', fd: 0 },
+    ]);
+    expect(out[8]).toEqual({ ret: -1, errno: 'EAGAIN' });
   });
 });
 
