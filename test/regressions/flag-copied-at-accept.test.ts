@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.nVBBTsQwDPzLnIO0RYiDP7FIHBEHk7ooahKHxt1VVfXvKFqWlitHj8fjmVlRJh1CFBCmwT9cOjiEVOJxHkPuQajyNUu2wBEOWirobb3vYqgmGQ5DDzo5fLAfo36CTptbdwGr6kctthO1WOYkoMdnhwvHWUDd8WZpql5zBnUOhf0oBloxcApxAT05JPbNgmppb1uAci4WNFfQwLGKQ6oVZNMsDpX9-CJTCmbS30ELSapxKr-0a8i9Xl89t25u0MDVzkUyCFmzoNlZonJLsv0j57Gbm_GfnH9wL7vO9r59Aw.740b51bd';
+const TOKEN = 'ssyn2.VY9BagMxDEXv8tcuJKV04Uuk0GXpQvXIxYxtuSNNwjDM3YtJk0yX-noS769ok8SUGR5TDE_nIxxSaXk_j6kO8FD-mblaogwHaQr_sd52OalxhUMc4A8OXxTGLN_wh83dIV06EaRW-KNDozCywa-IVFJe4F8cCoX-TqT1F12mnZolqQofKSs7FFV4m2Z2UArjG08lmfFwCy0VVqPS7tgl1UEu74F6z2sUSe3UuMKjSmV0nSULdf1t53yV-HPed2FTCaM0e5SWZpUKwz-_Opwpz_z_hkLgB799br8.b0fff755';
 
 it("rfc-v1 still fails: state:accept:flag", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("state:accept:flag");

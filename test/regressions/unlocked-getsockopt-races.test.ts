@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.pZDNbgIxDITfZc6pxFaolfISVOKIOISsA9HmT7EXRNG-e5VSYOFa5ZTR2P5mLig1Ox8IGtXZt2MHBR9LmP8Hn3po2JzsWCslgYI1TNAXMMlYoDeXmyt4FkpQcD30QmFn7BDyHnoxqbuJSTjbIRd5GHORZCJBv38oHE0YCbqbz5zbVptTgu4UirEDSUNwJvpwhl4qRGMbQs6lnW1RyqqIz4mhnQlMCpEZWupICmzs8EU1ehHqb6L4SCwmlrvt5FOfT2trWktXyRmWVaEEjZQToeGcQzYtyTRjvkL8MT_plh7Zp62CHCqZnudNjkwVrZcndf9aXfdS3W50a_9Nv3tnJ_-77XM5bRso2wP1Y6tis1DX122n6Qc.a9010786';
+const TOKEN = 'ssyn2.jZDNigIxEITfpc5ZcER2IS_hgkeZQ8x0NEz-SCeKK_PuS_BvFBaWnFKpdH1dF6QcjXUEiWz0x7GDgPXJze-jDQMkdAy65kyhQEArJsgLmEpNkNvL3eUsFwoQMAPkQmCn9OjiHnIxiYeJqXDUY0zlaYypBOUJcvkpcFSuEmQ3_3NuU3UMAbITSEqPVBqCUd66M-RKwCvdEGJMLbatktap2BgY0ijHJOCZIUuuJMBKj9-UvS2FhrtYrCcuyqeH7WTDEE8brVpLV8koLutEARIhBkLDObuo2ibTjPkKcWN-0TU9d589DDXd1G7qBcohkxp43m9lymhtvaj790K7t0J31WzsD7W0fpb3z2nLv6Z9raa-gbI-0FBbQduFuJ-un6Zf.043d5955';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");
