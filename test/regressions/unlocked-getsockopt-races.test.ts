@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.jZDNigIxEITfpc5ZcER2IS_hgkeZQ8x0NEz-SCeKK_PuS_BvFBaWnFKpdH1dF6QcjXUEiWz0x7GDgPXJze-jDQMkdAy65kyhQEArJsgLmEpNkNvL3eUsFwoQMAPkQmCn9OjiHnIxiYeJqXDUY0zlaYypBOUJcvkpcFSuEmQ3_3NuU3UMAbITSEqPVBqCUd66M-RKwCvdEGJMLbatktap2BgY0ijHJOCZIUuuJMBKj9-UvS2FhrtYrCcuyqeH7WTDEE8brVpLV8koLutEARIhBkLDObuo2ibTjPkKcWN-0TU9d589DDXd1G7qBcohkxp43m9lymhtvaj790K7t0J31WzsD7W0fpb3z2nLv6Z9raa-gbI-0FBbQduFuJ-un6Zf.043d5955';
+const TOKEN = 'ssyn2.rZDNbsIwEITfZc6uRKqKg1-CShwRqoyzASv-k3cDSlHevTIUCKjHyiePx7Oz3xm5pM55gkbp7NuxgYIL2c_vvYstNGyKdiiFokDBGiboM5hkyNCb883FI1vxUIgm1FSx-aszLClThMLR-IGgm0ndf3jHcnnrWuiFws7Y3qc99GJmYhJOtk9ZHsaU5TrkfflnMI811aYYoRuFbGxPUkt3Jjg_Qn8oBGNrhZRyHVuXz6ssLkWG7oxnUgjM0FIGUmBj-08qwYlQexPFBWIxId9tJxfbdFpbU7lepYpgVRFoxBQJtc7ok6mbTLPO1xK_nZ90S4_dp62CHAqZlufsB6aCyuVJ3b-ia17Q7YZu7b7pkjsb-R9pWwW2B2qHSmKzUPU022n6AQ.244540fb';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");
