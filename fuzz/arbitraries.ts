@@ -44,6 +44,9 @@ const fastOpenPacketArb: fc.Arbitrary<PacketDescriptor> = fc.record({
   payload: fc.integer({ min: 1, max: 100 }),
 });
 
+/** shutdown()'s how: SHUT_RD, SHUT_WR, SHUT_RDWR, now and then neither. */
+export const howArb = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.constantFrom(3, -1) });
+
 const fdArb = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.integer({ min: 3, max: 4 }) });
 const connArb = fc.integer({ min: 0, max: 3 });
 
@@ -68,6 +71,9 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('close' as const), fd: fdArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), fd: fdArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('connect' as const), fd: fdArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('dup' as const), fd: fdArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('shutdown' as const), fd: fdArb, how: howArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('bind' as const), fd: fdArb }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('ack' as const), conn: connArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('ackRetransmit' as const), conn: connArb }) },
@@ -87,9 +93,12 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
 }
 
 /** One connection's life as a user would drive it: a SYN, maybe the ACK,
- * maybe accept() and a read of the SYN, then an end: a close, or a
- * disconnect (AF_UNSPEC connect) that keeps the descriptor, which the user may
- * read again, listen on or connect again, as a server reusing it would. */
+ * maybe accept(), maybe a dup() of the accepted descriptor, and a read of
+ * the SYN, then an end: a close, a shutdown, or a disconnect (AF_UNSPEC
+ * connect) that keeps the descriptor, which the user may read again, listen
+ * on or connect again, as a server reusing it would. With a dup, the second
+ * read and the read after the end go through the other descriptor: one
+ * socket seen through two. */
 function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
   const synArb = fc.oneof(
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb }) },
@@ -103,37 +112,69 @@ function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
     readFd: fc.option(fc.oneof({ weight: 3, arbitrary: fc.constant(OWN_FD) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }), { freq: 6 }),
     bufSize: fc.oneof({ weight: 3, arbitrary: fc.constant(4096) }, { weight: 2, arbitrary: fc.constantFrom(...BOUNDARY_SIZES) }),
     again: fc.boolean(),
+    dup: fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 4, arbitrary: fc.constant(false) }),
     // A disconnect as often as a close: a copy kept past it is only seen when
     // the socket that still holds one is disconnected, not closed.
-    end: fc.constantFrom<'close' | 'disconnect' | null>('close', 'close', 'disconnect', 'disconnect', null),
+    end: fc.constantFrom<'close' | 'disconnect' | 'shutdown' | null>('close', 'close', 'disconnect', 'disconnect', 'shutdown', null),
+    how: howArb,
     after: fc.constantFrom<'read' | 'listen' | 'connect' | null>('read', 'listen', 'connect', null),
-  }).map(({ syn, ack, accept, readFd, bufSize, again, end, after }) => {
+  }).map(({ syn, ack, accept, readFd, bufSize, again, dup, end, how, after }) => {
     const ops: Op[] = [syn];
     if (ack) ops.push({ kind: ack, conn: syn.conn });
     if (accept) ops.push({ kind: 'accept', fd: 0 });
+    const twin = dup && accept;
+    if (twin) ops.push({ kind: 'dup', fd: OWN_FD });
+    const other = twin ? DUP_FD : readFd;
     if (readFd !== null) {
       ops.push({ kind: 'getsockopt', fd: readFd, optname: profile.readOpt, bufSize });
       // A second read: the retry after a short buffer, or the one-shot check.
-      if (again) ops.push({ kind: 'getsockopt', fd: readFd, optname: profile.readOpt, bufSize: 4096 });
+      if (again && other !== null) ops.push({ kind: 'getsockopt', fd: other, optname: profile.readOpt, bufSize: 4096 });
     }
     // The end comes to the socket this life read, or else to the one it
     // accepted: a socket never read is the one still holding its copy.
     const fd = readFd ?? (accept ? OWN_FD : null);
     if (fd === null || end === null) return ops;
-    ops.push({ kind: end, fd });
-    if (end === 'disconnect' && after !== null) {
+    ops.push(end === 'shutdown' ? { kind: 'shutdown', fd, how } : { kind: end, fd });
+    const then = twin ? DUP_FD : fd;
+    if (end !== 'close' && after !== null || twin && after === 'read') {
       ops.push(after === 'read'
-        ? { kind: 'getsockopt', fd, optname: profile.readOpt, bufSize: 4096 }
-        : after === 'listen' ? { kind: 'listen', fd, backlog: 1 } : { kind: 'connect', fd });
+        ? { kind: 'getsockopt', fd: then, optname: profile.readOpt, bufSize: 4096 }
+        : after === 'listen' ? { kind: 'listen', fd: then, backlog: 1 } : { kind: 'connect', fd: then });
     }
     return ops;
   });
 }
 
 const OWN_FD = -1000;
+/** The life number of a successor's ops. */
+const SUCCESSOR = -2;
+/** The descriptor this life's dup() most likely returned. */
+const DUP_FD = -1001;
+
+/** A new listener on the port: the old one closed (or shut, or
+ * disconnected) while requests and children may be in flight, then a
+ * fresh socket bound to the port, its mode set, listening. After a close
+ * the new socket gets the old one's descriptor, 0, where the lives accept. */
+function successorArb(profile: Profile): fc.Arbitrary<Op[]> {
+  return fc.record({
+    end: fc.constantFrom<'close' | 'shutdown' | 'disconnect'>('close', 'close', 'close', 'shutdown', 'disconnect'),
+    flag: fc.integer({ min: 0, max: profile.maxFlag }),
+    backlog: fc.integer({ min: 1, max: 4 }),
+  }).map(({ end, flag, backlog }) => [
+    end === 'shutdown' ? { kind: 'shutdown', fd: 0, how: 0 } : { kind: end, fd: 0 },
+    { kind: 'socket' },
+    { kind: 'bind', fd: NEW_FD },
+    { kind: 'setsockopt', fd: NEW_FD, optname: profile.setOpt, value: flag },
+    { kind: 'listen', fd: NEW_FD, backlog },
+  ] satisfies Op[]);
+}
+
+/** The descriptor a successor's socket() most likely returned. */
+const NEW_FD = -1002;
 
 /** A case shaped like real use: a listener set up (or not), a few
- * connections' lives interleaved with each other and with random ops. */
+ * connections' lives interleaved with each other and with random ops, and
+ * now and then a new listener taking over the port. */
 function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> {
   return fc.record({
     sysctls: fc.array(opArb(profile).filter((o) => o.kind === 'sysctl'), { maxLength: 1 }),
@@ -141,9 +182,10 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     flag: fc.option(fc.integer({ min: 0, max: profile.maxFlag }), { freq: 6 }),
     flagFirst: fc.boolean(),
     lives: fc.array(lifecycleArb(profile), { minLength: 1, maxLength: 3 }),
+    successor: fc.option(successorArb(profile), { freq: 5 }),
     noise: fc.array(opArb(profile), { maxLength: 8 }),
     picks: fc.array(fc.nat(), { minLength: maxLength, maxLength }),
-  }).map(({ sysctls, listen, flag, flagFirst, lives, noise, picks }) => {
+  }).map(({ sysctls, listen, flag, flagFirst, lives, successor, noise, picks }) => {
     const prefix: Op[] = [...sysctls];
     const listenOp: Op[] = listen === null ? [] : [{ kind: 'listen', fd: 0, backlog: listen }];
     const flagOp: Op[] = flag === null ? [] : [{ kind: 'setsockopt', fd: 0, optname: profile.setOpt, value: flag }];
@@ -153,18 +195,29 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     // one up, as descriptors are handed out lowest first; a life that did not
     // accept reads the latest socket that was.
     const queues = [...lives.map((l, life) => l.map((op) => ({ op, life }))), ...noise.map((op) => [{ op, life: -1 }])];
+    if (successor !== null) queues.push(successor.map((op) => ({ op, life: SUCCESSOR })));
+    let newFd = 0;
     const ownFd = new Map<number, number>();
+    const dupFd = new Map<number, number>();
+    // Descriptors handed out after the service socket: accepts and dups.
     let accepted = 0;
     const out = [...prefix];
     let i = 0;
     while (queues.length > 0 && out.length < maxLength) {
       const q = queues[picks[i++ % picks.length] % queues.length];
       const { op, life } = q.shift()!;
+      const resolved = !('fd' in op) ? op
+        : op.fd === OWN_FD ? { ...op, fd: ownFd.get(life) ?? accepted }
+          : op.fd === DUP_FD ? { ...op, fd: dupFd.get(life) ?? accepted }
+            : op.fd === NEW_FD ? { ...op, fd: newFd } : op;
+      // After a close of 0 the new socket takes 0; otherwise the next one up.
+      if (op.kind === 'socket' && life === SUCCESSOR) newFd = out.some((o) => o.kind === 'close' && o.fd === 0) ? 0 : ++accepted;
       if (op.kind === 'accept') {
         accepted++;
         if (life >= 0) ownFd.set(life, accepted);
       }
-      out.push('fd' in op && op.fd === OWN_FD ? { ...op, fd: ownFd.get(life) ?? accepted } : op);
+      if (op.kind === 'dup' && life >= 0) dupFd.set(life, ++accepted);
+      out.push(resolved);
       if (q.length === 0) queues.splice(queues.indexOf(q), 1);
     }
     return out.length > 0 ? out : [{ kind: 'expireAll' }];

@@ -9,7 +9,7 @@ import type { Op } from '../model/ops.ts';
 import { DEFAULT_PACKET } from '../model/packet.ts';
 import type { Profile } from '../model/profile.ts';
 import type { ConcurrentCase, ThreadSpec } from '../properties/concurrent.ts';
-import { BOUNDARY_SIZES, packetArb } from './arbitraries.ts';
+import { BOUNDARY_SIZES, howArb, packetArb } from './arbitraries.ts';
 import type { SchedulerName } from '../properties/findings.ts';
 
 /** The peer whose SYN the setup leaves waiting for its ACK. */
@@ -42,6 +42,16 @@ export function userOpArb(profile: Profile): fc.Arbitrary<Op> {
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('accept' as const), fd: fc.constant(0) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('close' as const), fd }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('disconnect' as const), fd }) },
+    // The paths beyond the feature's own share one slot: their races with
+    // a read are shaped below (dupRaceArb, sameSocketArb).
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.record({ kind: fc.constant('dup' as const), fd }),
+        fc.record({ kind: fc.constant('shutdown' as const), fd, how: howArb }),
+        fc.record({ kind: fc.constant('bind' as const), fd }),
+      ),
+    },
   );
 }
 
@@ -104,7 +114,7 @@ function sameSocketArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: T
   return fc.record({
     setup: setupArb(profile).filter((ops) => ops.some((o) => o.kind === 'accept')),
     bufSize: fc.constantFrom(4096, ...BOUNDARY_SIZES),
-    other: fc.constantFrom('close' as const, 'disconnect' as const, 'getsockopt' as const, 'accept' as const),
+    other: fc.constantFrom('close' as const, 'disconnect' as const, 'getsockopt' as const, 'accept' as const, 'shutdown' as const),
     otherSize: fc.constantFrom(4096, ...BOUNDARY_SIZES),
     softirq: fc.option(fc.array(softirqOpArb(), { minLength: 1, maxLength: 2 }), { freq: 3 }),
   }).map(({ setup, bufSize, other, otherSize, softirq }) => {
@@ -112,10 +122,43 @@ function sameSocketArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: T
     const read: Op = { kind: 'getsockopt', fd, optname: profile.readOpt, bufSize };
     const against: Op = other === 'getsockopt'
       ? { kind: 'getsockopt', fd, optname: profile.readOpt, bufSize: otherSize }
-      : other === 'accept' ? { kind: 'accept', fd: 0 } : { kind: other, fd };
+      : other === 'accept' ? { kind: 'accept', fd: 0 }
+        : other === 'shutdown' ? { kind: 'shutdown', fd, how: 2 } : { kind: other, fd };
     const threads: ThreadSpec[] = [{ kind: 'user', ops: [read] }, { kind: 'user', ops: [against] }];
     if (softirq !== null) threads.push({ kind: 'softirq', ops: softirq });
     return { setup, threads };
+  });
+}
+
+/** Two descriptors for one accepted socket: a read through one against a
+ * close, disconnect, shutdown or read through the other, the dup made in
+ * the setup; or the dup itself, then a read through it, against a close of
+ * the descriptor it duplicates. The socket, and its copy, must outlive the
+ * close of either. */
+function dupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: ThreadSpec[] }> {
+  return fc.record({
+    setup: setupArb(profile).filter((ops) => ops.some((o) => o.kind === 'accept')),
+    bufSize: fc.constantFrom(4096, 4096, ...BOUNDARY_SIZES),
+    other: fc.constantFrom('close' as const, 'disconnect' as const, 'getsockopt' as const, 'shutdown' as const),
+    how: howArb,
+    swap: fc.boolean(),
+    after: fc.boolean(),
+    inThread: fc.boolean(),
+  }).map(({ setup, bufSize, other, how, swap, after, inThread }) => {
+    // The dup gets the lowest free descriptor: one past those accepted.
+    const twin = setup.filter((o) => o.kind === 'accept').length + 1;
+    if (inThread) {
+      const dup: Op[] = [{ kind: 'dup', fd: 1 }, { kind: 'getsockopt', fd: twin, optname: profile.readOpt, bufSize }];
+      return { setup, threads: [{ kind: 'user', ops: dup }, { kind: 'user', ops: [{ kind: other === 'disconnect' ? 'disconnect' : 'close', fd: 1 }] }] };
+    }
+    const [mine, theirs] = swap ? [twin, 1] : [1, twin];
+    const read: Op = { kind: 'getsockopt', fd: mine, optname: profile.readOpt, bufSize };
+    const against: Op = other === 'getsockopt'
+      ? { kind: 'getsockopt', fd: theirs, optname: profile.readOpt, bufSize: 4096 }
+      : other === 'shutdown' ? { kind: 'shutdown', fd: theirs, how } : { kind: other, fd: theirs };
+    // A second read shows whether the copy outlived the other thread's op.
+    const reads: Op[] = after ? [read, { ...read, bufSize: 4096 }] : [read];
+    return { setup: [...setup, { kind: 'dup', fd: 1 }], threads: [{ kind: 'user', ops: reads }, { kind: 'user', ops: [against] }] };
   });
 }
 
@@ -126,6 +169,7 @@ export function concurrentArb(profile: Profile, schedulers: readonly SchedulerNa
     { weight: 3, arbitrary: fc.record({ setup: setupArb(profile), threads: threadsArb(profile) }) },
     { weight: 1, arbitrary: ackRaceArb(profile) },
     { weight: 1, arbitrary: sameSocketArb(profile) },
+    { weight: 1, arbitrary: dupRaceArb(profile) },
   );
   return fc.record({
     shape: shaped,

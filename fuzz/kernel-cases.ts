@@ -105,7 +105,8 @@ const lifeArb = fc.record({
     { weight: 2, arbitrary: fc.constantFrom<number | 'exact' | 'short'>(...BOUNDARY_SIZES) },
   ),
   again: fc.nat(3),
-  end: fc.constantFrom<'close' | 'disconnect' | null>(null, null, 'close', 'close', 'disconnect'),
+  end: fc.constantFrom<'close' | 'disconnect' | 'shutdown' | 'dup' | null>(null, null, 'close', 'close', 'disconnect', 'shutdown', 'dup'),
+  how: fc.integer({ min: 0, max: 2 }),
 });
 
 type Life = typeof lifeArb extends fc.Arbitrary<infer T> ? T : never;
@@ -132,6 +133,8 @@ function lifeSteps(life: Life, conn: number): Op[] {
   if (life.again > (size < need ? 0 : 1)) steps.push({ kind: 'getsockopt', fd: OWN, optname: TCP_SAVED_SYN, bufSize: 4096 });
   if (life.end === 'close') steps.push({ kind: 'close', fd: OWN });
   if (life.end === 'disconnect') steps.push({ kind: 'disconnect', fd: OWN });
+  if (life.end === 'shutdown') steps.push({ kind: 'shutdown', fd: OWN, how: life.how });
+  if (life.end === 'dup') steps.push({ kind: 'dup', fd: OWN });
   return steps;
 }
 
@@ -203,6 +206,7 @@ function resolve(prefix: Op[], lives: Op[][], noise: Op[], picks: number[], maxL
  * listening, or its saving SYNs. */
 function silences(op: Op): boolean {
   if (op.kind === 'close' || op.kind === 'disconnect' || op.kind === 'connect') return true;
+  if (op.kind === 'shutdown' && op.how !== 1) return true;
   return op.kind === 'setsockopt' && op.optname === TCP_SAVE_SYN && op.value !== 1 && op.value !== 2;
 }
 

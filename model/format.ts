@@ -17,6 +17,9 @@ export function formatOp(op: Op, profile: Profile): string {
     case 'close': return `close(fd ${op.fd})`;
     case 'disconnect': return `connect(fd ${op.fd}, AF_UNSPEC)`;
     case 'connect': return `connect(fd ${op.fd}) /* peer never answers */`;
+    case 'dup': return `dup(fd ${op.fd})`;
+    case 'bind': return `bind(fd ${op.fd}, service port) /* SO_REUSEADDR */`;
+    case 'shutdown': return `shutdown(fd ${op.fd}, ${SHUT_NAMES[op.how] ?? op.how})`;
     case 'syn': return `SYN from peer ${op.conn} [${describePacket(op.packet)}]`;
     case 'fastOpenSyn': return `Fast Open SYN+data from peer ${op.conn} [${describePacket(op.packet)}]`;
     case 'flood': return `flood of ${op.count} half-open SYNs (peers ${op.first}..${op.first + op.count - 1})`;
@@ -29,6 +32,8 @@ export function formatOp(op: Op, profile: Profile): string {
     case 'expireAll': return 'all timers expire';
   }
 }
+
+const SHUT_NAMES: Record<number, string> = { 0: 'SHUT_RD', 1: 'SHUT_WR', 2: 'SHUT_RDWR' };
 
 export function formatOutcome(o: Outcome): string {
   let s = o.ret === -1 && o.errno ? `-1 ${o.errno}` : String(o.ret);

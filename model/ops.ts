@@ -26,6 +26,13 @@ export interface DisconnectOp { kind: 'disconnect'; fd: number }
 /** Non-blocking active open towards a peer that never answers: the socket
  * stays in SYN_SENT, a "connecting client". */
 export interface ConnectOp { kind: 'connect'; fd: number }
+/** dup(fd): a second descriptor for the same open file, hence the same socket. */
+export interface DupOp { kind: 'dup'; fd: number }
+/** setsockopt(SO_REUSEADDR, 1) then bind(fd, [::]:the service port): a
+ * second socket on the port, a new listener once the old one is gone. */
+export interface BindOp { kind: 'bind'; fd: number }
+/** shutdown(fd, how): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2; anything else is EINVAL. */
+export interface ShutdownOp { kind: 'shutdown'; fd: number; how: number }
 
 // --- network events, processed in softirq ---------------------------------
 
@@ -56,7 +63,8 @@ export interface SysctlOp { kind: 'sysctl'; name: 'tcp_syncookies' | 'tcp_fastop
 export interface ExpireAllOp { kind: 'expireAll' }
 
 export type SyscallOp =
-  | SocketOp | ListenOp | AcceptOp | SetsockoptOp | GetsockoptOp | CloseOp | DisconnectOp | ConnectOp;
+  | SocketOp | ListenOp | AcceptOp | SetsockoptOp | GetsockoptOp | CloseOp | DisconnectOp | ConnectOp
+  | DupOp | ShutdownOp | BindOp;
 export type NetworkOp =
   | SynOp | AckOp | AckRetransmitOp | CookieAckOp | RstOp | SynAckTimeoutOp | FastOpenSynOp | FloodOp;
 export type SystemOp = SysctlOp | ExpireAllOp;
@@ -64,7 +72,7 @@ export type Op = SyscallOp | NetworkOp | SystemOp;
 export type OpKind = Op['kind'];
 
 export const SYSCALL_KINDS: readonly OpKind[] = [
-  'socket', 'listen', 'accept', 'setsockopt', 'getsockopt', 'close', 'disconnect', 'connect',
+  'socket', 'listen', 'accept', 'setsockopt', 'getsockopt', 'close', 'disconnect', 'connect', 'dup', 'shutdown', 'bind',
 ];
 export const NETWORK_KINDS: readonly OpKind[] = [
   'syn', 'ack', 'ackRetransmit', 'cookieAck', 'rst', 'synackTimeout', 'fastOpenSyn', 'flood',
@@ -90,7 +98,7 @@ export interface Outcome {
 
 export type Errno =
   | 'EBADF' | 'EINVAL' | 'ENOENT' | 'E2BIG' | 'EAGAIN' | 'ENOPROTOOPT' | 'EISCONN'
-  | 'EALREADY' | 'EINPROGRESS' | 'EADDRINUSE' | 'EMFILE' | 'EFAULT' | 'EOPNOTSUPP';
+  | 'EALREADY' | 'EINPROGRESS' | 'EADDRINUSE' | 'EMFILE' | 'EFAULT' | 'EOPNOTSUPP' | 'ENOTCONN';
 
 export const ok = (ret = 0): Outcome => ({ ret });
 export const fail = (errno: Errno, optlen?: number): Outcome =>

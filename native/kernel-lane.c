@@ -10,6 +10,9 @@
  *   sysctl NAME VALUE            tcp_syncookies 0/1/2, tcp_fastopen 0/1
  *   socket | listen FD BACKLOG | accept FD | close FD | disconnect FD
  *   connect FD                   towards 192.0.2.9, which never answers
+ *   dup FD                       a second model descriptor for the same file
+ *   bind FD                      SO_REUSEADDR, then bind to the service port
+ *   shutdown FD HOW              HOW passed as is (0, 1, 2, or not)
  *   setsockopt FD OPT VALUE | getsockopt FD OPT LEN
  *   syn CONN MAC HEX             peer CONN's SYN frame, as the model built it;
  *                                MAC (ethernet, loopback, none) names the device
@@ -201,6 +204,22 @@ static int run_line(const char *line) {
   } else if (!strcmp(op, "disconnect")) {
     struct sockaddr un = { .sa_family = AF_UNSPEC };
     int r = connect(fds[a], &un, sizeof un);
+    out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "dup")) {
+    int fd = lowest_free();
+    if (fd < 0) { out(-1, EMFILE, NOLEN, NULL, 0); return 0; }
+    int r = dup(fds[a]);
+    if (r < 0) { out(-1, errno, NOLEN, NULL, 0); return 0; }
+    fds[fd] = r;
+    out(fd, 0, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "bind")) {
+    int one = 1;
+    setsockopt(fds[a], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in6 at = { .sin6_family = AF_INET6, .sin6_port = htons(SERVICE_PORT), .sin6_addr = in6addr_any };
+    int r = bind(fds[a], (struct sockaddr *)&at, sizeof at);
+    out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "shutdown")) {
+    int r = shutdown(fds[a], (int)b);
     out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "connect")) {
     struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(80) };

@@ -1,11 +1,13 @@
 // Implementations with one small defect planted each: the harness must find
 // every one, by the oracle expected to catch it, whatever the seed.
 import { linuxFeature } from '../model/impl/linux.ts';
-import { stackImplementation } from '../model/impl/stack/adapter.ts';
-import type { SavedSynFeature } from '../model/impl/stack/feature.ts';
-import { sockOwner } from '../model/impl/stack/structs.ts';
+import { stackImplementation, type StackClass } from '../model/impl/stack/adapter.ts';
+import type { Gen, SavedSynFeature } from '../model/impl/stack/feature.ts';
+import { Kernel } from '../model/impl/stack/kernel.ts';
+import { Lock, sockOwner, type RequestSock, type Sock } from '../model/impl/stack/structs.ts';
 import type { Implementation } from '../model/impl/types.ts';
-import { fail, TCP_SAVE_SYN } from '../model/ops.ts';
+import { fail, ok, TCP_SAVE_SYN, type Outcome } from '../model/ops.ts';
+import { MAX_FDS } from '../model/spec/world.ts';
 
 export interface Mutant {
   name: string;
@@ -14,6 +16,85 @@ export interface Mutant {
   /** Where it shows: in a single-thread case, or only in a race. */
   lane: 'single-thread' | 'concurrent';
   feature: Partial<SavedSynFeature>;
+  /** A defect in the stack rather than in the feature's hooks. */
+  stack?: StackClass;
+}
+
+function lowestFree(k: Kernel): number {
+  for (let fd = 0; fd < MAX_FDS; fd++) if (k.files[fd] === undefined) return fd;
+  return -1;
+}
+
+/** dup() that gives the new descriptor a socket of its own, a copy of the
+ * old one with a copy of its saved SYN, instead of the same file. */
+class DupCopies extends Kernel {
+  protected override *sysDup(sk: Sock): Gen<Outcome> {
+    const fd = lowestFree(this);
+    if (fd < 0) return fail('EMFILE');
+    yield 'fs/file.c:ksys_dup fd_install';
+    const copy: Sock = {
+      ...sk, id: this.socks.length, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 1,
+      acceptQueue: [], fastopen_rsk: null, tp: { ...sk.tp },
+    };
+    this.socks.push(copy);
+    const h = sk.tp.saved_syn ?? 0;
+    if (h) copy.tp.saved_syn = this.kmalloc(this.kmemData(h), sockOwner(copy), 'mutant', this.ledger.conn(h)!);
+    this.files[fd] = copy;
+    return ok(fd);
+  }
+}
+
+/** dup() that installs the file without taking a reference for the new
+ * descriptor: closing either one closes the socket under the other. */
+class DupTakesNoReference extends Kernel {
+  protected override *sysDup(sk: Sock): Gen<Outcome> {
+    const out = yield* super.sysDup(sk);
+    if (out.ret >= 0) sk.fdRefs--;
+    return out;
+  }
+}
+
+/** dup() that installs the file but leaves it marked released: a close that
+ * ran while the dup was in flight destroys the socket when the dup returns,
+ * under the descriptor the dup just made. */
+class DupAfterCloseReleases extends Kernel {
+  protected override *sysDup(sk: Sock): Gen<Outcome> {
+    const out = yield* super.sysDup(sk);
+    // The new descriptor is the only one left: the old one's close ran
+    // meanwhile, and its release is not undone.
+    if (out.ret >= 0 && sk.fdRefs === 1) sk.fileClosed = true;
+    return out;
+  }
+}
+
+/** An ACK for a request whose listener is gone handed to whichever socket
+ * listens on the port now, as if migrated: the new listener's child with
+ * the old listener's copy. */
+class NewListenerTakesRequests extends Kernel {
+  protected override *checkReq(t: number, req: RequestSock): Gen<void> {
+    if (req.listener.state !== 'LISTEN') {
+      const now = this.socks.find((s) => s.alive && s.onServicePort && s.state === 'LISTEN');
+      if (now) req.listener = now;
+    }
+    yield* super.checkReq(t, req);
+  }
+}
+
+/** shutdown() that frees the saved SYN as a disconnect would. */
+class ShutdownFrees extends Kernel {
+  protected override *sysShutdown(sk: Sock, t: number, how: number): Gen<Outcome> {
+    const out = yield* super.sysShutdown(sk, t, how);
+    if (out.ret === 0) this.feature.disconnect(this, sk);
+    return out;
+  }
+}
+
+/** shutdown(SHUT_RD) of a listener that leaves it listening, as SHUT_WR does. */
+class ShutdownKeepsListening extends Kernel {
+  protected override *sysShutdown(sk: Sock, t: number, how: number): Gen<Outcome> {
+    if (sk.state === 'LISTEN' && (how === 0 || how === 2)) return yield* super.sysShutdown(sk, t, 1);
+    return yield* super.sysShutdown(sk, t, how);
+  }
 }
 
 export const MUTANTS: Mutant[] = [
@@ -118,11 +199,21 @@ export const MUTANTS: Mutant[] = [
       },
     },
   },
+  { name: 'dup copies the socket instead of sharing it', oracle: 'state', lane: 'single-thread', feature: {}, stack: DupCopies },
+  { name: 'closing one dup closes the socket under the other', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: DupTakesNoReference },
+  {
+    // Only seen when a close of the last descriptor lands while a dup of it
+    // is between fget_raw() and fd_install().
+    name: 'a dup racing the last close installs a released file', oracle: 'linearizability', lane: 'concurrent', feature: {}, stack: DupAfterCloseReleases,
+  },
+  { name: 'a new listener on the port completes the old one\'s requests', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: NewListenerTakesRequests },
+  { name: 'shutdown frees the saved SYN', oracle: 'state', lane: 'single-thread', feature: {}, stack: ShutdownFrees },
+  { name: 'shutdown(SHUT_RD) leaves a listener listening', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: ShutdownKeepsListening },
 ];
 
 export function mutant(m: Mutant, withView = true): Implementation {
   const impl = stackImplementation({
-    name: 'linux-mutant', profile: 'linux', description: m.name, feature: { ...linuxFeature, ...m.feature },
+    name: 'linux-mutant', profile: 'linux', description: m.name, feature: { ...linuxFeature, ...m.feature }, stack: m.stack,
   });
   if (withView) return impl;
   // As a third-party module without view(): the state oracle is blind and

@@ -11,7 +11,7 @@ import type { FdView, Implementation, ImplInstance, Yield } from './types.ts';
 
 export class InterfaceError extends UserError {}
 
-const ERRNOS = new Set(['EBADF', 'EINVAL', 'ENOENT', 'E2BIG', 'EAGAIN', 'ENOPROTOOPT', 'EISCONN', 'EALREADY', 'EINPROGRESS', 'EADDRINUSE', 'EMFILE', 'EFAULT', 'EOPNOTSUPP']);
+const ERRNOS = new Set(['EBADF', 'EINVAL', 'ENOENT', 'E2BIG', 'EAGAIN', 'ENOPROTOOPT', 'EISCONN', 'EALREADY', 'EINPROGRESS', 'EADDRINUSE', 'EMFILE', 'EFAULT', 'EOPNOTSUPP', 'ENOTCONN']);
 
 function shown(x: unknown): string {
   if (x === null) return 'null';

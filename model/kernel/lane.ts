@@ -46,6 +46,9 @@ export function toLine(op: Op): string {
     case 'close': return `close ${op.fd}`;
     case 'disconnect': return `disconnect ${op.fd}`;
     case 'connect': return `connect ${op.fd}`;
+    case 'dup': return `dup ${op.fd}`;
+    case 'bind': return `bind ${op.fd}`;
+    case 'shutdown': return `shutdown ${op.fd} ${op.how}`;
     case 'syn': case 'fastOpenSyn': return `syn ${op.conn} ${op.packet.mac} ${hex(buildSyn(op.conn, op.packet).bytes)}`;
     case 'ack': case 'ackRetransmit': case 'cookieAck': return `ack ${op.conn}`;
     case 'rst': return `rst ${op.conn}`;

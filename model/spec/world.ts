@@ -17,7 +17,9 @@ export interface Kept {
 
 /** struct socket's state, which decides what connect() and listen() allow. */
 export type SockState = 'unconnected' | 'connecting' | 'connected';
-export type TcpState = 'CLOSE' | 'LISTEN' | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED';
+/** FIN_WAIT1: shutdown(SHUT_WR) sent a FIN; the model's peers never answer
+ * one, so a socket goes no further than that. */
+export type TcpState = 'CLOSE' | 'LISTEN' | 'SYN_SENT' | 'SYN_RECV' | 'ESTABLISHED' | 'FIN_WAIT1';
 
 export interface SpecSocket {
   id: number;
@@ -27,6 +29,11 @@ export interface SpecSocket {
   /** On the service port: the first socket (bound by the user), and every
    * child until it is disconnected. */
   onServicePort: boolean;
+  /** Has a local port: bound by the user, picked by listen() or connect(),
+   * or inherited by a child. bind() refuses a socket that has one. */
+  bound: boolean;
+  /** Bound by the user (SOCK_BINDPORT_LOCK): the port outlives a disconnect. */
+  userBound: boolean;
   flag: number;
   kept: Kept | null;
   /** The connection a child belongs to. */
@@ -102,6 +109,7 @@ export class SpecWorld {
     if (empty) return;
     // The first descriptor is the service socket, bound and not yet listening.
     const s = this.newSocket(true);
+    s.userBound = true;
     this.fds[SERVICE_FD] = s.id;
   }
 
@@ -122,7 +130,7 @@ export class SpecWorld {
   /** Equal keys mean equal worlds: what memoisation needs. */
   key(): string {
     const socks = this.sockets.map((s) => [
-      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
+      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
       s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.acceptQueue.join('.'),
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
@@ -149,6 +157,9 @@ export class SpecWorld {
       case 'close': return this.close(op.fd);
       case 'disconnect': return this.withFd(op.fd, (s) => this.disconnect(s));
       case 'connect': return this.withFd(op.fd, (s) => this.connect(s));
+      case 'dup': return this.withFd(op.fd, (s) => this.dup(s, fdHint));
+      case 'shutdown': return this.withFd(op.fd, (s) => this.shutdown(s, op.how));
+      case 'bind': return this.withFd(op.fd, (s) => this.bind(s));
       case 'syn': this.syn(op.conn, buildSyn(op.conn, op.packet), false); return ok();
       case 'fastOpenSyn': this.syn(op.conn, buildSyn(op.conn, op.packet), true); return ok();
       case 'flood':
@@ -217,6 +228,8 @@ export class SpecWorld {
     if (s.tcpState !== 'CLOSE') return fail('EINVAL');
     s.tcpState = 'LISTEN';
     s.backlog = clampBacklog(backlog);
+    // The Fast Open queue is sized before the port is checked, so a listen()
+    // refused with EADDRINUSE has sized it all the same.
     if (this.fastOpen !== 0) {
       // The queue is sized by the listen() that makes it. Today a queue left
       // at size 0 is sized again by a later listen(); 4.1 never resizes it.
@@ -227,7 +240,34 @@ export class SpecWorld {
         s.fastOpenMax = s.backlog;
       }
     }
+    // inet_csk_listen_start(): another socket listening on the port, as
+    // measured, even when both were bound with SO_REUSEADDR.
+    if (s.onServicePort && this.serviceListener(s) !== undefined) {
+      s.tcpState = 'CLOSE';
+      return fail('EADDRINUSE');
+    }
+    s.bound = true;
     return ok();
+  }
+
+  /** bind(fd, the service port) with SO_REUSEADDR, measured
+   * (reference/measured-paths.md): EINVAL for a socket that has a port,
+   * EADDRINUSE while another socket listens on the port; sockets bound
+   * but not listening, and children, are no conflict. */
+  private bind(s: SpecSocket): Outcome {
+    if (s.bound || s.tcpState !== 'CLOSE') return fail('EINVAL');
+    if (this.serviceListener() !== undefined) return fail('EADDRINUSE');
+    s.bound = true;
+    s.userBound = true;
+    s.onServicePort = true;
+    return ok();
+  }
+
+  /** tcp_set_state(TCP_CLOSE): a port the user did not bind goes back. */
+  private putPort(s: SpecSocket): void {
+    if (s.userBound) return;
+    s.bound = false;
+    s.onServicePort = false;
   }
 
   private accept(s: SpecSocket, fdHint?: number): Outcome {
@@ -245,8 +285,44 @@ export class SpecWorld {
     const s = this.socketOf(fd);
     if (!s) return fail('EBADF');
     this.fds[fd] = undefined;
-    this.destroy(s);
+    this.destroyIfUnnamed(s);
     return ok();
+  }
+
+  /** The socket lives while a descriptor (a dup) or a call in flight still
+   * holds its file. */
+  private destroyIfUnnamed(s: SpecSocket): void {
+    if (this.fds.includes(s.id)) return;
+    for (const z of this.inFlight.values()) if (z.socket === s.id && z.waiting.length > 0) return;
+    this.destroy(s);
+  }
+
+  /** dup(): the new descriptor names the same socket. */
+  private dup(s: SpecSocket, fdHint?: number): Outcome {
+    const fd = this.freeFd(fdHint);
+    if (fd < 0) return fail('EMFILE');
+    this.fds[fd] = s.id;
+    return ok(fd);
+  }
+
+  /** inet_shutdown(), measured (reference/measured-paths.md): a disconnect
+   * on a connecting client, and on a listener when reading is shut; on a
+   * connected socket a FIN for SHUT_WR and nothing else, so the kept SYN
+   * stays; ENOTCONN in CLOSE. What sk_shutdown records is not modelled:
+   * no op here sends or receives data. */
+  private shutdown(s: SpecSocket, how: number): Outcome {
+    if (how < 0 || how > 2) return fail('EINVAL');
+    const rd = how !== 1;
+    const wr = how !== 0;
+    switch (s.tcpState) {
+      case 'CLOSE': return fail('ENOTCONN');
+      case 'LISTEN': return rd ? this.disconnect(s) : ok();
+      case 'SYN_SENT': return this.disconnect(s);
+      case 'ESTABLISHED': case 'SYN_RECV':
+        if (wr) s.tcpState = 'FIN_WAIT1';
+        return ok();
+      case 'FIN_WAIT1': return ok();
+    }
   }
 
   /** close(fd) while the calls `waiting` (by id) still hold the file: the
@@ -267,7 +343,7 @@ export class SpecWorld {
       z.waiting = z.waiting.filter((w) => w !== id);
       if (z.waiting.length === 0) {
         this.inFlight.delete(fd);
-        this.destroy(this.sockets[z.socket]);
+        this.destroyIfUnnamed(this.sockets[z.socket]);
       }
     }
   }
@@ -289,7 +365,7 @@ export class SpecWorld {
     z.waiting = z.waiting.filter((w) => w !== id);
     if (z.waiting.length === 0) {
       this.inFlight.delete(op.fd);
-      this.destroy(this.sockets[z.socket]);
+      this.destroyIfUnnamed(this.sockets[z.socket]);
     }
     return out;
   }
@@ -306,7 +382,7 @@ export class SpecWorld {
     s.sockState = 'unconnected';
     // A child's port was never bound by the user: closing releases it, and a
     // later listen() picks an ephemeral port no SYN here is sent to.
-    if (s.conn !== undefined) s.onServicePort = false;
+    this.putPort(s);
     if (this.promise.disconnectDrops) s.kept = null;
     return ok();
   }
@@ -364,8 +440,10 @@ export class SpecWorld {
       // The final ACK of a Fast Open handshake frees its request; it only
       // reaches a child still waiting for it (not one reset or disconnected).
       const child = c.child === undefined ? undefined : this.sockets[c.child];
-      if (c.fastOpenPending && child?.alive && child.tcpState === 'SYN_RECV') {
-        child.tcpState = 'ESTABLISHED';
+      // A child shut for writing meanwhile is in FIN_WAIT1 and stays there
+      // (tcp_rcv_synrecv_state_fastopen()).
+      if (c.fastOpenPending && child?.alive && (child.tcpState === 'SYN_RECV' || child.tcpState === 'FIN_WAIT1')) {
+        if (child.tcpState === 'SYN_RECV') child.tcpState = 'ESTABLISHED';
         c.fastOpenPending = false;
       }
       return;
@@ -468,11 +546,12 @@ export class SpecWorld {
     const s = this.sockets[c.child];
     // Only a connected child is in the established hash; one that was reset
     // or disconnected (and perhaps listens now) is not this peer's any more.
-    return s.alive && (s.tcpState === 'ESTABLISHED' || s.tcpState === 'SYN_RECV');
+    return s.alive && (s.tcpState === 'ESTABLISHED' || s.tcpState === 'SYN_RECV' || s.tcpState === 'FIN_WAIT1');
   }
 
   private reset(s: SpecSocket): void {
     s.tcpState = 'CLOSE';
+    this.putPort(s);
   }
 
   private forget(c: SpecConn): void {
@@ -507,8 +586,9 @@ export class SpecWorld {
     l.tcpState = 'CLOSE';
   }
 
-  private serviceListener(): SpecSocket | undefined {
-    return this.sockets.find((s) => s.alive && s.onServicePort && s.tcpState === 'LISTEN');
+  /** The socket listening on the service port (besides `except`). */
+  private serviceListener(except?: SpecSocket): SpecSocket | undefined {
+    return this.sockets.find((s) => s !== except && s.alive && s.onServicePort && s.tcpState === 'LISTEN');
   }
 
   /** What the SYN queue holds. Today that is the hashed requests only
@@ -536,7 +616,7 @@ export class SpecWorld {
 
   private newSocket(onServicePort: boolean): SpecSocket {
     const s: SpecSocket = {
-      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort,
+      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false,
       flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, acceptQueue: [],
     };
     this.sockets.push(s);

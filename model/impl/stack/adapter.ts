@@ -3,19 +3,24 @@ import type { Implementation } from '../types.ts';
 import type { SavedSynFeature } from './feature.ts';
 import { Kernel } from './kernel.ts';
 
+/** The modelled stack, or a variant of it (a planted defect in code the
+ * feature does not own). */
+export type StackClass = new (...args: ConstructorParameters<typeof Kernel>) => Kernel;
+
 /** An implementation made of a feature plugged into the modelled stack. */
 export function stackImplementation(def: {
   name: string;
   profile: ProfileName;
   description: string;
   feature: SavedSynFeature;
+  stack?: StackClass;
 }): Implementation {
   return {
     name: def.name,
     profile: def.profile,
     description: def.description,
     create(env) {
-      const kernel = new Kernel(env.profile, env.ledger, def.feature);
+      const kernel = new (def.stack ?? Kernel)(env.profile, env.ledger, def.feature);
       return {
         run: (op, thread) => kernel.run(op, thread),
         view: () => kernel.view(),

@@ -41,6 +41,8 @@ export class Kernel {
 
   constructor(readonly profile: Profile, readonly ledger: Ledger, readonly feature: SavedSynFeature) {
     this.files[SERVICE_FD] = this.sockAlloc(true);
+    this.files[SERVICE_FD].fdRefs = 1;
+    this.files[SERVICE_FD].userBound = true;
   }
 
   // --- memory the feature uses -------------------------------------------
@@ -101,6 +103,9 @@ export class Kernel {
       case 'close': return yield* this.sysClose(op.fd);
       case 'disconnect': return yield* this.withFile(op.fd, (sk) => this.sysDisconnect(sk, t));
       case 'connect': return yield* this.withFile(op.fd, (sk) => this.sysConnect(sk, t));
+      case 'dup': return yield* this.withFile(op.fd, (sk) => this.sysDup(sk));
+      case 'shutdown': return yield* this.withFile(op.fd, (sk) => this.sysShutdown(sk, t, op.how));
+      case 'bind': return yield* this.withFile(op.fd, (sk) => this.sysBind(sk, t));
       case 'syn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), false); return ok();
       case 'fastOpenSyn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), true); return ok();
       case 'flood':
@@ -141,6 +146,7 @@ export class Kernel {
     const fd = this.lowestFreeFd();
     if (fd < 0) return fail('EMFILE');
     this.files[fd] = this.sockAlloc(false);
+    this.files[fd].fdRefs = 1;
     return ok(fd);
   }
 
@@ -163,12 +169,41 @@ export class Kernel {
           sk.fastopenq.maxQlen = clampBacklog(backlog);
         }
       }
+      // inet_csk_listen_start() -> get_port(): another listener on the
+      // port conflicts, SO_REUSEADDR or not; the Fast Open queue above is
+      // sized all the same.
+      if (sk.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
       sk.backlog = clampBacklog(backlog);
       sk.state = 'LISTEN';
+      sk.bound = true;
       return ok();
     } finally {
       this.unlock(sk.lock, t);
     }
+  }
+
+  /** inet_bind() -> __inet_bind() -> inet_csk_get_port(), the socket with
+   * SO_REUSEADDR: bound sockets and children on the port are no conflict,
+   * a listener is. */
+  protected *sysBind(sk: Sock, t: number): Gen<Outcome> {
+    yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:__inet_bind lock_sock');
+    try {
+      if (sk.state !== 'CLOSE' || sk.bound) return fail('EINVAL');
+      if (this.serviceListener() !== undefined) return fail('EADDRINUSE');
+      sk.bound = true;
+      sk.userBound = true;
+      sk.onServicePort = true;
+      return ok();
+    } finally {
+      this.unlock(sk.lock, t);
+    }
+  }
+
+  /** tcp_set_state(TCP_CLOSE) -> inet_put_port() unless SOCK_BINDPORT_LOCK. */
+  private putPort(sk: Sock): void {
+    if (sk.userBound) return;
+    sk.bound = false;
+    sk.onServicePort = false;
   }
 
   /** __sys_accept4_file(): the new descriptor is reserved before the
@@ -182,6 +217,7 @@ export class Kernel {
       if (child === undefined) return fail(sk.state === 'LISTEN' ? 'EAGAIN' : 'EINVAL');
       child.sockState = 'connected';
       this.files[fd] = child;
+      child.fdRefs = 1;
       return ok(fd);
     } finally {
       this.reserved.delete(fd);
@@ -228,15 +264,73 @@ export class Kernel {
     const sk = this.files[fd];
     if (sk === undefined) return fail('EBADF');
     this.files[fd] = undefined;
+    // fput(): another descriptor (a dup) still holds the file.
+    if (--sk.fdRefs > 0) return ok();
     sk.fileClosed = true;
     yield 'fs/open.c:close filp_close';
-    // The last file reference: calls in flight on it destroy it when they return.
-    if (sk.fileRefs === 0) this.tcpClose(sk);
+    // The last file reference: calls in flight on it destroy it when they
+    // return; a dup in flight may have installed it again meanwhile.
+    if (sk.fileClosed && sk.fileRefs === 0) this.tcpClose(sk);
     return ok();
+  }
+
+  /** ksys_dup(): the file, held since fget_raw(), is installed in the
+   * lowest free slot, which get_unused_fd_flags() reserved first. */
+  protected *sysDup(sk: Sock): Gen<Outcome> {
+    const fd = this.lowestFreeFd();
+    if (fd < 0) return fail('EMFILE');
+    this.reserved.add(fd);
+    try {
+      yield 'fs/file.c:ksys_dup fd_install';
+      this.files[fd] = sk;
+      sk.fdRefs++;
+      sk.fileClosed = false;
+      return ok(fd);
+    } finally {
+      this.reserved.delete(fd);
+    }
+  }
+
+  /** inet_shutdown() and tcp_shutdown(). sk_shutdown itself is not
+   * modelled: no op here sends or receives data. */
+  protected *sysShutdown(sk: Sock, t: number, how: number): Gen<Outcome> {
+    // how++: SHUT_RD..SHUT_RDWR become RCV_SHUTDOWN|SEND_SHUTDOWN bits.
+    const bits = how + 1;
+    if (bits <= 0 || bits > 3) return fail('EINVAL');
+    yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:inet_shutdown lock_sock');
+    try {
+      switch (sk.state) {
+        case 'CLOSE': return fail('ENOTCONN');
+        case 'LISTEN':
+          if (!(bits & 1)) return ok();
+          this.tcpDisconnect(sk);
+          return ok();
+        case 'SYN_SENT':
+          // sock->state goes SS_DISCONNECTING, then SS_UNCONNECTED as
+          // tcp_disconnect() succeeds.
+          this.tcpDisconnect(sk);
+          return ok();
+        default:
+          // tcp_shutdown(): tcp_close_state() sends a FIN from ESTABLISHED
+          // or SYN_RECV; the saved SYN is not touched.
+          if (bits & 2 && (sk.state === 'ESTABLISHED' || sk.state === 'SYN_RECV')) sk.state = 'FIN_WAIT1';
+          return ok();
+      }
+    } finally {
+      this.unlock(sk.lock, t);
+    }
   }
 
   private *sysDisconnect(sk: Sock, t: number): Gen<Outcome> {
     yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:inet_stream_connect lock_sock');
+    this.tcpDisconnect(sk);
+    this.unlock(sk.lock, t);
+    return ok();
+  }
+
+  /** tcp_disconnect(), called with the socket locked; sock->state ends
+   * SS_UNCONNECTED. */
+  protected tcpDisconnect(sk: Sock): void {
     if (sk.state === 'LISTEN') this.listenStop(sk);
     // Today a Fast Open child gives its request back here (measured on the
     // live kernel); in 4.1 it holds it until it is destroyed.
@@ -244,11 +338,9 @@ export class Kernel {
     sk.state = 'CLOSE';
     this.unhashChild(sk);
     // tcp_set_state(TCP_CLOSE) puts the port back unless the user bound it.
-    if (sk.conn !== undefined) sk.onServicePort = false;
+    this.putPort(sk);
     this.feature.disconnect(this, sk);
     sk.sockState = 'unconnected';
-    this.unlock(sk.lock, t);
-    return ok();
   }
 
   private *sysConnect(sk: Sock, t: number): Gen<Outcome> {
@@ -335,8 +427,9 @@ export class Kernel {
     const child = this.established.get(conn);
     if (child !== undefined) {
       if (child.fastopen_rsk) {
-        // The final ACK of a Fast Open handshake.
-        child.state = 'ESTABLISHED';
+        // The final ACK of a Fast Open handshake; a child already shut for
+        // writing stays in FIN_WAIT1 (tcp_rcv_synrecv_state_fastopen()).
+        if (child.state === 'SYN_RECV') child.state = 'ESTABLISHED';
         this.reqskFastopenRemove(child, false);
       }
       return;
@@ -351,7 +444,7 @@ export class Kernel {
   }
 
   /** tcp_check_req() and the syn_recv_sock() it calls. */
-  private *checkReq(t: number, req: RequestSock): Gen<void> {
+  protected *checkReq(t: number, req: RequestSock): Gen<void> {
     req.lookups++;
     yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv found TCP_NEW_SYN_RECV';
     const l = req.listener;
@@ -449,7 +542,7 @@ export class Kernel {
   private sockAlloc(onServicePort: boolean): Sock {
     const sk: Sock = {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
-      onServicePort, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false,
+      onServicePort, bound: onServicePort, userBound: false, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
       destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
       backlog: 0, acceptQueue: [], fastopenq: null, tp: {},
     };
@@ -543,6 +636,7 @@ export class Kernel {
   /** tcp_done(): the connection is over; an orphan is destroyed now. */
   private tcpDone(sk: Sock, reset: boolean, path = 'tcp_done'): void {
     sk.state = 'CLOSE';
+    this.putPort(sk);
     this.reqskFastopenRemove(sk, reset);
     this.unhashChild(sk);
     if (sk.dead) this.destroySock(sk, `${path} → inet_csk_destroy_sock`);

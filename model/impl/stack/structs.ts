@@ -30,11 +30,18 @@ export interface Sock {
   sockState: SockState;
   state: TcpState;
   onServicePort: boolean;
+  /** inet_num != 0: a local port, bound, picked, or inherited. */
+  bound: boolean;
+  /** SOCK_BINDPORT_LOCK: bound by the user, kept across tcp_set_state(TCP_CLOSE). */
+  userBound: boolean;
   /** lock_sock() owner; the 2015 listener is also locked by softirq. */
   lock: Lock;
   /** File references: a close racing a system call destroys afterwards. */
   fileRefs: number;
   fileClosed: boolean;
+  /** Descriptors naming the socket's one struct file (dup() adds one): the
+   * file is released, and the socket closed, when the last goes. */
+  fdRefs: number;
   /** sk->sk_destruct: Linux 4.1 installs tcp_sock_destruct only on a socket
    * that gets a Fast Open queue, and a child inherits it from its listener. */
   destruct: 'inet_sock_destruct' | 'tcp_sock_destruct';

@@ -1,0 +1,78 @@
+// dup(), shutdown() and bind() on the live kernel through the lane: each sequence
+// runs in a private namespace with the model's frames, and the linux spec
+// must agree with every outcome (reference/measured-paths.md measured the
+// same with real peers).
+import { describe, expect, it } from 'vitest';
+import { kernelLane } from '../model/kernel/native.ts';
+import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op, type Outcome } from '../model/ops.ts';
+import { runDifferential } from '../properties/differential.ts';
+import { acceptedWith, pkt } from './helpers.ts';
+
+const lane = kernelLane();
+const read = (fd: number, bufSize = 4096): Op => ({ kind: 'getsockopt', fd, optname: SAVED, bufSize });
+const flag = (fd: number): Op => ({ kind: 'getsockopt', fd, optname: SAVE, bufSize: 4 });
+const shutdown = (fd: number, how: number): Op => ({ kind: 'shutdown', fd, how });
+
+function kernel(ops: Op[]): Outcome[] {
+  const r = runDifferential(ops);
+  expect(r.disagreement?.differences, r.disagreement && `step ${r.disagreement.step}`).toBeUndefined();
+  return r.actual;
+}
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on dup(), shutdown() and bind()', () => {
+  it('dup: one read consumes for both; a close of one leaves it; a disconnect of one frees it', () => {
+    const one = kernel([...acceptedWith(SAVE, 2), { kind: 'dup', fd: 1 }, read(2), read(1), flag(2)]);
+    expect([one[5].ret, one[6].optlen, one[7].optlen, one[8].bytes?.[0]]).toEqual([2, 74, 0, 2]);
+    expect(kernel([...acceptedWith(SAVE, 1), { kind: 'dup', fd: 1 }, { kind: 'close', fd: 1 }, read(2)])[7].optlen).toBe(60);
+    expect(kernel([...acceptedWith(SAVE, 1), { kind: 'dup', fd: 1 }, { kind: 'disconnect', fd: 1 }, read(2)])[7].optlen).toBe(0);
+  });
+
+  it('dup of a listener: the flag set through the dup, the listener alive after the first close', () => {
+    const out = kernel([
+      { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'dup', fd: 0 }, { kind: 'setsockopt', fd: 1, optname: SAVE, value: 1 }, flag(0),
+      { kind: 'close', fd: 0 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 1 }, read(0),
+    ]);
+    expect([out[3].bytes?.[0], out[7].ret, out[8].optlen]).toEqual([1, 0, 60]);
+  });
+
+  it('shutdown of a child keeps the SYN in every direction; ENOTCONN once reset, EINVAL for a bad how', () => {
+    for (const how of [0, 1, 2]) expect(kernel([...acceptedWith(SAVE, 1), shutdown(1, how), { kind: 'ack', conn: 1 }, read(1)])[7].optlen).toBe(60);
+    const out = kernel([...acceptedWith(SAVE, 1), shutdown(1, 3), shutdown(1, -1), shutdown(1, 1), { kind: 'rst', conn: 1 }, shutdown(1, 0), read(1)]);
+    expect(out.slice(5).map((o) => o.errno ?? o.optlen ?? o.ret)).toEqual(['EINVAL', 'EINVAL', 0, 0, 'ENOTCONN', 60]);
+  });
+
+  it('shutdown of a connecting client is a disconnect; of a Fast Open child before its final ACK, a FIN that keeps the SYN', () => {
+    const c = kernel([{ kind: 'socket' }, { kind: 'connect', fd: 1 }, shutdown(1, 1), shutdown(1, 0), { kind: 'connect', fd: 1 }]);
+    expect(c.slice(2).map((o) => o.errno ?? o.ret)).toEqual([0, 'ENOTCONN', 'EINPROGRESS']);
+    const f = kernel([
+      { kind: 'sysctl', name: 'tcp_fastopen', value: 1 }, { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 },
+      { kind: 'fastOpenSyn', conn: 1, packet: pkt({ payload: 10, fastOpen: 'request' }) }, { kind: 'accept', fd: 0 }, shutdown(1, 1), { kind: 'ack', conn: 1 }, read(1),
+    ]);
+    expect(f[7].optlen).toBe(64);
+  });
+
+  it('shutdown of a listener: SHUT_RD disconnects it (a pending request survives a listen again), SHUT_WR does nothing', () => {
+    const base: Op[] = [{ kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 }, { kind: 'syn', conn: 1, packet: pkt() }];
+    const rd = kernel([...base, { kind: 'ack', conn: 1 }, shutdown(0, 0), { kind: 'accept', fd: 0 }, flag(0), { kind: 'listen', fd: 0, backlog: 4 },
+      { kind: 'syn', conn: 3, packet: pkt() }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 0 }, read(1)]);
+    expect([rd[5].errno, rd[6].bytes?.[0], rd[10].ret, rd[11].optlen]).toEqual(['EINVAL', 1, 1, 60]);
+    const wr = kernel([...base, { kind: 'ack', conn: 1 }, shutdown(0, 1), { kind: 'accept', fd: 0 }, read(1)]);
+    expect([wr[5].ret, wr[6].optlen]).toEqual([1, 60]);
+    const req = kernel([...base, shutdown(0, 0), { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, read(1)]);
+    expect([req[6].ret, req[7].optlen]).toEqual([1, 60]);
+  });
+
+  it('a new listener on the port: bind and listen beside the old socket, its requests and children', () => {
+    const L = (fd: number): Op => ({ kind: 'listen', fd, backlog: 4 });
+    const bind = (fd: number): Op => ({ kind: 'bind', fd });
+    const rules = kernel([L(0), { kind: 'socket' }, bind(1), { kind: 'close', fd: 0 }, bind(1), L(1), { kind: 'socket' }, L(0), bind(0), { kind: 'disconnect', fd: 0 }, bind(0), L(0)]);
+    // Refused the service port, fd 0 listens on a port of its own.
+    expect(rules.map((o) => o.errno ?? o.ret)).toEqual([0, 1, 'EADDRINUSE', 0, 0, 0, 0, 0, 'EINVAL', 0, 'EADDRINUSE', 0]);
+    const handover = kernel([
+      ...acceptedWith(SAVE, 1), { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'close', fd: 0 }, { kind: 'socket' }, bind(0),
+      { kind: 'setsockopt', fd: 0, optname: SAVE, value: 2 }, L(0), { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 0 },
+      { kind: 'syn', conn: 3, packet: pkt() }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 0 }, read(1), read(2),
+    ]);
+    expect(handover.slice(12).map((o) => o.errno ?? o.optlen ?? o.ret)).toEqual(['EAGAIN', 0, 0, 2, 60, 74]);
+  });
+});

@@ -1,0 +1,228 @@
+// The dup(), shutdown() and new-listener (bind) rows of
+// reference/measured-paths.md, each a case
+// run on an implementation in lockstep with its spec: both must give the
+// measured result. The row names are the table's.
+import { describe, expect, it } from 'vitest';
+import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, TCP_SAVED_SYN_RFC as RFC, type Op, type Outcome } from '../model/ops.ts';
+import { acceptedWith, pkt, scenario } from './helpers.ts';
+
+const read = (fd: number, bufSize = 4096, optname = SAVED): Op => ({ kind: 'getsockopt', fd, optname, bufSize });
+const flag = (fd: number): Op => ({ kind: 'getsockopt', fd, optname: SAVE, bufSize: 4 });
+const dup = (fd: number): Op => ({ kind: 'dup', fd });
+const shutdown = (fd: number, how: number): Op => ({ kind: 'shutdown', fd, how });
+const SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
+
+function run(impl: string, ops: Op[]): Outcome[] {
+  const { result, actual } = scenario(impl, ops);
+  expect(result.failure, result.failure?.message).toBeUndefined();
+  return actual;
+}
+const linux = (ops: Op[]) => run('linux', ops);
+
+/** The saved SYN's length and the peer it came from (the source port). */
+function savedFrom(o: Outcome): { optlen: number | undefined; conn: number | undefined } {
+  const b = o.bytes;
+  if (!b || b.length === 0) return { optlen: o.optlen, conn: undefined };
+  const ip = b[0] >> 4 === 4 || b[0] >> 4 === 6 ? 0 : 14;
+  const tcp = ip + (b[ip] >> 4 === 4 ? (b[ip] & 15) * 4 : 40);
+  return { optlen: o.optlen, conn: ((b[tcp] << 8) | b[tcp + 1]) };
+}
+
+describe('linux: dup() shares the socket', () => {
+  it('dup.read-one-shot: one read through either descriptor consumes the SYN for both', () => {
+    for (const [mode, len] of [[0, 0], [1, 60], [2, 74]] as const) {
+      const out = linux([...acceptedWith(SAVE, mode), dup(1), read(2), read(1), flag(2)]);
+      expect(out[5]).toEqual({ ret: 2 });
+      expect(out[6].optlen).toBe(len);
+      expect(out[7]).toEqual({ ret: 0, optlen: 0 });
+      expect(out[8].bytes?.[0]).toBe(mode);
+    }
+  });
+
+  it('dup.close-one: closing one descriptor leaves the SYN to the other', () => {
+    const out = linux([...acceptedWith(SAVE, 1), dup(1), { kind: 'close', fd: 1 }, read(2)]);
+    expect(out[6]).toEqual({ ret: 0 });
+    expect(out[7]).toMatchObject({ ret: 0, optlen: 60 });
+  });
+
+  it('dup.disconnect-other: a disconnect through one descriptor frees the SYN for both', () => {
+    const out = linux([...acceptedWith(SAVE, 1), dup(1), { kind: 'disconnect', fd: 1 }, read(2)]);
+    expect(out[7]).toEqual({ ret: 0, optlen: 0 });
+  });
+
+  it('dup.listener: a flag set through one descriptor is the other\'s, and the listener outlives the first close', () => {
+    const out = linux([
+      { kind: 'listen', fd: 0, backlog: 4 }, dup(0), { kind: 'setsockopt', fd: 1, optname: SAVE, value: 1 }, flag(0),
+      { kind: 'close', fd: 0 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 1 }, read(0), flag(0),
+    ]);
+    expect(out[3].bytes?.[0]).toBe(1);
+    expect(out[7]).toEqual({ ret: 0 });
+    expect(out[8]).toMatchObject({ ret: 0, optlen: 60 });
+    expect(out[9].bytes?.[0]).toBe(1);
+  });
+
+  it('the last close of a dup\'ed child frees its SYN (no leak at teardown)', () => {
+    const out = linux([...acceptedWith(SAVE, 1), dup(1), { kind: 'close', fd: 2 }, { kind: 'close', fd: 1 }, read(1)]);
+    expect(out[8]).toEqual({ ret: -1, errno: 'EBADF' });
+  });
+});
+
+describe('linux: shutdown() keeps the SYN of a connected socket', () => {
+  it('shutdown.child.{SHUT_RD,SHUT_WR,SHUT_RDWR}.m{1,2}: 0, the SYN stays for one read, the flag stays', () => {
+    for (const how of [SHUT_RD, SHUT_WR, SHUT_RDWR]) {
+      for (const [mode, len] of [[1, 60], [2, 74]] as const) {
+        const out = linux([...acceptedWith(SAVE, mode), shutdown(1, how), read(1), read(1), flag(1)]);
+        expect(out[5]).toEqual({ ret: 0 });
+        expect(out[6]).toMatchObject({ ret: 0, optlen: len });
+        expect(out[7]).toEqual({ ret: 0, optlen: 0 });
+        expect(out[8].bytes?.[0]).toBe(mode);
+      }
+    }
+  });
+
+  it('shutdown.after-disconnect: ENOTCONN in CLOSE, and the SYN went with the disconnect', () => {
+    const out = linux([...acceptedWith(SAVE, 1), { kind: 'disconnect', fd: 1 }, shutdown(1, SHUT_RDWR), read(1)]);
+    expect(out[6]).toEqual({ ret: -1, errno: 'ENOTCONN' });
+    expect(out[7]).toEqual({ ret: 0, optlen: 0 });
+  });
+
+  it('shutdown.bad-how: 3 and -1 are EINVAL and change nothing', () => {
+    const out = linux([...acceptedWith(SAVE, 1), shutdown(1, 3), shutdown(1, -1), read(1)]);
+    expect(out[5]).toEqual({ ret: -1, errno: 'EINVAL' });
+    expect(out[6]).toEqual({ ret: -1, errno: 'EINVAL' });
+    expect(out[7]).toMatchObject({ ret: 0, optlen: 60 });
+  });
+
+  it('shutdown.fresh-socket: ENOTCONN, the flag stays', () => {
+    const out = linux([{ kind: 'socket' }, { kind: 'setsockopt', fd: 1, optname: SAVE, value: 1 }, shutdown(1, SHUT_RDWR), flag(1)]);
+    expect(out[2]).toEqual({ ret: -1, errno: 'ENOTCONN' });
+    expect(out[3].bytes?.[0]).toBe(1);
+  });
+
+  it('shutdown.connecting: any how disconnects a connecting client; then ENOTCONN', () => {
+    const out = linux([{ kind: 'socket' }, { kind: 'connect', fd: 1 }, shutdown(1, SHUT_WR), shutdown(1, SHUT_RD), read(1), { kind: 'connect', fd: 1 }]);
+    expect(out[2]).toEqual({ ret: 0 });
+    expect(out[3]).toEqual({ ret: -1, errno: 'ENOTCONN' });
+    expect(out[4]).toEqual({ ret: 0, optlen: 0 });
+    // Disconnected, it may connect again.
+    expect(out[5]).toEqual({ ret: -1, errno: 'EINPROGRESS' });
+  });
+});
+
+describe('linux: shutdown() of a listener', () => {
+  const queued: Op[] = [
+    { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 },
+    { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 },
+  ];
+
+  it('shutdown.listener.{SHUT_RD,SHUT_RDWR}: a disconnect; the queued child is gone, accept is EINVAL, the flag stays, listen works again', () => {
+    for (const how of [SHUT_RD, SHUT_RDWR]) {
+      const out = linux([
+        ...queued, shutdown(0, how), { kind: 'accept', fd: 0 }, flag(0),
+        { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 0 },
+        { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'syn', conn: 3, packet: pkt() }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 0 }, read(1),
+      ]);
+      expect(out[4]).toEqual({ ret: 0 });
+      expect(out[5]).toEqual({ ret: -1, errno: 'EINVAL' });
+      expect(out[6].bytes?.[0]).toBe(1);
+      expect(out[9]).toEqual({ ret: -1, errno: 'EINVAL' });
+      expect(out[10]).toEqual({ ret: 0 });
+      expect(out[13]).toEqual({ ret: 1 });
+      expect(savedFrom(out[14]).optlen).toBe(60);
+      expect(savedFrom(out[14]).conn).toBe(savedFrom(linux([...acceptedWith(SAVE, 1, pkt()).map((o) => ('conn' in o ? { ...o, conn: 3 } : o)), read(1)])[5]).conn);
+    }
+  });
+
+  it('shutdown.listener.SHUT_WR: nothing happens; the queued child is accepted with its SYN', () => {
+    const out = linux([...queued, shutdown(0, SHUT_WR), { kind: 'accept', fd: 0 }, read(1)]);
+    expect(out[4]).toEqual({ ret: 0 });
+    expect(out[5]).toEqual({ ret: 1 });
+    expect(out[6]).toMatchObject({ ret: 0, optlen: 60 });
+  });
+
+  it('shutdown.listener.request: a request pending at SHUT_RD completes once the listener listens again', () => {
+    const out = linux([
+      { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 },
+      { kind: 'syn', conn: 1, packet: pkt() }, shutdown(0, SHUT_RD), { kind: 'listen', fd: 0, backlog: 4 },
+      { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, read(1),
+    ]);
+    expect(out[3]).toEqual({ ret: 0 });
+    expect(out[4]).toEqual({ ret: 0 });
+    expect(out[6]).toEqual({ ret: 1 });
+    expect(out[7]).toMatchObject({ ret: 0, optlen: 60 });
+  });
+});
+
+describe('linux: a new listener on the port (bind with SO_REUSEADDR)', () => {
+  const L = (fd: number): Op => ({ kind: 'listen', fd, backlog: 4 });
+  const bind = (fd: number): Op => ({ kind: 'bind', fd });
+
+  it('bind.while-listening: EADDRINUSE beside a listener; EINVAL for a socket that has a port', () => {
+    const out = linux([L(0), { kind: 'socket' }, bind(1), bind(0), { kind: 'socket' }, L(2), bind(2)]);
+    expect(out[2]).toEqual({ ret: -1, errno: 'EADDRINUSE' });
+    expect(out[3]).toEqual({ ret: -1, errno: 'EINVAL' });
+    expect(out[6]).toEqual({ ret: -1, errno: 'EINVAL' });
+  });
+
+  it('bind.both-bound: two bound sockets; the second to listen is EADDRINUSE until the first is closed', () => {
+    const out = linux([{ kind: 'socket' }, bind(1), L(1), L(0), { kind: 'close', fd: 1 }, L(0)]);
+    expect(out.map((o) => o.errno ?? o.ret)).toEqual([1, 0, 0, 'EADDRINUSE', 0, 0]);
+  });
+
+  it('bind.autobound: listen() and connect() pick a port bind() then refuses; a disconnect gives it back', () => {
+    const out = linux([
+      { kind: 'socket' }, L(1), bind(1), { kind: 'socket' }, { kind: 'connect', fd: 2 }, bind(2),
+      { kind: 'disconnect', fd: 1 }, { kind: 'disconnect', fd: 2 }, bind(1), bind(2),
+    ]);
+    expect(out.map((o) => o.errno ?? o.ret)).toEqual([1, 0, 'EINVAL', 2, 'EINPROGRESS', 'EINVAL', 0, 0, 0, 0]);
+  });
+
+  it('bind.child-and-shut-listener: a child has a port; beside a listener shut by SHUT_RD a new one listens, and the old one may not', () => {
+    const out = linux([
+      ...acceptedWith(SAVE, 1), bind(1), shutdown(0, SHUT_RD), { kind: 'socket' }, bind(2), L(2), L(0),
+      { kind: 'disconnect', fd: 1 }, bind(1),
+    ]);
+    expect(out.slice(5).map((o) => o.errno ?? o.ret)).toEqual(['EINVAL', 0, 2, 0, 0, 'EADDRINUSE', 0, 'EADDRINUSE']);
+  });
+
+  it('bind.after-close-with-child: the old child keeps the old SYN, the new listener saves in its own mode', () => {
+    const out = linux([
+      ...acceptedWith(SAVE, 1), { kind: 'close', fd: 0 }, { kind: 'socket' }, bind(0),
+      { kind: 'setsockopt', fd: 0, optname: SAVE, value: 2 }, L(0), { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'ack', conn: 2 },
+      { kind: 'accept', fd: 0 }, read(1), read(2), flag(2),
+    ]);
+    expect(out[12]).toEqual({ ret: 2 });
+    expect(out[13].optlen).toBe(60);
+    expect(out[14].optlen).toBe(74);
+    expect(out[15].bytes?.[0]).toBe(2);
+  });
+
+  it('new-listener.request: the old listener\'s request gets no child from the new one; the peer\'s next SYN does', () => {
+    const out = linux([
+      L(0), { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'close', fd: 0 },
+      { kind: 'socket' }, bind(0), { kind: 'setsockopt', fd: 0, optname: SAVE, value: 2 }, L(0),
+      { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
+      { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, read(1),
+    ]);
+    expect(out[9]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    expect(out[12]).toEqual({ ret: 1 });
+    expect(out[13].optlen).toBe(74);
+  });
+
+  it('new-listener.child: a child queued on the old listener died with it', () => {
+    const out = linux([
+      L(0), { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 },
+      { kind: 'close', fd: 0 }, { kind: 'socket' }, bind(0), L(0), { kind: 'accept', fd: 0 },
+    ]);
+    expect(out[8]).toEqual({ ret: -1, errno: 'EAGAIN' });
+  });
+});
+
+describe('rfc-v1: dup() and shutdown() as the cover letter leaves them', () => {
+  it('the repaired patch shares a dup\'ed child\'s SYN and keeps it across shutdown', () => {
+    const out = run('rfc-v1-fixed', [...acceptedWith(RFC, 1), shutdown(1, SHUT_RDWR), dup(1), read(2, 4096, RFC), read(1, 4096, RFC)]);
+    expect(out[5]).toEqual({ ret: 0 });
+    expect(out[7]).toMatchObject({ ret: 0 });
+    expect(out[8]).toEqual({ ret: -1, errno: 'ENOENT' });
+  });
+});
