@@ -69,7 +69,7 @@ function renumbered(profile: Profile, setup: readonly Op[], order: readonly Hist
   for (const h of order) {
     const op: Op = 'fd' in h.op && rename.has(h.op.fd) ? { ...h.op, fd: rename.get(h.op.fd)! } : h.op;
     const got = spec.apply(op);
-    if ((op.kind === 'accept' || op.kind === 'socket') && h.outcome.ret >= 0 && got.ret >= 0 && got.ret !== h.outcome.ret) rename.set(h.outcome.ret, got.ret);
+    if ((op.kind === 'accept' || op.kind === 'socket' || op.kind === 'dup') && h.outcome.ret >= 0 && got.ret >= 0 && got.ret !== h.outcome.ret) rename.set(h.outcome.ret, got.ret);
     out.push(op);
   }
   return out;

@@ -138,7 +138,7 @@ export class Session {
 
   /** What an op's result tells about the implementation's descriptors. */
   returned(op: Op, actual: Outcome): void {
-    if ((op.kind === 'accept' || op.kind === 'socket') && actual.ret >= 0 && actual.errno === undefined) this.implFds.add(actual.ret);
+    if ((op.kind === 'accept' || op.kind === 'socket' || op.kind === 'dup') && actual.ret >= 0 && actual.errno === undefined) this.implFds.add(actual.ret);
     if (op.kind === 'close' && actual.ret === 0 && actual.errno === undefined) this.implFds.delete(op.fd);
   }
 
