@@ -75,4 +75,13 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on dup(), sh
     ]);
     expect(handover.slice(12).map((o) => o.errno ?? o.optlen ?? o.ret)).toEqual(['EAGAIN', 0, 0, 2, 60, 74]);
   });
+
+  it('a syncookie ACK after the listener was disconnected is refused until it sends a cookie again; a new listener takes one once it has', () => {
+    const cookies: Op = { kind: 'sysctl', name: 'tcp_syncookies', value: 2 };
+    const syn = (conn: number): Op => ({ kind: 'syn', conn, packet: pkt() });
+    const listen: Op = { kind: 'listen', fd: 0, backlog: 0 };
+    expect(kernel([cookies, listen, syn(1), shutdown(0, 0), listen, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }])[6].errno).toBe('EAGAIN');
+    expect(kernel([cookies, listen, syn(1), shutdown(0, 0), listen, syn(2), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }])[7].ret).toBe(1);
+    expect(kernel([cookies, listen, syn(1), { kind: 'close', fd: 0 }, { kind: 'socket' }, { kind: 'bind', fd: 0 }, listen, syn(2), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }])[9].ret).toBe(1);
+  });
 });

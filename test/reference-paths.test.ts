@@ -226,3 +226,26 @@ describe('rfc-v1: dup() and shutdown() as the cover letter leaves them', () => {
     expect(out[8]).toEqual({ ret: -1, errno: 'ENOENT' });
   });
 });
+
+describe('linux: a syncookie ACK meets the listener on the port now', () => {
+  const cookies: Op = { kind: 'sysctl', name: 'tcp_syncookies', value: 2 };
+  const syn = (conn: number): Op => ({ kind: 'syn', conn, packet: pkt() });
+  const ack = (conn: number): Op => ({ kind: 'ack', conn });
+  const accept: Op = { kind: 'accept', fd: 0 };
+  const listen: Op = { kind: 'listen', fd: 0, backlog: 0 };
+
+  it('after the listener is disconnected (shutdown SHUT_RD, connect AF_UNSPEC), its cookies are refused until it sends one again', () => {
+    for (const off of [shutdown(0, SHUT_RD), { kind: 'disconnect', fd: 0 } as Op]) {
+      expect(linux([cookies, listen, syn(1), off, listen, ack(1), accept])[6]).toEqual({ ret: -1, errno: 'EAGAIN' });
+      const again = linux([cookies, listen, syn(1), off, listen, syn(2), ack(1), accept]);
+      expect(again[7]).toEqual({ ret: 1 });
+    }
+    expect(linux([cookies, listen, syn(1), shutdown(0, SHUT_WR), ack(1), accept])[5]).toEqual({ ret: 1 });
+  });
+
+  it('a new listener on the port takes an old listener\'s cookie once it has sent one itself', () => {
+    const successor: Op[] = [{ kind: 'close', fd: 0 }, { kind: 'socket' }, { kind: 'bind', fd: 0 }, listen];
+    expect(linux([cookies, listen, syn(1), ...successor, ack(1), accept])[8]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    expect(linux([cookies, listen, syn(1), ...successor, syn(2), ack(1), accept])[9]).toEqual({ ret: 1 });
+  });
+});

@@ -76,7 +76,7 @@ describe('a concurrent state verdict', () => {
   // explained by several orders, which leave the descriptors differently.
   const impl = byName('disconnect keeps the copy');
   const failing: ConcurrentCase[] = [];
-  for (const g of fc.sample(concurrentArb(LINUX, ['random']), { seed: 5, numRuns: 3000 })) {
+  for (const g of fc.sample(concurrentArb(LINUX, ['random']), { seed: 5, numRuns: 1500 })) {
     const r = runWith(impl, LINUX, g.case, g.scheduler, g.seed);
     if (r.failure?.signature.startsWith('state:concurrent')) failing.push({ ...g.case, schedule: r.schedule });
   }
@@ -85,23 +85,29 @@ describe('a concurrent state verdict', () => {
     return { setup: c.setup, threads: perm.map((i) => c.threads[i]), schedule: c.schedule.map((t) => perm.indexOf(t)) };
   };
 
+  // One the generator made: two orders explain the results, one leaving the
+  // listener's flag at 1, the other at 2; the descriptor that kept its SYN
+  // through a disconnect differs from both. The first explanation a search
+  // met used to name it by the flag or by the SYN, by the threads' order.
+  const ambiguous = JSON.parse('{"setup":[{"kind":"listen","fd":0,"backlog":2},{"kind":"setsockopt","fd":0,"optname":27,"value":1},{"kind":"syn","conn":1,"packet":{"family":4,"mac":"loopback","ipOptions":false,"mss":true,"sackPermitted":true,"timestamps":true,"windowScale":true,"fastOpen":"none","payload":0}},{"kind":"ack","conn":1},{"kind":"accept","fd":0},{"kind":"syn","conn":2,"packet":{"family":6,"mac":"none","ipOptions":false,"mss":false,"sackPermitted":false,"timestamps":false,"windowScale":true,"fastOpen":"request","payload":20}},{"kind":"ack","conn":2},{"kind":"accept","fd":0},{"kind":"syn","conn":5,"packet":{"family":4,"mac":"loopback","ipOptions":false,"mss":true,"sackPermitted":true,"timestamps":true,"windowScale":true,"fastOpen":"none","payload":0}}],"threads":[{"kind":"user","ops":[{"kind":"disconnect","fd":1},{"kind":"setsockopt","fd":2,"optname":27,"value":1}]},{"kind":"user","ops":[{"kind":"getsockopt","fd":2,"optname":28,"bufSize":-2147483648},{"kind":"setsockopt","fd":0,"optname":27,"value":1},{"kind":"setsockopt","fd":2,"optname":27,"value":2}]}],"schedule":[1,0,0,1,1,0,1,0,1,0,1,1,1]}') as ConcurrentCase;
+
   it('does not depend on the order the threads are listed in, even where orders explain it differently', () => {
+    const a = runConcurrent(impl, LINUX, ambiguous, replay(ambiguous.schedule));
+    const spec = createSpec(LINUX);
+    for (const op of ambiguous.setup) spec.apply(op);
+    const views = new Set(explanations(spec, ambiguous.threads.map((_, t) => a.history.filter((h) => h.thread === t))).map((e) => JSON.stringify(e.world.view())));
+    expect(views.size).toBeGreaterThan(1);
+    expect(a.failure?.signature).toBe('state:concurrent:kept');
+    expect(runConcurrent(impl, LINUX, swapped(ambiguous), replay(swapped(ambiguous).schedule)).failure?.signature).toBe('state:concurrent:kept');
     expect(failing.length).toBeGreaterThan(20);
-    let ambiguous = 0;
     for (const c of failing) {
-      const a = runConcurrent(impl, LINUX, c, replay(c.schedule));
-      const b = runConcurrent(impl, LINUX, swapped(c), replay(swapped(c).schedule));
-      expect(b.failure?.signature, JSON.stringify(c)).toBe(a.failure?.signature);
-      const spec = createSpec(LINUX);
-      for (const op of c.setup) spec.apply(op);
-      const views = new Set(explanations(spec, c.threads.map((_, t) => a.history.filter((h) => h.thread === t))).map((e) => JSON.stringify(e.world.view())));
-      if (views.size > 1) ambiguous++;
+      const r = runConcurrent(impl, LINUX, c, replay(c.schedule));
+      expect(runConcurrent(impl, LINUX, swapped(c), replay(swapped(c).schedule)).failure?.signature, JSON.stringify(c)).toBe(r.failure?.signature);
     }
-    expect(ambiguous, 'cases explained by orders that leave different descriptors').toBeGreaterThan(0);
   });
 
   it('says what the spec expected', () => {
-    const r = runConcurrent(impl, LINUX, failing[0], replay(failing[0].schedule));
+    const r = runConcurrent(impl, LINUX, ambiguous, replay(ambiguous.schedule));
     expect(r.failure?.message).toMatch(/where the spec (has|holds)/);
   });
 });

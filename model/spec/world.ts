@@ -45,6 +45,11 @@ export interface SpecSocket {
   fastOpenQueue: boolean;
   fastOpenMax: number;
   acceptQueue: number[];
+  /** tcp_synq_overflow()'s stamp: this listener sent a syncookie since it
+   * was made or last disconnected. A cookie ACK is taken only by a listener
+   * that has one (tcp_synq_no_recent_overflow()), whichever socket sent
+   * the cookie; tcp_disconnect() clears it (measured). */
+  cookieStamp: boolean;
 }
 
 export type ConnState = 'request' | 'cookie' | 'child' | 'gone';
@@ -131,7 +136,7 @@ export class SpecWorld {
   key(): string {
     const socks = this.sockets.map((s) => [
       s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
-      s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.acceptQueue.join('.'),
+      s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.acceptQueue.join('.'), s.cookieStamp ? 1 : 0,
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
       c.id, c.state, c.listener, c.flagAtSyn, c.kept ? c.kept.bytes.length : '', c.child ?? '', c.fastOpenPending ? 1 : 0, c.packet.bytes.length,
@@ -372,6 +377,7 @@ export class SpecWorld {
 
   private disconnect(s: SpecSocket): Outcome {
     if (s.tcpState === 'LISTEN') this.stopListening(s);
+    s.cookieStamp = false;
     // A Fast Open child still waiting for its final ACK: today's kernel
     // gives its request back to the listener's Fast Open queue (measured on
     // the live kernel); 4.1 keeps it until the child is destroyed, as 4.4's
@@ -424,7 +430,10 @@ export class SpecWorld {
       flagAtSyn: l.flag, kept: null, child: undefined, fastOpenPending: false,
     };
     this.conns.set(conn, c);
-    if (wantCookie) return;
+    if (wantCookie) {
+      l.cookieStamp = true;
+      return;
+    }
     c.kept = this.promise.keep(l.flag, packet);
     if (fastOpenData && this.fastOpen !== 0 && l.fastOpenQueue && this.fastOpenPendingOf(l.id) < l.fastOpenMax) {
       c.fastOpenPending = true;
@@ -449,13 +458,32 @@ export class SpecWorld {
       return;
     }
     if (c.state === 'gone') return;
-    // Where nothing listens, or cookies are off, the ACK finds no request
-    // and the kernel answers it with a RST: the peer, reset, gives up.
-    if (l.tcpState !== 'LISTEN' || (c.state === 'cookie' && this.syncookies === 0)) {
+    if (c.state === 'cookie') {
+      this.cookieAck(c);
+      return;
+    }
+    // Where nothing listens the ACK finds no request and the kernel answers
+    // it with a RST: the peer, reset, gives up.
+    if (l.tcpState !== 'LISTEN') {
       this.forget(c);
       return;
     }
     if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) return;
+    this.makeChild(c, l);
+  }
+
+  /** cookie_v4_check(): the ACK meets whichever socket listens on the port
+   * now, not the one that sent the cookie; it is taken only with cookies on
+   * and by a listener that sent a cookie itself since it was made or last
+   * disconnected. Otherwise the listener answers with a RST. */
+  private cookieAck(c: SpecConn): void {
+    const l = this.serviceListener();
+    if (l === undefined || this.syncookies === 0 || !l.cookieStamp) {
+      this.forget(c);
+      return;
+    }
+    if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) return;
+    c.listener = l.id;
     this.makeChild(c, l);
   }
 
@@ -617,7 +645,7 @@ export class SpecWorld {
   private newSocket(onServicePort: boolean): SpecSocket {
     const s: SpecSocket = {
       id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false,
-      flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, acceptQueue: [],
+      flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, acceptQueue: [], cookieStamp: false,
     };
     this.sockets.push(s);
     return s;

@@ -332,6 +332,7 @@ export class Kernel {
    * SS_UNCONNECTED. */
   protected tcpDisconnect(sk: Sock): void {
     if (sk.state === 'LISTEN') this.listenStop(sk);
+    sk.synqOverflowStamp = false;
     // Today a Fast Open child gives its request back here (measured on the
     // live kernel); in 4.1 it holds it until it is destroyed.
     if (this.profile.era === 'today') this.reqskFastopenRemove(sk, false);
@@ -407,6 +408,8 @@ export class Kernel {
       return;
     }
     if (wantCookie) {
+      // cookie_v4_init_sequence() → tcp_synq_overflow().
+      l.synqOverflowStamp = true;
       this.cookies.set(req.conn, l);
       this.reqskMaybeFree(req);
       return;
@@ -439,8 +442,7 @@ export class Kernel {
       yield* this.checkReq(t, req);
       return;
     }
-    const issuer = this.cookies.get(conn);
-    if (issuer !== undefined) yield* this.cookieCheck(t, conn, issuer);
+    if (this.cookies.has(conn)) yield* this.cookieCheck(t, conn);
   }
 
   /** tcp_check_req() and the syn_recv_sock() it calls. */
@@ -478,11 +480,15 @@ export class Kernel {
     }
   }
 
-  /** cookie_v4_check(): a request rebuilt from the ACK, never the SYN. */
-  private *cookieCheck(t: number, conn: number, l: Sock): Gen<void> {
-    // cookie_v4_check() declines, the listener answers the ACK with a RST
-    // (tcp_v4_send_reset()), and the peer, reset, holds its cookie no more.
-    if (this.syncookies === 0) {
+  /** cookie_v4_check(): a request rebuilt from the ACK, never the SYN, by
+   * whichever socket listens on the port now. */
+  private *cookieCheck(t: number, conn: number): Gen<void> {
+    // cookie_v4_check() declines (cookies off, or tcp_synq_no_recent_overflow()
+    // on a listener that sent no cookie since it was made or disconnected),
+    // the listener answers the ACK with a RST (tcp_v4_send_reset()), and the
+    // peer, reset, holds its cookie no more.
+    const l = this.serviceListener();
+    if (this.syncookies === 0 || l === undefined || !l.synqOverflowStamp) {
       this.cookies.delete(conn);
       return;
     }
@@ -544,7 +550,7 @@ export class Kernel {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
       onServicePort, bound: onServicePort, userBound: false, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
       destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
-      backlog: 0, acceptQueue: [], fastopenq: null, tp: {},
+      backlog: 0, acceptQueue: [], fastopenq: null, synqOverflowStamp: false, tp: {},
     };
     this.socks.push(sk);
     return sk;

@@ -52,6 +52,10 @@ export interface Sock {
   backlog: number;
   acceptQueue: AcceptEntry[];
   fastopenq: FastOpenQueue | null;
+  /** tcp_synq_overflow()'s stamp (rx_opt.ts_recent_stamp on a listener):
+   * set when it sends a syncookie, cleared by tcp_disconnect(); a cookie
+   * ACK is taken only by a listener with one. */
+  synqOverflowStamp: boolean;
   /** struct tcp_sock fields added by a feature. */
   tp: Record<string, number>;
 }
