@@ -55,7 +55,7 @@ export const REPAIRS = {
     concurrent: false,
     finding: 'do_tcp_getsockopt() sizes the copy as skb_tail_pointer(syn) - eth_hdr(syn), the whole skb: a SYN that carries data hands its payload to the reader with its headers, where the cover letter promises "the packet headers"',
     repair: 'size the copy to the end of the TCP header and its options: skb_transport_header(syn) + tcp_hdrlen(syn) - eth_hdr(syn)',
-    consequence: 'A Fast Open client\'s data, application bytes, reaches whoever reads the saved SYN as if it were header; and the buffer a reader must allow grows with the payload, so one sized for the largest headers (MAC, IP with options, TCP with options) fails with -E2BIG on a SYN that carries data.',
+    consequence: 'The data a SYN carries (a Fast Open client\'s request, application bytes) reaches whoever reads the saved SYN as if it were header; and the buffer a reader must allow grows with the payload, so one sized for the largest headers (MAC, IP with options, TCP with options) fails with -E2BIG on a SYN that carries data.',
   },
   'unread-syn-leaks-on-close': {
     title: 'tcp: syn_skb leaks when an accepted socket is closed without reading it (tcp_sock_destruct not installed)',
@@ -170,7 +170,7 @@ export const REPAIR_DIFFS: Record<RepairId, { diff: string; note?: string }> = {
     diff: UNLOCKED_GETSOCKOPT_DIFF,
   },
   'payload-read-as-headers': {
-    note: 'The cached skb keeps its headers in place, so the end of the TCP header is where the reader\'s copy ends; the statement starts on the line the harness labels.',
+    note: 'The cached skb keeps its headers in place, so the copy can end where the TCP header and its options end, whatever the SYN carries after them.',
     diff: [
       '--- a/net/ipv4/tcp.c',
       '+++ b/net/ipv4/tcp.c',
