@@ -111,5 +111,8 @@ function checkPacket(x: unknown): string | undefined {
   if (!['none', 'request', 'cookie'].includes(p.fastOpen as string)) return 'has an unknown Fast Open option';
   for (const k of ['ipOptions', 'mss', 'sackPermitted', 'timestamps', 'windowScale']) if (typeof p[k] !== 'boolean') return `has no ${k}`;
   if (!Number.isInteger(p.payload) || (p.payload as number) < 0 || (p.payload as number) > 1400) return 'has a payload outside 0..1400';
+  // IPv6 extension headers came later: a token without them is a SYN without them.
+  if (p.hopByHop !== undefined && p.hopByHop !== 0 && p.hopByHop !== 8 && p.hopByHop !== 16) return 'has a hopByHop length other than 0, 8 or 16';
+  for (const k of ['routing', 'destOpts']) if (p[k] !== undefined && typeof p[k] !== 'boolean') return `has a ${k} that is not true or false`;
   return undefined;
 }
