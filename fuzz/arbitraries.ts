@@ -4,21 +4,39 @@
 
 import fc from 'fast-check';
 import type { Op } from '../model/ops.ts';
-import { DEFAULT_PACKET, type PacketDescriptor } from '../model/packet.ts';
+import { DEFAULT_PACKET, type HopByHopLen, type PacketDescriptor } from '../model/packet.ts';
 import type { Profile } from '../model/profile.ts';
 
 /** Buffer sizes that sit on every boundary the feature has: 0, 1, the header
  * sizes of IPv4/IPv6 with and without a MAC header or Fast Open option, one
  * either side of each, large, and negative. */
 export const BOUNDARY_SIZES: readonly number[] = [
-  0, 1, 3, 4, 59, 60, 61, 63, 64, 65, 71, 72, 73, 74, 75, 79, 80, 81, 93, 94, 95, 4096, -1, -2147483648,
+  0, 1, 3, 4, 59, 60, 61, 63, 64, 65, 71, 72, 73, 74, 75, 79, 80, 81, 87, 88, 93, 94, 95, 101, 102, 103, 104, 4096, -1, -2147483648,
 ];
+
+type ExtHeaders = Pick<PacketDescriptor, 'hopByHop' | 'routing' | 'destOpts'>;
+
+/** IPv6 extension headers: none two times in three, else any of the
+ * measured ones, alone or together. */
+export const extHeadersArb: fc.Arbitrary<ExtHeaders> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant<ExtHeaders>({}) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ hopByHop: fc.constantFrom<HopByHopLen>(0, 8, 16), routing: fc.boolean(), destOpts: fc.boolean() })
+      .map((e): ExtHeaders => (e.hopByHop === 0 && !e.routing && !e.destOpts ? {} : e)),
+  },
+);
+
+/** An IPv6 descriptor with extension headers drawn for it; IPv4 ones as drawn. */
+export function withExtHeaders(arb: fc.Arbitrary<PacketDescriptor>): fc.Arbitrary<PacketDescriptor> {
+  return fc.tuple(arb, extHeadersArb).map(([p, e]) => (p.family === 6 ? { ...p, ...e } : p));
+}
 
 export const packetArb: fc.Arbitrary<PacketDescriptor> = fc.oneof(
   { weight: 3, arbitrary: fc.constant(DEFAULT_PACKET) },
   {
     weight: 2,
-    arbitrary: fc.record({
+    arbitrary: withExtHeaders(fc.record({
       family: fc.constantFrom<4 | 6>(4, 6),
       mac: fc.constantFrom('loopback' as const, 'ethernet' as const, 'none' as const),
       ipOptions: fc.boolean(),
@@ -28,7 +46,7 @@ export const packetArb: fc.Arbitrary<PacketDescriptor> = fc.oneof(
       windowScale: fc.boolean(),
       fastOpen: fc.constantFrom('none' as const, 'request' as const, 'cookie' as const),
       payload: fc.constantFrom(0, 0, 1, 20),
-    }),
+    })),
   },
 );
 

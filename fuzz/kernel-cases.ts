@@ -13,7 +13,7 @@ import { TCP_SAVE_SYN, TCP_SAVED_SYN, type Op } from '../model/ops.ts';
 import { buildSyn, headerLength, type PacketDescriptor } from '../model/packet.ts';
 import { LINUX } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
-import { BOUNDARY_SIZES, opArb, opsArb } from './arbitraries.ts';
+import { BOUNDARY_SIZES, opArb, opsArb, withExtHeaders } from './arbitraries.ts';
 
 /** Peers a case refers to without ever sending their SYN. */
 const UNKNOWN_PEER_BASE = 900;
@@ -79,7 +79,7 @@ const shapeArb = fc.record({
   timestamps: boolArb(3),
   windowScale: boolArb(3),
 });
-const plainSynArb: fc.Arbitrary<PacketDescriptor> = shapeArb.map((s) => ({ ...s, fastOpen: 'none', payload: 0 }));
+const plainSynArb: fc.Arbitrary<PacketDescriptor> = withExtHeaders(shapeArb.map((s) => ({ ...s, fastOpen: 'none', payload: 0 })));
 const fastOpenSynArb: fc.Arbitrary<PacketDescriptor> = fc.record({
   shape: shapeArb,
   fastOpen: fc.constantFrom('none' as const, 'request' as const, 'cookie' as const, 'cookie' as const),

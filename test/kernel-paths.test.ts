@@ -1,10 +1,11 @@
-// dup(), shutdown() and bind() on the live kernel through the lane: each sequence
+// dup(), shutdown(), bind() and IPv6 extension headers on the live kernel through the lane: each sequence
 // runs in a private namespace with the model's frames, and the linux spec
 // must agree with every outcome (reference/measured-paths.md measured the
 // same with real peers).
 import { describe, expect, it } from 'vitest';
 import { kernelLane } from '../model/kernel/native.ts';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op, type Outcome } from '../model/ops.ts';
+import type { PacketDescriptor } from '../model/packet.ts';
 import { runDifferential } from '../properties/differential.ts';
 import { acceptedWith, pkt } from './helpers.ts';
 
@@ -74,5 +75,19 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on dup(), sh
       { kind: 'syn', conn: 3, packet: pkt() }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 0 }, read(1), read(2),
     ]);
     expect(handover.slice(12).map((o) => o.errno ?? o.optlen ?? o.ret)).toEqual(['EAGAIN', 0, 0, 2, 60, 74]);
+  });
+});
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on IPv6 extension headers (the exthdr.* rows)', () => {
+  it('hop-by-hop (8, 16), destination options, a routing header, and hop-by-hop with destination options: kept in both modes', () => {
+    const rows: [Partial<PacketDescriptor>, number][] = [
+      [{ hopByHop: 8 }, 88], [{ hopByHop: 16 }, 96], [{ destOpts: true }, 88], [{ routing: true }, 104], [{ hopByHop: 8, destOpts: true }, 96],
+    ];
+    for (const [ext, len] of rows) {
+      for (const mode of [1, 2]) {
+        const out = kernel([...acceptedWith(SAVE, mode, pkt({ family: 6, ...ext })), read(1), read(1)]);
+        expect([out[5].optlen, out[6].optlen], JSON.stringify(ext)).toEqual([len + (mode === 2 ? 14 : 0), 0]);
+      }
+    }
   });
 });

@@ -4,7 +4,7 @@ import { linuxFeature } from '../model/impl/linux.ts';
 import { stackImplementation, type StackClass } from '../model/impl/stack/adapter.ts';
 import type { Gen, SavedSynFeature } from '../model/impl/stack/feature.ts';
 import { Kernel } from '../model/impl/stack/kernel.ts';
-import { Lock, sockOwner, type RequestSock, type Sock } from '../model/impl/stack/structs.ts';
+import { Lock, reqOwner, sockOwner, type RequestSock, type Sock } from '../model/impl/stack/structs.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { fail, ok, TCP_SAVE_SYN, type Outcome } from '../model/ops.ts';
 import { MAX_FDS } from '../model/spec/world.ts';
@@ -162,6 +162,25 @@ export const MUTANTS: Mutant[] = [
       *getsockopt(k, t, sk, optname, user) {
         const out = yield* linuxFeature.getsockopt(k, t, sk, optname, user);
         return out?.errno === 'EINVAL' ? fail('EINVAL') : out;
+      },
+    },
+  },
+  {
+    // The copy made of the IP header and the TCP header alone, as if the
+    // network header were always sizeof(struct ipv6hdr) long.
+    name: 'the saved headers drop IPv6 extension headers', oracle: 'bounds', lane: 'single-thread',
+    feature: {
+      *connRequest(k, t, sk, req, skb, wantCookie) {
+        yield* linuxFeature.connRequest(k, t, sk, req, skb, wantCookie);
+        const h = req.ireq.saved_syn ?? 0;
+        const p = k.skb(skb);
+        if (!h || p.extHeaderLen === 0) return;
+        const kept = k.kmemData(h);
+        const ip = kept.length - p.networkLen - p.tcpHeaderLen;
+        const cut = Uint8Array.from([...kept.subarray(0, ip + 40), ...kept.subarray(ip + p.networkLen)]);
+        cut[ip + 6] = 6; // next header: TCP
+        k.ledger.put(h, reqOwner(req), 'mutant');
+        req.ireq.saved_syn = k.kmalloc(cut, reqOwner(req), 'mutant', p.conn);
       },
     },
   },

@@ -1,9 +1,10 @@
-// The dup(), shutdown() and new-listener (bind) rows of
+// The dup(), shutdown(), new-listener (bind) and IPv6 extension header rows of
 // reference/measured-paths.md, each a case
 // run on an implementation in lockstep with its spec: both must give the
 // measured result. The row names are the table's.
 import { describe, expect, it } from 'vitest';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, TCP_SAVED_SYN_RFC as RFC, type Op, type Outcome } from '../model/ops.ts';
+import { parseSyn, type PacketDescriptor } from '../model/packet.ts';
 import { acceptedWith, pkt, scenario } from './helpers.ts';
 
 const read = (fd: number, bufSize = 4096, optname = SAVED): Op => ({ kind: 'getsockopt', fd, optname, bufSize });
@@ -224,5 +225,46 @@ describe('rfc-v1: dup() and shutdown() as the cover letter leaves them', () => {
     expect(out[5]).toEqual({ ret: 0 });
     expect(out[7]).toMatchObject({ ret: 0 });
     expect(out[8]).toEqual({ ret: -1, errno: 'ENOENT' });
+  });
+});
+
+describe('IPv6 extension headers in the saved SYN', () => {
+  // The exthdr.* rows: [row, extension headers, optlen in mode 1, in mode 2].
+  const ROWS: [string, Partial<PacketDescriptor>, number, number | undefined][] = [
+    ['exthdr.hop-by-hop', { hopByHop: 8 }, 88, 102],
+    ['exthdr.hop-by-hop-16', { hopByHop: 16 }, 96, 110],
+    ['exthdr.dest-opts', { destOpts: true }, 88, 102],
+    ['exthdr.routing-srh', { routing: true }, 104, 118],
+    ['exthdr.hop-by-hop+dest-opts', { hopByHop: 8, destOpts: true }, 96, undefined],
+  ];
+
+  /** The extension headers a saved SYN holds between its IPv6 and TCP headers. */
+  const extOf = (o: Outcome, mac: number): number[] => {
+    const r = parseSyn((o.bytes ?? new Uint8Array()).subarray(0));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return [];
+    expect(r.syn.mac === null ? 0 : 14).toBe(mac);
+    return r.syn.ipExtHeaders.map((h) => h.bytes.length);
+  };
+
+  for (const [row, ext, m1, m2] of ROWS) {
+    it(`${row}.m1${m2 === undefined ? '' : '/m2'}: linux keeps them in both modes`, () => {
+      const packet = pkt({ family: 6, ...ext });
+      for (const [mode, len] of [[1, m1], [2, m2]] as const) {
+        if (len === undefined) continue;
+        const out = linux([...acceptedWith(SAVE, mode, packet), read(1)]);
+        expect(out[5]).toMatchObject({ ret: 0, optlen: len });
+        expect(extOf(out[5], mode === 2 ? 14 : 0)).toEqual([ext.hopByHop, ext.routing ? 24 : 0, ext.destOpts ? 8 : 0].filter((n) => n));
+      }
+    });
+  }
+
+  it('rfc-v1: "the packet headers" include them, from the MAC header on, in the patch and its repair', () => {
+    for (const impl of ['rfc-v1', 'rfc-v1-fixed']) {
+      for (const [, ext, m1] of ROWS) {
+        const out = run(impl, [...acceptedWith(RFC, 1, pkt({ family: 6, ...ext })), read(1, 4096, RFC)]);
+        expect(out[5], `${impl} ${JSON.stringify(ext)}`).toMatchObject({ ret: 0, optlen: m1 + 14 });
+      }
+    }
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { opsArb } from '../fuzz/arbitraries.ts';
 import { concurrentArb } from '../fuzz/concurrent-cases.ts';
 import { main } from '../cli/main.ts';
+import { DEFAULT_PACKET } from '../model/packet.ts';
 import { LINUX, RFC_V1 } from '../model/profile.ts';
 import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
 import { spawnSync } from 'node:child_process';
@@ -50,6 +51,16 @@ describe('replay tokens', () => {
   it('still reads version 1 tokens, whose checksum covers the payload only', () => {
     const c: ReplayCase = { profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'listen', fd: 0, backlog: 2 }] };
     expect(decodeToken(craft(c, 1))).toEqual(c);
+  });
+
+  it('reads a SYN written before extension headers existed as one without them, and carries them when present', () => {
+    const plain = { ...DEFAULT_PACKET, family: 6, mac: 'none' };
+    const old: ReplayCase = { profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'syn', conn: 1, packet: { ...DEFAULT_PACKET, family: 6, mac: 'none' } }] };
+    expect(decodeToken(craft(old))).toEqual(old);
+    const ext: ReplayCase = { ...old, ops: [{ kind: 'syn', conn: 1, packet: { ...DEFAULT_PACKET, family: 6, hopByHop: 16, routing: true, destOpts: false } }] };
+    expect(decodeToken(encodeToken(ext))).toEqual(ext);
+    expect(() => decodeToken(craft({ ...old, ops: [{ kind: 'syn', conn: 1, packet: { ...plain, hopByHop: 12 } }] }))).toThrow(/hopByHop length other than 0, 8 or 16/);
+    expect(() => decodeToken(craft({ ...old, ops: [{ kind: 'syn', conn: 1, packet: { ...plain, routing: 1 } }] }))).toThrow(/routing that is not true or false/);
   });
 
   for (const [what, token, message] of bad) {
