@@ -95,6 +95,10 @@ function checkOps(x: unknown, where: string): string | undefined {
       if (bad) return `${where}[${i}].packet ${bad}`;
     }
     if (o.kind === 'sysctl' && o.name !== 'tcp_syncookies' && o.name !== 'tcp_fastopen') return `${where}[${i}] names no known sysctl`;
+    // A socket's family came later: a token without one is the dual-stack socket it always was.
+    if (o.kind === 'socket' && ((o.family !== undefined && o.family !== 4 && o.family !== 6) || (o.v6only !== undefined && o.v6only !== 0 && o.v6only !== 1))) {
+      return `${where}[${i}] is a socket of no known family`;
+    }
     for (const [k, v] of Object.entries(o)) {
       if (k === 'kind' || k === 'name' || k === 'packet') continue;
       if (typeof v !== 'number' || !Number.isFinite(v)) return `${where}[${i}].${k} is not a number`;

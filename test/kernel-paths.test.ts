@@ -91,3 +91,30 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on IPv6 exte
     }
   });
 });
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on address families (the family.* rows)', () => {
+  const L = (fd: number): Op => ({ kind: 'listen', fd, backlog: 4 });
+  const inet: Op = { kind: 'socket', family: 4 };
+  const inet6only: Op = { kind: 'socket', v6only: 1 };
+
+  it('an AF_INET listener beside a v6only one: IPv4 SYNs to it, IPv6 SYNs to the other, each in its own mode', () => {
+    for (const [m6, m4, v4len, v6len] of [[1, 2, 74, 80], [2, 1, 60, 94]] as const) {
+      const out = kernel([
+        { kind: 'close', fd: 0 }, inet6only, { kind: 'bind', fd: 0 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: m6 }, L(0),
+        inet, { kind: 'bind', fd: 1 }, { kind: 'setsockopt', fd: 1, optname: SAVE, value: m4 }, L(1),
+        { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'syn', conn: 2, packet: pkt({ family: 6 }) }, { kind: 'ack', conn: 2 },
+        { kind: 'accept', fd: 1 }, { kind: 'accept', fd: 0 }, read(2), read(3),
+      ]);
+      expect([out[13].ret, out[14].ret, out[15].optlen, out[16].optlen]).toEqual([2, 3, v4len, v6len]);
+    }
+  });
+
+  it('beside a dual-stack listener an AF_INET socket is EADDRINUSE; a dual-stack listener saves an IPv4 peer as IPv4 headers', () => {
+    const out = kernel([L(0), inet, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 4 }, inet, { kind: 'bind', fd: 2 }, L(0)]);
+    expect(out.map((o) => o.errno ?? o.ret)).toEqual([0, 1, 'EADDRINUSE', 0, 2, 'EADDRINUSE', 0]);
+    for (const [mode, len] of [[1, 60], [2, 74]] as const) expect(kernel([...acceptedWith(SAVE, mode), read(1)])[5].optlen).toBe(len);
+    const alone = kernel([{ kind: 'close', fd: 0 }, inet, { kind: 'bind', fd: 0 }, L(0), { kind: 'syn', conn: 1, packet: pkt({ family: 6 }) }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
+      inet6only, { kind: 'connect', fd: 1 }, { kind: 'disconnect', fd: 1 }, inet, { kind: 'connect', fd: 2 }]);
+    expect(alone.slice(6).map((o) => o.errno ?? o.ret)).toEqual(['EAGAIN', 1, 'EINPROGRESS', 0, 2, 'EINPROGRESS']);
+  });
+});

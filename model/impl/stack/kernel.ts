@@ -10,6 +10,7 @@
 //     owner of the hash insertion (own_req) keeps it.
 // Every function that the feature patches calls its hook in ./feature.ts.
 
+import { domainOf, lookupScore, overlaps, type Domain } from '../../families.ts';
 import type { Ledger } from '../../ledger.ts';
 import { fail, ok, type Op, type Outcome } from '../../ops.ts';
 import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../../packet.ts';
@@ -95,7 +96,7 @@ export class Kernel {
 
   private *dispatch(op: Op, t: number): OpRun {
     switch (op.kind) {
-      case 'socket': return this.sysSocket();
+      case 'socket': return this.sysSocket(domainOf(op));
       case 'listen': return yield* this.withFile(op.fd, (sk) => this.sysListen(sk, t, op.backlog));
       case 'accept': return yield* this.withFile(op.fd, (sk) => this.sysAccept(sk, t));
       case 'setsockopt': return yield* this.withFile(op.fd, (sk) => this.sysSetsockopt(sk, t, op.optname, op.value));
@@ -142,10 +143,10 @@ export class Kernel {
     }
   }
 
-  private sysSocket(): Outcome {
+  private sysSocket(domain: Domain): Outcome {
     const fd = this.lowestFreeFd();
     if (fd < 0) return fail('EMFILE');
-    this.files[fd] = this.sockAlloc(false);
+    this.files[fd] = this.sockAlloc(false, domain);
     this.files[fd].fdRefs = 1;
     return ok(fd);
   }
@@ -172,7 +173,7 @@ export class Kernel {
       // inet_csk_listen_start() -> get_port(): another listener on the
       // port conflicts, SO_REUSEADDR or not; the Fast Open queue above is
       // sized all the same.
-      if (sk.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
+      if (sk.onServicePort && this.serviceListener(sk.domain) !== undefined) return fail('EADDRINUSE');
       sk.backlog = clampBacklog(backlog);
       sk.state = 'LISTEN';
       sk.bound = true;
@@ -189,7 +190,7 @@ export class Kernel {
     yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:__inet_bind lock_sock');
     try {
       if (sk.state !== 'CLOSE' || sk.bound) return fail('EINVAL');
-      if (this.serviceListener() !== undefined) return fail('EADDRINUSE');
+      if (this.serviceListener(sk.domain) !== undefined) return fail('EADDRINUSE');
       sk.bound = true;
       sk.userBound = true;
       sk.onServicePort = true;
@@ -367,7 +368,7 @@ export class Kernel {
     const stale = this.requests.get(conn);
     // A request whose listener is gone is dropped by the lookup that finds it.
     if (stale !== undefined && stale.listener.state !== 'LISTEN') this.reqskUnhash(stale);
-    const l = this.serviceListener();
+    const l = this.lookupListener(packet.family);
     if (l !== undefined && !this.requests.has(conn) && !this.established.has(conn)) {
       if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
       // Re-check under the lock: the world may have moved while we waited.
@@ -539,10 +540,10 @@ export class Kernel {
 
   // --- sockets and requests ---------------------------------------------
 
-  private sockAlloc(onServicePort: boolean): Sock {
+  private sockAlloc(onServicePort: boolean, domain: Domain = 'inet6'): Sock {
     const sk: Sock = {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
-      onServicePort, bound: onServicePort, userBound: false, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
+      onServicePort, bound: onServicePort, userBound: false, domain, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
       destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
       backlog: 0, acceptQueue: [], fastopenq: null, tp: {},
     };
@@ -561,7 +562,7 @@ export class Kernel {
 
   /** sk_clone_lock() + tcp_create_openreq_child(). */
   private createOpenreqChild(l: Sock, req: RequestSock): Sock {
-    const child = this.sockAlloc(true);
+    const child = this.sockAlloc(true, l.domain);
     child.tp = { ...l.tp };
     child.destruct = l.destruct;
     child.conn = req.conn;
@@ -691,9 +692,21 @@ export class Kernel {
     l.state = 'CLOSE';
   }
 
-  private serviceListener(): Sock | undefined {
-    for (const sk of this.socks) if (sk.alive && sk.onServicePort && sk.state === 'LISTEN') return sk;
+  /** A listener on the service port that receives an IP version a socket
+   * of `domain` would receive too (inet_csk_bind_conflict()). */
+  private serviceListener(domain: Domain): Sock | undefined {
+    for (const sk of this.socks) if (sk.alive && sk.onServicePort && sk.state === 'LISTEN' && overlaps(sk.domain, domain)) return sk;
     return undefined;
+  }
+
+  /** __inet_lookup_listener(): the best-scoring listener for an IPv`version` SYN. */
+  private lookupListener(version: 4 | 6): Sock | undefined {
+    let best: Sock | undefined;
+    for (const sk of this.socks) {
+      if (!sk.alive || !sk.onServicePort || sk.state !== 'LISTEN' || lookupScore(sk.domain, version) < 0) continue;
+      if (best === undefined || lookupScore(sk.domain, version) > lookupScore(best.domain, version)) best = sk;
+    }
+    return best;
   }
 
   /** inet_csk_reqsk_queue_len(): today the hashed requests only; a Fast
