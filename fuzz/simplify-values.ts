@@ -79,6 +79,9 @@ function simplerPackets(p: PacketDescriptor): PacketDescriptor[] {
 /** Every op one value step simpler than `op`, simplest first. */
 function simplerOps(op: Op): Op[] {
   switch (op.kind) {
+    case 'socket':
+      // Toward the dual-stack socket, written without the fields.
+      return op.family !== undefined || op.v6only !== undefined ? [{ kind: 'socket' }] : [];
     case 'listen':
       return simplerInts(op.backlog).map((backlog) => ({ ...op, backlog }));
     case 'setsockopt':

@@ -700,7 +700,7 @@ export class Kernel {
   }
 
   /** __inet_lookup_listener(): the best-scoring listener for an IPv`version` SYN. */
-  private lookupListener(version: 4 | 6): Sock | undefined {
+  protected lookupListener(version: 4 | 6): Sock | undefined {
     let best: Sock | undefined;
     for (const sk of this.socks) {
       if (!sk.alive || !sk.onServicePort || sk.state !== 'LISTEN' || lookupScore(sk.domain, version) < 0) continue;
