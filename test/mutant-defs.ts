@@ -216,6 +216,23 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
+    // The request keeps a reference to the SYN's skb besides its copy, and
+    // drops it only when it is freed: no leak, but a whole frame held per
+    // request, past what today's kernel holds.
+    name: 'the request holds the SYN\'s skb besides the copy', oracle: 'memory', lane: 'single-thread',
+    feature: {
+      *connRequest(k, t, sk, req, skb, wantCookie) {
+        yield* linuxFeature.connRequest(k, t, sk, req, skb, wantCookie);
+        if (req.ireq.saved_syn) req.ireq.syn_skb = k.ledger.get(skb, reqOwner(req), 'mutant skb_get');
+      },
+      reqskDestructor(k, req) {
+        linuxFeature.reqskDestructor(k, req);
+        k.ledger.put(req.ireq.syn_skb ?? 0, reqOwner(req), 'mutant consume_skb');
+        req.ireq.syn_skb = 0;
+      },
+    },
+  },
+  {
     name: 'mode 2 forgets the MAC header', oracle: 'lockstep', lane: 'single-thread',
     feature: {
       *connRequest(k, t, sk, req, skb, wantCookie) {

@@ -200,6 +200,16 @@ export class SpecWorld {
     });
   }
 
+  /** The peers a request or a live socket still stands for, once for each:
+   * what may hold a SYN's memory, which a flood with cookies off bounds by
+   * the SYN queue. */
+  liveConnections(): number[] {
+    const out: number[] = [];
+    for (const c of this.conns.values()) if (c.state === 'request') out.push(c.id);
+    for (const s of this.sockets) if (s.alive && s.conn !== undefined) out.push(s.conn);
+    return out.sort((a, b) => a - b);
+  }
+
   /** Every SYN still kept anywhere: requests and sockets, open or not. */
   keptAnywhere(): number[] {
     const out: number[] = [];

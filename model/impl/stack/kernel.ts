@@ -56,7 +56,7 @@ export class Kernel {
   }
 
   kmalloc(bytes: Uint8Array, owner: string, site: string, conn: number): number {
-    const h = this.ledger.alloc('kmalloc', owner, site, conn);
+    const h = this.ledger.alloc('kmalloc', owner, site, conn, bytes.length);
     this.kmem.set(h, bytes);
     return h;
   }
@@ -361,7 +361,7 @@ export class Kernel {
   // --- softirq: packets -----------------------------------------------
 
   private *rcvSyn(t: number, packet: BuiltPacket, fastOpenData: boolean): Gen<void> {
-    const skb = this.ledger.alloc('skb', 'rx', 'net/core/dev.c:netif_receive_skb', packet.conn);
+    const skb = this.ledger.alloc('skb', 'rx', 'net/core/dev.c:netif_receive_skb', packet.conn, packet.bytes.length);
     this.skbPackets.set(skb, packet);
     yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv';
     const conn = packet.conn;
