@@ -63,6 +63,12 @@ describe('replay tokens', () => {
     expect(() => decodeToken(craft({ ...old, ops: [{ kind: 'syn', conn: 1, packet: { ...plain, routing: 1 } }] }))).toThrow(/routing that is not true or false/);
   });
 
+  it('reads a socket written before families existed as the dual-stack one, and carries a family when present', () => {
+    const c: ReplayCase = { profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'socket' }, { kind: 'socket', family: 4 }, { kind: 'socket', v6only: 1 }] };
+    expect(decodeToken(encodeToken(c))).toEqual(c);
+    expect(() => decodeToken(craft({ ...c, ops: [{ kind: 'socket', family: 5 }] }))).toThrow(/socket of no known family/);
+  });
+
   for (const [what, token, message] of bad) {
     it(`refuses a token that is ${what}`, () => {
       expect(() => decodeToken(token)).toThrow(TokenError);
