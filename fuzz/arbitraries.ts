@@ -4,21 +4,39 @@
 
 import fc from 'fast-check';
 import type { Op } from '../model/ops.ts';
-import { DEFAULT_PACKET, type PacketDescriptor } from '../model/packet.ts';
+import { DEFAULT_PACKET, type HopByHopLen, type PacketDescriptor } from '../model/packet.ts';
 import type { Profile } from '../model/profile.ts';
 
 /** Buffer sizes that sit on every boundary the feature has: 0, 1, the header
  * sizes of IPv4/IPv6 with and without a MAC header or Fast Open option, one
  * either side of each, large, and negative. */
 export const BOUNDARY_SIZES: readonly number[] = [
-  0, 1, 3, 4, 59, 60, 61, 63, 64, 65, 71, 72, 73, 74, 75, 79, 80, 81, 93, 94, 95, 4096, -1, -2147483648,
+  0, 1, 3, 4, 59, 60, 61, 63, 64, 65, 71, 72, 73, 74, 75, 79, 80, 81, 87, 88, 93, 94, 95, 101, 102, 103, 104, 4096, -1, -2147483648,
 ];
+
+type ExtHeaders = Pick<PacketDescriptor, 'hopByHop' | 'routing' | 'destOpts'>;
+
+/** IPv6 extension headers: none two times in three, else any of the
+ * measured ones, alone or together. */
+export const extHeadersArb: fc.Arbitrary<ExtHeaders> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant<ExtHeaders>({}) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ hopByHop: fc.constantFrom<HopByHopLen>(0, 8, 16), routing: fc.boolean(), destOpts: fc.boolean() })
+      .map((e): ExtHeaders => (e.hopByHop === 0 && !e.routing && !e.destOpts ? {} : e)),
+  },
+);
+
+/** An IPv6 descriptor with extension headers drawn for it; IPv4 ones as drawn. */
+export function withExtHeaders(arb: fc.Arbitrary<PacketDescriptor>): fc.Arbitrary<PacketDescriptor> {
+  return fc.tuple(arb, extHeadersArb).map(([p, e]) => (p.family === 6 ? { ...p, ...e } : p));
+}
 
 export const packetArb: fc.Arbitrary<PacketDescriptor> = fc.oneof(
   { weight: 3, arbitrary: fc.constant(DEFAULT_PACKET) },
   {
     weight: 2,
-    arbitrary: fc.record({
+    arbitrary: withExtHeaders(fc.record({
       family: fc.constantFrom<4 | 6>(4, 6),
       mac: fc.constantFrom('loopback' as const, 'ethernet' as const, 'none' as const),
       ipOptions: fc.boolean(),
@@ -28,7 +46,7 @@ export const packetArb: fc.Arbitrary<PacketDescriptor> = fc.oneof(
       windowScale: fc.boolean(),
       fastOpen: fc.constantFrom('none' as const, 'request' as const, 'cookie' as const),
       payload: fc.constantFrom(0, 0, 1, 20),
-    }),
+    })),
   },
 );
 
@@ -43,6 +61,11 @@ const fastOpenPacketArb: fc.Arbitrary<PacketDescriptor> = fc.record({
   fastOpen: fc.constantFrom('request' as const, 'cookie' as const),
   payload: fc.integer({ min: 1, max: 100 }),
 });
+
+/** socket(): dual-stack AF_INET6 most often, else AF_INET or v6only. */
+export const socketArb: fc.Arbitrary<Op> = fc.constantFrom<Op>(
+  { kind: 'socket' }, { kind: 'socket' }, { kind: 'socket', family: 4 }, { kind: 'socket', v6only: 1 },
+);
 
 /** shutdown()'s how: SHUT_RD, SHUT_WR, SHUT_RDWR, now and then neither. */
 export const howArb = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.constantFrom(3, -1) });
@@ -63,7 +86,7 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
   );
   const bufSize = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...BOUNDARY_SIZES) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 200 }) });
   return fc.oneof(
-    { weight: 1, arbitrary: fc.constant<Op>({ kind: 'socket' }) },
+    { weight: 1, arbitrary: socketArb },
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('listen' as const), fd: fdArb, backlog: fc.integer({ min: 0, max: 4 }) }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('accept' as const), fd: fdArb }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('setsockopt' as const), fd: fdArb, optname: setOpt, value: flagValue }) },
@@ -158,11 +181,12 @@ const DUP_FD = -1001;
 function successorArb(profile: Profile): fc.Arbitrary<Op[]> {
   return fc.record({
     end: fc.constantFrom<'close' | 'shutdown' | 'disconnect'>('close', 'close', 'close', 'shutdown', 'disconnect'),
+    socket: socketArb,
     flag: fc.integer({ min: 0, max: profile.maxFlag }),
     backlog: fc.integer({ min: 1, max: 4 }),
-  }).map(({ end, flag, backlog }) => [
+  }).map(({ end, socket, flag, backlog }) => [
     end === 'shutdown' ? { kind: 'shutdown', fd: 0, how: 0 } : { kind: end, fd: 0 },
-    { kind: 'socket' },
+    socket,
     { kind: 'bind', fd: NEW_FD },
     { kind: 'setsockopt', fd: NEW_FD, optname: profile.setOpt, value: flag },
     { kind: 'listen', fd: NEW_FD, backlog },
@@ -171,6 +195,30 @@ function successorArb(profile: Profile): fc.Arbitrary<Op[]> {
 
 /** The descriptor a successor's socket() most likely returned. */
 const NEW_FD = -1002;
+/** The life number, and the likely descriptor, of a listener of the other family. */
+const BESIDE = -3;
+const BESIDE_FD = -1003;
+
+/** A listener of the other family beside the one on the port: an AF_INET
+ * socket (refused beside a dual-stack listener, welcome beside a v6only
+ * one) or a v6only one, bound, its mode set, listening, accepting once.
+ * Half the time the service socket is made v6only first (`v6only`), so
+ * that the two listen side by side. */
+function besideArb(profile: Profile): fc.Arbitrary<{ v6only: boolean; ops: Op[] }> {
+  return fc.record({
+    v6only: fc.boolean(),
+    socket: fc.constantFrom<Op>({ kind: 'socket', family: 4 }, { kind: 'socket', family: 4 }, { kind: 'socket', v6only: 1 }),
+    flag: fc.integer({ min: 0, max: profile.maxFlag }),
+    accept: fc.boolean(),
+  }).map(({ v6only, socket, flag, accept }) => ({ v6only, ops: [
+    v6only ? { kind: 'socket', family: 4 } : socket,
+    socket,
+    { kind: 'bind', fd: BESIDE_FD },
+    { kind: 'setsockopt', fd: BESIDE_FD, optname: profile.setOpt, value: flag },
+    { kind: 'listen', fd: BESIDE_FD, backlog: 4 },
+    ...(accept ? [{ kind: 'accept', fd: BESIDE_FD } satisfies Op] : []),
+  ] satisfies Op[] }));
+}
 
 /** A case shaped like real use: a listener set up (or not), a few
  * connections' lives interleaved with each other and with random ops, and
@@ -183,24 +231,33 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     flagFirst: fc.boolean(),
     lives: fc.array(lifecycleArb(profile), { minLength: 1, maxLength: 3 }),
     successor: fc.option(successorArb(profile), { freq: 5 }),
+    // One case in five: a listener of the other family on the port.
+    beside: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: besideArb(profile) }),
     noise: fc.array(opArb(profile), { maxLength: 8 }),
     picks: fc.array(fc.nat(), { minLength: maxLength, maxLength }),
-  }).map(({ sysctls, listen, flag, flagFirst, lives, successor, noise, picks }) => {
+  }).map(({ sysctls, listen, flag, flagFirst, lives, successor, beside, noise, picks }) => {
     const prefix: Op[] = [...sysctls];
+    if (beside?.v6only) prefix.push({ kind: 'close', fd: 0 }, { kind: 'socket', v6only: 1 }, { kind: 'bind', fd: 0 });
     const listenOp: Op[] = listen === null ? [] : [{ kind: 'listen', fd: 0, backlog: listen }];
     const flagOp: Op[] = flag === null ? [] : [{ kind: 'setsockopt', fd: 0, optname: profile.setOpt, value: flag }];
     prefix.push(...(flagFirst ? [...flagOp, ...listenOp] : [...listenOp, ...flagOp]));
+    // Beside a v6only service socket the AF_INET listener is set up before
+    // any peer, as descriptor 1; only its accept is interleaved.
+    const besideQueue = beside === null ? [] : beside.v6only ? beside.ops.slice(4) : beside.ops;
+    if (beside?.v6only) prefix.push(...beside.ops.slice(0, 4).map((op) => ('fd' in op ? { ...op, fd: 1 } : op)));
     // Interleave the lives and the noise, keeping each one's own order. A
     // life reads the descriptor its own accept() most likely got: the next
     // one up, as descriptors are handed out lowest first; a life that did not
     // accept reads the latest socket that was.
     const queues = [...lives.map((l, life) => l.map((op) => ({ op, life }))), ...noise.map((op) => [{ op, life: -1 }])];
     if (successor !== null) queues.push(successor.map((op) => ({ op, life: SUCCESSOR })));
+    if (besideQueue.length > 0) queues.push(besideQueue.map((op) => ({ op, life: BESIDE })));
     let newFd = 0;
+    let besideFd = beside?.v6only ? 1 : 0;
     const ownFd = new Map<number, number>();
     const dupFd = new Map<number, number>();
     // Descriptors handed out after the service socket: accepts and dups.
-    let accepted = 0;
+    let accepted = besideFd;
     const out = [...prefix];
     let i = 0;
     while (queues.length > 0 && out.length < maxLength) {
@@ -209,9 +266,11 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
       const resolved = !('fd' in op) ? op
         : op.fd === OWN_FD ? { ...op, fd: ownFd.get(life) ?? accepted }
           : op.fd === DUP_FD ? { ...op, fd: dupFd.get(life) ?? accepted }
-            : op.fd === NEW_FD ? { ...op, fd: newFd } : op;
+            : op.fd === NEW_FD ? { ...op, fd: newFd }
+              : op.fd === BESIDE_FD ? { ...op, fd: besideFd } : op;
       // After a close of 0 the new socket takes 0; otherwise the next one up.
       if (op.kind === 'socket' && life === SUCCESSOR) newFd = out.some((o) => o.kind === 'close' && o.fd === 0) ? 0 : ++accepted;
+      if (op.kind === 'socket' && life === BESIDE) besideFd = ++accepted;
       if (op.kind === 'accept') {
         accepted++;
         if (life >= 0) ownFd.set(life, accepted);
@@ -220,7 +279,9 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
       out.push(resolved);
       if (q.length === 0) queues.splice(queues.indexOf(q), 1);
     }
-    return out.length > 0 ? out : [{ kind: 'expireAll' }];
+    // A setup prefix (a v6only service socket and a listener beside it) can
+    // itself outgrow a small maxLength.
+    return out.length > 0 ? out.slice(0, maxLength) : [{ kind: 'expireAll' }];
   });
 }
 

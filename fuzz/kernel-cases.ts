@@ -13,7 +13,7 @@ import { TCP_SAVE_SYN, TCP_SAVED_SYN, type Op } from '../model/ops.ts';
 import { buildSyn, headerLength, type PacketDescriptor } from '../model/packet.ts';
 import { LINUX } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
-import { BOUNDARY_SIZES, opArb, opsArb } from './arbitraries.ts';
+import { BOUNDARY_SIZES, opArb, opsArb, withExtHeaders } from './arbitraries.ts';
 
 /** Peers a case refers to without ever sending their SYN. */
 const UNKNOWN_PEER_BASE = 900;
@@ -79,7 +79,7 @@ const shapeArb = fc.record({
   timestamps: boolArb(3),
   windowScale: boolArb(3),
 });
-const plainSynArb: fc.Arbitrary<PacketDescriptor> = shapeArb.map((s) => ({ ...s, fastOpen: 'none', payload: 0 }));
+const plainSynArb: fc.Arbitrary<PacketDescriptor> = withExtHeaders(shapeArb.map((s) => ({ ...s, fastOpen: 'none', payload: 0 })));
 const fastOpenSynArb: fc.Arbitrary<PacketDescriptor> = fc.record({
   shape: shapeArb,
   fastOpen: fc.constantFrom('none' as const, 'request' as const, 'cookie' as const, 'cookie' as const),
@@ -148,17 +148,25 @@ export const aimedOpsArb = (maxLength = 25): fc.Arbitrary<Op[]> => fc.record({
   backlog: fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 8 }) }, { weight: 1, arbitrary: fc.constant(0) }),
   flag: fc.oneof({ weight: 19, arbitrary: fc.constantFrom(1, 2) }, { weight: 1, arbitrary: fc.constantFrom(0, 3) }),
   flagFirst: fc.boolean(),
+  // One case in five: the service socket closed, a v6only listener as fd 0
+  // and an AF_INET one as fd 1 on the port, this one in its own mode.
+  families: fc.option(fc.constantFrom(1, 2), { freq: 4 }),
   lives: fc.array(lifeArb, { minLength: 1, maxLength: 4 }),
   noise: fc.array(noiseArb, { maxLength: 4 }),
   picks: fc.array(fc.nat(), { minLength: maxLength, maxLength }),
-}).map(({ fastOpen, syncookies, backlog, flag, flagFirst, lives, noise, picks }) => {
+}).map(({ fastOpen, syncookies, backlog, flag, flagFirst, families, lives, noise, picks }) => {
   const prefix: Op[] = [];
   if (fastOpen) prefix.push({ kind: 'sysctl', name: 'tcp_fastopen', value: 1 });
   if (syncookies !== null) prefix.push({ kind: 'sysctl', name: 'tcp_syncookies', value: syncookies });
   const listen: Op = { kind: 'listen', fd: 0, backlog };
   const save: Op = { kind: 'setsockopt', fd: 0, optname: TCP_SAVE_SYN, value: flag };
+  if (families !== null) prefix.push({ kind: 'close', fd: 0 }, { kind: 'socket', v6only: 1 }, { kind: 'bind', fd: 0 });
   prefix.push(...(flagFirst ? [save, listen] : [listen, save]));
-  return resolve(prefix, lives.map((l, i) => lifeSteps(l, i + 1)), noise, picks, maxLength);
+  if (families === null) return resolve(prefix, lives.map((l, i) => lifeSteps(l, i + 1)), noise, picks, maxLength);
+  prefix.push({ kind: 'socket', family: 4 }, { kind: 'bind', fd: 1 }, { kind: 'setsockopt', fd: 1, optname: TCP_SAVE_SYN, value: families }, { kind: 'listen', fd: 1, backlog });
+  // An IPv4 peer's child is accepted from the AF_INET listener.
+  const steps = lives.map((l, i) => lifeSteps(l, i + 1).map((op): Op => (op.kind === 'accept' && l.packet.family === 4 ? { ...op, fd: 1 } : op)));
+  return resolve(prefix, steps, noise, picks, maxLength);
 });
 
 /** Interleave the lives and the noise, keeping each one's order, and give

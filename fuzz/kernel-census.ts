@@ -4,6 +4,7 @@
 
 import type { KernelRun } from '../model/kernel/lane.ts';
 import { TCP_SAVED_SYN, type Op } from '../model/ops.ts';
+import { extHeadersOf } from '../model/packet.ts';
 
 export interface KernelCensus {
   sequences: number;
@@ -64,7 +65,9 @@ export function countLaneError(c: KernelCensus): void {
 /** A SYN's shape as the census names it: "IPv4+opts/eth", "IPv6/lo Fast Open". */
 export function synShape(op: Extract<Op, { kind: 'syn' | 'fastOpenSyn' }>): string {
   const p = op.packet;
-  return `IPv${p.family}${p.family === 4 && p.ipOptions ? '+opts' : ''}/${MAC_NAMES[p.mac]}${op.kind === 'fastOpenSyn' ? ' Fast Open' : ''}`;
+  const e = extHeadersOf(p);
+  const ext = [e.hopByHop && `+hbh${e.hopByHop}`, e.routing && '+srh', e.destOpts && '+dst'].filter(Boolean).join('');
+  return `IPv${p.family}${p.family === 4 && p.ipOptions ? '+opts' : ''}${ext}/${MAC_NAMES[p.mac]}${op.kind === 'fastOpenSyn' ? ' Fast Open' : ''}`;
 }
 
 /** What the kernel answered peer `conn` with during one op: synack, cookie, rst or quiet. */

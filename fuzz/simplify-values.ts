@@ -35,10 +35,22 @@ function connRank(c: number): number {
 
 const SMALL_SIZES = [1, 4];
 
+/** The optional fields, IPv6 extension headers, whose default is absence. */
+const EXT_KEYS = ['hopByHop', 'routing', 'destOpts'] as const;
+const hasExt = (p: PacketDescriptor, k: (typeof EXT_KEYS)[number]): boolean => p[k] !== undefined;
+
+/** `p` without the optional field `k`: absent, not set to a default value,
+ * so a shrunk descriptor prints as one written before the field existed. */
+function without(p: PacketDescriptor, k: (typeof EXT_KEYS)[number]): PacketDescriptor {
+  const { [k]: _gone, ...rest } = p;
+  return rest;
+}
+
 function withPacket(p: PacketDescriptor): PacketDescriptor {
   // The default's own object is what the generators use and what a report
   // prints without options.
-  const same = (Object.keys(DEFAULT_PACKET) as (keyof PacketDescriptor)[]).every((k) => p[k] === DEFAULT_PACKET[k]);
+  const same = (Object.keys(DEFAULT_PACKET) as (keyof PacketDescriptor)[]).every((k) => p[k] === DEFAULT_PACKET[k])
+    && EXT_KEYS.every((k) => !hasExt(p, k));
   return same ? DEFAULT_PACKET : p;
 }
 
@@ -48,8 +60,12 @@ function simplerPackets(p: PacketDescriptor): PacketDescriptor[] {
   const out: PacketDescriptor[] = [];
   const keys = Object.keys(DEFAULT_PACKET) as (keyof PacketDescriptor)[];
   const differing = keys.filter((k) => p[k] !== DEFAULT_PACKET[k]);
-  if (differing.length === 0) return [DEFAULT_PACKET];
-  if (differing.length > 1) out.push(DEFAULT_PACKET);
+  const ext = EXT_KEYS.filter((k) => hasExt(p, k));
+  if (differing.length + ext.length === 0) return [DEFAULT_PACKET];
+  if (differing.length + ext.length > 1) out.push(DEFAULT_PACKET);
+  // A 16-byte hop-by-hop header shrinks to the 8-byte one before it goes.
+  if (p.hopByHop === 16) out.push({ ...p, hopByHop: 8 });
+  for (const k of ext) out.push(withPacket(without(p, k)));
   for (const k of differing) {
     if (k === 'payload') {
       for (const n of simplerInts(p.payload).filter((x) => x >= 0)) out.push(withPacket({ ...p, payload: n }));
@@ -63,6 +79,9 @@ function simplerPackets(p: PacketDescriptor): PacketDescriptor[] {
 /** Every op one value step simpler than `op`, simplest first. */
 function simplerOps(op: Op): Op[] {
   switch (op.kind) {
+    case 'socket':
+      // Toward the dual-stack socket, written without the fields.
+      return op.family !== undefined || op.v6only !== undefined ? [{ kind: 'socket' }] : [];
     case 'listen':
       return simplerInts(op.backlog).map((backlog) => ({ ...op, backlog }));
     case 'setsockopt':

@@ -7,7 +7,7 @@ import { optionName, type Profile } from './profile.ts';
 
 export function formatOp(op: Op, profile: Profile): string {
   switch (op.kind) {
-    case 'socket': return 'socket()';
+    case 'socket': return op.family === 4 ? 'socket(AF_INET)' : op.v6only === 1 ? 'socket(AF_INET6) /* IPV6_V6ONLY */' : 'socket()';
     case 'listen': return `listen(fd ${op.fd}, ${op.backlog})`;
     case 'accept': return `accept(fd ${op.fd})`;
     case 'setsockopt':

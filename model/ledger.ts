@@ -32,9 +32,20 @@ export interface Violation {
   message: string;
 }
 
+/** A buffer an owner still alive holds, with its size when the allocator
+ * gave one: what the feature holds at a moment. */
+export interface HeldBuffer {
+  handle: number;
+  kind: BufferKind;
+  conn: number | undefined;
+  /** Bytes, or undefined when the allocation did not say. */
+  size: number | undefined;
+}
+
 interface Entry {
   kind: BufferKind;
   conn: number | undefined;
+  size: number | undefined;
   refs: number;
   freed: boolean;
   /** References held per owner; a put by an owner without one is a bug even
@@ -61,9 +72,11 @@ export class Ledger {
   /** The harness sets this before each op so events carry their op index. */
   step = 0;
 
-  alloc(kind: BufferKind, owner: string, site: string, conn?: number): number {
+  /** `size`, optional so older callers still compile, is the buffer's
+   * bytes: what the memory oracle adds up. */
+  alloc(kind: BufferKind, owner: string, site: string, conn?: number, size?: number): number {
     const handle = this.entries.length;
-    const entry: Entry = { kind, conn, refs: 1, freed: false, holders: new Map([[owner, 1]]), history: [], lost: false };
+    const entry: Entry = { kind, conn, size, refs: 1, freed: false, holders: new Map([[owner, 1]]), history: [], lost: false };
     this.entries.push(entry);
     this.record(handle, entry, 'alloc', owner, site);
     return handle;
@@ -196,6 +209,19 @@ export class Ledger {
       this.violations.push(v);
     }
     return leaks;
+  }
+
+  /** Every live buffer with a holder not yet destroyed. A buffer whose
+   * every holder is destroyed, or whose pointer was lost, is a leak's
+   * business, not memory held. */
+  held(): HeldBuffer[] {
+    const out: HeldBuffer[] = [];
+    for (let h = 1; h < this.entries.length; h++) {
+      const e = this.entries[h];
+      if (e.freed || e.lost || ![...e.holders.keys()].some((o) => !this.deaths.has(o))) continue;
+      out.push({ handle: h, kind: e.kind, conn: e.conn, size: e.size });
+    }
+    return out;
   }
 
   allViolations(): readonly Violation[] {

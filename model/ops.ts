@@ -12,8 +12,10 @@ export const TCP_SAVED_SYN = 28;
 
 // --- system calls, issued by user threads -------------------------------
 
-/** socket(AF_INET6, SOCK_STREAM): a fresh socket, not bound to the service port. */
-export interface SocketOp { kind: 'socket' }
+/** socket(AF_INET6, SOCK_STREAM): a fresh socket, not bound to the service
+ * port; dual-stack unless `v6only` is 1 (IPV6_V6ONLY), or AF_INET with
+ * `family` 4 (model/families.ts). Absent fields are the dual-stack default. */
+export interface SocketOp { kind: 'socket'; family?: 4 | 6; v6only?: 0 | 1 }
 export interface ListenOp { kind: 'listen'; fd: number; backlog: number }
 /** Non-blocking accept: EAGAIN on an empty queue. */
 export interface AcceptOp { kind: 'accept'; fd: number }

@@ -7,6 +7,10 @@
 
 export type MacKind = 'ethernet' | 'loopback' | 'none';
 export type FastOpenOption = 'none' | 'request' | 'cookie';
+/** The hop-by-hop header's length: none, a PadN filling 8 bytes, or 16
+ * bytes holding a router alert between two PadN (Linux drops more than 7
+ * bytes of padding in a row). */
+export type HopByHopLen = 0 | 8 | 16;
 
 export interface PacketDescriptor {
   family: 4 | 6;
@@ -21,6 +25,17 @@ export interface PacketDescriptor {
   fastOpen: FastOpenOption;
   /** Payload bytes after the TCP header, 0..1400. */
   payload: number;
+  // IPv6 extension headers, in the order Linux sends them (hop-by-hop,
+  // routing, destination options: ipv6_push_nfrag_opts() then
+  // ipv6_push_frag_opts()). Ignored for IPv4; absent means none, so
+  // descriptors written before they existed still describe the same SYN.
+  /** IPv6 only: a hop-by-hop options header of this many bytes. */
+  hopByHop?: HopByHopLen;
+  /** IPv6 only: a 24-byte segment routing header (type 4), one segment
+   * (the listener), none left. */
+  routing?: boolean;
+  /** IPv6 only: an 8-byte destination options header (a PadN). */
+  destOpts?: boolean;
 }
 
 export const DEFAULT_PACKET: PacketDescriptor = Object.freeze({
@@ -64,8 +79,12 @@ export interface BuiltPacket {
   bytes: Uint8Array;
   /** 14 or 0. */
   macLen: number;
-  /** IP header including options: 20, 24 or 40. */
+  family: 4 | 6;
+  /** IP header including options and IPv6 extension headers (the kernel's
+   * skb_network_header_len()): 20, 24, or 40 plus extension headers. */
   networkLen: number;
+  /** Bytes of IPv6 extension headers within networkLen; 0 for IPv4. */
+  extHeaderLen: number;
   tcpHeaderLen: number;
   payloadLen: number;
 }
@@ -80,13 +99,50 @@ export function buildSyn(conn: number, d: PacketDescriptor): BuiltPacket {
   if (!Number.isInteger(d.payload) || d.payload < 0 || d.payload > MAX_PAYLOAD) {
     throw new RangeError(`payload ${d.payload} is outside 0..${MAX_PAYLOAD}`);
   }
-  const key = `${conn}|${d.family}|${d.mac}|${d.ipOptions}|${d.mss}|${d.sackPermitted}|${d.timestamps}|${d.windowScale}|${d.fastOpen}|${d.payload}`;
+  const key = `${conn}|${d.family}|${d.mac}|${d.ipOptions}|${d.mss}|${d.sackPermitted}|${d.timestamps}|${d.windowScale}|${d.fastOpen}|${d.payload}|${extHeaderKey(d)}`;
   const hit = cache.get(key);
   if (hit) return hit;
   const built = build(conn, d);
   if (cache.size > 10_000) cache.clear();
   cache.set(key, built);
   return built;
+}
+
+/** The IPv6 extension headers a descriptor asks for, normalised: IPv4
+ * descriptors have none whatever the fields say. */
+export function extHeadersOf(d: PacketDescriptor): { hopByHop: HopByHopLen; routing: boolean; destOpts: boolean } {
+  if (d.family !== 6) return { hopByHop: 0, routing: false, destOpts: false };
+  const hopByHop = d.hopByHop ?? 0;
+  if (hopByHop !== 0 && hopByHop !== 8 && hopByHop !== 16) throw new RangeError(`hopByHop ${String(hopByHop)} is not 0, 8 or 16`);
+  return { hopByHop, routing: d.routing === true, destOpts: d.destOpts === true };
+}
+
+function extHeaderKey(d: PacketDescriptor): string {
+  const e = extHeadersOf(d);
+  return `${e.hopByHop}${e.routing ? 'r' : ''}${e.destOpts ? 'd' : ''}`;
+}
+
+const NEXTHDR_HOP = 0;
+const NEXTHDR_TCP = 6;
+const NEXTHDR_ROUTING = 43;
+const NEXTHDR_DEST = 60;
+const PADN_8 = [1, 4, 0, 0, 0, 0];
+const RA_16 = [1, 4, 0, 0, 0, 0, 5, 2, 0, 0, 1, 2, 0, 0];
+
+/** The extension headers as they sit between the IPv6 and TCP headers, and
+ * the next-header value the IPv6 header carries. Each header's first byte
+ * names the one after it; its second is its length in 8-byte units less one. */
+function extHeaders(d: PacketDescriptor): { first: number; bytes: number[] } {
+  const e = extHeadersOf(d);
+  const chain: [number, number[]][] = [];
+  if (e.hopByHop === 8) chain.push([NEXTHDR_HOP, [0, ...PADN_8]]);
+  if (e.hopByHop === 16) chain.push([NEXTHDR_HOP, [1, ...RA_16]]);
+  // Routing type 4 (SRH), segments left 0, last entry 0, flags 0, tag 0.
+  if (e.routing) chain.push([NEXTHDR_ROUTING, [2, 4, 0, 0, 0, 0, 0, ...LISTENER_V6]]);
+  if (e.destOpts) chain.push([NEXTHDR_DEST, [0, ...PADN_8]]);
+  const bytes: number[] = [];
+  chain.forEach(([, body], i) => bytes.push(i + 1 < chain.length ? chain[i + 1][0] : NEXTHDR_TCP, ...body));
+  return { first: chain.length > 0 ? chain[0][0] : NEXTHDR_TCP, bytes };
 }
 
 // Values that only need to be recognisably this connection's.
@@ -116,7 +172,8 @@ function tcpOptions(conn: number, d: PacketDescriptor): number[] {
 function build(conn: number, d: PacketDescriptor): BuiltPacket {
   const macLen = d.mac === 'none' ? 0 : MAC_LEN;
   const v4opts = d.family === 4 && d.ipOptions ? ROUTER_ALERT : [];
-  const networkLen = d.family === 4 ? 20 + v4opts.length : 40;
+  const ext = extHeaders(d);
+  const networkLen = d.family === 4 ? 20 + v4opts.length : 40 + ext.bytes.length;
   const opts = tcpOptions(conn, d);
   const tcpHeaderLen = 20 + opts.length;
   const payloadLen = d.payload;
@@ -141,11 +198,12 @@ function build(conn: number, d: PacketDescriptor): BuiltPacket {
     view.setUint16(ip + 10, checksum(bytes, ip, networkLen, 0));
   } else {
     bytes[ip] = 0x60;
-    view.setUint16(ip + 4, tcpLen);
-    bytes[ip + 6] = 6;
+    view.setUint16(ip + 4, ext.bytes.length + tcpLen);
+    bytes[ip + 6] = ext.first;
     bytes[ip + 7] = TTL;
     bytes.set(PEER_V6, ip + 8);
     bytes.set(LISTENER_V6, ip + 24);
+    bytes.set(ext.bytes, ip + 40);
   }
   const tcp = ip + networkLen;
   view.setUint16(tcp, sourcePort(conn));
@@ -157,7 +215,7 @@ function build(conn: number, d: PacketDescriptor): BuiltPacket {
   bytes.set(opts, tcp + 20);
   for (let i = 0; i < payloadLen; i++) bytes[tcp + tcpHeaderLen + i] = payloadByte(conn, i);
   view.setUint16(tcp + 16, checksum(bytes, tcp, tcpLen, pseudoHeaderSum(bytes, ip, d.family, tcpLen)));
-  return { conn, bytes, macLen, networkLen, tcpHeaderLen, payloadLen };
+  return { conn, bytes, family: d.family, macLen, networkLen, extHeaderLen: ext.bytes.length, tcpHeaderLen, payloadLen };
 }
 
 /** Bytes of the headers a reader can be given: MAC (optionally), IP, TCP. */
@@ -212,6 +270,9 @@ export interface ParsedSyn {
   ipChecksumOk: boolean | undefined;
   /** IPv6 flow label; undefined for IPv4. */
   ipFlowLabel: number | undefined;
+  /** IPv6 extension headers in order (next-header code and bytes); empty
+   * for IPv4. Not counted in ipHeaderLen. */
+  ipExtHeaders: { code: number; bytes: number[] }[];
   src: string;
   dst: string;
   sport: number;
@@ -271,6 +332,8 @@ function parse(bytes: Uint8Array): ParseResult {
   let ipChecksum: number | undefined;
   let ipChecksumOk: boolean | undefined;
   let ipFlowLabel: number | undefined;
+  const ipExtHeaders: ParsedSyn['ipExtHeaders'] = [];
+  let extLen = 0;
   if (version === 4) {
     family = 4;
     ipHeaderLen = (bytes[ip] & 0xf) * 4;
@@ -287,14 +350,24 @@ function parse(bytes: Uint8Array): ParseResult {
     family = 6;
     ipHeaderLen = 40;
     if (bytes.length < ip + 40) return { ok: false, error: 'truncated IPv6 header' };
-    if (bytes[ip + 6] !== 6) return { ok: false, error: `next header ${bytes[ip + 6]} is not TCP` };
+    let next = bytes[ip + 6];
+    while (next === NEXTHDR_HOP || next === NEXTHDR_ROUTING || next === NEXTHDR_DEST) {
+      const at = ip + 40 + extLen;
+      if (bytes.length < at + 2) return { ok: false, error: 'truncated IPv6 extension header' };
+      const len = (bytes[at + 1] + 1) * 8;
+      if (bytes.length < at + len) return { ok: false, error: 'truncated IPv6 extension header' };
+      ipExtHeaders.push({ code: next, bytes: Array.from(bytes.subarray(at, at + len)) });
+      next = bytes[at];
+      extLen += len;
+    }
+    if (next !== 6) return { ok: false, error: `next header ${next} is not TCP` };
     ipFlowLabel = view.getUint32(ip) & 0xfffff;
     src = v6text(bytes.subarray(ip + 8, ip + 24));
     dst = v6text(bytes.subarray(ip + 24, ip + 40));
   } else {
     return { ok: false, error: `IP version ${version}` };
   }
-  const tcp = ip + ipHeaderLen;
+  const tcp = ip + ipHeaderLen + extLen;
   if (bytes.length < tcp + 20) return { ok: false, error: 'truncated TCP header' };
   const tcpHeaderLen = (bytes[tcp + 12] >> 4) * 4;
   if (tcpHeaderLen < 20) return { ok: false, error: `TCP header length ${tcpHeaderLen}` };
@@ -306,7 +379,7 @@ function parse(bytes: Uint8Array): ParseResult {
   return {
     ok: true,
     syn: {
-      mac, family, ipHeaderLen, ipOptions, ipId, ipChecksum, ipChecksumOk, ipFlowLabel, src, dst,
+      mac, family, ipHeaderLen, ipOptions, ipId, ipChecksum, ipChecksumOk, ipFlowLabel, ipExtHeaders, src, dst,
       sport, dport: view.getUint16(tcp + 2), seq: view.getUint32(tcp + 4), ack: view.getUint32(tcp + 8),
       flags: FLAG_NAMES.filter((_, i) => flagBits & (1 << i)),
       window: view.getUint16(tcp + 14), tcpChecksum: view.getUint16(tcp + 16),
@@ -390,6 +463,8 @@ export function fieldsOf(s: ParsedSyn): Map<string, unknown> {
     ['ip.checksum', s.ipChecksum ?? null],
     ['ip.checksumOk', s.ipChecksumOk ?? null],
     ['ip.flowLabel', s.ipFlowLabel ?? null],
+    ['ip.extHeaders', s.ipExtHeaders.map((h) => `${EXT_NAMES[h.code] ?? h.code}(${h.bytes.length})`)],
+    ...s.ipExtHeaders.map((h, i): [string, unknown] => [`ip.extHeaders.${i}.bytes`, h.bytes]),
     ['ip.src', s.src],
     ['ip.dst', s.dst],
     ['tcp.sport', s.sport],
@@ -421,6 +496,8 @@ export function fieldsOf(s: ParsedSyn): Map<string, unknown> {
   return f;
 }
 
+const EXT_NAMES: Record<number, string> = { [NEXTHDR_HOP]: 'hopByHop', [NEXTHDR_ROUTING]: 'routing', [NEXTHDR_DEST]: 'destOpts' };
+
 export function compareParsed(expected: ParsedSyn, actual: ParsedSyn): string[] {
   const e = fieldsOf(expected);
   const a = fieldsOf(actual);
@@ -438,7 +515,9 @@ export function compareParsed(expected: ParsedSyn, actual: ParsedSyn): string[] 
 export function describePacket(d: PacketDescriptor): string {
   const opts = [d.mss && 'MSS', d.sackPermitted && 'SACK', d.timestamps && 'TS', d.windowScale && 'WS',
     d.fastOpen === 'request' && 'TFO-req', d.fastOpen === 'cookie' && 'TFO-cookie'].filter(Boolean).join(' ');
-  const ip = `IPv${d.family}${d.family === 4 && d.ipOptions ? '+opts' : ''}`;
+  const e = extHeadersOf(d);
+  const ext = [e.hopByHop && `HBH${e.hopByHop}`, e.routing && 'SRH', e.destOpts && 'DST'].filter(Boolean).map((x) => `+${x}`).join('');
+  const ip = `IPv${d.family}${d.family === 4 && d.ipOptions ? '+opts' : ''}${ext}`;
   const mac = d.mac === 'none' ? 'no MAC' : d.mac === 'ethernet' ? 'eth' : 'lo';
   return `${ip}/${mac}, ${opts || 'no options'}${d.payload ? `, ${d.payload}B data` : ''}`;
 }

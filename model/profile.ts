@@ -4,6 +4,7 @@
 // written here is written once.
 
 import { TCP_SAVE_SYN, TCP_SAVED_SYN, TCP_SAVED_SYN_RFC } from './ops.ts';
+import { headerLength, type BuiltPacket } from './packet.ts';
 
 export type ProfileName = 'rfc-v1' | 'linux';
 export const PROFILE_NAMES: readonly ProfileName[] = ['rfc-v1', 'linux'];
@@ -29,6 +30,11 @@ export interface Profile {
   synQueueFull(requests: number, backlog: number): boolean;
   /** True once the accept queue admits no further child. */
   acceptQueueFull(children: number, backlog: number): boolean;
+  /** What the feature may hold for one connection whose SYN is `syn`, in
+   * bytes, and why. In total it may hold that much for each connection
+   * whose SYN the spec keeps, and nothing for any other: a flood with
+   * cookies off makes at most as many as the SYN queue admits. */
+  heldBound: { perConnection(syn: BuiltPacket): number; reason: string };
 }
 
 function isPow2Roundup(n: number): number {
@@ -52,6 +58,11 @@ export const RFC_V1: Profile = {
   synQueueFull: (requests, backlog) =>
     requests >= isPow2Roundup(Math.max(Math.min(backlog, 256), 8) + 1),
   acceptQueueFull: (children, backlog) => children > backlog,
+  heldBound: {
+    perConnection: (syn) => syn.bytes.length,
+    reason: 'the request and then the child hold a reference to the SYN\'s own skb (skb_get()), never a copy: the whole frame, '
+      + 'payload included, once per connection however many hold it',
+  },
 };
 
 export const LINUX: Profile = {
@@ -69,6 +80,11 @@ export const LINUX: Profile = {
   // children fill its accept queue, and further SYNs are dropped.
   synQueueFull: (requests, backlog) => requests > backlog,
   acceptQueueFull: (children, backlog) => children > backlog,
+  heldBound: {
+    perConnection: (syn) => headerLength(syn, true),
+    reason: 'tcp_reqsk_record_syn() kmallocs a copy of the headers (the MAC header in mode 2, IP with its options or extension '
+      + 'headers, TCP with its options), never the payload, and the skb is freed with the packet: one copy per connection, moved to the child',
+  },
 };
 
 const PROFILES: ReadonlyMap<string, Profile> = new Map([[RFC_V1.name, RFC_V1], [LINUX.name, LINUX]]);

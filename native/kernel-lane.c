@@ -8,10 +8,14 @@
  *
  * Ops (model descriptor numbers, not the kernel's):
  *   sysctl NAME VALUE            tcp_syncookies 0/1/2, tcp_fastopen 0/1
- *   socket | listen FD BACKLOG | accept FD | close FD | disconnect FD
- *   connect FD                   towards 192.0.2.9, which never answers
+ *   socket [inet|inet6only]      AF_INET6 dual-stack, or AF_INET, or AF_INET6
+ *                                with IPV6_V6ONLY
+ *   listen FD BACKLOG | accept FD | close FD | disconnect FD
+ *   connect FD                   towards 192.0.2.9 (2001:db8::9 from a v6only
+ *                                socket), which never answers
  *   dup FD                       a second model descriptor for the same file
  *   bind FD                      SO_REUSEADDR, then bind to the service port
+ *                                on the wildcard address of the socket's family
  *   shutdown FD HOW              HOW passed as is (0, 1, 2, or not)
  *   setsockopt FD OPT VALUE | getsockopt FD OPT LEN
  *   syn CONN MAC HEX             peer CONN's SYN frame, as the model built it;
@@ -82,6 +86,24 @@ static int model_socket(void) {
   int zero = 0;
   setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
   return s;
+}
+
+/* A socket of another family: AF_INET, or AF_INET6 receiving IPv6 only. */
+static int model_socket_of(const char *domain) {
+  if (!strcmp(domain, "inet")) return socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  int s = model_socket();
+  if (!strcmp(domain, "inet6only")) {
+    int one = 1;
+    setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  return s;
+}
+
+static int domain_of(int fd) {
+  int d = AF_INET6;
+  socklen_t len = sizeof d;
+  getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &d, &len);
+  return d;
 }
 
 static int service_socket(void) {
@@ -183,7 +205,9 @@ static int run_line(const char *line) {
   } else if (!strcmp(op, "socket")) {
     int fd = lowest_free();
     if (fd < 0) { out(-1, EMFILE, NOLEN, NULL, 0); return 0; }
-    fds[fd] = model_socket();
+    char domain[16] = "";
+    sscanf(line, "%*s %15s", domain);
+    fds[fd] = model_socket_of(domain);
     out(fd, 0, NOLEN, NULL, 0);
   } else if (!network && (a < 0 || a >= MAXFD || fds[a] < 0)) {
     out(-1, EBADF, NOLEN, NULL, 0);
@@ -216,7 +240,8 @@ static int run_line(const char *line) {
     int one = 1;
     setsockopt(fds[a], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in6 at = { .sin6_family = AF_INET6, .sin6_port = htons(SERVICE_PORT), .sin6_addr = in6addr_any };
-    int r = bind(fds[a], (struct sockaddr *)&at, sizeof at);
+    struct sockaddr_in at4 = { .sin_family = AF_INET, .sin_port = htons(SERVICE_PORT), .sin_addr = { htonl(INADDR_ANY) } };
+    int r = domain_of(fds[a]) == AF_INET ? bind(fds[a], (struct sockaddr *)&at4, sizeof at4) : bind(fds[a], (struct sockaddr *)&at, sizeof at);
     out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "shutdown")) {
     int r = shutdown(fds[a], (int)b);
@@ -224,7 +249,14 @@ static int run_line(const char *line) {
   } else if (!strcmp(op, "connect")) {
     struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
     inet_pton(AF_INET6, "::ffff:192.0.2.9", &to.sin6_addr);
-    int r = connect(fds[a], (struct sockaddr *)&to, sizeof to);
+    struct sockaddr_in to4 = { .sin_family = AF_INET, .sin_port = htons(80) };
+    inet_pton(AF_INET, "192.0.2.9", &to4.sin_addr);
+    /* A v6only socket cannot reach a v4-mapped address: its peer is 2001:db8::9. */
+    int v6only = 0;
+    socklen_t vl = sizeof v6only;
+    getsockopt(fds[a], IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &vl);
+    if (v6only) inet_pton(AF_INET6, "2001:db8::9", &to.sin6_addr);
+    int r = domain_of(fds[a]) == AF_INET ? connect(fds[a], (struct sockaddr *)&to4, sizeof to4) : connect(fds[a], (struct sockaddr *)&to, sizeof to);
     out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "setsockopt")) {
     int v = (int)c;

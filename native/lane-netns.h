@@ -158,6 +158,11 @@ static int netns_init(void) {
   write_proc("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1");
   write_proc("/proc/sys/net/ipv4/conf/all/rp_filter", "0");
   write_proc("/proc/sys/net/ipv4/conf/default/rp_filter", "0");
+  /* A SYN with a segment routing header is dropped unless SRv6 is on for
+   * the namespace and the device it arrives on (ipv6_srh_rcv()). */
+  write_proc("/proc/sys/net/ipv6/conf/all/seg6_enabled", "1");
+  write_proc("/proc/sys/net/ipv6/conf/default/seg6_enabled", "1");
+  write_proc("/proc/sys/net/ipv6/conf/lo/seg6_enabled", "1");
   tap_fd = open_tuntap(TAP_NAME, IFF_TAP);
   if (tap_fd < 0) return netns_fail("cannot create the tap device");
   struct ifreq ifr;

@@ -95,8 +95,17 @@ static int seg_parse(const unsigned char *f, size_t n, int maclen, struct seg *s
     s->saddr = ip + 12;
     s->daddr = ip + 16;
   } else if (s->family == 6) {
+    /* A SYN may carry extension headers (hop-by-hop, routing,
+     * destination options): the TCP header follows the last of them. */
+    int next = ip[6];
     s->iphl = 40;
-    if (n < (size_t)maclen + 40 || ip[6] != 6) return -1;
+    if (n < (size_t)maclen + 40) return -1;
+    while (next == 0 || next == 43 || next == 60) {
+      if (n < (size_t)maclen + s->iphl + 2) return -1;
+      next = ip[s->iphl];
+      s->iphl += (ip[s->iphl + 1] + 1) * 8;
+    }
+    if (next != 6) return -1;
     s->saddr = ip + 8;
     s->daddr = ip + 24;
   } else return -1;

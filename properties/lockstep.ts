@@ -5,6 +5,7 @@
 // runner, which uses it for setup and teardown.
 
 import { Ledger, type LedgerEvent, type Violation } from '../model/ledger.ts';
+import { judgeMemory } from './memory.ts';
 import { checkedOutcome, checkedView, checkedYield, createInstance, InterfaceError } from '../model/impl/contract.ts';
 import type { FdView, Implementation, ImplInstance, OpRun, Yield } from '../model/impl/types.ts';
 import type { Op, Outcome } from '../model/ops.ts';
@@ -77,6 +78,9 @@ export class Session {
   readonly found: Failure[] = [];
   /** Set by a crash, a hang or a deadlock: nothing more can run. */
   stopped = false;
+  /** The memory oracle weighs what is held against the spec's requests and
+   * sockets, which only a single-thread run tracks op by op. */
+  judgesMemory = true;
   private readonly ctx: StepContext;
   private seenViolations = 0;
   /** Descriptors the implementation handed out and has not closed, as its
@@ -133,7 +137,14 @@ export class Session {
     }
     const verdict = judgeRead(this.ctx, actual) ?? judgeLockstep(op, expected, actual, this.profile.readOpt);
     if (verdict) return this.note({ ...verdict, step: index });
-    return this.ledgerFailures(index)[0] ?? this.stateFailure(op, index);
+    return this.ledgerFailures(index)[0] ?? this.memoryFailure(op, index) ?? this.stateFailure(op, index);
+  }
+
+  /** What the feature holds after the op, against the profile's bound. */
+  memoryFailure(op: Op, index: number): Failure | undefined {
+    if (!this.judgesMemory) return undefined;
+    const v = judgeMemory(op, this.profile, this.ledger.held(), this.ctx.packets, this.spec.keptAnywhere(), this.spec.liveConnections());
+    return v ? this.note({ ...v, step: index }) : undefined;
   }
 
   /** What an op's result tells about the implementation's descriptors. */

@@ -10,7 +10,7 @@ import type { Op, Outcome } from '../model/ops.ts';
 import { buildSyn, DEFAULT_PACKET, locate, parseSyn, type BuiltPacket } from '../model/packet.ts';
 
 export type OracleName =
-  | 'crash' | 'hang' | 'bounds' | 'identity' | 'one-shot' | 'lockstep' | 'state' | 'ledger' | 'leak' | 'linearizability' | 'deadlock';
+  | 'crash' | 'hang' | 'bounds' | 'identity' | 'one-shot' | 'lockstep' | 'state' | 'ledger' | 'leak' | 'memory' | 'linearizability' | 'deadlock';
 
 /** How bad a violation is, worst first. A crash stands for an oops; a
  * hang, like a deadlock, for a machine that stops making progress. */
@@ -20,7 +20,8 @@ const SEVERITY_ORDER: readonly Severity[] = ['memory-safety', 'leak', 'race', 'w
 
 export function severityOf(oracle: string): Severity {
   if (oracle === 'ledger' || oracle === 'bounds' || oracle === 'crash') return 'memory-safety';
-  if (oracle === 'leak') return 'leak';
+  // Memory held past the profile's bound is a leak while it lasts.
+  if (oracle === 'leak' || oracle === 'memory') return 'leak';
   if (oracle === 'linearizability' || oracle === 'deadlock' || oracle === 'hang') return 'race';
   return 'wrong-result';
 }

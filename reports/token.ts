@@ -95,6 +95,10 @@ function checkOps(x: unknown, where: string): string | undefined {
       if (bad) return `${where}[${i}].packet ${bad}`;
     }
     if (o.kind === 'sysctl' && o.name !== 'tcp_syncookies' && o.name !== 'tcp_fastopen') return `${where}[${i}] names no known sysctl`;
+    // A socket's family came later: a token without one is the dual-stack socket it always was.
+    if (o.kind === 'socket' && ((o.family !== undefined && o.family !== 4 && o.family !== 6) || (o.v6only !== undefined && o.v6only !== 0 && o.v6only !== 1))) {
+      return `${where}[${i}] is a socket of no known family`;
+    }
     for (const [k, v] of Object.entries(o)) {
       if (k === 'kind' || k === 'name' || k === 'packet') continue;
       if (typeof v !== 'number' || !Number.isFinite(v)) return `${where}[${i}].${k} is not a number`;
@@ -111,5 +115,8 @@ function checkPacket(x: unknown): string | undefined {
   if (!['none', 'request', 'cookie'].includes(p.fastOpen as string)) return 'has an unknown Fast Open option';
   for (const k of ['ipOptions', 'mss', 'sackPermitted', 'timestamps', 'windowScale']) if (typeof p[k] !== 'boolean') return `has no ${k}`;
   if (!Number.isInteger(p.payload) || (p.payload as number) < 0 || (p.payload as number) > 1400) return 'has a payload outside 0..1400';
+  // IPv6 extension headers came later: a token without them is a SYN without them.
+  if (p.hopByHop !== undefined && p.hopByHop !== 0 && p.hopByHop !== 8 && p.hopByHop !== 16) return 'has a hopByHop length other than 0, 8 or 16';
+  for (const k of ['routing', 'destOpts']) if (p[k] !== undefined && typeof p[k] !== 'boolean') return `has a ${k} that is not true or false`;
   return undefined;
 }

@@ -25,6 +25,26 @@ const FAST_OPEN: Pick<PacketDescriptor, 'fastOpen' | 'payload'>[] = [
   { fastOpen: 'cookie', payload: 20 }, { fastOpen: 'cookie', payload: 1400 },
 ];
 
+/** IPv6 extension headers: each measured one alone, the measured pair, and
+ * all three with the larger hop-by-hop header. */
+const EXT: Pick<PacketDescriptor, 'hopByHop' | 'routing' | 'destOpts'>[] = [
+  { hopByHop: 8 }, { hopByHop: 16 }, { destOpts: true }, { routing: true }, { hopByHop: 8, destOpts: true },
+  { hopByHop: 16, routing: true, destOpts: true },
+];
+
+/** IPv6 SYNs with extension headers, under every Fast Open form and four TCP option sets. */
+function extShapes(mac: MacKind): PacketDescriptor[] {
+  const out: PacketDescriptor[] = [];
+  for (const ext of EXT) {
+    for (const bits of [0, 5, 10, 15]) {
+      for (const tfo of FAST_OPEN) {
+        out.push({ family: 6, ipOptions: false, ...ext, ...tfo, mac, mss: (bits & 1) !== 0, sackPermitted: (bits & 2) !== 0, timestamps: (bits & 4) !== 0, windowScale: (bits & 8) !== 0 });
+      }
+    }
+  }
+  return out;
+}
+
 /** Every TCP option set, IP version and options, Fast Open form and MAC kind. */
 function shapes(mac: MacKind): PacketDescriptor[] {
   const out: PacketDescriptor[] = [];
@@ -85,12 +105,31 @@ describe.runIf(lane.ok)('every SYN shape, saved by the live kernel byte for byte
   }
 });
 
+describe.runIf(lane.ok)('IPv6 SYNs with extension headers, saved by the live kernel byte for byte, headers and all', () => {
+  for (const mode of [1, 2]) {
+    for (const mac of MACS) {
+      it(`mode ${mode}, MAC ${mac}: ${extShapes(mac).length} shapes`, () => {
+        const packets = extShapes(mac);
+        const r = runDifferential(sequence(mode, packets));
+        packets.forEach((packet, i) => {
+          const read = r.actual[3 + 5 * i + 3];
+          const want = saved(i + 1, packet, mode);
+          expect(want.length).toBe((mode === 2 && mac !== 'none' ? 14 : 0) + 40 + buildSyn(i + 1, packet).extHeaderLen + buildSyn(i + 1, packet).tcpHeaderLen);
+          expect(read.optlen, JSON.stringify(packet)).toBe(want.length);
+          expect(Array.from(read.bytes ?? []), JSON.stringify(packet)).toEqual(want);
+        });
+        expect(r.disagreement?.differences).toBeUndefined();
+      });
+    }
+  }
+});
+
 describe('the differential property compares saved SYNs byte for byte', () => {
   it('names a difference at every byte of every shape, in both modes', () => {
     const read: Op = { kind: 'getsockopt', fd: 1, optname: TCP_SAVED_SYN, bufSize: 4096 };
     let checked = 0;
     for (const mac of MACS) {
-      for (const packet of shapes(mac).filter((_, i) => i % 7 === 0)) {
+      for (const packet of [...shapes(mac), ...extShapes(mac)].filter((_, i) => i % 7 === 0)) {
         for (const mode of [1, 2]) {
           const bytes = Uint8Array.from(saved(1, packet, mode));
           const expected = { ret: 0, optlen: bytes.length, bytes };

@@ -1,10 +1,11 @@
-// dup(), shutdown() and bind() on the live kernel through the lane: each sequence
+// dup(), shutdown(), bind() and IPv6 extension headers on the live kernel through the lane: each sequence
 // runs in a private namespace with the model's frames, and the linux spec
 // must agree with every outcome (reference/measured-paths.md measured the
 // same with real peers).
 import { describe, expect, it } from 'vitest';
 import { kernelLane } from '../model/kernel/native.ts';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op, type Outcome } from '../model/ops.ts';
+import type { PacketDescriptor } from '../model/packet.ts';
 import { runDifferential } from '../properties/differential.ts';
 import { acceptedWith, pkt } from './helpers.ts';
 
@@ -83,5 +84,46 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on dup(), sh
     expect(kernel([cookies, listen, syn(1), shutdown(0, 0), listen, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }])[6].errno).toBe('EAGAIN');
     expect(kernel([cookies, listen, syn(1), shutdown(0, 0), listen, syn(2), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }])[7].ret).toBe(1);
     expect(kernel([cookies, listen, syn(1), { kind: 'close', fd: 0 }, { kind: 'socket' }, { kind: 'bind', fd: 0 }, listen, syn(2), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }])[9].ret).toBe(1);
+  });
+});
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on IPv6 extension headers (the exthdr.* rows)', () => {
+  it('hop-by-hop (8, 16), destination options, a routing header, and hop-by-hop with destination options: kept in both modes', () => {
+    const rows: [Partial<PacketDescriptor>, number][] = [
+      [{ hopByHop: 8 }, 88], [{ hopByHop: 16 }, 96], [{ destOpts: true }, 88], [{ routing: true }, 104], [{ hopByHop: 8, destOpts: true }, 96],
+    ];
+    for (const [ext, len] of rows) {
+      for (const mode of [1, 2]) {
+        const out = kernel([...acceptedWith(SAVE, mode, pkt({ family: 6, ...ext })), read(1), read(1)]);
+        expect([out[5].optlen, out[6].optlen], JSON.stringify(ext)).toEqual([len + (mode === 2 ? 14 : 0), 0]);
+      }
+    }
+  });
+});
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on address families (the family.* rows)', () => {
+  const L = (fd: number): Op => ({ kind: 'listen', fd, backlog: 4 });
+  const inet: Op = { kind: 'socket', family: 4 };
+  const inet6only: Op = { kind: 'socket', v6only: 1 };
+
+  it('an AF_INET listener beside a v6only one: IPv4 SYNs to it, IPv6 SYNs to the other, each in its own mode', () => {
+    for (const [m6, m4, v4len, v6len] of [[1, 2, 74, 80], [2, 1, 60, 94]] as const) {
+      const out = kernel([
+        { kind: 'close', fd: 0 }, inet6only, { kind: 'bind', fd: 0 }, { kind: 'setsockopt', fd: 0, optname: SAVE, value: m6 }, L(0),
+        inet, { kind: 'bind', fd: 1 }, { kind: 'setsockopt', fd: 1, optname: SAVE, value: m4 }, L(1),
+        { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'syn', conn: 2, packet: pkt({ family: 6 }) }, { kind: 'ack', conn: 2 },
+        { kind: 'accept', fd: 1 }, { kind: 'accept', fd: 0 }, read(2), read(3),
+      ]);
+      expect([out[13].ret, out[14].ret, out[15].optlen, out[16].optlen]).toEqual([2, 3, v4len, v6len]);
+    }
+  });
+
+  it('beside a dual-stack listener an AF_INET socket is EADDRINUSE; a dual-stack listener saves an IPv4 peer as IPv4 headers', () => {
+    const out = kernel([L(0), inet, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 4 }, inet, { kind: 'bind', fd: 2 }, L(0)]);
+    expect(out.map((o) => o.errno ?? o.ret)).toEqual([0, 1, 'EADDRINUSE', 0, 2, 'EADDRINUSE', 0]);
+    for (const [mode, len] of [[1, 60], [2, 74]] as const) expect(kernel([...acceptedWith(SAVE, mode), read(1)])[5].optlen).toBe(len);
+    const alone = kernel([{ kind: 'close', fd: 0 }, inet, { kind: 'bind', fd: 0 }, L(0), { kind: 'syn', conn: 1, packet: pkt({ family: 6 }) }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
+      inet6only, { kind: 'connect', fd: 1 }, { kind: 'disconnect', fd: 1 }, inet, { kind: 'connect', fd: 2 }]);
+    expect(alone.slice(6).map((o) => o.errno ?? o.ret)).toEqual(['EAGAIN', 1, 'EINPROGRESS', 0, 2, 'EINPROGRESS']);
   });
 });

@@ -4,7 +4,7 @@ import { test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { opsArb } from '../fuzz/arbitraries.ts';
 import { minimize } from '../fuzz/minimize.ts';
-import { isValueMinimal } from '../fuzz/simplify-values.ts';
+import { isValueMinimal, shrinkValues } from '../fuzz/simplify-values.ts';
 import { bundledByName } from '../model/impl/registry.ts';
 import type { Op } from '../model/ops.ts';
 import { DEFAULT_PACKET, parseSyn, type PacketDescriptor } from '../model/packet.ts';
@@ -68,6 +68,16 @@ describe('minimize: the values too, not only the ops', () => {
     ]);
     expect(min[1].kind === 'syn' && min[1].packet).toBe(DEFAULT_PACKET);
     expect(isValueMinimal(min, fails)).toBe(true);
+  });
+
+  it('IPv6 extension headers shrink toward none: 16 bytes of hop-by-hop to 8, the others gone, absent rather than false', () => {
+    const packet: PacketDescriptor = { ...DEFAULT_PACKET, family: 6, mac: 'ethernet', hopByHop: 16, routing: true, destOpts: true };
+    const needsHopByHop = (ops: Op[]): boolean => ops.some((o) => o.kind === 'syn' && o.packet.family === 6 && (o.packet.hopByHop ?? 0) > 0);
+    const { ops } = shrinkValues([{ kind: 'syn', conn: 1, packet }], needsHopByHop);
+    expect(ops).toEqual([{ kind: 'syn', conn: 1, packet: { ...DEFAULT_PACKET, family: 6, hopByHop: 8 } }]);
+    expect(Object.keys(ops[0].kind === 'syn' ? ops[0].packet : {})).not.toContain('routing');
+    const { ops: none } = shrinkValues([{ kind: 'syn', conn: 1, packet }], () => true);
+    expect(none[0].kind === 'syn' && none[0].packet).toBe(DEFAULT_PACKET);
   });
 
   it('descriptor 2 on the second of two new sockets shrinks to descriptor 0 alone, flag 7 to 1', () => {

@@ -4,7 +4,7 @@ import { linuxFeature } from '../model/impl/linux.ts';
 import { stackImplementation, type StackClass } from '../model/impl/stack/adapter.ts';
 import type { Gen, SavedSynFeature } from '../model/impl/stack/feature.ts';
 import { Kernel } from '../model/impl/stack/kernel.ts';
-import { Lock, sockOwner, type RequestSock, type Sock } from '../model/impl/stack/structs.ts';
+import { Lock, reqOwner, sockOwner, type RequestSock, type Sock } from '../model/impl/stack/structs.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { fail, ok, TCP_SAVE_SYN, type Outcome } from '../model/ops.ts';
 import { MAX_FDS } from '../model/spec/world.ts';
@@ -64,6 +64,14 @@ class DupAfterCloseReleases extends Kernel {
     // meanwhile, and its release is not undone.
     if (out.ret >= 0 && sk.fdRefs === 1) sk.fileClosed = true;
     return out;
+  }
+}
+
+/** The listener lookup that ignores the SYN's family: the first socket
+ * listening on the port takes every SYN, a v6only one IPv4 peers too. */
+class LookupIgnoresFamily extends Kernel {
+  protected override lookupListener(version: 4 | 6): Sock | undefined {
+    return super.lookupListener(version) && this.socks.find((sk) => sk.alive && sk.onServicePort && sk.state === 'LISTEN');
   }
 }
 
@@ -166,6 +174,65 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
+    // The copy made of the IP header and the TCP header alone, as if the
+    // network header were always sizeof(struct ipv6hdr) long.
+    name: 'the saved headers drop IPv6 extension headers', oracle: 'lockstep', lane: 'single-thread',
+    feature: {
+      *connRequest(k, t, sk, req, skb, wantCookie) {
+        yield* linuxFeature.connRequest(k, t, sk, req, skb, wantCookie);
+        const h = req.ireq.saved_syn ?? 0;
+        const p = k.skb(skb);
+        if (!h || p.extHeaderLen === 0) return;
+        const kept = k.kmemData(h);
+        const ip = kept.length - p.networkLen - p.tcpHeaderLen;
+        const cut = Uint8Array.from([...kept.subarray(0, ip + 40), ...kept.subarray(ip + p.networkLen)]);
+        cut[ip + 6] = 6; // next header: TCP
+        k.ledger.put(h, reqOwner(req), 'mutant');
+        req.ireq.saved_syn = k.kmalloc(cut, reqOwner(req), 'mutant', p.conn);
+      },
+    },
+  },
+  {
+    // An IPv4 peer of a dual-stack listener kept as the IPv6 header the
+    // socket shows it as: v4-mapped addresses, an ipv6hdr in place of the iphdr.
+    name: 'a v4-mapped SYN is saved as IPv6', oracle: 'bounds', lane: 'single-thread',
+    feature: {
+      *connRequest(k, t, sk, req, skb, wantCookie) {
+        yield* linuxFeature.connRequest(k, t, sk, req, skb, wantCookie);
+        const h = req.ireq.saved_syn ?? 0;
+        const p = k.skb(skb);
+        if (!h || p.family !== 4 || sk.domain !== 'inet6') return;
+        const kept = k.kmemData(h);
+        const ip = kept.length - p.networkLen - p.tcpHeaderLen;
+        const v4 = kept.subarray(ip, ip + p.networkLen);
+        const mapped = (a: Uint8Array): number[] => [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...a];
+        const ip6 = [0x60, 0, 0, 0, 0, p.tcpHeaderLen, 6, v4[8], ...mapped(v4.subarray(12, 16)), ...mapped(v4.subarray(16, 20))];
+        const copy = Uint8Array.from([...kept.subarray(0, ip), ...ip6, ...kept.subarray(ip + p.networkLen)]);
+        if (ip > 0) copy[ip - 1] = 0xdd; // ETH_P_IPV6
+        if (ip > 0) copy[ip - 2] = 0x86;
+        k.ledger.put(h, reqOwner(req), 'mutant');
+        req.ireq.saved_syn = k.kmalloc(copy, reqOwner(req), 'mutant', p.conn);
+      },
+    },
+  },
+  {
+    // The request keeps a reference to the SYN's skb besides its copy, and
+    // drops it only when it is freed: no leak, but a whole frame held per
+    // request, past what today's kernel holds.
+    name: 'the request holds the SYN\'s skb besides the copy', oracle: 'memory', lane: 'single-thread',
+    feature: {
+      *connRequest(k, t, sk, req, skb, wantCookie) {
+        yield* linuxFeature.connRequest(k, t, sk, req, skb, wantCookie);
+        if (req.ireq.saved_syn) req.ireq.syn_skb = k.ledger.get(skb, reqOwner(req), 'mutant skb_get');
+      },
+      reqskDestructor(k, req) {
+        linuxFeature.reqskDestructor(k, req);
+        k.ledger.put(req.ireq.syn_skb ?? 0, reqOwner(req), 'mutant consume_skb');
+        req.ireq.syn_skb = 0;
+      },
+    },
+  },
+  {
     name: 'mode 2 forgets the MAC header', oracle: 'lockstep', lane: 'single-thread',
     feature: {
       *connRequest(k, t, sk, req, skb, wantCookie) {
@@ -199,7 +266,7 @@ export const MUTANTS: Mutant[] = [
       },
     },
   },
-  { name: 'dup copies the socket instead of sharing it', oracle: 'state', lane: 'single-thread', feature: {}, stack: DupCopies },
+  { name: 'dup copies the socket instead of sharing it', oracle: 'memory', lane: 'single-thread', feature: {}, stack: DupCopies },
   { name: 'closing one dup closes the socket under the other', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: DupTakesNoReference },
   {
     // Only seen when a close of the last descriptor lands while a dup of it
@@ -207,6 +274,7 @@ export const MUTANTS: Mutant[] = [
     name: 'a dup racing the last close installs a released file', oracle: 'linearizability', lane: 'concurrent', feature: {}, stack: DupAfterCloseReleases,
   },
   { name: 'a new listener on the port completes the old one\'s requests', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: NewListenerTakesRequests },
+  { name: 'the listener lookup ignores the SYN\'s family', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: LookupIgnoresFamily },
   { name: 'shutdown frees the saved SYN', oracle: 'state', lane: 'single-thread', feature: {}, stack: ShutdownFrees },
   { name: 'shutdown(SHUT_RD) leaves a listener listening', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: ShutdownKeepsListening },
 ];

@@ -22,6 +22,9 @@ const descriptorArb: fc.Arbitrary<PacketDescriptor> = fc.record({
   windowScale: fc.boolean(),
   fastOpen: fc.constantFrom('none' as const, 'request' as const, 'cookie' as const),
   payload: fc.oneof(fc.constantFrom(0, 1, 1400), fc.integer({ min: 0, max: 1400 })),
+  hopByHop: fc.constantFrom<0 | 8 | 16>(0, 0, 8, 16),
+  routing: fc.boolean(),
+  destOpts: fc.boolean(),
 });
 const connArb = fc.integer({ min: 0, max: 9999 });
 
@@ -121,6 +124,46 @@ describe('building SYNs', () => {
   });
 });
 
+describe('IPv6 extension headers', () => {
+  const v6 = (over: Partial<PacketDescriptor>): PacketDescriptor => d({ family: 6, mac: 'none', ...over });
+  it('sit between the IPv6 and TCP headers, chained by next header, in the order Linux sends them', () => {
+    const b = buildSyn(1, v6({ hopByHop: 8, routing: true, destOpts: true })).bytes;
+    expect(b[6]).toBe(0); // IPv6 next header: hop-by-hop
+    expect(Array.from(b.subarray(40, 48))).toEqual([43, 0, 1, 4, 0, 0, 0, 0]);
+    expect(Array.from(b.subarray(48, 56))).toEqual([60, 2, 4, 0, 0, 0, 0, 0]);
+    expect(Array.from(b.subarray(56, 72))).toEqual([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(Array.from(b.subarray(72, 80))).toEqual([6, 0, 1, 4, 0, 0, 0, 0]);
+    expect((b[80] << 8) | b[81]).toBe(sourcePort(1));
+    // The payload length counts the extension headers.
+    expect((b[4] << 8) | b[5]).toBe(b.length - 40);
+  });
+
+  it('the 16-byte hop-by-hop header is a router alert between two PadN', () => {
+    const b = buildSyn(1, v6({ hopByHop: 16 })).bytes;
+    expect(Array.from(b.subarray(40, 56))).toEqual([6, 1, 1, 4, 0, 0, 0, 0, 5, 2, 0, 0, 1, 2, 0, 0]);
+  });
+
+  it('add to the headers a reader is handed: the measured lengths', () => {
+    const len = (over: Partial<PacketDescriptor>, withMac: boolean): number => headerLength(buildSyn(1, v6({ mac: 'ethernet', ...over })), withMac);
+    expect([len({ hopByHop: 8 }, false), len({ hopByHop: 8 }, true)]).toEqual([88, 102]);
+    expect([len({ hopByHop: 16 }, false), len({ hopByHop: 16 }, true)]).toEqual([96, 110]);
+    expect([len({ destOpts: true }, false), len({ destOpts: true }, true)]).toEqual([88, 102]);
+    expect([len({ routing: true }, false), len({ routing: true }, true)]).toEqual([104, 118]);
+    expect(len({ hopByHop: 8, destOpts: true }, false)).toBe(96);
+  });
+
+  it('are ignored for IPv4, and absent fields are no extension headers', () => {
+    expect(buildSyn(1, d({ hopByHop: 16, routing: true, destOpts: true })).bytes).toEqual(buildSyn(1, DEFAULT_PACKET).bytes);
+    expect(buildSyn(2, v6({ hopByHop: 0, routing: false, destOpts: false })).bytes).toEqual(buildSyn(2, v6({})).bytes);
+    expect(describePacket(v6({ hopByHop: 16, routing: true, destOpts: true }))).toBe('IPv6+HBH16+SRH+DST/no MAC, MSS SACK TS WS');
+  });
+
+  it('a changed extension header byte is a named difference', () => {
+    const a = parsed(1, v6({ hopByHop: 8 }));
+    expect(compareParsed(a, parsed(1, v6({ hopByHop: 16 })))[0]).toMatch(/^ip\.extHeaders: expected \["hopByHop\(8\)"\], got \["hopByHop\(16\)"\]/);
+  });
+});
+
 describe('parsing SYNs', () => {
   it('reads back every field it was built from, with valid checksums', () => {
     fc.assert(fc.property(descriptorArb, connArb, (p, conn) => {
@@ -137,6 +180,10 @@ describe('parsing SYNs', () => {
       expect(s.ipId).toBe(p.family === 4 ? conn : 0);
       expect(s.ipChecksumOk).toBe(p.family === 4 ? true : undefined);
       expect(s.ipFlowLabel).toBe(p.family === 6 ? 0 : undefined);
+      const ext = p.family === 6 ? [p.hopByHop ? [0, p.hopByHop] : [], p.routing ? [43, 24] : [], p.destOpts ? [60, 8] : []].filter((x) => x.length) : [];
+      expect(s.ipExtHeaders.map((h) => [h.code, h.bytes.length])).toEqual(ext);
+      expect(b.extHeaderLen).toBe(ext.reduce((n, [, len]) => n + len, 0));
+      expect(b.networkLen).toBe((p.family === 6 ? 40 : v4opts ? 24 : 20) + b.extHeaderLen);
       expect([s.sport, s.dport, s.conn]).toEqual([sourcePort(conn), SERVICE_PORT, conn]);
       expect(s.seq).toBe((0x53000000 + conn) >>> 0);
       expect(s.ack).toBe(0);

@@ -1,9 +1,10 @@
-// The dup(), shutdown() and new-listener (bind) rows of
+// The dup(), shutdown(), new-listener (bind) and IPv6 extension header rows of
 // reference/measured-paths.md, each a case
 // run on an implementation in lockstep with its spec: both must give the
 // measured result. The row names are the table's.
 import { describe, expect, it } from 'vitest';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, TCP_SAVED_SYN_RFC as RFC, type Op, type Outcome } from '../model/ops.ts';
+import { parseSyn, type PacketDescriptor } from '../model/packet.ts';
 import { acceptedWith, pkt, scenario } from './helpers.ts';
 
 const read = (fd: number, bufSize = 4096, optname = SAVED): Op => ({ kind: 'getsockopt', fd, optname, bufSize });
@@ -247,5 +248,116 @@ describe('linux: a syncookie ACK meets the listener on the port now', () => {
     const successor: Op[] = [{ kind: 'close', fd: 0 }, { kind: 'socket' }, { kind: 'bind', fd: 0 }, listen];
     expect(linux([cookies, listen, syn(1), ...successor, ack(1), accept])[8]).toEqual({ ret: -1, errno: 'EAGAIN' });
     expect(linux([cookies, listen, syn(1), ...successor, syn(2), ack(1), accept])[9]).toEqual({ ret: 1 });
+  });
+});
+
+describe('IPv6 extension headers in the saved SYN', () => {
+  // The exthdr.* rows: [row, extension headers, optlen in mode 1, in mode 2].
+  const ROWS: [string, Partial<PacketDescriptor>, number, number | undefined][] = [
+    ['exthdr.hop-by-hop', { hopByHop: 8 }, 88, 102],
+    ['exthdr.hop-by-hop-16', { hopByHop: 16 }, 96, 110],
+    ['exthdr.dest-opts', { destOpts: true }, 88, 102],
+    ['exthdr.routing-srh', { routing: true }, 104, 118],
+    ['exthdr.hop-by-hop+dest-opts', { hopByHop: 8, destOpts: true }, 96, undefined],
+  ];
+
+  /** The extension headers a saved SYN holds between its IPv6 and TCP headers. */
+  const extOf = (o: Outcome, mac: number): number[] => {
+    const r = parseSyn((o.bytes ?? new Uint8Array()).subarray(0));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return [];
+    expect(r.syn.mac === null ? 0 : 14).toBe(mac);
+    return r.syn.ipExtHeaders.map((h) => h.bytes.length);
+  };
+
+  for (const [row, ext, m1, m2] of ROWS) {
+    it(`${row}.m1${m2 === undefined ? '' : '/m2'}: linux keeps them in both modes`, () => {
+      const packet = pkt({ family: 6, ...ext });
+      for (const [mode, len] of [[1, m1], [2, m2]] as const) {
+        if (len === undefined) continue;
+        const out = linux([...acceptedWith(SAVE, mode, packet), read(1)]);
+        expect(out[5]).toMatchObject({ ret: 0, optlen: len });
+        expect(extOf(out[5], mode === 2 ? 14 : 0)).toEqual([ext.hopByHop, ext.routing ? 24 : 0, ext.destOpts ? 8 : 0].filter((n) => n));
+      }
+    });
+  }
+
+  it('rfc-v1: "the packet headers" include them, from the MAC header on, in the patch and its repair', () => {
+    for (const impl of ['rfc-v1', 'rfc-v1-fixed']) {
+      for (const [, ext, m1] of ROWS) {
+        const out = run(impl, [...acceptedWith(RFC, 1, pkt({ family: 6, ...ext })), read(1, 4096, RFC)]);
+        expect(out[5], `${impl} ${JSON.stringify(ext)}`).toMatchObject({ ret: 0, optlen: m1 + 14 });
+      }
+    }
+  });
+});
+
+describe('address families: an AF_INET listener beside the AF_INET6 one, and v4-mapped peers', () => {
+  const L = (fd: number): Op => ({ kind: 'listen', fd, backlog: 4 });
+  const setMode = (fd: number, value: number): Op => ({ kind: 'setsockopt', fd, optname: SAVE, value });
+  const inet: Op = { kind: 'socket', family: 4 };
+  const inet6only: Op = { kind: 'socket', v6only: 1 };
+  /** The service socket closed; a v6only listener (fd 0) in mode `m6` and an
+   * AF_INET one (fd 1) in mode `m4` on the port; an IPv4 SYN from peer 1,
+   * an IPv6 one from peer 2; each listener accepts once and the child reads. */
+  const beside = (m6: number, m4: number): Op[] => [
+    { kind: 'close', fd: 0 }, inet6only, { kind: 'bind', fd: 0 }, setMode(0, m6), L(0),
+    inet, { kind: 'bind', fd: 1 }, setMode(1, m4), L(1),
+    { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'syn', conn: 2, packet: pkt({ family: 6 }) }, { kind: 'ack', conn: 2 },
+    { kind: 'accept', fd: 1 }, { kind: 'accept', fd: 0 }, read(2), read(3), { kind: 'accept', fd: 1 },
+  ];
+
+  for (const [m6, m4, v4len, v6len] of [[1, 2, 74, 80], [2, 1, 60, 94]] as const) {
+    it(`family.beside.v6m${m6}-v4m${m4}: IPv4 SYNs to the AF_INET listener, IPv6 to the AF_INET6 one, each saved in its listener's mode`, () => {
+      const out = linux(beside(m6, m4));
+      expect(out.slice(0, 9).map((o) => o.errno ?? o.ret)).toEqual([0, 0, 0, 0, 0, 1, 0, 0, 0]);
+      expect([out[13].ret, out[14].ret]).toEqual([2, 3]);
+      expect(savedFrom(out[15])).toEqual({ optlen: v4len, conn: 20001 });
+      expect(savedFrom(out[16])).toEqual({ optlen: v6len, conn: 20002 });
+      expect(out[17]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    });
+  }
+
+  it('family.beside.no-reuseport: an AF_INET socket binds beside a dual-stack listener with EADDRINUSE, and may not listen beside one', () => {
+    const out = linux([L(0), inet, { kind: 'bind', fd: 1 }, inet, { kind: 'bind', fd: 2 }]);
+    expect(out.slice(2).map((o) => o.errno ?? o.ret)).toEqual(['EADDRINUSE', 2, 'EADDRINUSE']);
+    // Both bound first (SO_REUSEADDR), the second listen is refused whichever family listens first.
+    const both = linux([inet, { kind: 'bind', fd: 1 }, L(0), L(1), { kind: 'close', fd: 0 }, L(1)]);
+    expect(both.map((o) => o.errno ?? o.ret)).toEqual([1, 0, 0, 'EADDRINUSE', 0, 0]);
+  });
+
+  it('family.beside.no-reuseport (v6only): beside a v6only listener an AF_INET one listens, and its child is saved in its own mode', () => {
+    const out = linux([
+      { kind: 'close', fd: 0 }, inet6only, { kind: 'bind', fd: 0 }, L(0), inet, { kind: 'bind', fd: 1 }, setMode(1, 2), L(1),
+      { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 1 }, read(2),
+    ]);
+    expect(out.slice(5, 8).map((o) => o.errno ?? o.ret)).toEqual([0, 0, 0]);
+    expect(out[10]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    expect(savedFrom(out[12])).toEqual({ optlen: 74, conn: 20002 });
+  });
+
+  it('a v6only listener alone gets no IPv4 SYN, an AF_INET one alone no IPv6 SYN', () => {
+    for (const [sock, family] of [[inet6only, 4], [inet, 6]] as const) {
+      const out = linux([{ kind: 'close', fd: 0 }, sock, { kind: 'bind', fd: 0 }, setMode(0, 1), L(0),
+        { kind: 'syn', conn: 1, packet: pkt({ family }) }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }]);
+      expect(out[7]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    }
+  });
+
+  for (const [mode, len] of [[1, 60], [2, 74]] as const) {
+    it(`family.v4-mapped.m${mode}: an IPv4 peer of the dual-stack listener is saved as IPv4 headers, ${len} bytes`, () => {
+      const out = linux([...acceptedWith(SAVE, mode), read(1)]);
+      expect(out[5]).toMatchObject({ ret: 0, optlen: len });
+      // An IPv4 header, 20 bytes, after the MAC header in mode 2: not an IPv6 one with a mapped address.
+      expect(out[5].bytes?.[len - 60]).toBe(0x45);
+    });
+  }
+
+  it('family.v4-mapped in rfc-v1: the cached skb of an IPv4 peer holds IPv4 headers', () => {
+    for (const impl of ['rfc-v1', 'rfc-v1-fixed']) {
+      const out = run(impl, [...acceptedWith(RFC, 1), read(1, 4096, RFC)]);
+      expect(out[5]).toMatchObject({ ret: 0, optlen: 74 });
+      expect(out[5].bytes?.[14]).toBe(0x45);
+    }
   });
 });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { opsArb } from '../fuzz/arbitraries.ts';
 import { concurrentArb } from '../fuzz/concurrent-cases.ts';
 import { main } from '../cli/main.ts';
+import { DEFAULT_PACKET } from '../model/packet.ts';
 import { LINUX, RFC_V1 } from '../model/profile.ts';
 import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
 import { spawnSync } from 'node:child_process';
@@ -50,6 +51,22 @@ describe('replay tokens', () => {
   it('still reads version 1 tokens, whose checksum covers the payload only', () => {
     const c: ReplayCase = { profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'listen', fd: 0, backlog: 2 }] };
     expect(decodeToken(craft(c, 1))).toEqual(c);
+  });
+
+  it('reads a SYN written before extension headers existed as one without them, and carries them when present', () => {
+    const plain = { ...DEFAULT_PACKET, family: 6, mac: 'none' };
+    const old: ReplayCase = { profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'syn', conn: 1, packet: { ...DEFAULT_PACKET, family: 6, mac: 'none' } }] };
+    expect(decodeToken(craft(old))).toEqual(old);
+    const ext: ReplayCase = { ...old, ops: [{ kind: 'syn', conn: 1, packet: { ...DEFAULT_PACKET, family: 6, hopByHop: 16, routing: true, destOpts: false } }] };
+    expect(decodeToken(encodeToken(ext))).toEqual(ext);
+    expect(() => decodeToken(craft({ ...old, ops: [{ kind: 'syn', conn: 1, packet: { ...plain, hopByHop: 12 } }] }))).toThrow(/hopByHop length other than 0, 8 or 16/);
+    expect(() => decodeToken(craft({ ...old, ops: [{ kind: 'syn', conn: 1, packet: { ...plain, routing: 1 } }] }))).toThrow(/routing that is not true or false/);
+  });
+
+  it('reads a socket written before families existed as the dual-stack one, and carries a family when present', () => {
+    const c: ReplayCase = { profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'socket' }, { kind: 'socket', family: 4 }, { kind: 'socket', v6only: 1 }] };
+    expect(decodeToken(encodeToken(c))).toEqual(c);
+    expect(() => decodeToken(craft({ ...c, ops: [{ kind: 'socket', family: 5 }] }))).toThrow(/socket of no known family/);
   });
 
   for (const [what, token, message] of bad) {

@@ -71,7 +71,7 @@ export const rfcV1Feature: SavedSynFeature & { bufsz: BufszLine } = {
 
   reqskDestructor(k: Kernel, req: RequestSock): void {
     // A v4 SYN on a dual-stack listener still gets the IPv4 request ops.
-    const hunk = req.packet.networkLen === 40 ? HUNK.v6ReqskDestructor : HUNK.v4ReqskDestructor;
+    const hunk = req.packet.family === 6 ? HUNK.v6ReqskDestructor : HUNK.v4ReqskDestructor;
     k.ledger.put(req.ireq.syn_skb, reqOwner(req), at(hunk, 'consume_skb(inet_rsk(req)->syn_skb);'));
   },
 

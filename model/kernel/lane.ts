@@ -8,6 +8,7 @@
 
 import { spawnSync } from 'node:child_process';
 import type { Errno, Op, Outcome } from '../ops.ts';
+import { domainOf } from '../families.ts';
 import { buildSyn, DEFAULT_PACKET, type PacketDescriptor } from '../packet.ts';
 import { kernelLane } from './native.ts';
 
@@ -38,7 +39,10 @@ const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byt
 
 export function toLine(op: Op): string {
   switch (op.kind) {
-    case 'socket': return 'socket';
+    case 'socket': {
+      const d = domainOf(op);
+      return d === 'inet6' ? 'socket' : `socket ${d}`;
+    }
     case 'listen': return `listen ${op.fd} ${op.backlog}`;
     case 'accept': return `accept ${op.fd}`;
     case 'setsockopt': return `setsockopt ${op.fd} ${op.optname} ${op.value}`;

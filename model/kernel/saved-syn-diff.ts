@@ -5,6 +5,7 @@
 
 interface Span { name: string; start: number; end: number }
 
+const EXT_NAMES: Record<number, string> = { 0: 'hopByHop', 43: 'routing', 60: 'destOpts' };
 const OPTION_NAMES: Record<number, string> = { 0: 'eol', 1: 'nop', 2: 'mss', 3: 'windowScale', 4: 'sackPermitted', 8: 'timestamps', 34: 'fastOpen' };
 
 /** The header fields of `b` (headers from the MAC or the IP header on), in
@@ -30,6 +31,14 @@ export function fieldSpans(b: Uint8Array): Span[] {
     add('ip.versionClassFlowLabel', ip, 4); add('ip.payloadLen', ip + 4, 2); add('ip.nextHeader', ip + 6, 1);
     add('ip.hopLimit', ip + 7, 1); add('ip.src', ip + 8, 16); add('ip.dst', ip + 24, 16);
     tcp = ip + 40;
+    // Extension headers, each named by the next-header value that announced it.
+    for (let next = b[ip + 6]; EXT_NAMES[next] !== undefined && tcp + 2 <= b.length;) {
+      const name = `ip.${EXT_NAMES[next]}`;
+      const len = (b[tcp + 1] + 1) * 8;
+      add(`${name}.nextHeader`, tcp, 1); add(`${name}.length`, tcp + 1, 1); add(`${name}.data`, tcp + 2, len - 2);
+      next = b[tcp];
+      tcp += len;
+    }
   }
   add('tcp.sport', tcp, 2); add('tcp.dport', tcp + 2, 2); add('tcp.seq', tcp + 4, 4); add('tcp.ack', tcp + 8, 4);
   add('tcp.dataOffset', tcp + 12, 1); add('tcp.flags', tcp + 13, 1); add('tcp.window', tcp + 14, 2);

@@ -42,7 +42,10 @@ export const rfcV1Promise: Promise = {
   // the reader its headers, from the MAC header (the network header on a
   // device without one) to the end of the TCP header and its options. A
   // SYN's payload (Fast Open data) is not a header; where the letter speaks
-  // it wins over what the code copies.
+  // it wins over what the code copies. An IPv6 SYN's extension headers
+  // (hop-by-hop, routing, destination options) are packet headers: they
+  // sit between the IPv6 and TCP headers and are returned with them, as
+  // today's kernel does (measured, reference/measured-paths.md).
   keep(flag: number, packet: BuiltPacket): Kept | null {
     if (flag === 0) return null;
     return { conn: packet.conn, bytes: packet.bytes.subarray(0, packet.bytes.length - packet.payloadLen) };

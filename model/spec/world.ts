@@ -5,6 +5,7 @@
 
 import type { Op, Outcome } from '../ops.ts';
 import { fail, ok } from '../ops.ts';
+import { domainOf, lookupScore, overlaps, type Domain } from '../families.ts';
 import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../packet.ts';
 import type { Profile } from '../profile.ts';
 import type { FdView } from '../impl/types.ts';
@@ -34,6 +35,8 @@ export interface SpecSocket {
   bound: boolean;
   /** Bound by the user (SOCK_BINDPORT_LOCK): the port outlives a disconnect. */
   userBound: boolean;
+  /** Which IP versions its wildcard bind receives; a child has its listener's. */
+  domain: Domain;
   flag: number;
   kept: Kept | null;
   /** The connection a child belongs to. */
@@ -135,7 +138,7 @@ export class SpecWorld {
   /** Equal keys mean equal worlds: what memoisation needs. */
   key(): string {
     const socks = this.sockets.map((s) => [
-      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
+      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.domain, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
       s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.acceptQueue.join('.'), s.cookieStamp ? 1 : 0,
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
@@ -154,7 +157,7 @@ export class SpecWorld {
   apply(op: Op, observed?: Outcome): Outcome {
     const fdHint = observed !== undefined && observed.ret >= 0 ? observed.ret : undefined;
     switch (op.kind) {
-      case 'socket': return this.socket(fdHint);
+      case 'socket': return this.socket(domainOf(op), fdHint);
       case 'listen': return this.withFd(op.fd, (s) => this.listen(s, op.backlog));
       case 'accept': return this.withFd(op.fd, (s) => this.accept(s, fdHint));
       case 'setsockopt': return this.withFd(op.fd, (s) => this.promise.setsockopt(s, op.optname, op.value));
@@ -202,6 +205,16 @@ export class SpecWorld {
     });
   }
 
+  /** The peers a request or a live socket still stands for, once for each:
+   * what may hold a SYN's memory, which a flood with cookies off bounds by
+   * the SYN queue. */
+  liveConnections(): number[] {
+    const out: number[] = [];
+    for (const c of this.conns.values()) if (c.state === 'request') out.push(c.id);
+    for (const s of this.sockets) if (s.alive && s.conn !== undefined) out.push(s.conn);
+    return out.sort((a, b) => a - b);
+  }
+
   /** Every SYN still kept anywhere: requests and sockets, open or not. */
   keptAnywhere(): number[] {
     const out: number[] = [];
@@ -217,10 +230,10 @@ export class SpecWorld {
     return s ? f(s) : fail('EBADF');
   }
 
-  private socket(fdHint?: number): Outcome {
+  private socket(domain: Domain, fdHint?: number): Outcome {
     const fd = this.freeFd(fdHint);
     if (fd < 0) return fail('EMFILE');
-    this.fds[fd] = this.newSocket(false).id;
+    this.fds[fd] = this.newSocket(false, domain).id;
     return ok(fd);
   }
 
@@ -247,7 +260,7 @@ export class SpecWorld {
     }
     // inet_csk_listen_start(): another socket listening on the port, as
     // measured, even when both were bound with SO_REUSEADDR.
-    if (s.onServicePort && this.serviceListener(s) !== undefined) {
+    if (s.onServicePort && this.serviceListener(s, s.domain) !== undefined) {
       s.tcpState = 'CLOSE';
       return fail('EADDRINUSE');
     }
@@ -257,11 +270,12 @@ export class SpecWorld {
 
   /** bind(fd, the service port) with SO_REUSEADDR, measured
    * (reference/measured-paths.md): EINVAL for a socket that has a port,
-   * EADDRINUSE while another socket listens on the port; sockets bound
-   * but not listening, and children, are no conflict. */
+   * EADDRINUSE while another socket listens on the port for an IP version
+   * this one would receive too; sockets bound but not listening, and
+   * children, are no conflict. */
   private bind(s: SpecSocket): Outcome {
     if (s.bound || s.tcpState !== 'CLOSE') return fail('EINVAL');
-    if (this.serviceListener() !== undefined) return fail('EADDRINUSE');
+    if (this.serviceListener(undefined, s.domain) !== undefined) return fail('EADDRINUSE');
     s.bound = true;
     s.userBound = true;
     s.onServicePort = true;
@@ -416,7 +430,7 @@ export class SpecWorld {
       this.retired.push(known);
       this.conns.delete(conn);
     }
-    const l = this.serviceListener();
+    const l = this.listenerFor(packet.family);
     if (l === undefined) return;
     const requests = this.requestsOf(l.id);
     let wantCookie = false;
@@ -477,7 +491,7 @@ export class SpecWorld {
    * and by a listener that sent a cookie itself since it was made or last
    * disconnected. Otherwise the listener answers with a RST. */
   private cookieAck(c: SpecConn): void {
-    const l = this.serviceListener();
+    const l = this.listenerFor(c.packet.family);
     if (l === undefined || this.syncookies === 0 || !l.cookieStamp) {
       this.forget(c);
       return;
@@ -552,7 +566,7 @@ export class SpecWorld {
   }
 
   private makeChild(c: SpecConn, l: SpecSocket): void {
-    const child = this.newSocket(true);
+    const child = this.newSocket(true, l.domain);
     child.sockState = 'connected';
     child.tcpState = c.fastOpenPending ? 'SYN_RECV' : 'ESTABLISHED';
     child.conn = c.id;
@@ -614,9 +628,20 @@ export class SpecWorld {
     l.tcpState = 'CLOSE';
   }
 
-  /** The socket listening on the service port (besides `except`). */
-  private serviceListener(except?: SpecSocket): SpecSocket | undefined {
-    return this.sockets.find((s) => s !== except && s.alive && s.onServicePort && s.tcpState === 'LISTEN');
+  /** The socket listening on the service port (besides `except`), for an
+   * IP version a socket of `domain` would receive too. */
+  private serviceListener(except?: SpecSocket, domain: Domain = 'inet6'): SpecSocket | undefined {
+    return this.sockets.find((s) => s !== except && s.alive && s.onServicePort && s.tcpState === 'LISTEN' && overlaps(s.domain, domain));
+  }
+
+  /** __inet_lookup_listener(): the best-scoring listener for an IPv`version` SYN. */
+  private listenerFor(version: 4 | 6): SpecSocket | undefined {
+    let best: SpecSocket | undefined;
+    for (const s of this.sockets) {
+      if (!s.alive || !s.onServicePort || s.tcpState !== 'LISTEN' || lookupScore(s.domain, version) < 0) continue;
+      if (best === undefined || lookupScore(s.domain, version) > lookupScore(best.domain, version)) best = s;
+    }
+    return best;
   }
 
   /** What the SYN queue holds. Today that is the hashed requests only
@@ -642,9 +667,9 @@ export class SpecWorld {
     return n;
   }
 
-  private newSocket(onServicePort: boolean): SpecSocket {
+  private newSocket(onServicePort: boolean, domain: Domain = 'inet6'): SpecSocket {
     const s: SpecSocket = {
-      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false,
+      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, domain,
       flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, acceptQueue: [], cookieStamp: false,
     };
     this.sockets.push(s);

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.rZDNbsIwEITfZc6ulFRVD34JKnGsUGWcDVjxn7wbUIry7pWhQEA99ujx7Ozsd0IuqXeeoFF6-3JooeBC9sv34GIHDZuiHUuhKFCwhgn6BCYZM_Tn6eriia14KEQTaqrY_NUblpQpQuFg_EjQ7axuE96xnP_6DrpR2Bo7-LSDbhYmJuFkh5TlbkxZLkte3_8M5qmm2hQjdKuQjR1IauneBOcn6DeFYGytkFKua-vxeZXFpcjQvfFMCoEZWspICmzs8EElOBHqrqK4QCwm5Jvt6GKXjmtrKteLVBGsKgKNmCKh1pl8MvWSedH5UuK384Nu6X77vFGQfSHT8ZL9yFRQuTyou2d07RO67div3Tedcxcr_yNto8B2T91YSXw2qlWtalS7mecf.926fc8b8';
+const TOKEN = 'ssyn2.pZDNbsIwEITfZc6ulFSolfwSVOKIOBhnA1b8J-8GlKK8e-VSIHCtfPJodvebuSCX1DtP0Ci9fTu1UHAh--V_cLGDhk3RjqVQFChYwwR9AZOMGXp7ubm8Y6EIhb6DbhT2xg4-HaCbWd1NTMLJDinLw5iyRBMI-v1D4WT8SNDtcmaqW22KEbpVyMYOJBWhN8H5CXqlEIytCCnlerZGyessLkWG7o1nUgjM0FJGUmBjhy8qwYlQdxPFBWIxId9tZxe7dN5YU1u6Sr1hWWeK0IgpEirO5JOpSeYF8xXij_lJt_TIPu8U5FjIdLxscmQqqL08qYfX6tqX6vZjv3Hf9Lt3cfK_2z5X866Csj1SN9Yqto26vVa1qtnN8w8.9ef279f3';
 
 it("rfc-v1 still fails: leak:sk:net/ipv4/tcp.c do_tcp_getsockopt", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("leak:sk:net/ipv4/tcp.c do_tcp_getsockopt");

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.rZDNbsIwEITfZc6uRKqKg1-CShwRqoyzASv-k3cDSlHevTIUCKjHyiePx7Oz3xm5pM55gkbp7NuxgYIL2c_vvYstNGyKdiiFokDBGiboM5hkyNCb883FI1vxUIgm1FSx-aszLClThMLR-IGgm0ndf3jHcnnrWuiFws7Y3qc99GJmYhJOtk9ZHsaU5TrkfflnMI811aYYoRuFbGxPUkt3Jjg_Qn8oBGNrhZRyHVuXz6ssLkWG7oxnUgjM0FIGUmBj-08qwYlQexPFBWIxId9tJxfbdFpbU7lepYpgVRFoxBQJtc7ok6mbTLPO1xK_nZ90S4_dp62CHAqZlufsB6aCyuVJ3b-ia17Q7YZu7b7pkjsb-R9pWwW2B2qHSmKzULfTbKfpBw.aac5481c';
+const TOKEN = 'ssyn2.jZDNigIxEITfpc5ZcGTZhbyECx5lDjHT0TD5I50orsy7L8G_UViQnFKpTn9VZ6QcjXUEiWz0x6GDgPXJze-jDQMkdAy65kyhQEArJsgzmEpNkJvzzeUsFwoQMAPkQmCr9OjiDnIxibuJqXDUY0zlYYypBOUJcvklcFCuEmQ3nzm1X3UMAbITSEqPVBqCUd66E-SngFe6IcSY2toWJa1SsTEwpFGOScAzQ5ZcSYCVHn8oe1sKDTexWE9clE9329GGIR7XWrWWLpJRXFaJAiRCDISGc3JRtSTTjPkCcWV-0jU9ss8ehpquajf1AmWfSQ0877cyZbS2ntTda6HdS6Hbatb2l563vT_1_Tn1s8E3IZb_Q_QtHus9DbXVulmI2-n6afoD.a92b746e';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");

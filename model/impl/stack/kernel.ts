@@ -10,6 +10,7 @@
 //     owner of the hash insertion (own_req) keeps it.
 // Every function that the feature patches calls its hook in ./feature.ts.
 
+import { domainOf, lookupScore, overlaps, type Domain } from '../../families.ts';
 import type { Ledger } from '../../ledger.ts';
 import { fail, ok, type Op, type Outcome } from '../../ops.ts';
 import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../../packet.ts';
@@ -29,7 +30,9 @@ export class Kernel {
   /** Peers holding a syncookie, with the listener that issued it: the
    * peer's state, not the kernel's; the cookie only validates while that
    * listener listens (tcp_synq_no_recent_overflow). */
-  readonly cookies = new Map<number, Sock>();
+  /** Cookies sent and not yet answered, by connection: the IP version of
+   * the SYN, which picks the listener its ACK meets. */
+  readonly cookies = new Map<number, 4 | 6>();
   private readonly parked: RequestSock[] = [];
   private readonly skbPackets = new Map<number, BuiltPacket>();
   private readonly kmem = new Map<number, Uint8Array>();
@@ -55,7 +58,7 @@ export class Kernel {
   }
 
   kmalloc(bytes: Uint8Array, owner: string, site: string, conn: number): number {
-    const h = this.ledger.alloc('kmalloc', owner, site, conn);
+    const h = this.ledger.alloc('kmalloc', owner, site, conn, bytes.length);
     this.kmem.set(h, bytes);
     return h;
   }
@@ -95,7 +98,7 @@ export class Kernel {
 
   private *dispatch(op: Op, t: number): OpRun {
     switch (op.kind) {
-      case 'socket': return this.sysSocket();
+      case 'socket': return this.sysSocket(domainOf(op));
       case 'listen': return yield* this.withFile(op.fd, (sk) => this.sysListen(sk, t, op.backlog));
       case 'accept': return yield* this.withFile(op.fd, (sk) => this.sysAccept(sk, t));
       case 'setsockopt': return yield* this.withFile(op.fd, (sk) => this.sysSetsockopt(sk, t, op.optname, op.value));
@@ -142,10 +145,10 @@ export class Kernel {
     }
   }
 
-  private sysSocket(): Outcome {
+  private sysSocket(domain: Domain): Outcome {
     const fd = this.lowestFreeFd();
     if (fd < 0) return fail('EMFILE');
-    this.files[fd] = this.sockAlloc(false);
+    this.files[fd] = this.sockAlloc(false, domain);
     this.files[fd].fdRefs = 1;
     return ok(fd);
   }
@@ -172,7 +175,7 @@ export class Kernel {
       // inet_csk_listen_start() -> get_port(): another listener on the
       // port conflicts, SO_REUSEADDR or not; the Fast Open queue above is
       // sized all the same.
-      if (sk.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
+      if (sk.onServicePort && this.serviceListener(sk.domain) !== undefined) return fail('EADDRINUSE');
       sk.backlog = clampBacklog(backlog);
       sk.state = 'LISTEN';
       sk.bound = true;
@@ -189,7 +192,7 @@ export class Kernel {
     yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:__inet_bind lock_sock');
     try {
       if (sk.state !== 'CLOSE' || sk.bound) return fail('EINVAL');
-      if (this.serviceListener() !== undefined) return fail('EADDRINUSE');
+      if (this.serviceListener(sk.domain) !== undefined) return fail('EADDRINUSE');
       sk.bound = true;
       sk.userBound = true;
       sk.onServicePort = true;
@@ -361,14 +364,14 @@ export class Kernel {
   // --- softirq: packets -----------------------------------------------
 
   private *rcvSyn(t: number, packet: BuiltPacket, fastOpenData: boolean): Gen<void> {
-    const skb = this.ledger.alloc('skb', 'rx', 'net/core/dev.c:netif_receive_skb', packet.conn);
+    const skb = this.ledger.alloc('skb', 'rx', 'net/core/dev.c:netif_receive_skb', packet.conn, packet.bytes.length);
     this.skbPackets.set(skb, packet);
     yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv';
     const conn = packet.conn;
     const stale = this.requests.get(conn);
     // A request whose listener is gone is dropped by the lookup that finds it.
     if (stale !== undefined && stale.listener.state !== 'LISTEN') this.reqskUnhash(stale);
-    const l = this.serviceListener();
+    const l = this.lookupListener(packet.family);
     if (l !== undefined && !this.requests.has(conn) && !this.established.has(conn)) {
       if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
       // Re-check under the lock: the world may have moved while we waited.
@@ -410,7 +413,7 @@ export class Kernel {
     if (wantCookie) {
       // cookie_v4_init_sequence() → tcp_synq_overflow().
       l.synqOverflowStamp = true;
-      this.cookies.set(req.conn, l);
+      this.cookies.set(req.conn, req.packet.family);
       this.reqskMaybeFree(req);
       return;
     }
@@ -442,7 +445,8 @@ export class Kernel {
       yield* this.checkReq(t, req);
       return;
     }
-    if (this.cookies.has(conn)) yield* this.cookieCheck(t, conn);
+    const version = this.cookies.get(conn);
+    if (version !== undefined) yield* this.cookieCheck(t, conn, version);
   }
 
   /** tcp_check_req() and the syn_recv_sock() it calls. */
@@ -482,12 +486,12 @@ export class Kernel {
 
   /** cookie_v4_check(): a request rebuilt from the ACK, never the SYN, by
    * whichever socket listens on the port now. */
-  private *cookieCheck(t: number, conn: number): Gen<void> {
+  private *cookieCheck(t: number, conn: number, version: 4 | 6): Gen<void> {
     // cookie_v4_check() declines (cookies off, or tcp_synq_no_recent_overflow()
     // on a listener that sent no cookie since it was made or disconnected),
     // the listener answers the ACK with a RST (tcp_v4_send_reset()), and the
     // peer, reset, holds its cookie no more.
-    const l = this.serviceListener();
+    const l = this.lookupListener(version);
     if (this.syncookies === 0 || l === undefined || !l.synqOverflowStamp) {
       this.cookies.delete(conn);
       return;
@@ -545,10 +549,10 @@ export class Kernel {
 
   // --- sockets and requests ---------------------------------------------
 
-  private sockAlloc(onServicePort: boolean): Sock {
+  private sockAlloc(onServicePort: boolean, domain: Domain = 'inet6'): Sock {
     const sk: Sock = {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
-      onServicePort, bound: onServicePort, userBound: false, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
+      onServicePort, bound: onServicePort, userBound: false, domain, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
       destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
       backlog: 0, acceptQueue: [], fastopenq: null, synqOverflowStamp: false, tp: {},
     };
@@ -567,7 +571,7 @@ export class Kernel {
 
   /** sk_clone_lock() + tcp_create_openreq_child(). */
   private createOpenreqChild(l: Sock, req: RequestSock): Sock {
-    const child = this.sockAlloc(true);
+    const child = this.sockAlloc(true, l.domain);
     child.tp = { ...l.tp };
     child.destruct = l.destruct;
     child.conn = req.conn;
@@ -697,9 +701,21 @@ export class Kernel {
     l.state = 'CLOSE';
   }
 
-  private serviceListener(): Sock | undefined {
-    for (const sk of this.socks) if (sk.alive && sk.onServicePort && sk.state === 'LISTEN') return sk;
+  /** A listener on the service port that receives an IP version a socket
+   * of `domain` would receive too (inet_csk_bind_conflict()). */
+  private serviceListener(domain: Domain): Sock | undefined {
+    for (const sk of this.socks) if (sk.alive && sk.onServicePort && sk.state === 'LISTEN' && overlaps(sk.domain, domain)) return sk;
     return undefined;
+  }
+
+  /** __inet_lookup_listener(): the best-scoring listener for an IPv`version` SYN. */
+  protected lookupListener(version: 4 | 6): Sock | undefined {
+    let best: Sock | undefined;
+    for (const sk of this.socks) {
+      if (!sk.alive || !sk.onServicePort || sk.state !== 'LISTEN' || lookupScore(sk.domain, version) < 0) continue;
+      if (best === undefined || lookupScore(sk.domain, version) > lookupScore(best.domain, version)) best = sk;
+    }
+    return best;
   }
 
   /** inet_csk_reqsk_queue_len(): today the hashed requests only; a Fast

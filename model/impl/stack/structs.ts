@@ -3,6 +3,7 @@
 // records so each implementation names them as its code does: `tp.syn_skb`,
 // `tp.saved_syn`, `ireq.syn_skb`.
 
+import type { Domain } from '../../families.ts';
 import type { BuiltPacket } from '../../packet.ts';
 import type { SockState, TcpState } from '../../spec/world.ts';
 
@@ -34,6 +35,8 @@ export interface Sock {
   bound: boolean;
   /** SOCK_BINDPORT_LOCK: bound by the user, kept across tcp_set_state(TCP_CLOSE). */
   userBound: boolean;
+  /** sk_family and sk_ipv6only: which IP versions a wildcard bind receives. */
+  domain: Domain;
   /** lock_sock() owner; the 2015 listener is also locked by softirq. */
   lock: Lock;
   /** File references: a close racing a system call destroys afterwards. */

@@ -1,0 +1,64 @@
+// The memory oracle: what the feature holds, from the ledger's live buffers
+// and their sizes, against the bound its profile states
+// (Profile.heldBound). Per connection: no more than the bound for its SYN,
+// once for each SYN of the peer the spec keeps. In total: no more than the
+// bound for each request and live socket of the spec, so a flood with
+// cookies off holds at most what the SYN queue admits. Buffers whose holders are all destroyed are leaks, named by the
+// leak oracle, not counted here.
+
+import type { HeldBuffer } from '../model/ledger.ts';
+import type { Op } from '../model/ops.ts';
+import type { BuiltPacket } from '../model/packet.ts';
+import type { Profile } from '../model/profile.ts';
+import type { Verdict } from './oracles.ts';
+
+/** What the feature holds: bytes by connection, and in all. */
+export interface Held {
+  byConn: Map<number, number>;
+  total: number;
+}
+
+export function heldBytes(buffers: readonly HeldBuffer[]): Held {
+  const byConn = new Map<number, number>();
+  let total = 0;
+  for (const b of buffers) {
+    const size = b.size ?? 0;
+    total += size;
+    if (b.conn !== undefined) byConn.set(b.conn, (byConn.get(b.conn) ?? 0) + size);
+  }
+  return { byConn, total };
+}
+
+/** The bound for one connection: the largest over the SYNs it sent, since
+ * which of them is held is the spec's business, not this oracle's. */
+function boundOf(profile: Profile, packets: ReadonlyMap<number, readonly BuiltPacket[]>, conn: number): number {
+  return Math.max(0, ...(packets.get(conn) ?? []).map((p) => profile.heldBound.perConnection(p)));
+}
+
+export function judgeMemory(
+  op: Op, profile: Profile, buffers: readonly HeldBuffer[], packets: ReadonlyMap<number, readonly BuiltPacket[]>,
+  keptBySpec: readonly number[], liveConnections: readonly number[],
+): Verdict | undefined {
+  const held = heldBytes(buffers);
+  // A peer that opens again while its old child lives has two SYNs kept.
+  const keptTimes = (conn: number): number => keptBySpec.filter((c) => c === conn).length;
+  for (const [conn, bytes] of held.byConn) {
+    const bound = Math.max(1, keptTimes(conn)) * boundOf(profile, packets, conn);
+    if (bytes > bound) {
+      return {
+        oracle: 'memory', signature: `memory:${op.kind}:per-connection`,
+        message: `after ${op.kind}, the feature holds ${bytes} bytes for peer ${conn}; the ${profile.name} bound is ${bound} (${profile.heldBound.reason})`,
+      };
+    }
+  }
+  const bound = liveConnections.reduce((n, conn) => n + boundOf(profile, packets, conn), 0);
+  if (held.total > bound) {
+    const extra = [...held.byConn.keys()].filter((c) => !liveConnections.includes(c)).sort((a, b) => a - b);
+    return {
+      oracle: 'memory', signature: `memory:${op.kind}:total`,
+      message: `after ${op.kind}, the feature holds ${held.total} bytes in all; the spec has ${liveConnections.length} request(s) and socket(s) of peers, bound ${bound}`
+        + `${extra.length ? `; held for peers with neither: ${extra.join(', ')}` : ''}`,
+    };
+  }
+  return undefined;
+}
