@@ -172,6 +172,17 @@ export class Ledger {
     return this.entry(handle).kind;
   }
 
+  /** Handles allocated so far (the highest handle). */
+  count(): number {
+    return this.entries.length - 1;
+  }
+
+  /** What decides a buffer's future, read-only, for a state hash: its
+   * count, whether it is freed, and who holds its references. */
+  stateOf(handle: number): { readonly refs: number; readonly freed: boolean; readonly holders: ReadonlyMap<string, number> } {
+    return this.entry(handle);
+  }
+
   private entry(handle: number): Entry {
     const e = this.entries[handle];
     if (e === undefined) throw new Error(`ledger: unknown buffer handle ${handle}`);

@@ -137,6 +137,12 @@ export class Session {
     return leak ? { ...judgeLedger(leak), step: index, violation: leak } : undefined;
   }
 
+  /** How many SYNs each spec socket has read so far: oracle state that
+   * decides later verdicts (one-shot), so a state hash must include it. */
+  readsBySocket(): ReadonlyMap<number, number> {
+    return this.ctx.delivered;
+  }
+
   /** The implementation's descriptors, when it shows them. */
   view(): FdView[] | undefined {
     return this.instance.view ? checkedView(this.impl, guarded('view', () => this.instance.view!())) : undefined;

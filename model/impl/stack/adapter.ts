@@ -3,6 +3,10 @@ import type { Implementation } from '../types.ts';
 import type { SavedSynFeature } from './feature.ts';
 import { Kernel } from './kernel.ts';
 
+/** The kernel behind each instance this adapter made: `verify` hashes it
+ * to recognise a state reached twice. */
+export const kernelOf = new WeakMap<object, Kernel>();
+
 /** An implementation made of a feature plugged into the modelled stack. */
 export function stackImplementation(def: {
   name: string;
@@ -16,10 +20,12 @@ export function stackImplementation(def: {
     description: def.description,
     create(env) {
       const kernel = new Kernel(env.profile, env.ledger, def.feature);
-      return {
-        run: (op, thread) => kernel.run(op, thread),
+      const instance = {
+        run: (op: Parameters<Kernel['run']>[0], thread: number) => kernel.run(op, thread),
         view: () => kernel.view(),
       };
+      kernelOf.set(instance, kernel);
+      return instance;
     },
   };
 }

@@ -19,6 +19,13 @@ import type { FdView, OpRun, Yield } from '../types.ts';
 import type { Gen, SavedSynFeature } from './feature.ts';
 import { Lock, type RequestSock, type Sock } from './structs.ts';
 
+export interface KernelInternals {
+  readonly parked: readonly RequestSock[];
+  readonly skbPackets: ReadonlyMap<number, BuiltPacket>;
+  readonly kmem: ReadonlyMap<number, Uint8Array>;
+  readonly reserved: ReadonlySet<number>;
+}
+
 export class Kernel {
   readonly socks: Sock[] = [];
   readonly files: (Sock | undefined)[] = [];
@@ -89,6 +96,12 @@ export class Kernel {
       if (sk) out.push({ fd, ...this.feature.view(this, sk) });
     });
     return out;
+  }
+
+  /** The state this class keeps private, read-only: a canonical hash of
+   * the whole stack (fuzz/verify/canonical.ts) needs it. */
+  internals(): KernelInternals {
+    return { parked: this.parked, skbPackets: this.skbPackets, kmem: this.kmem, reserved: this.reserved };
   }
 
   private *dispatch(op: Op, t: number): OpRun {

@@ -1,0 +1,86 @@
+// Bounded exhaustive verification of one implementation: every op sequence
+// up to a depth over a finite alphabet, states deduplicated, every oracle on
+// every transition; the shortest counterexample of each signature, or a
+// certificate of what was explored.
+
+import { DEFAULT_BOUNDS, describeAlphabet, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
+import { Bfs } from '../fuzz/verify/bfs.ts';
+import { renderCertificate } from '../fuzz/verify/certificate.ts';
+import { loadImplementation } from '../model/impl/load.ts';
+import type { Implementation } from '../model/impl/types.ts';
+import { profileByName, type ProfileName } from '../model/profile.ts';
+import { UserError } from '../model/user-error.ts';
+import type { Finding } from '../properties/findings.ts';
+import { runLockstep } from '../properties/lockstep.ts';
+import { findingRecord, type FindingRecord } from '../reports/summary.ts';
+
+export interface VerifyOptions extends Partial<VerifyBounds> {
+  /** Stop after this many seconds, at the depth completed by then. */
+  timeBudget?: number;
+  /** How replay tokens name the implementation (default: as given). */
+  source?: string;
+  /** Told each time a depth is complete. */
+  onDepth?: (depth: number, states: number, transitions: number) => void;
+}
+
+export interface VerifyResult {
+  name: string;
+  profile: ProfileName;
+  bounds: VerifyBounds;
+  alphabet: string;
+  states: number;
+  transitions: number;
+  statesPerDepth: number[];
+  depthCompleted: number;
+  exhausted: boolean;
+  outOfTime: boolean;
+  /** The shortest counterexample of each signature, in the order found. */
+  findings: FindingRecord[];
+  seconds: number;
+  /** The certificate as text (a summary of counterexamples when any). */
+  certificate: string;
+}
+
+export async function verify(implementation: Implementation | string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const impl = typeof implementation === 'string' ? await loadImplementation(implementation) : implementation;
+  const source = options.source ?? (typeof implementation === 'string' ? implementation : impl.name);
+  const profile = profileByName(impl.profile);
+  if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);
+  const bounds = boundsOf(options);
+  const start = Date.now();
+  const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
+  const r = new Bfs(impl, profile, bounds).run({ deadline, onLevel: options.onDepth });
+  const findings = r.failures.map((f) => {
+    const finding: Finding = {
+      signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops,
+      result: runLockstep(impl, profile, f.ops, { recordSites: true }), seed: 0, path: '', runsToFind: f.transition,
+    };
+    return findingRecord(finding, profile, source);
+  });
+  const seconds = (Date.now() - start) / 1000;
+  const alphabet = describeAlphabet(profile, bounds);
+  const certificate = renderCertificate({
+    implementation: impl.name, profile: profile.name, profileTitle: profile.title, bounds, alphabet,
+    states: r.states, transitions: r.transitions, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
+    statesPerDepth: r.statesPerDepth, counterexamples: findings.length, seconds,
+  });
+  return {
+    name: impl.name, profile: profile.name, bounds, alphabet, states: r.states, transitions: r.transitions,
+    statesPerDepth: r.statesPerDepth, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
+    findings, seconds, certificate,
+  };
+}
+
+const LIMITS: Record<keyof VerifyBounds, [number, number]> = { depth: [0, 64], peers: [1, 8], fds: [1, 16], shapes: [1, 3] };
+
+function boundsOf(o: Partial<VerifyBounds>): VerifyBounds {
+  const b = { ...DEFAULT_BOUNDS };
+  for (const k of Object.keys(LIMITS) as (keyof VerifyBounds)[]) {
+    const v = o[k];
+    if (v === undefined) continue;
+    const [min, max] = LIMITS[k];
+    if (!Number.isInteger(v) || v < min || v > max) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
+    b[k] = v;
+  }
+  return b;
+}

@@ -1,0 +1,154 @@
+// Breadth-first exploration of every op sequence up to a depth, one state
+// at a time, with every oracle on every transition. A state is kept as the
+// path that reaches it and replayed from scratch when expanded: the
+// implementations are generators over a mutable kernel, and a replay costs
+// no more than the depth in ops. Breadth first means the first failure of
+// each signature comes from a shortest sequence; among equally short ones,
+// from the first in the alphabet's fixed order.
+
+import type { Implementation } from '../../model/impl/types.ts';
+import type { Op } from '../../model/ops.ts';
+import type { Profile } from '../../model/profile.ts';
+import { packetsOf } from '../../properties/oracles.ts';
+import { Session, type Failure } from '../../properties/lockstep.ts';
+import { alphabet, keptSizes, peersUsedAfter, type KeptSizes, type VerifyBounds } from './alphabet.ts';
+import { stateFingerprint } from './canonical.ts';
+import { Fingerprint } from './fingerprint.ts';
+
+/** A state reached, as the path to it. */
+export interface Node {
+  parent: Node | undefined;
+  op: Op | undefined;
+  depth: number;
+  peersUsed: number;
+  kept: KeptSizes;
+}
+
+/** The first failure of one signature: its sequence is a shortest one. */
+export interface BfsFailure {
+  signature: string;
+  oracle: string;
+  message: string;
+  ops: Op[];
+  /** The step the oracle fired at; teardown steps follow the ops. */
+  step: number;
+  /** Transitions explored before it, counting its own. */
+  transition: number;
+}
+
+export interface BfsResult {
+  states: number;
+  transitions: number;
+  /** Every sequence of at most this many ops was run. */
+  depthCompleted: number;
+  /** No state was left to expand: the bounded state space is exhausted. */
+  exhausted: boolean;
+  /** The time budget ran out before the depth bound. */
+  outOfTime: boolean;
+  failures: BfsFailure[];
+  /** Distinct states first reached at each depth. */
+  statesPerDepth: number[];
+}
+
+export interface BfsOptions {
+  /** Stop at the first level boundary or transition past this time (ms since epoch). */
+  deadline?: number;
+  /** Told when a level is complete. */
+  onLevel?: (depth: number, states: number, transitions: number) => void;
+  /** Stop as soon as this holds of the failures found (checked after each
+   * state expanded, so equally short failures of that state are kept). */
+  stopWhen?: (failures: ReadonlyMap<string, BfsFailure>) => boolean;
+}
+
+export function pathOf(node: Node): Op[] {
+  const out: Op[] = [];
+  for (let n: Node | undefined = node; n?.op !== undefined; n = n.parent) out.push(n.op);
+  return out.reverse();
+}
+
+export class Bfs {
+  readonly seen = new Set<number>();
+  readonly failures = new Map<string, BfsFailure>();
+  transitions = 0;
+  private readonly fp = new Fingerprint();
+
+  constructor(readonly impl: Implementation, readonly profile: Profile, readonly bounds: VerifyBounds) {}
+
+  run(opts: BfsOptions = {}): BfsResult {
+    const root = this.root();
+    let frontier: Node[] = root ? [root] : [];
+    const statesPerDepth = [this.seen.size];
+    let depthCompleted = 0;
+    let outOfTime = false;
+    opts.onLevel?.(0, this.seen.size, this.transitions);
+    for (let d = 0; d < this.bounds.depth && frontier.length > 0 && !this.done(opts); d++) {
+      const next: Node[] = [];
+      const before = this.seen.size;
+      for (const node of frontier) {
+        if (opts.deadline !== undefined && Date.now() > opts.deadline) {
+          outOfTime = true;
+          break;
+        }
+        this.expand(node, next);
+        if (this.done(opts)) break;
+      }
+      if (outOfTime || this.done(opts)) break;
+      depthCompleted = d + 1;
+      statesPerDepth.push(this.seen.size - before);
+      opts.onLevel?.(depthCompleted, this.seen.size, this.transitions);
+      frontier = next;
+    }
+    return {
+      states: this.seen.size, transitions: this.transitions, depthCompleted,
+      exhausted: frontier.length === 0 && !outOfTime, outOfTime,
+      failures: [...this.failures.values()].sort((a, b) => a.transition - b.transition),
+      statesPerDepth,
+    };
+  }
+
+  private done(opts: BfsOptions): boolean {
+    return opts.stopWhen?.(this.failures) ?? false;
+  }
+
+  /** The initial state, and its teardown checked. */
+  root(): Node | undefined {
+    const session = new Session(this.impl, this.profile, []);
+    this.seen.add(stateFingerprint(this.fp, session, [], 0, new Map()));
+    const node: Node = { parent: undefined, op: undefined, depth: 0, peersUsed: 0, kept: keptSizes(session.spec, this.bounds) };
+    this.record(session.teardownAndQuiesce(), []);
+    return node;
+  }
+
+  /** Every op of the alphabet from `node`; new states go to `next`. */
+  expand(node: Node, next: Node[]): void {
+    const path = pathOf(node);
+    for (const op of alphabet(this.profile, this.bounds, node.kept, node.peersUsed)) {
+      const ops = [...path, op];
+      const session = new Session(this.impl, this.profile, ops);
+      for (const prior of path) {
+        const f = session.sequential(prior, false);
+        if (f) throw new Error(`the implementation is not deterministic: ${f.signature} on replaying a sequence that passed`);
+      }
+      this.transitions++;
+      const failure = session.sequential(op, false);
+      if (failure) {
+        this.record(failure, ops);
+        continue;
+      }
+      const peersUsed = peersUsedAfter(op, node.peersUsed);
+      const key = stateFingerprint(this.fp, session, ops, peersUsed, packetsOf(ops));
+      if (this.seen.has(key)) continue;
+      this.seen.add(key);
+      next.push({ parent: node, op, depth: node.depth + 1, peersUsed, kept: keptSizes(session.spec, this.bounds) });
+      // A new state is also the end of a case: teardown must leave nothing.
+      this.record(session.teardownAndQuiesce(), ops);
+    }
+  }
+
+  private record(failure: Failure | undefined, ops: Op[]): void {
+    if (failure === undefined || this.failures.has(failure.signature)) return;
+    this.failures.set(failure.signature, {
+      signature: failure.signature, oracle: failure.oracle, message: failure.message, ops, step: failure.step, transition: this.transitions,
+    });
+  }
+}
