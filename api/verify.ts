@@ -6,6 +6,10 @@
 import { DEFAULT_BOUNDS, describeAlphabet, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate } from '../fuzz/verify/certificate.ts';
+import { explorePairs, type PairFailure } from '../fuzz/verify/pairs.ts';
+import type { ConcurrentCase } from '../properties/concurrent.ts';
+import { renderConcurrentFinding } from '../reports/text.ts';
+import { encodeToken } from '../reports/token.ts';
 import { loadImplementation } from '../model/impl/load.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName, type ProfileName } from '../model/profile.ts';
@@ -15,6 +19,11 @@ import { runLockstep } from '../properties/lockstep.ts';
 import { findingRecord, type FindingRecord } from '../reports/summary.ts';
 
 export interface VerifyOptions extends Partial<VerifyBounds> {
+  /** Pairs of ops on two threads start from every state reached with at
+   * most this many ops (default 2); -1 explores no pairs. */
+  pairDepth?: number;
+  /** Preemptions per interleaving of a pair (default 3). */
+  preemptions?: number;
   /** Stop after this many seconds, at the depth completed by then. */
   timeBudget?: number;
   /** How replay tokens name the implementation (default: as given). */
@@ -36,6 +45,10 @@ export interface VerifyResult {
   outOfTime: boolean;
   /** The shortest counterexample of each signature, in the order found. */
   findings: FindingRecord[];
+  /** Failures only an interleaving of a pair shows: fewest ops, then
+   * fewest context switches. */
+  races: VerifyRace[];
+  pairs: { depth: number; pairs: number; commuting: number; schedules: number } | undefined;
   seconds: number;
   /** The certificate as text (a summary of counterexamples when any). */
   certificate: string;
@@ -49,7 +62,13 @@ export async function verify(implementation: Implementation | string, options: V
   const bounds = boundsOf(options);
   const start = Date.now();
   const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
-  const r = new Bfs(impl, profile, bounds).run({ deadline, onLevel: options.onDepth });
+  const pairDepth = Math.min(options.pairDepth ?? DEFAULT_PAIR_DEPTH, bounds.depth);
+  const bfs = new Bfs(impl, profile, bounds, pairDepth);
+  const r = bfs.run({ deadline, onLevel: options.onDepth });
+  const p = pairDepth < 0 || r.outOfTime || r.depthCompleted < pairDepth
+    ? undefined
+    : explorePairs(impl, profile, bounds, { depth: pairDepth, preemptions: options.preemptions ?? 3 }, bfs.retained, deadline);
+  const races = (p?.failures ?? []).map((f) => raceOf(f, profile, source));
   const findings = r.failures.map((f) => {
     const finding: Finding = {
       signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops,
@@ -62,12 +81,36 @@ export async function verify(implementation: Implementation | string, options: V
   const certificate = renderCertificate({
     implementation: impl.name, profile: profile.name, profileTitle: profile.title, bounds, alphabet,
     states: r.states, transitions: r.transitions, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
-    statesPerDepth: r.statesPerDepth, counterexamples: findings.length, seconds,
+    statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds,
+    pairs: p && { depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime },
   });
   return {
     name: impl.name, profile: profile.name, bounds, alphabet, states: r.states, transitions: r.transitions,
     statesPerDepth: r.statesPerDepth, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
-    findings, seconds, certificate,
+    findings, races, seconds, certificate,
+    pairs: p && { depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules },
+  };
+}
+
+const DEFAULT_PAIR_DEPTH = 2;
+
+export interface VerifyRace {
+  signature: string;
+  oracle: string;
+  message: string;
+  case: ConcurrentCase;
+  contextSwitches: number;
+  token: string;
+  text: string;
+}
+
+function raceOf(f: PairFailure, profile: NonNullable<ReturnType<typeof profileByName>>, source: string): VerifyRace {
+  const text = renderConcurrentFinding({
+    signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, result: f.result, scheduler: 'random', runsToFind: 0, seed: 0, path: '',
+  }, profile);
+  return {
+    signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, contextSwitches: f.contextSwitches,
+    token: encodeToken({ profile: profile.name, impl: source, kind: 'concurrent', case: f.case }), text,
   };
 }
 

@@ -67,6 +67,10 @@ options:
   --peers N          verify: peers that send packets (default 1)
   --fds N            verify: descriptors 0..N-1 operated on (default 2)
   --shapes N         verify: SYN shapes sent, 1 to 3 (default 1)
+  --pair-depth N     verify: pairs of ops on two threads, under every
+                     interleaving, from every state up to depth N (default
+                     2; -1 explores none)
+  --preemptions N    verify: preemptions per interleaving of a pair (default 3)
   --time-budget S    verify: stop after S seconds and report the depth
                      completed
   --quiet            print only the summary
@@ -97,7 +101,7 @@ export interface Options {
   tokenFile: string | undefined;
   opTimeout: number;
   allowMixed: boolean;
-  verify: { depth?: number; peers?: number; fds?: number; shapes?: number; timeBudget?: number };
+  verify: { depth?: number; peers?: number; fds?: number; shapes?: number; pairDepth?: number; preemptions?: number; timeBudget?: number };
 }
 
 const OPTIONS = {
@@ -122,6 +126,8 @@ const OPTIONS = {
   fds: { type: 'string' },
   shapes: { type: 'string' },
   'time-budget': { type: 'string' },
+  'pair-depth': { type: 'string' },
+  preemptions: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -136,7 +142,7 @@ const FLAGS: Record<string, readonly Flag[]> = {
   merge: ['out', 'quiet', 'allow-mixed'],
   kernel: ['runs', 'seed', 'out', 'quiet'],
   replay: ['impl', 'out', 'quiet', 'token-file', 'op-timeout'],
-  verify: ['impl', 'depth', 'peers', 'fds', 'shapes', 'time-budget', 'out', 'quiet'],
+  verify: ['impl', 'depth', 'peers', 'fds', 'shapes', 'pair-depth', 'preemptions', 'time-budget', 'out', 'quiet'],
   list: [],
   help: [],
 };
@@ -218,6 +224,8 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
         peers: optionalInteger('--peers', values.peers, 1, 8),
         fds: optionalInteger('--fds', values.fds, 1, 16),
         shapes: optionalInteger('--shapes', values.shapes, 1, 3),
+        pairDepth: optionalInteger('--pair-depth', values['pair-depth'], -1, 64),
+        preemptions: optionalInteger('--preemptions', values.preemptions, 0, 16),
         timeBudget: optionalInteger('--time-budget', values['time-budget'], 1),
       },
     },

@@ -17,7 +17,7 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
     onDepth: tty ? (d, states, transitions) => process.stderr.write(`\r\x1b[Kdepth ${d} done: ${states} states, ${transitions} transitions`) : undefined,
   });
   if (tty) process.stderr.write('\r\x1b[K');
-  if (!opts.quiet) for (const f of r.findings) log(`${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
+  if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
   log(r.certificate);
   // The counterexamples as report.json and report.md hold findings, so
   // every tool that reads a check's report reads these too.
@@ -27,6 +27,7 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
   writeOutput(join(dir, 'report.md'), renderMarkdown([asCheck], 0));
   writeOutput(join(dir, 'report.json'), renderJson([asCheck], 0));
   writeOutput(join(dir, 'certificate.txt'), `${r.certificate}\n`);
+  writeOutput(join(dir, 'verify.json'), `${JSON.stringify({ ...r, seconds: undefined, certificate: undefined }, null, 2)}\n`);
   log(`report: ${join(dir, 'report.md')} (and report.json, certificate.txt)`);
-  return r.findings.length > 0 ? 1 : 0;
+  return r.findings.length + r.races.length > 0 ? 1 : 0;
 }

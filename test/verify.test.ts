@@ -5,8 +5,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../api/verify.ts';
-import { DEFAULT_BOUNDS } from '../fuzz/verify/alphabet.ts';
-import { Bfs } from '../fuzz/verify/bfs.ts';
+import { DEFAULT_BOUNDS, keptSizes } from '../fuzz/verify/alphabet.ts';
+import { Bfs, type Node } from '../fuzz/verify/bfs.ts';
+import { commute } from '../fuzz/verify/independence.ts';
+import { explorePairs } from '../fuzz/verify/pairs.ts';
+import type { Implementation } from '../model/impl/types.ts';
+import type { Profile } from '../model/profile.ts';
+import { contextSwitches } from '../properties/findings.ts';
+import { runConcurrent } from '../properties/concurrent.ts';
 import { stateFingerprint } from '../fuzz/verify/canonical.ts';
 import { Fingerprint } from '../fuzz/verify/fingerprint.ts';
 import { bundledByName } from '../model/impl/registry.ts';
@@ -72,7 +78,7 @@ describe('verify on the bundled implementations', () => {
   };
   for (const [name, want] of Object.entries(EXPECTED)) {
     it(`${name}: depth 3, stable state count`, async () => {
-      const r = await verify(name, { depth: 3 });
+      const r = await verify(name, { depth: 3, pairDepth: -1 });
       expect(r.depthCompleted).toBe(3);
       expect({ states: r.states, transitions: r.transitions, perDepth: r.statesPerDepth }).toEqual(want);
       expect(r.certificate).toContain(`distinct states  ${want.states}`);
@@ -98,7 +104,7 @@ describe('verify on the bundled implementations', () => {
   });
 
   it('a counterexample is the shortest: nothing shorter fails the same way', async () => {
-    const r = await verify('rfc-v1', { depth: 1 });
+    const r = await verify('rfc-v1', { depth: 1, pairDepth: -1 });
     expect(r.findings.map((f) => [f.signature, f.ops.length])).toEqual([['state:setsockopt:flag', 1]]);
     const c = decodeToken(r.findings[0].token);
     expect(c).toMatchObject({ kind: 'sequential', impl: 'rfc-v1', profile: 'rfc-v1' });
@@ -107,7 +113,7 @@ describe('verify on the bundled implementations', () => {
   });
 
   it('a time budget stops at a depth boundary and says so', async () => {
-    const r = await verify('linux', { depth: 30, timeBudget: 1 });
+    const r = await verify('linux', { depth: 30, timeBudget: 1, pairDepth: -1 });
     expect(r.outOfTime).toBe(true);
     expect(r.depthCompleted).toBeLessThan(30);
     expect(r.certificate).toContain(`depth completed  ${r.depthCompleted} of 30 (stopped by the time budget)`);
@@ -134,4 +140,82 @@ describe('verify finds planted defects with a shortest counterexample', () => {
       expect(shorter.failures).toEqual([]);
     });
   }
+});
+
+/** The state after `ops`, as the explorer keeps it. */
+function nodeAfter(impl: Implementation, profile: Profile, ops: Op[]): Node {
+  let node: Node | undefined;
+  for (let n = 0; n <= ops.length; n++) {
+    const s = new Session(impl, profile, ops.slice(0, n));
+    for (const op of ops.slice(0, n)) expect(s.sequential(op, false)).toBeUndefined();
+    const open = s.spec.openFds().filter((fd) => fd < DEFAULT_BOUNDS.fds);
+    node = {
+      parent: node, op: n === 0 ? undefined : ops[n - 1], depth: n, peersUsed: ops.slice(0, n).reduce((p, op) => ('conn' in op ? Math.max(p, op.conn) : p), 0),
+      kept: keptSizes(s.spec, DEFAULT_BOUNDS), open, listening: open.filter((fd) => s.spec.socketOf(fd)?.tcpState === 'LISTEN'),
+    };
+  }
+  return node!;
+}
+
+const SYN = (conn: number): Op => ({ kind: 'syn', conn, packet: { family: 4, mac: 'loopback', ipOptions: false, mss: true, sackPermitted: true, timestamps: true, windowScale: true, fastOpen: 'none', payload: 0 } });
+
+describe('pairs of ops on two threads', () => {
+  it('ops on different fields of one socket commute; ops on the same field do not', () => {
+    const c = commute(LINUX);
+    const readFlag: Op = { kind: 'getsockopt', fd: 1, optname: LINUX.flagOpt!, bufSize: 4 };
+    const readSyn: Op = { kind: 'getsockopt', fd: 1, optname: LINUX.readOpt, bufSize: 4096 };
+    const setFlag: Op = { kind: 'setsockopt', fd: 1, optname: LINUX.setOpt, value: 1 };
+    expect(c(readFlag, readSyn)).toBe(true);
+    expect(c(readFlag, readFlag)).toBe(true);
+    expect(c(readSyn, readSyn)).toBe(false);
+    expect(c(setFlag, readFlag)).toBe(false);
+    expect(c(setFlag, { ...setFlag, fd: 0 })).toBe(true);
+    expect(c(readSyn, { kind: 'close', fd: 0 })).toBe(false);
+    expect(c({ kind: 'ack', conn: 1 }, readFlag)).toBe(false);
+  });
+
+  it('finds the committed rfc-v1 race from the state it needs, no longer and with no more context switches', () => {
+    const committed = readdirSync(COMMITTED).filter((x) => x.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(new URL(f, COMMITTED), 'utf8')) as { signature: string; token: string })
+      .map((r) => ({ signature: r.signature, c: decodeToken(r.token) }))
+      .find((r) => r.c.kind === 'concurrent')!;
+    if (committed.c.kind !== 'concurrent') throw new Error('no committed race');
+    const rfc = bundledByName('rfc-v1')!;
+    const node = nodeAfter(rfc, RFC_V1, committed.c.case.setup);
+    const r = explorePairs(rfc, RFC_V1, DEFAULT_BOUNDS, { depth: node.depth, preemptions: 3 }, [node], undefined, (f) => f.has(committed.signature));
+    const race = r.failures.find((f) => f.signature === committed.signature);
+    expect(race, r.failures.map((f) => f.signature).join(', ')).toBeDefined();
+    const size = (c: { setup: Op[]; threads: { ops: Op[] }[] }): number => c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
+    expect(size(race!.case)).toBeLessThanOrEqual(size(committed.c.case));
+    // Context switches as the committed schedule runs (a replay keeps the
+    // current thread where the schedule is silent).
+    const committedRun = runConcurrent(rfc, RFC_V1, committed.c.case);
+    expect(committedRun.failure?.signature).toBe(committed.signature);
+    expect(race!.contextSwitches).toBeLessThanOrEqual(contextSwitches(committedRun.schedule).length);
+    // Both one-at-a-time orders pass: it is a race.
+    const [a, b] = race!.case.threads.map((t) => t.ops[0]);
+    expect(runLockstep(rfc, RFC_V1, [...race!.case.setup, a, b]).failure).toBeUndefined();
+    expect(runLockstep(rfc, RFC_V1, [...race!.case.setup, b, a]).failure).toBeUndefined();
+  });
+
+  it('finds the planted two-CPU own_req defect from the state after a SYN, with the queue observed', () => {
+    const m = MUTANTS.find((x) => x.lane === 'concurrent')!;
+    const impl = mutant(m);
+    const node = nodeAfter(impl, LINUX, [{ kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: LINUX.setOpt, value: 1 }, SYN(1)]);
+    const r = explorePairs(impl, LINUX, DEFAULT_BOUNDS, { depth: 3, preemptions: 3 }, [node], undefined, (f) => f.size > 0);
+    expect(r.failures.map((f) => f.oracle)).toEqual([m.oracle]);
+    expect(r.failures[0].case.threads.slice(0, 2).map((t) => t.ops)).toEqual([[{ kind: 'ack', conn: 1 }], [{ kind: 'ack', conn: 1 }]]);
+  });
+
+  it('the correct implementations show no race from the initial state and after a listen', () => {
+    for (const name of ['linux', 'rfc-v1-fixed']) {
+      const impl = bundledByName(name)!;
+      const profile = impl.profile === 'linux' ? LINUX : RFC_V1;
+      const nodes = [nodeAfter(impl, profile, []), nodeAfter(impl, profile, [{ kind: 'listen', fd: 0, backlog: 1 }])];
+      const r = explorePairs(impl, profile, DEFAULT_BOUNDS, { depth: 1, preemptions: 3 }, nodes);
+      expect(r.failures.map((f) => f.signature)).toEqual([]);
+      expect(r.pairs).toBeGreaterThan(0);
+      expect(r.commuting).toBeGreaterThan(0);
+    }
+  });
 });

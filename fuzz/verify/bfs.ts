@@ -22,6 +22,10 @@ export interface Node {
   depth: number;
   peersUsed: number;
   kept: KeptSizes;
+  /** Descriptors in bounds that are open. */
+  open: readonly number[];
+  /** Descriptors in bounds that listen. */
+  listening: readonly number[];
 }
 
 /** The first failure of one signature: its sequence is a shortest one. */
@@ -70,9 +74,11 @@ export class Bfs {
   readonly seen = new Set<number>();
   readonly failures = new Map<string, BfsFailure>();
   transitions = 0;
+  /** The states reached with at most `retainDepth` ops, in the order reached. */
+  readonly retained: Node[] = [];
   private readonly fp = new Fingerprint();
 
-  constructor(readonly impl: Implementation, readonly profile: Profile, readonly bounds: VerifyBounds) {}
+  constructor(readonly impl: Implementation, readonly profile: Profile, readonly bounds: VerifyBounds, readonly retainDepth = -1) {}
 
   run(opts: BfsOptions = {}): BfsResult {
     const root = this.root();
@@ -114,7 +120,8 @@ export class Bfs {
   root(): Node | undefined {
     const session = new Session(this.impl, this.profile, []);
     this.seen.add(stateFingerprint(this.fp, session, [], 0, new Map()));
-    const node: Node = { parent: undefined, op: undefined, depth: 0, peersUsed: 0, kept: keptSizes(session.spec, this.bounds) };
+    const node: Node = { parent: undefined, op: undefined, depth: 0, peersUsed: 0, kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };
+    if (this.retainDepth >= 0) this.retained.push(node);
     this.record(session.teardownAndQuiesce(), []);
     return node;
   }
@@ -139,10 +146,20 @@ export class Bfs {
       const key = stateFingerprint(this.fp, session, ops, peersUsed, packetsOf(ops));
       if (this.seen.has(key)) continue;
       this.seen.add(key);
-      next.push({ parent: node, op, depth: node.depth + 1, peersUsed, kept: keptSizes(session.spec, this.bounds) });
+      const child: Node = { parent: node, op, depth: node.depth + 1, peersUsed, kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };
+      next.push(child);
+      if (child.depth <= this.retainDepth) this.retained.push(child);
       // A new state is also the end of a case: teardown must leave nothing.
       this.record(session.teardownAndQuiesce(), ops);
     }
+  }
+
+  private listeningOf(session: Session): number[] {
+    return this.openOf(session).filter((fd) => session.spec.socketOf(fd)?.tcpState === 'LISTEN');
+  }
+
+  private openOf(session: Session): number[] {
+    return session.spec.openFds().filter((fd) => fd < this.bounds.fds);
   }
 
   private record(failure: Failure | undefined, ops: Op[]): void {

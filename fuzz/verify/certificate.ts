@@ -19,7 +19,7 @@ export interface CertificateFacts {
   /** Distinct states first reached at each depth, from 0. */
   statesPerDepth: readonly number[];
   /** Concurrent pairs explored, when the run explored any. */
-  pairs?: { depth: number; pairs: number; schedules: number };
+  pairs?: { depth: number; pairs: number; schedules: number; complete: boolean };
   counterexamples: number;
   seconds: number;
 }
@@ -42,7 +42,7 @@ export function renderCertificate(c: CertificateFacts): string {
     `  distinct states  ${c.states} (53-bit fingerprints: a collision among them has odds below ${collisionOdds(c.states)})`,
     `  states by depth  ${c.statesPerDepth.join(' ')}`,
     `  transitions      ${c.transitions}`,
-    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from states up to depth ${c.pairs.depth}, ${c.pairs.schedules} schedules`] : []),
+    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state up to depth ${c.pairs.depth}, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ' (stopped by the time budget)'}`] : []),
     `  depth completed  ${depth}`,
     `  time             ${c.seconds.toFixed(1)} s`,
   ];
