@@ -172,6 +172,19 @@ export class Ledger {
     return this.entry(handle).kind;
   }
 
+  /** Become a copy of `src`: `verify` branches from a state this way.
+   * Events are immutable and shared; everything that changes is copied. */
+  copyStateFrom(src: Ledger): void {
+    this.entries.length = 1;
+    for (let h = 1; h < src.entries.length; h++) {
+      const e = src.entries[h];
+      this.entries.push({ ...e, holders: new Map(e.holders), history: e.history.slice() });
+    }
+    this.violations.length = 0;
+    this.violations.push(...src.violations);
+    this.step = src.step;
+  }
+
   /** Handles allocated so far (the highest handle). */
   count(): number {
     return this.entries.length - 1;

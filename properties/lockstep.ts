@@ -138,8 +138,9 @@ export class Session {
   }
 
   /** How many SYNs each spec socket has read so far: oracle state that
-   * decides later verdicts (one-shot), so a state hash must include it. */
-  readsBySocket(): ReadonlyMap<number, number> {
+   * decides later verdicts (one-shot), so a state hash must include it and
+   * a copy of the session must copy it. */
+  readsBySocket(): Map<number, number> {
     return this.ctx.delivered;
   }
 

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../api/verify.ts';
-import { DEFAULT_BOUNDS, keptSizes } from '../fuzz/verify/alphabet.ts';
+import { DEFAULT_BOUNDS, keptSizes, sentCodes } from '../fuzz/verify/alphabet.ts';
 import { Bfs, type Node } from '../fuzz/verify/bfs.ts';
 import { commute } from '../fuzz/verify/independence.ts';
 import { explorePairs } from '../fuzz/verify/pairs.ts';
@@ -18,7 +18,6 @@ import { Fingerprint } from '../fuzz/verify/fingerprint.ts';
 import { bundledByName } from '../model/impl/registry.ts';
 import type { Op } from '../model/ops.ts';
 import { LINUX, RFC_V1 } from '../model/profile.ts';
-import { packetsOf } from '../properties/oracles.ts';
 import { runLockstep, Session } from '../properties/lockstep.ts';
 import { decodeToken } from '../reports/token.ts';
 import { MUTANTS, mutant } from './mutant-defs.ts';
@@ -41,7 +40,7 @@ function fingerprintAfter(ops: Op[]): number {
   const s = new Session(impl, LINUX, ops);
   for (const op of ops) expect(s.sequential(op, false)).toBeUndefined();
   const peers = ops.reduce((n, op) => ('conn' in op ? Math.max(n, op.conn) : n), 0);
-  return stateFingerprint(new Fingerprint(), s, ops, peers, packetsOf(ops));
+  return stateFingerprint(new Fingerprint(), s, ops, peers, sentCodes(ops));
 }
 
 describe('canonical states', () => {
@@ -151,6 +150,7 @@ function nodeAfter(impl: Implementation, profile: Profile, ops: Op[]): Node {
     const open = s.spec.openFds().filter((fd) => fd < DEFAULT_BOUNDS.fds);
     node = {
       parent: node, op: n === 0 ? undefined : ops[n - 1], depth: n, peersUsed: ops.slice(0, n).reduce((p, op) => ('conn' in op ? Math.max(p, op.conn) : p), 0),
+      sent: sentCodes(ops.slice(0, n)), sending: ops.slice(0, n).filter((op) => op.kind === 'syn' || op.kind === 'fastOpenSyn'),
       kept: keptSizes(s.spec, DEFAULT_BOUNDS), open, listening: open.filter((fd) => s.spec.socketOf(fd)?.tcpState === 'LISTEN'),
     };
   }

@@ -115,3 +115,24 @@ export function describeAlphabet(profile: Profile, bounds: VerifyBounds): string
   ];
   return parts.join(' ');
 }
+
+/** A number for each SYN an op sends, by peer and shape: what the bounds
+ * oracle remembers of a path, as the state hash takes it. */
+export function sentCode(op: Op): number | undefined {
+  if (op.kind === 'fastOpenSyn') return op.conn * 8 + 7;
+  if (op.kind !== 'syn') return undefined;
+  const shape = SHAPES.indexOf(op.packet);
+  // A shape from outside the alphabet (a hand-made path) is told apart by
+  // its lengths in the hash of the state itself; here it needs a code only.
+  return op.conn * 8 + (shape < 0 ? 6 : shape);
+}
+
+/** The codes of the SYNs `ops` send, sorted, each once. */
+export function sentCodes(ops: readonly Op[], into: readonly number[] = []): number[] {
+  const out = new Set(into);
+  for (const op of ops) {
+    const c = sentCode(op);
+    if (c !== undefined) out.add(c);
+  }
+  return [...out].sort((a, b) => a - b);
+}

@@ -59,10 +59,10 @@ export function hashable(session: Session): boolean {
 }
 
 /** The fingerprint of the state a session has reached after `path`.
- * `peersUsed` and the SYNs sent (`sent`) are the exploration's and the
- * oracles' memory of the path. */
+ * `peersUsed` and the SYNs sent (`sent`, as alphabet.ts codes them) are
+ * the exploration's and the bounds oracle's memory of the path. */
 export function stateFingerprint(
-  fp: Fingerprint, session: Session, path: readonly Op[], peersUsed: number, sent: ReadonlyMap<number, readonly BuiltPacket[]>,
+  fp: Fingerprint, session: Session, path: readonly Op[], peersUsed: number, sent: readonly number[],
 ): number {
   fp.reset();
   const kernel = kernelOf.get(session.instance);
@@ -72,7 +72,8 @@ export function stateFingerprint(
   }
   for (const exact of [true, false]) {
     fp.reset().num(peersUsed);
-    hashSent(fp, sent);
+    fp.num(sent.length);
+    for (const c of sent) fp.num(c);
     hashSpec(fp, session.spec, session.readsBySocket());
     if (hashKernel(fp, kernel, session.ledger, session.profile.name, exact)) break;
   }
@@ -81,17 +82,6 @@ export function stateFingerprint(
 
 function hashPacket(fp: Fingerprint, p: BuiltPacket): void {
   fp.num(p.conn).num(p.macLen).num(p.networkLen).num(p.tcpHeaderLen).num(p.payloadLen);
-}
-
-/** The SYNs each peer has sent: the bounds oracle accepts any of them. */
-function hashSent(fp: Fingerprint, sent: ReadonlyMap<number, readonly BuiltPacket[]>): void {
-  const conns = [...sent.keys()].sort((x, y) => x - y);
-  for (const conn of conns) {
-    const shapes = [...new Set(sent.get(conn)!.map((p) => `${p.macLen}/${p.networkLen}/${p.tcpHeaderLen}/${p.payloadLen}`))].sort();
-    fp.num(conn).num(shapes.length);
-    for (const s of shapes) fp.str(s);
-  }
-  fp.num(NONE);
 }
 
 /** A renaming of allocation numbers by first appearance. */
