@@ -7,6 +7,8 @@ import { DEFAULT_BOUNDS, describeAlphabet, type VerifyBounds } from '../fuzz/ver
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate } from '../fuzz/verify/certificate.ts';
 import { explorePairs, type PairFailure } from '../fuzz/verify/pairs.ts';
+import { runParallel } from '../fuzz/verify/parallel.ts';
+import { bundledByName } from '../model/impl/registry.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { renderConcurrentFinding } from '../reports/text.ts';
 import { encodeToken } from '../reports/token.ts';
@@ -24,6 +26,11 @@ export interface VerifyOptions extends Partial<VerifyBounds> {
   pairDepth?: number;
   /** Preemptions per interleaving of a pair (default 3). */
   preemptions?: number;
+  /** Worker threads for the breadth-first search (default 1: this thread).
+   * The result does not depend on it. Workers load the implementation by
+   * the name or path given; an object that is not a bundled implementation
+   * runs on this thread. */
+  workers?: number;
   /** Stop after this many seconds, at the depth completed by then. */
   timeBudget?: number;
   /** How replay tokens name the implementation (default: as given). */
@@ -64,7 +71,11 @@ export async function verify(implementation: Implementation | string, options: V
   const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
   const pairDepth = Math.min(options.pairDepth ?? DEFAULT_PAIR_DEPTH, bounds.depth);
   const bfs = new Bfs(impl, profile, bounds, pairDepth);
-  const r = bfs.run({ deadline, onLevel: options.onDepth });
+  const workers = options.workers ?? 1;
+  const loadable = typeof implementation === 'string' || bundledByName(impl.name) === impl;
+  const r = workers > 1 && loadable
+    ? await runParallel(bfs, typeof implementation === 'string' ? implementation : impl.name, workers, { deadline, onLevel: options.onDepth })
+    : bfs.run({ deadline, onLevel: options.onDepth });
   const p = pairDepth < 0 || r.outOfTime || r.depthCompleted < pairDepth
     ? undefined
     : explorePairs(impl, profile, bounds, { depth: pairDepth, preemptions: options.preemptions ?? 3 }, bfs.retained, deadline);

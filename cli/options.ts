@@ -51,8 +51,9 @@ options:
   --schedulers LIST  schedulers for concurrent cases: random,pct (default both)
   --out DIR          where the report goes (default ./out)
   --seconds N        fuzz: stop starting batches after N seconds
-  --workers N        fuzz: worker threads (default: one per core; 0 runs
-                     batches on the main thread)
+  --workers N        fuzz, verify: worker threads (default: one per core;
+                     0 runs on the main thread); verify finds the same
+                     whatever the number
   --batch N          fuzz: cases per batch (default 200)
   --shard I/N        fuzz: run the I-th of N disjoint streams of batches
   --guide-every N    fuzz: batches per coverage-guidance epoch (default 64);
@@ -142,7 +143,7 @@ const FLAGS: Record<string, readonly Flag[]> = {
   merge: ['out', 'quiet', 'allow-mixed'],
   kernel: ['runs', 'seed', 'out', 'quiet'],
   replay: ['impl', 'out', 'quiet', 'token-file', 'op-timeout'],
-  verify: ['impl', 'depth', 'peers', 'fds', 'shapes', 'pair-depth', 'preemptions', 'time-budget', 'out', 'quiet'],
+  verify: ['impl', 'workers', 'depth', 'peers', 'fds', 'shapes', 'pair-depth', 'preemptions', 'time-budget', 'out', 'quiet'],
   list: [],
   help: [],
 };

@@ -14,6 +14,7 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
   const tty = process.stderr.isTTY === true && !opts.quiet;
   const r = await verify(opts.impls[0], {
     ...opts.verify,
+    workers: opts.workers,
     onDepth: tty ? (d, states, transitions) => process.stderr.write(`\r\x1b[Kdepth ${d} done: ${states} states, ${transitions} transitions`) : undefined,
   });
   if (tty) process.stderr.write('\r\x1b[K');

@@ -111,6 +111,14 @@ describe('verify on the bundled implementations', () => {
     expect(runLockstep(bundledByName('rfc-v1')!, RFC_V1, []).failure).toBeUndefined();
   });
 
+  it('finds the same on two worker threads as on one', async () => {
+    const one = await verify('rfc-v1', { depth: 3, pairDepth: -1, workers: 1 });
+    const two = await verify('rfc-v1', { depth: 3, pairDepth: -1, workers: 2 });
+    const strip = (r: typeof one): unknown => ({ ...r, seconds: 0, certificate: r.certificate.replace(/\n {2}time .*$/m, '') });
+    expect(strip(two)).toEqual(strip(one));
+    expect(one.states).toBe(482);
+  });
+
   it('a time budget stops at a depth boundary and says so', async () => {
     const r = await verify('linux', { depth: 30, timeBudget: 1, pairDepth: -1 });
     expect(r.outOfTime).toBe(true);

@@ -18,11 +18,9 @@ import { stateFingerprint } from './canonical.ts';
 import { Fingerprint } from './fingerprint.ts';
 import { fork, forkable } from './fork.ts';
 
-/** A state reached, as the path to it. */
-export interface Node {
-  parent: Node | undefined;
-  op: Op | undefined;
-  depth: number;
+/** What expanding a state needs besides its path: plain data, so it can
+ * be sent to a worker thread. */
+export interface NodeData {
   peersUsed: number;
   kept: KeptSizes;
   /** The SYNs sent along the path, coded (alphabet.ts), and one op that
@@ -33,6 +31,35 @@ export interface Node {
   open: readonly number[];
   /** Descriptors in bounds that listen. */
   listening: readonly number[];
+}
+
+/** A state reached, as the path to it. */
+export interface Node extends NodeData {
+  /** The state's fingerprint (absent on states made outside the explorer). */
+  fp?: number;
+  parent: Node | undefined;
+  op: Op | undefined;
+  depth: number;
+}
+
+/** A failure as the explorer keeps it. */
+export interface Verdict {
+  signature: string;
+  oracle: string;
+  message: string;
+  step: number;
+}
+
+/** What one op did from a state: failed, reached a known state (empty), or
+ * reached a new one (its fingerprint and data, and teardown's verdict). */
+export interface Step {
+  failure?: Verdict;
+  child?: NodeData & { fp: number };
+  end?: Verdict;
+}
+
+function verdict(f: Failure, offset: number): Verdict {
+  return { signature: f.signature, oracle: f.oracle, message: f.message, step: f.step + offset };
 }
 
 /** The first failure of one signature: its sequence is a shortest one. */
@@ -123,28 +150,39 @@ export class Bfs {
     };
   }
 
-  private done(opts: BfsOptions): boolean {
+  done(opts: BfsOptions): boolean {
     return opts.stopWhen?.(this.failures) ?? false;
   }
 
   /** The initial state, and its teardown checked. */
   root(): Node | undefined {
     const session = new Session(this.impl, this.profile, []);
-    this.seen.add(stateFingerprint(this.fp, session, [], 0, []));
-    const node: Node = { parent: undefined, op: undefined, depth: 0, peersUsed: 0, sent: [], sending: [], kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };
+    const fp = stateFingerprint(this.fp, session, [], 0, []);
+    this.seen.add(fp);
+    const node: Node = { fp, parent: undefined, op: undefined, depth: 0, peersUsed: 0, sent: [], sending: [], kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };
     if (this.retainDepth >= 0) this.retained.push(node);
-    this.record(session.teardownAndQuiesce(), []);
+    const end = session.teardownAndQuiesce();
+    this.record(end && verdict(end, 0), []);
     return node;
   }
 
   /** Every op of the alphabet from `node`; new states go to `next`. */
   expand(node: Node, next: Node[]): void {
     const path = pathOf(node);
+    this.apply(node, path, this.steps(path, node, (fp) => this.seen.has(fp)), next);
+  }
+
+  /** What each op of the alphabet does from a state: a failure, a state
+   * `known` already holds (nothing), or a new state with its teardown's
+   * verdict. A pure function of its inputs, so a worker thread can run it. */
+  steps(path: readonly Op[], node: NodeData, known: (fp: number) => boolean): Step[] {
     let base: Session | undefined;
     if (this.branching === 'fork') {
       base = this.replay(path, node.sending);
       if (!forkable(base)) base = undefined;
     }
+    const out: Step[] = [];
+    const local = new Set<number>();
     for (const op of alphabet(this.profile, this.bounds, node.kept, node.peersUsed)) {
       const ops = [...path, op];
       const code = sentCode(op);
@@ -152,25 +190,49 @@ export class Bfs {
       const session = base ? fork(this.impl, this.profile, [...node.sending, op], base) : this.replay(path, ops);
       // A forked session has run no step yet: its step numbers start at 0.
       const offset = base ? path.length : 0;
-      this.transitions++;
       const failure = session.sequential(op, false);
       if (failure) {
-        this.record({ ...failure, step: failure.step + offset }, ops);
+        out.push({ failure: verdict(failure, offset) });
         continue;
       }
       const peersUsed = peersUsedAfter(op, node.peersUsed);
       const sent = fresh ? [...node.sent, code].sort((a, b) => a - b) : node.sent;
-      const key = stateFingerprint(this.fp, session, ops, peersUsed, sent);
-      if (this.seen.has(key)) continue;
-      this.seen.add(key);
+      const fp = stateFingerprint(this.fp, session, ops, peersUsed, sent);
+      if (known(fp) || local.has(fp)) {
+        out.push({});
+        continue;
+      }
+      local.add(fp);
       const sending = fresh ? [...node.sending, op] : node.sending;
-      const child: Node = { parent: node, op, depth: node.depth + 1, peersUsed, sent, sending, kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };
+      // A new state is also the end of a case: teardown must leave nothing.
+      const kept = keptSizes(session.spec, this.bounds);
+      const open = this.openOf(session);
+      const listening = this.listeningOf(session);
+      const end = session.teardownAndQuiesce();
+      out.push({ child: { fp, peersUsed, sent, sending, kept, open, listening }, end: end && verdict(end, offset) });
+    }
+    return out;
+  }
+
+  /** The steps from `node`, taken in alphabet order: the same whether they
+   * were computed here or on a worker thread. */
+  apply(node: Node, path: readonly Op[], steps: readonly Step[], next: Node[]): void {
+    const ops = alphabet(this.profile, this.bounds, node.kept, node.peersUsed);
+    if (ops.length !== steps.length) throw new Error(`${steps.length} steps for an alphabet of ${ops.length}`);
+    steps.forEach((step, i) => {
+      this.transitions++;
+      if (step.failure) {
+        this.record(step.failure, [...path, ops[i]]);
+        return;
+      }
+      const c = step.child;
+      if (c === undefined || this.seen.has(c.fp)) return;
+      this.seen.add(c.fp);
+      const child: Node = { parent: node, op: ops[i], depth: node.depth + 1, ...c };
       next.push(child);
       if (child.depth <= this.retainDepth) this.retained.push(child);
-      // A new state is also the end of a case: teardown must leave nothing.
-      const end = session.teardownAndQuiesce();
-      this.record(end && { ...end, step: end.step + offset }, ops);
-    }
+      this.record(step.end, [...path, ops[i]]);
+    });
   }
 
   /** A session that has run `path`; its oracles know of the SYNs `ops` send. */
@@ -191,7 +253,7 @@ export class Bfs {
     return session.spec.openFds().filter((fd) => fd < this.bounds.fds);
   }
 
-  private record(failure: Failure | undefined, ops: Op[]): void {
+  private record(failure: Verdict | undefined, ops: Op[]): void {
     if (failure === undefined || this.failures.has(failure.signature)) return;
     this.failures.set(failure.signature, {
       signature: failure.signature, oracle: failure.oracle, message: failure.message, ops, step: failure.step, transition: this.transitions,
