@@ -67,6 +67,10 @@ export async function verify(implementation: Implementation | string, options: V
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);
   const bounds = boundsOf(options);
+  for (const [k, min, max] of [['pairDepth', -1, 64], ['preemptions', 0, 16], ['workers', 0, 256]] as const) {
+    const v = options[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
+  }
   const start = Date.now();
   const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
   const pairDepth = Math.min(options.pairDepth ?? DEFAULT_PAIR_DEPTH, bounds.depth);
