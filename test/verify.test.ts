@@ -111,6 +111,15 @@ describe('verify on the bundled implementations', () => {
     expect(runLockstep(bundledByName('rfc-v1')!, RFC_V1, []).failure).toBeUndefined();
   });
 
+  it('branching by copying a session explores exactly what replaying the path does', () => {
+    for (const name of ['rfc-v1', 'linux']) {
+      const impl = bundledByName(name)!;
+      const profile = impl.profile === 'linux' ? LINUX : RFC_V1;
+      const [fork, replay] = (['fork', 'replay'] as const).map((b) => new Bfs(impl, profile, { ...DEFAULT_BOUNDS, depth: 3 }, -1, b).run());
+      expect(fork).toEqual(replay);
+    }
+  });
+
   it('finds the same on two worker threads as on one', async () => {
     const one = await verify('rfc-v1', { depth: 3, pairDepth: -1, workers: 1 });
     const two = await verify('rfc-v1', { depth: 3, pairDepth: -1, workers: 2 });
