@@ -325,12 +325,21 @@ function hashLedger(
     const holders = [...e.holders].map(([o, c]) => [walk.owner(o), c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
     fp.num(holders.length);
     for (const [o, c] of holders) fp.str(o).num(c);
+    // A leak is named after the site that last took a reference: part of
+    // what a later teardown reports, so part of the state.
+    if (!e.freed) fp.str(lastTaken(ledger, h));
     const p = skbs.get(h);
     if (p !== undefined) hashPacket(fp, p);
     const b = kmem.get(h);
     if (b !== undefined) fp.bytes(b);
   }
   fp.num(NONE);
+}
+
+function lastTaken(ledger: Ledger, h: number): string {
+  const history = ledger.history(h);
+  for (let i = history.length - 1; i >= 0; i--) if (history[i].kind === 'get' || history[i].kind === 'alloc') return history[i].site;
+  return '';
 }
 
 function sortedKeys(m: ReadonlyMap<number, unknown>): number[] {
