@@ -2,7 +2,10 @@
 // shortest counterexample of each signature, replayable, and a certificate
 // whose counts do not drift.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, main } from '../cli/main.ts';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../api/verify.ts';
 import { DEFAULT_BOUNDS, keptSizes, sentCodes } from '../fuzz/verify/alphabet.ts';
@@ -233,6 +236,30 @@ describe('pairs of ops on two threads', () => {
       expect(r.failures.map((f) => f.signature)).toEqual([]);
       expect(r.pairs).toBeGreaterThan(0);
       expect(r.commuting).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('savedsyn verify', () => {
+  it('prints the counterexamples and the certificate, writes the reports, exits 1', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'verify-'));
+    const lines: string[] = [];
+    const code = await main(['verify', '--impl', 'rfc-v1', '--depth', '1', '--pair-depth', '-1', '--workers', '0', '--out', out], (l) => lines.push(l));
+    expect(code).toBe(1);
+    const text = lines.join('\n');
+    expect(text).toContain('state:setsockopt:flag');
+    expect(text).toMatch(/replay: npx savedsyn replay ssyn2\./);
+    expect(text).toContain('depth completed  1 of 1');
+    for (const f of ['report.md', 'report.json', 'verify.json', 'certificate.txt']) expect(existsSync(join(out, f)), f).toBe(true);
+    const token = /replay: npx savedsyn replay (\S+)/.exec(text)![1];
+    const replayed: string[] = [];
+    expect(await main(['replay', token, '--out', out, '--quiet', '--op-timeout', '0'], (l) => replayed.push(l))).toBe(1);
+    expect(replayed[0]).toContain('fails: state:setsockopt:flag');
+  });
+
+  it('refuses bad bounds with exit 2', async () => {
+    for (const argv of [['verify'], ['verify', '--impl', 'linux', '--depth', 'x'], ['verify', '--impl', 'linux', '--pair-depth', '-2'], ['verify', '--impl', 'linux', '--seed', '1']]) {
+      expect(await cli(argv), argv.join(' ')).toBe(2);
     }
   });
 });
