@@ -96,7 +96,7 @@ export async function verify(implementation: Implementation | string, options: V
   const certificate = renderCertificate({
     implementation: impl.name, profile: profile.name, profileTitle: profile.title, bounds, alphabet,
     states: r.states, transitions: r.transitions, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
-    statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds,
+    stateHashed: r.stateHashed, statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds,
     pairs: p && { depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime },
   });
   return {

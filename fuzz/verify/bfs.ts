@@ -14,7 +14,7 @@ import type { Op } from '../../model/ops.ts';
 import type { Profile } from '../../model/profile.ts';
 import { Session, type Failure } from '../../properties/lockstep.ts';
 import { alphabet, keptSizes, peersUsedAfter, sentCode, type KeptSizes, type VerifyBounds } from './alphabet.ts';
-import { stateFingerprint } from './canonical.ts';
+import { hashable, stateFingerprint } from './canonical.ts';
 import { Fingerprint } from './fingerprint.ts';
 import { fork, forkable } from './fork.ts';
 
@@ -86,6 +86,9 @@ export interface BfsResult {
   failures: BfsFailure[];
   /** Distinct states first reached at each depth. */
   statesPerDepth: number[];
+  /** False when the implementation's state cannot be read: every path is
+   * then a state of its own. */
+  stateHashed: boolean;
 }
 
 export interface BfsOptions {
@@ -110,6 +113,9 @@ export class Bfs {
   transitions = 0;
   /** The states reached with at most `retainDepth` ops, in the order reached. */
   readonly retained: Node[] = [];
+  /** Whether states are the implementation's (not its paths); known once
+   * the root is made. */
+  stateHashed = true;
   private readonly fp = new Fingerprint();
 
   constructor(
@@ -146,7 +152,7 @@ export class Bfs {
       states: this.seen.size, transitions: this.transitions, depthCompleted,
       exhausted: frontier.length === 0 && !outOfTime, outOfTime,
       failures: [...this.failures.values()].sort((a, b) => a.transition - b.transition),
-      statesPerDepth,
+      statesPerDepth, stateHashed: this.stateHashed,
     };
   }
 
@@ -157,6 +163,7 @@ export class Bfs {
   /** The initial state, and its teardown checked. */
   root(): Node | undefined {
     const session = new Session(this.impl, this.profile, []);
+    this.stateHashed = hashable(session);
     const fp = stateFingerprint(this.fp, session, [], 0, []);
     this.seen.add(fp);
     const node: Node = { fp, parent: undefined, op: undefined, depth: 0, peersUsed: 0, sent: [], sending: [], kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };

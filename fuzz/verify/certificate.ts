@@ -16,6 +16,8 @@ export interface CertificateFacts {
   depthCompleted: number;
   exhausted: boolean;
   outOfTime: boolean;
+  /** False when states are paths: the implementation's state is opaque. */
+  stateHashed: boolean;
   /** Distinct states first reached at each depth, from 0. */
   statesPerDepth: readonly number[];
   /** Concurrent pairs explored, when the run explored any. */
@@ -39,7 +41,9 @@ export function renderCertificate(c: CertificateFacts): string {
     `  implementation   ${c.implementation}`,
     `  bounds           depth ${c.bounds.depth}, peers ${c.bounds.peers}, fds ${c.bounds.fds}, shapes ${c.bounds.shapes}`,
     `  alphabet         ${c.alphabet}`,
-    `  distinct states  ${c.states} (53-bit fingerprints: a collision among them has odds below ${collisionOdds(c.states)})`,
+    c.stateHashed
+      ? `  distinct states  ${c.states} (53-bit fingerprints: a collision among them has odds below ${collisionOdds(c.states)})`
+      : `  distinct states  ${c.states} (paths: the implementation's state cannot be read, so none merge)`,
     `  states by depth  ${c.statesPerDepth.join(' ')}`,
     `  transitions      ${c.transitions}`,
     ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state up to depth ${c.pairs.depth}, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ' (stopped by the time budget)'}`] : []),

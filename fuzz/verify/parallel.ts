@@ -82,7 +82,7 @@ async function explore(bfs: Bfs, pool: Worker[], opts: BfsOptions): Promise<BfsR
     states: bfs.seen.size, transitions: bfs.transitions, depthCompleted,
     exhausted: frontier.length === 0 && !outOfTime, outOfTime,
     failures: [...bfs.failures.values()].sort((a, b) => a.transition - b.transition),
-    statesPerDepth,
+    statesPerDepth, stateHashed: bfs.stateHashed,
   };
 }
 
