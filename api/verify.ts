@@ -7,7 +7,8 @@ import { DEFAULT_BOUNDS, describeAlphabet, type VerifyBounds } from '../fuzz/ver
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate } from '../fuzz/verify/certificate.ts';
 import { explorePairs, type PairFailure } from '../fuzz/verify/pairs.ts';
-import { runParallel } from '../fuzz/verify/parallel.ts';
+import { pairsParallel, runParallel, startPool, stopPool } from '../fuzz/verify/parallel.ts';
+import type { BfsResult } from '../fuzz/verify/bfs.ts';
 import { bundledByName } from '../model/impl/registry.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { renderConcurrentFinding } from '../reports/text.ts';
@@ -77,12 +78,23 @@ export async function verify(implementation: Implementation | string, options: V
   const bfs = new Bfs(impl, profile, bounds, pairDepth);
   const workers = options.workers ?? 1;
   const loadable = typeof implementation === 'string' || bundledByName(impl.name) === impl;
-  const r = workers > 1 && loadable
-    ? await runParallel(bfs, typeof implementation === 'string' ? implementation : impl.name, workers, { deadline, onLevel: options.onDepth })
-    : bfs.run({ deadline, onLevel: options.onDepth });
-  const p = pairDepth < 0 || r.outOfTime || r.depthCompleted < pairDepth
-    ? undefined
-    : explorePairs(impl, profile, bounds, { depth: pairDepth, preemptions: options.preemptions ?? 3 }, bfs.retained, deadline);
+  const pb = { depth: pairDepth, preemptions: options.preemptions ?? 3 };
+  const pool = workers > 1 && loadable
+    ? startPool(workers, { source: typeof implementation === 'string' ? implementation : impl.name, bounds, branching: 'fork' })
+    : undefined;
+  let r: BfsResult;
+  let p: Awaited<ReturnType<typeof pairsParallel>> | undefined;
+  try {
+    r = pool ? await runParallel(bfs, pool, { deadline, onLevel: options.onDepth }) : bfs.run({ deadline, onLevel: options.onDepth });
+    const pairsWanted = pairDepth >= 0 && !r.outOfTime && r.depthCompleted >= pairDepth;
+    if (pairsWanted) {
+      p = pool
+        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, deadline)
+        : explorePairs(impl, profile, bounds, pb, bfs.retained, deadline);
+    }
+  } finally {
+    if (pool) await stopPool(pool);
+  }
   const races = (p?.failures ?? []).map((f) => raceOf(f, profile, source));
   const findings = r.failures.map((f) => {
     const finding: Finding = {

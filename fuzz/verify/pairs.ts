@@ -12,10 +12,11 @@
 //
 // A failure counts here only if no one-op-at-a-time order of the same ops
 // fails (the rule the concurrent search follows), so each defect is
-// reported once, under the oracle closest to its cause. The counterexample
-// kept for each signature has the fewest ops, then the fewest context
-// switches: a pair that fails is explored again with 0, 1, ... preemptions
-// until the first bound that shows it.
+// reported once, under the oracle closest to its cause. Every schedule of a
+// pair is visited, so the counterexample kept for each signature has the
+// fewest ops, then the fewest context switches among the schedules the
+// reduction keeps (sleep sets keep one schedule of each class of
+// equivalent ones, not necessarily the one with the fewest switches).
 
 import { opOrders, sequentialFailure } from '../concurrent-search.ts';
 import { runLockstep } from '../../properties/lockstep.ts';
@@ -27,7 +28,7 @@ import { runConcurrent, type ConcurrentCase, type ConcurrentResult, type ThreadK
 import { contextSwitches } from '../../properties/findings.ts';
 import { replay as followSchedule } from '../../properties/concurrent.ts';
 import { alphabet, type VerifyBounds } from './alphabet.ts';
-import { pathOf, type Node } from './bfs.ts';
+import { pathOf, type Node, type NodeData } from './bfs.ts';
 import { commute } from './independence.ts';
 
 export interface PairBounds {
@@ -66,87 +67,130 @@ export function threadKind(op: Op): ThreadKind {
 /** The ops offered for pairs in a state: the alphabet, without ops on
  * descriptors beyond the ones open (their racing is opening them, which the
  * pair's other op does in the sequential search) nor teardown's expireAll. */
-function pairAlphabet(profile: Profile, bounds: VerifyBounds, node: Node): Op[] {
+function pairAlphabet(profile: Profile, bounds: VerifyBounds, node: NodeData): Op[] {
   return alphabet(profile, bounds, node.kept, node.peersUsed).filter((op) => op.kind !== 'expireAll' && (!('fd' in op) || node.open.includes(op.fd)));
+}
+
+/** A pair's failure as found: plain data, so a worker can send it. */
+export interface PairCandidate {
+  signature: string;
+  oracle: string;
+  message: string;
+  case: ConcurrentCase;
+  contextSwitches: number;
+}
+
+/** What the pairs from one state found: the best failure of each
+ * signature among them (fewest ops, then fewest context switches, then
+ * first in the alphabet's order). */
+export interface NodePairs {
+  pairs: number;
+  commuting: number;
+  schedules: number;
+  found: PairCandidate[];
+}
+
+/** Every pair from one state. A function of the state alone, not of what
+ * other states found, so states can be split over worker threads. */
+export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, setup: Op[], node: NodeData): NodePairs {
+  const independent = commute(profile);
+  const local = new Map<string, PairCandidate>();
+  let pairs = 0;
+  let commuting = 0;
+  let schedules = 0;
+  const ops = pairAlphabet(profile, bounds, node);
+  for (let i = 0; i < ops.length; i++) {
+    for (let j = i; j < ops.length; j++) {
+      const a = ops[i];
+      const b = ops[j];
+      if (independent(a, b) || (SINGLE_STEP.has(a.kind) && SINGLE_STEP.has(b.kind))) {
+        commuting++;
+        continue;
+      }
+      pairs++;
+      const threads: ConcurrentCase['threads'] = [{ kind: threadKind(a), ops: [a] }, { kind: threadKind(b), ops: [b] }];
+      if (threads.every((t) => t.kind === 'softirq') && node.listening.length > 0) threads.push({ kind: 'user', ops: observer(profile, node) });
+      const c: ConcurrentCase = { setup, threads, schedule: [] };
+      // Whether some one-at-a-time order of the pair fails, decided at its
+      // first failing schedule: then every failure of the pair belongs to
+      // the sequential search, and the pair is left. Otherwise each
+      // signature is a race or not by its first failing schedule.
+      let ordersFail: boolean | undefined;
+      const owned = new Map<string, boolean>();
+      const accept = (r: ConcurrentResult): boolean => {
+        ordersFail ??= anyOrderFails(impl, profile, c);
+        if (ordersFail) throw new LeavePair();
+        const f = r.failure!;
+        let seq = owned.get(f.signature);
+        if (seq === undefined) {
+          seq = sequentialFailure(impl, profile, { ...c, schedule: r.schedule }, r, Infinity) !== undefined;
+          owned.set(f.signature, seq);
+        }
+        if (!seq) {
+          const candidate: PairCandidate = {
+            signature: f.signature, oracle: f.oracle, message: f.message, case: { ...c, schedule: r.schedule }, contextSwitches: switches(r),
+          };
+          const known = local.get(f.signature);
+          if (known === undefined || shorter(candidate.case, candidate.contextSwitches, known)) local.set(f.signature, candidate);
+        }
+        // Every schedule is visited: the one with the fewest switches wins.
+        return false;
+      };
+      try {
+        schedules += explore(impl, profile, c, { preemptions: pb.preemptions, reduction: true, independent, accept }).schedules;
+      } catch (e) {
+        if (!(e instanceof LeavePair)) throw e;
+      }
+    }
+  }
+  return { pairs, commuting, schedules, found: [...local.values()] };
+}
+
+/** Fold one state's findings into the best so far, states in order. */
+export function mergePairs(best: Map<string, PairCandidate>, found: readonly PairCandidate[]): void {
+  for (const f of found) {
+    const known = best.get(f.signature);
+    if (known === undefined || shorter(f.case, f.contextSwitches, known)) best.set(f.signature, f);
+  }
+}
+
+/** The best candidates as findings, each re-run with its sites recorded
+ * for the report. */
+export function finish(impl: Implementation, profile: Profile, best: ReadonlyMap<string, PairCandidate>): PairFailure[] {
+  return [...best.values()].map((f) => ({
+    ...f, result: runConcurrent(impl, profile, f.case, followSchedule(f.case.schedule), { recordSites: true }),
+  }));
 }
 
 export function explorePairs(
   impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], deadline?: number,
-  stopWhen?: (found: ReadonlyMap<string, PairFailure>) => boolean,
+  stopWhen?: (found: ReadonlyMap<string, PairCandidate>) => boolean,
 ): PairsResult & { outOfTime: boolean } {
-  const best = new Map<string, PairFailure>();
-  const independent = commute(profile);
+  const best = new Map<string, PairCandidate>();
   let pairs = 0;
   let commuting = 0;
   let schedules = 0;
+  let outOfTime = false;
   for (const node of nodes) {
     if (node.depth > pb.depth) continue;
-    if (deadline !== undefined && Date.now() > deadline) return { pairs, commuting, schedules, failures: ordered(best), outOfTime: true };
-    if (stopWhen?.(best)) break;
-    const setup = pathOf(node);
-    const ops = pairAlphabet(profile, bounds, node);
-    for (let i = 0; i < ops.length; i++) {
-      for (let j = i; j < ops.length; j++) {
-        const a = ops[i];
-        const b = ops[j];
-        if (independent(a, b) || (SINGLE_STEP.has(a.kind) && SINGLE_STEP.has(b.kind))) {
-          commuting++;
-          continue;
-        }
-        pairs++;
-        const threads: ConcurrentCase['threads'] = [{ kind: threadKind(a), ops: [a] }, { kind: threadKind(b), ops: [b] }];
-        if (threads.every((t) => t.kind === 'softirq') && node.listening.length > 0) threads.push({ kind: 'user', ops: observer(profile, node) });
-        const c: ConcurrentCase = { setup, threads, schedule: [] };
-        // Whether some one-at-a-time order of the pair fails, decided at
-        // its first failing schedule: then every failure of the pair belongs
-        // to the sequential search, and the pair is left.
-        let ordersFail: boolean | undefined;
-        const accept = (r: ConcurrentResult): boolean => {
-          ordersFail ??= anyOrderFails(impl, profile, c);
-          if (ordersFail) throw new LeavePair();
-          const sig = r.failure!.signature;
-          const known = best.get(sig);
-          if (known !== undefined && !shorter(c, switches(r), known)) return false;
-          return sequentialFailure(impl, profile, { ...c, schedule: r.schedule }, r, Infinity) === undefined;
-        };
-        let full;
-        try {
-          full = explore(impl, profile, c, { preemptions: pb.preemptions, reduction: true, stopAtFailure: true, independent, accept });
-        } catch (e) {
-          if (e instanceof LeavePair) continue;
-          throw e;
-        }
-        schedules += full.schedules;
-        if (full.failure === undefined) continue;
-        // The fewest preemptions that show a failure that counts.
-        let found = full.failure;
-        for (let p = 0; p < pb.preemptions; p++) {
-          const r = explore(impl, profile, c, { preemptions: p, reduction: true, stopAtFailure: true, independent, accept });
-          schedules += r.schedules;
-          if (r.failure !== undefined) {
-            found = r.failure;
-            break;
-          }
-        }
-        const failure = found.failure!;
-        const kept: ConcurrentCase = { ...c, schedule: found.schedule };
-        // Re-run with sites recorded, for the report.
-        const result = runConcurrent(impl, profile, kept, followSchedule(kept.schedule), { recordSites: true });
-        const candidate: PairFailure = {
-          signature: failure.signature, oracle: failure.oracle, message: failure.message, case: kept, result, contextSwitches: switches(found),
-        };
-        const known = best.get(candidate.signature);
-        if (known === undefined || shorter(kept, candidate.contextSwitches, known)) best.set(candidate.signature, candidate);
-      }
+    if (deadline !== undefined && Date.now() > deadline) {
+      outOfTime = true;
+      break;
     }
+    if (stopWhen?.(best)) break;
+    const r = pairsAt(impl, profile, bounds, pb, pathOf(node), node);
+    pairs += r.pairs;
+    commuting += r.commuting;
+    schedules += r.schedules;
+    mergePairs(best, r.found);
   }
-  return { pairs, commuting, schedules, failures: ordered(best), outOfTime: false };
+  return { pairs, commuting, schedules, failures: finish(impl, profile, best), outOfTime };
 }
 
 /** Accept on each listening descriptor, and read the child's SYN: the
  * child gets the lowest descriptor not open before (a pair of packets
  * opens none). */
-function observer(profile: Profile, node: Node): Op[] {
+function observer(profile: Profile, node: NodeData): Op[] {
   const ops: Op[] = [];
   const open = new Set(node.open);
   for (const fd of node.listening) {
@@ -164,7 +208,7 @@ const OBSERVER_BUFFER = 4096;
 const size = (c: ConcurrentCase): number => c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
 
 /** Fewer ops, or as many and fewer context switches. */
-function shorter(c: ConcurrentCase, switchCount: number, than: PairFailure): boolean {
+function shorter(c: ConcurrentCase, switchCount: number, than: PairCandidate): boolean {
   return size(c) < size(than.case) || (size(c) === size(than.case) && switchCount < than.contextSwitches);
 }
 
@@ -183,6 +227,3 @@ function switches(r: ConcurrentResult): number {
   return contextSwitches(r.schedule).length;
 }
 
-function ordered(best: Map<string, PairFailure>): PairFailure[] {
-  return [...best.values()];
-}

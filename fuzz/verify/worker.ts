@@ -9,6 +9,7 @@ import type { Op } from '../../model/ops.ts';
 import { profileByName } from '../../model/profile.ts';
 import type { VerifyBounds } from './alphabet.ts';
 import { Bfs, type NodeData, type Step } from './bfs.ts';
+import { pairsAt, type NodePairs, type PairBounds } from './pairs.ts';
 
 export interface WorkerInit {
   source: string;
@@ -17,6 +18,7 @@ export interface WorkerInit {
 }
 
 export interface LevelRequest {
+  kind: 'level';
   /** Fingerprints of the states added since the last request. */
   add: number[];
   nodes: Array<{ path: Op[]; data: NodeData }>;
@@ -24,13 +26,27 @@ export interface LevelRequest {
 
 export type LevelReply = Step[][];
 
+/** Every pair from each state sent. */
+export interface PairsRequest {
+  kind: 'pairs';
+  bounds: PairBounds;
+  nodes: Array<{ path: Op[]; data: NodeData }>;
+}
+
+export type PairsReply = NodePairs[];
+
 const init = workerData as WorkerInit;
 const impl = await loadImplementation(init.source);
 const profile = profileByName(impl.profile)!;
 const bfs = new Bfs(impl, profile, init.bounds, -1, init.branching);
 const seen = new Set<number>();
 
-parentPort!.on('message', (m: LevelRequest) => {
+parentPort!.on('message', (m: LevelRequest | PairsRequest) => {
+  if (m.kind === 'pairs') {
+    const reply: PairsReply = m.nodes.map((n) => pairsAt(impl, profile, init.bounds, m.bounds, n.path, n.data));
+    parentPort!.postMessage(reply);
+    return;
+  }
   for (const fp of m.add) seen.add(fp);
   // States new to this chunk are new to it once: a later node of the chunk
   // reaching one again leaves it, as the main thread would.
