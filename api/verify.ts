@@ -23,7 +23,7 @@ import { findingRecord, type FindingRecord } from '../reports/summary.ts';
 
 export interface VerifyOptions extends Partial<VerifyBounds> {
   /** Pairs of ops on two threads start from every state reached with at
-   * most this many ops (default 2); -1 explores no pairs. */
+   * most this many ops (default 3); -1 explores no pairs. */
   pairDepth?: number;
   /** Preemptions per interleaving of a pair (default 3). */
   preemptions?: number;
@@ -119,7 +119,7 @@ export async function verify(implementation: Implementation | string, options: V
   };
 }
 
-const DEFAULT_PAIR_DEPTH = 2;
+const DEFAULT_PAIR_DEPTH = 3;
 
 export interface VerifyRace {
   signature: string;

@@ -70,7 +70,7 @@ options:
   --shapes N         verify: SYN shapes sent, 1 to 3 (default 1)
   --pair-depth N     verify: pairs of ops on two threads, under every
                      interleaving, from every state up to depth N (default
-                     2; -1 explores none)
+                     3; -1 explores none)
   --preemptions N    verify: preemptions per interleaving of a pair (default 3)
   --time-budget S    verify: stop after S seconds and report the depth
                      completed
