@@ -38,6 +38,7 @@ export async function main(argv: string[], log: (s: string) => void = console.lo
   if (command === 'kernel') return (await import('./kernel.ts')).kernelCommand(opts, log);
   if (command === 'fuzz') return (await import('./fuzz.ts')).fuzzCommand(opts, log);
   if (command === 'merge') return (await import('./fuzz.ts')).mergeCommand(rest, opts, log);
+  if (command === 'verify') return (await import('./verify.ts')).verifyCommand(opts, log);
   if (command === 'replay') return (await import('./replay.ts')).replayCommand(arg, opts, log);
   const { checkCommand } = await import('./check.ts');
   return checkCommand(command, opts, log);

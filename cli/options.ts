@@ -35,6 +35,10 @@ commands:
            re-run the case a token encodes (- reads it from standard input);
            print the verdict and write its report; exits 1 if the case
            fails. A token that names a module is run only with --impl
+  verify   explore every op sequence up to --depth over a finite alphabet
+           (--peers, --fds, --shapes), states deduplicated, every oracle on
+           every step; print the shortest counterexample of each signature,
+           or a certificate of what was explored; exits 1 on a counterexample
   list     list the bundled implementations and profiles
   help     show this text
 
@@ -50,8 +54,9 @@ options:
   --schedulers LIST  schedulers for concurrent cases: random,pct (default both)
   --out DIR          where the report goes (default ./out)
   --seconds N        fuzz: stop starting batches after N seconds
-  --workers N        fuzz: worker threads (default: one per core; 0 runs
-                     batches on the main thread)
+  --workers N        fuzz, verify: worker threads (default: one per core;
+                     0 runs on the main thread); verify finds the same
+                     whatever the number
   --batch N          fuzz: cases per batch (default 200)
   --shard I/N        fuzz: run the I-th of N disjoint streams of batches
   --guide-every N    fuzz: batches per coverage-guidance epoch (default 64);
@@ -62,6 +67,16 @@ options:
                      after MS milliseconds is a finding, hang:<op> (default
                      2000; 0 runs without the watchdog)
   --allow-mixed      merge: allow folders of different seeds or implementations
+  --depth N          verify: longest sequence explored (default 8)
+  --peers N          verify: peers that send packets (default 1)
+  --fds N            verify: descriptors 0..N-1 operated on (default 2)
+  --shapes N         verify: SYN shapes sent, 1 to 3 (default 1)
+  --pair-depth N     verify: pairs of ops on two threads, under every
+                     interleaving, from every state up to depth N (default
+                     3; -1 explores none)
+  --preemptions N    verify: preemptions per interleaving of a pair (default 3)
+  --time-budget S    verify: stop after S seconds and report the depth
+                     completed
   --quiet            print only the summary
 
 Each command refuses the options it does not use. Exit codes: 0 done,
@@ -90,6 +105,7 @@ export interface Options {
   tokenFile: string | undefined;
   opTimeout: number;
   allowMixed: boolean;
+  verify: { depth?: number; peers?: number; fds?: number; shapes?: number; pairDepth?: number; preemptions?: number; timeBudget?: number };
 }
 
 const OPTIONS = {
@@ -109,6 +125,13 @@ const OPTIONS = {
   'token-file': { type: 'string' },
   'op-timeout': { type: 'string' },
   'allow-mixed': { type: 'boolean' },
+  depth: { type: 'string' },
+  peers: { type: 'string' },
+  fds: { type: 'string' },
+  shapes: { type: 'string' },
+  'time-budget': { type: 'string' },
+  'pair-depth': { type: 'string' },
+  preemptions: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -123,6 +146,7 @@ const FLAGS: Record<string, readonly Flag[]> = {
   merge: ['out', 'quiet', 'allow-mixed'],
   kernel: ['runs', 'seed', 'out', 'quiet'],
   replay: ['impl', 'out', 'quiet', 'token-file', 'op-timeout'],
+  verify: ['impl', 'workers', 'depth', 'peers', 'fds', 'shapes', 'pair-depth', 'preemptions', 'time-budget', 'out', 'quiet'],
   list: [],
   help: [],
 };
@@ -202,6 +226,15 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
       tokenFile: values['token-file'],
       opTimeout: integer('--op-timeout', values['op-timeout'], DEFAULT_OP_TIMEOUT, 0),
       allowMixed: values['allow-mixed'] ?? false,
+      verify: {
+        depth: optionalInteger('--depth', values.depth, 0, 64),
+        peers: optionalInteger('--peers', values.peers, 1, 8),
+        fds: optionalInteger('--fds', values.fds, 1, 16),
+        shapes: optionalInteger('--shapes', values.shapes, 1, 3),
+        pairDepth: optionalInteger('--pair-depth', values['pair-depth'], -1, 64),
+        preemptions: optionalInteger('--preemptions', values.preemptions, 0, 16),
+        timeBudget: optionalInteger('--time-budget', values['time-budget'], 1),
+      },
     },
   };
 }
@@ -232,6 +265,10 @@ function schedulerList(raw: string | undefined): SchedulerName[] {
   const bad = names.filter((n) => n !== 'random' && n !== 'pct');
   if (names.length === 0 || bad.length > 0) throw new UserError(`--schedulers takes random and/or pct, comma-separated; got '${raw}'`);
   return names as SchedulerName[];
+}
+
+function optionalInteger(flag: string, raw: string | undefined, min: number, max?: number): number | undefined {
+  return raw === undefined ? undefined : integer(flag, raw, 0, min, max);
 }
 
 function integer(flag: string, raw: string | undefined, fallback: number, min: number, max = 2147483647): number {

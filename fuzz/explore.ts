@@ -18,6 +18,10 @@ export interface ExploreOptions {
   maxSchedules?: number;
   /** Stop at the first failing schedule. */
   stopAtFailure?: boolean;
+  /** Which pending ops commute, for the reduction (default: independent below). */
+  independent?: (a: Op | undefined, b: Op | undefined) => boolean;
+  /** Which failures count (default: all): the first that counts is kept. */
+  accept?: (r: ConcurrentResult) => boolean;
 }
 
 export interface ExploreResult {
@@ -90,7 +94,8 @@ export function explore(impl: Implementation, profile: Profile, c: ConcurrentCas
         const parent = stack[step - 1];
         let sleep: number[] = [];
         if (opts.reduction && parent) {
-          sleep = [...parent.sleep, ...parent.done].filter((u) => independent(parent.pending[u], parent.pending[parent.chosen]));
+          const commute = opts.independent ?? independent;
+          sleep = [...parent.sleep, ...parent.done].filter((u) => commute(parent.pending[u], parent.pending[parent.chosen]));
         }
         const before = parent ? cost(parent, parent.chosen) : 0;
         const n: Node = { runnable: [...runnable], pending: [...pending], current, chosen: -1, done: [], sleep, preemptionsBefore: before };
@@ -106,7 +111,7 @@ export function explore(impl: Implementation, profile: Profile, c: ConcurrentCas
       if (!(e instanceof Pruned)) throw e;
       pruned++;
     }
-    if (result?.failure && !failure) {
+    if (result?.failure && !failure && (opts.accept?.(result) ?? true)) {
       failure = result;
       if (opts.stopAtFailure) return { schedules, states, pruned, exhausted: false, failure };
     }

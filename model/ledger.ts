@@ -241,6 +241,37 @@ export class Ledger {
     return this.entry(handle).kind;
   }
 
+  /** Become a copy of `src`: `verify` branches from a state this way.
+   * Events are immutable and shared; everything that changes is copied. */
+  copyStateFrom(src: Ledger): void {
+    this.entries.length = 1;
+    for (let h = 1; h < src.entries.length; h++) {
+      const e = src.entries[h];
+      this.entries.push({ ...e, holders: new Map(e.holders), history: e.history.slice() });
+    }
+    this.violations.length = 0;
+    this.violations.push(...src.violations);
+    this.deaths.clear();
+    for (const [owner, d] of src.deaths) this.deaths.set(owner, d);
+    this.step = src.step;
+  }
+
+  /** Where `owner` was destroyed, if it was: a leak it holds is named by it. */
+  deathOf(owner: string): string | undefined {
+    return this.deaths.get(owner)?.site;
+  }
+
+  /** Handles allocated so far (the highest handle). */
+  count(): number {
+    return this.entries.length - 1;
+  }
+
+  /** What decides a buffer's future, read-only, for a state hash: its
+   * count, whether it is freed, and who holds its references. */
+  stateOf(handle: number): { readonly refs: number; readonly freed: boolean; readonly holders: ReadonlyMap<string, number> } {
+    return this.entry(handle);
+  }
+
   private entry(handle: number): Entry {
     const e = this.entries[handle];
     if (e === undefined) throw new Error(`ledger: unknown buffer handle ${handle}`);

@@ -207,6 +207,19 @@ export class Session {
     this.ledgerFailures(index);
   }
 
+  /** How many SYNs each spec socket has read so far: oracle state that
+   * decides later verdicts (one-shot), so a state hash must include it and
+   * a copy of the session must copy it. */
+  readsBySocket(): Map<number, number> {
+    return this.ctx.delivered;
+  }
+
+  /** The descriptors the implementation's results say it holds: a copy of
+   * the session must copy them, for a teardown after a divergence. */
+  implDescriptors(): Set<number> {
+    return this.implFds;
+  }
+
   /** The implementation's descriptors, when it shows them. */
   view(): FdView[] | undefined {
     return this.instance.view ? checkedView(this.impl, guarded('view', () => this.instance.view!())) : undefined;

@@ -7,6 +7,10 @@ import { Kernel } from './kernel.ts';
  * feature does not own). */
 export type StackClass = new (...args: ConstructorParameters<typeof Kernel>) => Kernel;
 
+/** The kernel behind each instance this adapter made: `verify` hashes it
+ * to recognise a state reached twice. */
+export const kernelOf = new WeakMap<object, Kernel>();
+
 /** An implementation made of a feature plugged into the modelled stack. */
 export function stackImplementation(def: {
   name: string;
@@ -21,10 +25,12 @@ export function stackImplementation(def: {
     description: def.description,
     create(env) {
       const kernel = new (def.stack ?? Kernel)(env.profile, env.ledger, def.feature);
-      return {
-        run: (op, thread) => kernel.run(op, thread),
+      const instance = {
+        run: (op: Parameters<Kernel['run']>[0], thread: number) => kernel.run(op, thread),
         view: () => kernel.view(),
       };
+      kernelOf.set(instance, kernel);
+      return instance;
     },
   };
 }

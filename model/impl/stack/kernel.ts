@@ -20,6 +20,13 @@ import type { FdView, OpRun, Yield } from '../types.ts';
 import type { Gen, SavedSynFeature } from './feature.ts';
 import { Lock, reqOwner, sockOwner, type RequestSock, type Sock } from './structs.ts';
 
+export interface KernelInternals {
+  readonly parked: readonly RequestSock[];
+  readonly skbPackets: ReadonlyMap<number, BuiltPacket>;
+  readonly kmem: ReadonlyMap<number, Uint8Array>;
+  readonly reserved: ReadonlySet<number>;
+}
+
 export class Kernel {
   readonly socks: Sock[] = [];
   readonly files: (Sock | undefined)[] = [];
@@ -94,6 +101,63 @@ export class Kernel {
       if (sk) out.push({ fd, ...this.feature.view(this, sk) });
     });
     return out;
+  }
+
+  /** The state this class keeps private, read-only: a canonical hash of
+   * the whole stack (fuzz/verify/canonical.ts) needs it. */
+  internals(): KernelInternals {
+    return { parked: this.parked, skbPackets: this.skbPackets, kmem: this.kmem, reserved: this.reserved };
+  }
+
+  /** Become a copy of `src` between two ops (no op in flight), sharing
+   * only what nobody writes (packets, kmalloc'd bytes, the feature): lets
+   * `verify` branch from a state instead of replaying the ops to it. The
+   * ledger is this kernel's own; the caller copies it alongside. */
+  copyStateFrom(src: Kernel): void {
+    const socks = new Map<Sock, Sock>();
+    const reqs = new Map<RequestSock, RequestSock>();
+    const sock = (sk: Sock): Sock => {
+      let c = socks.get(sk);
+      if (c === undefined) {
+        c = { ...sk, lock: new Lock(sk.lock.name), acceptQueue: [], fastopenq: sk.fastopenq && { ...sk.fastopenq }, tp: { ...sk.tp }, fastopen_rsk: null };
+        c.lock.owner = sk.lock.owner;
+        socks.set(sk, c);
+        c.acceptQueue = sk.acceptQueue.map((e) => ({ req: req(e.req), child: sock(e.child) }));
+        c.fastopen_rsk = sk.fastopen_rsk && req(sk.fastopen_rsk);
+      }
+      return c;
+    };
+    const req = (r: RequestSock): RequestSock => {
+      let c = reqs.get(r);
+      if (c === undefined) {
+        c = { ...r, ireq: { ...r.ireq }, sk: null };
+        reqs.set(r, c);
+        c.listener = sock(r.listener);
+        c.sk = r.sk && sock(r.sk);
+      }
+      return c;
+    };
+    this.socks.length = 0;
+    for (const sk of src.socks) this.socks.push(sock(sk));
+    this.files.length = 0;
+    for (const sk of src.files) this.files.push(sk && sock(sk));
+    this.requests.clear();
+    for (const [k, r] of src.requests) this.requests.set(k, req(r));
+    this.established.clear();
+    for (const [k, sk] of src.established) this.established.set(k, sock(sk));
+    this.cookies.clear();
+    for (const [k, version] of src.cookies) this.cookies.set(k, version);
+    this.parked.length = 0;
+    for (const r of src.parked) this.parked.push(req(r));
+    this.skbPackets.clear();
+    for (const [k, p] of src.skbPackets) this.skbPackets.set(k, p);
+    this.kmem.clear();
+    for (const [k, b] of src.kmem) this.kmem.set(k, b);
+    this.reserved.clear();
+    for (const fd of src.reserved) this.reserved.add(fd);
+    this.nextReq = src.nextReq;
+    this.syncookies = src.syncookies;
+    this.fastopen = src.fastopen;
   }
 
   private *dispatch(op: Op, t: number): OpRun {

@@ -1,0 +1,156 @@
+// Bounded exhaustive verification of one implementation: every op sequence
+// up to a depth over a finite alphabet, states deduplicated, every oracle on
+// every transition; the shortest counterexample of each signature, or a
+// certificate of what was explored.
+
+import { DEFAULT_BOUNDS, describeAlphabet, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
+import { Bfs } from '../fuzz/verify/bfs.ts';
+import { renderCertificate } from '../fuzz/verify/certificate.ts';
+import { explorePairs, type PairFailure } from '../fuzz/verify/pairs.ts';
+import { pairsParallel, runParallel, startPool, stopPool } from '../fuzz/verify/parallel.ts';
+import type { BfsResult } from '../fuzz/verify/bfs.ts';
+import { bundledByName } from '../model/impl/registry.ts';
+import type { ConcurrentCase } from '../properties/concurrent.ts';
+import { renderConcurrentFinding } from '../reports/text.ts';
+import { encodeToken } from '../reports/token.ts';
+import { loadImplementation } from '../model/impl/load.ts';
+import type { Implementation } from '../model/impl/types.ts';
+import { profileByName, type ProfileName } from '../model/profile.ts';
+import { UserError } from '../model/user-error.ts';
+import type { Finding } from '../properties/findings.ts';
+import { runLockstep } from '../properties/lockstep.ts';
+import { findingRecord, type FindingRecord } from '../reports/summary.ts';
+
+export interface VerifyOptions extends Partial<VerifyBounds> {
+  /** Pairs of ops on two threads start from every state reached with at
+   * most this many ops (default 3); -1 explores no pairs. */
+  pairDepth?: number;
+  /** Preemptions per interleaving of a pair (default 3). */
+  preemptions?: number;
+  /** Worker threads for the breadth-first search (default 1: this thread).
+   * The result does not depend on it. Workers load the implementation by
+   * the name or path given; an object that is not a bundled implementation
+   * runs on this thread. */
+  workers?: number;
+  /** Stop after this many seconds, at the depth completed by then. */
+  timeBudget?: number;
+  /** How replay tokens name the implementation (default: as given). */
+  source?: string;
+  /** Told each time a depth is complete. */
+  onDepth?: (depth: number, states: number, transitions: number) => void;
+}
+
+export interface VerifyResult {
+  name: string;
+  profile: ProfileName;
+  bounds: VerifyBounds;
+  alphabet: string;
+  states: number;
+  transitions: number;
+  statesPerDepth: number[];
+  depthCompleted: number;
+  exhausted: boolean;
+  outOfTime: boolean;
+  /** The shortest counterexample of each signature, in the order found. */
+  findings: FindingRecord[];
+  /** Failures only an interleaving of a pair shows: fewest ops, then
+   * fewest context switches. */
+  races: VerifyRace[];
+  pairs: { depth: number; pairs: number; commuting: number; schedules: number } | undefined;
+  seconds: number;
+  /** The certificate as text (a summary of counterexamples when any). */
+  certificate: string;
+}
+
+export async function verify(implementation: Implementation | string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const impl = typeof implementation === 'string' ? await loadImplementation(implementation) : implementation;
+  const source = options.source ?? (typeof implementation === 'string' ? implementation : impl.name);
+  const profile = profileByName(impl.profile);
+  if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);
+  const bounds = boundsOf(options);
+  for (const [k, min, max] of [['pairDepth', -1, 64], ['preemptions', 0, 16], ['workers', 0, 256]] as const) {
+    const v = options[k];
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
+  }
+  const start = Date.now();
+  const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
+  const pairDepth = Math.min(options.pairDepth ?? DEFAULT_PAIR_DEPTH, bounds.depth);
+  const bfs = new Bfs(impl, profile, bounds, pairDepth);
+  const workers = options.workers ?? 1;
+  const loadable = typeof implementation === 'string' || bundledByName(impl.name) === impl;
+  const pb = { depth: pairDepth, preemptions: options.preemptions ?? 3 };
+  const pool = workers > 1 && loadable
+    ? startPool(workers, { source: typeof implementation === 'string' ? implementation : impl.name, bounds, branching: 'fork' })
+    : undefined;
+  let r: BfsResult;
+  let p: Awaited<ReturnType<typeof pairsParallel>> | undefined;
+  try {
+    r = pool ? await runParallel(bfs, pool, { deadline, onLevel: options.onDepth }) : bfs.run({ deadline, onLevel: options.onDepth });
+    const pairsWanted = pairDepth >= 0 && !r.outOfTime && r.depthCompleted >= pairDepth;
+    if (pairsWanted) {
+      p = pool
+        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, deadline)
+        : explorePairs(impl, profile, bounds, pb, bfs.retained, deadline);
+    }
+  } finally {
+    if (pool) await stopPool(pool);
+  }
+  const races = (p?.failures ?? []).map((f) => raceOf(f, profile, source));
+  const findings = r.failures.map((f) => {
+    const finding: Finding = {
+      signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops,
+      result: runLockstep(impl, profile, f.ops, { recordSites: true }), seed: 0, path: '', runsToFind: f.transition,
+    };
+    return findingRecord(finding, profile, source);
+  });
+  const seconds = (Date.now() - start) / 1000;
+  const alphabet = describeAlphabet(profile, bounds);
+  const certificate = renderCertificate({
+    implementation: impl.name, profile: profile.name, profileTitle: profile.title, bounds, alphabet,
+    states: r.states, transitions: r.transitions, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
+    stateHashed: r.stateHashed, statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds,
+    pairs: p && { depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime },
+  });
+  return {
+    name: impl.name, profile: profile.name, bounds, alphabet, states: r.states, transitions: r.transitions,
+    statesPerDepth: r.statesPerDepth, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
+    findings, races, seconds, certificate,
+    pairs: p && { depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules },
+  };
+}
+
+const DEFAULT_PAIR_DEPTH = 3;
+
+export interface VerifyRace {
+  signature: string;
+  oracle: string;
+  message: string;
+  case: ConcurrentCase;
+  contextSwitches: number;
+  token: string;
+  text: string;
+}
+
+function raceOf(f: PairFailure, profile: NonNullable<ReturnType<typeof profileByName>>, source: string): VerifyRace {
+  const text = renderConcurrentFinding({
+    signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, result: f.result, scheduler: 'random', runsToFind: 0, seed: 0, path: '',
+  }, profile);
+  return {
+    signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, contextSwitches: f.contextSwitches,
+    token: encodeToken({ profile: profile.name, impl: source, kind: 'concurrent', case: f.case }), text,
+  };
+}
+
+const LIMITS: Record<keyof VerifyBounds, [number, number]> = { depth: [0, 64], peers: [1, 8], fds: [1, 16], shapes: [1, 3] };
+
+function boundsOf(o: Partial<VerifyBounds>): VerifyBounds {
+  const b = { ...DEFAULT_BOUNDS };
+  for (const k of Object.keys(LIMITS) as (keyof VerifyBounds)[]) {
+    const v = o[k];
+    if (v === undefined) continue;
+    const [min, max] = LIMITS[k];
+    if (!Number.isInteger(v) || v < min || v > max) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
+    b[k] = v;
+  }
+  return b;
+}

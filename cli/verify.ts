@@ -1,0 +1,34 @@
+// savedsyn verify: bounded exhaustive exploration of one implementation;
+// the shortest counterexample of each signature, or a certificate.
+
+import { join } from 'node:path';
+import { verify } from '../api/verify.ts';
+import { makeFolder, writeOutput } from '../model/output-folder.ts';
+import { UserError } from '../model/user-error.ts';
+import { renderJson, renderMarkdown, type CheckResult } from '../reports/summary.ts';
+import type { Options } from './options.ts';
+
+export async function verifyCommand(opts: Options, log: (s: string) => void): Promise<number> {
+  if (opts.impls.length !== 1) throw new UserError('verify takes exactly one --impl NAME|PATH');
+  const dir = makeFolder(opts.out);
+  const tty = process.stderr.isTTY === true && !opts.quiet;
+  const r = await verify(opts.impls[0], {
+    ...opts.verify,
+    workers: opts.workers,
+    onDepth: tty ? (d, states, transitions) => process.stderr.write(`\r\x1b[Kdepth ${d} done: ${states} states, ${transitions} transitions`) : undefined,
+  });
+  if (tty) process.stderr.write('\r\x1b[K');
+  if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
+  log(r.certificate);
+  // The counterexamples as report.json and report.md hold findings, so
+  // every tool that reads a check's report reads these too.
+  const asCheck: CheckResult = {
+    name: r.name, profile: r.profile, seed: 0, cases: r.transitions, findings: r.findings, concurrentCases: 0, races: [],
+  };
+  writeOutput(join(dir, 'report.md'), renderMarkdown([asCheck], 0));
+  writeOutput(join(dir, 'report.json'), renderJson([asCheck], 0));
+  writeOutput(join(dir, 'certificate.txt'), `${r.certificate}\n`);
+  writeOutput(join(dir, 'verify.json'), `${JSON.stringify({ ...r, seconds: undefined, certificate: undefined }, null, 2)}\n`);
+  log(`report: ${join(dir, 'report.md')} (and report.json, certificate.txt)`);
+  return r.findings.length + r.races.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,276 @@
+// Breadth-first exploration of every op sequence up to a depth, one state
+// at a time, with every oracle on every transition. A state is kept as the
+// path that reaches it: holding a copy of every frontier state would cost
+// memory by the gigabyte at depth 8. Expanding a state replays its path
+// once, then branches: each op of the alphabet runs on a copy of that
+// session (fork.ts), or, for an implementation that cannot be copied, on
+// a fresh replay of the path. The copy is several times faster at depth 8
+// (npm run bench). Breadth first means the first failure of
+// each signature comes from a shortest sequence; among equally short ones,
+// from the first in the alphabet's fixed order.
+
+import type { Implementation } from '../../model/impl/types.ts';
+import type { Op } from '../../model/ops.ts';
+import type { Profile } from '../../model/profile.ts';
+import { Session, type Failure } from '../../properties/lockstep.ts';
+import { alphabet, keptSizes, peersUsedAfter, sentCode, type KeptSizes, type VerifyBounds } from './alphabet.ts';
+import { hashable, stateFingerprint } from './canonical.ts';
+import { Fingerprint } from './fingerprint.ts';
+import { fork, forkable } from './fork.ts';
+
+/** What expanding a state needs besides its path: plain data, so it can
+ * be sent to a worker thread. */
+export interface NodeData {
+  peersUsed: number;
+  kept: KeptSizes;
+  /** The SYNs sent along the path, coded (alphabet.ts), and one op that
+   * sends each: all a fresh session's oracles need to know of the path. */
+  sent: readonly number[];
+  sending: readonly Op[];
+  /** Descriptors in bounds that are open. */
+  open: readonly number[];
+  /** Descriptors in bounds that listen. */
+  listening: readonly number[];
+}
+
+/** A state reached, as the path to it. */
+export interface Node extends NodeData {
+  /** The state's fingerprint (absent on states made outside the explorer). */
+  fp?: number;
+  parent: Node | undefined;
+  op: Op | undefined;
+  depth: number;
+}
+
+/** A failure as the explorer keeps it. */
+export interface Verdict {
+  signature: string;
+  oracle: string;
+  message: string;
+  step: number;
+}
+
+/** What one op did from a state: failed, reached a known state (empty), or
+ * reached a new one (its fingerprint and data, and teardown's verdict). */
+export interface Step {
+  failure?: Verdict;
+  child?: NodeData & { fp: number };
+  end?: Verdict;
+}
+
+function verdict(f: Failure, offset: number): Verdict {
+  return { signature: f.signature, oracle: f.oracle, message: f.message, step: f.step + offset };
+}
+
+/** The first failure of one signature: its sequence is a shortest one. */
+export interface BfsFailure {
+  signature: string;
+  oracle: string;
+  message: string;
+  ops: Op[];
+  /** The step the oracle fired at; teardown steps follow the ops. */
+  step: number;
+  /** Transitions explored before it, counting its own. */
+  transition: number;
+}
+
+export interface BfsResult {
+  states: number;
+  transitions: number;
+  /** Every sequence of at most this many ops was run. */
+  depthCompleted: number;
+  /** No state was left to expand: the bounded state space is exhausted. */
+  exhausted: boolean;
+  /** The time budget ran out before the depth bound. */
+  outOfTime: boolean;
+  failures: BfsFailure[];
+  /** Distinct states first reached at each depth. */
+  statesPerDepth: number[];
+  /** False when the implementation's state cannot be read: every path is
+   * then a state of its own. */
+  stateHashed: boolean;
+}
+
+export interface BfsOptions {
+  /** Stop at the first level boundary or transition past this time (ms since epoch). */
+  deadline?: number;
+  /** Told when a level is complete. */
+  onLevel?: (depth: number, states: number, transitions: number) => void;
+  /** Stop as soon as this holds of the failures found (checked after each
+   * state expanded, so equally short failures of that state are kept). */
+  stopWhen?: (failures: ReadonlyMap<string, BfsFailure>) => boolean;
+}
+
+export function pathOf(node: Node): Op[] {
+  const out: Op[] = [];
+  for (let n: Node | undefined = node; n?.op !== undefined; n = n.parent) out.push(n.op);
+  return out.reverse();
+}
+
+export class Bfs {
+  readonly seen = new Set<number>();
+  readonly failures = new Map<string, BfsFailure>();
+  transitions = 0;
+  /** The states reached with at most `retainDepth` ops, in the order reached. */
+  readonly retained: Node[] = [];
+  /** Whether states are the implementation's (not its paths); known once
+   * the root is made. */
+  stateHashed = true;
+  private readonly fp = new Fingerprint();
+
+  constructor(
+    readonly impl: Implementation, readonly profile: Profile, readonly bounds: VerifyBounds, readonly retainDepth = -1,
+    /** 'replay' re-runs the path for every op even where a copy would do. */
+    readonly branching: 'fork' | 'replay' = 'fork',
+  ) {}
+
+  run(opts: BfsOptions = {}): BfsResult {
+    const root = this.root();
+    let frontier: Node[] = root ? [root] : [];
+    const statesPerDepth = [this.seen.size];
+    let depthCompleted = 0;
+    let outOfTime = false;
+    opts.onLevel?.(0, this.seen.size, this.transitions);
+    for (let d = 0; d < this.bounds.depth && frontier.length > 0 && !this.done(opts); d++) {
+      const next: Node[] = [];
+      const before = this.seen.size;
+      for (const node of frontier) {
+        if (opts.deadline !== undefined && Date.now() > opts.deadline) {
+          outOfTime = true;
+          break;
+        }
+        this.expand(node, next);
+        if (this.done(opts)) break;
+      }
+      if (outOfTime || this.done(opts)) break;
+      depthCompleted = d + 1;
+      statesPerDepth.push(this.seen.size - before);
+      opts.onLevel?.(depthCompleted, this.seen.size, this.transitions);
+      frontier = next;
+    }
+    return {
+      states: this.seen.size, transitions: this.transitions, depthCompleted,
+      exhausted: frontier.length === 0 && !outOfTime, outOfTime,
+      failures: [...this.failures.values()].sort((a, b) => a.transition - b.transition),
+      statesPerDepth, stateHashed: this.stateHashed,
+    };
+  }
+
+  done(opts: BfsOptions): boolean {
+    return opts.stopWhen?.(this.failures) ?? false;
+  }
+
+  /** The initial state, and its teardown checked. */
+  root(): Node | undefined {
+    const session = new Session(this.impl, this.profile, []);
+    this.stateHashed = hashable(session);
+    const fp = stateFingerprint(this.fp, session, [], 0, []);
+    this.seen.add(fp);
+    const node: Node = { fp, parent: undefined, op: undefined, depth: 0, peersUsed: 0, sent: [], sending: [], kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };
+    if (this.retainDepth >= 0) this.retained.push(node);
+    const end = endOf(session);
+    this.record(end && verdict(end, 0), []);
+    return node;
+  }
+
+  /** Every op of the alphabet from `node`; new states go to `next`. */
+  expand(node: Node, next: Node[]): void {
+    const path = pathOf(node);
+    this.apply(node, path, this.steps(path, node, (fp) => this.seen.has(fp)), next);
+  }
+
+  /** What each op of the alphabet does from a state: a failure, a state
+   * `known` already holds (nothing), or a new state with its teardown's
+   * verdict. A pure function of its inputs, so a worker thread can run it. */
+  steps(path: readonly Op[], node: NodeData, known: (fp: number) => boolean): Step[] {
+    let base: Session | undefined;
+    if (this.branching === 'fork') {
+      base = this.replay(path, node.sending);
+      if (!forkable(base)) base = undefined;
+    }
+    const out: Step[] = [];
+    const local = new Set<number>();
+    for (const op of alphabet(this.profile, this.bounds, node.kept, node.peersUsed)) {
+      const ops = [...path, op];
+      const code = sentCode(op);
+      const fresh = code !== undefined && !node.sent.includes(code);
+      const session = base ? fork(this.impl, this.profile, [...node.sending, op], base) : this.replay(path, ops);
+      // A forked session has run no step yet: its step numbers start at 0.
+      const offset = base ? path.length : 0;
+      if (session.sequential(op, false)) {
+        // Named as any run of the path is: by its worst violation, through
+        // teardown, so the token replays the same signature.
+        out.push({ failure: verdict(endOf(session)!, offset) });
+        continue;
+      }
+      const peersUsed = peersUsedAfter(op, node.peersUsed);
+      const sent = fresh ? [...node.sent, code].sort((a, b) => a - b) : node.sent;
+      const fp = stateFingerprint(this.fp, session, ops, peersUsed, sent);
+      if (known(fp) || local.has(fp)) {
+        out.push({});
+        continue;
+      }
+      local.add(fp);
+      const sending = fresh ? [...node.sending, op] : node.sending;
+      // A new state is also the end of a case: teardown must leave nothing.
+      const kept = keptSizes(session.spec, this.bounds);
+      const open = this.openOf(session);
+      const listening = this.listeningOf(session);
+      const end = endOf(session);
+      out.push({ child: { fp, peersUsed, sent, sending, kept, open, listening }, end: end && verdict(end, offset) });
+    }
+    return out;
+  }
+
+  /** The steps from `node`, taken in alphabet order: the same whether they
+   * were computed here or on a worker thread. */
+  apply(node: Node, path: readonly Op[], steps: readonly Step[], next: Node[]): void {
+    const ops = alphabet(this.profile, this.bounds, node.kept, node.peersUsed);
+    if (ops.length !== steps.length) throw new Error(`${steps.length} steps for an alphabet of ${ops.length}`);
+    steps.forEach((step, i) => {
+      this.transitions++;
+      if (step.failure) {
+        this.record(step.failure, [...path, ops[i]]);
+        return;
+      }
+      const c = step.child;
+      if (c === undefined || this.seen.has(c.fp)) return;
+      this.seen.add(c.fp);
+      const child: Node = { parent: node, op: ops[i], depth: node.depth + 1, ...c };
+      next.push(child);
+      if (child.depth <= this.retainDepth) this.retained.push(child);
+      this.record(step.end, [...path, ops[i]]);
+    });
+  }
+
+  /** A session that has run `path`; its oracles know of the SYNs `ops` send. */
+  private replay(path: readonly Op[], ops: readonly Op[]): Session {
+    const session = new Session(this.impl, this.profile, ops);
+    for (const prior of path) {
+      const f = session.sequential(prior, false);
+      if (f) throw new Error(`the implementation is not deterministic: ${f.signature} on replaying a sequence that passed`);
+    }
+    return session;
+  }
+
+  private listeningOf(session: Session): number[] {
+    return this.openOf(session).filter((fd) => session.spec.socketOf(fd)?.tcpState === 'LISTEN');
+  }
+
+  private openOf(session: Session): number[] {
+    return session.spec.openFds().filter((fd) => fd < this.bounds.fds);
+  }
+
+  private record(failure: Verdict | undefined, ops: Op[]): void {
+    if (failure === undefined || this.failures.has(failure.signature)) return;
+    this.failures.set(failure.signature, {
+      signature: failure.signature, oracle: failure.oracle, message: failure.message, ops, step: failure.step, transition: this.transitions,
+    });
+  }
+}
+
+/** The session run through teardown, and the violation that names it. */
+function endOf(session: Session): Failure | undefined {
+  session.teardownAndQuiesce();
+  return session.result().failure;
+}

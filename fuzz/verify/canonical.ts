@@ -1,0 +1,361 @@
+// The canonical state of a run between two ops: spec, implementation,
+// ledger and the oracles' own memory, fed to a fingerprint. Equal
+// fingerprints must mean states no continuation can tell apart, up to
+// renaming; everything a later step can read is hashed.
+//
+// What is renamed, and why that is sound:
+//   - Sockets, requests and buffers are numbered by allocation, so the same
+//     state reached by two paths carries different numbers. Each is renamed
+//     in order of first appearance in a traversal that starts from the
+//     descriptors (whose numbers are observable) and then visits the tables
+//     keyed by peer; nothing behaves differently by number, except the
+//     order in which the stack scans its sockets for the service listener,
+//     so the allocation order of the live sockets is hashed too.
+//   - Descriptors are not renamed: they are allocated lowest-free, so which
+//     numbers are open decides what socket() and accept() return next.
+//   - Peers are not renamed here: the alphabet names them in order of first
+//     appearance along a sequence instead (alphabet.ts), and how many have
+//     been used is part of the state, since it decides which ops are offered.
+//   - Buffer handles are renamed only when every feature field of every
+//     socket and request is one this file knows to hold a handle or a plain
+//     value (HANDLE_FIELDS, VALUE_FIELDS); with any other field the handles
+//     are hashed as they are, which is exact but merges less.
+//   - The tables keyed by peer are hashed in peer order, not insertion
+//     order: the stack only iterates them to run independent per-peer work
+//     (expiring timers), whose order no oracle observes.
+// An implementation that is not the modelled stack (a third-party module)
+// has no state to read: its state is its op sequence, so nothing merges.
+
+import type { Ledger } from '../../model/ledger.ts';
+import { kernelOf } from '../../model/impl/stack/adapter.ts';
+import type { Kernel } from '../../model/impl/stack/kernel.ts';
+import type { RequestSock, Sock } from '../../model/impl/stack/structs.ts';
+import type { Op } from '../../model/ops.ts';
+import type { BuiltPacket } from '../../model/packet.ts';
+import type { ProfileName } from '../../model/profile.ts';
+import type { SpecConn, SpecSocket, SpecWorld } from '../../model/spec/world.ts';
+import type { Session } from '../../properties/lockstep.ts';
+import { Fingerprint } from './fingerprint.ts';
+
+/** Feature fields that hold a buffer handle, by profile. */
+const HANDLE_FIELDS: Record<ProfileName, ReadonlySet<string>> = {
+  'rfc-v1': new Set(['syn_skb']),
+  linux: new Set(['saved_syn']),
+};
+/** Feature fields that hold a plain value (a flag), by profile. */
+const VALUE_FIELDS: Record<ProfileName, ReadonlySet<string>> = {
+  'rfc-v1': new Set(['saved_syn']),
+  linux: new Set(['save_syn']),
+};
+
+const TCP_STATES = ['CLOSE', 'LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED'];
+const SOCK_STATES = ['unconnected', 'connecting', 'connected'];
+const CONN_STATES = ['request', 'cookie', 'child', 'gone'];
+const NONE = -1;
+
+/** Whether this session's implementation has a state verify can hash. */
+export function hashable(session: Session): boolean {
+  return kernelOf.has(session.instance);
+}
+
+/** The fingerprint of the state a session has reached after `path`.
+ * `peersUsed` and the SYNs sent (`sent`, as alphabet.ts codes them) are
+ * the exploration's and the bounds oracle's memory of the path. */
+export function stateFingerprint(
+  fp: Fingerprint, session: Session, path: readonly Op[], peersUsed: number, sent: readonly number[],
+): number {
+  fp.reset();
+  const kernel = kernelOf.get(session.instance);
+  if (kernel === undefined) {
+    for (const op of path) fp.str(JSON.stringify(op));
+    return fp.value();
+  }
+  for (const exact of [true, false]) {
+    fp.reset().num(peersUsed);
+    fp.num(sent.length);
+    for (const c of sent) fp.num(c);
+    hashSpec(fp, session.spec, session.readsBySocket());
+    if (hashKernel(fp, kernel, session.ledger, session.profile.name, exact)) break;
+  }
+  return fp.value();
+}
+
+function hashPacket(fp: Fingerprint, p: BuiltPacket): void {
+  fp.num(p.conn).num(p.macLen).num(p.networkLen).num(p.tcpHeaderLen).num(p.payloadLen);
+}
+
+/** A renaming of allocation numbers by first appearance. */
+class Names {
+  readonly order: number[] = [];
+  private readonly ids = new Map<number, number>();
+  of(raw: number): number {
+    let c = this.ids.get(raw);
+    if (c === undefined) {
+      c = this.order.length;
+      this.ids.set(raw, c);
+      this.order.push(raw);
+    }
+    return c;
+  }
+  get(raw: number): number | undefined {
+    return this.ids.get(raw);
+  }
+}
+
+// --- the spec ----------------------------------------------------------
+
+function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, number>): void {
+  const socks = new Names();
+  w.fds.forEach((id, fd) => { if (id !== undefined) fp.num(fd).num(socks.of(id)); });
+  fp.num(NONE);
+  const conns = [...w.conns.values()].sort((x, y) => x.id - y.id);
+  for (const c of conns) hashSpecConn(fp, c, socks);
+  fp.num(NONE);
+  for (const c of w.retired) hashSpecConn(fp, c, socks);
+  fp.num(NONE);
+  for (const [fd, z] of [...w.inFlight].sort((x, y) => x[0] - y[0])) {
+    fp.num(fd).num(socks.of(z.socket)).num(z.waiting.length);
+    for (const id of z.waiting) fp.num(id);
+  }
+  fp.num(NONE);
+  // Live sockets in allocation order, named: the listener lookup scans so.
+  for (const s of w.sockets) if (s.alive) fp.num(socks.of(s.id));
+  fp.num(NONE);
+  for (let i = 0; i < socks.order.length; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks);
+  fp.num(NONE).num(w.syncookies).num(w.fastOpen);
+  // Reads by sockets that can still be read (named above); the others are
+  // closed for good.
+  const counted: Array<[number, number]> = [];
+  for (const [raw, n] of reads) {
+    const c = socks.get(raw);
+    if (c !== undefined) counted.push([c, n]);
+  }
+  counted.sort((x, y) => x[0] - y[0]);
+  for (const [c, n] of counted) fp.num(c).num(n);
+  fp.num(NONE);
+}
+
+function hashKept(fp: Fingerprint, k: { conn: number; bytes: Uint8Array } | null): void {
+  if (k === null) fp.num(NONE);
+  else fp.num(k.conn).bytes(k.bytes);
+}
+
+function hashSpecConn(fp: Fingerprint, c: SpecConn, socks: Names): void {
+  fp.num(c.id).num(CONN_STATES.indexOf(c.state)).num(socks.of(c.listener)).num(c.flagAtSyn);
+  hashPacket(fp, c.packet);
+  hashKept(fp, c.kept);
+  fp.num(c.child === undefined ? NONE : socks.of(c.child)).bool(c.fastOpenPending);
+  fp.num(c.unqueuedChild === undefined ? NONE : socks.of(c.unqueuedChild)).num(c.unqueuedBy ?? NONE);
+}
+
+function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names): void {
+  fp.bool(s.alive).num(SOCK_STATES.indexOf(s.sockState)).num(TCP_STATES.indexOf(s.tcpState)).bool(s.onServicePort);
+  fp.num(s.flag);
+  hashKept(fp, s.kept);
+  fp.num(s.conn ?? NONE).num(s.backlog).bool(s.fastOpenQueue).num(s.fastOpenMax);
+  fp.num(s.acceptQueue.length);
+  for (const id of s.acceptQueue) fp.num(socks.of(id));
+}
+
+// --- the modelled stack and its ledger ------------------------------------
+
+/** The stack's objects, renamed as a traversal meets them. */
+class KernelWalk {
+  readonly socks = new Names();
+  readonly reqs = new Names();
+  readonly handles = new Names();
+  private readonly sockObjs = new Map<number, Sock>();
+  private readonly reqObjs = new Map<number, RequestSock>();
+  private readonly queue: Array<Sock | RequestSock> = [];
+
+  /** A feature field neither holding a handle nor a value as far as this
+   * file knows: renaming buffers would be unsound. */
+  unknownField = false;
+
+  constructor(
+    private readonly fp: Fingerprint, private readonly ledger: Ledger,
+    private readonly known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined,
+  ) {}
+
+  sock(sk: Sock | null | undefined): void {
+    if (sk === null || sk === undefined) {
+      this.fp.num(NONE);
+      return;
+    }
+    const known = this.socks.get(sk.id) !== undefined;
+    this.fp.num(this.socks.of(sk.id));
+    if (!known) {
+      this.sockObjs.set(sk.id, sk);
+      this.queue.push(sk);
+    }
+  }
+
+  req(req: RequestSock | null | undefined): void {
+    if (req === null || req === undefined) {
+      this.fp.num(NONE);
+      return;
+    }
+    const known = this.reqs.get(req.id) !== undefined;
+    this.fp.num(this.reqs.of(req.id));
+    if (!known) {
+      this.reqObjs.set(req.id, req);
+      this.queue.push(req);
+    }
+  }
+
+  /** A feature field: a handle is renamed, a plain value hashed as it is. */
+  fields(rec: Record<string, number>): void {
+    const keys = Object.keys(rec).sort();
+    this.fp.num(keys.length);
+    for (const k of keys) {
+      const v = rec[k];
+      this.fp.str(k);
+      if (this.known === undefined) {
+        this.fp.num(v);
+      } else if (this.known.handles.has(k)) {
+        if (Number.isInteger(v) && v > 0 && v <= this.ledger.count()) this.fp.num(1).num(this.handles.of(v));
+        else this.fp.num(0).num(v);
+      } else {
+        if (!this.known.values.has(k)) this.unknownField = true;
+        this.fp.num(v);
+      }
+    }
+  }
+
+  /** Hash every object met, and those they lead to. */
+  drain(): void {
+    while (this.queue.length > 0) {
+      const x = this.queue.shift()!;
+      if ('lookups' in x) this.hashReq(x);
+      else this.hashSock(x);
+    }
+  }
+
+  private hashSock(sk: Sock): void {
+    const fp = this.fp;
+    fp.num(0x5c).bool(sk.alive).bool(sk.dead).num(SOCK_STATES.indexOf(sk.sockState)).num(TCP_STATES.indexOf(sk.state));
+    fp.bool(sk.onServicePort).num(sk.lock.owner).num(sk.fileRefs).bool(sk.fileClosed);
+    fp.num(sk.destruct === 'tcp_sock_destruct' ? 1 : 0).num(sk.conn ?? NONE);
+    this.req(sk.fastopen_rsk);
+    fp.num(sk.backlog).num(sk.acceptQueue.length);
+    for (const e of sk.acceptQueue) {
+      this.req(e.req);
+      this.sock(e.child);
+    }
+    if (sk.fastopenq === null) fp.num(NONE);
+    else fp.num(sk.fastopenq.maxQlen).num(sk.fastopenq.qlen);
+    this.fields(sk.tp);
+    this.rest(sk as unknown as Record<string, unknown>);
+  }
+
+  /** Every other plain field (a port, a family, a stamp, a count): what
+   * the stack grows is hashed without this walk learning it. Ids are
+   * renamed above, never hashed as they are. */
+  private rest(obj: Record<string, unknown>): void {
+    for (const k of Object.keys(obj).sort()) {
+      if (k === 'id') continue;
+      const v = obj[k];
+      if (typeof v === 'number') this.fp.str(k).num(v);
+      else if (typeof v === 'boolean') this.fp.str(k).bool(v);
+      else if (typeof v === 'string') this.fp.str(k).str(v);
+    }
+  }
+
+  private hashReq(req: RequestSock): void {
+    const fp = this.fp;
+    fp.num(0x7e).num(req.conn);
+    this.sock(req.listener);
+    hashPacket(fp, req.packet);
+    fp.bool(req.hashed).bool(req.queued).num(req.lookups).bool(req.parked).bool(req.freed).bool(req.tfo_listener);
+    this.sock(req.sk);
+    fp.bool(req.acked);
+    this.fields(req.ireq);
+    this.rest(req as unknown as Record<string, unknown>);
+  }
+
+  /** A ledger owner name, renamed when it names a socket or a request. */
+  owner(name: string): string {
+    const m = /^(sk|req)(\d+)$/.exec(name);
+    if (m === null) return name;
+    const raw = Number(m[2]);
+    return m[1] === 'sk' ? `s${this.socks.of(raw)}` : `r${this.reqs.of(raw)}`;
+  }
+}
+
+/** False when `exact` renaming met a field it does not know: the caller
+ * hashes again without renaming buffers. */
+function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: ProfileName, exact: boolean): boolean {
+  const walk = new KernelWalk(fp, ledger, exact ? { handles: HANDLE_FIELDS[profile], values: VALUE_FIELDS[profile] } : undefined);
+  const inner = k.internals();
+  k.files.forEach((sk, fd) => {
+    if (sk !== undefined) {
+      fp.num(fd);
+      walk.sock(sk);
+    }
+  });
+  fp.num(NONE);
+  for (const fd of [...inner.reserved].sort((x, y) => x - y)) fp.num(fd);
+  fp.num(NONE);
+  for (const conn of sortedKeys(k.requests)) {
+    fp.num(conn);
+    walk.req(k.requests.get(conn));
+  }
+  fp.num(NONE);
+  for (const conn of sortedKeys(k.established)) {
+    fp.num(conn);
+    walk.sock(k.established.get(conn));
+  }
+  fp.num(NONE);
+  for (const conn of sortedKeys(k.cookies)) fp.num(conn).num(k.cookies.get(conn)!);
+  fp.num(NONE);
+  for (const req of inner.parked) walk.req(req);
+  fp.num(NONE);
+  // Live sockets in allocation order: the service listener is found so.
+  for (const sk of k.socks) if (sk.alive) walk.sock(sk);
+  fp.num(NONE);
+  walk.drain();
+  fp.num(NONE).num(k.syncookies).num(k.fastopen);
+  if (walk.unknownField) return false;
+  hashLedger(fp, walk, ledger, inner.skbPackets, inner.kmem, exact);
+  return true;
+}
+
+/** Every buffer a pointer leads to, then every other live one; freed
+ * buffers nothing points to can never be touched again. */
+function hashLedger(
+  fp: Fingerprint, walk: KernelWalk, ledger: Ledger, skbs: ReadonlyMap<number, BuiltPacket>, kmem: ReadonlyMap<number, Uint8Array>, exact: boolean,
+): void {
+  const n = ledger.count();
+  if (exact) {
+    for (let h = 1; h <= n; h++) if (!ledger.stateOf(h).freed) walk.handles.of(h);
+  } else {
+    for (let h = 1; h <= n; h++) walk.handles.of(h);
+  }
+  for (const h of walk.handles.order) {
+    const e = ledger.stateOf(h);
+    fp.num(0xb0).num(exact ? 0 : h).num(ledger.bufferKind(h) === 'skb' ? 0 : 1).num(ledger.conn(h) ?? NONE).num(e.refs).bool(e.freed);
+    const holders = [...e.holders].map(([o, c]) => [walk.owner(o), c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    fp.num(holders.length);
+    // A holder destroyed without releasing names the leak: where it died.
+    for (const [o, c] of holders) fp.str(o).num(c);
+    for (const o of [...e.holders.keys()].sort()) fp.str(ledger.deathOf(o) ?? '');
+    // A leak is named after the site that last took a reference: part of
+    // what a later teardown reports, so part of the state.
+    if (!e.freed) fp.str(lastTaken(ledger, h));
+    const p = skbs.get(h);
+    if (p !== undefined) hashPacket(fp, p);
+    const b = kmem.get(h);
+    if (b !== undefined) fp.bytes(b);
+  }
+  fp.num(NONE);
+}
+
+function lastTaken(ledger: Ledger, h: number): string {
+  const history = ledger.history(h);
+  for (let i = history.length - 1; i >= 0; i--) if (history[i].kind === 'get' || history[i].kind === 'alloc') return history[i].site;
+  return '';
+}
+
+function sortedKeys(m: ReadonlyMap<number, unknown>): number[] {
+  return [...m.keys()].sort((x, y) => x - y);
+}

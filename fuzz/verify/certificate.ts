@@ -1,0 +1,60 @@
+// What a verify run proves, as text: the profile, the implementation, the
+// bounds and alphabet, how many distinct states and transitions were
+// explored, the depth completed and the time. Time appears on its own line
+// and nowhere else, so two runs differ only there.
+
+import type { VerifyBounds } from './alphabet.ts';
+
+export interface CertificateFacts {
+  implementation: string;
+  profile: string;
+  profileTitle: string;
+  bounds: VerifyBounds;
+  alphabet: string;
+  states: number;
+  transitions: number;
+  depthCompleted: number;
+  exhausted: boolean;
+  outOfTime: boolean;
+  /** False when states are paths: the implementation's state is opaque. */
+  stateHashed: boolean;
+  /** Distinct states first reached at each depth, from 0. */
+  statesPerDepth: readonly number[];
+  /** Concurrent pairs explored, when the run explored any. */
+  pairs?: { depth: number; pairs: number; schedules: number; complete: boolean };
+  counterexamples: number;
+  seconds: number;
+}
+
+export function renderCertificate(c: CertificateFacts): string {
+  const verdict = c.counterexamples > 0
+    ? `${c.counterexamples} counterexample(s), each a shortest one of its signature`
+    : c.exhausted
+      ? `no counterexample: every reachable state explored (depth ${c.depthCompleted} reached no new state)`
+      : `no counterexample in any sequence of at most ${c.depthCompleted} ops`;
+  const depth = c.outOfTime
+    ? `${c.depthCompleted} of ${c.bounds.depth} (stopped by the time budget)`
+    : `${c.depthCompleted} of ${c.bounds.depth}${c.exhausted ? ' (exhausted)' : ''}`;
+  const lines = [
+    `savedsyn verify: ${verdict}`,
+    `  profile          ${c.profile} (${c.profileTitle})`,
+    `  implementation   ${c.implementation}`,
+    `  bounds           depth ${c.bounds.depth}, peers ${c.bounds.peers}, fds ${c.bounds.fds}, shapes ${c.bounds.shapes}`,
+    `  alphabet         ${c.alphabet}`,
+    c.stateHashed
+      ? `  distinct states  ${c.states} (53-bit fingerprints: a collision among them has odds below ${collisionOdds(c.states)})`
+      : `  distinct states  ${c.states} (paths: the implementation's state cannot be read, so none merge)`,
+    `  states by depth  ${c.statesPerDepth.join(' ')}`,
+    `  transitions      ${c.transitions}`,
+    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state up to depth ${c.pairs.depth}, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ' (stopped by the time budget)'}`] : []),
+    `  depth completed  ${depth}`,
+    `  time             ${c.seconds.toFixed(1)} s`,
+  ];
+  return lines.join('\n');
+}
+
+/** n²/2⁵⁴, as a power of ten a reader can compare. */
+function collisionOdds(n: number): string {
+  const p = (n * n) / 2 ** 54;
+  return p <= 0 ? '1e-16' : `1e${Math.ceil(Math.log10(Math.max(p, 1e-16)))}`;
+}

@@ -1,0 +1,229 @@
+// Concurrency in verify: from every state reached within the pair depth,
+// every pair of ops that can run on two CPUs or threads, under every
+// interleaving the exhaustive scheduler reaches within a preemption bound,
+// with sleep sets over the field-level independence relation. A pair whose
+// ops commute is skipped whole: every interleaving of it is equivalent to
+// the two sequential orders, which the breadth-first search runs anyway.
+//
+// Two packets on two CPUs change what no system call in the pair can see:
+// the accept queue. Such a pair gets a third, user thread that accepts on
+// each listening descriptor and reads what it got, so the oracles (here
+// linearizability) see the children the pair left behind.
+//
+// A failure counts here only if no one-op-at-a-time order of the same ops
+// fails (the rule the concurrent search follows), so each defect is
+// reported once, under the oracle closest to its cause. Every schedule of a
+// pair is visited, so the counterexample kept for each signature has the
+// fewest ops, then the fewest context switches among the schedules the
+// reduction keeps (sleep sets keep one schedule of each class of
+// equivalent ones, not necessarily the one with the fewest switches).
+
+import { opOrders, sequentialFailure } from '../concurrent-search.ts';
+import { runLockstep } from '../../properties/lockstep.ts';
+import { explore } from '../explore.ts';
+import type { Implementation } from '../../model/impl/types.ts';
+import { isSyscall, type Op } from '../../model/ops.ts';
+import type { Profile } from '../../model/profile.ts';
+import { runConcurrent, type ConcurrentCase, type ConcurrentResult, type ThreadKind } from '../../properties/concurrent.ts';
+import { contextSwitches } from '../../properties/findings.ts';
+import { replay as followSchedule } from '../../properties/concurrent.ts';
+import { alphabet, type VerifyBounds } from './alphabet.ts';
+import { pathOf, type Node, type NodeData } from './bfs.ts';
+import { commute } from './independence.ts';
+
+export interface PairBounds {
+  /** Pairs start from every state reached with at most this many ops. */
+  depth: number;
+  /** Preemptions per interleaving (default 3: more than any pair of the
+   * bundled implementations needs to reach every interleaving of two ops). */
+  preemptions: number;
+}
+
+export interface PairFailure {
+  signature: string;
+  oracle: string;
+  message: string;
+  case: ConcurrentCase;
+  result: ConcurrentResult;
+  contextSwitches: number;
+}
+
+export interface PairsResult {
+  pairs: number;
+  /** Pairs skipped because their ops commute. */
+  commuting: number;
+  schedules: number;
+  failures: PairFailure[];
+}
+
+/** Ops that finish in a single step of the stack: two of them interleave
+ * only as the two sequential orders. */
+const SINGLE_STEP = new Set<Op['kind']>(['socket', 'synackTimeout', 'sysctl', 'expireAll']);
+
+export function threadKind(op: Op): ThreadKind {
+  return isSyscall(op) || op.kind === 'sysctl' ? 'user' : 'softirq';
+}
+
+/** The ops offered for pairs in a state: the alphabet, without ops on
+ * descriptors beyond the ones open (their racing is opening them, which the
+ * pair's other op does in the sequential search) nor teardown's expireAll. */
+function pairAlphabet(profile: Profile, bounds: VerifyBounds, node: NodeData): Op[] {
+  return alphabet(profile, bounds, node.kept, node.peersUsed).filter((op) => op.kind !== 'expireAll' && (!('fd' in op) || node.open.includes(op.fd)));
+}
+
+/** A pair's failure as found: plain data, so a worker can send it. */
+export interface PairCandidate {
+  signature: string;
+  oracle: string;
+  message: string;
+  case: ConcurrentCase;
+  contextSwitches: number;
+}
+
+/** What the pairs from one state found: the best failure of each
+ * signature among them (fewest ops, then fewest context switches, then
+ * first in the alphabet's order). */
+export interface NodePairs {
+  pairs: number;
+  commuting: number;
+  schedules: number;
+  found: PairCandidate[];
+}
+
+/** Every pair from one state. A function of the state alone, not of what
+ * other states found, so states can be split over worker threads. */
+export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, setup: Op[], node: NodeData): NodePairs {
+  const independent = commute(profile);
+  const local = new Map<string, PairCandidate>();
+  let pairs = 0;
+  let commuting = 0;
+  let schedules = 0;
+  const ops = pairAlphabet(profile, bounds, node);
+  for (let i = 0; i < ops.length; i++) {
+    for (let j = i; j < ops.length; j++) {
+      const a = ops[i];
+      const b = ops[j];
+      if (independent(a, b) || (SINGLE_STEP.has(a.kind) && SINGLE_STEP.has(b.kind))) {
+        commuting++;
+        continue;
+      }
+      pairs++;
+      const threads: ConcurrentCase['threads'] = [{ kind: threadKind(a), ops: [a] }, { kind: threadKind(b), ops: [b] }];
+      if (threads.every((t) => t.kind === 'softirq') && node.listening.length > 0) threads.push({ kind: 'user', ops: observer(profile, node) });
+      const c: ConcurrentCase = { setup, threads, schedule: [] };
+      // Whether some one-at-a-time order of the pair fails, decided at its
+      // first failing schedule: then every failure of the pair belongs to
+      // the sequential search, and the pair is left. Otherwise each
+      // signature is a race or not by its first failing schedule.
+      let ordersFail: boolean | undefined;
+      const owned = new Map<string, boolean>();
+      const accept = (r: ConcurrentResult): boolean => {
+        ordersFail ??= anyOrderFails(impl, profile, c);
+        if (ordersFail) throw new LeavePair();
+        const f = r.failure!;
+        let seq = owned.get(f.signature);
+        if (seq === undefined) {
+          seq = sequentialFailure(impl, profile, { ...c, schedule: r.schedule }, r, Infinity) !== undefined;
+          owned.set(f.signature, seq);
+        }
+        if (!seq) {
+          const candidate: PairCandidate = {
+            signature: f.signature, oracle: f.oracle, message: f.message, case: { ...c, schedule: r.schedule }, contextSwitches: switches(r),
+          };
+          const known = local.get(f.signature);
+          if (known === undefined || shorter(candidate.case, candidate.contextSwitches, known)) local.set(f.signature, candidate);
+        }
+        // Every schedule is visited: the one with the fewest switches wins.
+        return false;
+      };
+      try {
+        schedules += explore(impl, profile, c, { preemptions: pb.preemptions, reduction: true, independent, accept }).schedules;
+      } catch (e) {
+        if (!(e instanceof LeavePair)) throw e;
+      }
+    }
+  }
+  return { pairs, commuting, schedules, found: [...local.values()] };
+}
+
+/** Fold one state's findings into the best so far, states in order. */
+export function mergePairs(best: Map<string, PairCandidate>, found: readonly PairCandidate[]): void {
+  for (const f of found) {
+    const known = best.get(f.signature);
+    if (known === undefined || shorter(f.case, f.contextSwitches, known)) best.set(f.signature, f);
+  }
+}
+
+/** The best candidates as findings, each re-run with its sites recorded
+ * for the report. */
+export function finish(impl: Implementation, profile: Profile, best: ReadonlyMap<string, PairCandidate>): PairFailure[] {
+  return [...best.values()].map((f) => ({
+    ...f, result: runConcurrent(impl, profile, f.case, followSchedule(f.case.schedule), { recordSites: true }),
+  }));
+}
+
+export function explorePairs(
+  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], deadline?: number,
+  stopWhen?: (found: ReadonlyMap<string, PairCandidate>) => boolean,
+): PairsResult & { outOfTime: boolean } {
+  const best = new Map<string, PairCandidate>();
+  let pairs = 0;
+  let commuting = 0;
+  let schedules = 0;
+  let outOfTime = false;
+  for (const node of nodes) {
+    if (node.depth > pb.depth) continue;
+    if (deadline !== undefined && Date.now() > deadline) {
+      outOfTime = true;
+      break;
+    }
+    if (stopWhen?.(best)) break;
+    const r = pairsAt(impl, profile, bounds, pb, pathOf(node), node);
+    pairs += r.pairs;
+    commuting += r.commuting;
+    schedules += r.schedules;
+    mergePairs(best, r.found);
+  }
+  return { pairs, commuting, schedules, failures: finish(impl, profile, best), outOfTime };
+}
+
+/** Accept on each listening descriptor, and read the child's SYN: the
+ * child gets the lowest descriptor not open before (a pair of packets
+ * opens none). */
+function observer(profile: Profile, node: NodeData): Op[] {
+  const ops: Op[] = [];
+  const open = new Set(node.open);
+  for (const fd of node.listening) {
+    let child = 0;
+    while (open.has(child)) child++;
+    open.add(child);
+    ops.push({ kind: 'accept', fd }, { kind: 'getsockopt', fd: child, optname: profile.readOpt, bufSize: OBSERVER_BUFFER });
+  }
+  return ops;
+}
+
+/** Large enough for any SYN the alphabet sends. */
+const OBSERVER_BUFFER = 4096;
+
+const size = (c: ConcurrentCase): number => c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
+
+/** Fewer ops, or as many and fewer context switches. */
+function shorter(c: ConcurrentCase, switchCount: number, than: PairCandidate): boolean {
+  return size(c) < size(than.case) || (size(c) === size(than.case) && switchCount < than.contextSwitches);
+}
+
+class LeavePair extends Error {}
+
+function anyOrderFails(impl: Implementation, profile: Profile, c: ConcurrentCase): boolean {
+  for (const order of opOrders(c.threads.map((t) => t.ops.length), Infinity)) {
+    const cursor = c.threads.map(() => 0);
+    const ops = [...c.setup, ...order.map((t) => c.threads[t].ops[cursor[t]++])];
+    if (runLockstep(impl, profile, ops).failure !== undefined) return true;
+  }
+  return false;
+}
+
+function switches(r: ConcurrentResult): number {
+  return contextSwitches(r.schedule).length;
+}
+

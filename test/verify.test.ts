@@ -1,0 +1,266 @@
+// savedsyn verify: exhaustive to a depth, with canonical states, the
+// shortest counterexample of each signature, replayable, and a certificate
+// whose counts do not drift.
+
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, main } from '../cli/main.ts';
+import { describe, expect, it } from 'vitest';
+import { verify } from '../api/verify.ts';
+import { DEFAULT_BOUNDS, keptSizes, sentCodes } from '../fuzz/verify/alphabet.ts';
+import { Bfs, type Node } from '../fuzz/verify/bfs.ts';
+import { commute } from '../fuzz/verify/independence.ts';
+import { explorePairs } from '../fuzz/verify/pairs.ts';
+import type { Implementation } from '../model/impl/types.ts';
+import type { Profile } from '../model/profile.ts';
+import { contextSwitches } from '../properties/findings.ts';
+import { runConcurrent } from '../properties/concurrent.ts';
+import { stateFingerprint } from '../fuzz/verify/canonical.ts';
+import { Fingerprint } from '../fuzz/verify/fingerprint.ts';
+import { bundledByName } from '../model/impl/registry.ts';
+import type { Op } from '../model/ops.ts';
+import { LINUX, RFC_V1 } from '../model/profile.ts';
+import { runLockstep, Session } from '../properties/lockstep.ts';
+import { decodeToken } from '../reports/token.ts';
+import { MUTANTS, mutant } from './mutant-defs.ts';
+
+const COMMITTED = new URL('../reports/rfc-v1/', import.meta.url);
+
+/** The committed single-thread findings: signature and case length. */
+function committedSequential(): Array<{ signature: string; length: number }> {
+  const out: Array<{ signature: string; length: number }> = [];
+  for (const f of readdirSync(COMMITTED).filter((x) => x.endsWith('.json'))) {
+    const r = JSON.parse(readFileSync(new URL(f, COMMITTED), 'utf8')) as { signature: string; token: string };
+    const c = decodeToken(r.token);
+    if (c.kind === 'sequential') out.push({ signature: r.signature, length: c.ops.length });
+  }
+  return out;
+}
+
+function fingerprintAfter(ops: Op[]): number {
+  const impl = bundledByName('linux')!;
+  const s = new Session(impl, LINUX, ops);
+  for (const op of ops) expect(s.sequential(op, false)).toBeUndefined();
+  const peers = ops.reduce((n, op) => ('conn' in op ? Math.max(n, op.conn) : n), 0);
+  return stateFingerprint(new Fingerprint(), s, ops, peers, sentCodes(ops));
+}
+
+describe('canonical states', () => {
+  it('a socket opened and closed leaves the initial state, whatever it allocated', () => {
+    expect(fingerprintAfter([{ kind: 'socket' }, { kind: 'close', fd: 1 }])).toBe(fingerprintAfter([]));
+  });
+
+  it('two orders of independent ops reach one state; a different state differs', () => {
+    const a: Op = { kind: 'listen', fd: 0, backlog: 0 };
+    const b: Op = { kind: 'sysctl', name: 'tcp_syncookies', value: 2 };
+    expect(fingerprintAfter([a, b])).toBe(fingerprintAfter([b, a]));
+    expect(fingerprintAfter([a])).not.toBe(fingerprintAfter([b]));
+    expect(fingerprintAfter([{ kind: 'listen', fd: 0, backlog: 1 }])).not.toBe(fingerprintAfter([a]));
+  });
+
+  it('buffers are renamed: a SYN refused and one kept later match one kept at once', () => {
+    const setup: Op[] = [{ kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: LINUX.setOpt, value: 1 }];
+    const syn: Op = { kind: 'syn', conn: 1, packet: { family: 4, mac: 'loopback', ipOptions: false, mss: true, sackPermitted: true, timestamps: true, windowScale: true, fastOpen: 'none', payload: 0 } };
+    const reset: Op = { kind: 'rst', conn: 1 };
+    // The first SYN's buffers are freed by the reset; the second SYN's copy
+    // has other handle numbers but the same place in the state.
+    expect(fingerprintAfter([...setup, syn, reset, syn])).toBe(fingerprintAfter([...setup, syn]));
+  });
+});
+
+describe('verify on the bundled implementations', () => {
+  // The certificate's counts at a small depth: a change here is a change in
+  // what the alphabet offers, in the implementations or in the hash, and
+  // must be understood before these numbers are updated.
+  const EXPECTED: Record<string, { states: number; transitions: number; perDepth: number[] }> = {
+    'rfc-v1': { states: 661, transitions: 5750, perDepth: [1, 14, 100, 546] },
+    'rfc-v1-fixed': { states: 579, transitions: 5150, perDepth: [1, 13, 89, 476] },
+    linux: { states: 872, transitions: 8178, perDepth: [1, 16, 124, 731] },
+  };
+  for (const [name, want] of Object.entries(EXPECTED)) {
+    it(`${name}: depth 3, stable state count`, async () => {
+      const r = await verify(name, { depth: 3, pairDepth: -1 });
+      expect(r.depthCompleted).toBe(3);
+      expect({ states: r.states, transitions: r.transitions, perDepth: r.statesPerDepth }).toEqual(want);
+      expect(r.certificate).toContain(`distinct states  ${want.states}`);
+      expect(r.certificate).toContain('depth completed  3 of 3');
+      if (name !== 'rfc-v1') {
+        expect(r.findings).toEqual([]);
+        expect(r.certificate).toMatch(/^savedsyn verify: no counterexample in any sequence of at most 3 ops/);
+      }
+    });
+  }
+
+  it('finds each committed rfc-v1 finding, no longer than the committed case, with a token that replays it', () => {
+    const committed = committedSequential();
+    expect(committed.length).toBeGreaterThanOrEqual(3);
+    const bfs = new Bfs(bundledByName('rfc-v1')!, RFC_V1, { ...DEFAULT_BOUNDS, depth: Math.max(...committed.map((c) => c.length)) });
+    const r = bfs.run({ stopWhen: (found) => committed.every((c) => found.has(c.signature)) });
+    for (const c of committed) {
+      const f = r.failures.find((x) => x.signature === c.signature);
+      expect(f, c.signature).toBeDefined();
+      expect(f!.ops.length, c.signature).toBeLessThanOrEqual(c.length);
+      expect(runLockstep(bundledByName('rfc-v1')!, RFC_V1, f!.ops).failure?.signature).toBe(c.signature);
+    }
+  });
+
+  it('a counterexample is the shortest: nothing shorter fails the same way', async () => {
+    const r = await verify('rfc-v1', { depth: 1, pairDepth: -1 });
+    expect(r.findings.map((f) => [f.signature, f.ops.length])).toEqual([['state:setsockopt:flag', 1]]);
+    const c = decodeToken(r.findings[0].token);
+    expect(c).toMatchObject({ kind: 'sequential', impl: 'rfc-v1', profile: 'rfc-v1' });
+    // And the empty sequence, the only shorter one, passes.
+    expect(runLockstep(bundledByName('rfc-v1')!, RFC_V1, []).failure).toBeUndefined();
+  });
+
+  it('branching by copying a session explores exactly what replaying the path does', () => {
+    for (const name of ['rfc-v1', 'linux']) {
+      const impl = bundledByName(name)!;
+      const profile = impl.profile === 'linux' ? LINUX : RFC_V1;
+      const [fork, replay] = (['fork', 'replay'] as const).map((b) => new Bfs(impl, profile, { ...DEFAULT_BOUNDS, depth: 3 }, -1, b).run());
+      expect(fork).toEqual(replay);
+    }
+  });
+
+  it('finds the same on two worker threads as on one', async () => {
+    const one = await verify('rfc-v1', { depth: 3, pairDepth: 0, workers: 1 });
+    const two = await verify('rfc-v1', { depth: 3, pairDepth: 0, workers: 2 });
+    expect(one.pairs?.pairs).toBeGreaterThan(0);
+    const strip = (r: typeof one): unknown => ({ ...r, seconds: 0, certificate: r.certificate.replace(/\n {2}time .*$/m, '') });
+    expect(strip(two)).toEqual(strip(one));
+    expect(one.states).toBe(661);
+  });
+
+  it('a time budget stops at a depth boundary and says so', async () => {
+    const r = await verify('linux', { depth: 30, timeBudget: 1, pairDepth: -1 });
+    expect(r.outOfTime).toBe(true);
+    expect(r.depthCompleted).toBeLessThan(30);
+    expect(r.certificate).toContain(`depth completed  ${r.depthCompleted} of 30 (stopped by the time budget)`);
+  });
+});
+
+describe('verify finds planted defects with a shortest counterexample', () => {
+  // A sample of the single-thread mutants, each at the depth its shortest
+  // counterexample needs.
+  const SAMPLE: Array<[string, number]> = [
+    ['the request never frees its copy', 3],
+    ['the destructor frees the copy twice', 4],
+    ['the request keeps a reference it handed on', 4],
+  ];
+  for (const [name, depth] of SAMPLE) {
+    it(name, () => {
+      const m = MUTANTS.find((x) => x.name === name)!;
+      const r = new Bfs(mutant(m), LINUX, { ...DEFAULT_BOUNDS, depth }).run({ stopWhen: (f) => f.size > 0 });
+      expect(r.failures.length, `nothing found to depth ${depth}`).toBeGreaterThan(0);
+      expect(r.failures[0].oracle).toBe(m.oracle);
+      expect(r.failures[0].ops.length).toBe(depth);
+      // One op shorter, nothing fails.
+      const shorter = new Bfs(mutant(m), LINUX, { ...DEFAULT_BOUNDS, depth: depth - 1 }).run();
+      expect(shorter.failures).toEqual([]);
+    });
+  }
+});
+
+/** The state after `ops`, as the explorer keeps it. */
+function nodeAfter(impl: Implementation, profile: Profile, ops: Op[]): Node {
+  let node: Node | undefined;
+  for (let n = 0; n <= ops.length; n++) {
+    const s = new Session(impl, profile, ops.slice(0, n));
+    for (const op of ops.slice(0, n)) expect(s.sequential(op, false)).toBeUndefined();
+    const open = s.spec.openFds().filter((fd) => fd < DEFAULT_BOUNDS.fds);
+    node = {
+      parent: node, op: n === 0 ? undefined : ops[n - 1], depth: n, peersUsed: ops.slice(0, n).reduce((p, op) => ('conn' in op ? Math.max(p, op.conn) : p), 0),
+      sent: sentCodes(ops.slice(0, n)), sending: ops.slice(0, n).filter((op) => op.kind === 'syn' || op.kind === 'fastOpenSyn'),
+      kept: keptSizes(s.spec, DEFAULT_BOUNDS), open, listening: open.filter((fd) => s.spec.socketOf(fd)?.tcpState === 'LISTEN'),
+    };
+  }
+  return node!;
+}
+
+const SYN = (conn: number): Op => ({ kind: 'syn', conn, packet: { family: 4, mac: 'loopback', ipOptions: false, mss: true, sackPermitted: true, timestamps: true, windowScale: true, fastOpen: 'none', payload: 0 } });
+
+describe('pairs of ops on two threads', () => {
+  it('ops on different fields of one socket commute; ops on the same field do not', () => {
+    const c = commute(LINUX);
+    const readFlag: Op = { kind: 'getsockopt', fd: 1, optname: LINUX.flagOpt!, bufSize: 4 };
+    const readSyn: Op = { kind: 'getsockopt', fd: 1, optname: LINUX.readOpt, bufSize: 4096 };
+    const setFlag: Op = { kind: 'setsockopt', fd: 1, optname: LINUX.setOpt, value: 1 };
+    expect(c(readFlag, readSyn)).toBe(true);
+    expect(c(readFlag, readFlag)).toBe(true);
+    expect(c(readSyn, readSyn)).toBe(false);
+    expect(c(setFlag, readFlag)).toBe(false);
+    expect(c(setFlag, { ...setFlag, fd: 0 })).toBe(true);
+    expect(c(readSyn, { kind: 'close', fd: 0 })).toBe(false);
+    expect(c({ kind: 'ack', conn: 1 }, readFlag)).toBe(false);
+  });
+
+  it('finds the committed rfc-v1 race from the state it needs, no longer and with no more context switches', () => {
+    const committed = readdirSync(COMMITTED).filter((x) => x.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(new URL(f, COMMITTED), 'utf8')) as { signature: string; token: string })
+      .map((r) => ({ signature: r.signature, c: decodeToken(r.token) }))
+      .find((r) => r.c.kind === 'concurrent')!;
+    if (committed.c.kind !== 'concurrent') throw new Error('no committed race');
+    const rfc = bundledByName('rfc-v1')!;
+    const node = nodeAfter(rfc, RFC_V1, committed.c.case.setup);
+    const r = explorePairs(rfc, RFC_V1, DEFAULT_BOUNDS, { depth: node.depth, preemptions: 3 }, [node], undefined, (f) => f.has(committed.signature));
+    const race = r.failures.find((f) => f.signature === committed.signature);
+    expect(race, r.failures.map((f) => f.signature).join(', ')).toBeDefined();
+    const size = (c: { setup: Op[]; threads: { ops: Op[] }[] }): number => c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
+    expect(size(race!.case)).toBeLessThanOrEqual(size(committed.c.case));
+    // Context switches as the committed schedule runs (a replay keeps the
+    // current thread where the schedule is silent).
+    const committedRun = runConcurrent(rfc, RFC_V1, committed.c.case);
+    expect(committedRun.failure?.signature).toBe(committed.signature);
+    expect(race!.contextSwitches).toBeLessThanOrEqual(contextSwitches(committedRun.schedule).length);
+    // Both one-at-a-time orders pass: it is a race.
+    const [a, b] = race!.case.threads.map((t) => t.ops[0]);
+    expect(runLockstep(rfc, RFC_V1, [...race!.case.setup, a, b]).failure).toBeUndefined();
+    expect(runLockstep(rfc, RFC_V1, [...race!.case.setup, b, a]).failure).toBeUndefined();
+  });
+
+  it('finds the planted two-CPU own_req defect from the state after a SYN, with the queue observed', () => {
+    const m = MUTANTS.find((x) => x.lane === 'concurrent')!;
+    const impl = mutant(m);
+    const node = nodeAfter(impl, LINUX, [{ kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: LINUX.setOpt, value: 1 }, SYN(1)]);
+    const r = explorePairs(impl, LINUX, DEFAULT_BOUNDS, { depth: 3, preemptions: 3 }, [node], undefined, (f) => f.size > 0);
+    expect(r.failures.map((f) => f.oracle)).toEqual([m.oracle]);
+    expect(r.failures[0].case.threads.slice(0, 2).map((t) => t.ops)).toEqual([[{ kind: 'ack', conn: 1 }], [{ kind: 'ack', conn: 1 }]]);
+  });
+
+  it('the correct implementations show no race from the initial state and after a listen', () => {
+    for (const name of ['linux', 'rfc-v1-fixed']) {
+      const impl = bundledByName(name)!;
+      const profile = impl.profile === 'linux' ? LINUX : RFC_V1;
+      const nodes = [nodeAfter(impl, profile, []), nodeAfter(impl, profile, [{ kind: 'listen', fd: 0, backlog: 1 }])];
+      const r = explorePairs(impl, profile, DEFAULT_BOUNDS, { depth: 1, preemptions: 3 }, nodes);
+      expect(r.failures.map((f) => f.signature)).toEqual([]);
+      expect(r.pairs).toBeGreaterThan(0);
+      expect(r.commuting).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('savedsyn verify', () => {
+  it('prints the counterexamples and the certificate, writes the reports, exits 1', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'verify-'));
+    const lines: string[] = [];
+    const code = await main(['verify', '--impl', 'rfc-v1', '--depth', '1', '--pair-depth', '-1', '--workers', '0', '--out', out], (l) => lines.push(l));
+    expect(code).toBe(1);
+    const text = lines.join('\n');
+    expect(text).toContain('state:setsockopt:flag');
+    expect(text).toMatch(/replay: npx savedsyn replay ssyn2\./);
+    expect(text).toContain('depth completed  1 of 1');
+    for (const f of ['report.md', 'report.json', 'verify.json', 'certificate.txt']) expect(existsSync(join(out, f)), f).toBe(true);
+    const token = /replay: npx savedsyn replay (\S+)/.exec(text)![1];
+    const replayed: string[] = [];
+    expect(await main(['replay', token, '--out', out, '--quiet', '--op-timeout', '0'], (l) => replayed.push(l))).toBe(1);
+    expect(replayed[0]).toContain('fails: state:setsockopt:flag');
+  });
+
+  it('refuses bad bounds with exit 2', async () => {
+    for (const argv of [['verify'], ['verify', '--impl', 'linux', '--depth', 'x'], ['verify', '--impl', 'linux', '--pair-depth', '-2'], ['verify', '--impl', 'linux', '--seed', '1']]) {
+      expect(await cli(argv), argv.join(' ')).toBe(2);
+    }
+  });
+});
