@@ -7,7 +7,7 @@
 // and may inflate to MAX_CASE_BYTES at most.
 
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { NETWORK_KINDS, SYSCALL_KINDS, SYSTEM_KINDS, type Op } from '../model/ops.ts';
+import { NETWORK_KINDS, SYSCALL_KINDS, SYSCTL_NAMES, SYSTEM_KINDS, type Op, type SysctlName } from '../model/ops.ts';
 import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { UserError } from '../model/user-error.ts';
@@ -94,7 +94,7 @@ function checkOps(x: unknown, where: string): string | undefined {
       const bad = checkPacket(o.packet);
       if (bad) return `${where}[${i}].packet ${bad}`;
     }
-    if (o.kind === 'sysctl' && o.name !== 'tcp_syncookies' && o.name !== 'tcp_fastopen') return `${where}[${i}] names no known sysctl`;
+    if (o.kind === 'sysctl' && !SYSCTL_NAMES.includes(o.name as SysctlName)) return `${where}[${i}] names no known sysctl`;
     for (const [k, v] of Object.entries(o)) {
       if (k === 'kind' || k === 'name' || k === 'packet') continue;
       if (typeof v !== 'number' || !Number.isFinite(v)) return `${where}[${i}].${k} is not a number`;

@@ -49,7 +49,14 @@ export function toLine(op: Op): string {
     case 'dup': return `dup ${op.fd}`;
     case 'bind': return `bind ${op.fd}`;
     case 'shutdown': return `shutdown ${op.fd} ${op.how}`;
-    case 'syn': case 'fastOpenSyn': return `syn ${op.conn} ${op.packet.mac} ${hex(buildSyn(op.conn, op.packet).bytes)}`;
+    case 'reuseport': return `reuseport ${op.fd}`;
+    case 'syn': case 'fastOpenSyn': {
+      const p = buildSyn(op.conn, op.packet);
+      // Steered: the helper's SO_ATTACH_REUSEPORT_CBPF program finds the
+      // source port at this offset from the network header.
+      if (op.to !== undefined) return `synto ${op.conn} ${op.to} ${p.networkLen} ${op.packet.mac} ${hex(p.bytes)}`;
+      return `syn ${op.conn} ${op.packet.mac} ${hex(p.bytes)}`;
+    }
     case 'ack': case 'ackRetransmit': case 'cookieAck': return `ack ${op.conn}`;
     case 'rst': return `rst ${op.conn}`;
     case 'flood': {

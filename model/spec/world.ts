@@ -34,6 +34,8 @@ export interface SpecSocket {
   bound: boolean;
   /** Bound by the user (SOCK_BINDPORT_LOCK): the port outlives a disconnect. */
   userBound: boolean;
+  /** SO_REUSEPORT. */
+  reuseport: boolean;
   flag: number;
   kept: Kept | null;
   /** The connection a child belongs to. */
@@ -102,6 +104,11 @@ export class SpecWorld {
   readonly inFlight = new Map<number, { socket: number; waiting: number[] }>();
   syncookies = 1;
   fastOpen = 0;
+  migrateReq = 0;
+  /** The port's SO_REUSEPORT group, by socket id, in the kernel's order:
+   * a listener joins at the end, and the last one takes the place of one
+   * that leaves (reuseport_add_sock(), __reuseport_detach_sock()). */
+  group: number[] = [];
   /** The history id of the split op whose first half is running. */
   private unqueued: number | undefined;
 
@@ -124,13 +131,15 @@ export class SpecWorld {
     for (const [fd, z] of this.inFlight) w.inFlight.set(fd, { socket: z.socket, waiting: [...z.waiting] });
     w.syncookies = this.syncookies;
     w.fastOpen = this.fastOpen;
+    w.migrateReq = this.migrateReq;
+    w.group = [...this.group];
     return w;
   }
 
   /** Equal keys mean equal worlds: what memoisation needs. */
   key(): string {
     const socks = this.sockets.map((s) => [
-      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
+      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.reuseport ? 1 : 0, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
       s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.acceptQueue.join('.'),
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
@@ -139,7 +148,7 @@ export class SpecWorld {
     ].join(','));
     const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
     const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';');
-    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen}|${inFlight}|${retired}`;
+    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen},${this.migrateReq}|${inFlight}|${retired}|${this.group.join('.')}`;
   }
 
   /** One op, atomically. `observed` is what an implementation returned for
@@ -160,8 +169,9 @@ export class SpecWorld {
       case 'dup': return this.withFd(op.fd, (s) => this.dup(s, fdHint));
       case 'shutdown': return this.withFd(op.fd, (s) => this.shutdown(s, op.how));
       case 'bind': return this.withFd(op.fd, (s) => this.bind(s));
-      case 'syn': this.syn(op.conn, buildSyn(op.conn, op.packet), false); return ok();
-      case 'fastOpenSyn': this.syn(op.conn, buildSyn(op.conn, op.packet), true); return ok();
+      case 'reuseport': return this.withFd(op.fd, (s) => { s.reuseport = true; return ok(); });
+      case 'syn': this.syn(op.conn, buildSyn(op.conn, op.packet), false, op.to); return ok();
+      case 'fastOpenSyn': this.syn(op.conn, buildSyn(op.conn, op.packet), true, op.to); return ok();
       case 'flood':
         for (let i = 0; i < op.count; i++) this.syn(op.first + i, buildSyn(op.first + i, DEFAULT_PACKET), false);
         return ok();
@@ -170,7 +180,8 @@ export class SpecWorld {
       case 'synackTimeout': this.timeout(op.conn); return ok();
       case 'sysctl':
         if (op.name === 'tcp_syncookies') this.syncookies = op.value;
-        else this.fastOpen = op.value;
+        else if (op.name === 'tcp_fastopen') this.fastOpen = op.value;
+        else this.migrateReq = op.value;
         return ok();
       case 'expireAll':
         for (const c of [...this.conns.values()]) this.timeout(c.id);
@@ -241,12 +252,14 @@ export class SpecWorld {
       }
     }
     // inet_csk_listen_start(): another socket listening on the port, as
-    // measured, even when both were bound with SO_REUSEADDR.
-    if (s.onServicePort && this.serviceListener(s) !== undefined) {
+    // measured, even when both were bound with SO_REUSEADDR; unless both
+    // set SO_REUSEPORT.
+    if (s.onServicePort && this.portConflict(s)) {
       s.tcpState = 'CLOSE';
       return fail('EADDRINUSE');
     }
     s.bound = true;
+    if (s.onServicePort && s.reuseport) this.joinGroup(s);
     return ok();
   }
 
@@ -256,7 +269,7 @@ export class SpecWorld {
    * but not listening, and children, are no conflict. */
   private bind(s: SpecSocket): Outcome {
     if (s.bound || s.tcpState !== 'CLOSE') return fail('EINVAL');
-    if (this.serviceListener() !== undefined) return fail('EADDRINUSE');
+    if (this.portConflict(s)) return fail('EADDRINUSE');
     s.bound = true;
     s.userBound = true;
     s.onServicePort = true;
@@ -398,7 +411,7 @@ export class SpecWorld {
 
   // --- network events ------------------------------------------------------
 
-  private syn(conn: number, packet: BuiltPacket, fastOpenData: boolean): void {
+  private syn(conn: number, packet: BuiltPacket, fastOpenData: boolean, to = 0): void {
     // A SYN for a pending request or a live connection is a retransmission;
     // otherwise it starts afresh (a syncookie leaves no state behind).
     const known = this.conns.get(conn);
@@ -410,7 +423,7 @@ export class SpecWorld {
       this.retired.push(known);
       this.conns.delete(conn);
     }
-    const l = this.serviceListener();
+    const l = this.steer(to);
     if (l === undefined) return;
     const requests = this.requestsOf(l.id);
     let wantCookie = false;
@@ -584,6 +597,38 @@ export class SpecWorld {
     for (const childId of l.acceptQueue) this.destroy(this.sockets[childId]);
     l.acceptQueue = [];
     l.tcpState = 'CLOSE';
+    this.leaveGroup(l);
+  }
+
+  /** inet_bind_conflict(): a socket listening on the port conflicts, unless
+   * both set SO_REUSEPORT (one user here). */
+  private portConflict(s: SpecSocket): boolean {
+    return this.sockets.some((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'LISTEN' && !(s.reuseport && o.reuseport));
+  }
+
+  /** inet_reuseport_add_sock(): the group of a listener with SO_REUSEPORT
+   * on the port, made for it first if it has none (it set the option after
+   * it listened), or a group of its own. */
+  private joinGroup(s: SpecSocket): void {
+    if (this.group.length === 0) {
+      const first = this.sockets.find((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'LISTEN' && o.reuseport);
+      if (first) this.group.push(first.id);
+    }
+    this.group.push(s.id);
+  }
+
+  private leaveGroup(s: SpecSocket): void {
+    const i = this.group.indexOf(s.id);
+    if (i < 0) return;
+    this.group[i] = this.group[this.group.length - 1];
+    this.group.pop();
+  }
+
+  /** The listener a SYN steered to group index `to` finds: the group's
+   * member at `to` modulo its size, or the one listener on the port. */
+  private steer(to: number): SpecSocket | undefined {
+    if (this.group.length > 0) return this.sockets[this.group[((to % this.group.length) + this.group.length) % this.group.length]];
+    return this.serviceListener();
   }
 
   /** The socket listening on the service port (besides `except`). */
@@ -616,7 +661,7 @@ export class SpecWorld {
 
   private newSocket(onServicePort: boolean): SpecSocket {
     const s: SpecSocket = {
-      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false,
+      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, reuseport: false,
       flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, acceptQueue: [],
     };
     this.sockets.push(s);

@@ -38,6 +38,9 @@ export class Kernel {
   private nextReq = 0;
   syncookies = 1;
   fastopen = 0;
+  migrateReq = 0;
+  /** struct sock_reuseport of the service port: socks[0..num_socks). */
+  readonly reuseGroup: Sock[] = [];
 
   constructor(readonly profile: Profile, readonly ledger: Ledger, readonly feature: SavedSynFeature) {
     this.files[SERVICE_FD] = this.sockAlloc(true);
@@ -106,8 +109,9 @@ export class Kernel {
       case 'dup': return yield* this.withFile(op.fd, (sk) => this.sysDup(sk));
       case 'shutdown': return yield* this.withFile(op.fd, (sk) => this.sysShutdown(sk, t, op.how));
       case 'bind': return yield* this.withFile(op.fd, (sk) => this.sysBind(sk, t));
-      case 'syn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), false); return ok();
-      case 'fastOpenSyn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), true); return ok();
+      case 'reuseport': return yield* this.withFile(op.fd, (sk) => this.sysReuseport(sk));
+      case 'syn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), false, op.to); return ok();
+      case 'fastOpenSyn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), true, op.to); return ok();
       case 'flood':
         for (let i = 0; i < op.count; i++) yield* this.rcvSyn(t, buildSyn(op.first + i, DEFAULT_PACKET), false);
         return ok();
@@ -116,7 +120,8 @@ export class Kernel {
       case 'synackTimeout': this.timerExpired(op.conn); return ok();
       case 'sysctl':
         if (op.name === 'tcp_syncookies') this.syncookies = op.value;
-        else this.fastopen = op.value;
+        else if (op.name === 'tcp_fastopen') this.fastopen = op.value;
+        else this.migrateReq = op.value;
         return ok();
       case 'expireAll':
         for (const conn of [...this.requests.keys()]) this.timerExpired(conn);
@@ -170,12 +175,14 @@ export class Kernel {
         }
       }
       // inet_csk_listen_start() -> get_port(): another listener on the
-      // port conflicts, SO_REUSEADDR or not; the Fast Open queue above is
-      // sized all the same.
-      if (sk.onServicePort && this.serviceListener() !== undefined) return fail('EADDRINUSE');
+      // port conflicts, SO_REUSEADDR or not, unless both set SO_REUSEPORT;
+      // the Fast Open queue above is sized all the same.
+      if (sk.onServicePort && this.bindConflict(sk)) return fail('EADDRINUSE');
       sk.backlog = clampBacklog(backlog);
       sk.state = 'LISTEN';
       sk.bound = true;
+      // inet_hash() -> inet_reuseport_add_sock().
+      if (sk.onServicePort && sk.reuseport) this.reuseportAddSock(sk);
       return ok();
     } finally {
       this.unlock(sk.lock, t);
@@ -189,7 +196,7 @@ export class Kernel {
     yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:__inet_bind lock_sock');
     try {
       if (sk.state !== 'CLOSE' || sk.bound) return fail('EINVAL');
-      if (this.serviceListener() !== undefined) return fail('EADDRINUSE');
+      if (this.bindConflict(sk)) return fail('EADDRINUSE');
       sk.bound = true;
       sk.userBound = true;
       sk.onServicePort = true;
@@ -197,6 +204,44 @@ export class Kernel {
     } finally {
       this.unlock(sk.lock, t);
     }
+  }
+
+  /** sk_setsockopt(SO_REUSEPORT): takes effect at the next bind or listen. */
+  private *sysReuseport(sk: Sock): Gen<Outcome> {
+    sk.reuseport = true;
+    return ok();
+  }
+
+  /** inet_bind_conflict(): a listener on the port conflicts unless both
+   * sockets set SO_REUSEPORT (one user here). */
+  private bindConflict(sk: Sock): boolean {
+    return this.socks.some((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && !(sk.reuseport && o.reuseport));
+  }
+
+  /** reuseport_add_sock(): appended to the group of a listener that set
+   * SO_REUSEPORT, made for that one first if it has none. */
+  private reuseportAddSock(sk: Sock): void {
+    if (this.reuseGroup.length === 0) {
+      const sk2 = this.socks.find((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && o.reuseport);
+      if (sk2) this.reuseGroup.push(sk2);
+    }
+    this.reuseGroup.push(sk);
+  }
+
+  /** __reuseport_detach_sock(): the last member takes the leaver's slot. */
+  protected reuseportDetachSock(sk: Sock): void {
+    const i = this.reuseGroup.indexOf(sk);
+    if (i < 0) return;
+    this.reuseGroup[i] = this.reuseGroup[this.reuseGroup.length - 1];
+    this.reuseGroup.pop();
+  }
+
+  /** __inet_lookup_listener() -> reuseport_select_sock(): the program's
+   * index modulo the group's size, or the one listener on the port. */
+  protected lookupListener(to: number): Sock | undefined {
+    const n = this.reuseGroup.length;
+    if (n > 0) return this.reuseGroup[((to % n) + n) % n];
+    return this.serviceListener();
   }
 
   /** tcp_set_state(TCP_CLOSE) -> inet_put_port() unless SOCK_BINDPORT_LOCK. */
@@ -359,7 +404,7 @@ export class Kernel {
 
   // --- softirq: packets -----------------------------------------------
 
-  private *rcvSyn(t: number, packet: BuiltPacket, fastOpenData: boolean): Gen<void> {
+  private *rcvSyn(t: number, packet: BuiltPacket, fastOpenData: boolean, to = 0): Gen<void> {
     const skb = this.ledger.alloc('skb', 'rx', 'net/core/dev.c:netif_receive_skb', packet.conn);
     this.skbPackets.set(skb, packet);
     yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv';
@@ -367,7 +412,7 @@ export class Kernel {
     const stale = this.requests.get(conn);
     // A request whose listener is gone is dropped by the lookup that finds it.
     if (stale !== undefined && stale.listener.state !== 'LISTEN') this.reqskUnhash(stale);
-    const l = this.serviceListener();
+    const l = this.lookupListener(to);
     if (l !== undefined && !this.requests.has(conn) && !this.established.has(conn)) {
       if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
       // Re-check under the lock: the world may have moved while we waited.
@@ -542,7 +587,7 @@ export class Kernel {
   private sockAlloc(onServicePort: boolean): Sock {
     const sk: Sock = {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
-      onServicePort, bound: onServicePort, userBound: false, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
+      onServicePort, bound: onServicePort, userBound: false, reuseport: false, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
       destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
       backlog: 0, acceptQueue: [], fastopenq: null, tp: {},
     };
@@ -689,6 +734,7 @@ export class Kernel {
       this.reqskMaybeFree(req);
     }
     l.state = 'CLOSE';
+    this.reuseportDetachSock(l);
   }
 
   private serviceListener(): Sock | undefined {

@@ -34,6 +34,8 @@ export interface Sock {
   bound: boolean;
   /** SOCK_BINDPORT_LOCK: bound by the user, kept across tcp_set_state(TCP_CLOSE). */
   userBound: boolean;
+  /** sk_reuseport: SO_REUSEPORT. */
+  reuseport: boolean;
   /** lock_sock() owner; the 2015 listener is also locked by softirq. */
   lock: Lock;
   /** File references: a close racing a system call destroys afterwards. */
