@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { kernelLane } from '../model/kernel/native.ts';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op, type Outcome } from '../model/ops.ts';
 import { runDifferential } from '../properties/differential.ts';
-import { acceptedWith, pkt } from './helpers.ts';
+import { acceptedWith, groupMember, pkt } from './helpers.ts';
 
 const lane = kernelLane();
 const read = (fd: number, bufSize = 4096): Op => ({ kind: 'getsockopt', fd, optname: SAVED, bufSize });
@@ -74,5 +74,30 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on dup(), sh
       { kind: 'syn', conn: 3, packet: pkt() }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 0 }, read(1), read(2),
     ]);
     expect(handover.slice(12).map((o) => o.errno ?? o.optlen ?? o.ret)).toEqual(['EAGAIN', 0, 0, 2, 60, 74]);
+  });
+});
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on SO_REUSEPORT groups', () => {
+  it('reuseport.cbpf: the program steers each SYN to the listener the op names; each keeps it in its own mode', () => {
+    for (const [a, b] of [[1, 0], [0, 2], [2, 1]] as const) {
+      const setup = [...groupMember(0, a), ...groupMember(1, b)];
+      const out = kernel([
+        ...setup, { kind: 'syn', conn: 0, packet: pkt(), to: 0 }, { kind: 'ack', conn: 0 }, { kind: 'syn', conn: 1, packet: pkt(), to: 1 }, { kind: 'ack', conn: 1 },
+        { kind: 'accept', fd: 0 }, read(2), flag(2), { kind: 'accept', fd: 1 }, read(3), flag(3), { kind: 'accept', fd: 1 },
+      ]);
+      const n = setup.length + 4;
+      expect(out.slice(n).map((o) => o.optlen ?? o.errno ?? o.ret)).toEqual([2, [0, 60, 74][a], 4, 3, [0, 60, 74][b], 4, 'EAGAIN']);
+    }
+  });
+
+  it('an index past the group wraps; a listener that leaves (close, SHUT_RD) gives its slot to the last; a listen again joins at the end', () => {
+    const out = kernel([
+      { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'reuseport', fd: 0 }, ...groupMember(1, 1), ...groupMember(2, 2), { kind: 'close', fd: 0 },
+      { kind: 'syn', conn: 1, packet: pkt(), to: 0 }, { kind: 'ack', conn: 1 }, { kind: 'syn', conn: 2, packet: pkt({ family: 6 }), to: 3 }, { kind: 'ack', conn: 2 },
+      { kind: 'accept', fd: 2 }, read(0), { kind: 'accept', fd: 1 }, read(3),
+      shutdown(2, 0), { kind: 'syn', conn: 3, packet: pkt({ ipOptions: true }), to: 1 }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 1 }, read(4),
+      { kind: 'listen', fd: 2, backlog: 4 }, { kind: 'syn', conn: 4, packet: pkt(), to: 1 }, { kind: 'ack', conn: 4 }, { kind: 'accept', fd: 2 }, read(5),
+    ]);
+    expect(out.slice(17).map((o) => o.optlen ?? o.errno ?? o.ret)).toEqual([0, 74, 3, 80, 0, 0, 0, 4, 64, 0, 0, 0, 5, 74]);
   });
 });
