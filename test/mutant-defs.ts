@@ -97,6 +97,22 @@ class ShutdownKeepsListening extends Kernel {
   }
 }
 
+/** Every SYN to the group's first listener, whatever the program says. */
+class SteersToFirst extends Kernel {
+  protected override lookupListener(to: number): Sock | undefined {
+    return super.lookupListener(0 * to);
+  }
+}
+
+/** A listener leaving the group closes the gap, keeping the others' order,
+ * instead of giving its slot to the last one. */
+class GroupKeepsOrder extends Kernel {
+  protected override reuseportDetachSock(sk: Sock): void {
+    const i = this.reuseGroup.indexOf(sk);
+    if (i >= 0) this.reuseGroup.splice(i, 1);
+  }
+}
+
 export const MUTANTS: Mutant[] = [
   { name: 'disconnect keeps the copy', oracle: 'state', lane: 'single-thread', feature: { disconnect() {} } },
   { name: 'the request never frees its copy', oracle: 'leak', lane: 'single-thread', feature: { reqskDestructor() {} } },
@@ -209,6 +225,20 @@ export const MUTANTS: Mutant[] = [
   { name: 'a new listener on the port completes the old one\'s requests', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: NewListenerTakesRequests },
   { name: 'shutdown frees the saved SYN', oracle: 'state', lane: 'single-thread', feature: {}, stack: ShutdownFrees },
   { name: 'shutdown(SHUT_RD) leaves a listener listening', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: ShutdownKeepsListening },
+  { name: 'every SYN goes to the group\'s first listener', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: SteersToFirst },
+  { name: 'a listener leaving the group keeps the others\' order', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: GroupKeepsOrder },
+  {
+    name: 'a SYN is saved in the mode of the group\'s first listener', oracle: 'state', lane: 'single-thread',
+    feature: {
+      *connRequest(k, t, sk, req, skb, wantCookie) {
+        yield* linuxFeature.connRequest(k, t, k.reuseGroup[0] ?? sk, req, skb, wantCookie);
+      },
+    },
+  },
+  {
+    name: 'a child takes the flag of the group\'s first listener', oracle: 'state', lane: 'single-thread',
+    feature: { createOpenreqChild(k, l, _req, child) { child.tp.save_syn = (k.reuseGroup[0] ?? l).tp.save_syn; } },
+  },
 ];
 
 export function mutant(m: Mutant, withView = true): Implementation {
