@@ -29,6 +29,7 @@ export function formatOp(op: Op, profile: Profile): string {
     case 'cookieAck': return `cookie ACK from peer ${op.conn}`;
     case 'rst': return `RST from peer ${op.conn}`;
     case 'synackTimeout': return `SYN-ACK timeout for peer ${op.conn}`;
+    case 'synackRetransmit': return `SYN-ACK retransmitted to peer ${op.conn} (timer)`;
     case 'sysctl': return `sysctl net.ipv4.${op.name}=${op.value}`;
     case 'expireAll': return 'all timers expire';
   }

@@ -53,6 +53,10 @@ export interface CookieAckOp { kind: 'cookieAck'; conn: number }
 export interface RstOp { kind: 'rst'; conn: number }
 /** The SYN-ACK retransmission timer of `conn`'s request gives up. */
 export interface SynAckTimeoutOp { kind: 'synackTimeout'; conn: number }
+/** The SYN-ACK retransmission timer of `conn`'s request fires and resends
+ * (reqsk_timer_handler()): a request whose listener stopped listening is
+ * migrated to another listener of its group, or dropped. */
+export interface SynAckRetransmitOp { kind: 'synackRetransmit'; conn: number }
 /** A SYN carrying data and a Fast Open option. */
 export interface FastOpenSynOp { kind: 'fastOpenSyn'; conn: number; packet: PacketDescriptor; to?: number }
 /** `to` on a SYN: the index, in the port's SO_REUSEPORT group, of the
@@ -78,7 +82,7 @@ export type SyscallOp =
   | SocketOp | ListenOp | AcceptOp | SetsockoptOp | GetsockoptOp | CloseOp | DisconnectOp | ConnectOp
   | DupOp | ShutdownOp | BindOp | ReuseportOp;
 export type NetworkOp =
-  | SynOp | AckOp | AckRetransmitOp | CookieAckOp | RstOp | SynAckTimeoutOp | FastOpenSynOp | FloodOp;
+  | SynOp | AckOp | AckRetransmitOp | CookieAckOp | RstOp | SynAckTimeoutOp | FastOpenSynOp | FloodOp | SynAckRetransmitOp;
 export type SystemOp = SysctlOp | ExpireAllOp;
 export type Op = SyscallOp | NetworkOp | SystemOp;
 export type OpKind = Op['kind'];
@@ -87,7 +91,7 @@ export const SYSCALL_KINDS: readonly OpKind[] = [
   'socket', 'listen', 'accept', 'setsockopt', 'getsockopt', 'close', 'disconnect', 'connect', 'dup', 'shutdown', 'bind', 'reuseport',
 ];
 export const NETWORK_KINDS: readonly OpKind[] = [
-  'syn', 'ack', 'ackRetransmit', 'cookieAck', 'rst', 'synackTimeout', 'fastOpenSyn', 'flood',
+  'syn', 'ack', 'ackRetransmit', 'cookieAck', 'rst', 'synackTimeout', 'fastOpenSyn', 'flood', 'synackRetransmit',
 ];
 export const SYSTEM_KINDS: readonly OpKind[] = ['sysctl', 'expireAll'];
 

@@ -24,6 +24,8 @@
  *                                goes to index 0.
  *   flood FIRST MAC HEX...       one SYN frame per peer FIRST, FIRST+1, ...
  *   ack CONN | rst CONN          the peer's ACK or RST, built from its SYN-ACK
+ *   retransmit CONN              1.5 s, past the first SYN-ACK retransmission
+ *                                (every pending request's timer fires)
  * Result: RET ERRNO OPTLEN HEX WIRE, with '-' for what the op does not
  * produce; WIRE lists what the kernel sent peers meanwhile (synack/N,
  * cookie/N, rst/N, fin/N, ack/N), 'quiet' if nothing, 'unsent' when the
@@ -233,7 +235,7 @@ static int run_line(const char *line) {
   nevents = 0;
   sscanf(line, "%31s %ld %ld %ld", op, &a, &b, &c);
   errno = 0;
-  int network = !strcmp(op, "syn") || !strcmp(op, "synto") || !strcmp(op, "flood") || !strcmp(op, "ack") || !strcmp(op, "rst");
+  int network = !strcmp(op, "syn") || !strcmp(op, "synto") || !strcmp(op, "flood") || !strcmp(op, "ack") || !strcmp(op, "rst") || !strcmp(op, "retransmit");
   if (!strcmp(op, "sysctl")) {
     char name[64]; long v = 0;
     sscanf(line, "%*s %63s %ld", name, &v);
@@ -331,6 +333,11 @@ static int run_line(const char *line) {
     if (r == -2) return lane_fail("no answer to the barrier after a SYN");
     if (r == 0) wire_events();
     out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "retransmit")) {
+    usleep(1500 * 1000);
+    if (barrier(MAC_NONE)) return lane_fail("no answer to the barrier after a SYN-ACK retransmission");
+    wire_events();
+    out(0, 0, NOLEN, NULL, 0);
   } else if (!strcmp(op, "ack") || !strcmp(op, "rst")) {
     int r = send_segment((int)a, !strcmp(op, "ack") ? TH_ACK : TH_RST);
     if (r == -2) return lane_fail("no answer to the barrier after an ACK or RST");

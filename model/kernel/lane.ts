@@ -59,6 +59,9 @@ export function toLine(op: Op): string {
     }
     case 'ack': case 'ackRetransmit': case 'cookieAck': return `ack ${op.conn}`;
     case 'rst': return `rst ${op.conn}`;
+    // Real time: the first SYN-ACK retransmission is 1 s after the SYN.
+    // Every pending request's timer fires then, not only this peer's.
+    case 'synackRetransmit': return `retransmit ${op.conn}`;
     case 'flood': {
       const frames = Array.from({ length: op.count }, (_, i) => hex(buildSyn(op.first + i, DEFAULT_PACKET).bytes));
       return `flood ${op.first} ${DEFAULT_PACKET.mac} ${frames.join(' ')}`;

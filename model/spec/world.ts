@@ -36,6 +36,9 @@ export interface SpecSocket {
   userBound: boolean;
   /** SO_REUSEPORT. */
   reuseport: boolean;
+  /** Stopped listening with tcp_migrate_req on: the group (by generation)
+   * whose closed section keeps it, else -1. */
+  closedGen: number;
   flag: number;
   kept: Kept | null;
   /** The connection a child belongs to. */
@@ -109,6 +112,8 @@ export class SpecWorld {
    * a listener joins at the end, and the last one takes the place of one
    * that leaves (reuseport_add_sock(), __reuseport_detach_sock()). */
   group: number[] = [];
+  /** Which group that is: a new one each time a listener finds it empty. */
+  groupGen = 0;
   /** The history id of the split op whose first half is running. */
   private unqueued: number | undefined;
 
@@ -133,13 +138,14 @@ export class SpecWorld {
     w.fastOpen = this.fastOpen;
     w.migrateReq = this.migrateReq;
     w.group = [...this.group];
+    w.groupGen = this.groupGen;
     return w;
   }
 
   /** Equal keys mean equal worlds: what memoisation needs. */
   key(): string {
     const socks = this.sockets.map((s) => [
-      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.reuseport ? 1 : 0, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
+      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.reuseport ? 1 : 0, s.closedGen, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
       s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.acceptQueue.join('.'),
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
@@ -148,7 +154,7 @@ export class SpecWorld {
     ].join(','));
     const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
     const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';');
-    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen},${this.migrateReq}|${inFlight}|${retired}|${this.group.join('.')}`;
+    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen},${this.migrateReq}|${inFlight}|${retired}|${this.groupGen}:${this.group.join('.')}`;
   }
 
   /** One op, atomically. `observed` is what an implementation returned for
@@ -178,6 +184,7 @@ export class SpecWorld {
       case 'ack': case 'ackRetransmit': case 'cookieAck': this.ack(op.conn); return ok();
       case 'rst': this.rst(op.conn); return ok();
       case 'synackTimeout': this.timeout(op.conn); return ok();
+      case 'synackRetransmit': this.retransmit(op.conn); return ok();
       case 'sysctl':
         if (op.name === 'tcp_syncookies') this.syncookies = op.value;
         else if (op.name === 'tcp_fastopen') this.fastOpen = op.value;
@@ -417,7 +424,12 @@ export class SpecWorld {
     const known = this.conns.get(conn);
     // A request whose listener stopped listening is dropped by the lookup
     // that finds it; the SYN then looks for a listener afresh.
-    if (known?.state === 'request' && this.sockets[known.listener].tcpState !== 'LISTEN') this.forget(known);
+    // Where migration could move it, the request takes the SYN for a
+    // retransmission and stays.
+    if (known?.state === 'request' && this.sockets[known.listener].tcpState !== 'LISTEN') {
+      if (this.migrateTarget(this.sockets[known.listener], conn) !== undefined) return;
+      this.forget(known);
+    }
     else if (known !== undefined && (known.state === 'request' || this.connAlive(known))) return;
     else if (known?.fastOpenPending && known.child !== undefined && this.sockets[known.child].alive) {
       this.retired.push(known);
@@ -462,6 +474,16 @@ export class SpecWorld {
       return;
     }
     if (c.state === 'gone') return;
+    // A request whose listener stopped listening goes to another listener
+    // of its group, with migration (reuseport_migrate_sock()): a child of
+    // that one, cloned from it, with the SYN the old one kept.
+    const to = c.state === 'request' && l.tcpState !== 'LISTEN' ? this.migrateTarget(l, conn) : undefined;
+    if (to !== undefined) {
+      if (this.profile.acceptQueueFull(to.acceptQueue.length, to.backlog)) return;
+      c.listener = to.id;
+      this.makeChild(c, to);
+      return;
+    }
     // Where nothing listens, or cookies are off, the ACK finds no request
     // and the kernel answers it with a RST: the peer, reset, gives up.
     if (l.tcpState !== 'LISTEN' || (c.state === 'cookie' && this.syncookies === 0)) {
@@ -484,6 +506,19 @@ export class SpecWorld {
       c.fastOpenPending = false;
       this.reset(this.sockets[c.child]);
     }
+  }
+
+  /** The SYN-ACK timer fires and resends: a request whose listener
+   * stopped listening moves to another of its group with migration, with
+   * the SYN the old one kept; without, it is dropped. */
+  private retransmit(conn: number): void {
+    const c = this.conns.get(conn);
+    if (c?.state !== 'request') return;
+    const l = this.sockets[c.listener];
+    if (l.tcpState === 'LISTEN') return;
+    const to = this.migrateTarget(l, conn);
+    if (to === undefined) this.forget(c);
+    else c.listener = to.id;
   }
 
   private timeout(conn: number): void {
@@ -587,6 +622,8 @@ export class SpecWorld {
   }
 
   private stopListening(l: SpecSocket): void {
+    l.tcpState = 'CLOSE';
+    this.leaveGroup(l);
     for (const c of [...this.conns.values()]) {
       if (c.listener !== l.id) continue;
       // 4.1 frees the SYN table with the listener. Today requests stay in the
@@ -594,10 +631,32 @@ export class SpecWorld {
       // finds their listener not listening, alive again if it listens again.
       if (c.state === 'request' && this.profile.era === '4.1') this.forget(c);
     }
-    for (const childId of l.acceptQueue) this.destroy(this.sockets[childId]);
+    // With migration, a queued child moves to another listener of the
+    // group as it is: its flag and its SYN are the old listener's. A Fast
+    // Open child still waiting for its final ACK is not modelled moving.
+    const queue = l.acceptQueue;
     l.acceptQueue = [];
-    l.tcpState = 'CLOSE';
-    this.leaveGroup(l);
+    for (const childId of queue) {
+      const child = this.sockets[childId];
+      const c = child.conn === undefined ? undefined : this.conns.get(child.conn);
+      const to = c?.fastOpenPending || child.conn === undefined ? undefined : this.migrateTarget(l, child.conn);
+      if (to !== undefined && c !== undefined) {
+        c.listener = to.id;
+        to.acceptQueue.push(childId);
+      } else {
+        this.destroy(child);
+      }
+    }
+  }
+
+  /** reuseport_migrate_sock() by hash (the model's hash: the connection's
+   * number): the group member a request or child of `l` moves to, when
+   * tcp_migrate_req is on now and was when `l` left the group. Linux
+   * today only: 4.1 has no migration. */
+  private migrateTarget(l: SpecSocket, conn: number): SpecSocket | undefined {
+    if (this.profile.era !== 'today' || this.migrateReq === 0) return undefined;
+    if (this.group.length === 0 || l.closedGen !== this.groupGen) return undefined;
+    return this.sockets[this.group[conn % this.group.length]];
   }
 
   /** inet_bind_conflict(): a socket listening on the port conflicts, unless
@@ -610,7 +669,9 @@ export class SpecWorld {
    * on the port, made for it first if it has none (it set the option after
    * it listened), or a group of its own. */
   private joinGroup(s: SpecSocket): void {
+    s.closedGen = -1;
     if (this.group.length === 0) {
+      this.groupGen++;
       const first = this.sockets.find((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'LISTEN' && o.reuseport);
       if (first) this.group.push(first.id);
     }
@@ -620,6 +681,7 @@ export class SpecWorld {
   private leaveGroup(s: SpecSocket): void {
     const i = this.group.indexOf(s.id);
     if (i < 0) return;
+    s.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.groupGen : -1;
     this.group[i] = this.group[this.group.length - 1];
     this.group.pop();
   }
@@ -661,7 +723,7 @@ export class SpecWorld {
 
   private newSocket(onServicePort: boolean): SpecSocket {
     const s: SpecSocket = {
-      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, reuseport: false,
+      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, reuseport: false, closedGen: -1,
       flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, acceptQueue: [],
     };
     this.sockets.push(s);

@@ -41,6 +41,9 @@ export class Kernel {
   migrateReq = 0;
   /** struct sock_reuseport of the service port: socks[0..num_socks). */
   readonly reuseGroup: Sock[] = [];
+  /** Which struct sock_reuseport that is: a new one each time a listener
+   * finds the port's group empty (reuseport_alloc()). */
+  reuseGen = 0;
 
   constructor(readonly profile: Profile, readonly ledger: Ledger, readonly feature: SavedSynFeature) {
     this.files[SERVICE_FD] = this.sockAlloc(true);
@@ -117,7 +120,8 @@ export class Kernel {
         return ok();
       case 'ack': case 'ackRetransmit': case 'cookieAck': yield* this.rcvAck(t, op.conn); return ok();
       case 'rst': yield* this.rcvRst(t, op.conn); return ok();
-      case 'synackTimeout': this.timerExpired(op.conn); return ok();
+      case 'synackTimeout': yield* this.reqskTimerHandler(t, op.conn, true); return ok();
+      case 'synackRetransmit': yield* this.reqskTimerHandler(t, op.conn, false); return ok();
       case 'sysctl':
         if (op.name === 'tcp_syncookies') this.syncookies = op.value;
         else if (op.name === 'tcp_fastopen') this.fastopen = op.value;
@@ -221,17 +225,22 @@ export class Kernel {
   /** reuseport_add_sock(): appended to the group of a listener that set
    * SO_REUSEPORT, made for that one first if it has none. */
   private reuseportAddSock(sk: Sock): void {
+    sk.closedGen = -1;
     if (this.reuseGroup.length === 0) {
+      this.reuseGen++;
       const sk2 = this.socks.find((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && o.reuseport);
       if (sk2) this.reuseGroup.push(sk2);
     }
     this.reuseGroup.push(sk);
   }
 
-  /** __reuseport_detach_sock(): the last member takes the leaver's slot. */
+  /** __reuseport_detach_sock(): the last member takes the leaver's slot.
+   * With tcp_migrate_req on, reuseport_stop_listen_sock() keeps the leaver
+   * in the group's closed section, where migration finds the group. */
   protected reuseportDetachSock(sk: Sock): void {
     const i = this.reuseGroup.indexOf(sk);
     if (i < 0) return;
+    sk.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.reuseGen : -1;
     this.reuseGroup[i] = this.reuseGroup[this.reuseGroup.length - 1];
     this.reuseGroup.pop();
   }
@@ -410,8 +419,10 @@ export class Kernel {
     yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv';
     const conn = packet.conn;
     const stale = this.requests.get(conn);
-    // A request whose listener is gone is dropped by the lookup that finds it.
-    if (stale !== undefined && stale.listener.state !== 'LISTEN') this.reqskUnhash(stale);
+    // A request whose listener is gone is dropped by the lookup that finds
+    // it, unless migration could move it: then tcp_check_req() on the new
+    // listener takes the SYN for a retransmission, and the request stays.
+    if (stale !== undefined && stale.listener.state !== 'LISTEN' && this.reuseportMigrateSock(stale.listener, conn) === undefined) this.reqskUnhash(stale);
     const l = this.lookupListener(to);
     if (l !== undefined && !this.requests.has(conn) && !this.established.has(conn)) {
       if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
@@ -492,14 +503,21 @@ export class Kernel {
   protected *checkReq(t: number, req: RequestSock): Gen<void> {
     req.lookups++;
     yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv found TCP_NEW_SYN_RECV';
-    const l = req.listener;
-    if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
+    const old = req.listener;
+    let l = old;
+    if (this.profile.lockedListener) yield* this.lock(old.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
     try {
       if (req.freed || !req.hashed && this.profile.lockedListener) return;
       if (l.state !== 'LISTEN') {
-        // inet_csk_reqsk_queue_drop_and_put(): the listener went away.
-        this.reqskUnhash(req);
-        return;
+        // reuseport_migrate_sock(): another listener of the group takes
+        // the request, or inet_csk_reqsk_queue_drop_and_put().
+        const nsk = this.reuseportMigrateSock(l, req.conn);
+        if (nsk === undefined) {
+          this.reqskUnhash(req);
+          return;
+        }
+        l = nsk;
+        yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv reuseport_migrate_sock';
       }
       if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) {
         req.acked = true;
@@ -517,7 +535,7 @@ export class Kernel {
       }
       yield* this.settleChild(t, l, req, child, ownReq);
     } finally {
-      if (this.profile.lockedListener) this.unlock(l.lock, t);
+      if (this.profile.lockedListener) this.unlock(old.lock, t);
       req.lookups--;
       this.reqskMaybeFree(req);
     }
@@ -587,7 +605,7 @@ export class Kernel {
   private sockAlloc(onServicePort: boolean): Sock {
     const sk: Sock = {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
-      onServicePort, bound: onServicePort, userBound: false, reuseport: false, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
+      onServicePort, bound: onServicePort, userBound: false, reuseport: false, closedGen: -1, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
       destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
       backlog: 0, acceptQueue: [], fastopenq: null, tp: {},
     };
@@ -626,7 +644,93 @@ export class Kernel {
       this.reqskMaybeFree(req);
       return;
     }
+    if (l !== req.listener) {
+      yield* this.completeHashdanceMigrate(l, req, child);
+      return;
+    }
     this.reqskQueueAdd(l, req, child);
+  }
+
+  /** inet_csk_complete_hashdance() for a request another listener took: a
+   * clone of it goes into that listener's queue with the child, and the
+   * old one is reset and put; if that listener stopped listening
+   * meanwhile, the clone is reset and freed and the child forgotten. */
+  private *completeHashdanceMigrate(nsk: Sock, req: RequestSock, child: Sock): Gen<void> {
+    const nreq = this.inetReqskClone(req, nsk);
+    yield 'net/ipv4/inet_connection_sock.c:inet_csk_complete_hashdance inet_reqsk_clone';
+    if (nsk.state === 'LISTEN') {
+      nreq.queued = true;
+      nsk.acceptQueue.push({ req: nreq, child });
+      this.feature.reqskMigrateReset?.(this, req, nreq);
+      this.reqskMaybeFree(req);
+      return;
+    }
+    child.dead = true;
+    this.tcpDone(child, false, 'inet_child_forget → tcp_done');
+    this.feature.reqskMigrateReset?.(this, nreq);
+    this.reqskMaybeFree(nreq);
+  }
+
+  /** inet_reqsk_clone(): a memcpy of the request, for listener `nsk`. */
+  protected inetReqskClone(req: RequestSock, nsk: Sock): RequestSock {
+    const nreq: RequestSock = {
+      ...req, id: this.nextReq++, listener: nsk, hashed: false, queued: false, lookups: 0, parked: false, freed: false,
+      acked: false, ireq: { ...req.ireq },
+    };
+    // A Fast Open child's pending request follows it (tcp_sk(child)->fastopen_rsk).
+    if (nreq.tfo_listener && nreq.sk !== null) nreq.sk.fastopen_rsk = nreq;
+    this.feature.reqskClone?.(this, req, nreq);
+    return nreq;
+  }
+
+  /** reuseport_migrate_sock(), selecting by hash (no migration program):
+   * the listener `conn` hashes to among the group's members, when
+   * tcp_migrate_req is on and `l` left that group with it on. The model's
+   * hash is the connection's number. */
+  protected reuseportMigrateSock(l: Sock, conn: number): Sock | undefined {
+    if (this.profile.era !== 'today' || this.migrateReq === 0) return undefined;
+    const n = this.reuseGroup.length;
+    if (n === 0 || l.closedGen !== this.reuseGen) return undefined;
+    return this.reuseGroup[conn % n];
+  }
+
+  /** reqsk_timer_handler(): the SYN-ACK timer of `conn`'s request. A
+   * request whose listener stopped listening is cloned for the listener
+   * migration picks; the clone replaces it in the established hash
+   * (inet_ehash_insert()) unless another CPU took the request meanwhile,
+   * or the timer gives up (`expire`): then the clone is reset and freed,
+   * and the old request dropped. */
+  private *reqskTimerHandler(t: number, conn: number, expire: boolean): Gen<void> {
+    const req = this.requests.get(conn);
+    if (req === undefined) {
+      if (expire) this.timerExpired(conn);
+      return;
+    }
+    const l = req.listener;
+    if (l.state === 'LISTEN') {
+      if (expire) this.reqskUnhash(req);
+      return;
+    }
+    const nsk = this.reuseportMigrateSock(l, conn);
+    if (nsk === undefined) {
+      this.reqskUnhash(req);
+      return;
+    }
+    if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/inet_connection_sock.c:reqsk_timer_handler');
+    const nreq = this.inetReqskClone(req, nsk);
+    yield 'net/ipv4/inet_connection_sock.c:reqsk_timer_handler inet_reqsk_clone';
+    if (!expire && req.hashed && this.requests.get(conn) === req) {
+      nreq.hashed = true;
+      this.requests.set(conn, nreq);
+      req.hashed = false;
+      this.feature.reqskMigrateReset?.(this, req, nreq);
+      this.reqskMaybeFree(req);
+    } else {
+      this.feature.reqskMigrateReset?.(this, nreq);
+      this.reqskMaybeFree(nreq);
+      this.reqskUnhash(req);
+    }
+    if (this.profile.lockedListener) this.unlock(l.lock, t);
   }
 
   /** inet_csk_reqsk_queue_add(): under the queue lock, a listener that
@@ -714,16 +818,23 @@ export class Kernel {
     this.ledger.ownerFreed(sockOwner(sk), DESTROY_SOCK, path);
   }
 
-  /** inet_csk_listen_stop(). */
+  /** tcp_set_state(TCP_CLOSE), then inet_csk_listen_stop(). */
   private listenStop(l: Sock): void {
+    l.state = 'CLOSE';
+    this.reuseportDetachSock(l);
     if (this.profile.era === '4.1') {
       // 4.1: reqsk_queue_destroy() frees the SYN table with the listener.
       for (const req of [...this.requests.values()]) if (req.listener === l) this.reqskUnhash(req);
     }
     // Today requests stay in the established hash; an ACK or their timer
-    // finds the listener gone and drops them.
+    // finds the listener gone and drops them, or migrates them.
     for (const { req, child } of l.acceptQueue.splice(0)) {
       req.queued = false;
+      const nsk = req.tfo_listener ? undefined : this.reuseportMigrateSock(l, req.conn);
+      if (nsk !== undefined) {
+        this.migrateChild(nsk, req, child);
+        continue;
+      }
       if (req.tfo_listener) {
         req.sk = null;
         this.reqskFastopenRemove(child, false);
@@ -733,8 +844,18 @@ export class Kernel {
       this.destroySock(child, 'inet_csk_listen_stop → inet_csk_destroy_sock');
       this.reqskMaybeFree(req);
     }
-    l.state = 'CLOSE';
-    this.reuseportDetachSock(l);
+  }
+
+  /** inet_csk_listen_stop() migrating a queued child: a clone of its
+   * request goes into `nsk`'s queue with the child as it is (its flag and
+   * saved SYN from the old listener); the old request is reset and put. */
+  protected migrateChild(nsk: Sock, req: RequestSock, child: Sock): void {
+    const nreq = this.inetReqskClone(req, nsk);
+    // inet_csk_reqsk_queue_add(): nsk listens, as migration picked it now.
+    nreq.queued = true;
+    nsk.acceptQueue.push({ req: nreq, child });
+    this.feature.reqskMigrateReset?.(this, req, nreq);
+    this.reqskMaybeFree(req);
   }
 
   private serviceListener(): Sock | undefined {
