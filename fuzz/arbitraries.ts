@@ -84,6 +84,7 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('cookieAck' as const), conn: connArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('rst' as const), conn: connArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('synackTimeout' as const), conn: connArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('synackRetransmit' as const), conn: connArb }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('fastOpenSyn' as const), conn: connArb, packet: fastOpenPacketArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('flood' as const), first: fc.constantFrom(100, 200), count: fc.integer({ min: 1, max: 18 }) }) },
     {
@@ -191,7 +192,8 @@ function groupArb(profile: Profile) {
       fd: fc.integer({ min: 0, max: 2 }),
     }), { freq: 2 }),
     migrate: fc.option(fc.integer({ min: 0, max: 1 }), { freq: 2 }),
-  }).map(({ flag, backlog, steer, third, leave, migrate }) => {
+    timers: fc.boolean(),
+  }).map(({ flag, backlog, steer, third, leave, migrate, timers }) => {
     const members = third === null ? 2 : 3;
     const member = (fd: number, mode: number): Op[] => [
       { kind: 'socket' }, { kind: 'reuseport', fd }, { kind: 'bind', fd },
@@ -205,6 +207,7 @@ function groupArb(profile: Profile) {
         ...member(1, flag), ...(third === null ? [] : member(2, third)),
       ],
       steer: steer.map(([to, side]) => [to, side % members] as const),
+      timers,
       leave: leave === null || leaver === null ? null
         : leave.kind === 'shutdown' ? { kind: 'shutdown', fd: leaver, how: 0 } satisfies Op : { kind: 'close', fd: leaver } satisfies Op,
     };
@@ -243,7 +246,6 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
         if (op.kind === 'syn' || op.kind === 'fastOpenSyn') return { ...op, to };
         return op.kind === 'accept' && op.fd === 0 ? { ...op, fd: side } : op;
       }));
-      if (group.leave !== null) noise = [...noise, group.leave];
     }
     // Interleave the lives and the noise, keeping each one's own order. A
     // life reads the descriptor its own accept() most likely got: the next
@@ -251,6 +253,12 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     // accept reads the latest socket that was.
     const queues = [...lives.map((l, life) => l.map((op) => ({ op, life }))), ...noise.map((op) => [{ op, life: -1 }])];
     if (successor !== null) queues.push(successor.map((op) => ({ op, life: SUCCESSOR })));
+    // A member leaves, and maybe then the SYN-ACK timers of the lives'
+    // requests fire: with migration, the requests move to another member.
+    if (group?.leave) {
+      const timers: Op[] = group.timers ? lives.flatMap((l) => l.filter((o) => o.kind === 'syn').map((o): Op => ({ kind: 'synackRetransmit', conn: o.conn }))) : [];
+      queues.push([group.leave, ...timers].map((op) => ({ op, life: -1 })));
+    }
     let newFd = 0;
     const ownFd = new Map<number, number>();
     const dupFd = new Map<number, number>();

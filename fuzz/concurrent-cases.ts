@@ -63,6 +63,7 @@ export function softirqOpArb(): fc.Arbitrary<Op> {
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('ackRetransmit' as const), conn }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('rst' as const), conn }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('synackTimeout' as const), conn }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('synackRetransmit' as const), conn }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('cookieAck' as const), conn }) },
   );
 }
@@ -177,10 +178,14 @@ function groupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: Th
     queued: fc.boolean(),
     pending: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     end: fc.constantFrom('close' as const, 'close' as const, 'shutdown' as const, 'dup' as const),
-    softirq: fc.constantFrom('ack' as const, 'ack' as const, 'synackTimeout' as const, 'none' as const),
+    // The ACK and the SYN-ACK timer on two CPUs: both may migrate the request.
+    softirq: fc.constantFrom('ack' as const, 'ack' as const, 'synackRetransmit' as const, 'both' as const, 'both' as const, 'both' as const, 'synackTimeout' as const, 'none' as const),
     bufSize: fc.constantFrom(4096, 4096, ...BOUNDARY_SIZES),
     spare: toArb,
-  }).map(({ flags, migrate, victim, queued, pending, end, softirq, bufSize, spare }) => {
+    // The listener already gone: the race is the two CPUs' migrations.
+    stopFirst: fc.boolean(),
+  }).map(({ flags, migrate, victim, queued, pending, end, softirq, bufSize, spare, stopFirst: early }) => {
+    const stopFirst = early && softirq !== 'none';
     const other = 1 - victim;
     const setup: Op[] = [
       { kind: 'sysctl', name: 'tcp_migrate_req', value: migrate },
@@ -199,11 +204,14 @@ function groupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: Th
       { kind: 'accept', fd: other }, { kind: 'getsockopt', fd: firstChild, optname: profile.readOpt, bufSize },
       { kind: 'accept', fd: other }, { kind: 'getsockopt', fd: firstChild + 1, optname: profile.readOpt, bufSize: 4096 },
     ];
+    const stop: Op = end === 'shutdown' ? { kind: 'shutdown', fd: victim, how: 0 } : { kind: 'close', fd: victim };
     const threads: ThreadSpec[] = dup
       ? [{ kind: 'user', ops: [{ kind: 'close', fd: victim }, { kind: 'close', fd: 2 }] }, { kind: 'user', ops: [{ kind: 'accept', fd: 2 }, ...reads] }]
-      : [{ kind: 'user', ops: [end === 'shutdown' ? { kind: 'shutdown', fd: victim, how: 0 } : { kind: 'close', fd: victim }] }, { kind: 'user', ops: reads }];
+      : stopFirst ? [{ kind: 'user', ops: reads }] : [{ kind: 'user', ops: [stop] }, { kind: 'user', ops: reads }];
+    if (stopFirst && !dup) setup.push(stop);
+    if (softirq === 'both') threads.push({ kind: 'softirq', ops: [{ kind: 'synackRetransmit', conn: PENDING_PEER }] });
     if (softirq !== 'none') {
-      const ops: Op[] = [{ kind: softirq, conn: PENDING_PEER }];
+      const ops: Op[] = [{ kind: softirq === 'both' ? 'ack' : softirq, conn: PENDING_PEER }];
       // A SYN of a new peer steered into the group meanwhile.
       ops.push({ kind: 'syn', conn: 3, packet: DEFAULT_PACKET, to: spare });
       threads.push({ kind: 'softirq', ops });
@@ -220,7 +228,7 @@ export function concurrentArb(profile: Profile, schedulers: readonly SchedulerNa
     { weight: 1, arbitrary: ackRaceArb(profile) },
     { weight: 1, arbitrary: sameSocketArb(profile) },
     { weight: 1, arbitrary: dupRaceArb(profile) },
-    { weight: 1, arbitrary: groupRaceArb(profile) },
+    { weight: 2, arbitrary: groupRaceArb(profile) },
   );
   return fc.record({
     shape: shaped,

@@ -4,7 +4,7 @@ import { linuxFeature } from '../model/impl/linux.ts';
 import { stackImplementation, type StackClass } from '../model/impl/stack/adapter.ts';
 import type { Gen, SavedSynFeature } from '../model/impl/stack/feature.ts';
 import { Kernel } from '../model/impl/stack/kernel.ts';
-import { Lock, sockOwner, type RequestSock, type Sock } from '../model/impl/stack/structs.ts';
+import { Lock, reqOwner, sockOwner, type RequestSock, type Sock } from '../model/impl/stack/structs.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { fail, ok, TCP_SAVE_SYN, type Outcome } from '../model/ops.ts';
 import { MAX_FDS } from '../model/spec/world.ts';
@@ -110,6 +110,25 @@ class GroupKeepsOrder extends Kernel {
   protected override reuseportDetachSock(sk: Sock): void {
     const i = this.reuseGroup.indexOf(sk);
     if (i >= 0) this.reuseGroup.splice(i, 1);
+  }
+}
+
+/** A queued child migrated at the old listener's close takes the new
+ * listener's flag, as if cloned from it. */
+class MigratedChildTakesNewFlag extends Kernel {
+  protected override migrateChild(nsk: Sock, req: RequestSock, child: Sock): void {
+    child.tp.save_syn = nsk.tp.save_syn ?? 0;
+    super.migrateChild(nsk, req, child);
+  }
+}
+
+/** The SYN-ACK timer's clone replaces the request in the established hash
+ * even when another CPU's ACK took the request meanwhile. */
+class TimerCloneAlwaysInserted extends Kernel {
+  protected override inetEhashInsert(nreq: RequestSock, oreq: RequestSock): boolean {
+    if (!super.inetEhashInsert(nreq, oreq)) this.requests.set(oreq.conn, oreq);
+    oreq.hashed = true;
+    return true;
   }
 }
 
@@ -238,6 +257,36 @@ export const MUTANTS: Mutant[] = [
   {
     name: 'a child takes the flag of the group\'s first listener', oracle: 'state', lane: 'single-thread',
     feature: { createOpenreqChild(k, l, _req, child) { child.tp.save_syn = (k.reuseGroup[0] ?? l).tp.save_syn; } },
+  },
+  {
+    name: 'the migrated request keeps the saved SYN its clone took', oracle: 'ledger', lane: 'single-thread',
+    feature: { reqskMigrateReset() {} },
+  },
+  {
+    name: 'reqsk_migrate_reset frees the saved SYN the clone took', oracle: 'ledger', lane: 'single-thread',
+    feature: {
+      reqskMigrateReset(k, req) {
+        k.ledger.put(req.ireq.saved_syn ?? 0, reqOwner(req), 'mutant');
+        req.ireq.saved_syn = 0;
+      },
+    },
+  },
+  {
+    name: 'migration drops the saved SYN', oracle: 'leak', lane: 'single-thread',
+    feature: {
+      reqskClone(_k, _req, nreq) { nreq.ireq.saved_syn = 0; },
+      reqskMigrateReset(k, req, to) { linuxFeature.reqskMigrateReset?.(k, req, to); },
+    },
+  },
+  { name: 'a migrated child takes the new listener\'s flag', oracle: 'state', lane: 'single-thread', feature: {}, stack: MigratedChildTakesNewFlag },
+  {
+    name: 'a request migrated on its ACK keeps the old listener\'s flag', oracle: 'state', lane: 'single-thread',
+    feature: { createOpenreqChild(_k, l, req, child) { child.tp.save_syn = req.listener.tp.save_syn ?? l.tp.save_syn; } },
+  },
+  {
+    // Only seen when the timer migrates on one CPU while the ACK migrates
+    // the same request on another.
+    name: 'the timer\'s clone replaces a request the ACK took', oracle: 'linearizability', lane: 'concurrent', feature: {}, stack: TimerCloneAlwaysInserted,
   },
 ];
 

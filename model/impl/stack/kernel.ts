@@ -694,6 +694,12 @@ export class Kernel {
     return this.reuseGroup[conn % n];
   }
 
+  /** inet_ehash_insert(nreq, oreq): the clone replaces the request in the
+   * established hash, unless another CPU unhashed it first. */
+  protected inetEhashInsert(nreq: RequestSock, oreq: RequestSock): boolean {
+    return oreq.hashed && this.requests.get(oreq.conn) === oreq;
+  }
+
   /** reqsk_timer_handler(): the SYN-ACK timer of `conn`'s request. A
    * request whose listener stopped listening is cloned for the listener
    * migration picks; the clone replaces it in the established hash
@@ -719,7 +725,7 @@ export class Kernel {
     if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/inet_connection_sock.c:reqsk_timer_handler');
     const nreq = this.inetReqskClone(req, nsk);
     yield 'net/ipv4/inet_connection_sock.c:reqsk_timer_handler inet_reqsk_clone';
-    if (!expire && req.hashed && this.requests.get(conn) === req) {
+    if (!expire && this.inetEhashInsert(nreq, req)) {
       nreq.hashed = true;
       this.requests.set(conn, nreq);
       req.hashed = false;
