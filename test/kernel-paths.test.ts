@@ -1,4 +1,4 @@
-// dup(), shutdown() and bind() on the live kernel through the lane: each sequence
+// dup(), shutdown(), bind(), SO_REUSEPORT groups and migration on the live kernel through the lane: each sequence
 // runs in a private namespace with the model's frames, and the linux spec
 // must agree with every outcome (reference/measured-paths.md measured the
 // same with real peers).
@@ -100,4 +100,28 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on SO_REUSEP
     ]);
     expect(out.slice(17).map((o) => o.optlen ?? o.errno ?? o.ret)).toEqual([0, 74, 3, 80, 0, 0, 0, 4, 64, 0, 0, 0, 5, 74]);
   });
+});
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on migration (tcp_migrate_req)', () => {
+  const group = (a: number, b: number, migrate: number): Op[] => [
+    { kind: 'sysctl', name: 'tcp_migrate_req', value: migrate }, ...groupMember(0, a), ...groupMember(1, b),
+  ];
+  const syn: Op = { kind: 'syn', conn: 0, packet: pkt(), to: 0 };
+  const ack: Op = { kind: 'ack', conn: 0 };
+  const close: Op = { kind: 'close', fd: 0 };
+
+  it('a child moves with A\'s flag and SYN; a request moved on its ACK gets B\'s flag and keeps A\'s SYN; off, accept on B is EAGAIN', () => {
+    const tail = (ops: Op[]) => kernel(ops).slice(-3).map((o) => o.optlen ?? o.errno ?? o.ret);
+    expect(tail([...group(1, 0, 1), syn, ack, close, { kind: 'accept', fd: 1 }, read(0), flag(0)])).toEqual([0, 60, 4]);
+    expect(tail([...group(1, 2, 1), syn, close, ack, { kind: 'accept', fd: 1 }, read(0), flag(0)])).toEqual([0, 60, 4]);
+    expect(tail([...group(0, 1, 1), syn, { kind: 'shutdown', fd: 0, how: 0 }, ack, { kind: 'accept', fd: 1 }, read(2), flag(2)])).toEqual([2, 0, 4]);
+    expect(tail([...group(1, 2, 0), syn, close, ack, { kind: 'accept', fd: 1 }, read(0), flag(0)])).toEqual(['EAGAIN', 'EBADF', 'EBADF']);
+    expect(tail([...group(1, 2, 0), syn, close, { kind: 'sysctl', name: 'tcp_migrate_req', value: 1 }, ack, { kind: 'accept', fd: 1 }])).toEqual([0, 0, 'EAGAIN']);
+  });
+
+  it('a request moved by its SYN-ACK timer (real time: 1.5 s) gets B\'s flag and keeps A\'s SYN', () => {
+    const out = kernel([...group(1, 0, 1), syn, close, { kind: 'synackRetransmit', conn: 0 }, ack, { kind: 'accept', fd: 1 }, read(0), flag(0)]);
+    expect(out.slice(-3).map((o) => o.optlen ?? o.ret)).toEqual([0, 60, 4]);
+    expect(out[out.length - 1].bytes?.[0]).toBe(0);
+  }, 20_000);
 });

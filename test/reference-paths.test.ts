@@ -1,4 +1,4 @@
-// The dup(), shutdown() and new-listener (bind) rows of
+// The dup(), shutdown(), new-listener (bind), SO_REUSEPORT and migration rows of
 // reference/measured-paths.md, each a case
 // run on an implementation in lockstep with its spec: both must give the
 // measured result. The row names are the table's.
@@ -282,5 +282,65 @@ describe('rfc-v1: each member of a SO_REUSEPORT group keeps the SYNs it gets, in
       expect(out[13]).toEqual({ ret: 3 });
       expect(out[14]).toMatchObject({ ret: 0 });
     }
+  });
+});
+
+describe('linux: migration of a closing listener\'s children and requests (tcp_migrate_req)', () => {
+  const group = (a: number, b: number, migrate: number): Op[] => [
+    { kind: 'sysctl', name: 'tcp_migrate_req', value: migrate }, ...groupMember(0, a), ...groupMember(1, b),
+  ];
+  const syn: Op = { kind: 'syn', conn: 0, packet: pkt(), to: 0 };
+  const ack: Op = { kind: 'ack', conn: 0 };
+  const close: Op = { kind: 'close', fd: 0 };
+  const timer: Op = { kind: 'synackRetransmit', conn: 0 };
+  const len = [0, 60, 74];
+  const cases: { name: string; path: Op[]; flag: (a: number, b: number) => number }[] = [
+    { name: 'child', path: [syn, ack, close], flag: (a) => a },
+    { name: 'request-on-ack', path: [syn, close, ack], flag: (_a, b) => b },
+    { name: 'request-on-timer', path: [syn, close, timer, ack], flag: (_a, b) => b },
+  ];
+
+  for (const { name, path, flag: expected } of cases) {
+    for (const [a, b] of [[1, 0], [0, 1], [1, 2]] as const) {
+      it(`migrate1.${name}.a${a}-b${b}: accepted on B with A's SYN and ${name === 'child' ? 'A' : 'B'}'s flag`, () => {
+        const out = linux([...group(a, b, 1), ...path, { kind: 'accept', fd: 1 }, read(0), flag(0)]);
+        expect(out.slice(-3).map((o) => o.optlen ?? o.ret)).toEqual([0, len[a], 4]);
+        expect(savedFrom(out[out.length - 2]).conn).toBe(a === 0 ? undefined : sourcePort(0));
+        expect(out[out.length - 1].bytes?.[0]).toBe(expected(a, b));
+      });
+    }
+  }
+
+  it('migrate0.{child,request-on-ack}: without migration accept on B is EAGAIN; the request was dropped', () => {
+    for (const path of [[syn, ack, close], [syn, close, ack], [syn, close, timer, ack]]) {
+      const out = linux([...group(1, 2, 0), ...path, { kind: 'accept', fd: 1 }]);
+      expect(out[out.length - 1]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    }
+  });
+
+  it('migration needs the sysctl on both when the listener leaves and when the request moves', () => {
+    const off = linux([...group(1, 2, 1), syn, close, { kind: 'sysctl', name: 'tcp_migrate_req', value: 0 }, ack, { kind: 'accept', fd: 1 }]);
+    expect(off[off.length - 1]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    const late = linux([...group(1, 2, 0), syn, close, { kind: 'sysctl', name: 'tcp_migrate_req', value: 1 }, ack, { kind: 'accept', fd: 1 }]);
+    expect(late[late.length - 1]).toEqual({ ret: -1, errno: 'EAGAIN' });
+  });
+
+  it('a listener shut for reading migrates as a closed one does', () => {
+    const out = linux([
+      ...group(0, 1, 1), syn, ack, { kind: 'syn', conn: 2, packet: pkt(), to: 0 }, shutdown(0, SHUT_RD), { kind: 'ack', conn: 2 },
+      { kind: 'accept', fd: 1 }, { kind: 'accept', fd: 1 }, read(2), flag(2), read(3), flag(3),
+    ]);
+    expect(out.slice(-6).map((o) => o.optlen ?? o.ret)).toEqual([2, 3, 0, 4, 0, 4]);
+    expect([out[out.length - 3].bytes?.[0], out[out.length - 1].bytes?.[0]]).toEqual([0, 1]);
+  });
+
+  it('rfc-v1 (Linux 4.1) has no migration: the closed member\'s requests and children die with it', () => {
+    const out = run('rfc-v1-fixed', [
+      { kind: 'sysctl', name: 'tcp_migrate_req', value: 1 },
+      { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: RFC, value: 1 },
+      { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 4 },
+      syn, ack, { kind: 'syn', conn: 2, packet: pkt(), to: 0 }, close, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 1 },
+    ]);
+    expect(out[out.length - 1]).toEqual({ ret: -1, errno: 'EAGAIN' });
   });
 });
