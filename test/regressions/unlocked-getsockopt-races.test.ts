@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.rZDNbsIwEITfZc6uRKqKg1-CShwRqoyzASv-k3cDSlHevTIUCKjHyiePx7Oz3xm5pM55gkbp7NuxgYIL2c_vvYstNGyKdiiFokDBGiboM5hkyNCb883FI1vxUIgm1FSx-aszLClThMLR-IGgm0ndf3jHcnnrWuiFws7Y3qc99GJmYhJOtk9ZHsaU5TrkfflnMI811aYYoRuFbGxPUkt3Jjg_Qn8oBGNrhZRyHVuXz6ssLkWG7oxnUgjM0FIGUmBj-08qwYlQexPFBWIxId9tJxfbdFpbU7lepYpgVRFoxBQJtc7ok6mbTLPO1xK_nZ90S4_dp62CHAqZlufsB6aCyuVJ3b-ia17Q7YZu7b7pkjsb-R9pWwW2B2qHSmKzULfTbKfpBw.aac5481c';
+const TOKEN = 'ssyn2.rZDNbsIwEITfZc6uRKqqB78ElThWqDLOBqz4T94NKEV598qkQEA9Vj55PJ6d_c7IJXXOEzRKZ1-ODRRcyH55711soWFTtEMpFAUK1jBBn8EkQ4b-PF9dPLIVD4VoQk0Vm786w5IyRSgcjR8IupnU7Yd3LJe3roVeKeyM7X3aQ68WJibhZPuU5W5MWeYhr-9_BvNYU22KEbpRyMb2JLV0Z4LzI_SbQjC2Vkgp17F1-bzO4lJk6M54JoXADC1lIAU2tv-gEpwItVdRXCAWE_LNdnKxTaeNNZXrLFUE64pAI6ZIqHVGn0zdZFp0nkv8dn7QLd13n7YKcihkWl6yH5gKKpcHdf-MrnlCtxu6jfumS-5i5H-kbRXYHqgdKonPlZpPs52mHw.c9f3cf3a';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");
