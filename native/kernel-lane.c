@@ -339,6 +339,9 @@ static int run_line(const char *line) {
     wire_events();
     out(0, 0, NOLEN, NULL, 0);
   } else if (!strcmp(op, "ack") || !strcmp(op, "rst")) {
+    /* A cookie's ACK is looked up in the group again: steered as its SYN
+     * was, modulo the group's size now. */
+    attach_steering();
     int r = send_segment((int)a, !strcmp(op, "ack") ? TH_ACK : TH_RST);
     if (r == -2) return lane_fail("no answer to the barrier after an ACK or RST");
     if (r == 0) wire_events();

@@ -66,6 +66,11 @@ export interface SpecConn {
   child: number | undefined;
   /** A Fast Open child whose request still waits for the final ACK. */
   fastOpenPending: boolean;
+  /** A cookie's SYN steering, and the group (by generation) whose overflow
+   * stamp its issuer set, or -1: in that group the cookie's ACK is checked
+   * on the member the lookup steers it to then. */
+  to?: number;
+  cookieGen?: number;
   /** Built by the first half of a split ACK, not yet queued. */
   unqueuedChild?: number;
   /** The split op (by history id) whose first half built that child: only
@@ -150,7 +155,7 @@ export class SpecWorld {
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
       c.id, c.state, c.listener, c.flagAtSyn, c.kept ? c.kept.bytes.length : '', c.child ?? '', c.fastOpenPending ? 1 : 0, c.packet.bytes.length,
-      c.unqueuedChild ?? '', c.unqueuedBy ?? '',
+      c.unqueuedChild ?? '', c.unqueuedBy ?? '', c.to ?? '', c.cookieGen ?? '',
     ].join(','));
     const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
     const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';');
@@ -449,7 +454,11 @@ export class SpecWorld {
       flagAtSyn: l.flag, kept: null, child: undefined, fastOpenPending: false,
     };
     this.conns.set(conn, c);
-    if (wantCookie) return;
+    if (wantCookie) {
+      c.to = to;
+      c.cookieGen = this.profile.era === 'today' && this.group.includes(l.id) ? this.groupGen : -1;
+      return;
+    }
     c.kept = this.promise.keep(l.flag, packet);
     if (fastOpenData && this.fastOpen !== 0 && l.fastOpenQueue && this.fastOpenPendingOf(l.id) < l.fastOpenMax) {
       c.fastOpenPending = true;
@@ -460,7 +469,11 @@ export class SpecWorld {
   private ack(conn: number): void {
     const c = this.conns.get(conn);
     if (!c) return;
-    const l = this.sockets[c.listener];
+    let l = this.sockets[c.listener];
+    if (c.state === 'cookie' && c.cookieGen !== undefined && c.cookieGen >= 0 && c.cookieGen === this.groupGen && this.group.length > 0) {
+      l = this.steer(c.to ?? 0)!;
+      c.listener = l.id;
+    }
     if (c.state === 'child') {
       // The final ACK of a Fast Open handshake frees its request; it only
       // reaches a child still waiting for it (not one reset or disconnected).
@@ -576,6 +589,8 @@ export class SpecWorld {
     child.sockState = 'connected';
     child.tcpState = c.fastOpenPending ? 'SYN_RECV' : 'ESTABLISHED';
     child.conn = c.id;
+    // A clone of the listener: SO_REUSEPORT too.
+    child.reuseport = l.reuseport;
     child.flag = this.promise.childFlag(c, l.flag);
     child.kept = c.kept;
     c.kept = null;

@@ -30,6 +30,9 @@ export class Kernel {
    * peer's state, not the kernel's; the cookie only validates while that
    * listener listens (tcp_synq_no_recent_overflow). */
   readonly cookies = new Map<number, Sock>();
+  /** A cookie's SYN steering, and the group (by generation) whose overflow
+   * stamp its issuer set (reuse->synq_overflow_ts), or -1. */
+  private readonly cookieSteer = new Map<number, { to: number; gen: number }>();
   private readonly parked: RequestSock[] = [];
   private readonly skbPackets = new Map<number, BuiltPacket>();
   private readonly kmem = new Map<number, Uint8Array>();
@@ -428,14 +431,14 @@ export class Kernel {
       if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
       // Re-check under the lock: the world may have moved while we waited.
       if (l.state === 'LISTEN' && !this.requests.has(conn) && !this.established.has(conn)) {
-        yield* this.tcpConnRequest(t, l, skb, packet, fastOpenData);
+        yield* this.tcpConnRequest(t, l, skb, packet, fastOpenData, to);
       }
       if (this.profile.lockedListener) this.unlock(l.lock, t);
     }
     this.ledger.put(skb, 'rx', 'net/ipv4/tcp_input.c:tcp_rcv_state_process consume_skb');
   }
 
-  private *tcpConnRequest(t: number, l: Sock, skb: number, packet: BuiltPacket, fastOpenData: boolean): Gen<void> {
+  private *tcpConnRequest(t: number, l: Sock, skb: number, packet: BuiltPacket, fastOpenData: boolean, to: number): Gen<void> {
     let wantCookie = false;
     if (this.syncookies === 2 || this.profile.synQueueFull(this.requestsOf(l), l.backlog)) {
       if (this.syncookies === 0) return;
@@ -464,6 +467,7 @@ export class Kernel {
     }
     if (wantCookie) {
       this.cookies.set(req.conn, l);
+      this.cookieSteer.set(req.conn, { to, gen: this.profile.era === 'today' && this.reuseGroup.includes(l) ? this.reuseGen : -1 });
       this.reqskMaybeFree(req);
       return;
     }
@@ -496,7 +500,7 @@ export class Kernel {
       return;
     }
     const issuer = this.cookies.get(conn);
-    if (issuer !== undefined) yield* this.cookieCheck(t, conn, issuer);
+    if (issuer !== undefined) yield* this.cookieCheck(t, conn, this.cookieListener(conn, issuer));
   }
 
   /** tcp_check_req() and the syn_recv_sock() it calls. */
@@ -539,6 +543,15 @@ export class Kernel {
       req.lookups--;
       this.reqskMaybeFree(req);
     }
+  }
+
+  /** The listener a cookie's ACK is checked on: in a group, the one the
+   * lookup steers it to now, which accepts the cookie on the group's
+   * overflow stamp (tcp_synq_no_recent_overflow()); else its issuer. */
+  private cookieListener(conn: number, issuer: Sock): Sock {
+    const s = this.cookieSteer.get(conn);
+    if (s === undefined || s.gen < 0 || s.gen !== this.reuseGen || this.reuseGroup.length === 0) return issuer;
+    return this.lookupListener(s.to) ?? issuer;
   }
 
   /** cookie_v4_check(): a request rebuilt from the ACK, never the SYN. */
@@ -627,6 +640,7 @@ export class Kernel {
     const child = this.sockAlloc(true);
     child.tp = { ...l.tp };
     child.destruct = l.destruct;
+    child.reuseport = l.reuseport;
     child.conn = req.conn;
     child.sockState = 'connected';
     this.feature.createOpenreqChild(this, l, req, child);
