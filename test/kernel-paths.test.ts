@@ -102,6 +102,22 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on SO_REUSEP
   });
 });
 
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on what kernel campaigns found in groups', () => {
+  it('a cookie issued by a member that left is accepted by the member its ACK is steered to', () => {
+    const out = kernel([
+      { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 },
+      { kind: 'listen', fd: 1, backlog: 0 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'syn', conn: 2, packet: pkt() },
+      { kind: 'disconnect', fd: 0 }, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 1 },
+    ]);
+    expect(out[10]).toEqual({ ret: 2 });
+  });
+
+  it('a child of a SO_REUSEPORT listener has the option too: disconnected, it binds beside the listener', () => {
+    const out = kernel([...groupMember(0, 1), { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, { kind: 'disconnect', fd: 1 }, { kind: 'bind', fd: 1 }]);
+    expect(out[out.length - 1]).toEqual({ ret: 0 });
+  });
+});
+
 describe.runIf(lane.ok)('the live kernel agrees with the linux spec on migration (tcp_migrate_req)', () => {
   const group = (a: number, b: number, migrate: number): Op[] => [
     { kind: 'sysctl', name: 'tcp_migrate_req', value: migrate }, ...groupMember(0, a), ...groupMember(1, b),
