@@ -144,6 +144,7 @@ export class SpecWorld {
     w.migrateReq = this.migrateReq;
     w.group = [...this.group];
     w.groupGen = this.groupGen;
+    for (const [id, s] of this.closing) w.closing.set(id, s);
     return w;
   }
 
@@ -159,7 +160,7 @@ export class SpecWorld {
     ].join(','));
     const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
     const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';');
-    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen},${this.migrateReq}|${inFlight}|${retired}|${this.groupGen}:${this.group.join('.')}`;
+    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen},${this.migrateReq}|${inFlight}|${retired}|${this.groupGen}:${this.group.join('.')}|${[...this.closing].join(';')}`;
   }
 
   /** One op, atomically. `observed` is what an implementation returned for
@@ -553,12 +554,31 @@ export class SpecWorld {
    * CPU or thread can come between: the ACK builds the child (cloning the
    * listener, so taking its flag then) and later queues it for accept(). */
   splits(op: Op): boolean {
-    return this.profile.era === 'today' && (op.kind === 'ack' || op.kind === 'ackRetransmit' || op.kind === 'cookieAck');
+    return this.profile.era === 'today' && (op.kind === 'ack' || op.kind === 'ackRetransmit' || op.kind === 'cookieAck' || this.closeMigrates(op));
   }
+
+  /** A close of the last descriptor of a listener whose children migration
+   * may move: the descriptor goes at once, the socket (and the migration)
+   * when the final fput() runs, which another thread can come between and
+   * see the descriptor gone while the children are still the old
+   * listener's. */
+  private closeMigrates(op: Op): boolean {
+    if (op.kind !== 'close' || this.migrateReq === 0) return false;
+    const s = this.socketOf(op.fd);
+    return s !== undefined && s.tcpState === 'LISTEN' && this.group.includes(s.id) && this.fds.filter((id) => id === s.id).length === 1;
+  }
+
+  /** Closes whose first half ran: the socket, by history id. */
+  private readonly closing = new Map<number, number>();
 
   /** The first step of split op `id` (a history id): everything but
    * queueing the child. */
   applyFirstHalf(op: Op, id: number): void {
+    if (op.kind === 'close') {
+      this.closing.set(id, this.fds[op.fd]!);
+      this.fds[op.fd] = undefined;
+      return;
+    }
     if (op.kind !== 'ack' && op.kind !== 'ackRetransmit' && op.kind !== 'cookieAck') throw new Error(`${op.kind} does not split`);
     this.unqueued = id;
     try {
@@ -571,6 +591,13 @@ export class SpecWorld {
   /** The second step: queue the child the first half of the same op built,
    * if its listener still listens; otherwise the child is dropped. */
   applySecondHalf(op: Op, id: number): Outcome {
+    if (op.kind === 'close') {
+      const s = this.closing.get(id);
+      this.closing.delete(id);
+      if (s === undefined) return fail('EBADF');
+      this.destroyIfUnnamed(this.sockets[s]);
+      return ok();
+    }
     if (!('conn' in op)) throw new Error(`${op.kind} does not split`);
     const c = this.conns.get(op.conn);
     if (c?.unqueuedChild !== undefined && c.unqueuedBy === id) {
