@@ -72,6 +72,8 @@ export const howArb = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max:
 
 const fdArb = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.integer({ min: 3, max: 4 }) });
 const connArb = fc.integer({ min: 0, max: 3 });
+/** A SYN's index in the SO_REUSEPORT group: one past a group of two now and then. */
+export const toArb = fc.integer({ min: 0, max: 2 });
 
 export function opArb(profile: Profile): fc.Arbitrary<Op> {
   const otherOpts = [profile.readOpt, profile.flagOpt, profile.setOpt, 99].filter((o): o is number => o !== undefined);
@@ -97,12 +99,15 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('dup' as const), fd: fdArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('shutdown' as const), fd: fdArb, how: howArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('bind' as const), fd: fdArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('reuseport' as const), fd: fdArb }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('syn' as const), conn: connArb, packet: packetArb, to: toArb }) },
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('ack' as const), conn: connArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('ackRetransmit' as const), conn: connArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('cookieAck' as const), conn: connArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('rst' as const), conn: connArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('synackTimeout' as const), conn: connArb }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('synackRetransmit' as const), conn: connArb }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('fastOpenSyn' as const), conn: connArb, packet: fastOpenPacketArb }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('flood' as const), first: fc.constantFrom(100, 200), count: fc.integer({ min: 1, max: 18 }) }) },
     {
@@ -110,6 +115,7 @@ export function opArb(profile: Profile): fc.Arbitrary<Op> {
       arbitrary: fc.oneof(
         fc.record({ kind: fc.constant('sysctl' as const), name: fc.constant('tcp_syncookies' as const), value: fc.integer({ min: 0, max: 2 }) }),
         fc.record({ kind: fc.constant('sysctl' as const), name: fc.constant('tcp_fastopen' as const), value: fc.integer({ min: 0, max: 1 }) }),
+        fc.record({ kind: fc.constant('sysctl' as const), name: fc.constant('tcp_migrate_req' as const), value: fc.integer({ min: 0, max: 1 }) }),
       ),
     },
   );
@@ -193,6 +199,45 @@ function successorArb(profile: Profile): fc.Arbitrary<Op[]> {
   ] satisfies Op[]);
 }
 
+/** A SO_REUSEPORT group of two on the port: the service socket, and a
+ * fresh one (fd 1) in a mode of its own; where each life's SYN goes and
+ * where it is accepted; and maybe one of the two closed or shut while
+ * requests and children are in flight, with migration on or off. */
+function groupArb(profile: Profile) {
+  return fc.record({
+    flag: fc.integer({ min: 0, max: profile.maxFlag }),
+    backlog: fc.integer({ min: 1, max: 4 }),
+    steer: fc.array(fc.tuple(toArb, fc.integer({ min: 0, max: 2 })), { minLength: 3, maxLength: 3 }),
+    // A third member now and then: only then does the slot a leaver gives
+    // up go to another than the one beside it.
+    third: fc.option(fc.integer({ min: 0, max: profile.maxFlag }), { freq: 3 }),
+    leave: fc.option(fc.record({
+      kind: fc.constantFrom('close' as const, 'close' as const, 'shutdown' as const),
+      fd: fc.integer({ min: 0, max: 2 }),
+    }), { freq: 2 }),
+    migrate: fc.option(fc.integer({ min: 0, max: 1 }), { freq: 2 }),
+    timers: fc.boolean(),
+  }).map(({ flag, backlog, steer, third, leave, migrate, timers }) => {
+    const members = third === null ? 2 : 3;
+    const member = (fd: number, mode: number): Op[] => [
+      { kind: 'socket' }, { kind: 'reuseport', fd }, { kind: 'bind', fd },
+      { kind: 'listen', fd, backlog }, { kind: 'setsockopt', fd, optname: profile.setOpt, value: mode },
+    ];
+    const leaver = leave === null ? null : leave.fd % members;
+    return {
+      members,
+      sibling: [
+        ...(migrate === null ? [] : [{ kind: 'sysctl', name: 'tcp_migrate_req', value: migrate } satisfies Op]),
+        ...member(1, flag), ...(third === null ? [] : member(2, third)),
+      ],
+      steer: steer.map(([to, side]) => [to, side % members] as const),
+      timers,
+      leave: leave === null || leaver === null ? null
+        : leave.kind === 'shutdown' ? { kind: 'shutdown', fd: leaver, how: 0 } satisfies Op : { kind: 'close', fd: leaver } satisfies Op,
+    };
+  });
+}
+
 /** The descriptor a successor's socket() most likely returned. */
 const NEW_FD = -1002;
 /** The life number, and the likely descriptor, of a listener of the other family. */
@@ -231,20 +276,38 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     flagFirst: fc.boolean(),
     lives: fc.array(lifecycleArb(profile), { minLength: 1, maxLength: 3 }),
     successor: fc.option(successorArb(profile), { freq: 5 }),
-    // One case in five: a listener of the other family on the port.
-    beside: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: besideArb(profile) }),
+    // Now and then a second listener on the port: one of the other family
+    // (one case in five), or a member of an SO_REUSEPORT group (one in five).
+    extra: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(null) },
+      { weight: 1, arbitrary: besideArb(profile).map((value) => ({ kind: 'beside' as const, value })) },
+      { weight: 1, arbitrary: groupArb(profile).map((value) => ({ kind: 'group' as const, value })) },
+    ),
     noise: fc.array(opArb(profile), { maxLength: 8 }),
     picks: fc.array(fc.nat(), { minLength: maxLength, maxLength }),
-  }).map(({ sysctls, listen, flag, flagFirst, lives, successor, beside, noise, picks }) => {
+  }).map(({ sysctls, listen, flag, flagFirst, lives, successor, extra, noise, picks }) => {
+    const beside = extra?.kind === 'beside' ? extra.value : null;
+    const group = extra?.kind === 'group' ? extra.value : null;
     const prefix: Op[] = [...sysctls];
     if (beside?.v6only) prefix.push({ kind: 'close', fd: 0 }, { kind: 'socket', v6only: 1 }, { kind: 'bind', fd: 0 });
     const listenOp: Op[] = listen === null ? [] : [{ kind: 'listen', fd: 0, backlog: listen }];
     const flagOp: Op[] = flag === null ? [] : [{ kind: 'setsockopt', fd: 0, optname: profile.setOpt, value: flag }];
+    if (group !== null) prefix.push({ kind: 'reuseport', fd: 0 });
     prefix.push(...(flagFirst ? [...flagOp, ...listenOp] : [...listenOp, ...flagOp]));
     // Beside a v6only service socket the AF_INET listener is set up before
     // any peer, as descriptor 1; only its accept is interleaved.
     const besideQueue = beside === null ? [] : beside.v6only ? beside.ops.slice(4) : beside.ops;
     if (beside?.v6only) prefix.push(...beside.ops.slice(0, 4).map((op) => ('fd' in op ? { ...op, fd: 1 } : op)));
+    // A second listener in the group, fd 1: each life's SYN steered to one
+    // of the two, its accept on one of them; and then one of the two may go.
+    if (group !== null) {
+      prefix.push(...group.sibling);
+      lives = lives.map((l, i) => l.map((op): Op => {
+        const [to, side] = group.steer[i];
+        if (op.kind === 'syn' || op.kind === 'fastOpenSyn') return { ...op, to };
+        return op.kind === 'accept' && op.fd === 0 ? { ...op, fd: side } : op;
+      }));
+    }
     // Interleave the lives and the noise, keeping each one's own order. A
     // life reads the descriptor its own accept() most likely got: the next
     // one up, as descriptors are handed out lowest first; a life that did not
@@ -252,12 +315,19 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     const queues = [...lives.map((l, life) => l.map((op) => ({ op, life }))), ...noise.map((op) => [{ op, life: -1 }])];
     if (successor !== null) queues.push(successor.map((op) => ({ op, life: SUCCESSOR })));
     if (besideQueue.length > 0) queues.push(besideQueue.map((op) => ({ op, life: BESIDE })));
+    // A member leaves, and maybe then the SYN-ACK timers of the lives'
+    // requests fire: with migration, the requests move to another member.
+    if (group?.leave) {
+      const timers: Op[] = group.timers ? lives.flatMap((l) => l.filter((o) => o.kind === 'syn').map((o): Op => ({ kind: 'synackRetransmit', conn: o.conn }))) : [];
+      queues.push([group.leave, ...timers].map((op) => ({ op, life: -1 })));
+    }
     let newFd = 0;
     let besideFd = beside?.v6only ? 1 : 0;
     const ownFd = new Map<number, number>();
     const dupFd = new Map<number, number>();
-    // Descriptors handed out after the service socket: accepts and dups.
-    let accepted = besideFd;
+    // Descriptors handed out after the service socket (and the listener
+    // beside it, or the group's second member): accepts and dups.
+    let accepted = group === null ? besideFd : group.members - 1;
     const out = [...prefix];
     let i = 0;
     while (queues.length > 0 && out.length < maxLength) {
@@ -279,8 +349,8 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
       out.push(resolved);
       if (q.length === 0) queues.splice(queues.indexOf(q), 1);
     }
-    // A setup prefix (a v6only service socket and a listener beside it) can
-    // itself outgrow a small maxLength.
+    // A setup prefix (a v6only service socket and a listener beside it, or
+    // a group's members) can itself outgrow a small maxLength.
     return out.length > 0 ? out.slice(0, maxLength) : [{ kind: 'expireAll' }];
   });
 }

@@ -9,7 +9,7 @@ import type { Op } from '../model/ops.ts';
 import { DEFAULT_PACKET } from '../model/packet.ts';
 import type { Profile } from '../model/profile.ts';
 import type { ConcurrentCase, ThreadSpec } from '../properties/concurrent.ts';
-import { BOUNDARY_SIZES, howArb, packetArb } from './arbitraries.ts';
+import { BOUNDARY_SIZES, howArb, packetArb, toArb } from './arbitraries.ts';
 import type { SchedulerName } from '../properties/findings.ts';
 
 /** The peer whose SYN the setup leaves waiting for its ACK. */
@@ -63,6 +63,7 @@ export function softirqOpArb(): fc.Arbitrary<Op> {
     { weight: 3, arbitrary: fc.record({ kind: fc.constant('ackRetransmit' as const), conn }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('rst' as const), conn }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('synackTimeout' as const), conn }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('synackRetransmit' as const), conn }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('cookieAck' as const), conn }) },
   );
 }
@@ -162,6 +163,64 @@ function dupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: Thre
   });
 }
 
+/** A SO_REUSEPORT group of two (fd 0 and fd 1, each in its own mode), a
+ * request pending on one of them and maybe a child queued there, and
+ * migration on or off; then that listener closed or shut (through a dup
+ * of it, now and then, while an accept holds it) on one thread, the
+ * pending peer's ACK on a CPU, and a user accepting on the other listener
+ * and reading what it got. */
+function groupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: ThreadSpec[] }> {
+  const flag = fc.integer({ min: 0, max: profile.maxFlag });
+  return fc.record({
+    flags: fc.tuple(flag, flag),
+    migrate: fc.constantFrom(1, 1, 0),
+    victim: fc.integer({ min: 0, max: 1 }),
+    queued: fc.boolean(),
+    pending: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    end: fc.constantFrom('close' as const, 'close' as const, 'shutdown' as const, 'dup' as const),
+    // The ACK and the SYN-ACK timer on two CPUs: both may migrate the request.
+    softirq: fc.constantFrom('ack' as const, 'ack' as const, 'synackRetransmit' as const, 'both' as const, 'both' as const, 'both' as const, 'synackTimeout' as const, 'none' as const),
+    bufSize: fc.constantFrom(4096, 4096, ...BOUNDARY_SIZES),
+    spare: toArb,
+    // The listener already gone: the race is the two CPUs' migrations.
+    stopFirst: fc.boolean(),
+  }).map(({ flags, migrate, victim, queued, pending, end, softirq, bufSize, spare, stopFirst: early }) => {
+    // The timer against the ACK is a race of their own: the close comes first.
+    const stopFirst = (early || softirq === 'both') && softirq !== 'none';
+    const other = 1 - victim;
+    const setup: Op[] = [
+      { kind: 'sysctl', name: 'tcp_migrate_req', value: migrate },
+      { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: profile.setOpt, value: flags[0] },
+      { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 4 },
+      { kind: 'setsockopt', fd: 1, optname: profile.setOpt, value: flags[1] },
+    ];
+    if (queued) setup.push({ kind: 'syn', conn: 1, packet: DEFAULT_PACKET, to: victim }, { kind: 'ack', conn: 1 });
+    if (pending) setup.push({ kind: 'syn', conn: PENDING_PEER, packet: DEFAULT_PACKET, to: victim });
+    // The accept through the dup holds the listener's file: the close of
+    // the last descriptor stops it only when that accept returns.
+    const dup = end === 'dup';
+    if (dup) setup.push({ kind: 'dup', fd: victim });
+    const firstChild = dup ? 3 : 2;
+    const reads: Op[] = [
+      { kind: 'accept', fd: other }, { kind: 'getsockopt', fd: firstChild, optname: profile.readOpt, bufSize },
+      { kind: 'accept', fd: other }, { kind: 'getsockopt', fd: firstChild + 1, optname: profile.readOpt, bufSize: 4096 },
+    ];
+    const stop: Op = end === 'shutdown' ? { kind: 'shutdown', fd: victim, how: 0 } : { kind: 'close', fd: victim };
+    const threads: ThreadSpec[] = dup
+      ? [{ kind: 'user', ops: [{ kind: 'close', fd: victim }, { kind: 'close', fd: 2 }] }, { kind: 'user', ops: [{ kind: 'accept', fd: 2 }, ...reads] }]
+      : stopFirst ? [{ kind: 'user', ops: reads }] : [{ kind: 'user', ops: [stop] }, { kind: 'user', ops: reads }];
+    if (stopFirst && !dup) setup.push(stop);
+    if (softirq === 'both') threads.push({ kind: 'softirq', ops: [{ kind: 'synackRetransmit', conn: PENDING_PEER }] });
+    if (softirq !== 'none') {
+      const ops: Op[] = [{ kind: softirq === 'both' ? 'ack' : softirq, conn: PENDING_PEER }];
+      // A SYN of a new peer steered into the group meanwhile.
+      ops.push({ kind: 'syn', conn: 3, packet: DEFAULT_PACKET, to: spare });
+      threads.push({ kind: 'softirq', ops });
+    }
+    return { setup, threads };
+  });
+}
+
 export function concurrentArb(profile: Profile, schedulers: readonly SchedulerName[]): fc.Arbitrary<GeneratedConcurrent> {
   // Most cases are random threads over a random setup; the rest are shaped
   // like the races the feature has, which random threads rarely line up.
@@ -170,6 +229,7 @@ export function concurrentArb(profile: Profile, schedulers: readonly SchedulerNa
     { weight: 1, arbitrary: ackRaceArb(profile) },
     { weight: 1, arbitrary: sameSocketArb(profile) },
     { weight: 1, arbitrary: dupRaceArb(profile) },
+    { weight: 2, arbitrary: groupRaceArb(profile) },
   );
   return fc.record({
     shape: shaped,

@@ -31,12 +31,25 @@ function removeOps(ops: readonly Op[], fails: (ops: Op[]) => boolean): Op[] {
     changed = false;
     for (let i = 0; i < cur.length; i++) {
       const without = cur.slice(0, i).concat(cur.slice(i + 1));
-      if (without.length > 0 && fails(without)) {
-        cur = without;
+      const found = [without, ...renumbered(cur, i)].find((c) => c.length > 0 && fails(c));
+      if (found !== undefined) {
+        cur = found;
         changed = true;
         i--;
       }
     }
   }
   return cur;
+}
+
+/** Removing op `i` that made a descriptor (socket, accept, dup): the
+ * descriptors handed out after it would each have been one lower, so the
+ * later ops that name descriptor `m` or above name one less, for each `m`
+ * they use. */
+function renumbered(ops: readonly Op[], i: number): Op[][] {
+  const k = ops[i].kind;
+  if (k !== 'socket' && k !== 'accept' && k !== 'dup') return [];
+  const later = ops.slice(i + 1);
+  const used = [...new Set(later.flatMap((op) => ('fd' in op ? [op.fd] : [])))].filter((d) => d > 0).sort((a, b) => a - b);
+  return used.map((m) => [...ops.slice(0, i), ...later.map((op) => ('fd' in op && op.fd >= m ? { ...op, fd: op.fd - 1 } : op))]);
 }

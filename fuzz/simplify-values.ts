@@ -6,7 +6,7 @@
 // when none of them fails. Every step lowers a well-founded rank, so the
 // shrink ends.
 
-import type { Op } from '../model/ops.ts';
+import type { Op, SteeredSyn } from '../model/ops.ts';
 import { DEFAULT_PACKET, type PacketDescriptor } from '../model/packet.ts';
 import { BOUNDARY_SIZES } from './arbitraries.ts';
 
@@ -76,6 +76,14 @@ function simplerPackets(p: PacketDescriptor): PacketDescriptor[] {
   return out;
 }
 
+/** A SYN without a group index (index 0, and the one listener), then a
+ * smaller index. */
+function simplerSteering(op: SteeredSyn): Op[] {
+  if (op.to === undefined) return [];
+  const { to, ...plain } = op;
+  return [plain, ...simplerInts(to).filter((x) => x >= 0).map((t): Op => ({ ...op, to: t }))];
+}
+
 /** Every op one value step simpler than `op`, simplest first. */
 function simplerOps(op: Op): Op[] {
   switch (op.kind) {
@@ -96,10 +104,11 @@ function simplerOps(op: Op): Op[] {
       return [
         { kind: 'syn', conn: op.conn, packet: withPacket({ ...op.packet, fastOpen: 'none' }) },
         { kind: 'syn', conn: op.conn, packet: op.packet },
+        ...simplerSteering(op),
         ...simplerPackets(op.packet).map((packet): Op => ({ ...op, packet })),
       ];
     case 'syn':
-      return simplerPackets(op.packet).map((packet) => ({ ...op, packet }));
+      return [...simplerSteering(op), ...simplerPackets(op.packet).map((packet) => ({ ...op, packet }))];
     default:
       return [];
   }

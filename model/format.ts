@@ -20,18 +20,22 @@ export function formatOp(op: Op, profile: Profile): string {
     case 'dup': return `dup(fd ${op.fd})`;
     case 'bind': return `bind(fd ${op.fd}, service port) /* SO_REUSEADDR */`;
     case 'shutdown': return `shutdown(fd ${op.fd}, ${SHUT_NAMES[op.how] ?? op.how})`;
-    case 'syn': return `SYN from peer ${op.conn} [${describePacket(op.packet)}]`;
-    case 'fastOpenSyn': return `Fast Open SYN+data from peer ${op.conn} [${describePacket(op.packet)}]`;
+    case 'reuseport': return `setsockopt(fd ${op.fd}, SO_REUSEPORT, 1)`;
+    case 'syn': return `SYN from peer ${op.conn}${steered(op.to)} [${describePacket(op.packet)}]`;
+    case 'fastOpenSyn': return `Fast Open SYN+data from peer ${op.conn}${steered(op.to)} [${describePacket(op.packet)}]`;
     case 'flood': return `flood of ${op.count} half-open SYNs (peers ${op.first}..${op.first + op.count - 1})`;
     case 'ack': return `ACK from peer ${op.conn}`;
     case 'ackRetransmit': return `ACK from peer ${op.conn} (retransmitted)`;
     case 'cookieAck': return `cookie ACK from peer ${op.conn}`;
     case 'rst': return `RST from peer ${op.conn}`;
     case 'synackTimeout': return `SYN-ACK timeout for peer ${op.conn}`;
+    case 'synackRetransmit': return `SYN-ACK retransmitted to peer ${op.conn} (timer)`;
     case 'sysctl': return `sysctl net.ipv4.${op.name}=${op.value}`;
     case 'expireAll': return 'all timers expire';
   }
 }
+
+const steered = (to: number | undefined): string => (to === undefined ? '' : ` to group index ${to}`);
 
 const SHUT_NAMES: Record<number, string> = { 0: 'SHUT_RD', 1: 'SHUT_WR', 2: 'SHUT_RDWR' };
 

@@ -35,13 +35,16 @@ export interface DupOp { kind: 'dup'; fd: number }
 export interface BindOp { kind: 'bind'; fd: number }
 /** shutdown(fd, how): SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2; anything else is EINVAL. */
 export interface ShutdownOp { kind: 'shutdown'; fd: number; how: number }
+/** setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, 1): the socket may share the
+ * port with others that set it; listening, it joins the port's group. */
+export interface ReuseportOp { kind: 'reuseport'; fd: number }
 
 // --- network events, processed in softirq ---------------------------------
 
 /** A SYN from peer `conn` to the service port. `conn` is the connection's
  * identity; it is written into the packet (source port) so a reader's bytes
  * say whose SYN they are. */
-export interface SynOp { kind: 'syn'; conn: number; packet: PacketDescriptor }
+export interface SynOp { kind: 'syn'; conn: number; packet: PacketDescriptor; to?: number }
 /** The third ACK of the handshake for `conn`. */
 export interface AckOp { kind: 'ack'; conn: number }
 /** The same ACK again (a retransmission, or a copy seen by another CPU). */
@@ -52,32 +55,45 @@ export interface CookieAckOp { kind: 'cookieAck'; conn: number }
 export interface RstOp { kind: 'rst'; conn: number }
 /** The SYN-ACK retransmission timer of `conn`'s request gives up. */
 export interface SynAckTimeoutOp { kind: 'synackTimeout'; conn: number }
+/** The SYN-ACK retransmission timer of `conn`'s request fires and resends
+ * (reqsk_timer_handler()): a request whose listener stopped listening is
+ * migrated to another listener of its group, or dropped. */
+export interface SynAckRetransmitOp { kind: 'synackRetransmit'; conn: number }
 /** A SYN carrying data and a Fast Open option. */
-export interface FastOpenSynOp { kind: 'fastOpenSyn'; conn: number; packet: PacketDescriptor }
+export interface FastOpenSynOp { kind: 'fastOpenSyn'; conn: number; packet: PacketDescriptor; to?: number }
+/** `to` on a SYN: the index, in the port's SO_REUSEPORT group, of the
+ * listener that gets it, taken modulo the group's size (what a
+ * SO_ATTACH_REUSEPORT_CBPF program returns; absent, 0). Without a group the
+ * one listener gets every SYN. */
+export type SteeredSyn = SynOp | FastOpenSynOp;
 /** `count` half-open SYNs from peers first..first+count-1 that never answer. */
 export interface FloodOp { kind: 'flood'; first: number; count: number }
 
 // --- the system ----------------------------------------------------------
 
-export interface SysctlOp { kind: 'sysctl'; name: 'tcp_syncookies' | 'tcp_fastopen'; value: number }
+export interface SysctlOp { kind: 'sysctl'; name: SysctlName; value: number }
+/** tcp_migrate_req (Linux 5.14+): a closing listener's children and
+ * requests move to another listener of its SO_REUSEPORT group. */
+export type SysctlName = 'tcp_syncookies' | 'tcp_fastopen' | 'tcp_migrate_req';
+export const SYSCTL_NAMES: readonly SysctlName[] = ['tcp_syncookies', 'tcp_fastopen', 'tcp_migrate_req'];
 /** Every timer fires: requests expire, Fast Open requests are dropped.
  * Used by teardown to reach quiescence. */
 export interface ExpireAllOp { kind: 'expireAll' }
 
 export type SyscallOp =
   | SocketOp | ListenOp | AcceptOp | SetsockoptOp | GetsockoptOp | CloseOp | DisconnectOp | ConnectOp
-  | DupOp | ShutdownOp | BindOp;
+  | DupOp | ShutdownOp | BindOp | ReuseportOp;
 export type NetworkOp =
-  | SynOp | AckOp | AckRetransmitOp | CookieAckOp | RstOp | SynAckTimeoutOp | FastOpenSynOp | FloodOp;
+  | SynOp | AckOp | AckRetransmitOp | CookieAckOp | RstOp | SynAckTimeoutOp | FastOpenSynOp | FloodOp | SynAckRetransmitOp;
 export type SystemOp = SysctlOp | ExpireAllOp;
 export type Op = SyscallOp | NetworkOp | SystemOp;
 export type OpKind = Op['kind'];
 
 export const SYSCALL_KINDS: readonly OpKind[] = [
-  'socket', 'listen', 'accept', 'setsockopt', 'getsockopt', 'close', 'disconnect', 'connect', 'dup', 'shutdown', 'bind',
+  'socket', 'listen', 'accept', 'setsockopt', 'getsockopt', 'close', 'disconnect', 'connect', 'dup', 'shutdown', 'bind', 'reuseport',
 ];
 export const NETWORK_KINDS: readonly OpKind[] = [
-  'syn', 'ack', 'ackRetransmit', 'cookieAck', 'rst', 'synackTimeout', 'fastOpenSyn', 'flood',
+  'syn', 'ack', 'ackRetransmit', 'cookieAck', 'rst', 'synackTimeout', 'fastOpenSyn', 'flood', 'synackRetransmit',
 ];
 export const SYSTEM_KINDS: readonly OpKind[] = ['sysctl', 'expireAll'];
 

@@ -16,12 +16,20 @@
  *   dup FD                       a second model descriptor for the same file
  *   bind FD                      SO_REUSEADDR, then bind to the service port
  *                                on the wildcard address of the socket's family
+ *   reuseport FD                 SO_REUSEPORT on
  *   shutdown FD HOW              HOW passed as is (0, 1, 2, or not)
  *   setsockopt FD OPT VALUE | getsockopt FD OPT LEN
  *   syn CONN MAC HEX             peer CONN's SYN frame, as the model built it;
  *                                MAC (ethernet, loopback, none) names the device
+ *   synto CONN TO NETOFF MAC HEX the same SYN, steered to index TO (modulo the
+ *                                group's size) of the port's SO_REUSEPORT
+ *                                group; its source port is NETOFF bytes past
+ *                                the network header. A plain syn or flood
+ *                                goes to index 0.
  *   flood FIRST MAC HEX...       one SYN frame per peer FIRST, FIRST+1, ...
  *   ack CONN | rst CONN          the peer's ACK or RST, built from its SYN-ACK
+ *   retransmit CONN              1.5 s, past the first SYN-ACK retransmission
+ *                                (every pending request's timer fires)
  * Result: RET ERRNO OPTLEN HEX WIRE, with '-' for what the op does not
  * produce; WIRE lists what the kernel sent peers meanwhile (synack/N,
  * cookie/N, rst/N, fin/N, ack/N), 'quiet' if nothing, 'unsent' when the
@@ -38,7 +46,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lane-netns.h"
 #include "lane-wire.h"
@@ -67,6 +77,59 @@ static void out(int ret, int err, long optlen, const unsigned char *bytes, int n
 #endif
 }
 #define NOLEN (-999999)
+
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF 51
+#endif
+
+/* Steering: the group index each steered peer's SYNs get, and where its
+ * source port lies past the network header. */
+static struct { int set, index, netoff; } steer[MAXCONN];
+
+/* The port's SO_REUSEPORT group as the kernel holds it: the distinct
+ * sockets (a dup is the same inode) listening on the service port with
+ * SO_REUSEPORT. Its size, and one member to attach the program to. */
+static int group_size(int *member) {
+  ino_t seen[MAXFD];
+  int n = 0;
+  *member = -1;
+  for (int i = 0; i < MAXFD; i++) {
+    if (fds[i] < 0) continue;
+    int on = 0, rp = 0;
+    socklen_t l = sizeof on;
+    struct sockaddr_in6 a;
+    socklen_t al = sizeof a;
+    struct stat st;
+    if (getsockopt(fds[i], SOL_SOCKET, SO_ACCEPTCONN, &on, &l) || !on) continue;
+    l = sizeof rp;
+    if (getsockopt(fds[i], SOL_SOCKET, SO_REUSEPORT, &rp, &l) || !rp) continue;
+    if (getsockname(fds[i], (struct sockaddr *)&a, &al) || ntohs(a.sin6_port) != SERVICE_PORT || fstat(fds[i], &st)) continue;
+    int dup_of = 0;
+    for (int j = 0; j < n; j++) dup_of |= seen[j] == st.st_ino;
+    if (dup_of) continue;
+    seen[n++] = st.st_ino;
+    *member = fds[i];
+  }
+  return n;
+}
+
+/* SO_ATTACH_REUSEPORT_CBPF: for each steered peer, its source port picks
+ * its index modulo the group's size now; any other SYN gets index 0. */
+static void attach_steering(void) {
+  int member, n = group_size(&member);
+  if (n == 0) return;
+  static struct sock_filter code[3 * MAXCONN + 1];
+  unsigned len = 0;
+  for (int c = 0; c < MAXCONN && len + 4 < BPF_MAXINSNS; c++) {
+    if (!steer[c].set) continue;
+    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + steer[c].netoff);
+    code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PORT_BASE + c, 0, 1);
+    code[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ((steer[c].index % n) + n) % n);
+  }
+  code[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+  struct sock_fprog prog = { .len = (unsigned short)len, .filter = code };
+  setsockopt(member, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
+}
 
 static int lowest_free(void) {
   for (int i = 0; i < MAXFD; i++) if (fds[i] < 0) return i;
@@ -194,7 +257,7 @@ static int run_line(const char *line) {
   nevents = 0;
   sscanf(line, "%31s %ld %ld %ld", op, &a, &b, &c);
   errno = 0;
-  int network = !strcmp(op, "syn") || !strcmp(op, "flood") || !strcmp(op, "ack") || !strcmp(op, "rst");
+  int network = !strcmp(op, "syn") || !strcmp(op, "synto") || !strcmp(op, "flood") || !strcmp(op, "ack") || !strcmp(op, "rst") || !strcmp(op, "retransmit");
   if (!strcmp(op, "sysctl")) {
     char name[64]; long v = 0;
     sscanf(line, "%*s %63s %ld", name, &v);
@@ -243,6 +306,10 @@ static int run_line(const char *line) {
     struct sockaddr_in at4 = { .sin_family = AF_INET, .sin_port = htons(SERVICE_PORT), .sin_addr = { htonl(INADDR_ANY) } };
     int r = domain_of(fds[a]) == AF_INET ? bind(fds[a], (struct sockaddr *)&at4, sizeof at4) : bind(fds[a], (struct sockaddr *)&at, sizeof at);
     out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "reuseport")) {
+    int one = 1;
+    int r = setsockopt(fds[a], SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "shutdown")) {
     int r = shutdown(fds[a], (int)b);
     out(r, errno, NOLEN, NULL, 0);
@@ -272,10 +339,20 @@ static int run_line(const char *line) {
     int shown = r == 0 ? ((int)len > (int)sizeof buf ? (int)sizeof buf : (int)len) : -1;
     if (r == 0 && shown >= 0) out(0, 0, (int)len, buf, shown);
     else out(r, e, (int)len == (int)c ? NOLEN : (int)len, NULL, 0); /* '-': left as it was */
-  } else if (!strcmp(op, "syn") || !strcmp(op, "flood")) {
+  } else if (!strcmp(op, "syn") || !strcmp(op, "synto") || !strcmp(op, "flood")) {
     char mac[16];
     int pos = 0;
-    if (sscanf(line, "%*s %*d %15s %n", mac, &pos) < 1 || mac_kind_of(mac) < 0) { out(-1, EINVAL, NOLEN, NULL, 0); return 0; }
+    int steered = !strcmp(op, "synto");
+    if (sscanf(line, steered ? "%*s %*d %*d %*d %15s %n" : "%*s %*d %15s %n", mac, &pos) < 1 || mac_kind_of(mac) < 0 || a < 0 || a >= MAXCONN) {
+      out(-1, EINVAL, NOLEN, NULL, 0);
+      return 0;
+    }
+    if (strcmp(op, "flood")) {
+      steer[a].set = steered;
+      steer[a].index = (int)b;
+      steer[a].netoff = (int)c;
+    }
+    attach_steering();
     const char *rest = line + pos;
     int r = 0;
     for (long conn = a; r == 0 && *rest && *rest != '\n'; conn++) {
@@ -288,7 +365,15 @@ static int run_line(const char *line) {
     if (r == -2) return lane_fail("no answer to the barrier after a SYN");
     if (r == 0) wire_events();
     out(r, errno, NOLEN, NULL, 0);
+  } else if (!strcmp(op, "retransmit")) {
+    usleep(1500 * 1000);
+    if (barrier(MAC_NONE)) return lane_fail("no answer to the barrier after a SYN-ACK retransmission");
+    wire_events();
+    out(0, 0, NOLEN, NULL, 0);
   } else if (!strcmp(op, "ack") || !strcmp(op, "rst")) {
+    /* A cookie's ACK is looked up in the group again: steered as its SYN
+     * was, modulo the group's size now. */
+    attach_steering();
     int r = send_segment((int)a, !strcmp(op, "ack") ? TH_ACK : TH_RST);
     if (r == -2) return lane_fail("no answer to the barrier after an ACK or RST");
     if (r == 0) wire_events();

@@ -7,7 +7,7 @@
 // and may inflate to MAX_CASE_BYTES at most.
 
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { NETWORK_KINDS, SYSCALL_KINDS, SYSTEM_KINDS, type Op } from '../model/ops.ts';
+import { NETWORK_KINDS, SYSCALL_KINDS, SYSCTL_NAMES, SYSTEM_KINDS, type Op, type SysctlName } from '../model/ops.ts';
 import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { UserError } from '../model/user-error.ts';
@@ -94,7 +94,7 @@ function checkOps(x: unknown, where: string): string | undefined {
       const bad = checkPacket(o.packet);
       if (bad) return `${where}[${i}].packet ${bad}`;
     }
-    if (o.kind === 'sysctl' && o.name !== 'tcp_syncookies' && o.name !== 'tcp_fastopen') return `${where}[${i}] names no known sysctl`;
+    if (o.kind === 'sysctl' && !SYSCTL_NAMES.includes(o.name as SysctlName)) return `${where}[${i}] names no known sysctl`;
     // A socket's family came later: a token without one is the dual-stack socket it always was.
     if (o.kind === 'socket' && ((o.family !== undefined && o.family !== 4 && o.family !== 6) || (o.v6only !== undefined && o.v6only !== 0 && o.v6only !== 1))) {
       return `${where}[${i}] is a socket of no known family`;

@@ -146,7 +146,7 @@ describe('savedsyn fuzz', () => {
     // workers the higher one can finish first.
     const run = (workers: number) => {
       const out = mkdtempSync(join(tmpdir(), `savedsyn-w${workers}-`));
-      fuzz(out, ['--seed', '3', '--workers', String(workers)]);
+      fuzz(out, ['--seed', '1', '--workers', String(workers)]);
       return out;
     };
     const folder = (d: string) => ({

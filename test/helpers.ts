@@ -1,5 +1,5 @@
 import { bundledByName } from '../model/impl/registry.ts';
-import type { Op, Outcome } from '../model/ops.ts';
+import { TCP_SAVE_SYN, type Op, type Outcome } from '../model/ops.ts';
 import { DEFAULT_PACKET, type PacketDescriptor } from '../model/packet.ts';
 import { profileByName } from '../model/profile.ts';
 import { runLockstep, type RunResult } from '../properties/lockstep.ts';
@@ -23,5 +23,16 @@ export function acceptedWith(setOpt: number, flag: number, packet: PacketDescrip
     { kind: 'syn', conn: 1, packet },
     { kind: 'ack', conn: 1 },
     { kind: 'accept', fd: 0 },
+  ];
+}
+
+/** A listener of the port's SO_REUSEPORT group: a fresh socket with
+ * SO_REUSEPORT, bound, in mode `mode`, listening (the service socket, fd
+ * 0, when fd is 0). */
+export function groupMember(fd: number, mode: number, optname = TCP_SAVE_SYN): Op[] {
+  const own: Op[] = fd === 0 ? [] : [{ kind: 'socket' }];
+  return [
+    ...own, { kind: 'reuseport', fd }, ...(fd === 0 ? [] : [{ kind: 'bind', fd } satisfies Op]),
+    { kind: 'setsockopt', fd, optname, value: mode }, { kind: 'listen', fd, backlog: 4 },
   ];
 }

@@ -337,6 +337,15 @@ describe('what the kernel lane can be asked', () => {
     expect(toLine({ kind: 'cookieAck', conn: 3 })).toBe('ack 3');
   });
 
+  it('steers a SYN to a group index by its source port, past the network header; sets SO_REUSEPORT; waits out a SYN-ACK timer', () => {
+    const v4 = toLine({ kind: 'syn', conn: 3, packet: pkt({ ipOptions: true }), to: 1 }).split(' ');
+    expect(v4.slice(0, 5)).toEqual(['synto', '3', '1', '24', 'loopback']);
+    expect(toLine({ kind: 'syn', conn: 3, packet: pkt({ family: 6 }), to: 0 }).split(' ').slice(0, 4)).toEqual(['synto', '3', '0', '40']);
+    expect(toLine({ kind: 'reuseport', fd: 2 })).toBe('reuseport 2');
+    expect(toLine({ kind: 'synackRetransmit', conn: 4 })).toBe('retransmit 4');
+    expect(unrealisable({ kind: 'synackRetransmit', conn: 4 })).toBeUndefined();
+  });
+
   it('gives every SYN a peer of its own, keeps later packets pointed at it, and names the SYN by its shape', () => {
     const ops = toKernelCase([
       { kind: 'syn', conn: 2, packet: pkt({ mss: false, mac: 'none' }) }, { kind: 'ack', conn: 2 },

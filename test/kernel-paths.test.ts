@@ -1,4 +1,4 @@
-// dup(), shutdown(), bind() and IPv6 extension headers on the live kernel through the lane: each sequence
+// dup(), shutdown(), bind(), IPv6 extension headers, SO_REUSEPORT groups and migration on the live kernel through the lane: each sequence
 // runs in a private namespace with the model's frames, and the linux spec
 // must agree with every outcome (reference/measured-paths.md measured the
 // same with real peers).
@@ -7,7 +7,7 @@ import { kernelLane } from '../model/kernel/native.ts';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op, type Outcome } from '../model/ops.ts';
 import type { PacketDescriptor } from '../model/packet.ts';
 import { runDifferential } from '../properties/differential.ts';
-import { acceptedWith, pkt } from './helpers.ts';
+import { acceptedWith, groupMember, pkt } from './helpers.ts';
 
 const lane = kernelLane();
 const read = (fd: number, bufSize = 4096): Op => ({ kind: 'getsockopt', fd, optname: SAVED, bufSize });
@@ -126,4 +126,69 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on address f
       inet6only, { kind: 'connect', fd: 1 }, { kind: 'disconnect', fd: 1 }, inet, { kind: 'connect', fd: 2 }]);
     expect(alone.slice(6).map((o) => o.errno ?? o.ret)).toEqual(['EAGAIN', 1, 'EINPROGRESS', 0, 2, 'EINPROGRESS']);
   });
+});
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on SO_REUSEPORT groups', () => {
+  it('reuseport.cbpf: the program steers each SYN to the listener the op names; each keeps it in its own mode', () => {
+    for (const [a, b] of [[1, 0], [0, 2], [2, 1]] as const) {
+      const setup = [...groupMember(0, a), ...groupMember(1, b)];
+      const out = kernel([
+        ...setup, { kind: 'syn', conn: 0, packet: pkt(), to: 0 }, { kind: 'ack', conn: 0 }, { kind: 'syn', conn: 1, packet: pkt(), to: 1 }, { kind: 'ack', conn: 1 },
+        { kind: 'accept', fd: 0 }, read(2), flag(2), { kind: 'accept', fd: 1 }, read(3), flag(3), { kind: 'accept', fd: 1 },
+      ]);
+      const n = setup.length + 4;
+      expect(out.slice(n).map((o) => o.optlen ?? o.errno ?? o.ret)).toEqual([2, [0, 60, 74][a], 4, 3, [0, 60, 74][b], 4, 'EAGAIN']);
+    }
+  });
+
+  it('an index past the group wraps; a listener that leaves (close, SHUT_RD) gives its slot to the last; a listen again joins at the end', () => {
+    const out = kernel([
+      { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'reuseport', fd: 0 }, ...groupMember(1, 1), ...groupMember(2, 2), { kind: 'close', fd: 0 },
+      { kind: 'syn', conn: 1, packet: pkt(), to: 0 }, { kind: 'ack', conn: 1 }, { kind: 'syn', conn: 2, packet: pkt({ family: 6 }), to: 3 }, { kind: 'ack', conn: 2 },
+      { kind: 'accept', fd: 2 }, read(0), { kind: 'accept', fd: 1 }, read(3),
+      shutdown(2, 0), { kind: 'syn', conn: 3, packet: pkt({ ipOptions: true }), to: 1 }, { kind: 'ack', conn: 3 }, { kind: 'accept', fd: 1 }, read(4),
+      { kind: 'listen', fd: 2, backlog: 4 }, { kind: 'syn', conn: 4, packet: pkt(), to: 1 }, { kind: 'ack', conn: 4 }, { kind: 'accept', fd: 2 }, read(5),
+    ]);
+    expect(out.slice(17).map((o) => o.optlen ?? o.errno ?? o.ret)).toEqual([0, 74, 3, 80, 0, 0, 0, 4, 64, 0, 0, 0, 5, 74]);
+  });
+});
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on what kernel campaigns found in groups', () => {
+  it('a cookie issued by a member that left is accepted by the member its ACK is steered to', () => {
+    const out = kernel([
+      { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 },
+      { kind: 'listen', fd: 1, backlog: 0 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'syn', conn: 2, packet: pkt() },
+      { kind: 'disconnect', fd: 0 }, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 1 },
+    ]);
+    expect(out[10]).toEqual({ ret: 2 });
+  });
+
+  it('a child of a SO_REUSEPORT listener has the option too: disconnected, it binds beside the listener', () => {
+    const out = kernel([...groupMember(0, 1), { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, { kind: 'disconnect', fd: 1 }, { kind: 'bind', fd: 1 }]);
+    expect(out[out.length - 1]).toEqual({ ret: 0 });
+  });
+});
+
+describe.runIf(lane.ok)('the live kernel agrees with the linux spec on migration (tcp_migrate_req)', () => {
+  const group = (a: number, b: number, migrate: number): Op[] => [
+    { kind: 'sysctl', name: 'tcp_migrate_req', value: migrate }, ...groupMember(0, a), ...groupMember(1, b),
+  ];
+  const syn: Op = { kind: 'syn', conn: 0, packet: pkt(), to: 0 };
+  const ack: Op = { kind: 'ack', conn: 0 };
+  const close: Op = { kind: 'close', fd: 0 };
+
+  it('a child moves with A\'s flag and SYN; a request moved on its ACK gets B\'s flag and keeps A\'s SYN; off, accept on B is EAGAIN', () => {
+    const tail = (ops: Op[]) => kernel(ops).slice(-3).map((o) => o.optlen ?? o.errno ?? o.ret);
+    expect(tail([...group(1, 0, 1), syn, ack, close, { kind: 'accept', fd: 1 }, read(0), flag(0)])).toEqual([0, 60, 4]);
+    expect(tail([...group(1, 2, 1), syn, close, ack, { kind: 'accept', fd: 1 }, read(0), flag(0)])).toEqual([0, 60, 4]);
+    expect(tail([...group(0, 1, 1), syn, { kind: 'shutdown', fd: 0, how: 0 }, ack, { kind: 'accept', fd: 1 }, read(2), flag(2)])).toEqual([2, 0, 4]);
+    expect(tail([...group(1, 2, 0), syn, close, ack, { kind: 'accept', fd: 1 }, read(0), flag(0)])).toEqual(['EAGAIN', 'EBADF', 'EBADF']);
+    expect(tail([...group(1, 2, 0), syn, close, { kind: 'sysctl', name: 'tcp_migrate_req', value: 1 }, ack, { kind: 'accept', fd: 1 }])).toEqual([0, 0, 'EAGAIN']);
+  });
+
+  it('a request moved by its SYN-ACK timer (real time: 1.5 s) gets B\'s flag and keeps A\'s SYN', () => {
+    const out = kernel([...group(1, 0, 1), syn, close, { kind: 'synackRetransmit', conn: 0 }, ack, { kind: 'accept', fd: 1 }, read(0), flag(0)]);
+    expect(out.slice(-3).map((o) => o.optlen ?? o.ret)).toEqual([0, 60, 4]);
+    expect(out[out.length - 1].bytes?.[0]).toBe(0);
+  }, 20_000);
 });

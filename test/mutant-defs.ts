@@ -105,6 +105,41 @@ class ShutdownKeepsListening extends Kernel {
   }
 }
 
+/** Every SYN to the group's first listener, whatever the program says. */
+class SteersToFirst extends Kernel {
+  protected override lookupListener(version: 4 | 6, to = 0): Sock | undefined {
+    return super.lookupListener(version, 0 * to);
+  }
+}
+
+/** A listener leaving the group closes the gap, keeping the others' order,
+ * instead of giving its slot to the last one. */
+class GroupKeepsOrder extends Kernel {
+  protected override reuseportDetachSock(sk: Sock): void {
+    const i = this.reuseGroup.indexOf(sk);
+    if (i >= 0) this.reuseGroup.splice(i, 1);
+  }
+}
+
+/** A queued child migrated at the old listener's close takes the new
+ * listener's flag, as if cloned from it. */
+class MigratedChildTakesNewFlag extends Kernel {
+  protected override migrateChild(nsk: Sock, req: RequestSock, child: Sock): void {
+    child.tp.save_syn = nsk.tp.save_syn ?? 0;
+    super.migrateChild(nsk, req, child);
+  }
+}
+
+/** The SYN-ACK timer's clone replaces the request in the established hash
+ * even when another CPU's ACK took the request meanwhile. */
+class TimerCloneAlwaysInserted extends Kernel {
+  protected override inetEhashInsert(nreq: RequestSock, oreq: RequestSock): boolean {
+    if (!super.inetEhashInsert(nreq, oreq)) this.requests.set(oreq.conn, oreq);
+    oreq.hashed = true;
+    return true;
+  }
+}
+
 export const MUTANTS: Mutant[] = [
   { name: 'disconnect keeps the copy', oracle: 'state', lane: 'single-thread', feature: { disconnect() {} } },
   { name: 'the request never frees its copy', oracle: 'leak', lane: 'single-thread', feature: { reqskDestructor() {} } },
@@ -277,6 +312,50 @@ export const MUTANTS: Mutant[] = [
   { name: 'the listener lookup ignores the SYN\'s family', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: LookupIgnoresFamily },
   { name: 'shutdown frees the saved SYN', oracle: 'state', lane: 'single-thread', feature: {}, stack: ShutdownFrees },
   { name: 'shutdown(SHUT_RD) leaves a listener listening', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: ShutdownKeepsListening },
+  { name: 'every SYN goes to the group\'s first listener', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: SteersToFirst },
+  { name: 'a listener leaving the group keeps the others\' order', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: GroupKeepsOrder },
+  {
+    name: 'a SYN is saved in the mode of the group\'s first listener', oracle: 'state', lane: 'single-thread',
+    feature: {
+      *connRequest(k, t, sk, req, skb, wantCookie) {
+        yield* linuxFeature.connRequest(k, t, k.reuseGroup[0] ?? sk, req, skb, wantCookie);
+      },
+    },
+  },
+  {
+    name: 'a child takes the flag of the group\'s first listener', oracle: 'state', lane: 'single-thread',
+    feature: { createOpenreqChild(k, l, _req, child) { child.tp.save_syn = (k.reuseGroup[0] ?? l).tp.save_syn; } },
+  },
+  {
+    name: 'the migrated request keeps the saved SYN its clone took', oracle: 'ledger', lane: 'single-thread',
+    feature: { reqskMigrateReset() {} },
+  },
+  {
+    name: 'reqsk_migrate_reset frees the saved SYN the clone took', oracle: 'ledger', lane: 'single-thread',
+    feature: {
+      reqskMigrateReset(k, req) {
+        k.ledger.put(req.ireq.saved_syn ?? 0, reqOwner(req), 'mutant');
+        req.ireq.saved_syn = 0;
+      },
+    },
+  },
+  {
+    name: 'migration drops the saved SYN', oracle: 'leak', lane: 'single-thread',
+    feature: {
+      reqskClone(_k, _req, nreq) { nreq.ireq.saved_syn = 0; },
+      reqskMigrateReset(k, req, to) { linuxFeature.reqskMigrateReset?.(k, req, to); },
+    },
+  },
+  { name: 'a migrated child takes the new listener\'s flag', oracle: 'state', lane: 'single-thread', feature: {}, stack: MigratedChildTakesNewFlag },
+  {
+    name: 'a request migrated on its ACK keeps the old listener\'s flag', oracle: 'state', lane: 'single-thread',
+    feature: { createOpenreqChild(_k, l, req, child) { child.tp.save_syn = req.listener.tp.save_syn ?? l.tp.save_syn; } },
+  },
+  {
+    // Only seen when the timer migrates on one CPU while the ACK migrates
+    // the same request on another.
+    name: 'the timer\'s clone replaces a request the ACK took', oracle: 'ledger', lane: 'concurrent', feature: {}, stack: TimerCloneAlwaysInserted,
+  },
 ];
 
 export function mutant(m: Mutant, withView = true): Implementation {

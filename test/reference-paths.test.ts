@@ -1,11 +1,12 @@
-// The dup(), shutdown(), new-listener (bind) and IPv6 extension header rows of
+// The dup(), shutdown(), new-listener (bind), IPv6 extension header,
+// SO_REUSEPORT and migration rows of
 // reference/measured-paths.md, each a case
 // run on an implementation in lockstep with its spec: both must give the
 // measured result. The row names are the table's.
 import { describe, expect, it } from 'vitest';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, TCP_SAVED_SYN_RFC as RFC, type Op, type Outcome } from '../model/ops.ts';
-import { parseSyn, type PacketDescriptor } from '../model/packet.ts';
-import { acceptedWith, pkt, scenario } from './helpers.ts';
+import { parseSyn, sourcePort, type PacketDescriptor } from '../model/packet.ts';
+import { acceptedWith, groupMember, pkt, scenario } from './helpers.ts';
 
 const read = (fd: number, bufSize = 4096, optname = SAVED): Op => ({ kind: 'getsockopt', fd, optname, bufSize });
 const flag = (fd: number): Op => ({ kind: 'getsockopt', fd, optname: SAVE, bufSize: 4 });
@@ -359,5 +360,121 @@ describe('address families: an AF_INET listener beside the AF_INET6 one, and v4-
       expect(out[5]).toMatchObject({ ret: 0, optlen: 74 });
       expect(out[5].bytes?.[14]).toBe(0x45);
     }
+  });
+});
+describe('linux: SO_REUSEPORT, the SYN steered to one listener of the group', () => {
+  // reuseport.cbpf.a{1-b0,0-b2,2-b1}: A and B in one group, the program's
+  // index is the source port's low bit: peer 0 to A (index 0), peer 1 to B.
+  for (const [a, b] of [[1, 0], [0, 2], [2, 1]] as const) {
+    it(`reuseport.cbpf.a${a}-b${b}: each listener keeps its SYN in its own mode; the child's flag is its listener's`, () => {
+      const setup = [...groupMember(0, a), ...groupMember(1, b)];
+      const out = linux([
+        ...setup, { kind: 'syn', conn: 0, packet: pkt(), to: 0 }, { kind: 'ack', conn: 0 }, { kind: 'syn', conn: 1, packet: pkt(), to: 1 }, { kind: 'ack', conn: 1 },
+        { kind: 'accept', fd: 0 }, read(2), flag(2), { kind: 'accept', fd: 1 }, read(3), flag(3), { kind: 'accept', fd: 1 },
+      ]);
+      const n = setup.length + 4;
+      const len = [0, 60, 74];
+      expect(out[n]).toEqual({ ret: 2 });
+      expect(savedFrom(out[n + 1])).toEqual({ optlen: len[a], conn: a === 0 ? undefined : sourcePort(0) });
+      expect(out[n + 2].bytes?.[0]).toBe(a);
+      expect(out[n + 3]).toEqual({ ret: 3 });
+      expect(savedFrom(out[n + 4])).toEqual({ optlen: len[b], conn: b === 0 ? undefined : sourcePort(1) });
+      expect(out[n + 5].bytes?.[0]).toBe(b);
+      expect(out[n + 6]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    });
+  }
+
+  it('the group index is taken modulo the group\'s size; a listener that leaves gives its slot to the last one', () => {
+    const out = linux([
+      ...groupMember(0, 0), ...groupMember(1, 1), ...groupMember(2, 2), { kind: 'close', fd: 0 },
+      { kind: 'syn', conn: 0, packet: pkt(), to: 0 }, { kind: 'ack', conn: 0 }, { kind: 'syn', conn: 1, packet: pkt(), to: 3 }, { kind: 'ack', conn: 1 },
+      { kind: 'accept', fd: 2 }, read(0), { kind: 'accept', fd: 1 }, read(3),
+    ]);
+    expect(out.slice(-4).map((o) => o.optlen ?? o.ret)).toEqual([0, 74, 3, 60]);
+  });
+
+  it('beside a listener without SO_REUSEPORT, bind and listen are EADDRINUSE; with it on both, they succeed', () => {
+    const out = linux([
+      { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 },
+      { kind: 'reuseport', fd: 0 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 4 },
+    ]);
+    expect(out.map((o) => o.errno ?? o.ret)).toEqual([0, 1, 0, 'EADDRINUSE', 0, 0, 0]);
+  });
+});
+
+describe('rfc-v1: each member of a SO_REUSEPORT group keeps the SYNs it gets, in its own setting', () => {
+  it('a member with the option keeps its SYN, one without has none to give', () => {
+    for (const impl of ['rfc-v1', 'rfc-v1-fixed']) {
+      const out = run(impl, [
+        { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: RFC, value: 1 },
+        { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 4 },
+        { kind: 'syn', conn: 0, packet: pkt(), to: 1 }, { kind: 'ack', conn: 0 }, { kind: 'syn', conn: 1, packet: pkt(), to: 0 }, { kind: 'ack', conn: 1 },
+        { kind: 'accept', fd: 1 }, read(2, 4096, RFC), { kind: 'accept', fd: 0 }, read(3, 4096, RFC),
+      ]);
+      expect(out[11]).toEqual({ ret: 2 });
+      expect(out[12]).toEqual({ ret: -1, errno: 'EINVAL' });
+      expect(out[13]).toEqual({ ret: 3 });
+      expect(out[14]).toMatchObject({ ret: 0 });
+    }
+  });
+});
+
+describe('linux: migration of a closing listener\'s children and requests (tcp_migrate_req)', () => {
+  const group = (a: number, b: number, migrate: number): Op[] => [
+    { kind: 'sysctl', name: 'tcp_migrate_req', value: migrate }, ...groupMember(0, a), ...groupMember(1, b),
+  ];
+  const syn: Op = { kind: 'syn', conn: 0, packet: pkt(), to: 0 };
+  const ack: Op = { kind: 'ack', conn: 0 };
+  const close: Op = { kind: 'close', fd: 0 };
+  const timer: Op = { kind: 'synackRetransmit', conn: 0 };
+  const len = [0, 60, 74];
+  const cases: { name: string; path: Op[]; flag: (a: number, b: number) => number }[] = [
+    { name: 'child', path: [syn, ack, close], flag: (a) => a },
+    { name: 'request-on-ack', path: [syn, close, ack], flag: (_a, b) => b },
+    { name: 'request-on-timer', path: [syn, close, timer, ack], flag: (_a, b) => b },
+  ];
+
+  for (const { name, path, flag: expected } of cases) {
+    for (const [a, b] of [[1, 0], [0, 1], [1, 2]] as const) {
+      it(`migrate1.${name}.a${a}-b${b}: accepted on B with A's SYN and ${name === 'child' ? 'A' : 'B'}'s flag`, () => {
+        const out = linux([...group(a, b, 1), ...path, { kind: 'accept', fd: 1 }, read(0), flag(0)]);
+        expect(out.slice(-3).map((o) => o.optlen ?? o.ret)).toEqual([0, len[a], 4]);
+        expect(savedFrom(out[out.length - 2]).conn).toBe(a === 0 ? undefined : sourcePort(0));
+        expect(out[out.length - 1].bytes?.[0]).toBe(expected(a, b));
+      });
+    }
+  }
+
+  it('migrate0.{child,request-on-ack}: without migration accept on B is EAGAIN; the request was dropped', () => {
+    for (const path of [[syn, ack, close], [syn, close, ack], [syn, close, timer, ack]]) {
+      const out = linux([...group(1, 2, 0), ...path, { kind: 'accept', fd: 1 }]);
+      expect(out[out.length - 1]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    }
+  });
+
+  it('migration needs the sysctl on both when the listener leaves and when the request moves', () => {
+    const off = linux([...group(1, 2, 1), syn, close, { kind: 'sysctl', name: 'tcp_migrate_req', value: 0 }, ack, { kind: 'accept', fd: 1 }]);
+    expect(off[off.length - 1]).toEqual({ ret: -1, errno: 'EAGAIN' });
+    const late = linux([...group(1, 2, 0), syn, close, { kind: 'sysctl', name: 'tcp_migrate_req', value: 1 }, ack, { kind: 'accept', fd: 1 }]);
+    expect(late[late.length - 1]).toEqual({ ret: -1, errno: 'EAGAIN' });
+  });
+
+  it('a listener shut for reading migrates as a closed one does', () => {
+    const out = linux([
+      ...group(0, 1, 1), syn, ack, { kind: 'syn', conn: 2, packet: pkt(), to: 0 }, shutdown(0, SHUT_RD), { kind: 'ack', conn: 2 },
+      { kind: 'accept', fd: 1 }, { kind: 'accept', fd: 1 }, read(2), flag(2), read(3), flag(3),
+    ]);
+    expect(out.slice(-6).map((o) => o.optlen ?? o.ret)).toEqual([2, 3, 0, 4, 0, 4]);
+    expect([out[out.length - 3].bytes?.[0], out[out.length - 1].bytes?.[0]]).toEqual([0, 1]);
+  });
+
+  it('rfc-v1 (Linux 4.1) has no migration: the closed member\'s requests and children die with it', () => {
+    const out = run('rfc-v1-fixed', [
+      { kind: 'sysctl', name: 'tcp_migrate_req', value: 1 },
+      { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: RFC, value: 1 },
+      { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 4 },
+      syn, ack, { kind: 'syn', conn: 2, packet: pkt(), to: 0 }, close, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 1 },
+    ]);
+    expect(out[out.length - 1]).toEqual({ ret: -1, errno: 'EAGAIN' });
   });
 });

@@ -122,7 +122,11 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
   for (const s of w.sockets) if (s.alive) fp.num(socks.of(s.id));
   fp.num(NONE);
   for (let i = 0; i < socks.order.length; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks);
-  fp.num(NONE).num(w.syncookies).num(w.fastOpen);
+  fp.num(NONE).num(w.syncookies).num(w.fastOpen).num(w.migrateReq);
+  // The SO_REUSEPORT group in its order, and whether its stamp is current.
+  fp.num(w.group.length);
+  for (const id of w.group) fp.num(socks.of(id));
+  fp.bool(w.groupStampGen === w.groupGen);
   // Reads by sockets that can still be read (named above); the others are
   // closed for good.
   const counted: Array<[number, number]> = [];
@@ -146,6 +150,7 @@ function hashSpecConn(fp: Fingerprint, c: SpecConn, socks: Names): void {
   hashKept(fp, c.kept);
   fp.num(c.child === undefined ? NONE : socks.of(c.child)).bool(c.fastOpenPending);
   fp.num(c.unqueuedChild === undefined ? NONE : socks.of(c.unqueuedChild)).num(c.unqueuedBy ?? NONE);
+  fp.num(c.to ?? NONE);
 }
 
 function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names): void {
@@ -155,6 +160,20 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names): void {
   fp.num(s.conn ?? NONE).num(s.backlog).bool(s.fastOpenQueue).num(s.fastOpenMax);
   fp.num(s.acceptQueue.length);
   for (const id of s.acceptQueue) fp.num(socks.of(id));
+  plainFields(fp, s as unknown as Record<string, unknown>);
+}
+
+/** Every plain field (a port, a family, a stamp, a generation): what the
+ * spec and the stack grow is hashed without this file learning it. Ids
+ * are renamed where they are met, never hashed as they are. */
+function plainFields(fp: Fingerprint, obj: Record<string, unknown>): void {
+  for (const k of Object.keys(obj).sort()) {
+    if (k === 'id') continue;
+    const v = obj[k];
+    if (typeof v === 'number') fp.str(k).num(v);
+    else if (typeof v === 'boolean') fp.str(k).bool(v);
+    else if (typeof v === 'string') fp.str(k).str(v);
+  }
 }
 
 // --- the modelled stack and its ledger ------------------------------------
@@ -306,7 +325,10 @@ function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: Profile
     walk.sock(k.established.get(conn));
   }
   fp.num(NONE);
-  for (const conn of sortedKeys(k.cookies)) fp.num(conn).num(k.cookies.get(conn)!);
+  for (const conn of sortedKeys(k.cookies)) {
+    const c = k.cookies.get(conn)!;
+    fp.num(conn).num(c.version).num(c.to);
+  }
   fp.num(NONE);
   for (const req of inner.parked) walk.req(req);
   fp.num(NONE);
@@ -314,7 +336,12 @@ function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: Profile
   for (const sk of k.socks) if (sk.alive) walk.sock(sk);
   fp.num(NONE);
   walk.drain();
-  fp.num(NONE).num(k.syncookies).num(k.fastopen);
+  fp.num(NONE).num(k.syncookies).num(k.fastopen).num(k.migrateReq);
+  // The group in its order, and whether its overflow stamp is current: a
+  // generation is a count, so only its relation to the stamp's is hashed.
+  fp.num(k.reuseGroup.length);
+  for (const sk of k.reuseGroup) walk.sock(sk);
+  fp.bool(k.reuseStampGen === k.reuseGen);
   if (walk.unknownField) return false;
   hashLedger(fp, walk, ledger, inner.skbPackets, inner.kmem, exact);
   return true;

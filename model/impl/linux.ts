@@ -14,6 +14,7 @@ const SITE = {
   recordSyn: 'net/ipv4/tcp_input.c tcp_reqsk_record_syn',
   moveSyn: 'include/net/tcp.h tcp_move_syn',
   reqskFree: 'net/ipv4/request_sock.c __reqsk_free',
+  migrateReset: 'include/net/request_sock.h reqsk_migrate_reset',
   savedSynFree: 'include/linux/tcp.h tcp_saved_syn_free',
   setsockopt: 'net/ipv4/tcp.c do_tcp_setsockopt',
   getsockopt: 'net/ipv4/tcp.c do_tcp_getsockopt',
@@ -61,6 +62,17 @@ export const linuxFeature: SavedSynFeature = {
 
   *accept(): Gen<void> {
     // Nothing: the child already holds its copy.
+  },
+
+  reqskClone(): void {
+    // inet_reqsk_clone()'s memcpy: the clone shares req->saved_syn until
+    // one of the two is reset.
+  },
+
+  reqskMigrateReset(k: Kernel, req: RequestSock, to?: RequestSock): void {
+    const h = req.ireq.saved_syn ?? 0;
+    if (h && to) k.ledger.transfer(h, reqOwner(req), reqOwner(to), at(SITE.migrateReset, 'req->saved_syn = NULL; /* the clone keeps it */'));
+    req.ireq.saved_syn = 0;
   },
 
   reqskDestructor(k: Kernel, req: RequestSock): void {

@@ -53,9 +53,19 @@ export function toLine(op: Op): string {
     case 'dup': return `dup ${op.fd}`;
     case 'bind': return `bind ${op.fd}`;
     case 'shutdown': return `shutdown ${op.fd} ${op.how}`;
-    case 'syn': case 'fastOpenSyn': return `syn ${op.conn} ${op.packet.mac} ${hex(buildSyn(op.conn, op.packet).bytes)}`;
+    case 'reuseport': return `reuseport ${op.fd}`;
+    case 'syn': case 'fastOpenSyn': {
+      const p = buildSyn(op.conn, op.packet);
+      // Steered: the helper's SO_ATTACH_REUSEPORT_CBPF program finds the
+      // source port at this offset from the network header.
+      if (op.to !== undefined) return `synto ${op.conn} ${op.to} ${p.networkLen} ${op.packet.mac} ${hex(p.bytes)}`;
+      return `syn ${op.conn} ${op.packet.mac} ${hex(p.bytes)}`;
+    }
     case 'ack': case 'ackRetransmit': case 'cookieAck': return `ack ${op.conn}`;
     case 'rst': return `rst ${op.conn}`;
+    // Real time: the first SYN-ACK retransmission is 1 s after the SYN.
+    // Every pending request's timer fires then, not only this peer's.
+    case 'synackRetransmit': return `retransmit ${op.conn}`;
     case 'flood': {
       const frames = Array.from({ length: op.count }, (_, i) => hex(buildSyn(op.first + i, DEFAULT_PACKET).bytes));
       return `flood ${op.first} ${DEFAULT_PACKET.mac} ${frames.join(' ')}`;

@@ -59,6 +59,16 @@ export const rfcV1Promise: Promise = {
     return conn.state === 'cookie' ? listenerFlagNow : conn.flagAtSyn;
   },
 
+  // SO_REUSEPORT (3.9) predates the patch, without a program to steer:
+  // 4.1 picks a group member by a hash of the peer's address and port, so
+  // any member may get a SYN, and a SYN op's group index names the one the
+  // hash picked. The letter's "a listening socket" is each member on its
+  // own: a member keeps the SYNs it gets if its own option is set, and
+  // their children inherit its flag as it was at the SYN (childFlag above,
+  // where conn.flagAtSyn is the flag of the member that got the SYN), never
+  // another member's. Requests live in the member's SYN table and die with
+  // it: 4.1 has no migration (tcp_migrate_req is 5.14).
+
   // The letter says nothing of connect(AF_UNSPEC): the cached SYN belongs to
   // the socket until it is read or the socket is destroyed.
   disconnectDrops: false,

@@ -37,6 +37,11 @@ export interface SpecSocket {
   userBound: boolean;
   /** Which IP versions its wildcard bind receives; a child has its listener's. */
   domain: Domain;
+  /** SO_REUSEPORT. */
+  reuseport: boolean;
+  /** Stopped listening with tcp_migrate_req on: the group (by generation)
+   * whose closed section keeps it, else -1. */
+  closedGen: number;
   flag: number;
   kept: Kept | null;
   /** The connection a child belongs to. */
@@ -69,6 +74,8 @@ export interface SpecConn {
   child: number | undefined;
   /** A Fast Open child whose request still waits for the final ACK. */
   fastOpenPending: boolean;
+  /** A cookie's SYN steering: its ACK is steered the same way. */
+  to?: number;
   /** Built by the first half of a split ACK, not yet queued. */
   unqueuedChild?: number;
   /** The split op (by history id) whose first half built that child: only
@@ -110,6 +117,15 @@ export class SpecWorld {
   readonly inFlight = new Map<number, { socket: number; waiting: number[] }>();
   syncookies = 1;
   fastOpen = 0;
+  migrateReq = 0;
+  /** The port's SO_REUSEPORT group, by socket id, in the kernel's order:
+   * a listener joins at the end, and the last one takes the place of one
+   * that leaves (reuseport_add_sock(), __reuseport_detach_sock()). */
+  group: number[] = [];
+  /** Which group that is: a new one each time a listener finds it empty. */
+  groupGen = 0;
+  /** The generation of the group whose overflow stamp a cookie set, or -1. */
+  groupStampGen = -1;
   /** The history id of the split op whose first half is running. */
   private unqueued: number | undefined;
 
@@ -132,22 +148,27 @@ export class SpecWorld {
     for (const [fd, z] of this.inFlight) w.inFlight.set(fd, { socket: z.socket, waiting: [...z.waiting] });
     w.syncookies = this.syncookies;
     w.fastOpen = this.fastOpen;
+    w.migrateReq = this.migrateReq;
+    w.group = [...this.group];
+    w.groupGen = this.groupGen;
+    w.groupStampGen = this.groupStampGen;
+    for (const [id, s] of this.closing) w.closing.set(id, s);
     return w;
   }
 
   /** Equal keys mean equal worlds: what memoisation needs. */
   key(): string {
     const socks = this.sockets.map((s) => [
-      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.domain, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
+      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.domain, s.reuseport ? 1 : 0, s.closedGen, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
       s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.acceptQueue.join('.'), s.cookieStamp ? 1 : 0,
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
       c.id, c.state, c.listener, c.flagAtSyn, c.kept ? c.kept.bytes.length : '', c.child ?? '', c.fastOpenPending ? 1 : 0, c.packet.bytes.length,
-      c.unqueuedChild ?? '', c.unqueuedBy ?? '',
+      c.unqueuedChild ?? '', c.unqueuedBy ?? '', c.to ?? '',
     ].join(','));
     const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
     const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';');
-    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen}|${inFlight}|${retired}`;
+    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen},${this.migrateReq}|${inFlight}|${retired}|${this.groupGen}:${this.group.join('.')}:${this.groupStampGen}|${[...this.closing].join(';')}`;
   }
 
   /** One op, atomically. `observed` is what an implementation returned for
@@ -168,17 +189,20 @@ export class SpecWorld {
       case 'dup': return this.withFd(op.fd, (s) => this.dup(s, fdHint));
       case 'shutdown': return this.withFd(op.fd, (s) => this.shutdown(s, op.how));
       case 'bind': return this.withFd(op.fd, (s) => this.bind(s));
-      case 'syn': this.syn(op.conn, buildSyn(op.conn, op.packet), false); return ok();
-      case 'fastOpenSyn': this.syn(op.conn, buildSyn(op.conn, op.packet), true); return ok();
+      case 'reuseport': return this.withFd(op.fd, (s) => { s.reuseport = true; return ok(); });
+      case 'syn': this.syn(op.conn, buildSyn(op.conn, op.packet), false, op.to); return ok();
+      case 'fastOpenSyn': this.syn(op.conn, buildSyn(op.conn, op.packet), true, op.to); return ok();
       case 'flood':
         for (let i = 0; i < op.count; i++) this.syn(op.first + i, buildSyn(op.first + i, DEFAULT_PACKET), false);
         return ok();
       case 'ack': case 'ackRetransmit': case 'cookieAck': this.ack(op.conn); return ok();
       case 'rst': this.rst(op.conn); return ok();
       case 'synackTimeout': this.timeout(op.conn); return ok();
+      case 'synackRetransmit': this.retransmit(op.conn); return ok();
       case 'sysctl':
         if (op.name === 'tcp_syncookies') this.syncookies = op.value;
-        else this.fastOpen = op.value;
+        else if (op.name === 'tcp_fastopen') this.fastOpen = op.value;
+        else this.migrateReq = op.value;
         return ok();
       case 'expireAll':
         for (const c of [...this.conns.values()]) this.timeout(c.id);
@@ -259,12 +283,14 @@ export class SpecWorld {
       }
     }
     // inet_csk_listen_start(): another socket listening on the port, as
-    // measured, even when both were bound with SO_REUSEADDR.
-    if (s.onServicePort && this.serviceListener(s, s.domain) !== undefined) {
+    // measured, even when both were bound with SO_REUSEADDR; unless both
+    // set SO_REUSEPORT.
+    if (s.onServicePort && this.portConflict(s)) {
       s.tcpState = 'CLOSE';
       return fail('EADDRINUSE');
     }
     s.bound = true;
+    if (s.onServicePort && s.reuseport) this.joinGroup(s);
     return ok();
   }
 
@@ -275,7 +301,7 @@ export class SpecWorld {
    * children, are no conflict. */
   private bind(s: SpecSocket): Outcome {
     if (s.bound || s.tcpState !== 'CLOSE') return fail('EINVAL');
-    if (this.serviceListener(undefined, s.domain) !== undefined) return fail('EADDRINUSE');
+    if (this.portConflict(s)) return fail('EADDRINUSE');
     s.bound = true;
     s.userBound = true;
     s.onServicePort = true;
@@ -418,19 +444,24 @@ export class SpecWorld {
 
   // --- network events ------------------------------------------------------
 
-  private syn(conn: number, packet: BuiltPacket, fastOpenData: boolean): void {
+  private syn(conn: number, packet: BuiltPacket, fastOpenData: boolean, to = 0): void {
     // A SYN for a pending request or a live connection is a retransmission;
     // otherwise it starts afresh (a syncookie leaves no state behind).
     const known = this.conns.get(conn);
     // A request whose listener stopped listening is dropped by the lookup
     // that finds it; the SYN then looks for a listener afresh.
-    if (known?.state === 'request' && this.sockets[known.listener].tcpState !== 'LISTEN') this.forget(known);
+    // Where migration could move it, the request takes the SYN for a
+    // retransmission and stays.
+    if (known?.state === 'request' && this.sockets[known.listener].tcpState !== 'LISTEN') {
+      if (this.migrateTarget(this.sockets[known.listener], conn) !== undefined) return;
+      this.forget(known);
+    }
     else if (known !== undefined && (known.state === 'request' || this.connAlive(known))) return;
     else if (known?.fastOpenPending && known.child !== undefined && this.sockets[known.child].alive) {
       this.retired.push(known);
       this.conns.delete(conn);
     }
-    const l = this.listenerFor(packet.family);
+    const l = this.steer(packet.family, to);
     if (l === undefined) return;
     const requests = this.requestsOf(l.id);
     let wantCookie = false;
@@ -445,7 +476,11 @@ export class SpecWorld {
     };
     this.conns.set(conn, c);
     if (wantCookie) {
-      l.cookieStamp = true;
+      c.to = to;
+      // tcp_synq_overflow(): a group's stamp today (reuse->synq_overflow_ts),
+      // else the listener's own.
+      if (this.profile.era === 'today' && this.group.includes(l.id)) this.groupStampGen = this.groupGen;
+      else l.cookieStamp = true;
       return;
     }
     c.kept = this.promise.keep(l.flag, packet);
@@ -476,6 +511,16 @@ export class SpecWorld {
       this.cookieAck(c);
       return;
     }
+    // A request whose listener stopped listening goes to another listener
+    // of its group, with migration (reuseport_migrate_sock()): a child of
+    // that one, cloned from it, with the SYN the old one kept.
+    const to = c.state === 'request' && l.tcpState !== 'LISTEN' ? this.migrateTarget(l, conn) : undefined;
+    if (to !== undefined) {
+      if (this.profile.acceptQueueFull(to.acceptQueue.length, to.backlog)) return;
+      c.listener = to.id;
+      this.makeChild(c, to);
+      return;
+    }
     // Where nothing listens the ACK finds no request and the kernel answers
     // it with a RST: the peer, reset, gives up.
     if (l.tcpState !== 'LISTEN') {
@@ -486,13 +531,15 @@ export class SpecWorld {
     this.makeChild(c, l);
   }
 
-  /** cookie_v4_check(): the ACK meets whichever socket listens on the port
-   * now, not the one that sent the cookie; it is taken only with cookies on
-   * and by a listener that sent a cookie itself since it was made or last
-   * disconnected. Otherwise the listener answers with a RST. */
+  /** cookie_v4_check(): the ACK meets whichever socket the lookup finds on
+   * the port now (its group's member the ACK is steered to), not the one
+   * that sent the cookie; it is taken only with cookies on and by a
+   * listener whose overflow stamp is set: its group's, or its own since it
+   * was made or last disconnected. Otherwise the listener answers with a RST. */
   private cookieAck(c: SpecConn): void {
-    const l = this.listenerFor(c.packet.family);
-    if (l === undefined || this.syncookies === 0 || !l.cookieStamp) {
+    const l = this.steer(c.packet.family, c.to ?? 0);
+    const stamped = l !== undefined && (this.profile.era === 'today' && this.group.includes(l.id) ? this.groupStampGen === this.groupGen : l.cookieStamp);
+    if (l === undefined || this.syncookies === 0 || !stamped) {
       this.forget(c);
       return;
     }
@@ -515,6 +562,19 @@ export class SpecWorld {
     }
   }
 
+  /** The SYN-ACK timer fires and resends: a request whose listener
+   * stopped listening moves to another of its group with migration, with
+   * the SYN the old one kept; without, it is dropped. */
+  private retransmit(conn: number): void {
+    const c = this.conns.get(conn);
+    if (c?.state !== 'request') return;
+    const l = this.sockets[c.listener];
+    if (l.tcpState === 'LISTEN') return;
+    const to = this.migrateTarget(l, conn);
+    if (to === undefined) this.forget(c);
+    else c.listener = to.id;
+  }
+
   private timeout(conn: number): void {
     const c = this.conns.get(conn);
     if (!c) return;
@@ -534,12 +594,31 @@ export class SpecWorld {
    * CPU or thread can come between: the ACK builds the child (cloning the
    * listener, so taking its flag then) and later queues it for accept(). */
   splits(op: Op): boolean {
-    return this.profile.era === 'today' && (op.kind === 'ack' || op.kind === 'ackRetransmit' || op.kind === 'cookieAck');
+    return this.profile.era === 'today' && (op.kind === 'ack' || op.kind === 'ackRetransmit' || op.kind === 'cookieAck' || this.closeMigrates(op));
   }
+
+  /** A close of the last descriptor of a listener whose children migration
+   * may move: the descriptor goes at once, the socket (and the migration)
+   * when the final fput() runs, which another thread can come between and
+   * see the descriptor gone while the children are still the old
+   * listener's. */
+  private closeMigrates(op: Op): boolean {
+    if (op.kind !== 'close' || this.migrateReq === 0) return false;
+    const s = this.socketOf(op.fd);
+    return s !== undefined && s.tcpState === 'LISTEN' && this.group.includes(s.id) && this.fds.filter((id) => id === s.id).length === 1;
+  }
+
+  /** Closes whose first half ran: the socket, by history id. */
+  private readonly closing = new Map<number, number>();
 
   /** The first step of split op `id` (a history id): everything but
    * queueing the child. */
   applyFirstHalf(op: Op, id: number): void {
+    if (op.kind === 'close') {
+      this.closing.set(id, this.fds[op.fd]!);
+      this.fds[op.fd] = undefined;
+      return;
+    }
     if (op.kind !== 'ack' && op.kind !== 'ackRetransmit' && op.kind !== 'cookieAck') throw new Error(`${op.kind} does not split`);
     this.unqueued = id;
     try {
@@ -552,6 +631,13 @@ export class SpecWorld {
   /** The second step: queue the child the first half of the same op built,
    * if its listener still listens; otherwise the child is dropped. */
   applySecondHalf(op: Op, id: number): Outcome {
+    if (op.kind === 'close') {
+      const s = this.closing.get(id);
+      this.closing.delete(id);
+      if (s === undefined) return fail('EBADF');
+      this.destroyIfUnnamed(this.sockets[s]);
+      return ok();
+    }
     if (!('conn' in op)) throw new Error(`${op.kind} does not split`);
     const c = this.conns.get(op.conn);
     if (c?.unqueuedChild !== undefined && c.unqueuedBy === id) {
@@ -570,6 +656,8 @@ export class SpecWorld {
     child.sockState = 'connected';
     child.tcpState = c.fastOpenPending ? 'SYN_RECV' : 'ESTABLISHED';
     child.conn = c.id;
+    // A clone of the listener: SO_REUSEPORT too.
+    child.reuseport = l.reuseport;
     child.flag = this.promise.childFlag(c, l.flag);
     child.kept = c.kept;
     c.kept = null;
@@ -616,6 +704,8 @@ export class SpecWorld {
   }
 
   private stopListening(l: SpecSocket): void {
+    l.tcpState = 'CLOSE';
+    this.leaveGroup(l);
     for (const c of [...this.conns.values()]) {
       if (c.listener !== l.id) continue;
       // 4.1 frees the SYN table with the listener. Today requests stay in the
@@ -623,9 +713,71 @@ export class SpecWorld {
       // finds their listener not listening, alive again if it listens again.
       if (c.state === 'request' && this.profile.era === '4.1') this.forget(c);
     }
-    for (const childId of l.acceptQueue) this.destroy(this.sockets[childId]);
+    // With migration, a queued child moves to another listener of the
+    // group as it is: its flag and its SYN are the old listener's. A Fast
+    // Open child still waiting for its final ACK is not modelled moving.
+    const queue = l.acceptQueue;
     l.acceptQueue = [];
-    l.tcpState = 'CLOSE';
+    for (const childId of queue) {
+      const child = this.sockets[childId];
+      const c = child.conn === undefined ? undefined : this.conns.get(child.conn);
+      const to = c?.fastOpenPending || child.conn === undefined ? undefined : this.migrateTarget(l, child.conn);
+      if (to !== undefined && c !== undefined) {
+        c.listener = to.id;
+        to.acceptQueue.push(childId);
+      } else {
+        this.destroy(child);
+      }
+    }
+  }
+
+  /** reuseport_migrate_sock() by hash (the model's hash: the connection's
+   * number): the group member a request or child of `l` moves to, when
+   * tcp_migrate_req is on now and was when `l` left the group. Linux
+   * today only: 4.1 has no migration. */
+  private migrateTarget(l: SpecSocket, conn: number): SpecSocket | undefined {
+    if (this.profile.era !== 'today' || this.migrateReq === 0) return undefined;
+    if (this.group.length === 0 || l.closedGen !== this.groupGen) return undefined;
+    return this.sockets[this.group[conn % this.group.length]];
+  }
+
+  /** inet_bind_conflict(): a socket listening on the port that receives an
+   * IP version this one would conflicts, unless both set SO_REUSEPORT (one
+   * user here). */
+  private portConflict(s: SpecSocket): boolean {
+    return this.sockets.some((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'LISTEN' && overlaps(o.domain, s.domain) && !(s.reuseport && o.reuseport));
+  }
+
+  /** inet_reuseport_add_sock(): the group of a listener with SO_REUSEPORT
+   * on the port, made for it first if it has none (it set the option after
+   * it listened), or a group of its own. */
+  private joinGroup(s: SpecSocket): void {
+    s.closedGen = -1;
+    if (this.group.length === 0) {
+      this.groupGen++;
+      const first = this.sockets.find((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'LISTEN' && o.reuseport);
+      if (first) this.group.push(first.id);
+    }
+    this.group.push(s.id);
+  }
+
+  private leaveGroup(s: SpecSocket): void {
+    const i = this.group.indexOf(s.id);
+    if (i < 0) return;
+    s.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.groupGen : -1;
+    this.group[i] = this.group[this.group.length - 1];
+    this.group.pop();
+  }
+
+  /** The listener an IPv`version` SYN steered to group index `to` finds:
+   * the best-scoring listener, or, in its group, the member at `to` modulo
+   * the members of that score. */
+  private steer(version: 4 | 6, to: number): SpecSocket | undefined {
+    const best = this.listenerFor(version);
+    if (best === undefined || !this.group.includes(best.id)) return best;
+    const score = lookupScore(best.domain, version);
+    const members = this.group.filter((id) => lookupScore(this.sockets[id].domain, version) === score);
+    return this.sockets[members[((to % members.length) + members.length) % members.length]];
   }
 
   /** The socket listening on the service port (besides `except`), for an
@@ -669,7 +821,7 @@ export class SpecWorld {
 
   private newSocket(onServicePort: boolean, domain: Domain = 'inet6'): SpecSocket {
     const s: SpecSocket = {
-      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, domain,
+      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, domain, reuseport: false, closedGen: -1,
       flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, acceptQueue: [], cookieStamp: false,
     };
     this.sockets.push(s);

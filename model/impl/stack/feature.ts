@@ -26,6 +26,13 @@ export interface SavedSynFeature {
   synRecvSock(k: Kernel, t: number, req: RequestSock, child: Sock, ownReq: boolean): Gen<void>;
   /** inet_csk_accept(), under the listener's lock, once the entry is dequeued. */
   accept(k: Kernel, t: number, listener: Sock, req: RequestSock, child: Sock): Gen<void>;
+  /** inet_reqsk_clone(), after the stack's memcpy of `req` into `nreq`
+   * (a request migrated to another listener of its group). */
+  reqskClone?(k: Kernel, req: RequestSock, nreq: RequestSock): void;
+  /** reqsk_migrate_reset(): `req` gives up what its clone shares with it;
+   * `to` is the clone that now owns it, absent when the clone is the one
+   * reset (a failed migration, the original keeping everything). */
+  reqskMigrateReset?(k: Kernel, req: RequestSock, to?: RequestSock): void;
   /** The request sock destructor (tcp_v4/v6_reqsk_destructor, __reqsk_free). */
   reqskDestructor(k: Kernel, req: RequestSock): void;
   /** tcp_v4_destroy_sock(): every TCP socket that is destroyed. */

@@ -37,9 +37,12 @@ export class Kernel {
   /** Peers holding a syncookie, with the listener that issued it: the
    * peer's state, not the kernel's; the cookie only validates while that
    * listener listens (tcp_synq_no_recent_overflow). */
-  /** Cookies sent and not yet answered, by connection: the IP version of
-   * the SYN, which picks the listener its ACK meets. */
-  readonly cookies = new Map<number, 4 | 6>();
+  /** Cookies sent and not yet answered, by connection: the SYN's IP
+   * version and steering, which pick the listener its ACK meets. */
+  readonly cookies = new Map<number, { version: 4 | 6; to: number }>();
+  /** The generation of the group whose overflow stamp a cookie set
+   * (reuse->synq_overflow_ts), or -1. */
+  reuseStampGen = -1;
   private readonly parked: RequestSock[] = [];
   private readonly skbPackets = new Map<number, BuiltPacket>();
   private readonly kmem = new Map<number, Uint8Array>();
@@ -48,6 +51,12 @@ export class Kernel {
   private nextReq = 0;
   syncookies = 1;
   fastopen = 0;
+  migrateReq = 0;
+  /** struct sock_reuseport of the service port: socks[0..num_socks). */
+  readonly reuseGroup: Sock[] = [];
+  /** Which struct sock_reuseport that is: a new one each time a listener
+   * finds the port's group empty (reuseport_alloc()). */
+  reuseGen = 0;
 
   constructor(readonly profile: Profile, readonly ledger: Ledger, readonly feature: SavedSynFeature) {
     this.files[SERVICE_FD] = this.sockAlloc(true);
@@ -158,6 +167,11 @@ export class Kernel {
     this.nextReq = src.nextReq;
     this.syncookies = src.syncookies;
     this.fastopen = src.fastopen;
+    this.migrateReq = src.migrateReq;
+    this.reuseGroup.length = 0;
+    for (const sk of src.reuseGroup) this.reuseGroup.push(sock(sk));
+    this.reuseGen = src.reuseGen;
+    this.reuseStampGen = src.reuseStampGen;
   }
 
   private *dispatch(op: Op, t: number): OpRun {
@@ -173,17 +187,20 @@ export class Kernel {
       case 'dup': return yield* this.withFile(op.fd, (sk) => this.sysDup(sk));
       case 'shutdown': return yield* this.withFile(op.fd, (sk) => this.sysShutdown(sk, t, op.how));
       case 'bind': return yield* this.withFile(op.fd, (sk) => this.sysBind(sk, t));
-      case 'syn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), false); return ok();
-      case 'fastOpenSyn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), true); return ok();
+      case 'reuseport': return yield* this.withFile(op.fd, (sk) => this.sysReuseport(sk));
+      case 'syn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), false, op.to); return ok();
+      case 'fastOpenSyn': yield* this.rcvSyn(t, buildSyn(op.conn, op.packet), true, op.to); return ok();
       case 'flood':
         for (let i = 0; i < op.count; i++) yield* this.rcvSyn(t, buildSyn(op.first + i, DEFAULT_PACKET), false);
         return ok();
       case 'ack': case 'ackRetransmit': case 'cookieAck': yield* this.rcvAck(t, op.conn); return ok();
       case 'rst': yield* this.rcvRst(t, op.conn); return ok();
-      case 'synackTimeout': this.timerExpired(op.conn); return ok();
+      case 'synackTimeout': yield* this.reqskTimerHandler(t, op.conn, true); return ok();
+      case 'synackRetransmit': yield* this.reqskTimerHandler(t, op.conn, false); return ok();
       case 'sysctl':
         if (op.name === 'tcp_syncookies') this.syncookies = op.value;
-        else this.fastopen = op.value;
+        else if (op.name === 'tcp_fastopen') this.fastopen = op.value;
+        else this.migrateReq = op.value;
         return ok();
       case 'expireAll':
         for (const conn of [...this.requests.keys()]) this.timerExpired(conn);
@@ -237,12 +254,14 @@ export class Kernel {
         }
       }
       // inet_csk_listen_start() -> get_port(): another listener on the
-      // port conflicts, SO_REUSEADDR or not; the Fast Open queue above is
-      // sized all the same.
-      if (sk.onServicePort && this.serviceListener(sk.domain) !== undefined) return fail('EADDRINUSE');
+      // port conflicts, SO_REUSEADDR or not, unless both set SO_REUSEPORT;
+      // the Fast Open queue above is sized all the same.
+      if (sk.onServicePort && this.bindConflict(sk)) return fail('EADDRINUSE');
       sk.backlog = clampBacklog(backlog);
       sk.state = 'LISTEN';
       sk.bound = true;
+      // inet_hash() -> inet_reuseport_add_sock().
+      if (sk.onServicePort && sk.reuseport) this.reuseportAddSock(sk);
       return ok();
     } finally {
       this.unlock(sk.lock, t);
@@ -256,7 +275,7 @@ export class Kernel {
     yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:__inet_bind lock_sock');
     try {
       if (sk.state !== 'CLOSE' || sk.bound) return fail('EINVAL');
-      if (this.serviceListener(sk.domain) !== undefined) return fail('EADDRINUSE');
+      if (this.bindConflict(sk)) return fail('EADDRINUSE');
       sk.bound = true;
       sk.userBound = true;
       sk.onServicePort = true;
@@ -265,6 +284,42 @@ export class Kernel {
       this.unlock(sk.lock, t);
     }
   }
+
+  /** sk_setsockopt(SO_REUSEPORT): takes effect at the next bind or listen. */
+  private *sysReuseport(sk: Sock): Gen<Outcome> {
+    sk.reuseport = true;
+    return ok();
+  }
+
+  /** inet_bind_conflict(): a listener on the port conflicts unless both
+   * sockets set SO_REUSEPORT (one user here). */
+  private bindConflict(sk: Sock): boolean {
+    return this.socks.some((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && overlaps(o.domain, sk.domain) && !(sk.reuseport && o.reuseport));
+  }
+
+  /** reuseport_add_sock(): appended to the group of a listener that set
+   * SO_REUSEPORT, made for that one first if it has none. */
+  private reuseportAddSock(sk: Sock): void {
+    sk.closedGen = -1;
+    if (this.reuseGroup.length === 0) {
+      this.reuseGen++;
+      const sk2 = this.socks.find((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && o.reuseport);
+      if (sk2) this.reuseGroup.push(sk2);
+    }
+    this.reuseGroup.push(sk);
+  }
+
+  /** __reuseport_detach_sock(): the last member takes the leaver's slot.
+   * With tcp_migrate_req on, reuseport_stop_listen_sock() keeps the leaver
+   * in the group's closed section, where migration finds the group. */
+  protected reuseportDetachSock(sk: Sock): void {
+    const i = this.reuseGroup.indexOf(sk);
+    if (i < 0) return;
+    sk.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.reuseGen : -1;
+    this.reuseGroup[i] = this.reuseGroup[this.reuseGroup.length - 1];
+    this.reuseGroup.pop();
+  }
+
 
   /** tcp_set_state(TCP_CLOSE) -> inet_put_port() unless SOCK_BINDPORT_LOCK. */
   private putPort(sk: Sock): void {
@@ -427,27 +482,29 @@ export class Kernel {
 
   // --- softirq: packets -----------------------------------------------
 
-  private *rcvSyn(t: number, packet: BuiltPacket, fastOpenData: boolean): Gen<void> {
+  private *rcvSyn(t: number, packet: BuiltPacket, fastOpenData: boolean, to = 0): Gen<void> {
     const skb = this.ledger.alloc('skb', 'rx', 'net/core/dev.c:netif_receive_skb', packet.conn, packet.bytes.length);
     this.skbPackets.set(skb, packet);
     yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv';
     const conn = packet.conn;
     const stale = this.requests.get(conn);
-    // A request whose listener is gone is dropped by the lookup that finds it.
-    if (stale !== undefined && stale.listener.state !== 'LISTEN') this.reqskUnhash(stale);
-    const l = this.lookupListener(packet.family);
+    // A request whose listener is gone is dropped by the lookup that finds
+    // it, unless migration could move it: then tcp_check_req() on the new
+    // listener takes the SYN for a retransmission, and the request stays.
+    if (stale !== undefined && stale.listener.state !== 'LISTEN' && this.reuseportMigrateSock(stale.listener, conn) === undefined) this.reqskUnhash(stale);
+    const l = this.lookupListener(packet.family, to);
     if (l !== undefined && !this.requests.has(conn) && !this.established.has(conn)) {
       if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
       // Re-check under the lock: the world may have moved while we waited.
       if (l.state === 'LISTEN' && !this.requests.has(conn) && !this.established.has(conn)) {
-        yield* this.tcpConnRequest(t, l, skb, packet, fastOpenData);
+        yield* this.tcpConnRequest(t, l, skb, packet, fastOpenData, to);
       }
       if (this.profile.lockedListener) this.unlock(l.lock, t);
     }
     this.ledger.put(skb, 'rx', 'net/ipv4/tcp_input.c:tcp_rcv_state_process consume_skb');
   }
 
-  private *tcpConnRequest(t: number, l: Sock, skb: number, packet: BuiltPacket, fastOpenData: boolean): Gen<void> {
+  private *tcpConnRequest(t: number, l: Sock, skb: number, packet: BuiltPacket, fastOpenData: boolean, to: number): Gen<void> {
     let wantCookie = false;
     if (this.syncookies === 2 || this.profile.synQueueFull(this.requestsOf(l), l.backlog)) {
       if (this.syncookies === 0) return;
@@ -475,9 +532,11 @@ export class Kernel {
       return;
     }
     if (wantCookie) {
-      // cookie_v4_init_sequence() → tcp_synq_overflow().
-      l.synqOverflowStamp = true;
-      this.cookies.set(req.conn, req.packet.family);
+      // cookie_v4_init_sequence() → tcp_synq_overflow(): a group's stamp
+      // today (reuse->synq_overflow_ts), else the listener's own.
+      if (this.profile.era === 'today' && this.reuseGroup.includes(l)) this.reuseStampGen = this.reuseGen;
+      else l.synqOverflowStamp = true;
+      this.cookies.set(req.conn, { version: req.packet.family, to });
       this.reqskMaybeFree(req);
       return;
     }
@@ -509,22 +568,29 @@ export class Kernel {
       yield* this.checkReq(t, req);
       return;
     }
-    const version = this.cookies.get(conn);
-    if (version !== undefined) yield* this.cookieCheck(t, conn, version);
+    const cookie = this.cookies.get(conn);
+    if (cookie !== undefined) yield* this.cookieCheck(t, conn, cookie.version, cookie.to);
   }
 
   /** tcp_check_req() and the syn_recv_sock() it calls. */
   protected *checkReq(t: number, req: RequestSock): Gen<void> {
     req.lookups++;
     yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv found TCP_NEW_SYN_RECV';
-    const l = req.listener;
-    if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
+    const old = req.listener;
+    let l = old;
+    if (this.profile.lockedListener) yield* this.lock(old.lock, t, 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv bh_lock_sock');
     try {
       if (req.freed || !req.hashed && this.profile.lockedListener) return;
       if (l.state !== 'LISTEN') {
-        // inet_csk_reqsk_queue_drop_and_put(): the listener went away.
-        this.reqskUnhash(req);
-        return;
+        // reuseport_migrate_sock(): another listener of the group takes
+        // the request, or inet_csk_reqsk_queue_drop_and_put().
+        const nsk = this.reuseportMigrateSock(l, req.conn);
+        if (nsk === undefined) {
+          this.reqskUnhash(req);
+          return;
+        }
+        l = nsk;
+        yield 'net/ipv4/tcp_ipv4.c:tcp_v4_rcv reuseport_migrate_sock';
       }
       if (this.profile.acceptQueueFull(l.acceptQueue.length, l.backlog)) {
         req.acked = true;
@@ -542,21 +608,24 @@ export class Kernel {
       }
       yield* this.settleChild(t, l, req, child, ownReq);
     } finally {
-      if (this.profile.lockedListener) this.unlock(l.lock, t);
+      if (this.profile.lockedListener) this.unlock(old.lock, t);
       req.lookups--;
       this.reqskMaybeFree(req);
     }
   }
 
   /** cookie_v4_check(): a request rebuilt from the ACK, never the SYN, by
-   * whichever socket listens on the port now. */
-  private *cookieCheck(t: number, conn: number, version: 4 | 6): Gen<void> {
-    // cookie_v4_check() declines (cookies off, or tcp_synq_no_recent_overflow()
-    // on a listener that sent no cookie since it was made or disconnected),
+   * whichever socket the lookup finds on the port now (in a group, the
+   * member the ACK is steered to). */
+  private *cookieCheck(t: number, conn: number, version: 4 | 6, to: number): Gen<void> {
+    // cookie_v4_check() declines (cookies off, or tcp_synq_no_recent_overflow():
+    // no stamp on the listener's group, or on a listener alone none since it
+    // was made or disconnected),
     // the listener answers the ACK with a RST (tcp_v4_send_reset()), and the
     // peer, reset, holds its cookie no more.
-    const l = this.lookupListener(version);
-    if (this.syncookies === 0 || l === undefined || !l.synqOverflowStamp) {
+    const l = this.lookupListener(version, to);
+    const stamped = l !== undefined && (this.profile.era === 'today' && this.reuseGroup.includes(l) ? this.reuseStampGen === this.reuseGen : l.synqOverflowStamp);
+    if (this.syncookies === 0 || l === undefined || !stamped) {
       this.cookies.delete(conn);
       return;
     }
@@ -616,7 +685,7 @@ export class Kernel {
   private sockAlloc(onServicePort: boolean, domain: Domain = 'inet6'): Sock {
     const sk: Sock = {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
-      onServicePort, bound: onServicePort, userBound: false, domain, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
+      onServicePort, bound: onServicePort, userBound: false, domain, reuseport: false, closedGen: -1, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
       destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
       backlog: 0, acceptQueue: [], fastopenq: null, synqOverflowStamp: false, tp: {},
     };
@@ -638,6 +707,7 @@ export class Kernel {
     const child = this.sockAlloc(true, l.domain);
     child.tp = { ...l.tp };
     child.destruct = l.destruct;
+    child.reuseport = l.reuseport;
     child.conn = req.conn;
     child.sockState = 'connected';
     this.feature.createOpenreqChild(this, l, req, child);
@@ -655,7 +725,99 @@ export class Kernel {
       this.reqskMaybeFree(req);
       return;
     }
+    if (l !== req.listener) {
+      yield* this.completeHashdanceMigrate(l, req, child);
+      return;
+    }
     this.reqskQueueAdd(l, req, child);
+  }
+
+  /** inet_csk_complete_hashdance() for a request another listener took: a
+   * clone of it goes into that listener's queue with the child, and the
+   * old one is reset and put; if that listener stopped listening
+   * meanwhile, the clone is reset and freed and the child forgotten. */
+  private *completeHashdanceMigrate(nsk: Sock, req: RequestSock, child: Sock): Gen<void> {
+    const nreq = this.inetReqskClone(req, nsk);
+    yield 'net/ipv4/inet_connection_sock.c:inet_csk_complete_hashdance inet_reqsk_clone';
+    if (nsk.state === 'LISTEN') {
+      nreq.queued = true;
+      nsk.acceptQueue.push({ req: nreq, child });
+      this.feature.reqskMigrateReset?.(this, req, nreq);
+      this.reqskMaybeFree(req);
+      return;
+    }
+    child.dead = true;
+    this.tcpDone(child, false, 'inet_child_forget → tcp_done');
+    this.feature.reqskMigrateReset?.(this, nreq);
+    this.reqskMaybeFree(nreq);
+  }
+
+  /** inet_reqsk_clone(): a memcpy of the request, for listener `nsk`. */
+  protected inetReqskClone(req: RequestSock, nsk: Sock): RequestSock {
+    const nreq: RequestSock = {
+      ...req, id: this.nextReq++, listener: nsk, hashed: false, queued: false, lookups: 0, parked: false, freed: false,
+      acked: false, ireq: { ...req.ireq },
+    };
+    // A Fast Open child's pending request follows it (tcp_sk(child)->fastopen_rsk).
+    if (nreq.tfo_listener && nreq.sk !== null) nreq.sk.fastopen_rsk = nreq;
+    this.feature.reqskClone?.(this, req, nreq);
+    return nreq;
+  }
+
+  /** reuseport_migrate_sock(), selecting by hash (no migration program):
+   * the listener `conn` hashes to among the group's members, when
+   * tcp_migrate_req is on and `l` left that group with it on. The model's
+   * hash is the connection's number. */
+  protected reuseportMigrateSock(l: Sock, conn: number): Sock | undefined {
+    if (this.profile.era !== 'today' || this.migrateReq === 0) return undefined;
+    const n = this.reuseGroup.length;
+    if (n === 0 || l.closedGen !== this.reuseGen) return undefined;
+    return this.reuseGroup[conn % n];
+  }
+
+  /** inet_ehash_insert(nreq, oreq): the clone replaces the request in the
+   * established hash, unless another CPU unhashed it first. */
+  protected inetEhashInsert(nreq: RequestSock, oreq: RequestSock): boolean {
+    return oreq.hashed && this.requests.get(oreq.conn) === oreq;
+  }
+
+  /** reqsk_timer_handler(): the SYN-ACK timer of `conn`'s request. A
+   * request whose listener stopped listening is cloned for the listener
+   * migration picks; the clone replaces it in the established hash
+   * (inet_ehash_insert()) unless another CPU took the request meanwhile,
+   * or the timer gives up (`expire`): then the clone is reset and freed,
+   * and the old request dropped. */
+  private *reqskTimerHandler(t: number, conn: number, expire: boolean): Gen<void> {
+    const req = this.requests.get(conn);
+    if (req === undefined) {
+      if (expire) this.timerExpired(conn);
+      return;
+    }
+    const l = req.listener;
+    if (l.state === 'LISTEN') {
+      if (expire) this.reqskUnhash(req);
+      return;
+    }
+    const nsk = this.reuseportMigrateSock(l, conn);
+    if (nsk === undefined) {
+      this.reqskUnhash(req);
+      return;
+    }
+    if (this.profile.lockedListener) yield* this.lock(l.lock, t, 'net/ipv4/inet_connection_sock.c:reqsk_timer_handler');
+    const nreq = this.inetReqskClone(req, nsk);
+    yield 'net/ipv4/inet_connection_sock.c:reqsk_timer_handler inet_reqsk_clone';
+    if (!expire && this.inetEhashInsert(nreq, req)) {
+      nreq.hashed = true;
+      this.requests.set(conn, nreq);
+      req.hashed = false;
+      this.feature.reqskMigrateReset?.(this, req, nreq);
+      this.reqskMaybeFree(req);
+    } else {
+      this.feature.reqskMigrateReset?.(this, nreq);
+      this.reqskMaybeFree(nreq);
+      this.reqskUnhash(req);
+    }
+    if (this.profile.lockedListener) this.unlock(l.lock, t);
   }
 
   /** inet_csk_reqsk_queue_add(): under the queue lock, a listener that
@@ -743,16 +905,23 @@ export class Kernel {
     this.ledger.ownerFreed(sockOwner(sk), DESTROY_SOCK, path);
   }
 
-  /** inet_csk_listen_stop(). */
+  /** tcp_set_state(TCP_CLOSE), then inet_csk_listen_stop(). */
   private listenStop(l: Sock): void {
+    l.state = 'CLOSE';
+    this.reuseportDetachSock(l);
     if (this.profile.era === '4.1') {
       // 4.1: reqsk_queue_destroy() frees the SYN table with the listener.
       for (const req of [...this.requests.values()]) if (req.listener === l) this.reqskUnhash(req);
     }
     // Today requests stay in the established hash; an ACK or their timer
-    // finds the listener gone and drops them.
+    // finds the listener gone and drops them, or migrates them.
     for (const { req, child } of l.acceptQueue.splice(0)) {
       req.queued = false;
+      const nsk = req.tfo_listener ? undefined : this.reuseportMigrateSock(l, req.conn);
+      if (nsk !== undefined) {
+        this.migrateChild(nsk, req, child);
+        continue;
+      }
       if (req.tfo_listener) {
         req.sk = null;
         this.reqskFastopenRemove(child, false);
@@ -762,7 +931,18 @@ export class Kernel {
       this.destroySock(child, 'inet_csk_listen_stop → inet_csk_destroy_sock');
       this.reqskMaybeFree(req);
     }
-    l.state = 'CLOSE';
+  }
+
+  /** inet_csk_listen_stop() migrating a queued child: a clone of its
+   * request goes into `nsk`'s queue with the child as it is (its flag and
+   * saved SYN from the old listener); the old request is reset and put. */
+  protected migrateChild(nsk: Sock, req: RequestSock, child: Sock): void {
+    const nreq = this.inetReqskClone(req, nsk);
+    // inet_csk_reqsk_queue_add(): nsk listens, as migration picked it now.
+    nreq.queued = true;
+    nsk.acceptQueue.push({ req: nreq, child });
+    this.feature.reqskMigrateReset?.(this, req, nreq);
+    this.reqskMaybeFree(req);
   }
 
   /** A listener on the service port that receives an IP version a socket
@@ -772,14 +952,19 @@ export class Kernel {
     return undefined;
   }
 
-  /** __inet_lookup_listener(): the best-scoring listener for an IPv`version` SYN. */
-  protected lookupListener(version: 4 | 6): Sock | undefined {
+  /** __inet_lookup_listener(): the best-scoring listener for an IPv`version`
+   * SYN, and in its group reuseport_select_sock(): the program's index `to`
+   * modulo the members of that score. */
+  protected lookupListener(version: 4 | 6, to = 0): Sock | undefined {
     let best: Sock | undefined;
     for (const sk of this.socks) {
       if (!sk.alive || !sk.onServicePort || sk.state !== 'LISTEN' || lookupScore(sk.domain, version) < 0) continue;
       if (best === undefined || lookupScore(sk.domain, version) > lookupScore(best.domain, version)) best = sk;
     }
-    return best;
+    if (best === undefined || !this.reuseGroup.includes(best)) return best;
+    const score = lookupScore(best.domain, version);
+    const members = this.reuseGroup.filter((m) => lookupScore(m.domain, version) === score);
+    return members[((to % members.length) + members.length) % members.length];
   }
 
   /** inet_csk_reqsk_queue_len(): today the hashed requests only; a Fast

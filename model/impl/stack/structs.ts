@@ -37,6 +37,11 @@ export interface Sock {
   userBound: boolean;
   /** sk_family and sk_ipv6only: which IP versions a wildcard bind receives. */
   domain: Domain;
+  /** sk_reuseport: SO_REUSEPORT. */
+  reuseport: boolean;
+  /** A listener that stopped listening with tcp_migrate_req on: the group
+   * (by generation) whose closed section holds it, else -1. */
+  closedGen: number;
   /** lock_sock() owner; the 2015 listener is also locked by softirq. */
   lock: Lock;
   /** File references: a close racing a system call destroys afterwards. */
