@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.XZDNbgIxDITfZc6pBKg_kl-CShwrDibroGiTON1kQdsV715FQNly9Hhsf54ZeVDng4AwOPtyWsPAxxyWde9TB0KR71FS9RxgoLmAvuZ7L_hSJcHAdaCVwYFtH_QIWl3M_FhQi9pec30YNdfEUUCbd4MTh1FA6-XM1LZaTQm0Nshse6mgGY6jDxPo1SCybQiquZ1tD-Rtrl5TATkORQxiKaA6jGJQ2PafMkRfq3R3sfoopXLMf7azT52ed5ZbNlfJcanbLAmEpEnQcKag3DXkBfMV4sb8T7fy-H3R6MZ8U5f243Ncm6e4DqPb-R8Bfbxd9pdf.614bb2a8';
+const TOKEN = 'ssyn2.XZDJasNAEET_pc4TsEIW6J9wwMfgQ3vUYwbNFk3LRhH-9zA4jhUfu3p7VQvKmJ0PAsLo7NOpg4GPJazrwacehCpfkyT1HGCQSwV9Lrde8FUlwcD1oI3Bge0Q8hG0uZjlfkBrtkMueh_MRRNHAT2_GZw4TALq1jtzu2pzSqDOoLAdREELHEcfZtCLQWTbEHIu7W0zULZFfU4V5DhUMYi1gnScxKCyHT5kjF5V-puoPkpVjuVv7OxTn887yy2bq-S46rZIAiHlJGg4c8jcN-QV8xXil_mfbuXufdU4PgbTPQRzmNzOfwvo_fWyv_wA.8bc19e03';
 
 it("rfc-v1 still fails: lockstep:getsockopt:length", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("lockstep:getsockopt:length");

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.jZDNigIxEITfpc5ZcGTZhbyECx5lDjHT0TD5I50orsy7L8G_UViQnFKpTn9VZ6QcjXUEiWz0x6GDgPXJze-jDQMkdAy65kyhQEArJsgzmEpNkJvzzeUsFwoQMAPkQmCr9OjiDnIxibuJqXDUY0zlYYypBOUJcvklcFCuEmQ3nzm1X3UMAbITSEqPVBqCUd66E-SngFe6IcSY2toWJa1SsTEwpFGOScAzQ5ZcSYCVHn8oe1sKDTexWE9clE9329GGIR7XWrWWLpJRXFaJAiRCDISGc3JRtSTTjPkCcWV-0jU9ss8ehpquajf1AmWfSQ0877cyZbS2ntTda6HdS6Hbatb2l563vT_1_Tn1s8E3IZb_Q_QtHus9DbXVulmI2-n6afoD.a92b746e';
+const TOKEN = 'ssyn2.rZDNbsIwEITfZc6ulFRVD34JKnGsUGWcDVjxn7wbUIry7pWhQEA99ujx7Ozsd0IuqXeeoFF6-3JooeBC9sv34GIHDZuiHUuhKFCwhgn6BCYZM_Tn6eriia14KEQTaqrY_NUblpQpQuFg_EjQ7axuE96xnP_6DrpR2Bo7-LSDbhYmJuFkh5TlbkxZLkte3_8M5qmm2hQjdKuQjR1IauneBOcn6DeFYGytkFKua-vxeZXFpcjQvfFMCoEZWspICmzs8EElOBHqrqK4QCwm5Jvt6GKXjmtrKteLVBGsKgKNmCKh1pl8MvWSedH5UuK384Nu6X77vFGQfSHT8ZL9yFRQuTyou2d07RO67div3Tedcxcr_yNto8B2T91YSXy2qlGNajfz_AM.2c30db64';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.VZDLasNADEX_5a6nEJfShX4ihS5LF8pYLoPnVUtOMMb_Xoa0sbvU1ZE40oo6lSFEAWEa_NO1g0NINR7rMeQeBJXvWbIFjnAoVUEf694zLX4s1eAw9KBTQyxzEtDzq8OV4yygbnOPmRjUJO_8hf0YyxfodIB0aYQvOYM6h8p-FAOtGDiFuIBeHBL7tq6U2la0A-q5WihZQQNHFYekCrJpFgdlP77JlIKZ9H-hhSRqnOoDu4Xcl9u75_abezSw2rlKBiGXLGg6Syzc9LeD813i1_lf7mV_0Pa5_QA.0a00a9ee';
+const TOKEN = 'ssyn2.VZDBasQwDET_Zc4ubErpQT-xhR5LD1pHKSa25cbKLiHk34vZbpMeNRpJb7SiTDqEKCBMg3-6dnAIqcRjPYbcg1Dle5ZsgSMctFTQx_roxVBNMhyGHnRyuLAfo36BTptb9wVW1Y9abDdqscxJQM-vDleOs4C648zStnrNGdQ5FPajGGjFwCnEBfTikNg3BNXSzrYA5VwsaK6ggWMVh1QryKZZHCr78U2mFMykf4gWklTjVP5st5B7vb17br-5SwNXOxfJIGTNgoazROWWZDsw3yF-mf_pXvbs2-f2Aw.22a15a13';
 
 it("rfc-v1 still fails: leak:sk:net/ipv4/inet_connection_sock.c inet_csk_destroy_sock", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("leak:sk:net/ipv4/inet_connection_sock.c inet_csk_destroy_sock");
