@@ -25,6 +25,8 @@ export interface ConcurrentSearchOptions {
   /** PCT's bug depth. */
   depth?: number;
   only?: string;
+  /** Only failures named by this oracle count (a targeted search). */
+  oracle?: string;
   /** Signatures already reported (by the single-thread search): a race
    * that ends in one of them is that finding again, not a new one. */
   known?: readonly string[];
@@ -160,15 +162,15 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
   const budget = { hangingCases: 0 };
   for (let round = 0; used < opts.runs && findings.length < (opts.maxFindings ?? Infinity); round++) {
     const seed = (opts.seed + round * 0x9e3779b1) | 0;
-    const counts = (sig: string | undefined): boolean =>
-      sig !== undefined && (opts.only !== undefined ? sig === opts.only : !known.has(sig));
+    const counts = (sig: string | undefined, oracle?: string): boolean =>
+      sig !== undefined && (opts.oracle === undefined || oracle === opts.oracle) && (opts.only !== undefined ? sig === opts.only : !known.has(sig));
     const { out, stopped } = runRound(arb, { seed, numRuns: opts.runs - used, budget, progress: (n) => opts.onProgress?.(used + n, opts.runs, findings.length) }, (g, generating) => {
       const keys = tally && generating ? new Set<string>() : undefined;
       const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth, keys);
       if (keys) {
         tally!.record(keys, r.steps.length, () => ({ profile: profile.name, impl: tally!.impl, kind: 'concurrent', case: { ...g.case, schedule: r.schedule } }));
       }
-      const pass = !counts(r.failure?.signature) || sequentialFailure(impl, profile, g.case, r) !== undefined;
+      const pass = !counts(r.failure?.signature, r.failure?.oracle) || sequentialFailure(impl, profile, g.case, r) !== undefined;
       return { pass, hung: r.failure?.oracle === 'hang' };
     });
     used += out.numRuns - (stopped ? 1 : 0);

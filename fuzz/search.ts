@@ -25,6 +25,8 @@ export interface SearchOptions {
   maxFindings?: number;
   /** Only this signature counts as a failure (a targeted search). */
   only?: string;
+  /** Only failures named by this oracle count (a targeted search). */
+  oracle?: string;
   onProgress?: (done: number, total: number, findings: number) => void;
   /** Told what each generated case covered (shrink attempts are not cases). */
   tally?: CoverageTally;
@@ -56,7 +58,8 @@ export function search(impl: Implementation, profile: Profile, opts: SearchOptio
       const failure = runLockstep(impl, profile, ops, { coverage: keys }).failure;
       if (keys) tally!.record(keys, ops.length, () => ({ profile: profile.name, impl: tally!.impl, kind: 'sequential', ops }));
       const pass = failure === undefined
-        || (opts.only !== undefined ? failure.signature !== opts.only : known.has(failure.signature));
+        || (opts.only !== undefined ? failure.signature !== opts.only
+          : opts.oracle !== undefined ? failure.oracle !== opts.oracle || known.has(failure.signature) : known.has(failure.signature));
       return { pass, hung: failure?.oracle === 'hang' };
     });
     // numRuns counts generated cases up to the failure, not shrink

@@ -15,7 +15,10 @@ const BUDGET = 3000;
 describe('planted defects in the linux implementation are caught', () => {
   for (const m of MUTANTS) {
     it(`${m.name} (by ${m.oracle})`, () => {
-      const opts = { seed: 99, runs: BUDGET, maxFindings: 1 };
+      // A defect may show first by a consequence another oracle names (a
+      // lost SYN as a wrong state, or as a read nothing explains): the
+      // search looks for the one this oracle names.
+      const opts = { seed: 99, runs: BUDGET, maxFindings: 1, oracle: m.oracle };
       const { findings, runs } = m.lane === 'single-thread'
         ? search(mutant(m), LINUX, opts)
         : searchConcurrent(mutant(m), LINUX, { ...opts, schedulers: ['random', 'pct'] });

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.VY9BagMxDEXv8tcuJKV04Uuk0GXpQvXIxYxtuSNNwjDM3YtJk0yX-noS769ok8SUGR5TDE_nIxxSaXk_j6kO8FD-mblaogwHaQr_sd52OalxhUMc4A8OXxTGLN_wh83dIV06EaRW-KNDozCywa-IVFJe4F8cCoX-TqT1F12mnZolqQofKSs7FFV4m2Z2UArjG08lmfFwCy0VVqPS7tgl1UEu74F6z2sUSe3UuMKjSmV0nSULdf1t53yV-HPed2FTCaM0e5SWZpUKwz-_Opwpz_z_hkLgB799br8.b0fff755';
+const TOKEN = 'ssyn2.nZDBasQwDET_Zc4u7C6lB__EFnospaiOUkxsy420u4SQfy8mbTa99ujxaPRGM-oofUwMj7EPD9cjHGKuaf8eYungofx14WKREhykKvzrvP1NGqzphXLLslDfdSpBZIiscLhSujD8aXHbTIpqXODQd_AHhw8KQ5JP-MPOpGwqYZBqd6NUW9ecnrbg435maqlBSoE_OlQKAxv8jJ5yTBP8o0Om0BBEalvbStdztShF4XtKyg5ZFd7GCzsoheGZxxzNuPsVLWZWo1w32y2WTm4vgdo9V6kntXPlAo8ihdFwpiTUmiw75hXih_kf_Q9_sgLf_cvb8g0.33fc98b0';
 
 it("rfc-v1 still fails: state:accept:flag", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("state:accept:flag");
