@@ -18,12 +18,12 @@ describe('savedsyn run', () => {
   it('searches the bundled implementations, prints each rfc-v1 finding and writes the report', async () => {
     const lines: string[] = [];
     const dir = out();
-    const code = await main(['--runs', '1500', '--out', dir], (s) => lines.push(s));
+    const code = await main(['--runs', '2000', '--out', dir], (s) => lines.push(s));
     expect(code).toBe(0);
     const text = lines.join('\n');
-    expect(text).toMatch(/rfc-v1 \(rfc-v1\): 1500 single-thread cases, 4 distinct finding\(s\); 1500 concurrent cases, 2 distinct race/);
-    expect(text).toMatch(/rfc-v1-fixed \(rfc-v1\): 1500 single-thread cases, 0 distinct finding\(s\); 1500 concurrent cases, 0 distinct/);
-    expect(text).toMatch(/linux \(linux\): 1500 single-thread cases, 0 distinct finding\(s\); 1500 concurrent cases, 0 distinct/);
+    expect(text).toMatch(/rfc-v1 \(rfc-v1\): 2000 single-thread cases, 4 distinct finding\(s\); 2000 concurrent cases, 2 distinct race/);
+    expect(text).toMatch(/rfc-v1-fixed \(rfc-v1\): 2000 single-thread cases, 0 distinct finding\(s\); 2000 concurrent cases, 0 distinct/);
+    expect(text).toMatch(/linux \(linux\): 2000 single-thread cases, 0 distinct finding\(s\); 2000 concurrent cases, 0 distinct/);
     expect(text).toContain('state:accept:flag');
     expect(text).toContain('linearizability:getsockopt:ENOENT');
     expect(text).toContain('leak:sk:net/ipv4/tcp.c do_tcp_getsockopt');

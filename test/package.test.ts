@@ -68,7 +68,7 @@ describe('the installed package', () => {
 
   it('checks a wrapper of the 2015 patch and exits 1 with its findings and their tokens', () => {
     writeFileSync(join(project, 'wrapper.ts'), WRAPPER);
-    const r = savedsyn('check', '--impl', './wrapper.ts', '--runs', '1500', '--out', 'out-wrapper');
+    const r = savedsyn('check', '--impl', './wrapper.ts', '--runs', '2000', '--out', 'out-wrapper');
     expect(r.status, r.stderr).toBe(1);
     for (const sig of ['state:setsockopt:flag', 'state:accept:flag', 'leak:sk:net/ipv4/inet_connection_sock.c inet_csk_destroy_sock', 'linearizability:getsockopt:ENOENT', 'leak:sk:net/ipv4/tcp.c do_tcp_getsockopt', 'lockstep:getsockopt:length']) {
       expect(r.stdout).toContain(sig);
