@@ -156,7 +156,7 @@ function successors(world: SpecWorld, h: HistoryOp, perThread: HistoryOp[][], po
     });
     if (holders.length > 0) {
       const deferred = world.clone();
-      const got = deferred.closeInFlight(fd, holders);
+      const got = secondHalf ? deferred.closeSecondHalfInFlight(h.id, fd, holders) : deferred.closeInFlight(fd, holders);
       if (sameOutcome(got, h.outcome)) out.push({ world: deferred, got });
     }
   }

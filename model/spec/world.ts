@@ -630,6 +630,17 @@ export class SpecWorld {
 
   /** The second step: queue the child the first half of the same op built,
    * if its listener still listens; otherwise the child is dropped. */
+  /** The second half of a split close while calls that started on its
+   * descriptor still hold the file: the socket, and what its destruction
+   * moves, waits for the last of them (`waiting`, by id). */
+  closeSecondHalfInFlight(id: number, fd: number, waiting: number[]): Outcome {
+    const s = this.closing.get(id);
+    this.closing.delete(id);
+    if (s === undefined) return fail('EBADF');
+    this.inFlight.set(fd, { socket: s, waiting: [...waiting] });
+    return ok();
+  }
+
   applySecondHalf(op: Op, id: number): Outcome {
     if (op.kind === 'close') {
       const s = this.closing.get(id);
