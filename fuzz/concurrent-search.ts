@@ -9,7 +9,7 @@ import { replay, runConcurrent, type Chooser, type ConcurrentCase, type Concurre
 import { runLockstep } from '../properties/lockstep.ts';
 import type { HistoryOp } from '../properties/linearizable.ts';
 import { createSpec } from '../model/spec/index.ts';
-import type { Op } from '../model/ops.ts';
+import { makesDescriptor, type Op } from '../model/ops.ts';
 import { concurrentArb } from './concurrent-cases.ts';
 import { runRound } from './round.ts';
 import type { CoverageTally } from './guide.ts';
@@ -71,7 +71,7 @@ function renumbered(profile: Profile, setup: readonly Op[], order: readonly Hist
   for (const h of order) {
     const op: Op = 'fd' in h.op && rename.has(h.op.fd) ? { ...h.op, fd: rename.get(h.op.fd)! } : h.op;
     const got = spec.apply(op);
-    if ((op.kind === 'accept' || op.kind === 'socket' || op.kind === 'dup') && h.outcome.ret >= 0 && got.ret >= 0 && got.ret !== h.outcome.ret) rename.set(h.outcome.ret, got.ret);
+    if (makesDescriptor(op) && h.outcome.ret >= 0 && got.ret >= 0 && got.ret !== h.outcome.ret) rename.set(h.outcome.ret, got.ret);
     out.push(op);
   }
   return out;

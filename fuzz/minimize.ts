@@ -4,7 +4,7 @@
 // then value-minimal (fuzz/simplify-values.ts), and 1-minimal again, since a
 // simpler value can make another op unnecessary.
 
-import type { Op } from '../model/ops.ts';
+import { makesDescriptor, type Op } from '../model/ops.ts';
 import { shrinkValues } from './simplify-values.ts';
 
 export interface MinimizeOptions {
@@ -47,8 +47,7 @@ function removeOps(ops: readonly Op[], fails: (ops: Op[]) => boolean): Op[] {
  * later ops that name descriptor `m` or above name one less, for each `m`
  * they use. */
 function renumbered(ops: readonly Op[], i: number): Op[][] {
-  const k = ops[i].kind;
-  if (k !== 'socket' && k !== 'accept' && k !== 'dup') return [];
+  if (!makesDescriptor(ops[i])) return [];
   const later = ops.slice(i + 1);
   const used = [...new Set(later.flatMap((op) => ('fd' in op ? [op.fd] : [])))].filter((d) => d > 0).sort((a, b) => a - b);
   return used.map((m) => [...ops.slice(0, i), ...later.map((op) => ('fd' in op && op.fd >= m ? { ...op, fd: op.fd - 1 } : op))]);

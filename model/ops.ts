@@ -101,6 +101,11 @@ export function isSyscall(op: Op): op is SyscallOp {
   return SYSCALL_KINDS.includes(op.kind);
 }
 
+/** The calls whose result is a new descriptor. */
+export function makesDescriptor(op: Op): boolean {
+  return op.kind === 'socket' || op.kind === 'accept' || op.kind === 'dup';
+}
+
 /** The result of one op, as userspace (or the wire) sees it. Fields a call
  * does not produce stay undefined, so two outcomes compare field by field. */
 export interface Outcome {

@@ -249,8 +249,8 @@ function judgeHistory(session: Session, afterSetup: SpecWorld, c: ConcurrentCase
     return closest.explanation.order;
   }
   const culprit = firstUnexplained(afterSetup, perThread, history);
-  const free = new Set(history.filter((h) => h.response >= culprit.response && h.id !== culprit.id).map((h) => h.id));
-  free.add(culprit.id);
+  // The culprit and every call that returned after it: free, as when it was found.
+  const free = new Set(history.filter((h) => h.response >= culprit.response).map((h) => h.id));
   const allowed = [...new Set(explanations(afterSetup, perThread, { free, track: culprit.id })
     .map((e) => (e.tracked ? formatOutcome(e.tracked) : undefined)).filter((o): o is string => o !== undefined))];
   session.note({

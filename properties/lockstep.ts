@@ -8,7 +8,7 @@ import { Ledger, type LedgerEvent, type Violation } from '../model/ledger.ts';
 import { judgeMemory } from './memory.ts';
 import { checkedOutcome, checkedView, checkedYield, createInstance, InterfaceError } from '../model/impl/contract.ts';
 import type { FdView, Implementation, ImplInstance, OpRun, Yield } from '../model/impl/types.ts';
-import type { Op, Outcome } from '../model/ops.ts';
+import { makesDescriptor, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
@@ -149,7 +149,7 @@ export class Session {
 
   /** What an op's result tells about the implementation's descriptors. */
   returned(op: Op, actual: Outcome): void {
-    if ((op.kind === 'accept' || op.kind === 'socket' || op.kind === 'dup') && actual.ret >= 0 && actual.errno === undefined) this.implFds.add(actual.ret);
+    if (makesDescriptor(op) && actual.ret >= 0 && actual.errno === undefined) this.implFds.add(actual.ret);
     if (op.kind === 'close' && actual.ret === 0 && actual.errno === undefined) this.implFds.delete(op.fd);
   }
 

@@ -264,20 +264,7 @@ class KernelWalk {
     if (sk.fastopenq === null) fp.num(NONE);
     else fp.num(sk.fastopenq.maxQlen).num(sk.fastopenq.qlen);
     this.fields(sk.tp);
-    this.rest(sk as unknown as Record<string, unknown>);
-  }
-
-  /** Every other plain field (a port, a family, a stamp, a count): what
-   * the stack grows is hashed without this walk learning it. Ids are
-   * renamed above, never hashed as they are. */
-  private rest(obj: Record<string, unknown>): void {
-    for (const k of Object.keys(obj).sort()) {
-      if (k === 'id') continue;
-      const v = obj[k];
-      if (typeof v === 'number') this.fp.str(k).num(v);
-      else if (typeof v === 'boolean') this.fp.str(k).bool(v);
-      else if (typeof v === 'string') this.fp.str(k).str(v);
-    }
+    plainFields(this.fp, sk as unknown as Record<string, unknown>);
   }
 
   private hashReq(req: RequestSock): void {
@@ -289,7 +276,7 @@ class KernelWalk {
     this.sock(req.sk);
     fp.bool(req.acked);
     this.fields(req.ireq);
-    this.rest(req as unknown as Record<string, unknown>);
+    plainFields(this.fp, req as unknown as Record<string, unknown>);
   }
 
   /** A ledger owner name, renamed when it names a socket or a request. */
