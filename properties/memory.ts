@@ -1,10 +1,11 @@
 // The memory oracle: what the feature holds, from the ledger's live buffers
 // and their sizes, against the bound its profile states
 // (Profile.heldBound). Per connection: no more than the bound for its SYN,
-// once for each SYN of the peer the spec keeps. In total: no more than the
-// bound for each request and live socket of the spec, so a flood with
-// cookies off holds at most what the SYN queue admits. Buffers whose holders are all destroyed are leaks, named by the
-// leak oracle, not counted here.
+// once for each SYN of the peer the spec keeps or each connection of it
+// still alive. In total: no more than the bound for each request (kept
+// Fast Open ones too) and live socket of the spec, so a flood with cookies
+// off holds at most what the SYN queue admits. Buffers whose holders are
+// all destroyed are leaks, named by the leak oracle, not counted here.
 
 import type { HeldBuffer } from '../model/ledger.ts';
 import type { Op } from '../model/ops.ts';
@@ -35,15 +36,24 @@ function boundOf(profile: Profile, packets: ReadonlyMap<number, readonly BuiltPa
   return Math.max(0, ...(packets.get(conn) ?? []).map((p) => profile.heldBound.perConnection(p)));
 }
 
+function count(list: readonly number[], conn: number): number {
+  let n = 0;
+  for (const c of list) if (c === conn) n++;
+  return n;
+}
+
 export function judgeMemory(
   op: Op, profile: Profile, buffers: readonly HeldBuffer[], packets: ReadonlyMap<number, readonly BuiltPacket[]>,
   keptBySpec: readonly number[], liveConnections: readonly number[],
 ): Verdict | undefined {
   const held = heldBytes(buffers);
-  // A peer that opens again while its old child lives has two SYNs kept.
-  const keptTimes = (conn: number): number => keptBySpec.filter((c) => c === conn).length;
+  // A peer that opens again while its old connection lives (a child, or a
+  // reset Fast Open request the listener keeps) has a SYN held for each:
+  // for the older one the spec may already count it read, while the
+  // implementation's request still holds what the child shared.
+  const times = (conn: number): number => Math.max(1, count(keptBySpec, conn), count(liveConnections, conn));
   for (const [conn, bytes] of held.byConn) {
-    const bound = Math.max(1, keptTimes(conn)) * boundOf(profile, packets, conn);
+    const bound = times(conn) * boundOf(profile, packets, conn);
     if (bytes > bound) {
       return {
         oracle: 'memory', signature: `memory:${op.kind}:per-connection`,

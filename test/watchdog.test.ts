@@ -25,8 +25,8 @@ function savedsyn(args: string[], seconds: number) {
 /** The library, in a process of its own for the same reason: `script`
  * runs as a module and prints its result as JSON. */
 function library<T>(script: string): T {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
-  expect(r.signal, 'the library did not finish within 30 s').toBeNull();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 90_000 });
+  expect(r.signal, 'the library did not finish within 90 s').toBeNull();
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as T;
 }

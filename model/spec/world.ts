@@ -52,6 +52,12 @@ export interface SpecSocket {
    * on) and how many handshakes it may hold at once. */
   fastOpenQueue: boolean;
   fastOpenMax: number;
+  /** The Fast Open queue's count as the kernel keeps it: requests of Fast
+   * Open children not yet given back, and reset ones kept. Today a listen()
+   * empties it while children of the last listen still hold requests, and
+   * a migrated child's request is given back to a queue that never counted
+   * it, so it can go below 0 (both measured). */
+  fastOpenCount: number;
   acceptQueue: number[];
   /** tcp_synq_overflow()'s stamp: this listener sent a syncookie since it
    * was made or last disconnected. A cookie ACK is taken only by a listener
@@ -111,6 +117,10 @@ export class SpecWorld {
    * its request: it counts against the listener's Fast Open queue until the
    * child is destroyed, and no packet can reach it. */
   readonly retired: SpecConn[] = [];
+  /** Requests of Fast Open children reset after accept(): the listener
+   * keeps each 60 s against TFO spoofing, counted in its Fast Open queue,
+   * until the listener stops listening or time passes (expireAll). */
+  parked: { conn: number; listener: number }[] = [];
   /** Descriptors closed while other calls on them were in flight: those
    * calls hold a file reference, so the socket lives until the last of them
    * (listed by id) has run. Only concurrent histories make these. */
@@ -145,6 +155,7 @@ export class SpecWorld {
     w.fds.push(...this.fds);
     for (const [k, c] of this.conns) w.conns.set(k, { ...c });
     for (const c of this.retired) w.retired.push({ ...c });
+    w.parked = this.parked.map((p) => ({ ...p }));
     for (const [fd, z] of this.inFlight) w.inFlight.set(fd, { socket: z.socket, waiting: [...z.waiting] });
     w.syncookies = this.syncookies;
     w.fastOpen = this.fastOpen;
@@ -160,14 +171,14 @@ export class SpecWorld {
   key(): string {
     const socks = this.sockets.map((s) => [
       s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.domain, s.reuseport ? 1 : 0, s.closedGen, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
-      s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.acceptQueue.join('.'), s.cookieStamp ? 1 : 0,
+      s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.fastOpenCount, s.acceptQueue.join('.'), s.cookieStamp ? 1 : 0,
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
       c.id, c.state, c.listener, c.flagAtSyn, c.kept ? c.kept.bytes.length : '', c.child ?? '', c.fastOpenPending ? 1 : 0, c.packet.bytes.length,
       c.unqueuedChild ?? '', c.unqueuedBy ?? '', c.to ?? '',
     ].join(','));
     const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
-    const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';');
+    const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';') + `/${this.parked.map((p) => `${p.conn}:${p.listener}`).join(';')}`;
     return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen},${this.migrateReq}|${inFlight}|${retired}|${this.groupGen}:${this.group.join('.')}:${this.groupStampGen}|${[...this.closing].join(';')}`;
   }
 
@@ -206,6 +217,10 @@ export class SpecWorld {
         return ok();
       case 'expireAll':
         for (const c of [...this.conns.values()]) this.timeout(c.id);
+        // Their 60 s over, the next Fast Open SYN to find the queue full
+        // would take the parked requests off it.
+        for (const p of this.parked) this.sockets[p.listener].fastOpenCount--;
+        this.parked = [];
         return ok();
     }
   }
@@ -236,6 +251,7 @@ export class SpecWorld {
     const out: number[] = [];
     for (const c of this.conns.values()) if (c.state === 'request') out.push(c.id);
     for (const s of this.sockets) if (s.alive && s.conn !== undefined) out.push(s.conn);
+    for (const p of this.parked) out.push(p.conn);
     return out.sort((a, b) => a - b);
   }
 
@@ -282,6 +298,9 @@ export class SpecWorld {
         s.fastOpenMax = s.backlog;
       }
     }
+    // inet_csk_listen_start() -> reqsk_queue_alloc(): today's count starts
+    // again from 0 (measured), before the port is checked.
+    if (this.profile.era === 'today') s.fastOpenCount = 0;
     // inet_csk_listen_start(): another socket listening on the port, as
     // measured, even when both were bound with SO_REUSEADDR; unless both
     // set SO_REUSEPORT.
@@ -423,7 +442,7 @@ export class SpecWorld {
     // the live kernel); 4.1 keeps it until the child is destroyed, as 4.4's
     // inet_child_forget(), clearing fastopen_rsk after disconnect, shows.
     const c = s.conn === undefined ? undefined : this.conns.get(s.conn);
-    if (this.profile.era === 'today' && c?.child === s.id && c.fastOpenPending && this.connAlive(c)) c.fastOpenPending = false;
+    if (this.profile.era === 'today' && c?.child === s.id && c.fastOpenPending && this.connAlive(c)) this.giveBack(c);
     s.tcpState = 'CLOSE';
     s.sockState = 'unconnected';
     // A child's port was never bound by the user: closing releases it, and a
@@ -484,8 +503,9 @@ export class SpecWorld {
       return;
     }
     c.kept = this.promise.keep(l.flag, packet);
-    if (fastOpenData && this.fastOpen !== 0 && l.fastOpenQueue && this.fastOpenPendingOf(l.id) < l.fastOpenMax) {
+    if (fastOpenData && this.fastOpen !== 0 && l.fastOpenQueue && l.fastOpenCount < l.fastOpenMax) {
       c.fastOpenPending = true;
+      l.fastOpenCount++;
       this.makeChild(c, l);
     }
   }
@@ -502,7 +522,7 @@ export class SpecWorld {
       // (tcp_rcv_synrecv_state_fastopen()).
       if (c.fastOpenPending && child?.alive && (child.tcpState === 'SYN_RECV' || child.tcpState === 'FIN_WAIT1')) {
         if (child.tcpState === 'SYN_RECV') child.tcpState = 'ESTABLISHED';
-        c.fastOpenPending = false;
+        this.giveBack(c);
       }
       return;
     }
@@ -557,7 +577,15 @@ export class SpecWorld {
     }
     // A reset reaches a child only while it is in the established hash.
     if (c.state === 'child' && c.child !== undefined && this.connAlive(c)) {
-      c.fastOpenPending = false;
+      // Reset after accept(), a Fast Open child's request is kept on its
+      // listener (reqsk_fastopen_remove()).
+      const l = this.sockets[c.listener];
+      if (c.fastOpenPending && l.tcpState === 'LISTEN' && !l.acceptQueue.includes(c.child) && c.unqueuedChild === undefined) {
+        c.fastOpenPending = false;
+        this.parked.push({ conn: c.id, listener: l.id });
+      } else {
+        this.giveBack(c);
+      }
       this.reset(this.sockets[c.child]);
     }
   }
@@ -583,7 +611,7 @@ export class SpecWorld {
     } else if (c.state === 'child' && c.fastOpenPending && c.child !== undefined && this.connAlive(c)) {
       // A Fast Open child gives up on its SYN-ACK like any connecting socket;
       // disconnecting it stopped that timer.
-      c.fastOpenPending = false;
+      this.giveBack(c);
       this.reset(this.sockets[c.child]);
     }
   }
@@ -707,9 +735,9 @@ export class SpecWorld {
     if (s.conn !== undefined) {
       const c = this.conns.get(s.conn);
       // The peer may have started a new connection since; that one lives on.
-      if (c?.child === s.id) { c.state = 'gone'; c.fastOpenPending = false; }
+      if (c?.child === s.id) { c.state = 'gone'; this.giveBack(c); }
       const r = this.retired.findIndex((x) => x.child === s.id);
-      if (r >= 0) this.retired.splice(r, 1);
+      if (r >= 0) this.giveBack(this.retired.splice(r, 1)[0]);
     }
     s.alive = false;
   }
@@ -724,15 +752,16 @@ export class SpecWorld {
       // finds their listener not listening, alive again if it listens again.
       if (c.state === 'request' && this.profile.era === '4.1') this.forget(c);
     }
+    this.parked = this.parked.filter((p) => p.listener !== l.id);
     // With migration, a queued child moves to another listener of the
-    // group as it is: its flag and its SYN are the old listener's. A Fast
-    // Open child still waiting for its final ACK is not modelled moving.
+    // group as it is: its flag and its SYN are the old listener's; a Fast
+    // Open child still waiting for its final ACK too (measured).
     const queue = l.acceptQueue;
     l.acceptQueue = [];
     for (const childId of queue) {
       const child = this.sockets[childId];
       const c = child.conn === undefined ? undefined : this.conns.get(child.conn);
-      const to = c?.fastOpenPending || child.conn === undefined ? undefined : this.migrateTarget(l, child.conn);
+      const to = child.conn === undefined ? undefined : this.migrateTarget(l, child.conn);
       if (to !== undefined && c !== undefined) {
         c.listener = to.id;
         to.acceptQueue.push(childId);
@@ -814,26 +843,22 @@ export class SpecWorld {
   private requestsOf(listener: number): number {
     const fastOpenCounts = this.profile.era === '4.1';
     let n = 0;
-    for (const c of this.conns.values()) if (c.listener === listener && (c.state === 'request' || (fastOpenCounts && c.fastOpenPending))) n++;
-    return n + (fastOpenCounts ? this.retiredOf(listener) : 0);
+    for (const c of this.conns.values()) if (c.listener === listener && c.state === 'request') n++;
+    return n + (fastOpenCounts ? this.sockets[listener].fastOpenCount : 0);
   }
 
-  private fastOpenPendingOf(listener: number): number {
-    let n = 0;
-    for (const c of this.conns.values()) if (c.listener === listener && c.fastOpenPending) n++;
-    return n + this.retiredOf(listener);
-  }
-
-  private retiredOf(listener: number): number {
-    let n = 0;
-    for (const c of this.retired) if (c.listener === listener) n++;
-    return n;
+  /** reqsk_fastopen_remove(): a Fast Open child's request goes back to the
+   * queue of the listener it names now. */
+  private giveBack(c: SpecConn): void {
+    if (!c.fastOpenPending) return;
+    c.fastOpenPending = false;
+    this.sockets[c.listener].fastOpenCount--;
   }
 
   private newSocket(onServicePort: boolean, domain: Domain = 'inet6'): SpecSocket {
     const s: SpecSocket = {
       id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, domain, reuseport: false, closedGen: -1,
-      flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, acceptQueue: [], cookieStamp: false,
+      flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, fastOpenCount: 0, acceptQueue: [], cookieStamp: false,
     };
     this.sockets.push(s);
     return s;

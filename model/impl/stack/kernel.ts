@@ -18,7 +18,7 @@ import type { Profile } from '../../profile.ts';
 import { clampBacklog, MAX_FDS, SERVICE_FD } from '../../spec/world.ts';
 import type { FdView, OpRun, Yield } from '../types.ts';
 import type { Gen, SavedSynFeature } from './feature.ts';
-import { Lock, reqOwner, sockOwner, type RequestSock, type Sock } from './structs.ts';
+import { Lock, reqOwner, sockOwner, type FastOpenQueue, type RequestSock, type Sock } from './structs.ts';
 
 export interface KernelInternals {
   readonly parked: readonly RequestSock[];
@@ -205,7 +205,9 @@ export class Kernel {
       case 'expireAll':
         for (const conn of [...this.requests.keys()]) this.timerExpired(conn);
         for (const sk of [...this.established.values()]) if (sk.fastopen_rsk) this.timerExpired(sk.conn!);
-        for (const req of this.parked.splice(0)) { req.parked = false; this.reqskMaybeFree(req); }
+        // A parked request's 60 s are over: the next Fast Open SYN to find
+        // the queue full would take it off (tcp_fastopen_queue_check()).
+        for (const req of this.parked.splice(0)) this.unpark(req, true);
         return ok();
     }
   }
@@ -253,6 +255,10 @@ export class Kernel {
           sk.fastopenq.maxQlen = clampBacklog(backlog);
         }
       }
+      // inet_csk_listen_start() -> reqsk_queue_alloc() empties the Fast Open
+      // queue's count, though children of the last listen may still hold
+      // requests they will give back (measured: the count goes below 0).
+      if (this.profile.era === 'today' && sk.fastopenq !== null) sk.fastopenq.qlen = 0;
       // inet_csk_listen_start() -> get_port(): another listener on the
       // port conflicts, SO_REUSEADDR or not, unless both set SO_REUSEPORT;
       // the Fast Open queue above is sized all the same.
@@ -853,8 +859,10 @@ export class Kernel {
     const req = sk.fastopen_rsk;
     if (req === null) return;
     sk.fastopen_rsk = null;
-    const fq = req.listener.fastopenq;
-    if (fq) fq.qlen--;
+    // The queue of the listener the request names now: after migration,
+    // one that never counted it.
+    const fq = this.fastopenqOf(req.listener);
+    fq.qlen--;
     req.tfo_listener = false;
     if (req.sk !== null) {
       // Not accepted yet: the accept queue still owns the request.
@@ -862,10 +870,27 @@ export class Kernel {
       return;
     }
     if (reset && req.listener.state === 'LISTEN') {
+      // Kept 60 s against TFO spoofing, and counted in the queue meanwhile.
       req.parked = true;
+      fq.qlen++;
       this.parked.push(req);
       return;
     }
+    this.reqskMaybeFree(req);
+  }
+
+  /** The listener's Fast Open queue: a struct inside the listener in the
+   * kernel, so it counts even where Fast Open was never sized. */
+  private fastopenqOf(l: Sock): FastOpenQueue {
+    l.fastopenq ??= { maxQlen: 0, qlen: 0 };
+    return l.fastopenq;
+  }
+
+  /** A parked request leaves the Fast Open queue's reset list: by age, it
+   * also leaves the count; inet_csk_listen_stop() just puts it. */
+  private unpark(req: RequestSock, uncount: boolean): void {
+    req.parked = false;
+    if (uncount) this.fastopenqOf(req.listener).qlen--;
     this.reqskMaybeFree(req);
   }
 
@@ -917,7 +942,9 @@ export class Kernel {
     // finds the listener gone and drops them, or migrates them.
     for (const { req, child } of l.acceptQueue.splice(0)) {
       req.queued = false;
-      const nsk = req.tfo_listener ? undefined : this.reuseportMigrateSock(l, req.conn);
+      // A Fast Open child still waiting for its final ACK moves too
+      // (measured), its request cloned for the new listener.
+      const nsk = this.reuseportMigrateSock(l, req.conn);
       if (nsk !== undefined) {
         this.migrateChild(nsk, req, child);
         continue;
@@ -931,6 +958,11 @@ export class Kernel {
       this.destroySock(child, 'inet_csk_listen_stop → inet_csk_destroy_sock');
       this.reqskMaybeFree(req);
     }
+    // The reset Fast Open requests kept on the listener's queue go with it.
+    for (const req of this.parked.filter((r) => r.listener === l)) {
+      this.parked.splice(this.parked.indexOf(req), 1);
+      this.unpark(req, false);
+    }
   }
 
   /** inet_csk_listen_stop() migrating a queued child: a clone of its
@@ -938,6 +970,10 @@ export class Kernel {
    * saved SYN from the old listener); the old request is reset and put. */
   protected migrateChild(nsk: Sock, req: RequestSock, child: Sock): void {
     const nreq = this.inetReqskClone(req, nsk);
+    // A Fast Open child's fastopen_rsk names the clone now, so the old
+    // request has no holder left but this put; nsk's queue never counted
+    // the clone, though giving it back will uncount it there (the kernel's).
+    req.tfo_listener = false;
     // inet_csk_reqsk_queue_add(): nsk listens, as migration picked it now.
     nreq.queued = true;
     nsk.acceptQueue.push({ req: nreq, child });

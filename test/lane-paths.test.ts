@@ -1,0 +1,34 @@
+// The lane-measured rows of reference/measured-paths.md: the linux
+// implementation in lockstep with its spec gives each committed result,
+// and where the lane runs, so does the live kernel today.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { runOnKernel } from '../model/kernel/lane.ts';
+import { kernelLane } from '../model/kernel/native.ts';
+import { LANE_PATHS, laneResult } from '../properties/lane-paths.ts';
+import { scenario } from './helpers.ts';
+
+const table = readFileSync(new URL('../reference/measured-paths.md', import.meta.url), 'utf8');
+const committed = new Map<string, string>();
+for (const line of table.split('\n')) {
+  const m = /^\| `([^`]+)` \| .* \| (.*) \| [^|]+ \|$/.exec(line);
+  if (m && m[1].startsWith('tfo.')) committed.set(m[1], m[2]);
+}
+
+describe('lane-measured Fast Open paths', () => {
+  it('every sequence has its committed row', () => {
+    expect([...committed.keys()].sort()).toEqual(LANE_PATHS.map((p) => p.id).sort());
+  });
+
+  for (const p of LANE_PATHS) {
+    it(`linux and its spec: ${p.id}`, () => {
+      const { result, actual } = scenario('linux', p.ops);
+      expect(result.failure, result.failure?.message).toBeUndefined();
+      expect(laneResult(p, actual)).toBe(committed.get(p.id));
+    });
+  }
+
+  it.runIf(kernelLane().ok)('the live kernel still gives every committed row', () => {
+    for (const p of LANE_PATHS) expect(laneResult(p, runOnKernel(p.ops).outcomes), p.id).toBe(committed.get(p.id));
+  }, 60_000);
+});
