@@ -143,8 +143,9 @@ function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
     again: fc.boolean(),
     dup: fc.oneof({ weight: 1, arbitrary: fc.constant(true) }, { weight: 4, arbitrary: fc.constant(false) }),
     // A disconnect as often as a close: a copy kept past it is only seen when
-    // the socket that still holds one is disconnected, not closed.
-    end: fc.constantFrom<'close' | 'disconnect' | 'shutdown' | null>('close', 'close', 'disconnect', 'disconnect', 'shutdown', null),
+    // the socket that still holds one is disconnected, not closed. Or the
+    // peer resets it: a Fast Open request reset after accept() is kept.
+    end: fc.constantFrom<'close' | 'disconnect' | 'shutdown' | 'rst' | null>('close', 'close', 'disconnect', 'disconnect', 'shutdown', 'rst', null),
     how: howArb,
     after: fc.constantFrom<'read' | 'listen' | 'connect' | null>('read', 'listen', 'connect', null),
   }).map(({ syn, ack, accept, readFd, bufSize, again, dup, end, how, after }) => {
@@ -163,6 +164,10 @@ function lifecycleArb(profile: Profile): fc.Arbitrary<Op[]> {
     // accepted: a socket never read is the one still holding its copy.
     const fd = readFd ?? (accept ? OWN_FD : null);
     if (fd === null || end === null) return ops;
+    if (end === 'rst') {
+      ops.push({ kind: 'rst', conn: syn.conn });
+      return ops;
+    }
     ops.push(end === 'shutdown' ? { kind: 'shutdown', fd, how } : { kind: end, fd });
     const then = twin ? DUP_FD : fd;
     if (end !== 'close' && after !== null || twin && after === 'read') {
@@ -185,6 +190,15 @@ const DUP_FD = -1001;
  * fresh socket bound to the port, its mode set, listening. After a close
  * the new socket gets the old one's descriptor, 0, where the lives accept. */
 function successorArb(profile: Profile): fc.Arbitrary<Op[]> {
+  // Or the same listener again: SHUT_RD, then listen() anew, while its
+  // accepted Fast Open children still hold requests of the last listen.
+  const relisten = fc.integer({ min: 1, max: 4 }).map((backlog): Op[] => [
+    { kind: 'shutdown', fd: 0, how: 0 }, { kind: 'listen', fd: 0, backlog },
+  ]);
+  return fc.oneof({ weight: 4, arbitrary: newListenerArb(profile) }, { weight: 1, arbitrary: relisten });
+}
+
+function newListenerArb(profile: Profile): fc.Arbitrary<Op[]> {
   return fc.record({
     end: fc.constantFrom<'close' | 'shutdown' | 'disconnect'>('close', 'close', 'close', 'shutdown', 'disconnect'),
     socket: socketArb,
@@ -284,7 +298,28 @@ function structuredArb(profile: Profile, maxLength: number): fc.Arbitrary<Op[]> 
     beside: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: besideArb(profile) }),
     noise: fc.array(opArb(profile), { maxLength: 8 }),
     picks: fc.array(fc.nat(), { minLength: maxLength, maxLength }),
-  }).map(({ sysctls, listen, flag, flagFirst, lives, successor, group, beside: besideDrawn, noise, picks }) => {
+    // Fast Open on from the start, and which lives open with data: where a
+    // child waits for its final ACK while its listener goes or listens anew.
+    // Half the time its queue holds one, so that what it counts shows.
+    // A Fast Open life's accept() comes before its final ACK, as a server's
+    // does, half the time; the ACK then comes late.
+    fastOpen: fc.option(fc.record({
+      lives: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+      acceptFirst: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+      queueOfOne: fc.boolean(),
+    }), { freq: 4 }),
+  }).map(({ sysctls, listen, flag, flagFirst, lives, successor, group, beside: besideDrawn, noise, picks, fastOpen }) => {
+    if (fastOpen !== null) {
+      sysctls = [{ kind: 'sysctl', name: 'tcp_fastopen', value: 1 }, ...sysctls];
+      if (fastOpen.queueOfOne && listen !== null) listen = 1;
+      lives = lives.map((l, i) => {
+        if (!fastOpen.lives[i] || l[0].kind !== 'syn') return l;
+        const life: Op[] = [{ kind: 'fastOpenSyn', conn: l[0].conn, packet: { ...l[0].packet, payload: 10, fastOpen: 'request' } }, ...l.slice(1)];
+        // The final ACK then comes last of all, after the reads and the end.
+        if (fastOpen.acceptFirst[i] && life[1]?.kind === 'ack' && life[2]?.kind === 'accept') life.push(...life.splice(1, 1));
+        return life;
+      });
+    }
     // Both would be descriptor 1: the group's member wins.
     const beside = group === null ? besideDrawn : null;
     const prefix: Op[] = [...sysctls];

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { runOnKernel } from '../model/kernel/lane.ts';
 import { kernelLane } from '../model/kernel/native.ts';
 import { LANE_PATHS, laneResult } from '../properties/lane-paths.ts';
+import { runLockstep } from '../properties/lockstep.ts';
+import { LINUX } from '../model/profile.ts';
 import { scenario } from './helpers.ts';
+import { COUNT_MUTANTS, MUTANTS, mutant } from './mutant-defs.ts';
 
 const table = readFileSync(new URL('../reference/measured-paths.md', import.meta.url), 'utf8');
 const committed = new Map<string, string>();
@@ -25,6 +28,18 @@ describe('lane-measured Fast Open paths', () => {
       const { result, actual } = scenario('linux', p.ops);
       expect(result.failure, result.failure?.message).toBeUndefined();
       expect(laneResult(p, actual)).toBe(committed.get(p.id));
+    });
+  }
+
+  // Each defect of the count is caught by the sequences that show it, by
+  // the oracle expected; the migration one is caught there too.
+  const migrating = { ...MUTANTS.find((m) => m.name.startsWith('a Fast Open child waiting'))!, caughtBy: ['tfo.migrate1.child.a1-b0'] };
+  for (const m of [...COUNT_MUTANTS, migrating]) {
+    it(`caught by the measured sequences: ${m.name}`, () => {
+      for (const id of m.caughtBy) {
+        const p = LANE_PATHS.find((x) => x.id === id)!;
+        expect(runLockstep(mutant(m), LINUX, p.ops).failure?.oracle, id).toBe(m.oracle);
+      }
     });
   }
 

@@ -236,7 +236,7 @@ export class Kernel {
     return ok(fd);
   }
 
-  private *sysListen(sk: Sock, t: number, backlog: number): Gen<Outcome> {
+  protected *sysListen(sk: Sock, t: number, backlog: number): Gen<Outcome> {
     yield* this.lock(sk.lock, t, 'net/ipv4/af_inet.c:inet_listen lock_sock');
     try {
       if (sk.sockState !== 'unconnected') return fail('EINVAL');
@@ -855,7 +855,7 @@ export class Kernel {
   }
 
   /** reqsk_fastopen_remove(). */
-  private reqskFastopenRemove(sk: Sock, reset: boolean): void {
+  protected reqskFastopenRemove(sk: Sock, reset: boolean): void {
     const req = sk.fastopen_rsk;
     if (req === null) return;
     sk.fastopen_rsk = null;
@@ -881,7 +881,7 @@ export class Kernel {
 
   /** The listener's Fast Open queue: a struct inside the listener in the
    * kernel, so it counts even where Fast Open was never sized. */
-  private fastopenqOf(l: Sock): FastOpenQueue {
+  protected fastopenqOf(l: Sock): FastOpenQueue {
     l.fastopenq ??= { maxQlen: 0, qlen: 0 };
     return l.fastopenq;
   }
@@ -942,9 +942,7 @@ export class Kernel {
     // finds the listener gone and drops them, or migrates them.
     for (const { req, child } of l.acceptQueue.splice(0)) {
       req.queued = false;
-      // A Fast Open child still waiting for its final ACK moves too
-      // (measured), its request cloned for the new listener.
-      const nsk = this.reuseportMigrateSock(l, req.conn);
+      const nsk = this.listenStopTarget(l, req);
       if (nsk !== undefined) {
         this.migrateChild(nsk, req, child);
         continue;
@@ -963,6 +961,13 @@ export class Kernel {
       this.parked.splice(this.parked.indexOf(req), 1);
       this.unpark(req, false);
     }
+  }
+
+  /** reuseport_migrate_sock() for a child queued on a listener that stops:
+   * a Fast Open child still waiting for its final ACK moves too (measured),
+   * its request cloned for the new listener. */
+  protected listenStopTarget(l: Sock, req: RequestSock): Sock | undefined {
+    return this.reuseportMigrateSock(l, req.conn);
   }
 
   /** inet_csk_listen_stop() migrating a queued child: a clone of its
