@@ -6,7 +6,7 @@
 
 import fc from 'fast-check';
 import type { Op } from '../model/ops.ts';
-import { DEFAULT_PACKET } from '../model/packet.ts';
+import { DEFAULT_PACKET, type PacketDescriptor } from '../model/packet.ts';
 import type { Profile } from '../model/profile.ts';
 import type { ConcurrentCase, ThreadSpec } from '../properties/concurrent.ts';
 import { BOUNDARY_SIZES, howArb, packetArb, toArb } from './arbitraries.ts';
@@ -164,8 +164,9 @@ function dupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: Thre
 }
 
 /** A SO_REUSEPORT group of two (fd 0 and fd 1, each in its own mode), a
- * request pending on one of them and maybe a child queued there, and
- * migration on or off; then that listener closed or shut (through a dup
+ * request pending on one of them and maybe a child queued there (now and
+ * then a Fast Open child still waiting for its final ACK, which comes on
+ * the CPU that migrates), and migration on or off; then that listener closed or shut (through a dup
  * of it, now and then, while an accept holds it) on one thread, the
  * pending peer's ACK on a CPU, and a user accepting on the other listener
  * and reading what it got. */
@@ -175,7 +176,7 @@ function groupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: Th
     flags: fc.tuple(flag, flag),
     migrate: fc.constantFrom(1, 1, 0),
     victim: fc.integer({ min: 0, max: 1 }),
-    queued: fc.boolean(),
+    queued: fc.constantFrom('none' as const, 'child' as const, 'child' as const, 'fastOpen' as const),
     pending: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
     end: fc.constantFrom('close' as const, 'close' as const, 'shutdown' as const, 'dup' as const),
     // The ACK and the SYN-ACK timer on two CPUs: both may migrate the request.
@@ -194,7 +195,9 @@ function groupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: Th
       { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 4 },
       { kind: 'setsockopt', fd: 1, optname: profile.setOpt, value: flags[1] },
     ];
-    if (queued) setup.push({ kind: 'syn', conn: 1, packet: DEFAULT_PACKET, to: victim }, { kind: 'ack', conn: 1 });
+    if (queued === 'fastOpen') setup.unshift({ kind: 'sysctl', name: 'tcp_fastopen', value: 1 });
+    if (queued === 'child') setup.push({ kind: 'syn', conn: 1, packet: DEFAULT_PACKET, to: victim }, { kind: 'ack', conn: 1 });
+    if (queued === 'fastOpen') setup.push({ kind: 'fastOpenSyn', conn: 1, packet: FAST_OPEN_PACKET, to: victim });
     if (pending) setup.push({ kind: 'syn', conn: PENDING_PEER, packet: DEFAULT_PACKET, to: victim });
     // The accept through the dup holds the listener's file: the close of
     // the last descriptor stops it only when that accept returns.
@@ -213,11 +216,50 @@ function groupRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: Th
     if (softirq === 'both') threads.push({ kind: 'softirq', ops: [{ kind: 'synackRetransmit', conn: PENDING_PEER }] });
     if (softirq !== 'none') {
       const ops: Op[] = [{ kind: softirq === 'both' ? 'ack' : softirq, conn: PENDING_PEER }];
+      if (queued === 'fastOpen') ops.push({ kind: 'ack', conn: 1 });
       // A SYN of a new peer steered into the group meanwhile.
       ops.push({ kind: 'syn', conn: 3, packet: DEFAULT_PACKET, to: spare });
       threads.push({ kind: 'softirq', ops });
     }
     return { setup, threads };
+  });
+}
+
+const FAST_OPEN_PACKET: PacketDescriptor = { ...DEFAULT_PACKET, fastOpen: 'request', payload: 10 };
+
+/** A new listener on the port while the old one's peers are in flight:
+ * the service socket (in a mode, a request pending and maybe a child
+ * queued) closed or shut on one thread; on another, a fresh socket (of
+ * either family) bound to the port, in a mode of its own, listening,
+ * accepting and reading; the pending peer's ACK and a new peer's SYN on a
+ * CPU. */
+function newListenerRaceArb(profile: Profile): fc.Arbitrary<{ setup: Op[]; threads: ThreadSpec[] }> {
+  const flag = fc.integer({ min: 0, max: profile.maxFlag });
+  return fc.record({
+    flags: fc.tuple(flag, flag),
+    queued: fc.boolean(),
+    end: fc.constantFrom('close' as const, 'close' as const, 'shutdown' as const),
+    socket: fc.constantFrom<Op>({ kind: 'socket' }, { kind: 'socket' }, { kind: 'socket', family: 4 }),
+    family: fc.constantFrom<4 | 6>(4, 6),
+    bufSize: fc.constantFrom(4096, 4096, ...BOUNDARY_SIZES),
+  }).map(({ flags, queued, end, socket, family, bufSize }) => {
+    const setup: Op[] = [{ kind: 'listen', fd: 0, backlog: 4 }, { kind: 'setsockopt', fd: 0, optname: profile.setOpt, value: flags[0] }];
+    if (queued) setup.push({ kind: 'syn', conn: 1, packet: DEFAULT_PACKET }, { kind: 'ack', conn: 1 });
+    setup.push({ kind: 'syn', conn: PENDING_PEER, packet: DEFAULT_PACKET });
+    // After a close the new socket most likely gets descriptor 0 again.
+    const fd = end === 'close' ? 0 : 1;
+    const stop: Op = end === 'shutdown' ? { kind: 'shutdown', fd: 0, how: 0 } : { kind: 'close', fd: 0 };
+    return {
+      setup,
+      threads: [
+        { kind: 'user', ops: [stop] },
+        { kind: 'user', ops: [
+          socket, { kind: 'bind', fd }, { kind: 'setsockopt', fd, optname: profile.setOpt, value: flags[1] }, { kind: 'listen', fd, backlog: 4 },
+          { kind: 'accept', fd }, { kind: 'getsockopt', fd: fd + 1, optname: profile.readOpt, bufSize },
+        ] },
+        { kind: 'softirq', ops: [{ kind: 'ack', conn: PENDING_PEER }, { kind: 'syn', conn: 3, packet: { ...DEFAULT_PACKET, family } }, { kind: 'ack', conn: 3 }] },
+      ],
+    };
   });
 }
 
@@ -229,7 +271,8 @@ export function concurrentArb(profile: Profile, schedulers: readonly SchedulerNa
     { weight: 1, arbitrary: ackRaceArb(profile) },
     { weight: 1, arbitrary: sameSocketArb(profile) },
     { weight: 1, arbitrary: dupRaceArb(profile) },
-    { weight: 2, arbitrary: groupRaceArb(profile) },
+    { weight: 3, arbitrary: groupRaceArb(profile) },
+    { weight: 1, arbitrary: newListenerRaceArb(profile) },
   );
   return fc.record({
     shape: shaped,
