@@ -118,18 +118,21 @@ function floodRanges(ops: readonly Op[]): Array<[number, number]> {
   return ops.flatMap((op): Array<[number, number]> => (op.kind === 'flood' ? [[op.first, op.first + op.count - 1]] : []));
 }
 
-/** Renaming descriptor `d` to a lower one no op names, everywhere. */
+/** Renaming descriptor `d` to a lower one, everywhere: first to one no op
+ * names, then to one that is named, so that calls through a dup() (or any
+ * second descriptor) go through the first and the op that made the second
+ * can go. */
 function fdRenames(ops: readonly Op[]): Op[][] {
   const used = new Set<number>();
   for (const op of ops) if ('fd' in op) used.add(op.fd);
   const out: Op[][] = [];
+  const merges: Op[][] = [];
   for (const d of [...used].sort((a, b) => b - a)) {
     for (let e = 0; e < d; e++) {
-      if (used.has(e)) continue;
-      out.push(ops.map((op) => ('fd' in op && op.fd === d ? { ...op, fd: e } : op)));
+      (used.has(e) ? merges : out).push(ops.map((op) => ('fd' in op && op.fd === d ? { ...op, fd: e } : op)));
     }
   }
-  return out;
+  return [...out, ...merges];
 }
 
 /** Renaming peer `p` to a simpler one no op names and no flood covers, everywhere. */
@@ -151,7 +154,7 @@ function connRenames(ops: readonly Op[]): Op[][] {
 }
 
 /** Every case one value step simpler than `ops`: one op's value, or one
- * descriptor or peer renamed in every op that names it. */
+ * descriptor (into another, too) or peer renamed in every op that names it. */
 export function valueSteps(ops: readonly Op[]): Op[][] {
   const out: Op[][] = [];
   ops.forEach((op, i) => {

@@ -59,7 +59,7 @@ async function started(out: string): Promise<{ child: ReturnType<typeof spawn>; 
   child.stderr!.resume();
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   let committed = false;
-  for (let i = 0; i < 800 && !committed; i++) {
+  for (let i = 0; i < 2000 && !committed; i++) {
     await sleep(10);
     committed = existsSync(join(out, 'state.json')) && existsSync(join(out, 'corpus')) && readdirSync(join(out, 'corpus')).length > 0;
   }

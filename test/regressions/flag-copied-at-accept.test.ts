@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.nZDBasQwDET_Zc4u7C6lB__EFnospaiOUkxsy420u4SQfy8mbTa99ujxaPRGM-oofUwMj7EPD9cjHGKuaf8eYungofx14WKREhykKvzrvP1NGqzphXLLslDfdSpBZIiscLhSujD8aXHbTIpqXODQd_AHhw8KQ5JP-MPOpGwqYZBqd6NUW9ecnrbg435maqlBSoE_OlQKAxv8jJ5yTBP8o0Om0BBEalvbStdztShF4XtKyg5ZFd7GCzsoheGZxxzNuPsVLWZWo1w32y2WTm4vgdo9V6kntXPlAo8ihdFwpiTUmiw75hXih_kf_Q9_sgLf_cvb8g0.33fc98b0';
+const TOKEN = 'ssyn2.nVDRTsMwDPyXew7SihAP-Ykh8YgQ8lIXRU3iULubqqn_jsKgGxJPPPp8Pt_dGXWSISaGxzSEu2MHh5hrup3HWHp4KH_MXCxSgoNUhX85b7tFgzW8UG5aFurbQGpSucDhSGlm-G5120WKal-7oYffORwojEne4Xc3JGVTCaNUuxKl2uXJ_eOfwro01SClwHcOlcLIBn_GQDmmBf7BIVNoFkRqe9si1321KEXhB0rKDlkV3qaZHZTC-MRTjmbc_4AWM6tRrhvtFEsvp-dArc0L1CrYtwo8ihRGs7MkoZZk_UfO224uxr9z_sIDX3XW1_UT.28586655';
 
 it("rfc-v1 still fails: state:accept:flag", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("state:accept:flag");

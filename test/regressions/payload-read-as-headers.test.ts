@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.XZDJasNAEET_pc4TsEIW6J9wwMfgQ3vUYwbNFk3LRhH-9zA4jhUfu3p7VQvKmJ0PAsLo7NOpg4GPJazrwacehCpfkyT1HGCQSwV9Lrde8FUlwcD1oI3Bge0Q8hG0uZjlfkBrtkMueh_MRRNHAT2_GZw4TALq1jtzu2pzSqDOoLAdREELHEcfZtCLQWTbEHIu7W0zULZFfU4V5DhUMYi1gnScxKCyHT5kjF5V-puoPkpVjuVv7OxTn887yy2bq-S46rZIAiHlJGg4c8jcN-QV8xXil_mfbuXufdU4PgbTPQRzmNzOfwvo_fWyv_wA.8bc19e03';
+const TOKEN = 'ssyn2.bVDRasMwEPsXPXuwjLKBf6KDPo5Rrs65mNg-L760ZKX_PrzStCt7tCRLOp1QRvEhMixG754OHQxCKvH-PYTcw6Ly18RZA0UYSKmwH6eFm6vThmdKzUtd2XqqKoUzDA4UJ4btzmb5EUPVX873sM8GO3JDlP1fUWWt4gYpehNK0UvIy-u_xi12XThv5ubuJGfYzqCQG1hhT_CUQpxhVwaJXKsiUlp8O72siwbJFdZTrGyQaoXVcWKDSm545zEFVe6voIbEVSmVRXYMuZfjxlFb9QJdO8EiS2a0OnMU6lv1u-7kHN9uvSP2j0N0D0PsJr8J3wz7tjp_nn8A.b929e488';
 
 it("rfc-v1 still fails: lockstep:getsockopt:length", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("lockstep:getsockopt:length");

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.pZDNbsIwEITfZc6ulFSolfwSVOKIOBhnA1b8J-8GlKK8e-VSIHDt0aPx7DdzQS6pd56gUXr7dmqh4EL2y_fgYgcNm6IdS6EoULCGCfoCJhkz9PZyc3nHQhEKfQfdKOyNHXw6QDezupuYhJMdUpaHMWWJJhD0-4fCyfiRoNvln6mm2hQjdKuQjR1IKkJvgvMT9EohGFsRUsr1bK2S11lcigzdG8-kEJihpYykwMYOX1SCE6HuJooLxGJCvtvOLnbpvLGmrnSVesOyzhShEVMkVJzJJ1ObzAvmK8Qf85Nu6dF93inIsZDpeLnkyFRQd3lSD6_TtS_T7cd-477pN3dx8r9pn6t5V0HZHqkb6xTbVjWqUa1qdvP8Aw.80edf787';
+const TOKEN = 'ssyn2.pZDNbsIwEITfZc6ulFSolfwSVOKIOBhnA1b8J-8GlKK8e-VSIHCtfPJodvebuSCX1DtP0Ci9fTu1UHAh--V_cLGDhk3RjqVQFChYwwR9AZOMGXp7ubm8Y6EIhb6DbhT2xg4-HaCbWd1NTMLJDinLw5iyRBMI-v1D4WT8SNDtcmaqW22KEbpVyMYOJBWhN8H5CXqlEIytCCnlerZGyessLkWG7o1nUgjM0FJGUmBjhy8qwYlQdxPFBWIxId9tZxe7dN5YU1u6Sr1hWWeK0IgpEirO5JOpSeYF8xXij_lJt_TIPu8U5FjIdLxscmQqqL08qYfX6tqX6vZjv3Hf9Lt3cfK_2z5X866Csj1SN9Yqto2qr1Wtanbz_AM.fe7cc871';
 
 it("rfc-v1 still fails: leak:sk:net/ipv4/tcp.c do_tcp_getsockopt", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("leak:sk:net/ipv4/tcp.c do_tcp_getsockopt");

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { reportFor } from '../../reports/committed.ts';
 import { decodeToken } from '../../reports/token.ts';
 
-const TOKEN = 'ssyn2.rZDNbsIwEITfZc6ulFRVD34JKnGsUGWcDVjxn7wbUIry7pWhQEA99ujx7Ozsd0IuqXeeoFF6-3JooeBC9sv34GIHDZuiHUuhKFCwhgn6BCYZM_Tn6eriia14KEQTaqrY_NUblpQpQuFg_EjQ7axuE96xnP_6DrpR2Bo7-LSDbhYmJuFkh5TlbkxZLkte3_8M5qmm2hQjdKuQjR1IauneBOcn6DeFYGytkFKua-vxeZXFpcjQvfFMCoEZWspICmzs8EElOBHqrqK4QCwm5Jvt6GKXjmtrKteLVBGsKgKNmCKh1pl8MvWSedH5UuK384Nu6X77vFGQfSHT8ZL9yFRQuTyou2d07RO67div3Tedcxcr_yNto8B2T91YSXy2qlGNajfz_AM.2c30db64';
+const TOKEN = 'ssyn2.rZDNbsIwEITfZc6uRKqKg1-CShwRqoyzASv-k3cDSlHevTIUCKjHyiePx7Oz3xm5pM55gkbp7NuxgYIL2c_vvYstNGyKdiiFokDBGiboM5hkyNCb883FI1vxUIgm1FSx-aszLClThMLR-IGgm0ndf3jHcnnrWuiFws7Y3qc99GJmYhJOtk9ZHsaU5TrkfflnMI811aYYoRuFbGxPUkt3Jjg_Qn8oBGNrhZRyHVuXz6ssLkWG7oxnUgjM0FIGUmBj-08qwYlQexPFBWIxId9tJxfbdFpbU7lepYpgVRFoxBQJtc7ok6mbTLPO1xK_nZ90S4_dp62CHAqZlufsB6aCyuVJ3b-ia17Q7YZu7b7pkjsb-R9pWwW2B2qHSmKzULfTbKfpBw.aac5481c';
 
 it("rfc-v1 still fails: linearizability:getsockopt:ENOENT", () => {
   expect(reportFor(decodeToken(TOKEN))?.signature).toBe("linearizability:getsockopt:ENOENT");
