@@ -1,7 +1,8 @@
 // Paths the live kernel can only be shown through the lane's crafted
 // frames, because a real peer answers at once: a Fast Open child held
-// before its final ACK while its listener closes or listens again, and a
-// reset Fast Open request the listener keeps. Each is a named op sequence
+// before its final ACK while its listener closes or listens again, a reset
+// Fast Open request the listener keeps, a reset child left queued while
+// its peer starts afresh, a syncookie its peer's later SYN supersedes. Each is a named op sequence
 // and the steps whose outcomes make its row of
 // reference/measured-paths.md; scripts/lane-paths.ts measures them on the
 // live kernel, test/lane-paths.test.ts holds the spec and the bundled
@@ -84,6 +85,24 @@ export const LANE_PATHS: readonly LanePath[] = [
     'Fast Open queue of 1; Fast Open SYN; accept; peer\'s RST; shutdown(l, SHUT_RD); listen(l, 1); Fast Open SYN of another peer; accept',
     single, [tfo(1), accept(0), { kind: 'rst', conn: 1 }, { kind: 'shutdown', fd: 0, how: 0 }, { kind: 'listen', fd: 0, backlog: 1 }, tfo(2), accept(0)],
     [null, null, null, null, null, null, 'accept']),
+  path('migrate1.reset-child.a1-b0',
+    'tcp_migrate_req=1; A mode 1, B mode 0 in one group; SYN and ACK to A (a child queued); peer\'s RST; the peer\'s new SYN to B; close(A); accept(B) twice; read the first',
+    group(1, 1, 0), [
+      { kind: 'syn', conn: 1, packet: DEFAULT_PACKET, to: 0 }, { kind: 'ack', conn: 1 }, { kind: 'rst', conn: 1 }, { kind: 'syn', conn: 1, packet: DEFAULT_PACKET, to: 1 },
+      { kind: 'close', fd: 0 }, accept(1), accept(1), read(0),
+    ],
+    [null, null, null, null, null, 'accept(B) the reset child', 'accept(B)', 'read']),
+  path('cookie.superseded.a-b',
+    'A and B in one group, A\'s SYN queue of one; SYN to A (a request), another peer\'s SYN to A (a cookie); that peer\'s Fast Open SYN to B (a child); close(B); the peer\'s ACK; accept(A)',
+    [
+      fastOpenOn, { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 0 },
+      { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 1 },
+    ],
+    [
+      { kind: 'syn', conn: 1, packet: DEFAULT_PACKET, to: 0 }, { kind: 'syn', conn: 2, packet: DEFAULT_PACKET, to: 0 }, tfo(2, 1),
+      { kind: 'close', fd: 1 }, { kind: 'ack', conn: 2 }, accept(0),
+    ],
+    [null, null, null, null, null, 'accept(A)']),
 ];
 
 function outcome(op: Op, o: Outcome): string {

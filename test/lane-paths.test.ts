@@ -13,12 +13,14 @@ import { COUNT_MUTANTS, MUTANTS, mutant } from './mutant-defs.ts';
 
 const table = readFileSync(new URL('../reference/measured-paths.md', import.meta.url), 'utf8');
 const committed = new Map<string, string>();
+let inLane = false;
 for (const line of table.split('\n')) {
+  if (line.startsWith('<!-- lane-rows:')) inLane = line.includes('begin');
   const m = /^\| `([^`]+)` \| .* \| (.*) \| [^|]+ \|$/.exec(line);
-  if (m && m[1].startsWith('tfo.')) committed.set(m[1], m[2]);
+  if (m && inLane) committed.set(m[1], m[2]);
 }
 
-describe('lane-measured Fast Open paths', () => {
+describe('lane-measured paths', () => {
   it('every sequence has its committed row', () => {
     expect([...committed.keys()].sort()).toEqual(LANE_PATHS.map((p) => p.id).sort());
   });

@@ -762,8 +762,12 @@ export class SpecWorld {
       const child = this.sockets[childId];
       const c = child.conn === undefined ? undefined : this.conns.get(child.conn);
       const to = child.conn === undefined ? undefined : this.migrateTarget(l, child.conn);
-      if (to !== undefined && c !== undefined) {
-        c.listener = to.id;
+      if (to !== undefined) {
+        // The socket moves whatever became of its peer: one reset, whose
+        // peer has since started afresh, moves all the same.
+        if (c?.child === childId) c.listener = to.id;
+        const r = this.retired.find((x) => x.child === childId);
+        if (r !== undefined) r.listener = to.id;
         to.acceptQueue.push(childId);
       } else {
         this.destroy(child);

@@ -533,6 +533,8 @@ export class Kernel {
         req.tfo_listener = true;
         req.sk = child;
         this.established.set(req.conn, child);
+        // The peer now answers this child's SYN-ACK, not an older cookie.
+        this.cookies.delete(req.conn);
       }
       yield* this.settleChild(t, l, req, child, ownReq);
       return;
