@@ -48,6 +48,11 @@ const VALUE_FIELDS: Record<ProfileName, ReadonlySet<string>> = {
   linux: new Set(['save_syn']),
 };
 
+const KNOWN: Record<ProfileName, { handles: ReadonlySet<string>; values: ReadonlySet<string> }> = {
+  'rfc-v1': { handles: HANDLE_FIELDS['rfc-v1'], values: VALUE_FIELDS['rfc-v1'] },
+  linux: { handles: HANDLE_FIELDS.linux, values: VALUE_FIELDS.linux },
+};
+
 const TCP_STATES = ['CLOSE', 'LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED'];
 const SOCK_STATES = ['unconnected', 'connecting', 'connected'];
 const CONN_STATES = ['request', 'cookie', 'child', 'gone'];
@@ -58,8 +63,8 @@ export function hashable(session: Session): boolean {
   return kernelOf.has(session.instance);
 }
 
-/** The fingerprint of the state a session has reached after `path`.
- * `peersUsed` and the SYNs sent (`sent`, as alphabet.ts codes them) are
+/** The fingerprint of the state a session has reached after `path`
+ * (read only when the implementation's state cannot be). `peersUsed` and the SYNs sent (`sent`, as alphabet.ts codes them) are
  * the exploration's and the bounds oracle's memory of the path. */
 export function stateFingerprint(
   fp: Fingerprint, session: Session, path: readonly Op[], peersUsed: number, sent: readonly number[],
@@ -84,28 +89,41 @@ function hashPacket(fp: Fingerprint, p: BuiltPacket): void {
   fp.num(p.conn).num(p.macLen).num(p.networkLen).num(p.tcpHeaderLen).num(p.payloadLen);
 }
 
-/** A renaming of allocation numbers by first appearance. */
+/** A renaming of allocation numbers by first appearance. Allocation
+ * numbers are small non-negative integers, so the renaming is an array,
+ * reused from one state to the next (a generation tells stale slots). */
 class Names {
   readonly order: number[] = [];
-  private readonly ids = new Map<number, number>();
+  private readonly ids: number[] = [];
+  private readonly gens: number[] = [];
+  private gen = 0;
+
+  clear(): this {
+    this.order.length = 0;
+    this.gen++;
+    return this;
+  }
+
   of(raw: number): number {
-    let c = this.ids.get(raw);
-    if (c === undefined) {
-      c = this.order.length;
-      this.ids.set(raw, c);
-      this.order.push(raw);
-    }
+    if (this.gens[raw] === this.gen) return this.ids[raw];
+    const c = this.order.length;
+    this.ids[raw] = c;
+    this.gens[raw] = this.gen;
+    this.order.push(raw);
     return c;
   }
+
   get(raw: number): number | undefined {
-    return this.ids.get(raw);
+    return this.gens[raw] === this.gen ? this.ids[raw] : undefined;
   }
 }
 
 // --- the spec ----------------------------------------------------------
 
+const SPEC_NAMES = new Names();
+
 function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, number>): void {
-  const socks = new Names();
+  const socks = SPEC_NAMES.clear();
   w.fds.forEach((id, fd) => { if (id !== undefined) fp.num(fd).num(socks.of(id)); });
   fp.num(NONE);
   const conns = [...w.conns.values()].sort((x, y) => x.id - y.id);
@@ -160,41 +178,79 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names): void {
   fp.num(s.conn ?? NONE).num(s.backlog).bool(s.fastOpenQueue).num(s.fastOpenMax);
   fp.num(s.acceptQueue.length);
   for (const id of s.acceptQueue) fp.num(socks.of(id));
-  plainFields(fp, s as unknown as Record<string, unknown>);
+  plainFields(fp, s as unknown as Record<string, unknown>, SPEC_SOCKETS);
 }
 
 /** Every plain field (a port, a family, a stamp, a generation): what the
  * spec and the stack grow is hashed without this file learning it. Ids
  * are renamed where they are met, never hashed as they are. */
-function plainFields(fp: Fingerprint, obj: Record<string, unknown>): void {
-  for (const k of Object.keys(obj).sort()) {
-    if (k === 'id') continue;
+function plainFields(fp: Fingerprint, obj: Record<string, unknown>, shapes: Shapes): void {
+  for (const k of shapes.sortedKeys(obj)) {
     const v = obj[k];
-    if (typeof v === 'number') fp.str(k).num(v);
-    else if (typeof v === 'boolean') fp.str(k).bool(v);
-    else if (typeof v === 'string') fp.str(k).str(v);
+    if (typeof v === 'number') fp.sym(k).num(v);
+    else if (typeof v === 'boolean') fp.sym(k).bool(v);
+    else if (typeof v === 'string') fp.sym(k).sym(v);
   }
 }
 
+/** The sorted field names of the objects of one kind, but for `skip`:
+ * the objects of a kind come in a few shapes (field orders), so the sort
+ * is done once per shape, not once per object. */
+class Shapes {
+  private readonly seen: Array<{ keys: string[]; sorted: string[] }> = [];
+
+  constructor(private readonly skip?: string) {}
+
+  sortedKeys(obj: object): readonly string[] {
+    const keys = Object.keys(obj);
+    for (const s of this.seen) if (sameKeys(s.keys, keys)) return s.sorted;
+    const sorted = keys.filter((k) => k !== this.skip).sort();
+    if (this.seen.length < 16) this.seen.push({ keys, sorted });
+    return sorted;
+  }
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const SPEC_SOCKETS = new Shapes('id');
+const SOCKS = new Shapes('id');
+const REQS = new Shapes('id');
+const FEATURE_FIELDS = new Shapes();
+
 // --- the modelled stack and its ledger ------------------------------------
 
-/** The stack's objects, renamed as a traversal meets them. */
+/** The stack's objects, renamed as a traversal meets them. One walk is
+ * reused from state to state: `start` forgets the last one. */
 class KernelWalk {
   readonly socks = new Names();
   readonly reqs = new Names();
   readonly handles = new Names();
-  private readonly sockObjs = new Map<number, Sock>();
-  private readonly reqObjs = new Map<number, RequestSock>();
   private readonly queue: Array<Sock | RequestSock> = [];
+  private head = 0;
+  private fp = new Fingerprint();
+  private ledger: Ledger | undefined;
+  private known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined;
 
   /** A feature field neither holding a handle nor a value as far as this
    * file knows: renaming buffers would be unsound. */
   unknownField = false;
 
-  constructor(
-    private readonly fp: Fingerprint, private readonly ledger: Ledger,
-    private readonly known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined,
-  ) {}
+  start(fp: Fingerprint, ledger: Ledger, known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined): this {
+    this.socks.clear();
+    this.reqs.clear();
+    this.handles.clear();
+    this.queue.length = 0;
+    this.head = 0;
+    this.fp = fp;
+    this.ledger = ledger;
+    this.known = known;
+    this.unknownField = false;
+    return this;
+  }
 
   sock(sk: Sock | null | undefined): void {
     if (sk === null || sk === undefined) {
@@ -203,10 +259,7 @@ class KernelWalk {
     }
     const known = this.socks.get(sk.id) !== undefined;
     this.fp.num(this.socks.of(sk.id));
-    if (!known) {
-      this.sockObjs.set(sk.id, sk);
-      this.queue.push(sk);
-    }
+    if (!known) this.queue.push(sk);
   }
 
   req(req: RequestSock | null | undefined): void {
@@ -216,35 +269,33 @@ class KernelWalk {
     }
     const known = this.reqs.get(req.id) !== undefined;
     this.fp.num(this.reqs.of(req.id));
-    if (!known) {
-      this.reqObjs.set(req.id, req);
-      this.queue.push(req);
-    }
+    if (!known) this.queue.push(req);
   }
 
   /** A feature field: a handle is renamed, a plain value hashed as it is. */
   fields(rec: Record<string, number>): void {
-    const keys = Object.keys(rec).sort();
+    const keys = FEATURE_FIELDS.sortedKeys(rec);
     this.fp.num(keys.length);
-    for (const k of keys) {
-      const v = rec[k];
-      this.fp.str(k);
-      if (this.known === undefined) {
-        this.fp.num(v);
-      } else if (this.known.handles.has(k)) {
-        if (Number.isInteger(v) && v > 0 && v <= this.ledger.count()) this.fp.num(1).num(this.handles.of(v));
-        else this.fp.num(0).num(v);
-      } else {
-        if (!this.known.values.has(k)) this.unknownField = true;
-        this.fp.num(v);
-      }
+    for (const k of keys) this.field(k, rec[k]);
+  }
+
+  private field(k: string, v: number): void {
+    this.fp.sym(k);
+    if (this.known === undefined) {
+      this.fp.num(v);
+    } else if (this.known.handles.has(k)) {
+      if (Number.isInteger(v) && v > 0 && v <= this.ledger!.count()) this.fp.num(1).num(this.handles.of(v));
+      else this.fp.num(0).num(v);
+    } else {
+      if (!this.known.values.has(k)) this.unknownField = true;
+      this.fp.num(v);
     }
   }
 
   /** Hash every object met, and those they lead to. */
   drain(): void {
-    while (this.queue.length > 0) {
-      const x = this.queue.shift()!;
+    while (this.head < this.queue.length) {
+      const x = this.queue[this.head++];
       if ('lookups' in x) this.hashReq(x);
       else this.hashSock(x);
     }
@@ -264,7 +315,7 @@ class KernelWalk {
     if (sk.fastopenq === null) fp.num(NONE);
     else fp.num(sk.fastopenq.maxQlen).num(sk.fastopenq.qlen);
     this.fields(sk.tp);
-    plainFields(this.fp, sk as unknown as Record<string, unknown>);
+    plainFields(this.fp, sk as unknown as Record<string, unknown>, SOCKS);
   }
 
   private hashReq(req: RequestSock): void {
@@ -276,22 +327,35 @@ class KernelWalk {
     this.sock(req.sk);
     fp.bool(req.acked);
     this.fields(req.ireq);
-    plainFields(this.fp, req as unknown as Record<string, unknown>);
+    plainFields(this.fp, req as unknown as Record<string, unknown>, REQS);
   }
 
   /** A ledger owner name, renamed when it names a socket or a request. */
   owner(name: string): string {
-    const m = /^(sk|req)(\d+)$/.exec(name);
-    if (m === null) return name;
-    const raw = Number(m[2]);
-    return m[1] === 'sk' ? `s${this.socks.of(raw)}` : `r${this.reqs.of(raw)}`;
+    const parsed = parseOwner(name);
+    if (parsed === null) return name;
+    return parsed.sock ? `s${this.socks.of(parsed.raw)}` : `r${this.reqs.of(parsed.raw)}`;
   }
 }
 
-/** False when `exact` renaming met a field it does not know: the caller
- * hashes again without renaming buffers. */
+/** `sk3` is socket 3, `req12` request 12; any other owner is named as it
+ * is. Parsed once per name. */
+const owners = new Map<string, { sock: boolean; raw: number } | null>();
+
+function parseOwner(name: string): { sock: boolean; raw: number } | null {
+  let p = owners.get(name);
+  if (p === undefined) {
+    const m = /^(sk|req)(\d+)$/.exec(name);
+    p = m === null ? null : { sock: m[1] === 'sk', raw: Number(m[2]) };
+    owners.set(name, p);
+  }
+  return p;
+}
+
+const WALK = new KernelWalk();
+
 function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: ProfileName, exact: boolean): boolean {
-  const walk = new KernelWalk(fp, ledger, exact ? { handles: HANDLE_FIELDS[profile], values: VALUE_FIELDS[profile] } : undefined);
+  const walk = WALK.start(fp, ledger, exact ? KNOWN[profile] : undefined);
   const inner = k.internals();
   k.files.forEach((sk, fd) => {
     if (sk !== undefined) {
@@ -348,14 +412,21 @@ function hashLedger(
   for (const h of walk.handles.order) {
     const e = ledger.stateOf(h);
     fp.num(0xb0).num(exact ? 0 : h).num(ledger.bufferKind(h) === 'skb' ? 0 : 1).num(ledger.conn(h) ?? NONE).num(e.refs).bool(e.freed);
-    const holders = [...e.holders].map(([o, c]) => [walk.owner(o), c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-    fp.num(holders.length);
-    // A holder destroyed without releasing names the leak: where it died.
-    for (const [o, c] of holders) fp.str(o).num(c);
-    for (const o of [...e.holders.keys()].sort()) fp.str(ledger.deathOf(o) ?? '');
+    fp.num(e.holders.size);
+    if (e.holders.size === 1) {
+      for (const [o, c] of e.holders) {
+        fp.sym(walk.owner(o)).num(c);
+        fp.sym(ledger.deathOf(o) ?? '');
+      }
+    } else {
+      const holders = [...e.holders].map(([o, c]) => [walk.owner(o), c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+      // A holder destroyed without releasing names the leak: where it died.
+      for (const [o, c] of holders) fp.sym(o).num(c);
+      for (const o of [...e.holders.keys()].sort()) fp.sym(ledger.deathOf(o) ?? '');
+    }
     // A leak is named after the site that last took a reference: part of
     // what a later teardown reports, so part of the state.
-    if (!e.freed) fp.str(lastTaken(ledger, h));
+    if (!e.freed) fp.sym(lastTaken(ledger, h));
     const p = skbs.get(h);
     if (p !== undefined) hashPacket(fp, p);
     const b = kmem.get(h);
