@@ -12,7 +12,8 @@ import { makesDescriptor, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
-import { guarded, HangError } from './impl-calls.ts';
+import type { BuiltPacket } from '../model/packet.ts';
+import { callsCounted, guarded, HangError } from './impl-calls.ts';
 import {
   judgeLedger, judgeLockstep, judgeRead, judgeState, mostSevere, packetsOf, type StepContext, type Verdict,
 } from './oracles.ts';
@@ -55,6 +56,17 @@ export interface RunOptions {
   coverage?: Set<string>;
 }
 
+/** What a session may start from instead of a fresh spec and the packets
+ * of its ops: a copy of another session's (fuzz/verify/fork.ts). */
+export interface SessionStart {
+  spec: SpecWorld;
+  packets: ReadonlyMap<number, readonly BuiltPacket[]>;
+}
+
+/** Which thread each running op belongs to: calls are told apart by it.
+ * Ops of thread 0, every op of a single-thread run, are not entered. */
+const threadOf = new WeakMap<OpRun, number>();
+
 /** A bound on preemption points per op: an implementation that loops forever
  * is reported, not waited for. */
 export const MAX_YIELDS_PER_OP = 10_000;
@@ -86,14 +98,14 @@ export class Session {
   /** Descriptors the implementation handed out and has not closed, as its
    * results tell: teardown after a divergence closes these too. */
   private readonly implFds = new Set<number>();
-  /** Which thread each running op belongs to: calls are told apart by it. */
-  private readonly threadOf = new WeakMap<OpRun, number>();
 
-  constructor(readonly impl: Implementation, readonly profile: Profile, allOps: readonly Op[], readonly opts: RunOptions = {}) {
-    this.spec = createSpec(profile);
+  /** `allOps` are the ops whose SYNs the oracles know of; `from`, when
+   * given, stands for them and for the initial spec. */
+  constructor(readonly impl: Implementation, readonly profile: Profile, allOps: readonly Op[], readonly opts: RunOptions = {}, from?: SessionStart) {
+    this.spec = from?.spec ?? createSpec(profile);
     this.ctx = {
-      op: { kind: 'expireAll' }, readOpt: profile.readOpt, readerSocket: undefined, readerConn: undefined,
-      packets: packetsOf(allOps), delivered: new Map(),
+      op: EXPIRE_ALL, readOpt: profile.readOpt, readerSocket: undefined, readerConn: undefined,
+      packets: from?.packets ?? packetsOf(allOps), delivered: new Map(),
     };
     this.instance = guarded('create', () => createInstance(impl, { profile, ledger: this.ledger }));
     for (const fd of this.spec.openFds()) this.implFds.add(fd);
@@ -214,6 +226,12 @@ export class Session {
     return this.ctx.delivered;
   }
 
+  /** Every SYN the oracles know of, by connection: read-only, so a copy
+   * of the session may share it. */
+  packets(): ReadonlyMap<number, readonly BuiltPacket[]> {
+    return this.ctx.packets;
+  }
+
   /** The descriptors the implementation's results say it holds: a copy of
    * the session must copy them, for a teardown after a divergence. */
   implDescriptors(): Set<number> {
@@ -229,18 +247,19 @@ export class Session {
   start(op: Op, thread: number): OpRun | Outcome {
     const started: unknown = guarded(op.kind, () => this.instance.run(op, thread), thread, op);
     if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started);
-    this.threadOf.set(started as OpRun, thread);
+    if (thread !== 0) threadOf.set(started as OpRun, thread);
     return started as OpRun;
   }
 
   /** One step of a started op: a yield, or its Outcome. */
   next(op: Op, run: OpRun): IteratorResult<Yield, Outcome> {
-    const r = guarded(op.kind, () => run.next(), this.threadOf.get(run));
+    const r = guarded(op.kind, () => run.next(), threadOf.get(run) ?? 0);
     return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value) } : { done: false, value: checkedYield(this.impl, r.value) };
   }
 
   /** An op run to completion on its own thread. */
   private drive(op: Op, sites: string[] | undefined): Outcome {
+    if (!callsCounted()) return this.driveUncounted(op, sites);
     const run = this.start(op, 0);
     if (!isRun(run)) return run;
     for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
@@ -253,11 +272,32 @@ export class Session {
     throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
   }
 
+  /** `drive` with no watchdog counting calls: the same checks, without a
+   * closure and a result object per preemption point. */
+  private driveUncounted(op: Op, sites: string[] | undefined): Outcome {
+    const started: unknown = this.instance.run(op, 0);
+    if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started);
+    const run = started as OpRun;
+    for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
+      const r = run.next();
+      if (r.done) return checkedOutcome(this.impl, op, this.profile, r.value);
+      const y = r.value;
+      if (typeof y !== 'string') {
+        const blocked = checkedYield(this.impl, y) as { blocked: string };
+        throw new Error(`blocked on ${blocked.blocked} with no other thread to release it`);
+      }
+      sites?.push(y);
+    }
+    throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
+  }
+
   /** The run so far, named by its most severe violation. */
   result(): RunResult {
     return { failure: mostSevere(this.found), violations: this.found, steps: this.steps, ledger: this.ledger };
   }
 }
+
+const EXPIRE_ALL: Op = { kind: 'expireAll' };
 
 export function runLockstep(impl: Implementation, profile: Profile, ops: readonly Op[], opts: RunOptions = {}): RunResult {
   const s = new Session(impl, profile, ops, opts);

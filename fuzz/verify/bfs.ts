@@ -191,10 +191,9 @@ export class Bfs {
     const out: Step[] = [];
     const local = new Set<number>();
     for (const op of alphabet(this.profile, this.bounds, node.kept, node.peersUsed)) {
-      const ops = [...path, op];
       const code = sentCode(op);
       const fresh = code !== undefined && !node.sent.includes(code);
-      const session = base ? fork(this.impl, this.profile, [...node.sending, op], base) : this.replay(path, ops);
+      const session = base ? fork(this.impl, this.profile, op, base) : this.replay(path, [...path, op]);
       // A forked session has run no step yet: its step numbers start at 0.
       const offset = base ? path.length : 0;
       if (session.sequential(op, false)) {
@@ -205,7 +204,7 @@ export class Bfs {
       }
       const peersUsed = peersUsedAfter(op, node.peersUsed);
       const sent = fresh ? [...node.sent, code].sort((a, b) => a - b) : node.sent;
-      const fp = stateFingerprint(this.fp, session, ops, peersUsed, sent);
+      const fp = stateFingerprint(this.fp, session, hashable(session) ? path : [...path, op], peersUsed, sent);
       if (known(fp) || local.has(fp)) {
         out.push({});
         continue;

@@ -1,5 +1,5 @@
 import type { ProfileName } from '../../profile.ts';
-import type { Implementation } from '../types.ts';
+import type { FdView, Implementation, ImplInstance, OpRun } from '../types.ts';
 import type { SavedSynFeature } from './feature.ts';
 import { Kernel } from './kernel.ts';
 
@@ -25,12 +25,23 @@ export function stackImplementation(def: {
     description: def.description,
     create(env) {
       const kernel = new (def.stack ?? Kernel)(env.profile, env.ledger, def.feature);
-      const instance = {
-        run: (op: Parameters<Kernel['run']>[0], thread: number) => kernel.run(op, thread),
-        view: () => kernel.view(),
-      };
+      const instance = new StackInstance(kernel);
       kernelOf.set(instance, kernel);
       return instance;
     },
   };
+}
+
+/** An instance: its methods on the prototype, so making one (once per
+ * case, and once per branch in verify) builds no closures. */
+class StackInstance implements ImplInstance {
+  constructor(private readonly kernel: Kernel) {}
+
+  run(op: Parameters<Kernel['run']>[0], thread: number): OpRun {
+    return this.kernel.run(op, thread);
+  }
+
+  view(): FdView[] {
+    return this.kernel.view();
+  }
 }
