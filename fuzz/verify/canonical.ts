@@ -35,7 +35,7 @@ import type { BuiltPacket } from '../../model/packet.ts';
 import type { ProfileName } from '../../model/profile.ts';
 import type { SpecConn, SpecSocket, SpecWorld } from '../../model/spec/world.ts';
 import type { Session } from '../../properties/lockstep.ts';
-import { Fingerprint } from './fingerprint.ts';
+import { Fingerprint, symbolCode } from './fingerprint.ts';
 
 /** Feature fields that hold a buffer handle, by profile. */
 const HANDLE_FIELDS: Record<ProfileName, ReadonlySet<string>> = {
@@ -185,28 +185,39 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names): void {
  * spec and the stack grow is hashed without this file learning it. Ids
  * are renamed where they are met, never hashed as they are. */
 function plainFields(fp: Fingerprint, obj: Record<string, unknown>, shapes: Shapes): void {
-  for (const k of shapes.sortedKeys(obj)) {
-    const v = obj[k];
-    if (typeof v === 'number') fp.sym(k).num(v);
-    else if (typeof v === 'boolean') fp.sym(k).bool(v);
-    else if (typeof v === 'string') fp.sym(k).sym(v);
+  const shape = shapes.of(obj);
+  const keys = shape.sorted;
+  for (let i = 0; i < keys.length; i++) {
+    const v = obj[keys[i]];
+    if (typeof v === 'number') fp.code(shape.codes[i]).num(v);
+    else if (typeof v === 'boolean') fp.code(shape.codes[i]).bool(v);
+    else if (typeof v === 'string') fp.code(shape.codes[i]).sym(v);
   }
+}
+
+interface Shape {
+  /** Own field names in the order Object.keys gives them. */
+  keys: string[];
+  /** The same but for the one skipped, sorted, and their codes. */
+  sorted: string[];
+  codes: number[];
 }
 
 /** The sorted field names of the objects of one kind, but for `skip`:
  * the objects of a kind come in a few shapes (field orders), so the sort
  * is done once per shape, not once per object. */
 class Shapes {
-  private readonly seen: Array<{ keys: string[]; sorted: string[] }> = [];
+  private readonly seen: Shape[] = [];
 
   constructor(private readonly skip?: string) {}
 
-  sortedKeys(obj: object): readonly string[] {
+  of(obj: object): Shape {
     const keys = Object.keys(obj);
-    for (const s of this.seen) if (sameKeys(s.keys, keys)) return s.sorted;
+    for (const s of this.seen) if (sameKeys(s.keys, keys)) return s;
     const sorted = keys.filter((k) => k !== this.skip).sort();
-    if (this.seen.length < 16) this.seen.push({ keys, sorted });
-    return sorted;
+    const shape = { keys, sorted, codes: sorted.map(symbolCode) };
+    if (this.seen.length < 16) this.seen.push(shape);
+    return shape;
   }
 }
 
@@ -274,13 +285,13 @@ class KernelWalk {
 
   /** A feature field: a handle is renamed, a plain value hashed as it is. */
   fields(rec: Record<string, number>): void {
-    const keys = FEATURE_FIELDS.sortedKeys(rec);
-    this.fp.num(keys.length);
-    for (const k of keys) this.field(k, rec[k]);
+    const shape = FEATURE_FIELDS.of(rec);
+    this.fp.num(shape.sorted.length);
+    for (let i = 0; i < shape.sorted.length; i++) this.field(shape.sorted[i], shape.codes[i], rec[shape.sorted[i]]);
   }
 
-  private field(k: string, v: number): void {
-    this.fp.sym(k);
+  private field(k: string, code: number, v: number): void {
+    this.fp.code(code);
     if (this.known === undefined) {
       this.fp.num(v);
     } else if (this.known.handles.has(k)) {

@@ -44,6 +44,12 @@ export class Fingerprint {
     return this;
   }
 
+  /** A string by its code (symbolCode), looked up beforehand. */
+  code(c: number): this {
+    this.mix(c);
+    return this;
+  }
+
   bytes(b: Uint8Array): this {
     this.mix(b.length);
     for (let i = 0; i < b.length; i++) this.mix(b[i]);
@@ -81,7 +87,7 @@ function fmix(h: number): number {
 const codes = new Map<string, number>();
 const owners = new Map<number, string>();
 
-function symbolCode(s: string): number {
+export function symbolCode(s: string): number {
   let c = codes.get(s);
   if (c !== undefined) return c;
   // FNV-1a over the length and the characters, finalised.
