@@ -74,10 +74,14 @@ export class Ledger {
   private readonly deaths = new Map<string, Death>();
   /** The harness sets this before each op so events carry their op index. */
   step = 0;
+  /** held(), until a reference or a holder changes: most ops touch no
+   * buffer, and the memory oracle asks after every op. */
+  private heldNow: readonly HeldBuffer[] | undefined;
 
   /** `size`, optional so older callers still compile, is the buffer's
    * bytes: what the memory oracle adds up. */
   alloc(kind: BufferKind, owner: string, site: string, conn?: number, size?: number): number {
+    this.heldNow = undefined;
     const handle = this.entries.length;
     const entry: Entry = { kind, conn, size, refs: 1, freed: false, holders: new Map([[owner, 1]]), history: [], lost: false, shared: false };
     this.entries.push(entry);
@@ -88,6 +92,7 @@ export class Ledger {
   /** skb_get(): another reference, for `owner`. Returns the handle, like C. */
   get(handle: number, owner: string, site: string): number {
     if (handle === 0) return 0;
+    this.heldNow = undefined;
     const e = this.entry(handle);
     if (e.freed) this.violate('use-after-free', handle, e, owner, site, 'reference taken on a freed buffer');
     unshare(e);
@@ -101,6 +106,7 @@ export class Ledger {
    * is freed when the last one goes. NULL is a no-op. */
   put(handle: number, owner: string, site: string): void {
     if (handle === 0) return;
+    this.heldNow = undefined;
     const e = this.entry(handle);
     unshare(e);
     if (e.freed) {
@@ -131,6 +137,7 @@ export class Ledger {
    * pointer moves from a request sock to its child. */
   transfer(handle: number, owner: string, to: string, site: string): void {
     if (handle === 0) return;
+    this.heldNow = undefined;
     const e = this.entry(handle);
     if (e.freed) this.violate('use-after-free', handle, e, owner, site, 'moved after it was freed');
     unshare(e);
@@ -171,6 +178,7 @@ export class Ledger {
    * `path`: whatever it still holds can never be released, and a leak is
    * blamed on it, not on wherever a reference was last taken. */
   ownerFreed(owner: string, site: string, path = site): void {
+    this.heldNow = undefined;
     this.deaths.set(owner, { site, path, step: this.step });
   }
 
@@ -180,6 +188,7 @@ export class Ledger {
    * would find it unreferenced. */
   lost(handle: number, owner: string, site: string): void {
     if (handle === 0) return;
+    this.heldNow = undefined;
     const e = this.entry(handle);
     if (e.freed || e.lost || (e.holders.get(owner) ?? 0) === 0) return;
     e.lost = true;
@@ -221,14 +230,16 @@ export class Ledger {
   /** Every live buffer with a holder not yet destroyed. A buffer whose
    * every holder is destroyed, or whose pointer was lost, is a leak's
    * business, not memory held. */
-  held(): HeldBuffer[] {
+  held(): readonly HeldBuffer[] {
+    if (this.heldNow !== undefined) return this.heldNow;
     const out: HeldBuffer[] = [];
     for (let h = 1; h < this.entries.length; h++) {
       const e = this.entries[h];
       if (e.freed || e.lost || !this.anyAlive(e.holders)) continue;
-      out.push({ handle: h, kind: e.kind, conn: e.conn, size: e.size });
+      out.push(Object.freeze({ handle: h, kind: e.kind, conn: e.conn, size: e.size }));
     }
-    return out;
+    this.heldNow = Object.freeze(out);
+    return this.heldNow;
   }
 
   private anyAlive(holders: ReadonlyMap<string, number>): boolean {
@@ -268,6 +279,7 @@ export class Ledger {
     this.deaths.clear();
     for (const [owner, d] of src.deaths) this.deaths.set(owner, d);
     this.step = src.step;
+    this.heldNow = src.heldNow;
   }
 
   /** Where `owner` was destroyed, if it was: a leak it holds is named by it. */

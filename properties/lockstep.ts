@@ -111,6 +111,25 @@ export class Session {
     for (const fd of this.spec.openFds()) this.implFds.add(fd);
   }
 
+  /** Start again from nothing run, at `from`: what the constructor does,
+   * on objects already made. The ledger and the implementation's state
+   * are the caller's to set (fuzz/verify/fork.ts copies them). */
+  restart(from: SessionStart): void {
+    this.spec = from.spec;
+    this.steps.length = 0;
+    this.found.length = 0;
+    this.stopped = false;
+    this.judgesMemory = true;
+    this.seenViolations = 0;
+    this.ctx.op = EXPIRE_ALL;
+    this.ctx.readerSocket = undefined;
+    this.ctx.readerConn = undefined;
+    this.ctx.packets = from.packets;
+    this.ctx.delivered.clear();
+    this.implFds.clear();
+    for (const fd of this.spec.openFds()) this.implFds.add(fd);
+  }
+
   /** Past the first violation: the spec no longer predicts the run. */
   get diverged(): boolean {
     return this.found.length > 0;

@@ -119,9 +119,8 @@ function differsInLength(expected: Outcome, actual: Outcome): boolean {
 }
 
 export function judgeState(op: Op, expected: FdView[], actual: FdView[]): Verdict | undefined {
-  const byFd = new Map(actual.map((v) => [v.fd, v]));
   for (const e of expected) {
-    const a = byFd.get(e.fd);
+    const a = lastWithFd(actual, e.fd);
     if (a === undefined) continue;
     if (a.flag !== e.flag) {
       return {
@@ -136,6 +135,13 @@ export function judgeState(op: Op, expected: FdView[], actual: FdView[]): Verdic
       };
     }
   }
+  return undefined;
+}
+
+/** The view of `fd` (the last, should an implementation show one twice):
+ * a scan, as views are a handful of descriptors. */
+function lastWithFd(views: readonly FdView[], fd: number): FdView | undefined {
+  for (let i = views.length - 1; i >= 0; i--) if (views[i].fd === fd) return views[i];
   return undefined;
 }
 

@@ -117,6 +117,8 @@ export class Bfs {
    * the root is made. */
   stateHashed = true;
   private readonly fp = new Fingerprint();
+  /** The session the last branch ran in: the next branch reuses it. */
+  private scratch: Session | undefined;
 
   constructor(
     readonly impl: Implementation, readonly profile: Profile, readonly bounds: VerifyBounds, readonly retainDepth = -1,
@@ -193,7 +195,7 @@ export class Bfs {
     for (const op of alphabet(this.profile, this.bounds, node.kept, node.peersUsed)) {
       const code = sentCode(op);
       const fresh = code !== undefined && !node.sent.includes(code);
-      const session = base ? fork(this.impl, this.profile, op, base) : this.replay(path, [...path, op]);
+      const session = base ? (this.scratch = fork(this.impl, this.profile, op, base, this.scratch)) : this.replay(path, [...path, op]);
       // A forked session has run no step yet: its step numbers start at 0.
       const offset = base ? path.length : 0;
       if (session.sequential(op, false)) {
