@@ -174,6 +174,8 @@ export class Session {
   /** What the feature holds after the op, against the profile's bound. */
   memoryFailure(op: Op, index: number): Failure | undefined {
     if (!this.judgesMemory) return undefined;
+    // Nothing held is within any bound: most ops of most cases.
+    if (this.ledger.held().length === 0) return undefined;
     const v = judgeMemory(op, this.profile, this.ledger.held(), this.ctx.packets, this.spec.keptAnywhere(), this.spec.liveConnections());
     return v ? this.note({ ...v, step: index }) : undefined;
   }
@@ -259,7 +261,9 @@ export class Session {
 
   /** The implementation's descriptors, when it shows them. */
   view(): FdView[] | undefined {
-    return this.instance.view ? checkedView(this.impl, guarded('view', () => this.instance.view!())) : undefined;
+    if (!this.instance.view) return undefined;
+    if (!callsCounted()) return checkedView(this.impl, this.instance.view());
+    return checkedView(this.impl, guarded('view', () => this.instance.view!()));
   }
 
   /** The op started on the implementation: a generator, or an Outcome at once. */
