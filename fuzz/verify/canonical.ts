@@ -93,23 +93,25 @@ function hashPacket(fp: Fingerprint, p: BuiltPacket): void {
  * numbers are small non-negative integers, so the renaming is an array,
  * reused from one state to the next (a generation tells stale slots). */
 class Names {
+  /** Raw numbers in order of first appearance: the first `size` count. */
   readonly order: number[] = [];
+  size = 0;
   private readonly ids: number[] = [];
   private readonly gens: number[] = [];
   private gen = 0;
 
   clear(): this {
-    this.order.length = 0;
+    this.size = 0;
     this.gen++;
     return this;
   }
 
   of(raw: number): number {
     if (this.gens[raw] === this.gen) return this.ids[raw];
-    const c = this.order.length;
+    const c = this.size++;
     this.ids[raw] = c;
     this.gens[raw] = this.gen;
-    this.order.push(raw);
+    this.order[c] = raw;
     return c;
   }
 
@@ -139,7 +141,7 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
   // Live sockets in allocation order, named: the listener lookup scans so.
   for (const s of w.sockets) if (s.alive) fp.num(socks.of(s.id));
   fp.num(NONE);
-  for (let i = 0; i < socks.order.length; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks);
+  for (let i = 0; i < socks.size; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks);
   fp.num(NONE).num(w.syncookies).num(w.fastOpen).num(w.migrateReq);
   // The SO_REUSEPORT group in its order, and whether its stamp is current.
   fp.num(w.group.length);
@@ -185,10 +187,10 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names): void {
  * spec and the stack grow is hashed without this file learning it. Ids
  * are renamed where they are met, never hashed as they are. */
 function plainFields(fp: Fingerprint, obj: Record<string, unknown>, shapes: Shapes): void {
-  const shape = shapes.of(obj);
-  const keys = shape.sorted;
-  for (let i = 0; i < keys.length; i++) {
-    const v = obj[keys[i]];
+  const shape = shapes.read(obj);
+  const values = shapes.values;
+  for (let i = 0; i < shape.codes.length; i++) {
+    const v = values[shape.at[i]];
     if (typeof v === 'number') fp.code(shape.codes[i]).num(v);
     else if (typeof v === 'boolean') fp.code(shape.codes[i]).bool(v);
     else if (typeof v === 'string') fp.code(shape.codes[i]).sym(v);
@@ -198,32 +200,48 @@ function plainFields(fp: Fingerprint, obj: Record<string, unknown>, shapes: Shap
 interface Shape {
   /** Own field names in the order Object.keys gives them. */
   keys: string[];
-  /** The same but for the one skipped, sorted, and their codes. */
-  sorted: string[];
+  /** The codes of the same names but for the one skipped, in sorted
+   * order, and where each is in `keys`. */
   codes: number[];
+  at: number[];
 }
 
-/** The sorted field names of the objects of one kind, but for `skip`:
- * the objects of a kind come in a few shapes (field orders), so the sort
- * is done once per shape, not once per object. */
+/** The field names of the objects of one kind, sorted: the objects of a
+ * kind come in a few shapes (field orders), so the sort is done once per
+ * shape, not once per object. Fields are read by a for-in loop, which the
+ * engine serves from the object's layout, rather than by name. */
 class Shapes {
   private readonly seen: Shape[] = [];
+  private readonly keys: string[] = [];
+  /** The values `read` read, in the object's field order. */
+  readonly values: unknown[] = [];
 
   constructor(private readonly skip?: string) {}
 
-  of(obj: object): Shape {
+  /** Read `obj`'s own fields into `values`; its shape. */
+  read(obj: object): Shape {
+    const rec = obj as Record<string, unknown>;
+    let n = 0;
+    for (const k in rec) {
+      this.keys[n] = k;
+      this.values[n] = rec[k];
+      n++;
+    }
+    for (const s of this.seen) if (sameKeys(s.keys, this.keys, n)) return s;
+    // Not seen (or not only own fields, which for-in would also list):
+    // the shape from Object.keys, the values by name.
     const keys = Object.keys(obj);
-    for (const s of this.seen) if (sameKeys(s.keys, keys)) return s;
-    const sorted = keys.filter((k) => k !== this.skip).sort();
-    const shape = { keys, sorted, codes: sorted.map(symbolCode) };
-    if (this.seen.length < 16) this.seen.push(shape);
+    for (let i = 0; i < keys.length; i++) this.values[i] = rec[keys[i]];
+    const order = keys.map((k, i) => i).filter((i) => keys[i] !== this.skip).sort((x, y) => (keys[x] < keys[y] ? -1 : keys[x] > keys[y] ? 1 : 0));
+    const shape = { keys, codes: order.map((i) => symbolCode(keys[i])), at: order };
+    if (this.seen.length < 16 && sameKeys(keys, this.keys, n)) this.seen.push(shape);
     return shape;
   }
 }
 
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+function sameKeys(a: readonly string[], b: readonly string[], n: number): boolean {
+  if (a.length !== n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -242,6 +260,7 @@ class KernelWalk {
   readonly handles = new Names();
   private readonly queue: Array<Sock | RequestSock> = [];
   private head = 0;
+  private tail = 0;
   private fp = new Fingerprint();
   private ledger: Ledger | undefined;
   private known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined;
@@ -254,8 +273,8 @@ class KernelWalk {
     this.socks.clear();
     this.reqs.clear();
     this.handles.clear();
-    this.queue.length = 0;
     this.head = 0;
+    this.tail = 0;
     this.fp = fp;
     this.ledger = ledger;
     this.known = known;
@@ -270,7 +289,7 @@ class KernelWalk {
     }
     const known = this.socks.get(sk.id) !== undefined;
     this.fp.num(this.socks.of(sk.id));
-    if (!known) this.queue.push(sk);
+    if (!known) this.queue[this.tail++] = sk;
   }
 
   req(req: RequestSock | null | undefined): void {
@@ -280,14 +299,14 @@ class KernelWalk {
     }
     const known = this.reqs.get(req.id) !== undefined;
     this.fp.num(this.reqs.of(req.id));
-    if (!known) this.queue.push(req);
+    if (!known) this.queue[this.tail++] = req;
   }
 
   /** A feature field: a handle is renamed, a plain value hashed as it is. */
   fields(rec: Record<string, number>): void {
-    const shape = FEATURE_FIELDS.of(rec);
-    this.fp.num(shape.sorted.length);
-    for (let i = 0; i < shape.sorted.length; i++) this.field(shape.sorted[i], shape.codes[i], rec[shape.sorted[i]]);
+    const shape = FEATURE_FIELDS.read(rec);
+    this.fp.num(shape.codes.length);
+    for (let i = 0; i < shape.codes.length; i++) this.field(shape.keys[shape.at[i]], shape.codes[i], FEATURE_FIELDS.values[shape.at[i]] as number);
   }
 
   private field(k: string, code: number, v: number): void {
@@ -305,7 +324,7 @@ class KernelWalk {
 
   /** Hash every object met, and those they lead to. */
   drain(): void {
-    while (this.head < this.queue.length) {
+    while (this.head < this.tail) {
       const x = this.queue[this.head++];
       if ('lookups' in x) this.hashReq(x);
       else this.hashSock(x);
@@ -420,7 +439,8 @@ function hashLedger(
   } else {
     for (let h = 1; h <= n; h++) walk.handles.of(h);
   }
-  for (const h of walk.handles.order) {
+  for (let i = 0; i < walk.handles.size; i++) {
+    const h = walk.handles.order[i];
     const e = ledger.stateOf(h);
     fp.num(0xb0).num(exact ? 0 : h).num(ledger.bufferKind(h) === 'skb' ? 0 : 1).num(ledger.conn(h) ?? NONE).num(e.refs).bool(e.freed);
     fp.num(e.holders.size);
