@@ -228,20 +228,21 @@ export class Bfs {
   apply(node: Node, path: readonly Op[], steps: readonly Step[], next: Node[]): void {
     const ops = alphabet(this.profile, this.bounds, node.kept, node.peersUsed);
     if (ops.length !== steps.length) throw new Error(`${steps.length} steps for an alphabet of ${ops.length}`);
-    steps.forEach((step, i) => {
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
       this.transitions++;
       if (step.failure) {
         this.record(step.failure, [...path, ops[i]]);
-        return;
+        continue;
       }
       const c = step.child;
-      if (c === undefined || this.seen.has(c.fp)) return;
+      if (c === undefined || this.seen.has(c.fp)) continue;
       this.seen.add(c.fp);
       const child: Node = { parent: node, op: ops[i], depth: node.depth + 1, ...c };
       next.push(child);
       if (child.depth <= this.retainDepth) this.retained.push(child);
       this.record(step.end, [...path, ops[i]]);
-    });
+    }
   }
 
   /** A session that has run `path`; its oracles know of the SYNs `ops` send. */

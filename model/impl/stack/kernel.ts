@@ -136,9 +136,10 @@ export class Kernel {
 
   view(): FdView[] {
     const out: FdView[] = [];
-    this.files.forEach((sk, fd) => {
+    for (let fd = 0; fd < this.files.length; fd++) {
+      const sk = this.files[fd];
       if (sk) out.push({ fd, ...this.feature.view(this, sk) });
-    });
+    }
     return out;
   }
 
