@@ -128,8 +128,7 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
   const socks = SPEC_NAMES.clear();
   w.fds.forEach((id, fd) => { if (id !== undefined) fp.num(fd).num(socks.of(id)); });
   fp.num(NONE);
-  const conns = [...w.conns.values()].sort((x, y) => x.id - y.id);
-  for (const c of conns) hashSpecConn(fp, c, socks);
+  for (const c of sortedConns(w.conns)) hashSpecConn(fp, c, socks);
   fp.num(NONE);
   for (const c of w.retired) hashSpecConn(fp, c, socks);
   fp.num(NONE);
@@ -394,7 +393,7 @@ function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: Profile
     }
   });
   fp.num(NONE);
-  for (const fd of [...inner.reserved].sort((x, y) => x - y)) fp.num(fd);
+  for (const fd of sortedKeys(inner.reserved)) fp.num(fd);
   fp.num(NONE);
   for (const conn of sortedKeys(k.requests)) {
     fp.num(conn);
@@ -472,6 +471,38 @@ function lastTaken(ledger: Ledger, h: number): string {
   return '';
 }
 
-function sortedKeys(m: ReadonlyMap<number, unknown>): number[] {
-  return [...m.keys()].sort((x, y) => x - y);
+/** The keys in ascending order, in a reused array (read it before the
+ * next call): tables keyed by peer hold a handful of keys. */
+function sortedKeys(m: ReadonlyMap<number, unknown> | ReadonlySet<number>): readonly number[] {
+  const out = SORTED;
+  out.length = 0;
+  for (const k of m.keys()) {
+    // Insertion sort: the keys mostly come in order already.
+    let i = out.length;
+    while (i > 0 && out[i - 1] > k) {
+      out[i] = out[i - 1];
+      i--;
+    }
+    out[i] = k;
+  }
+  return out;
 }
+
+const SORTED: number[] = [];
+
+/** The same for spec connections, by id. */
+function sortedConns(m: ReadonlyMap<number, SpecConn>): readonly SpecConn[] {
+  const out = CONNS;
+  out.length = 0;
+  for (const c of m.values()) {
+    let i = out.length;
+    while (i > 0 && out[i - 1].id > c.id) {
+      out[i] = out[i - 1];
+      i--;
+    }
+    out[i] = c;
+  }
+  return out;
+}
+
+const CONNS: SpecConn[] = [];
