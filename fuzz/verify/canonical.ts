@@ -211,7 +211,8 @@ interface Shape {
  * engine serves from the object's layout, rather than by name. */
 class Shapes {
   private readonly seen: Shape[] = [];
-  private readonly keys: string[] = [];
+  /** The shape last read: objects of a kind mostly share one. */
+  private last: Shape | undefined;
   /** The values `read` read, in the object's field order. */
   readonly values: unknown[] = [];
 
@@ -220,22 +221,43 @@ class Shapes {
   /** Read `obj`'s own fields into `values`; its shape. */
   read(obj: object): Shape {
     const rec = obj as Record<string, unknown>;
-    let n = 0;
-    for (const k in rec) {
-      this.keys[n] = k;
-      this.values[n] = rec[k];
-      n++;
+    const last = this.last;
+    if (last !== undefined) {
+      // For-in lists own fields (and inherited enumerable ones, which no
+      // shape has): it matches `last` only if the fields are the same.
+      const keys = last.keys;
+      let n = 0;
+      let same = true;
+      for (const k in rec) {
+        if (keys[n] !== k) {
+          same = false;
+          break;
+        }
+        this.values[n++] = rec[k];
+      }
+      if (same && n === keys.length) return last;
     }
-    for (const s of this.seen) if (sameKeys(s.keys, this.keys, n)) return s;
-    // Not seen (or not only own fields, which for-in would also list):
-    // the shape from Object.keys, the values by name.
     const keys = Object.keys(obj);
     for (let i = 0; i < keys.length; i++) this.values[i] = rec[keys[i]];
-    const order = keys.map((k, i) => i).filter((i) => keys[i] !== this.skip).sort((x, y) => (keys[x] < keys[y] ? -1 : keys[x] > keys[y] ? 1 : 0));
-    const shape = { keys, codes: order.map((i) => symbolCode(keys[i])), at: order };
-    if (this.seen.length < 16 && sameKeys(keys, this.keys, n)) this.seen.push(shape);
+    let shape = this.seen.find((s) => sameKeys(s.keys, keys, keys.length));
+    if (shape === undefined) {
+      const order = keys.map((k, i) => i).filter((i) => keys[i] !== this.skip).sort((x, y) => (keys[x] < keys[y] ? -1 : keys[x] > keys[y] ? 1 : 0));
+      shape = { keys, codes: order.map((i) => symbolCode(keys[i])), at: order };
+      if (this.seen.length < 16) this.seen.push(shape);
+    }
+    this.last = forInOwn(rec, keys.length) ? shape : undefined;
     return shape;
   }
+}
+
+/** Whether a for-in over `rec` lists only its `n` own fields. */
+function forInOwn(rec: Record<string, unknown>, n: number): boolean {
+  let count = 0;
+  for (const k in rec) {
+    if (!Object.prototype.hasOwnProperty.call(rec, k)) return false;
+    count++;
+  }
+  return count === n;
 }
 
 function sameKeys(a: readonly string[], b: readonly string[], n: number): boolean {
