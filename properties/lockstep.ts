@@ -116,8 +116,8 @@ export class Session {
    * are the caller's to set (fuzz/verify/fork.ts copies them). */
   restart(from: SessionStart): void {
     this.spec = from.spec;
-    this.steps.length = 0;
-    this.found.length = 0;
+    if (this.steps.length !== 0) this.steps.length = 0;
+    if (this.found.length !== 0) this.found.length = 0;
     this.stopped = false;
     this.judgesMemory = true;
     this.seenViolations = 0;

@@ -126,7 +126,10 @@ const SPEC_NAMES = new Names();
 
 function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, number>): void {
   const socks = SPEC_NAMES.clear();
-  w.fds.forEach((id, fd) => { if (id !== undefined) fp.num(fd).num(socks.of(id)); });
+  for (let fd = 0; fd < w.fds.length; fd++) {
+    const id = w.fds[fd];
+    if (id !== undefined) fp.num(fd).num(socks.of(id));
+  }
   fp.num(NONE);
   for (const c of sortedConns(w.conns)) hashSpecConn(fp, c, socks);
   fp.num(NONE);
@@ -148,13 +151,15 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
   fp.bool(w.groupStampGen === w.groupGen);
   // Reads by sockets that can still be read (named above); the others are
   // closed for good.
-  const counted: Array<[number, number]> = [];
-  for (const [raw, n] of reads) {
-    const c = socks.get(raw);
-    if (c !== undefined) counted.push([c, n]);
+  if (reads.size > 0) {
+    const counted: Array<[number, number]> = [];
+    for (const [raw, n] of reads) {
+      const c = socks.get(raw);
+      if (c !== undefined) counted.push([c, n]);
+    }
+    counted.sort((x, y) => x[0] - y[0]);
+    for (const [c, n] of counted) fp.num(c).num(n);
   }
-  counted.sort((x, y) => x[0] - y[0]);
-  for (const [c, n] of counted) fp.num(c).num(n);
   fp.num(NONE);
 }
 
@@ -408,12 +413,13 @@ const WALK = new KernelWalk();
 function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: ProfileName, exact: boolean): boolean {
   const walk = WALK.start(fp, ledger, exact ? KNOWN[profile] : undefined);
   const inner = k.internals();
-  k.files.forEach((sk, fd) => {
+  for (let fd = 0; fd < k.files.length; fd++) {
+    const sk = k.files[fd];
     if (sk !== undefined) {
       fp.num(fd);
       walk.sock(sk);
     }
-  });
+  }
   fp.num(NONE);
   for (const fd of sortedKeys(inner.reserved)) fp.num(fd);
   fp.num(NONE);
@@ -497,7 +503,7 @@ function lastTaken(ledger: Ledger, h: number): string {
  * next call): tables keyed by peer hold a handful of keys. */
 function sortedKeys(m: ReadonlyMap<number, unknown> | ReadonlySet<number>): readonly number[] {
   const out = SORTED;
-  out.length = 0;
+  if (out.length !== 0) out.length = 0;
   for (const k of m.keys()) {
     // Insertion sort: the keys mostly come in order already.
     let i = out.length;
@@ -515,7 +521,7 @@ const SORTED: number[] = [];
 /** The same for spec connections, by id. */
 function sortedConns(m: ReadonlyMap<number, SpecConn>): readonly SpecConn[] {
   const out = CONNS;
-  out.length = 0;
+  if (out.length !== 0) out.length = 0;
   for (const c of m.values()) {
     let i = out.length;
     while (i > 0 && out[i - 1].id > c.id) {
