@@ -138,7 +138,9 @@ export class Kernel {
     const out: FdView[] = [];
     for (let fd = 0; fd < this.files.length; fd++) {
       const sk = this.files[fd];
-      if (sk) out.push({ fd, ...this.feature.view(this, sk) });
+      if (!sk) continue;
+      const v = this.feature.view(this, sk);
+      out.push({ fd, flag: v.flag, kept: v.kept });
     }
     return out;
   }
