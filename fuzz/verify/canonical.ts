@@ -35,7 +35,9 @@ import type { BuiltPacket } from '../../model/packet.ts';
 import type { ProfileName } from '../../model/profile.ts';
 import type { SpecConn, SpecSocket, SpecWorld } from '../../model/spec/world.ts';
 import type { Session } from '../../properties/lockstep.ts';
-import { Fingerprint, symbolCode } from './fingerprint.ts';
+import { Fingerprint } from './fingerprint.ts';
+import { Names, Sorter } from './names.ts';
+import { Shapes } from './shapes.ts';
 
 /** Feature fields that hold a buffer handle, by profile. */
 const HANDLE_FIELDS: Record<ProfileName, ReadonlySet<string>> = {
@@ -89,40 +91,9 @@ function hashPacket(fp: Fingerprint, p: BuiltPacket): void {
   fp.num(p.conn).num(p.macLen).num(p.networkLen).num(p.tcpHeaderLen).num(p.payloadLen);
 }
 
-/** A renaming of allocation numbers by first appearance. Allocation
- * numbers are small non-negative integers, so the renaming is an array,
- * reused from one state to the next (a generation tells stale slots). */
-class Names {
-  /** Raw numbers in order of first appearance: the first `size` count. */
-  readonly order: number[] = [];
-  size = 0;
-  private readonly ids: number[] = [];
-  private readonly gens: number[] = [];
-  private gen = 0;
-
-  clear(): this {
-    this.size = 0;
-    this.gen++;
-    return this;
-  }
-
-  of(raw: number): number {
-    if (this.gens[raw] === this.gen) return this.ids[raw];
-    const c = this.size++;
-    this.ids[raw] = c;
-    this.gens[raw] = this.gen;
-    this.order[c] = raw;
-    return c;
-  }
-
-  get(raw: number): number | undefined {
-    return this.gens[raw] === this.gen ? this.ids[raw] : undefined;
-  }
-}
-
-// --- the spec ----------------------------------------------------------
-
 const SPEC_NAMES = new Names();
+const CONNS = new Sorter<SpecConn>((c) => c.id);
+const KEYS = new Sorter<number>((k) => k);
 
 function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, number>): void {
   const socks = SPEC_NAMES.clear();
@@ -131,7 +102,7 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
     if (id !== undefined) fp.num(fd).num(socks.of(id));
   }
   fp.num(NONE);
-  for (const c of sortedConns(w.conns)) hashSpecConn(fp, c, socks);
+  for (const c of CONNS.sort(w.conns.values())) hashSpecConn(fp, c, socks);
   fp.num(NONE);
   for (const c of w.retired) hashSpecConn(fp, c, socks);
   fp.num(NONE);
@@ -199,76 +170,6 @@ function plainFields(fp: Fingerprint, obj: Record<string, unknown>, shapes: Shap
     else if (typeof v === 'boolean') fp.code(shape.codes[i]).bool(v);
     else if (typeof v === 'string') fp.code(shape.codes[i]).sym(v);
   }
-}
-
-interface Shape {
-  /** Own field names in the order Object.keys gives them. */
-  keys: string[];
-  /** The codes of the same names but for the one skipped, in sorted
-   * order, and where each is in `keys`. */
-  codes: number[];
-  at: number[];
-}
-
-/** The field names of the objects of one kind, sorted: the objects of a
- * kind come in a few shapes (field orders), so the sort is done once per
- * shape, not once per object. Fields are read by a for-in loop, which the
- * engine serves from the object's layout, rather than by name. */
-class Shapes {
-  private readonly seen: Shape[] = [];
-  /** The shape last read: objects of a kind mostly share one. */
-  private last: Shape | undefined;
-  /** The values `read` read, in the object's field order. */
-  readonly values: unknown[] = [];
-
-  constructor(private readonly skip?: string) {}
-
-  /** Read `obj`'s own fields into `values`; its shape. */
-  read(obj: object): Shape {
-    const rec = obj as Record<string, unknown>;
-    const last = this.last;
-    if (last !== undefined) {
-      // For-in lists own fields (and inherited enumerable ones, which no
-      // shape has): it matches `last` only if the fields are the same.
-      const keys = last.keys;
-      let n = 0;
-      let same = true;
-      for (const k in rec) {
-        if (keys[n] !== k) {
-          same = false;
-          break;
-        }
-        this.values[n++] = rec[k];
-      }
-      if (same && n === keys.length) return last;
-    }
-    const keys = Object.keys(obj);
-    for (let i = 0; i < keys.length; i++) this.values[i] = rec[keys[i]];
-    let shape = this.seen.find((s) => sameKeys(s.keys, keys, keys.length));
-    if (shape === undefined) {
-      const order = keys.map((k, i) => i).filter((i) => keys[i] !== this.skip).sort((x, y) => (keys[x] < keys[y] ? -1 : keys[x] > keys[y] ? 1 : 0));
-      shape = { keys, codes: order.map((i) => symbolCode(keys[i])), at: order };
-      if (this.seen.length < 16) this.seen.push(shape);
-    }
-    this.last = forInOwn(rec, keys.length) ? shape : undefined;
-    return shape;
-  }
-}
-
-/** Whether a for-in over `rec` lists only its `n` own fields. */
-function forInOwn(rec: Record<string, unknown>, n: number): boolean {
-  let count = 0;
-  for (const k in rec) {
-    if (!Object.prototype.hasOwnProperty.call(rec, k)) return false;
-    count++;
-  }
-  return count === n;
-}
-
-function sameKeys(a: readonly string[], b: readonly string[], n: number): boolean {
-  if (a.length !== n) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 const SPEC_SOCKETS = new Shapes('id');
@@ -421,19 +322,19 @@ function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: Profile
     }
   }
   fp.num(NONE);
-  for (const fd of sortedKeys(inner.reserved)) fp.num(fd);
+  for (const fd of KEYS.sort(inner.reserved)) fp.num(fd);
   fp.num(NONE);
-  for (const conn of sortedKeys(k.requests)) {
+  for (const conn of KEYS.sort(k.requests.keys())) {
     fp.num(conn);
     walk.req(k.requests.get(conn));
   }
   fp.num(NONE);
-  for (const conn of sortedKeys(k.established)) {
+  for (const conn of KEYS.sort(k.established.keys())) {
     fp.num(conn);
     walk.sock(k.established.get(conn));
   }
   fp.num(NONE);
-  for (const conn of sortedKeys(k.cookies)) {
+  for (const conn of KEYS.sort(k.cookies.keys())) {
     const c = k.cookies.get(conn)!;
     fp.num(conn).num(c.version).num(c.to);
   }
@@ -499,38 +400,3 @@ function lastTaken(ledger: Ledger, h: number): string {
   return '';
 }
 
-/** The keys in ascending order, in a reused array (read it before the
- * next call): tables keyed by peer hold a handful of keys. */
-function sortedKeys(m: ReadonlyMap<number, unknown> | ReadonlySet<number>): readonly number[] {
-  const out = SORTED;
-  if (out.length !== 0) out.length = 0;
-  for (const k of m.keys()) {
-    // Insertion sort: the keys mostly come in order already.
-    let i = out.length;
-    while (i > 0 && out[i - 1] > k) {
-      out[i] = out[i - 1];
-      i--;
-    }
-    out[i] = k;
-  }
-  return out;
-}
-
-const SORTED: number[] = [];
-
-/** The same for spec connections, by id. */
-function sortedConns(m: ReadonlyMap<number, SpecConn>): readonly SpecConn[] {
-  const out = CONNS;
-  if (out.length !== 0) out.length = 0;
-  for (const c of m.values()) {
-    let i = out.length;
-    while (i > 0 && out[i - 1].id > c.id) {
-      out[i] = out[i - 1];
-      i--;
-    }
-    out[i] = c;
-  }
-  return out;
-}
-
-const CONNS: SpecConn[] = [];
