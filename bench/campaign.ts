@@ -1,6 +1,7 @@
 // Campaign figures from one run: lockstep steps per second of the campaign
 // engine, of the implementation alone (the ceiling) and of plain
-// fc.commands + fc.modelRun on the same ops (the peer), as ratios; time to
+// fc.commands + fc.modelRun on the same ops (the peer), as ratios (each the
+// median of three timed runs); time to
 // the first failure of each rfc-v1 finding (median over 20 seeds); what
 // coverage guidance buys: two campaigns of the same size, guided and not,
 // their coverage and their speed (BENCH_GUIDE_RUNS cases each, 200000 by
@@ -44,11 +45,19 @@ function drive(run: OpRun | Outcome): Outcome {
   }
 }
 
+/** Steps per second of `f` over every case: the median of three timed
+ * runs after two to warm the JIT, so one pause of the machine or the
+ * collector does not decide a ratio. */
 function rate(label: string, f: () => void): number {
-  f(); // warm the JIT
-  const t0 = performance.now();
   f();
-  const perSecond = steps / ((performance.now() - t0) / 1000);
+  f();
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    f();
+    runs.push(steps / ((performance.now() - t0) / 1000));
+  }
+  const perSecond = median(runs);
   console.log(`${label.padEnd(44)} ${Math.round(perSecond)} steps/s`);
   return perSecond;
 }

@@ -54,6 +54,9 @@ interface Entry {
   history: LedgerEvent[];
   /** Already reported as lost: its last pointer was overwritten. */
   lost: boolean;
+  /** `holders` and `history` may be another ledger's too (a copy shares
+   * them until either side writes): copy them before writing. */
+  shared: boolean;
 }
 
 /** How an owner (a socket, a request) was destroyed. */
@@ -71,12 +74,16 @@ export class Ledger {
   private readonly deaths = new Map<string, Death>();
   /** The harness sets this before each op so events carry their op index. */
   step = 0;
+  /** held(), until a reference or a holder changes: most ops touch no
+   * buffer, and the memory oracle asks after every op. */
+  private heldNow: readonly HeldBuffer[] | undefined;
 
   /** `size`, optional so older callers still compile, is the buffer's
    * bytes: what the memory oracle adds up. */
   alloc(kind: BufferKind, owner: string, site: string, conn?: number, size?: number): number {
+    this.heldNow = undefined;
     const handle = this.entries.length;
-    const entry: Entry = { kind, conn, size, refs: 1, freed: false, holders: new Map([[owner, 1]]), history: [], lost: false };
+    const entry: Entry = { kind, conn, size, refs: 1, freed: false, holders: new Map([[owner, 1]]), history: [], lost: false, shared: false };
     this.entries.push(entry);
     this.record(handle, entry, 'alloc', owner, site);
     return handle;
@@ -85,8 +92,10 @@ export class Ledger {
   /** skb_get(): another reference, for `owner`. Returns the handle, like C. */
   get(handle: number, owner: string, site: string): number {
     if (handle === 0) return 0;
+    this.heldNow = undefined;
     const e = this.entry(handle);
     if (e.freed) this.violate('use-after-free', handle, e, owner, site, 'reference taken on a freed buffer');
+    unshare(e);
     e.refs += 1;
     e.holders.set(owner, (e.holders.get(owner) ?? 0) + 1);
     this.record(handle, e, 'get', owner, site);
@@ -97,7 +106,9 @@ export class Ledger {
    * is freed when the last one goes. NULL is a no-op. */
   put(handle: number, owner: string, site: string): void {
     if (handle === 0) return;
+    this.heldNow = undefined;
     const e = this.entry(handle);
+    unshare(e);
     if (e.freed) {
       // An owner that still counts a reference of its own was robbed by
       // stray puts: the count went below zero. Anyone else frees twice.
@@ -126,8 +137,10 @@ export class Ledger {
    * pointer moves from a request sock to its child. */
   transfer(handle: number, owner: string, to: string, site: string): void {
     if (handle === 0) return;
+    this.heldNow = undefined;
     const e = this.entry(handle);
     if (e.freed) this.violate('use-after-free', handle, e, owner, site, 'moved after it was freed');
+    unshare(e);
     const held = e.holders.get(owner) ?? 0;
     if (held === 0) {
       this.violate('put-without-ref', handle, e, owner, site, `${owner} handed on a reference it never held`);
@@ -145,6 +158,7 @@ export class Ledger {
     if (handle === 0) return;
     const e = this.entry(handle);
     if (e.freed) this.violate('use-after-free', handle, e, reader, site, 'read after it was freed');
+    unshare(e);
     this.record(handle, e, 'read', reader, site);
   }
 
@@ -164,6 +178,7 @@ export class Ledger {
    * `path`: whatever it still holds can never be released, and a leak is
    * blamed on it, not on wherever a reference was last taken. */
   ownerFreed(owner: string, site: string, path = site): void {
+    this.heldNow = undefined;
     this.deaths.set(owner, { site, path, step: this.step });
   }
 
@@ -173,6 +188,7 @@ export class Ledger {
    * would find it unreferenced. */
   lost(handle: number, owner: string, site: string): void {
     if (handle === 0) return;
+    this.heldNow = undefined;
     const e = this.entry(handle);
     if (e.freed || e.lost || (e.holders.get(owner) ?? 0) === 0) return;
     e.lost = true;
@@ -214,14 +230,21 @@ export class Ledger {
   /** Every live buffer with a holder not yet destroyed. A buffer whose
    * every holder is destroyed, or whose pointer was lost, is a leak's
    * business, not memory held. */
-  held(): HeldBuffer[] {
+  held(): readonly HeldBuffer[] {
+    if (this.heldNow !== undefined) return this.heldNow;
     const out: HeldBuffer[] = [];
     for (let h = 1; h < this.entries.length; h++) {
       const e = this.entries[h];
-      if (e.freed || e.lost || ![...e.holders.keys()].some((o) => !this.deaths.has(o))) continue;
-      out.push({ handle: h, kind: e.kind, conn: e.conn, size: e.size });
+      if (e.freed || e.lost || !this.anyAlive(e.holders)) continue;
+      out.push(Object.freeze({ handle: h, kind: e.kind, conn: e.conn, size: e.size }));
     }
-    return out;
+    this.heldNow = Object.freeze(out);
+    return this.heldNow;
+  }
+
+  private anyAlive(holders: ReadonlyMap<string, number>): boolean {
+    for (const o of holders.keys()) if (!this.deaths.has(o)) return true;
+    return false;
   }
 
   allViolations(): readonly Violation[] {
@@ -242,18 +265,21 @@ export class Ledger {
   }
 
   /** Become a copy of `src`: `verify` branches from a state this way.
-   * Events are immutable and shared; everything that changes is copied. */
+   * Events are immutable and shared; a buffer's holders and history are
+   * shared until either ledger writes them (unshare). */
   copyStateFrom(src: Ledger): void {
     this.entries.length = 1;
     for (let h = 1; h < src.entries.length; h++) {
       const e = src.entries[h];
-      this.entries.push({ ...e, holders: new Map(e.holders), history: e.history.slice() });
+      e.shared = true;
+      this.entries.push({ ...e });
     }
     this.violations.length = 0;
     this.violations.push(...src.violations);
     this.deaths.clear();
     for (const [owner, d] of src.deaths) this.deaths.set(owner, d);
     this.step = src.step;
+    this.heldNow = src.heldNow;
   }
 
   /** Where `owner` was destroyed, if it was: a leak it holds is named by it. */
@@ -279,10 +305,19 @@ export class Ledger {
   }
 
   private record(handle: number, e: Entry, kind: LedgerEventKind, owner: string, site: string): void {
+    unshare(e);
     e.history.push({ step: this.step, kind, handle, owner, site, refs: e.refs });
   }
 
   private violate(kind: ViolationKind, handle: number, e: Entry, owner: string, site: string, message: string): void {
     this.violations.push({ kind, handle, bufferKind: e.kind, conn: e.conn, site, owner, step: this.step, message: `${e.kind} #${handle}: ${message}` });
   }
+}
+
+/** Make a buffer's holders and history its own before writing them. */
+function unshare(e: Entry): void {
+  if (!e.shared) return;
+  e.holders = new Map(e.holders);
+  e.history = e.history.slice();
+  e.shared = false;
 }

@@ -94,7 +94,26 @@ export interface BuiltPacket {
 // shares one copy.
 const cache = new Map<string, BuiltPacket>();
 
+/** The same, by descriptor object and connection: a descriptor is a value
+ * nobody writes into either, and an op's is asked for several times (its
+ * packet is built by the spec, the implementation and the oracles), so
+ * most calls find it here without building the string key. */
+const byDescriptor = new WeakMap<PacketDescriptor, Map<number, BuiltPacket>>();
+
 export function buildSyn(conn: number, d: PacketDescriptor): BuiltPacket {
+  let forDescriptor = byDescriptor.get(d);
+  const known = forDescriptor?.get(conn);
+  if (known !== undefined) return known;
+  const built = buildSynByKey(conn, d);
+  if (forDescriptor === undefined) {
+    forDescriptor = new Map();
+    byDescriptor.set(d, forDescriptor);
+  }
+  forDescriptor.set(conn, built);
+  return built;
+}
+
+function buildSynByKey(conn: number, d: PacketDescriptor): BuiltPacket {
   if (!Number.isInteger(conn) || conn < 0 || conn > MAX_CONN) throw new RangeError(`conn ${conn} is outside 0..${MAX_CONN}`);
   if (!Number.isInteger(d.payload) || d.payload < 0 || d.payload > MAX_PAYLOAD) {
     throw new RangeError(`payload ${d.payload} is outside 0..${MAX_PAYLOAD}`);

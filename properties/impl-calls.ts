@@ -49,6 +49,12 @@ export function watchCalls(w: CallWatch | undefined): void {
   if (w?.cell) Atomics.store(w.cell, 0, 0);
 }
 
+/** Whether this thread's calls are counted (a watchdog, or known hangs):
+ * when not, `guarded(where, call)` is just `call()`. */
+export function callsCounted(): boolean {
+  return live !== undefined;
+}
+
 /** Whether a watchdog on another thread counts this thread's calls. */
 export function underWatchdog(): boolean {
   return live?.cell !== undefined;

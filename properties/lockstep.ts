@@ -12,7 +12,8 @@ import { makesDescriptor, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
-import { guarded, HangError } from './impl-calls.ts';
+import type { BuiltPacket } from '../model/packet.ts';
+import { callsCounted, guarded, HangError } from './impl-calls.ts';
 import {
   judgeLedger, judgeLockstep, judgeRead, judgeState, mostSevere, packetsOf, type StepContext, type Verdict,
 } from './oracles.ts';
@@ -55,6 +56,17 @@ export interface RunOptions {
   coverage?: Set<string>;
 }
 
+/** What a session may start from instead of a fresh spec and the packets
+ * of its ops: a copy of another session's (fuzz/verify/fork.ts). */
+export interface SessionStart {
+  spec: SpecWorld;
+  packets: ReadonlyMap<number, readonly BuiltPacket[]>;
+}
+
+/** Which thread each running op belongs to: calls are told apart by it.
+ * Ops of thread 0, every op of a single-thread run, are not entered. */
+const threadOf = new WeakMap<OpRun, number>();
+
 /** A bound on preemption points per op: an implementation that loops forever
  * is reported, not waited for. */
 export const MAX_YIELDS_PER_OP = 10_000;
@@ -86,16 +98,35 @@ export class Session {
   /** Descriptors the implementation handed out and has not closed, as its
    * results tell: teardown after a divergence closes these too. */
   private readonly implFds = new Set<number>();
-  /** Which thread each running op belongs to: calls are told apart by it. */
-  private readonly threadOf = new WeakMap<OpRun, number>();
 
-  constructor(readonly impl: Implementation, readonly profile: Profile, allOps: readonly Op[], readonly opts: RunOptions = {}) {
-    this.spec = createSpec(profile);
+  /** `allOps` are the ops whose SYNs the oracles know of; `from`, when
+   * given, stands for them and for the initial spec. */
+  constructor(readonly impl: Implementation, readonly profile: Profile, allOps: readonly Op[], readonly opts: RunOptions = {}, from?: SessionStart) {
+    this.spec = from?.spec ?? createSpec(profile);
     this.ctx = {
-      op: { kind: 'expireAll' }, readOpt: profile.readOpt, readerSocket: undefined, readerConn: undefined,
-      packets: packetsOf(allOps), delivered: new Map(),
+      op: EXPIRE_ALL, readOpt: profile.readOpt, readerSocket: undefined, readerConn: undefined,
+      packets: from?.packets ?? packetsOf(allOps), delivered: new Map(),
     };
     this.instance = guarded('create', () => createInstance(impl, { profile, ledger: this.ledger }));
+    for (const fd of this.spec.openFds()) this.implFds.add(fd);
+  }
+
+  /** Start again from nothing run, at `from`: what the constructor does,
+   * on objects already made. The ledger and the implementation's state
+   * are the caller's to set (fuzz/verify/fork.ts copies them). */
+  restart(from: SessionStart): void {
+    this.spec = from.spec;
+    if (this.steps.length !== 0) this.steps.length = 0;
+    if (this.found.length !== 0) this.found.length = 0;
+    this.stopped = false;
+    this.judgesMemory = true;
+    this.seenViolations = 0;
+    this.ctx.op = EXPIRE_ALL;
+    this.ctx.readerSocket = undefined;
+    this.ctx.readerConn = undefined;
+    this.ctx.packets = from.packets;
+    this.ctx.delivered.clear();
+    this.implFds.clear();
     for (const fd of this.spec.openFds()) this.implFds.add(fd);
   }
 
@@ -143,6 +174,8 @@ export class Session {
   /** What the feature holds after the op, against the profile's bound. */
   memoryFailure(op: Op, index: number): Failure | undefined {
     if (!this.judgesMemory) return undefined;
+    // Nothing held is within any bound: most ops of most cases.
+    if (this.ledger.held().length === 0) return undefined;
     const v = judgeMemory(op, this.profile, this.ledger.held(), this.ctx.packets, this.spec.keptAnywhere(), this.spec.liveConnections());
     return v ? this.note({ ...v, step: index }) : undefined;
   }
@@ -214,6 +247,12 @@ export class Session {
     return this.ctx.delivered;
   }
 
+  /** Every SYN the oracles know of, by connection: read-only, so a copy
+   * of the session may share it. */
+  packets(): ReadonlyMap<number, readonly BuiltPacket[]> {
+    return this.ctx.packets;
+  }
+
   /** The descriptors the implementation's results say it holds: a copy of
    * the session must copy them, for a teardown after a divergence. */
   implDescriptors(): Set<number> {
@@ -222,25 +261,28 @@ export class Session {
 
   /** The implementation's descriptors, when it shows them. */
   view(): FdView[] | undefined {
-    return this.instance.view ? checkedView(this.impl, guarded('view', () => this.instance.view!())) : undefined;
+    if (!this.instance.view) return undefined;
+    if (!callsCounted()) return checkedView(this.impl, this.instance.view());
+    return checkedView(this.impl, guarded('view', () => this.instance.view!()));
   }
 
   /** The op started on the implementation: a generator, or an Outcome at once. */
   start(op: Op, thread: number): OpRun | Outcome {
     const started: unknown = guarded(op.kind, () => this.instance.run(op, thread), thread, op);
     if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started);
-    this.threadOf.set(started as OpRun, thread);
+    if (thread !== 0) threadOf.set(started as OpRun, thread);
     return started as OpRun;
   }
 
   /** One step of a started op: a yield, or its Outcome. */
   next(op: Op, run: OpRun): IteratorResult<Yield, Outcome> {
-    const r = guarded(op.kind, () => run.next(), this.threadOf.get(run));
+    const r = guarded(op.kind, () => run.next(), threadOf.get(run) ?? 0);
     return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value) } : { done: false, value: checkedYield(this.impl, r.value) };
   }
 
   /** An op run to completion on its own thread. */
   private drive(op: Op, sites: string[] | undefined): Outcome {
+    if (!callsCounted()) return this.driveUncounted(op, sites);
     const run = this.start(op, 0);
     if (!isRun(run)) return run;
     for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
@@ -253,11 +295,32 @@ export class Session {
     throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
   }
 
+  /** `drive` with no watchdog counting calls: the same checks, without a
+   * closure and a result object per preemption point. */
+  private driveUncounted(op: Op, sites: string[] | undefined): Outcome {
+    const started: unknown = this.instance.run(op, 0);
+    if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started);
+    const run = started as OpRun;
+    for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
+      const r = run.next();
+      if (r.done) return checkedOutcome(this.impl, op, this.profile, r.value);
+      const y = r.value;
+      if (typeof y !== 'string') {
+        const blocked = checkedYield(this.impl, y) as { blocked: string };
+        throw new Error(`blocked on ${blocked.blocked} with no other thread to release it`);
+      }
+      sites?.push(y);
+    }
+    throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
+  }
+
   /** The run so far, named by its most severe violation. */
   result(): RunResult {
     return { failure: mostSevere(this.found), violations: this.found, steps: this.steps, ledger: this.ledger };
   }
 }
+
+const EXPIRE_ALL: Op = { kind: 'expireAll' };
 
 export function runLockstep(impl: Implementation, profile: Profile, ops: readonly Op[], opts: RunOptions = {}): RunResult {
   const s = new Session(impl, profile, ops, opts);

@@ -119,9 +119,8 @@ function differsInLength(expected: Outcome, actual: Outcome): boolean {
 }
 
 export function judgeState(op: Op, expected: FdView[], actual: FdView[]): Verdict | undefined {
-  const byFd = new Map(actual.map((v) => [v.fd, v]));
   for (const e of expected) {
-    const a = byFd.get(e.fd);
+    const a = lastWithFd(actual, e.fd);
     if (a === undefined) continue;
     if (a.flag !== e.flag) {
       return {
@@ -136,6 +135,13 @@ export function judgeState(op: Op, expected: FdView[], actual: FdView[]): Verdic
       };
     }
   }
+  return undefined;
+}
+
+/** The view of `fd` (the last, should an implementation show one twice):
+ * a scan, as views are a handful of descriptors. */
+function lastWithFd(views: readonly FdView[], fd: number): FdView | undefined {
+  for (let i = views.length - 1; i >= 0; i--) if (views[i].fd === fd) return views[i];
   return undefined;
 }
 
@@ -164,14 +170,26 @@ export function siteFunction(site: string): string {
 /** Every packet a sequence of ops sends, by connection. */
 export function packetsOf(ops: readonly Op[]): Map<number, BuiltPacket[]> {
   const out = new Map<number, BuiltPacket[]>();
-  const add = (p: BuiltPacket): void => {
-    const list = out.get(p.conn);
-    if (list) list.push(p);
-    else out.set(p.conn, [p]);
-  };
-  for (const op of ops) {
-    if (op.kind === 'syn' || op.kind === 'fastOpenSyn') add(buildSyn(op.conn, op.packet));
-    if (op.kind === 'flood') for (let i = 0; i < op.count; i++) add(buildSyn(op.first + i, DEFAULT_PACKET));
-  }
+  for (const op of ops) addPackets(out, op);
   return out;
+}
+
+/** `packets` and those `op` sends: `packets` itself when it sends none. */
+export function withPacketsOf(packets: ReadonlyMap<number, readonly BuiltPacket[]>, op: Op): ReadonlyMap<number, readonly BuiltPacket[]> {
+  if (op.kind !== 'syn' && op.kind !== 'fastOpenSyn' && op.kind !== 'flood') return packets;
+  const out = new Map<number, BuiltPacket[]>();
+  for (const [conn, list] of packets) out.set(conn, list.slice());
+  addPackets(out, op);
+  return out;
+}
+
+function addPackets(out: Map<number, BuiltPacket[]>, op: Op): void {
+  if (op.kind === 'syn' || op.kind === 'fastOpenSyn') addPacket(out, buildSyn(op.conn, op.packet));
+  if (op.kind === 'flood') for (let i = 0; i < op.count; i++) addPacket(out, buildSyn(op.first + i, DEFAULT_PACKET));
+}
+
+function addPacket(out: Map<number, BuiltPacket[]>, p: BuiltPacket): void {
+  const list = out.get(p.conn);
+  if (list) list.push(p);
+  else out.set(p.conn, [p]);
 }

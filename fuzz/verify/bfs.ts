@@ -117,6 +117,8 @@ export class Bfs {
    * the root is made. */
   stateHashed = true;
   private readonly fp = new Fingerprint();
+  /** The session the last branch ran in: the next branch reuses it. */
+  private scratch: Session | undefined;
 
   constructor(
     readonly impl: Implementation, readonly profile: Profile, readonly bounds: VerifyBounds, readonly retainDepth = -1,
@@ -191,10 +193,9 @@ export class Bfs {
     const out: Step[] = [];
     const local = new Set<number>();
     for (const op of alphabet(this.profile, this.bounds, node.kept, node.peersUsed)) {
-      const ops = [...path, op];
       const code = sentCode(op);
       const fresh = code !== undefined && !node.sent.includes(code);
-      const session = base ? fork(this.impl, this.profile, [...node.sending, op], base) : this.replay(path, ops);
+      const session = base ? (this.scratch = fork(this.impl, this.profile, op, base, this.scratch)) : this.replay(path, [...path, op]);
       // A forked session has run no step yet: its step numbers start at 0.
       const offset = base ? path.length : 0;
       if (session.sequential(op, false)) {
@@ -205,7 +206,7 @@ export class Bfs {
       }
       const peersUsed = peersUsedAfter(op, node.peersUsed);
       const sent = fresh ? [...node.sent, code].sort((a, b) => a - b) : node.sent;
-      const fp = stateFingerprint(this.fp, session, ops, peersUsed, sent);
+      const fp = stateFingerprint(this.fp, session, hashable(session) ? path : [...path, op], peersUsed, sent);
       if (known(fp) || local.has(fp)) {
         out.push({});
         continue;
@@ -227,20 +228,21 @@ export class Bfs {
   apply(node: Node, path: readonly Op[], steps: readonly Step[], next: Node[]): void {
     const ops = alphabet(this.profile, this.bounds, node.kept, node.peersUsed);
     if (ops.length !== steps.length) throw new Error(`${steps.length} steps for an alphabet of ${ops.length}`);
-    steps.forEach((step, i) => {
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
       this.transitions++;
       if (step.failure) {
         this.record(step.failure, [...path, ops[i]]);
-        return;
+        continue;
       }
       const c = step.child;
-      if (c === undefined || this.seen.has(c.fp)) return;
+      if (c === undefined || this.seen.has(c.fp)) continue;
       this.seen.add(c.fp);
       const child: Node = { parent: node, op: ops[i], depth: node.depth + 1, ...c };
       next.push(child);
       if (child.depth <= this.retainDepth) this.retained.push(child);
       this.record(step.end, [...path, ops[i]]);
-    });
+    }
   }
 
   /** A session that has run `path`; its oracles know of the SYNs `ops` send. */

@@ -36,6 +36,8 @@ import type { ProfileName } from '../../model/profile.ts';
 import type { SpecConn, SpecSocket, SpecWorld } from '../../model/spec/world.ts';
 import type { Session } from '../../properties/lockstep.ts';
 import { Fingerprint } from './fingerprint.ts';
+import { Names, Sorter } from './names.ts';
+import { Shapes } from './shapes.ts';
 
 /** Feature fields that hold a buffer handle, by profile. */
 const HANDLE_FIELDS: Record<ProfileName, ReadonlySet<string>> = {
@@ -48,6 +50,11 @@ const VALUE_FIELDS: Record<ProfileName, ReadonlySet<string>> = {
   linux: new Set(['save_syn']),
 };
 
+const KNOWN: Record<ProfileName, { handles: ReadonlySet<string>; values: ReadonlySet<string> }> = {
+  'rfc-v1': { handles: HANDLE_FIELDS['rfc-v1'], values: VALUE_FIELDS['rfc-v1'] },
+  linux: { handles: HANDLE_FIELDS.linux, values: VALUE_FIELDS.linux },
+};
+
 const TCP_STATES = ['CLOSE', 'LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED'];
 const SOCK_STATES = ['unconnected', 'connecting', 'connected'];
 const CONN_STATES = ['request', 'cookie', 'child', 'gone'];
@@ -58,8 +65,8 @@ export function hashable(session: Session): boolean {
   return kernelOf.has(session.instance);
 }
 
-/** The fingerprint of the state a session has reached after `path`.
- * `peersUsed` and the SYNs sent (`sent`, as alphabet.ts codes them) are
+/** The fingerprint of the state a session has reached after `path`
+ * (read only when the implementation's state cannot be). `peersUsed` and the SYNs sent (`sent`, as alphabet.ts codes them) are
  * the exploration's and the bounds oracle's memory of the path. */
 export function stateFingerprint(
   fp: Fingerprint, session: Session, path: readonly Op[], peersUsed: number, sent: readonly number[],
@@ -84,32 +91,18 @@ function hashPacket(fp: Fingerprint, p: BuiltPacket): void {
   fp.num(p.conn).num(p.macLen).num(p.networkLen).num(p.tcpHeaderLen).num(p.payloadLen);
 }
 
-/** A renaming of allocation numbers by first appearance. */
-class Names {
-  readonly order: number[] = [];
-  private readonly ids = new Map<number, number>();
-  of(raw: number): number {
-    let c = this.ids.get(raw);
-    if (c === undefined) {
-      c = this.order.length;
-      this.ids.set(raw, c);
-      this.order.push(raw);
-    }
-    return c;
-  }
-  get(raw: number): number | undefined {
-    return this.ids.get(raw);
-  }
-}
-
-// --- the spec ----------------------------------------------------------
+const SPEC_NAMES = new Names();
+const CONNS = new Sorter<SpecConn>((c) => c.id);
+const KEYS = new Sorter<number>((k) => k);
 
 function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, number>): void {
-  const socks = new Names();
-  w.fds.forEach((id, fd) => { if (id !== undefined) fp.num(fd).num(socks.of(id)); });
+  const socks = SPEC_NAMES.clear();
+  for (let fd = 0; fd < w.fds.length; fd++) {
+    const id = w.fds[fd];
+    if (id !== undefined) fp.num(fd).num(socks.of(id));
+  }
   fp.num(NONE);
-  const conns = [...w.conns.values()].sort((x, y) => x.id - y.id);
-  for (const c of conns) hashSpecConn(fp, c, socks);
+  for (const c of CONNS.sort(w.conns.values())) hashSpecConn(fp, c, socks);
   fp.num(NONE);
   for (const c of w.retired) hashSpecConn(fp, c, socks);
   fp.num(NONE);
@@ -121,7 +114,7 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
   // Live sockets in allocation order, named: the listener lookup scans so.
   for (const s of w.sockets) if (s.alive) fp.num(socks.of(s.id));
   fp.num(NONE);
-  for (let i = 0; i < socks.order.length; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks);
+  for (let i = 0; i < socks.size; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks);
   fp.num(NONE).num(w.syncookies).num(w.fastOpen).num(w.migrateReq);
   // The SO_REUSEPORT group in its order, and whether its stamp is current.
   fp.num(w.group.length);
@@ -129,13 +122,15 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
   fp.bool(w.groupStampGen === w.groupGen);
   // Reads by sockets that can still be read (named above); the others are
   // closed for good.
-  const counted: Array<[number, number]> = [];
-  for (const [raw, n] of reads) {
-    const c = socks.get(raw);
-    if (c !== undefined) counted.push([c, n]);
+  if (reads.size > 0) {
+    const counted: Array<[number, number]> = [];
+    for (const [raw, n] of reads) {
+      const c = socks.get(raw);
+      if (c !== undefined) counted.push([c, n]);
+    }
+    counted.sort((x, y) => x[0] - y[0]);
+    for (const [c, n] of counted) fp.num(c).num(n);
   }
-  counted.sort((x, y) => x[0] - y[0]);
-  for (const [c, n] of counted) fp.num(c).num(n);
   fp.num(NONE);
 }
 
@@ -160,41 +155,59 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names): void {
   fp.num(s.conn ?? NONE).num(s.backlog).bool(s.fastOpenQueue).num(s.fastOpenMax);
   fp.num(s.acceptQueue.length);
   for (const id of s.acceptQueue) fp.num(socks.of(id));
-  plainFields(fp, s as unknown as Record<string, unknown>);
+  plainFields(fp, s as unknown as Record<string, unknown>, SPEC_SOCKETS);
 }
 
 /** Every plain field (a port, a family, a stamp, a generation): what the
  * spec and the stack grow is hashed without this file learning it. Ids
  * are renamed where they are met, never hashed as they are. */
-function plainFields(fp: Fingerprint, obj: Record<string, unknown>): void {
-  for (const k of Object.keys(obj).sort()) {
-    if (k === 'id') continue;
-    const v = obj[k];
-    if (typeof v === 'number') fp.str(k).num(v);
-    else if (typeof v === 'boolean') fp.str(k).bool(v);
-    else if (typeof v === 'string') fp.str(k).str(v);
+function plainFields(fp: Fingerprint, obj: Record<string, unknown>, shapes: Shapes): void {
+  const shape = shapes.read(obj);
+  const values = shapes.values;
+  for (let i = 0; i < shape.codes.length; i++) {
+    const v = values[shape.at[i]];
+    if (typeof v === 'number') fp.code(shape.codes[i]).num(v);
+    else if (typeof v === 'boolean') fp.code(shape.codes[i]).bool(v);
+    else if (typeof v === 'string') fp.code(shape.codes[i]).sym(v);
   }
 }
 
+const SPEC_SOCKETS = new Shapes('id');
+const SOCKS = new Shapes('id');
+const REQS = new Shapes('id');
+const FEATURE_FIELDS = new Shapes();
+
 // --- the modelled stack and its ledger ------------------------------------
 
-/** The stack's objects, renamed as a traversal meets them. */
+/** The stack's objects, renamed as a traversal meets them. One walk is
+ * reused from state to state: `start` forgets the last one. */
 class KernelWalk {
   readonly socks = new Names();
   readonly reqs = new Names();
   readonly handles = new Names();
-  private readonly sockObjs = new Map<number, Sock>();
-  private readonly reqObjs = new Map<number, RequestSock>();
   private readonly queue: Array<Sock | RequestSock> = [];
+  private head = 0;
+  private tail = 0;
+  private fp = new Fingerprint();
+  private ledger: Ledger | undefined;
+  private known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined;
 
   /** A feature field neither holding a handle nor a value as far as this
    * file knows: renaming buffers would be unsound. */
   unknownField = false;
 
-  constructor(
-    private readonly fp: Fingerprint, private readonly ledger: Ledger,
-    private readonly known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined,
-  ) {}
+  start(fp: Fingerprint, ledger: Ledger, known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined): this {
+    this.socks.clear();
+    this.reqs.clear();
+    this.handles.clear();
+    this.head = 0;
+    this.tail = 0;
+    this.fp = fp;
+    this.ledger = ledger;
+    this.known = known;
+    this.unknownField = false;
+    return this;
+  }
 
   sock(sk: Sock | null | undefined): void {
     if (sk === null || sk === undefined) {
@@ -203,10 +216,7 @@ class KernelWalk {
     }
     const known = this.socks.get(sk.id) !== undefined;
     this.fp.num(this.socks.of(sk.id));
-    if (!known) {
-      this.sockObjs.set(sk.id, sk);
-      this.queue.push(sk);
-    }
+    if (!known) this.queue[this.tail++] = sk;
   }
 
   req(req: RequestSock | null | undefined): void {
@@ -216,35 +226,33 @@ class KernelWalk {
     }
     const known = this.reqs.get(req.id) !== undefined;
     this.fp.num(this.reqs.of(req.id));
-    if (!known) {
-      this.reqObjs.set(req.id, req);
-      this.queue.push(req);
-    }
+    if (!known) this.queue[this.tail++] = req;
   }
 
   /** A feature field: a handle is renamed, a plain value hashed as it is. */
   fields(rec: Record<string, number>): void {
-    const keys = Object.keys(rec).sort();
-    this.fp.num(keys.length);
-    for (const k of keys) {
-      const v = rec[k];
-      this.fp.str(k);
-      if (this.known === undefined) {
-        this.fp.num(v);
-      } else if (this.known.handles.has(k)) {
-        if (Number.isInteger(v) && v > 0 && v <= this.ledger.count()) this.fp.num(1).num(this.handles.of(v));
-        else this.fp.num(0).num(v);
-      } else {
-        if (!this.known.values.has(k)) this.unknownField = true;
-        this.fp.num(v);
-      }
+    const shape = FEATURE_FIELDS.read(rec);
+    this.fp.num(shape.codes.length);
+    for (let i = 0; i < shape.codes.length; i++) this.field(shape.keys[shape.at[i]], shape.codes[i], FEATURE_FIELDS.values[shape.at[i]] as number);
+  }
+
+  private field(k: string, code: number, v: number): void {
+    this.fp.code(code);
+    if (this.known === undefined) {
+      this.fp.num(v);
+    } else if (this.known.handles.has(k)) {
+      if (Number.isInteger(v) && v > 0 && v <= this.ledger!.count()) this.fp.num(1).num(this.handles.of(v));
+      else this.fp.num(0).num(v);
+    } else {
+      if (!this.known.values.has(k)) this.unknownField = true;
+      this.fp.num(v);
     }
   }
 
   /** Hash every object met, and those they lead to. */
   drain(): void {
-    while (this.queue.length > 0) {
-      const x = this.queue.shift()!;
+    while (this.head < this.tail) {
+      const x = this.queue[this.head++];
       if ('lookups' in x) this.hashReq(x);
       else this.hashSock(x);
     }
@@ -264,7 +272,7 @@ class KernelWalk {
     if (sk.fastopenq === null) fp.num(NONE);
     else fp.num(sk.fastopenq.maxQlen).num(sk.fastopenq.qlen);
     this.fields(sk.tp);
-    plainFields(this.fp, sk as unknown as Record<string, unknown>);
+    plainFields(this.fp, sk as unknown as Record<string, unknown>, SOCKS);
   }
 
   private hashReq(req: RequestSock): void {
@@ -276,43 +284,57 @@ class KernelWalk {
     this.sock(req.sk);
     fp.bool(req.acked);
     this.fields(req.ireq);
-    plainFields(this.fp, req as unknown as Record<string, unknown>);
+    plainFields(this.fp, req as unknown as Record<string, unknown>, REQS);
   }
 
   /** A ledger owner name, renamed when it names a socket or a request. */
   owner(name: string): string {
-    const m = /^(sk|req)(\d+)$/.exec(name);
-    if (m === null) return name;
-    const raw = Number(m[2]);
-    return m[1] === 'sk' ? `s${this.socks.of(raw)}` : `r${this.reqs.of(raw)}`;
+    const parsed = parseOwner(name);
+    if (parsed === null) return name;
+    return parsed.sock ? `s${this.socks.of(parsed.raw)}` : `r${this.reqs.of(parsed.raw)}`;
   }
 }
 
-/** False when `exact` renaming met a field it does not know: the caller
- * hashes again without renaming buffers. */
+/** `sk3` is socket 3, `req12` request 12; any other owner is named as it
+ * is. Parsed once per name. */
+const owners = new Map<string, { sock: boolean; raw: number } | null>();
+
+function parseOwner(name: string): { sock: boolean; raw: number } | null {
+  let p = owners.get(name);
+  if (p === undefined) {
+    const m = /^(sk|req)(\d+)$/.exec(name);
+    p = m === null ? null : { sock: m[1] === 'sk', raw: Number(m[2]) };
+    owners.set(name, p);
+  }
+  return p;
+}
+
+const WALK = new KernelWalk();
+
 function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: ProfileName, exact: boolean): boolean {
-  const walk = new KernelWalk(fp, ledger, exact ? { handles: HANDLE_FIELDS[profile], values: VALUE_FIELDS[profile] } : undefined);
+  const walk = WALK.start(fp, ledger, exact ? KNOWN[profile] : undefined);
   const inner = k.internals();
-  k.files.forEach((sk, fd) => {
+  for (let fd = 0; fd < k.files.length; fd++) {
+    const sk = k.files[fd];
     if (sk !== undefined) {
       fp.num(fd);
       walk.sock(sk);
     }
-  });
+  }
   fp.num(NONE);
-  for (const fd of [...inner.reserved].sort((x, y) => x - y)) fp.num(fd);
+  for (const fd of KEYS.sort(inner.reserved)) fp.num(fd);
   fp.num(NONE);
-  for (const conn of sortedKeys(k.requests)) {
+  for (const conn of KEYS.sort(k.requests.keys())) {
     fp.num(conn);
     walk.req(k.requests.get(conn));
   }
   fp.num(NONE);
-  for (const conn of sortedKeys(k.established)) {
+  for (const conn of KEYS.sort(k.established.keys())) {
     fp.num(conn);
     walk.sock(k.established.get(conn));
   }
   fp.num(NONE);
-  for (const conn of sortedKeys(k.cookies)) {
+  for (const conn of KEYS.sort(k.cookies.keys())) {
     const c = k.cookies.get(conn)!;
     fp.num(conn).num(c.version).num(c.to);
   }
@@ -345,17 +367,25 @@ function hashLedger(
   } else {
     for (let h = 1; h <= n; h++) walk.handles.of(h);
   }
-  for (const h of walk.handles.order) {
+  for (let i = 0; i < walk.handles.size; i++) {
+    const h = walk.handles.order[i];
     const e = ledger.stateOf(h);
     fp.num(0xb0).num(exact ? 0 : h).num(ledger.bufferKind(h) === 'skb' ? 0 : 1).num(ledger.conn(h) ?? NONE).num(e.refs).bool(e.freed);
-    const holders = [...e.holders].map(([o, c]) => [walk.owner(o), c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
-    fp.num(holders.length);
-    // A holder destroyed without releasing names the leak: where it died.
-    for (const [o, c] of holders) fp.str(o).num(c);
-    for (const o of [...e.holders.keys()].sort()) fp.str(ledger.deathOf(o) ?? '');
+    fp.num(e.holders.size);
+    if (e.holders.size === 1) {
+      for (const [o, c] of e.holders) {
+        fp.sym(walk.owner(o)).num(c);
+        fp.sym(ledger.deathOf(o) ?? '');
+      }
+    } else {
+      const holders = [...e.holders].map(([o, c]) => [walk.owner(o), c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+      // A holder destroyed without releasing names the leak: where it died.
+      for (const [o, c] of holders) fp.sym(o).num(c);
+      for (const o of [...e.holders.keys()].sort()) fp.sym(ledger.deathOf(o) ?? '');
+    }
     // A leak is named after the site that last took a reference: part of
     // what a later teardown reports, so part of the state.
-    if (!e.freed) fp.str(lastTaken(ledger, h));
+    if (!e.freed) fp.sym(lastTaken(ledger, h));
     const p = skbs.get(h);
     if (p !== undefined) hashPacket(fp, p);
     const b = kmem.get(h);
@@ -370,6 +400,3 @@ function lastTaken(ledger: Ledger, h: number): string {
   return '';
 }
 
-function sortedKeys(m: ReadonlyMap<number, unknown>): number[] {
-  return [...m.keys()].sort((x, y) => x - y);
-}

@@ -8,16 +8,27 @@ import type { Implementation } from '../../model/impl/types.ts';
 import type { Op } from '../../model/ops.ts';
 import type { Profile } from '../../model/profile.ts';
 import { Session } from '../../properties/lockstep.ts';
+import { withPacketsOf } from '../../properties/oracles.ts';
 
 export function forkable(session: Session): boolean {
   return kernelOf.has(session.instance);
 }
 
 /** A session in the state `from` is in, whose oracles know of the SYNs
- * `ops` send (the path to the state and the ops to run from it). */
-export function fork(impl: Implementation, profile: Profile, ops: readonly Op[], from: Session): Session {
-  const s = new Session(impl, profile, ops);
-  s.spec = from.spec.clone();
+ * `from`'s do and those `next` sends (the op to run from the state).
+ * `reuse`, a session made by an earlier fork from a session of the same
+ * implementation and no longer needed, is made that copy instead of a new
+ * session: a kernel, a ledger and a session are each made once per search
+ * rather than once per branch. */
+export function fork(impl: Implementation, profile: Profile, next: Op, from: Session, reuse?: Session): Session {
+  const start = { spec: from.spec.clone(), packets: withPacketsOf(from.packets(), next) };
+  let s: Session;
+  if (reuse !== undefined && reuse.impl === impl && reuse.profile === profile && reuse !== from) {
+    s = reuse;
+    s.restart(start);
+  } else {
+    s = new Session(impl, profile, [], {}, start);
+  }
   s.ledger.copyStateFrom(from.ledger);
   kernelOf.get(s.instance)!.copyStateFrom(kernelOf.get(from.instance)!);
   const reads = s.readsBySocket();

@@ -9,6 +9,7 @@ import type { Gen, SavedSynFeature, UserOpt } from './stack/feature.ts';
 import type { Kernel } from './stack/kernel.ts';
 import { reqOwner, sockOwner, type RequestSock, type Sock } from './stack/structs.ts';
 import { stackImplementation } from './stack/adapter.ts';
+import { siteLabel } from './site.ts';
 
 const SITE = {
   recordSyn: 'net/ipv4/tcp_input.c tcp_reqsk_record_syn',
@@ -19,7 +20,7 @@ const SITE = {
   setsockopt: 'net/ipv4/tcp.c do_tcp_setsockopt',
   getsockopt: 'net/ipv4/tcp.c do_tcp_getsockopt',
 } as const;
-const at = (fn: string, line: string): string => `${fn} | ${line}`;
+const at = siteLabel;
 const INT_SIZE = 4;
 
 function savedSynFree(k: Kernel, sk: Sock, why: string): void {

@@ -10,6 +10,7 @@ import type { Gen, SavedSynFeature, UserOpt } from './stack/feature.ts';
 import type { Kernel } from './stack/kernel.ts';
 import { reqOwner, sockOwner, type RequestSock, type Sock } from './stack/structs.ts';
 import { stackImplementation } from './stack/adapter.ts';
+import { siteLabel } from './site.ts';
 
 /** Labels: `file @@hunk@@ function | line`. */
 export const HUNK = {
@@ -24,7 +25,7 @@ export const HUNK = {
   getsockopt: 'net/ipv4/tcp.c @@ -2738,6 +2745,40 @@ do_tcp_getsockopt',
 } as const;
 
-export const at = (hunk: string, line: string): string => `${hunk} | ${line}`;
+export const at = siteLabel;
 
 /** The line that sizes what getsockopt() copies: the patch copies from the
  * MAC header to the skb's tail, payload included. */

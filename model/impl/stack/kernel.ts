@@ -27,6 +27,36 @@ export interface KernelInternals {
   readonly reserved: ReadonlySet<number>;
 }
 
+/** Copies of a kernel's sockets and requests for copyStateFrom, each made
+ * once, pointing at each other as the originals do. */
+class StateCopy {
+  private readonly socks = new Map<Sock, Sock>();
+  private readonly reqs = new Map<RequestSock, RequestSock>();
+
+  sock(sk: Sock): Sock {
+    let c = this.socks.get(sk);
+    if (c === undefined) {
+      c = { ...sk, lock: new Lock(sk.lock.name), acceptQueue: [], fastopenq: sk.fastopenq && { ...sk.fastopenq }, tp: { ...sk.tp }, fastopen_rsk: null };
+      c.lock.owner = sk.lock.owner;
+      this.socks.set(sk, c);
+      c.acceptQueue = sk.acceptQueue.map((e) => ({ req: this.req(e.req), child: this.sock(e.child) }));
+      c.fastopen_rsk = sk.fastopen_rsk && this.req(sk.fastopen_rsk);
+    }
+    return c;
+  }
+
+  req(r: RequestSock): RequestSock {
+    let c = this.reqs.get(r);
+    if (c === undefined) {
+      c = { ...r, ireq: { ...r.ireq }, sk: null };
+      this.reqs.set(r, c);
+      c.listener = this.sock(r.listener);
+      c.sk = r.sk && this.sock(r.sk);
+    }
+    return c;
+  }
+}
+
 export class Kernel {
   readonly socks: Sock[] = [];
   readonly files: (Sock | undefined)[] = [];
@@ -106,9 +136,12 @@ export class Kernel {
 
   view(): FdView[] {
     const out: FdView[] = [];
-    this.files.forEach((sk, fd) => {
-      if (sk) out.push({ fd, ...this.feature.view(this, sk) });
-    });
+    for (let fd = 0; fd < this.files.length; fd++) {
+      const sk = this.files[fd];
+      if (!sk) continue;
+      const v = this.feature.view(this, sk);
+      out.push({ fd, flag: v.flag, kept: v.kept });
+    }
     return out;
   }
 
@@ -123,41 +156,19 @@ export class Kernel {
    * `verify` branch from a state instead of replaying the ops to it. The
    * ledger is this kernel's own; the caller copies it alongside. */
   copyStateFrom(src: Kernel): void {
-    const socks = new Map<Sock, Sock>();
-    const reqs = new Map<RequestSock, RequestSock>();
-    const sock = (sk: Sock): Sock => {
-      let c = socks.get(sk);
-      if (c === undefined) {
-        c = { ...sk, lock: new Lock(sk.lock.name), acceptQueue: [], fastopenq: sk.fastopenq && { ...sk.fastopenq }, tp: { ...sk.tp }, fastopen_rsk: null };
-        c.lock.owner = sk.lock.owner;
-        socks.set(sk, c);
-        c.acceptQueue = sk.acceptQueue.map((e) => ({ req: req(e.req), child: sock(e.child) }));
-        c.fastopen_rsk = sk.fastopen_rsk && req(sk.fastopen_rsk);
-      }
-      return c;
-    };
-    const req = (r: RequestSock): RequestSock => {
-      let c = reqs.get(r);
-      if (c === undefined) {
-        c = { ...r, ireq: { ...r.ireq }, sk: null };
-        reqs.set(r, c);
-        c.listener = sock(r.listener);
-        c.sk = r.sk && sock(r.sk);
-      }
-      return c;
-    };
+    const copy = new StateCopy();
     this.socks.length = 0;
-    for (const sk of src.socks) this.socks.push(sock(sk));
+    for (const sk of src.socks) this.socks.push(copy.sock(sk));
     this.files.length = 0;
-    for (const sk of src.files) this.files.push(sk && sock(sk));
+    for (const sk of src.files) this.files.push(sk && copy.sock(sk));
     this.requests.clear();
-    for (const [k, r] of src.requests) this.requests.set(k, req(r));
+    for (const [k, r] of src.requests) this.requests.set(k, copy.req(r));
     this.established.clear();
-    for (const [k, sk] of src.established) this.established.set(k, sock(sk));
+    for (const [k, sk] of src.established) this.established.set(k, copy.sock(sk));
     this.cookies.clear();
     for (const [k, version] of src.cookies) this.cookies.set(k, version);
     this.parked.length = 0;
-    for (const r of src.parked) this.parked.push(req(r));
+    for (const r of src.parked) this.parked.push(copy.req(r));
     this.skbPackets.clear();
     for (const [k, p] of src.skbPackets) this.skbPackets.set(k, p);
     this.kmem.clear();
@@ -169,7 +180,7 @@ export class Kernel {
     this.fastopen = src.fastopen;
     this.migrateReq = src.migrateReq;
     this.reuseGroup.length = 0;
-    for (const sk of src.reuseGroup) this.reuseGroup.push(sock(sk));
+    for (const sk of src.reuseGroup) this.reuseGroup.push(copy.sock(sk));
     this.reuseGen = src.reuseGen;
     this.reuseStampGen = src.reuseStampGen;
   }
