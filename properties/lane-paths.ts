@@ -2,7 +2,8 @@
 // frames, because a real peer answers at once: a Fast Open child held
 // before its final ACK while its listener closes or listens again, a reset
 // Fast Open request the listener keeps, a reset child left queued while
-// its peer starts afresh, a syncookie its peer's later SYN supersedes. Each is a named op sequence
+// its peer starts afresh, a syncookie its peer's later SYN supersedes or
+// its listener's life decides. Each is a named op sequence
 // and the steps whose outcomes make its row of
 // reference/measured-paths.md; scripts/lane-paths.ts measures them on the
 // live kernel, test/lane-paths.test.ts holds the spec and the bundled
@@ -103,7 +104,36 @@ export const LANE_PATHS: readonly LanePath[] = [
       { kind: 'close', fd: 1 }, { kind: 'ack', conn: 2 }, accept(0),
     ],
     [null, null, null, null, null, 'accept(A)']),
+  ...cookiePaths(),
 ];
+
+/** Syncookies across a listener's life: tcp_synq_overflow()'s stamp, the
+ * listener's own or its group's, decides whether a cookie ACK is taken. */
+function cookiePaths(): LanePath[] {
+  const forced: Op = { kind: 'sysctl', name: 'tcp_syncookies', value: 2 };
+  const syn = (conn: number, to?: number): Op => ({ kind: 'syn', conn, packet: DEFAULT_PACKET, ...(to === undefined ? {} : { to }) });
+  const listen: Op = { kind: 'listen', fd: 0, backlog: 0 };
+  const shutRd: Op = { kind: 'shutdown', fd: 0, how: 0 };
+  const ack = (conn: number): Op => ({ kind: 'ack', conn });
+  return [
+    path('cookie.after-shut-rd',
+      'tcp_syncookies=2; listen; SYN (a cookie); shutdown(l, SHUT_RD); listen again; the peer\'s cookie ACK; accept',
+      [forced, listen], [syn(1), shutRd, listen, ack(1), accept(0)], [null, null, null, null, 'accept']),
+    path('cookie.after-shut-rd.new-cookie',
+      'tcp_syncookies=2; listen; SYN (a cookie); shutdown(l, SHUT_RD); listen again; another peer\'s SYN (a cookie); the first peer\'s cookie ACK; accept',
+      [forced, listen], [syn(1), shutRd, listen, syn(2), ack(1), accept(0)], [null, null, null, null, null, 'accept']),
+    path('cookie.new-listener',
+      'tcp_syncookies=2; listen; SYN (a cookie); close(l); a new socket binds and listens; another peer\'s SYN; the first peer\'s cookie ACK; accept',
+      [forced, listen], [syn(1), { kind: 'close', fd: 0 }, { kind: 'socket' }, { kind: 'bind', fd: 0 }, listen, syn(2), ack(1), accept(0)],
+      [null, null, null, null, null, null, null, 'accept']),
+    path('cookie.group.member-left',
+      'A and B in one group, SYN queues of one; two SYNs (a request, then a cookie from A); A disconnected; the cookie ACK, steered to B; accept(B)',
+      [
+        { kind: 'reuseport', fd: 0 }, listen, { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 0 },
+      ],
+      [syn(1), syn(2), { kind: 'disconnect', fd: 0 }, ack(2), accept(1)], [null, null, null, null, 'accept(B)']),
+  ];
+}
 
 function outcome(op: Op, o: Outcome): string {
   if (o.errno !== undefined) return `-1 ${o.errno}`;

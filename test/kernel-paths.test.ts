@@ -77,14 +77,6 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on dup(), sh
     expect(handover.slice(12).map((o) => o.errno ?? o.optlen ?? o.ret)).toEqual(['EAGAIN', 0, 0, 2, 60, 74]);
   });
 
-  it('a syncookie ACK after the listener was disconnected is refused until it sends a cookie again; a new listener takes one once it has', () => {
-    const cookies: Op = { kind: 'sysctl', name: 'tcp_syncookies', value: 2 };
-    const syn = (conn: number): Op => ({ kind: 'syn', conn, packet: pkt() });
-    const listen: Op = { kind: 'listen', fd: 0, backlog: 0 };
-    expect(kernel([cookies, listen, syn(1), shutdown(0, 0), listen, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }])[6].errno).toBe('EAGAIN');
-    expect(kernel([cookies, listen, syn(1), shutdown(0, 0), listen, syn(2), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }])[7].ret).toBe(1);
-    expect(kernel([cookies, listen, syn(1), { kind: 'close', fd: 0 }, { kind: 'socket' }, { kind: 'bind', fd: 0 }, listen, syn(2), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }])[9].ret).toBe(1);
-  });
 });
 
 describe.runIf(lane.ok)('the live kernel agrees with the linux spec on IPv6 extension headers (the exthdr.* rows)', () => {
@@ -154,15 +146,6 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on SO_REUSEP
 });
 
 describe.runIf(lane.ok)('the live kernel agrees with the linux spec on what kernel campaigns found in groups', () => {
-  it('a cookie issued by a member that left is accepted by the member its ACK is steered to', () => {
-    const out = kernel([
-      { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 },
-      { kind: 'listen', fd: 1, backlog: 0 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'syn', conn: 2, packet: pkt() },
-      { kind: 'disconnect', fd: 0 }, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 1 },
-    ]);
-    expect(out[10]).toEqual({ ret: 2 });
-  });
-
   it('a child of a SO_REUSEPORT listener has the option too: disconnected, it binds beside the listener', () => {
     const out = kernel([...groupMember(0, 1), { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, { kind: 'disconnect', fd: 1 }, { kind: 'bind', fd: 1 }]);
     expect(out[out.length - 1]).toEqual({ ret: 0 });
