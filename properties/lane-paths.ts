@@ -87,12 +87,12 @@ export const LANE_PATHS: readonly LanePath[] = [
     single, [tfo(1), accept(0), { kind: 'rst', conn: 1 }, { kind: 'shutdown', fd: 0, how: 0 }, { kind: 'listen', fd: 0, backlog: 1 }, tfo(2), accept(0)],
     [null, null, null, null, null, null, 'accept']),
   path('migrate1.reset-child.a1-b0',
-    'tcp_migrate_req=1; A mode 1, B mode 0 in one group; SYN and ACK to A (a child queued); peer\'s RST; the peer\'s new SYN to B; close(A); accept(B) twice; read the first',
+    'tcp_migrate_req=1; A mode 1, B mode 0 in one group; SYN and ACK to A (a child queued); peer\'s RST; the peer\'s new SYN to B, and its RST; close(A); accept(B) twice; read the first',
     group(1, 1, 0), [
       { kind: 'syn', conn: 1, packet: DEFAULT_PACKET, to: 0 }, { kind: 'ack', conn: 1 }, { kind: 'rst', conn: 1 }, { kind: 'syn', conn: 1, packet: DEFAULT_PACKET, to: 1 },
-      { kind: 'close', fd: 0 }, accept(1), accept(1), read(0),
+      { kind: 'rst', conn: 1 }, { kind: 'close', fd: 0 }, accept(1), accept(1), read(0),
     ],
-    [null, null, null, null, null, 'accept(B) the reset child', 'accept(B)', 'read']),
+    [null, null, null, null, null, null, 'accept(B) the reset child', 'accept(B)', 'read']),
   path('cookie.superseded.a-b',
     'A and B in one group, A\'s SYN queue of one; SYN to A (a request), another peer\'s SYN to A (a cookie); that peer\'s Fast Open SYN to B (a child); close(B); the peer\'s ACK; accept(A)',
     [

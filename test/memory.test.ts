@@ -88,4 +88,24 @@ describe('what each implementation holds, in lockstep', () => {
     expect(holdsAfter('rfc-v1-fixed', ops(RFC)).byConn.get(1)).toBe(built.bytes.length);
     expect(holdsAfter('linux', ops(SAVE)).byConn.get(1)).toBe(headerLength(built, false));
   });
+
+  // What rfc-v1's reference-counted skb keeps that a header copy would not:
+  // a Fast Open request shares the child's skb and outlives the child's read.
+  const fastOpen = (ops: Op[]): Op[] => [
+    { kind: 'sysctl', name: 'tcp_fastopen', value: 1 }, { kind: 'listen', fd: 0, backlog: 1 }, { kind: 'setsockopt', fd: 0, optname: RFC, value: 1 },
+    { kind: 'fastOpenSyn', conn: 1, packet: pkt() }, { kind: 'accept', fd: 0 }, ...ops,
+  ];
+  const frame = buildSyn(1, DEFAULT_PACKET).bytes.length;
+
+  it('a peer that opens again after a disconnect holds once for each connection, its reset Fast Open request kept too', () => {
+    // The disconnected child's request still holds the first SYN; the new
+    // request holds the second.
+    const again = holdsAfter('rfc-v1-fixed', fastOpen([{ kind: 'disconnect', fd: 1 }, syn, { kind: 'getsockopt', fd: 1, optname: RFC, bufSize: 74 }]));
+    expect(again.byConn.get(1)).toBe(2 * frame);
+    // Reset after accept(), the request is kept (counted in the total)
+    // after its child is closed, until the listener stops or time passes.
+    const kept = holdsAfter('rfc-v1-fixed', fastOpen([{ kind: 'rst', conn: 1 }, { kind: 'close', fd: 1 }]));
+    expect(kept.total).toBe(frame);
+    expect(holdsAfter('rfc-v1-fixed', fastOpen([{ kind: 'rst', conn: 1 }, { kind: 'close', fd: 1 }, { kind: 'close', fd: 0 }])).total).toBe(0);
+  });
 });
