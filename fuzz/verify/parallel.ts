@@ -46,8 +46,10 @@ export async function pairsParallel(
   let commuting = 0;
   let schedules = 0;
   // Small chunks, handed out in order as workers come free, keep both
-  // cores busy; the fold below still takes them in state order.
-  const size = Math.max(1, Math.ceil(todo.length / (pool.length * 8)));
+  // cores busy and the time budget honoured between them (a state's pairs
+  // take tens of milliseconds); the fold below still takes them in state
+  // order.
+  const size = Math.max(1, Math.min(16, Math.ceil(todo.length / (pool.length * 8))));
   const chunks: Node[][] = [];
   for (let i = 0; i < todo.length; i += size) chunks.push(todo.slice(i, i + size));
   const replies: PairsReply[] = new Array(chunks.length);
