@@ -114,15 +114,29 @@ static int group_size(int *member) {
 }
 
 /* SO_ATTACH_REUSEPORT_CBPF: for each steered peer, its source port picks
- * its index modulo the group's size now; any other SYN gets index 0. */
+ * its index modulo the group's size now; any other SYN gets index 0. A
+ * peer's port sits where its own headers put it, which may lie past the
+ * end of a shorter packet of another peer, and a load out of bounds ends a
+ * classic BPF program with 0: so each load is guarded by the packet's own
+ * length, from its IPv4 total length or IPv6 payload length. */
+#define STEER_INSNS 11
 static void attach_steering(void) {
   int member, n = group_size(&member);
   if (n == 0) return;
-  static struct sock_filter code[3 * MAXCONN + 1];
+  static struct sock_filter code[STEER_INSNS * MAXCONN + 1];
   unsigned len = 0;
-  for (int c = 0; c < MAXCONN && len + 4 < BPF_MAXINSNS; c++) {
+  for (int c = 0; c < MAXCONN && len + STEER_INSNS + 1 < BPF_MAXINSNS; c++) {
     if (!steer[c].set) continue;
-    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + steer[c].netoff);
+    unsigned off = (unsigned)steer[c].netoff;
+    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF);
+    code[len++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4);
+    code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 2);
+    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 2);
+    code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 2, 0, 0);
+    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 4);
+    code[len++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 40);
+    code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, off + 2, 0, 3);
+    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + off);
     code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PORT_BASE + c, 0, 1);
     code[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ((steer[c].index % n) + n) % n);
   }

@@ -146,6 +146,17 @@ describe.runIf(lane.ok)('the live kernel agrees with the linux spec on SO_REUSEP
 });
 
 describe.runIf(lane.ok)('the live kernel agrees with the linux spec on what kernel campaigns found in groups', () => {
+  it('a peer steered by a port deep in its IPv6 extension headers does not send a shorter IPv4 SYN to index 0', () => {
+    // The steering program looks for each peer's port at that peer's own
+    // offset: 64 past the network header, beyond the end of the IPv4 SYN.
+    const out = kernel([
+      { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 },
+      { kind: 'listen', fd: 1, backlog: 0 }, { kind: 'syn', conn: 1, packet: pkt({ family: 6, routing: true, payload: 1 }), to: 0 },
+      { kind: 'syn', conn: 2, packet: pkt({ payload: 1 }), to: 1 }, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 1 },
+    ]);
+    expect(out.slice(9).map((o) => o.errno ?? o.ret)).toEqual(['EAGAIN', 2]);
+  });
+
   it('a child of a SO_REUSEPORT listener has the option too: disconnected, it binds beside the listener', () => {
     const out = kernel([...groupMember(0, 1), { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, { kind: 'disconnect', fd: 1 }, { kind: 'bind', fd: 1 }]);
     expect(out[out.length - 1]).toEqual({ ret: 0 });
