@@ -150,9 +150,14 @@ export class Bfs {
       opts.onLevel?.(depthCompleted, this.seen.size, this.transitions);
       frontier = next;
     }
+    return this.result(depthCompleted, statesPerDepth, frontier.length === 0, outOfTime);
+  }
+
+  /** What a search that stopped with this frontier and these depths found. */
+  result(depthCompleted: number, statesPerDepth: number[], frontierEmpty: boolean, outOfTime: boolean): BfsResult {
     return {
       states: this.seen.size, transitions: this.transitions, depthCompleted,
-      exhausted: frontier.length === 0 && !outOfTime, outOfTime,
+      exhausted: frontierEmpty && !outOfTime, outOfTime,
       failures: [...this.failures.values()].sort((a, b) => a.transition - b.transition),
       statesPerDepth, stateHashed: this.stateHashed,
     };

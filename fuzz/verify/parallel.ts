@@ -124,12 +124,7 @@ export async function runParallel(bfs: Bfs, pool: Worker[], opts: BfsOptions = {
     added = next.map((n) => n.fp!);
     frontier = next;
   }
-  return {
-    states: bfs.seen.size, transitions: bfs.transitions, depthCompleted,
-    exhausted: frontier.length === 0 && !outOfTime, outOfTime,
-    failures: [...bfs.failures.values()].sort((a, b) => a.transition - b.transition),
-    statesPerDepth, stateHashed: bfs.stateHashed,
-  };
+  return bfs.result(depthCompleted, statesPerDepth, frontier.length === 0, outOfTime);
 }
 
 function dataOf(n: Node): LevelRequest['nodes'][number]['data'] {
