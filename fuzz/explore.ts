@@ -9,7 +9,8 @@
 import type { Implementation } from '../model/impl/types.ts';
 import type { Op } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
-import { runConcurrent, type ConcurrentCase, type ConcurrentResult } from '../properties/concurrent.ts';
+import { runConcurrent, runThreads, type ConcurrentCase, type Chooser, type ConcurrentResult, type Judgements } from '../properties/concurrent.ts';
+import type { Session } from '../properties/lockstep.ts';
 
 export interface ExploreOptions {
   preemptions: number;
@@ -22,6 +23,9 @@ export interface ExploreOptions {
   independent?: (a: Op | undefined, b: Op | undefined) => boolean;
   /** Which failures count (default: all): the first that counts is kept. */
   accept?: (r: ConcurrentResult) => boolean;
+  /** A session in the state the case's setup leaves, made afresh for each
+   * schedule: then the setup is not run again per schedule. */
+  start?: () => Session;
 }
 
 export interface ExploreResult {
@@ -67,6 +71,8 @@ export function explore(impl: Implementation, profile: Profile, c: ConcurrentCas
   let pruned = 0;
   let failure: ConcurrentResult | undefined;
   const max = opts.maxSchedules ?? Infinity;
+  // Every schedule runs the same case: a history judged once is judged.
+  const judged: Judgements = new Map();
 
   const order = (n: { runnable: number[]; current: number }): number[] =>
     n.runnable.includes(n.current) ? [n.current, ...n.runnable.filter((t) => t !== n.current)] : n.runnable;
@@ -78,7 +84,7 @@ export function explore(impl: Implementation, profile: Profile, c: ConcurrentCas
     if (schedules >= max) return { schedules, states, pruned, exhausted: false, failure };
     let result: ConcurrentResult | undefined;
     try {
-      result = runConcurrent(impl, profile, c, (step, runnable, current, pending) => {
+      const chooser: Chooser = (step, runnable, current, pending) => {
         if (step < stack.length) {
           const n = stack[step];
           if (runnable.includes(n.chosen)) return n.chosen;
@@ -105,7 +111,8 @@ export function explore(impl: Implementation, profile: Profile, c: ConcurrentCas
         stack.push(n);
         states++;
         return t;
-      });
+      };
+      result = opts.start === undefined ? runConcurrent(impl, profile, c, chooser, {}, judged) : runThreads(opts.start(), c, chooser, {}, judged);
       schedules++;
     } catch (e) {
       if (!(e instanceof Pruned)) throw e;

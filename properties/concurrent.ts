@@ -11,7 +11,7 @@ import { isBlocked, type FdView, type Implementation, type OpRun } from '../mode
 import { isSyscall, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
-import { explanations, linearize, type Explanation, type HistoryOp } from './linearizable.ts';
+import { explanations, linearize, type Explanation, type HistoryOp, type LinearizationResult } from './linearizable.ts';
 import { InterfaceError } from '../model/impl/contract.ts';
 import { crash, isRun, MAX_YIELDS_PER_OP, Session, type RunOptions, type RunResult, type StepRecord } from './lockstep.ts';
 
@@ -102,12 +102,31 @@ interface Running {
 }
 
 export function runConcurrent(
-  impl: Implementation, profile: Profile, c: ConcurrentCase, chooser: Chooser = replay(c.schedule), opts: RunOptions = {},
+  impl: Implementation, profile: Profile, c: ConcurrentCase, chooser: Chooser = replay(c.schedule), opts: RunOptions = {}, judged?: Judgements,
 ): ConcurrentResult {
   const invalid = validateCase(c);
   if (invalid) throw new Error(`invalid case: ${invalid}`);
   const allOps = [...c.setup, ...c.threads.flatMap((t) => t.ops)];
   const session = new Session(impl, profile, allOps, opts);
+  session.judgesMemory = false;
+  for (const op of c.setup) {
+    session.sequential(op, false);
+    if (session.stopped) return { ...session.result(), schedule: [], trace: [], taken: [], history: [] };
+  }
+  return runThreads(session, c, chooser, opts, judged);
+}
+
+/** Already judged histories of one case, by what the judgement reads of
+ * them: the same results in the same real-time order have the same
+ * verdict. Valid for one case only (one setup, one set of threads). */
+export type Judgements = Map<string, LinearizationResult>;
+
+/** The threads of `c` on a session already in the state its setup leaves
+ * (fuzz/verify/fork.ts makes one without running the setup), then
+ * teardown. Only the steps after the setup are in the result's steps. */
+export function runThreads(
+  session: Session, c: ConcurrentCase, chooser: Chooser = replay(c.schedule), opts: RunOptions = {}, judged?: Judgements,
+): ConcurrentResult {
   // Which order explains the threads decides the spec's connections: the
   // memory oracle is the single-thread search's; leaks are still judged.
   session.judgesMemory = false;
@@ -117,11 +136,6 @@ export function runConcurrent(
   const history: HistoryOp[] = [];
   const done = (order?: HistoryOp[]): ConcurrentResult =>
     ({ ...session.result(), schedule, trace, taken, history, order });
-
-  for (const op of c.setup) {
-    session.sequential(op, false);
-    if (session.stopped) return done();
-  }
   const afterSetup = session.spec.clone();
   const threads: Running[] = c.threads.map((spec) => ({ spec, pc: 0, run: undefined, invoke: 0, yields: 0, blocked: false, record: undefined }));
   let current = -1;
@@ -217,7 +231,7 @@ export function runConcurrent(
     session.ledgerFailures(th.record!.index);
   }
 
-  const order = session.diverged ? undefined : judgeHistory(session, afterSetup, c, history);
+  const order = session.diverged ? undefined : judgeHistory(session, afterSetup, c, history, judged);
   session.teardownAndQuiesce();
   return done(order);
 }
@@ -226,10 +240,18 @@ export function runConcurrent(
  * must the descriptors they leave. Notes the violation if not; returns the
  * explaining order, and leaves the spec where the order (or the closest
  * explanation) took it, for teardown. */
-function judgeHistory(session: Session, afterSetup: SpecWorld, c: ConcurrentCase, history: HistoryOp[]): HistoryOp[] | undefined {
+function judgeHistory(session: Session, afterSetup: SpecWorld, c: ConcurrentCase, history: HistoryOp[], judged?: Judgements): HistoryOp[] | undefined {
   const perThread = c.threads.map((_, t) => history.filter((h) => h.thread === t));
   const view = session.view();
-  const lin = linearize(afterSetup, perThread, view);
+  const key = judged && historyKey(perThread, view);
+  let lin = key === undefined ? undefined : judged!.get(key);
+  if (lin === undefined) {
+    lin = linearize(afterSetup, perThread, view);
+    if (key !== undefined) judged!.set(key, { ...lin, world: lin.world?.clone() });
+  } else if (lin.world !== undefined) {
+    // Teardown goes on from the world: the one kept must stay as found.
+    lin = { ...lin, world: lin.world.clone() };
+  }
   if (lin.ok) {
     for (const h of lin.order) {
       const rec = session.steps.find((s) => s.thread === h.thread + 1 && s.op === h.op && s.expected === undefined && sameOutcome(s.actual!, h.outcome));
@@ -260,6 +282,23 @@ function judgeHistory(session: Session, afterSetup: SpecWorld, c: ConcurrentCase
     step: session.steps.findIndex((st) => st.thread === culprit.thread + 1 && st.op === culprit.op),
   });
   return undefined;
+}
+
+/** What linearize() reads of a history: each thread's results in program
+ * order, which call returned before which other was invoked, and the
+ * descriptors left. */
+function historyKey(perThread: readonly HistoryOp[][], view: FdView[] | undefined): string {
+  const all = perThread.flat();
+  let key = perThread.map((ops) => ops.map((h) => outcomeKey(h.outcome)).join(';')).join('|');
+  key += '#';
+  for (const a of all) for (const b of all) if (a !== b) key += b.invoke >= a.response ? '1' : '0';
+  key += '#';
+  if (view !== undefined) for (const v of view) key += `${v.fd},${v.flag},${v.kept};`;
+  return key;
+}
+
+function outcomeKey(o: Outcome): string {
+  return `${o.ret},${o.errno ?? ''},${o.optlen ?? ''},${o.bytes === undefined ? '-' : o.bytes.join('.')}`;
 }
 
 const FIELD_RANK = ['kept', 'flag', 'fds'] as const;

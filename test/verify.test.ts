@@ -193,6 +193,20 @@ describe('pairs of ops on two threads', () => {
     expect(c(setFlag, { ...setFlag, fd: 0 })).toBe(true);
     expect(c(readSyn, { kind: 'close', fd: 0 })).toBe(false);
     expect(c({ kind: 'ack', conn: 1 }, readFlag)).toBe(false);
+    // A sysctl is read by listen, close, packets and timers only.
+    const cookies: Op = { kind: 'sysctl', name: 'tcp_syncookies', value: 2 };
+    expect(c(cookies, setFlag)).toBe(true);
+    expect(c(cookies, readSyn)).toBe(true);
+    expect(c(cookies, { ...cookies, value: 0 })).toBe(false);
+    expect(c(cookies, SYN(1))).toBe(false);
+    expect(c(cookies, { kind: 'listen', fd: 0, backlog: 1 })).toBe(false);
+  });
+
+  it('descriptors dup() made are one socket to the independence relation', () => {
+    const readSyn = (fd: number): Op => ({ kind: 'getsockopt', fd, optname: LINUX.readOpt, bufSize: 4096 });
+    expect(commute(LINUX)(readSyn(0), readSyn(1))).toBe(true);
+    // fd 1 is a dup of fd 0: two readers of one socket's SYN race.
+    expect(commute(LINUX, () => 0)(readSyn(0), readSyn(1))).toBe(false);
   });
 
   it('finds the committed rfc-v1 race from the state it needs, no longer and with no more context switches', () => {

@@ -16,7 +16,7 @@ import { Session, type Failure } from '../../properties/lockstep.ts';
 import { alphabet, keptSizes, peersUsedAfter, sentCode, type KeptSizes, type VerifyBounds } from './alphabet.ts';
 import { hashable, stateFingerprint } from './canonical.ts';
 import { Fingerprint } from './fingerprint.ts';
-import { fork, forkable } from './fork.ts';
+import { fork, forkable, replayed } from './fork.ts';
 
 /** What expanding a state needs besides its path: plain data, so it can
  * be sent to a worker thread. */
@@ -252,12 +252,7 @@ export class Bfs {
 
   /** A session that has run `path`; its oracles know of the SYNs `ops` send. */
   private replay(path: readonly Op[], ops: readonly Op[]): Session {
-    const session = new Session(this.impl, this.profile, ops);
-    for (const prior of path) {
-      const f = session.sequential(prior, false);
-      if (f) throw new Error(`the implementation is not deterministic: ${f.signature} on replaying a sequence that passed`);
-    }
-    return session;
+    return replayed(this.impl, this.profile, path, ops);
   }
 
   private listeningOf(session: Session): number[] {

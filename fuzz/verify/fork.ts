@@ -15,13 +15,15 @@ export function forkable(session: Session): boolean {
 }
 
 /** A session in the state `from` is in, whose oracles know of the SYNs
- * `from`'s do and those `next` sends (the op to run from the state).
+ * `from`'s do and those `next` sends (the ops to run from the state).
  * `reuse`, a session made by an earlier fork from a session of the same
  * implementation and no longer needed, is made that copy instead of a new
  * session: a kernel, a ledger and a session are each made once per search
  * rather than once per branch. */
-export function fork(impl: Implementation, profile: Profile, next: Op, from: Session, reuse?: Session): Session {
-  const start = { spec: from.spec.clone(), packets: withPacketsOf(from.packets(), next) };
+export function fork(impl: Implementation, profile: Profile, next: Op | readonly Op[], from: Session, reuse?: Session): Session {
+  let packets = from.packets();
+  for (const op of Array.isArray(next) ? next : [next]) packets = withPacketsOf(packets, op);
+  const start = { spec: from.spec.clone(), packets };
   let s: Session;
   if (reuse !== undefined && reuse.impl === impl && reuse.profile === profile && reuse !== from) {
     s = reuse;
@@ -38,4 +40,15 @@ export function fork(impl: Implementation, profile: Profile, next: Op, from: Ses
   fds.clear();
   for (const fd of from.implDescriptors()) fds.add(fd);
   return s;
+}
+
+/** A session that has run `path`; its oracles know of the SYNs `sending`
+ * send. */
+export function replayed(impl: Implementation, profile: Profile, path: readonly Op[], sending: readonly Op[]): Session {
+  const session = new Session(impl, profile, sending);
+  for (const prior of path) {
+    const f = session.sequential(prior, false);
+    if (f) throw new Error(`the implementation is not deterministic: ${f.signature} on replaying a sequence that passed`);
+  }
+  return session;
 }

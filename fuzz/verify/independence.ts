@@ -8,7 +8,9 @@
 // The footprints describe the modelled stack (model/impl/stack/) and the
 // features plugged into it, which touch per-socket fields only in these
 // ops; any other op may touch anything. Every op also reads the descriptor
-// table, which only ops marked as touching everything write.
+// table, which only ops marked as touching everything write. A socket is
+// named by the lowest descriptor that refers to it in the state the pair
+// starts from, so two descriptors dup() made are one socket.
 
 import type { Op } from '../../model/ops.ts';
 import type { Profile } from '../../model/profile.ts';
@@ -21,19 +23,25 @@ export interface Footprint {
 const EVERYTHING = '*';
 const ALL: Footprint = { reads: [EVERYTHING], writes: [EVERYTHING] };
 
-export function footprintOf(profile: Profile, op: Op | undefined): Footprint {
+/** `socket(fd)` names the socket a descriptor refers to: descriptors made
+ * by dup() share one socket, so footprints name sockets, not descriptors
+ * (by default every descriptor its own). */
+export function footprintOf(profile: Profile, op: Op | undefined, socket: (fd: number) => number = (fd) => fd): Footprint {
   if (op === undefined) return { reads: [], writes: [] };
   if (op.kind === 'setsockopt') {
+    const sk = `sk${socket(op.fd)}`;
     // An option the feature does not know changes nothing.
-    if (op.optname !== profile.setOpt) return { reads: [`fd${op.fd}`], writes: [] };
-    return { reads: [`fd${op.fd}`, `fd${op.fd}.state`], writes: [`fd${op.fd}.flag`] };
+    if (op.optname !== profile.setOpt) return { reads: [sk], writes: [] };
+    return { reads: [sk, `${sk}.state`], writes: [`${sk}.flag`] };
   }
   if (op.kind === 'getsockopt') {
-    if (op.optname === profile.readOpt) {
-      return { reads: [`fd${op.fd}`, `fd${op.fd}.state`, `fd${op.fd}.flag`], writes: [`fd${op.fd}.syn`] };
-    }
-    return { reads: [`fd${op.fd}`, `fd${op.fd}.flag`], writes: [] };
+    const sk = `sk${socket(op.fd)}`;
+    if (op.optname === profile.readOpt) return { reads: [sk, `${sk}.state`, `${sk}.flag`], writes: [`${sk}.syn`] };
+    return { reads: [sk, `${sk}.flag`], writes: [] };
   }
+  // A sysctl writes its value, which only ops marked as touching
+  // everything read (listen, close, packets, timers).
+  if (op.kind === 'sysctl') return { reads: [], writes: [`sysctl.${op.name}`] };
   return ALL;
 }
 
@@ -46,10 +54,10 @@ function touches(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** Neither op writes what the other touches. */
-export function commute(profile: Profile): (a: Op | undefined, b: Op | undefined) => boolean {
+export function commute(profile: Profile, socket?: (fd: number) => number): (a: Op | undefined, b: Op | undefined) => boolean {
   return (a, b) => {
-    const fa = footprintOf(profile, a);
-    const fb = footprintOf(profile, b);
+    const fa = footprintOf(profile, a, socket);
+    const fb = footprintOf(profile, b, socket);
     return !touches(fa.writes, fb.reads) && !touches(fa.writes, fb.writes) && !touches(fb.writes, fa.reads);
   };
 }

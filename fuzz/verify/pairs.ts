@@ -19,16 +19,18 @@
 // equivalent ones, not necessarily the one with the fewest switches).
 
 import { opOrders, sequentialFailure } from '../concurrent-search.ts';
-import { runLockstep } from '../../properties/lockstep.ts';
+import { runLockstep, type Session } from '../../properties/lockstep.ts';
 import { explore } from '../explore.ts';
 import type { Implementation } from '../../model/impl/types.ts';
 import { isSyscall, type Op } from '../../model/ops.ts';
 import type { Profile } from '../../model/profile.ts';
+import type { SpecWorld } from '../../model/spec/world.ts';
 import { runConcurrent, type ConcurrentCase, type ConcurrentResult, type ThreadKind } from '../../properties/concurrent.ts';
 import { contextSwitches } from '../../properties/findings.ts';
 import { replay as followSchedule } from '../../properties/concurrent.ts';
 import { alphabet, type VerifyBounds } from './alphabet.ts';
 import { pathOf, type Node, type NodeData } from './bfs.ts';
+import { fork, forkable, replayed } from './fork.ts';
 import { commute } from './independence.ts';
 
 export interface PairBounds {
@@ -93,12 +95,17 @@ export interface NodePairs {
 /** Every pair from one state. A function of the state alone, not of what
  * other states found, so states can be split over worker threads. */
 export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, setup: Op[], node: NodeData): NodePairs {
-  const independent = commute(profile);
   const local = new Map<string, PairCandidate>();
   let pairs = 0;
   let commuting = 0;
   let schedules = 0;
   const ops = pairAlphabet(profile, bounds, node);
+  // Each schedule starts from a copy of the state instead of running the
+  // setup again; an implementation that cannot be copied replays it.
+  let base: Session | undefined = replayed(impl, profile, setup, node.sending);
+  const independent = commute(profile, socketNames(base.spec));
+  if (!forkable(base)) base = undefined;
+  let scratch: Session | undefined;
   for (let i = 0; i < ops.length; i++) {
     for (let j = i; j < ops.length; j++) {
       const a = ops[i];
@@ -137,7 +144,9 @@ export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBo
         return false;
       };
       try {
-        schedules += explore(impl, profile, c, { preemptions: pb.preemptions, reduction: true, independent, accept }).schedules;
+        const from = base;
+        const start = from && ((): Session => (scratch = fork(impl, profile, [a, b], from, scratch)));
+        schedules += explore(impl, profile, c, { preemptions: pb.preemptions, reduction: true, independent, accept, start }).schedules;
       } catch (e) {
         if (!(e instanceof LeavePair)) throw e;
       }
@@ -200,6 +209,16 @@ function observer(profile: Profile, node: NodeData): Op[] {
     ops.push({ kind: 'accept', fd }, { kind: 'getsockopt', fd: child, optname: profile.readOpt, bufSize: OBSERVER_BUFFER });
   }
   return ops;
+}
+
+/** Each descriptor's socket, named by the lowest descriptor open on it. */
+function socketNames(spec: SpecWorld): (fd: number) => number {
+  return (fd) => {
+    const sk = spec.socketOf(fd);
+    if (sk === undefined) return fd;
+    for (let other = 0; other < fd; other++) if (spec.socketOf(other) === sk) return other;
+    return fd;
+  };
 }
 
 /** Large enough for any SYN the alphabet sends. */
