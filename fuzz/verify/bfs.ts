@@ -101,6 +101,46 @@ export interface BfsOptions {
   stopWhen?: (failures: ReadonlyMap<string, BfsFailure>) => boolean;
 }
 
+/** Where a level's new states go: the next frontier, or, for the last
+ * level, a count (nothing expands them, and the last level is the largest:
+ * keeping its nodes would cost most of a search's memory). */
+export type Level = Pick<Node[], 'push' | 'length'>;
+
+/** One copy of each distinct list the states hold. */
+class Shared {
+  private readonly lists = new Map<string, readonly (number | undefined)[]>();
+  private readonly sendings = new Map<string, readonly Op[]>();
+
+  numbers<T extends readonly (number | undefined)[]>(list: T): T {
+    const key = list.join(',');
+    const known = this.lists.get(key);
+    if (known !== undefined && known.length === list.length) return known as T;
+    this.lists.set(key, list);
+    return list;
+  }
+
+  /** Ops sending the same SYNs in the same order send the same packets. */
+  ops(list: readonly Op[]): readonly Op[] {
+    const key = list.map(sentCode).join(',');
+    const known = this.sendings.get(key);
+    if (known !== undefined) return known;
+    this.sendings.set(key, list);
+    return list;
+  }
+}
+
+class Tally {
+  length = 0;
+  push(): number {
+    return ++this.length;
+  }
+}
+
+/** The sink for the states level `d` reaches, in a search to `depth`. */
+export function levelSink(d: number, depth: number): Level {
+  return d + 1 < depth ? [] : new Tally();
+}
+
 export function pathOf(node: Node): Op[] {
   const out: Op[] = [];
   for (let n: Node | undefined = node; n?.op !== undefined; n = n.parent) out.push(n.op);
@@ -117,6 +157,8 @@ export class Bfs {
    * the root is made. */
   stateHashed = true;
   private readonly fp = new Fingerprint();
+  private readonly alphabets = new Map<string, Op[]>();
+  private readonly shared = new Shared();
   /** The session the last branch ran in: the next branch reuses it. */
   private scratch: Session | undefined;
 
@@ -134,7 +176,7 @@ export class Bfs {
     let outOfTime = false;
     opts.onLevel?.(0, this.seen.size, this.transitions);
     for (let d = 0; d < this.bounds.depth && frontier.length > 0 && !this.done(opts); d++) {
-      const next: Node[] = [];
+      const next = levelSink(d, this.bounds.depth);
       const before = this.seen.size;
       for (const node of frontier) {
         if (opts.deadline !== undefined && Date.now() > opts.deadline) {
@@ -148,7 +190,7 @@ export class Bfs {
       depthCompleted = d + 1;
       statesPerDepth.push(this.seen.size - before);
       opts.onLevel?.(depthCompleted, this.seen.size, this.transitions);
-      frontier = next;
+      frontier = next as Node[];
     }
     return this.result(depthCompleted, statesPerDepth, frontier.length === 0, outOfTime);
   }
@@ -180,8 +222,20 @@ export class Bfs {
     return node;
   }
 
+  /** The alphabet offered in a state: made once per kind of state, so the
+   * states reached share their ops. */
+  alphabetOf(node: NodeData): Op[] {
+    const key = `${node.kept.join(',')}|${node.peersUsed}`;
+    let ops = this.alphabets.get(key);
+    if (ops === undefined) {
+      ops = alphabet(this.profile, this.bounds, node.kept, node.peersUsed);
+      this.alphabets.set(key, ops);
+    }
+    return ops;
+  }
+
   /** Every op of the alphabet from `node`; new states go to `next`. */
-  expand(node: Node, next: Node[]): void {
+  expand(node: Node, next: Level): void {
     const path = pathOf(node);
     this.apply(node, path, this.steps(path, node, (fp) => this.seen.has(fp)), next);
   }
@@ -197,7 +251,7 @@ export class Bfs {
     }
     const out: Step[] = [];
     const local = new Set<number>();
-    for (const op of alphabet(this.profile, this.bounds, node.kept, node.peersUsed)) {
+    for (const op of this.alphabetOf(node)) {
       const code = sentCode(op);
       const fresh = code !== undefined && !node.sent.includes(code);
       const session = base ? (this.scratch = fork(this.impl, this.profile, op, base, this.scratch)) : this.replay(path, [...path, op]);
@@ -230,8 +284,8 @@ export class Bfs {
 
   /** The steps from `node`, taken in alphabet order: the same whether they
    * were computed here or on a worker thread. */
-  apply(node: Node, path: readonly Op[], steps: readonly Step[], next: Node[]): void {
-    const ops = alphabet(this.profile, this.bounds, node.kept, node.peersUsed);
+  apply(node: Node, path: readonly Op[], steps: readonly Step[], next: Level): void {
+    const ops = this.alphabetOf(node);
     if (ops.length !== steps.length) throw new Error(`${steps.length} steps for an alphabet of ${ops.length}`);
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i];
@@ -243,7 +297,12 @@ export class Bfs {
       const c = step.child;
       if (c === undefined || this.seen.has(c.fp)) continue;
       this.seen.add(c.fp);
-      const child: Node = { parent: node, op: ops[i], depth: node.depth + 1, ...c };
+      const child: Node = {
+        parent: node, op: ops[i], depth: node.depth + 1, fp: c.fp, peersUsed: c.peersUsed,
+        // A million states hold a few dozen distinct lists: share them.
+        sent: this.shared.numbers(c.sent), kept: this.shared.numbers(c.kept), open: this.shared.numbers(c.open),
+        listening: this.shared.numbers(c.listening), sending: this.shared.ops(c.sending),
+      };
       next.push(child);
       if (child.depth <= this.retainDepth) this.retained.push(child);
       this.record(step.end, [...path, ops[i]]);

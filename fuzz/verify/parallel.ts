@@ -7,7 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import { sibling, startWorker } from '../start-worker.ts';
 import type { BfsOptions, BfsResult, Node } from './bfs.ts';
-import { Bfs, pathOf } from './bfs.ts';
+import { Bfs, levelSink, pathOf } from './bfs.ts';
 import type { LevelReply, LevelRequest, PairsReply, PairsRequest, WorkerInit } from './worker.ts';
 import { finish, mergePairs, type PairBounds, type PairCandidate, type PairsResult } from './pairs.ts';
 import type { Implementation } from '../../model/impl/types.ts';
@@ -98,7 +98,7 @@ export async function runParallel(bfs: Bfs, pool: Worker[], opts: BfsOptions = {
       add: added,
       nodes: chunks[i].map((n, j) => ({ path: paths[i * size + j], data: dataOf(n) })),
     })));
-    const next: Node[] = [];
+    const next = levelSink(d, bfs.bounds.depth);
     const before = bfs.seen.size;
     let stopped = false;
     let k = 0;
@@ -121,8 +121,9 @@ export async function runParallel(bfs: Bfs, pool: Worker[], opts: BfsOptions = {
     depthCompleted = d + 1;
     statesPerDepth.push(bfs.seen.size - before);
     opts.onLevel?.(depthCompleted, bfs.seen.size, bfs.transitions);
-    added = next.map((n) => n.fp!);
-    frontier = next;
+    // The last level's sink is a count: the loop ends with it.
+    frontier = next as Node[];
+    added = Array.isArray(next) ? frontier.map((n) => n.fp!) : [];
   }
   return bfs.result(depthCompleted, statesPerDepth, frontier.length === 0, outOfTime);
 }
