@@ -149,7 +149,11 @@ export class Session {
   sequential(op: Op, teardown: boolean): Failure | undefined {
     const index = this.steps.length;
     this.ledger.step = index;
-    const reader = 'fd' in op ? this.spec.socketOf(op.fd) : undefined;
+    // A property load, not `'fd' in op`: ops come in a score of shapes, and
+    // `in` on so many is a runtime call. An fd that is undefined names no
+    // socket either way.
+    const fd = (op as { fd?: number }).fd;
+    const reader = fd === undefined ? undefined : this.spec.socketOf(fd);
     this.ctx.op = op;
     this.ctx.readerSocket = reader?.id;
     this.ctx.readerConn = reader?.conn;
@@ -401,8 +405,8 @@ const coverageKeys = {
 
 export function runLockstep(impl: Implementation, profile: Profile, ops: readonly Op[], opts: RunOptions = {}): RunResult {
   const s = new Session(impl, profile, ops, opts);
-  for (const op of ops) {
-    s.sequential(op, false);
+  for (let i = 0; i < ops.length; i++) {
+    s.sequential(ops[i], false);
     if (s.stopped) return s.result();
   }
   s.teardownAndQuiesce();

@@ -277,19 +277,23 @@ export class SpecWorld {
    * `live` (emptied first), unsorted: the memory oracle only counts and
    * sums them, after every step. */
   heldByPromise(kept: number[], live: number[]): void {
-    kept.length = 0;
-    live.length = 0;
+    // Written by index and cut to length at the end: emptying an array
+    // first would drop its storage, and the next push allocate it again.
+    let k = 0;
+    let l = 0;
     for (const c of this.conns.values()) {
-      if (c.kept) kept.push(c.id);
-      if (c.state === 'request') live.push(c.id);
+      if (c.kept) kept[k++] = c.id;
+      if (c.state === 'request') live[l++] = c.id;
     }
     for (let i = 0; i < this.sockets.length; i++) {
       const s = this.sockets[i];
       if (!s.alive) continue;
-      if (s.kept) kept.push(s.kept.conn);
-      if (s.conn !== undefined) live.push(s.conn);
+      if (s.kept) kept[k++] = s.kept.conn;
+      if (s.conn !== undefined) live[l++] = s.conn;
     }
-    for (let i = 0; i < this.parked.length; i++) live.push(this.parked[i].conn);
+    for (let i = 0; i < this.parked.length; i++) live[l++] = this.parked[i].conn;
+    kept.length = k;
+    live.length = l;
   }
 
   // --- system calls ------------------------------------------------------

@@ -60,6 +60,8 @@ class StateCopy {
 export class Kernel {
   readonly socks: Sock[] = [];
   readonly files: (Sock | undefined)[] = [];
+  /** The last view made of each descriptor, by descriptor (see view()). */
+  private readonly shownViews: (FdView | undefined)[] = [];
   /** Requests an ACK can find, by connection. */
   readonly requests = new Map<number, RequestSock>();
   /** Established (and Fast Open) children by connection. */
@@ -135,12 +137,24 @@ export class Kernel {
   }
 
   view(): FdView[] {
-    const out: FdView[] = [];
+    let n = 0;
+    for (let fd = 0; fd < this.files.length; fd++) if (this.files[fd]) n++;
+    const out = new Array<FdView>(n);
+    let i = 0;
     for (let fd = 0; fd < this.files.length; fd++) {
       const sk = this.files[fd];
       if (!sk) continue;
       const v = this.feature.view(this, sk);
-      out.push({ fd, flag: v.flag, kept: v.kept });
+      // The state oracle asks after every step, and a descriptor's view
+      // rarely changes: the last one made for the descriptor is handed out
+      // again while it still says the same. Nothing writes into a view, so
+      // an array handed out earlier still reads what it read.
+      let shown = this.shownViews[fd];
+      if (shown === undefined || shown.flag !== v.flag || shown.kept !== v.kept) {
+        shown = { fd, flag: v.flag, kept: v.kept };
+        this.shownViews[fd] = shown;
+      }
+      out[i++] = shown;
     }
     return out;
   }
