@@ -254,12 +254,19 @@ export class Session {
    * free. After a divergence, the descriptors either side holds. */
   teardownAndQuiesce(): void {
     if (this.stopped) return;
-    const fds = new Set(this.spec.openFds());
-    if (this.diverged) for (const fd of this.implFds) fds.add(fd);
-    for (const op of teardownOps([...fds].sort((a, b) => a - b))) {
-      this.sequential(op, true);
+    // The spec's descriptors, ascending, then (after a divergence) those
+    // only the implementation holds, merged in: closed highest first.
+    const fds = this.spec.openFds();
+    if (this.diverged) {
+      for (const fd of this.implFds) if (this.spec.socketOf(fd) === undefined) fds.push(fd);
+      fds.sort(ascending);
+    }
+    for (let i = fds.length - 1; i >= 0; i--) {
+      this.sequential({ kind: 'close', fd: fds[i] }, true);
       if (this.stopped) return;
     }
+    this.sequential({ kind: 'expireAll' }, true);
+    if (this.stopped) return;
     const index = this.steps.length;
     this.ledger.step = index;
     this.ledger.checkQuiescent();
@@ -416,8 +423,13 @@ export function runLockstep(impl: Implementation, profile: Profile, ops: readonl
 /** Close every descriptor (highest first, so accepted sockets go before
  * their listener), then let every timer fire. */
 export function teardownOps(openFds: number[]): Op[] {
-  return [...openFds].reverse().map((fd): Op => ({ kind: 'close', fd })).concat([{ kind: 'expireAll' }]);
+  const out: Op[] = [];
+  for (let i = openFds.length - 1; i >= 0; i--) out.push({ kind: 'close', fd: openFds[i] });
+  out.push({ kind: 'expireAll' });
+  return out;
 }
+
+const ascending = (a: number, b: number): number => a - b;
 
 export function isRun(x: OpRun | Outcome): x is OpRun {
   return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function';

@@ -292,8 +292,9 @@ export class SpecWorld {
       if (s.conn !== undefined) live[l++] = s.conn;
     }
     for (let i = 0; i < this.parked.length; i++) live[l++] = this.parked[i].conn;
-    kept.length = k;
-    live.length = l;
+    // Setting a length is a runtime call: only when it changes.
+    if (kept.length !== k) kept.length = k;
+    if (live.length !== l) live.length = l;
   }
 
   // --- system calls ------------------------------------------------------
