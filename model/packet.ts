@@ -100,7 +100,23 @@ const cache = new Map<string, BuiltPacket>();
  * most calls find it here without building the string key. */
 const byDescriptor = new WeakMap<PacketDescriptor, Map<number, BuiltPacket>>();
 
+/** The last packet asked for: a step asks the spec and then the
+ * implementation for the same one, and a weak map lookup costs more than
+ * this comparison. */
+let lastDescriptor: PacketDescriptor | undefined;
+let lastConn = -1;
+let lastBuilt: BuiltPacket | undefined;
+
 export function buildSyn(conn: number, d: PacketDescriptor): BuiltPacket {
+  if (d === lastDescriptor && conn === lastConn) return lastBuilt!;
+  const built = buildSynCached(conn, d);
+  lastDescriptor = d;
+  lastConn = conn;
+  lastBuilt = built;
+  return built;
+}
+
+function buildSynCached(conn: number, d: PacketDescriptor): BuiltPacket {
   let forDescriptor = byDescriptor.get(d);
   const known = forDescriptor?.get(conn);
   if (known !== undefined) return known;
