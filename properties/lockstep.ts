@@ -107,7 +107,9 @@ export class Session {
   private readonly liveBuf: number[] = [];
 
   /** `allOps` are the ops whose SYNs the oracles know of; `from`, when
-   * given, stands for them and for the initial spec. */
+   * given, stands for them and for the initial spec. `allOps` is read when
+   * an oracle first needs a SYN, so it must not change while the session
+   * is in use. */
   constructor(readonly impl: Implementation, readonly profile: Profile, allOps: readonly Op[], readonly opts: RunOptions = {}, from?: SessionStart) {
     this.spec = from?.spec ?? createSpec(profile);
     this.ctx = {
