@@ -54,6 +54,9 @@ interface Entry {
   history: LedgerEvent[];
   /** Already reported as lost: its last pointer was overwritten. */
   lost: boolean;
+  /** What held() shows of it, made the first time: its handle, kind,
+   * connection and size never change. */
+  shown?: HeldBuffer;
   /** `holders` and `history` may be another ledger's too (a copy shares
    * them until either side writes): copy them before writing. */
   shared: boolean;
@@ -83,7 +86,11 @@ export class Ledger {
   alloc(kind: BufferKind, owner: string, site: string, conn?: number, size?: number): number {
     this.heldNow = undefined;
     const handle = this.entries.length;
-    const entry: Entry = { kind, conn, size, refs: 1, freed: false, holders: new Map([[owner, 1]]), history: [], lost: false, shared: false };
+    // Not new Map([[owner, 1]]): iterating an array literal costs more than
+    // the set, on every buffer the implementations allocate.
+    const holders = new Map<string, number>();
+    holders.set(owner, 1);
+    const entry: Entry = { kind, conn, size, refs: 1, freed: false, holders, history: [], lost: false, shared: false, shown: undefined };
     this.entries.push(entry);
     this.record(handle, entry, 'alloc', owner, site);
     return handle;
@@ -236,7 +243,8 @@ export class Ledger {
     for (let h = 1; h < this.entries.length; h++) {
       const e = this.entries[h];
       if (e.freed || e.lost || !this.anyAlive(e.holders)) continue;
-      out.push(Object.freeze({ handle: h, kind: e.kind, conn: e.conn, size: e.size }));
+      e.shown ??= Object.freeze({ handle: h, kind: e.kind, conn: e.conn, size: e.size });
+      out.push(e.shown);
     }
     this.heldNow = Object.freeze(out);
     return this.heldNow;

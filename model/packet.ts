@@ -100,7 +100,23 @@ const cache = new Map<string, BuiltPacket>();
  * most calls find it here without building the string key. */
 const byDescriptor = new WeakMap<PacketDescriptor, Map<number, BuiltPacket>>();
 
+/** The last packet asked for: a step asks the spec and then the
+ * implementation for the same one, and a weak map lookup costs more than
+ * this comparison. */
+let lastDescriptor: PacketDescriptor | undefined;
+let lastConn = -1;
+let lastBuilt: BuiltPacket | undefined;
+
 export function buildSyn(conn: number, d: PacketDescriptor): BuiltPacket {
+  if (d === lastDescriptor && conn === lastConn) return lastBuilt!;
+  const built = buildSynCached(conn, d);
+  lastDescriptor = d;
+  lastConn = conn;
+  lastBuilt = built;
+  return built;
+}
+
+function buildSynCached(conn: number, d: PacketDescriptor): BuiltPacket {
   let forDescriptor = byDescriptor.get(d);
   const known = forDescriptor?.get(conn);
   if (known !== undefined) return known;
@@ -419,8 +435,7 @@ function parseOptions(b: Uint8Array): TcpOption[] | undefined {
     if (code === 2 && len === 4) out.push({ kind: 'mss', value: (data[0] << 8) | data[1] });
     else if (code === 4 && len === 2) out.push({ kind: 'sackPermitted' });
     else if (code === 8 && len === 10) {
-      const n = (k: number): number => ((data[k] << 24) | (data[k + 1] << 16) | (data[k + 2] << 8) | data[k + 3]) >>> 0;
-      out.push({ kind: 'timestamps', tsval: n(0), tsecr: n(4) });
+      out.push({ kind: 'timestamps', tsval: be32(data, 0), tsecr: be32(data, 4) });
     } else if (code === 3 && len === 3) out.push({ kind: 'windowScale', shift: data[0] });
     else if (code === 34) out.push({ kind: 'fastOpen', cookie: data });
     else out.push({ kind: 'unknown', code, data });
@@ -442,9 +457,18 @@ function v6text(b: Uint8Array): string {
     if (j - i > bestLen) { bestAt = i; bestLen = j - i; }
     i = j;
   }
-  const hex = (g: number[]): string => g.map((x) => x.toString(16)).join(':');
-  if (bestAt < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestAt))}::${hex(groups.slice(bestAt + bestLen))}`;
+  if (bestAt < 0) return hexGroups(groups);
+  return `${hexGroups(groups.slice(0, bestAt))}::${hexGroups(groups.slice(bestAt + bestLen))}`;
+}
+
+// Module functions rather than closures made per call: the bounds oracle
+// parses every SYN a read returns.
+function be32(data: readonly number[], k: number): number {
+  return ((data[k] << 24) | (data[k + 1] << 16) | (data[k + 2] << 8) | data[k + 3]) >>> 0;
+}
+
+function hexGroups(g: number[]): string {
+  return g.map((x) => x.toString(16)).join(':');
 }
 
 /** Where `bytes` sit inside `p.bytes`: the offset at which they match
@@ -454,16 +478,19 @@ function v6text(b: Uint8Array): string {
 export function locate(bytes: Uint8Array, p: BuiltPacket): number {
   const frame = p.bytes;
   if (bytes.length > frame.length) return -1;
-  const matchesAt = (start: number): boolean => {
-    for (let i = 0; i < bytes.length; i++) if (bytes[i] !== frame[start + i]) return false;
-    return true;
-  };
-  if (matchesAt(0)) return 0;
-  if (p.macLen > 0 && p.macLen + bytes.length <= frame.length && matchesAt(p.macLen)) return p.macLen;
+  if (matchesAt(bytes, frame, 0)) return 0;
+  if (p.macLen > 0 && p.macLen + bytes.length <= frame.length && matchesAt(bytes, frame, p.macLen)) return p.macLen;
   for (let start = 1; start + bytes.length <= frame.length; start++) {
-    if (start !== p.macLen && matchesAt(start)) return start;
+    if (start !== p.macLen && matchesAt(bytes, frame, start)) return start;
   }
   return -1;
+}
+
+// A function of its own, not a closure made at each locate(): the bounds
+// oracle calls locate() on every read.
+function matchesAt(bytes: Uint8Array, frame: Uint8Array, start: number): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== frame[start + i]) return false;
+  return true;
 }
 
 // --- comparing two SYNs field by field -----------------------------------

@@ -11,11 +11,11 @@ import type { FdView, Implementation, ImplInstance, OpRun, Yield } from '../mode
 import { makesDescriptor, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
-import type { SpecWorld } from '../model/spec/world.ts';
+import type { SpecSocket, SpecWorld } from '../model/spec/world.ts';
 import type { BuiltPacket } from '../model/packet.ts';
 import { callsCounted, guarded, HangError } from './impl-calls.ts';
 import {
-  judgeLedger, judgeLockstep, judgeRead, judgeState, mostSevere, packetsOf, type StepContext, type Verdict,
+  judgeLedger, judgeLockstep, judgeRead, judgeStateOf, mostSevere, packetsOf, type StepContext, type Verdict,
 } from './oracles.ts';
 
 export interface StepRecord {
@@ -98,15 +98,25 @@ export class Session {
   /** Descriptors the implementation handed out and has not closed, as its
    * results tell: teardown after a divergence closes these too. */
   private readonly implFds = new Set<number>();
+  /** The ops whose SYNs ctx.packets must hold, until something asks for
+   * them: a case that never reads a SYN nor holds a buffer never builds
+   * the table. */
+  private packetsPending: readonly Op[] | undefined;
+  /** Reused by the memory oracle, which asks after every step. */
+  private readonly keptBuf: number[] = [];
+  private readonly liveBuf: number[] = [];
 
   /** `allOps` are the ops whose SYNs the oracles know of; `from`, when
-   * given, stands for them and for the initial spec. */
+   * given, stands for them and for the initial spec. `allOps` is read when
+   * an oracle first needs a SYN, so it must not change while the session
+   * is in use. */
   constructor(readonly impl: Implementation, readonly profile: Profile, allOps: readonly Op[], readonly opts: RunOptions = {}, from?: SessionStart) {
     this.spec = from?.spec ?? createSpec(profile);
     this.ctx = {
       op: EXPIRE_ALL, readOpt: profile.readOpt, readerSocket: undefined, readerConn: undefined,
-      packets: from?.packets ?? packetsOf(allOps), delivered: new Map(),
+      packets: from?.packets ?? NO_PACKETS, delivered: new Map(),
     };
+    this.packetsPending = from === undefined ? allOps : undefined;
     this.instance = guarded('create', () => createInstance(impl, { profile, ledger: this.ledger }));
     for (const fd of this.spec.openFds()) this.implFds.add(fd);
   }
@@ -125,6 +135,7 @@ export class Session {
     this.ctx.readerSocket = undefined;
     this.ctx.readerConn = undefined;
     this.ctx.packets = from.packets;
+    this.packetsPending = undefined;
     this.ctx.delivered.clear();
     this.implFds.clear();
     for (const fd of this.spec.openFds()) this.implFds.add(fd);
@@ -140,20 +151,25 @@ export class Session {
   sequential(op: Op, teardown: boolean): Failure | undefined {
     const index = this.steps.length;
     this.ledger.step = index;
-    const reader = 'fd' in op ? this.spec.socketOf(op.fd) : undefined;
+    // A property load, not `'fd' in op`: ops come in a score of shapes, and
+    // `in` on so many is a runtime call. An fd that is undefined names no
+    // socket either way.
+    const fd = (op as { fd?: number }).fd;
+    const reader = fd === undefined ? undefined : this.spec.socketOf(fd);
     this.ctx.op = op;
     this.ctx.readerSocket = reader?.id;
     this.ctx.readerConn = reader?.conn;
     const cov = this.opts.coverage;
-    if (cov) cov.add(`t:${reader ? `${reader.tcpState}/${reader.sockState}` : '-'}:${op.kind}:${'optname' in op ? op.optname : ''}`);
+    if (cov) cov.add(coverageKeys.before(reader, op));
     const expected = this.spec.apply(op);
-    if (cov) cov.add(`t:${op.kind}:${expected.errno ?? (expected.bytes ? 'bytes' : 'ok')}`);
-    const record: StepRecord = { index, op, thread: 0, teardown, expected, actual: undefined, sites: [] };
+    if (cov) cov.add(coverageKeys.after(op, expected));
+    const recording = this.opts.recordSites === true || cov !== undefined;
+    const record: StepRecord = { index, op, thread: 0, teardown, expected, actual: undefined, sites: recording ? [] : NO_SITES };
     this.steps.push(record);
     let actual: Outcome;
     try {
-      actual = this.drive(op, this.opts.recordSites || cov ? record.sites : undefined);
-      if (cov) for (const site of record.sites) cov.add(`s:${site}`);
+      actual = this.drive(op, recording ? record.sites : undefined);
+      if (cov) for (const site of record.sites) cov.add(coverageKeys.site(site));
     } catch (e) {
       if (e instanceof InterfaceError) throw e;
       this.ledgerFailures(index);
@@ -166,7 +182,7 @@ export class Session {
       const ledger = this.ledgerFailures(index);
       return bounds ?? ledger[0];
     }
-    const verdict = judgeRead(this.ctx, actual) ?? judgeLockstep(op, expected, actual, this.profile.readOpt);
+    const verdict = this.judgeRead(this.ctx, actual) ?? judgeLockstep(op, expected, actual, this.profile.readOpt);
     if (verdict) return this.note({ ...verdict, step: index });
     return this.ledgerFailures(index)[0] ?? this.memoryFailure(op, index) ?? this.stateFailure(op, index);
   }
@@ -175,9 +191,20 @@ export class Session {
   memoryFailure(op: Op, index: number): Failure | undefined {
     if (!this.judgesMemory) return undefined;
     // Nothing held is within any bound: most ops of most cases.
-    if (this.ledger.held().length === 0) return undefined;
-    const v = judgeMemory(op, this.profile, this.ledger.held(), this.ctx.packets, this.spec.keptAnywhere(), this.spec.liveConnections());
+    const held = this.ledger.held();
+    if (held.length === 0) return undefined;
+    // Unsorted: the oracle counts and sums them, which order cannot change.
+    this.spec.heldByPromise(this.keptBuf, this.liveBuf);
+    const v = judgeMemory(op, this.profile, held, this.packets(), this.keptBuf, this.liveBuf);
     return v ? this.note({ ...v, step: index }) : undefined;
+  }
+
+  /** judgeRead, with the SYNs sent built first when the op read bytes
+   * (judgeRead looks at nothing else). */
+  private judgeRead(ctx: StepContext, actual: Outcome): Verdict | undefined {
+    if (actual.bytes === undefined || actual.bytes.length === 0) return undefined;
+    ctx.packets = this.packets();
+    return judgeRead(ctx, actual);
   }
 
   /** What an op's result tells about the implementation's descriptors. */
@@ -191,13 +218,14 @@ export class Session {
    * linearizability; after a divergence, the spec's sockets are no guide. */
   boundsFailure(op: Op, actual: Outcome, index: number): Failure | undefined {
     const ctx: StepContext = { ...this.ctx, op, readerSocket: undefined, readerConn: undefined };
-    const v = judgeRead(ctx, actual);
+    const v = this.judgeRead(ctx, actual);
     return v ? this.note({ ...v, step: index }) : undefined;
   }
 
   /** Every ledger violation not yet reported, noted. */
-  ledgerFailures(index: number): Failure[] {
+  ledgerFailures(index: number): readonly Failure[] {
     const violations = this.ledger.allViolations();
+    if (this.seenViolations === violations.length) return NO_FAILURES;
     const out: Failure[] = [];
     for (; this.seenViolations < violations.length; this.seenViolations++) {
       const v = violations[this.seenViolations];
@@ -208,7 +236,7 @@ export class Session {
 
   stateFailure(op: Op, index: number): Failure | undefined {
     if (!this.instance.view) return undefined;
-    const s = judgeState(op, this.spec.view(), this.view()!);
+    const s = judgeStateOf(op, this.spec, this.view()!);
     return s ? this.note({ ...s, step: index }) : undefined;
   }
 
@@ -228,12 +256,19 @@ export class Session {
    * free. After a divergence, the descriptors either side holds. */
   teardownAndQuiesce(): void {
     if (this.stopped) return;
-    const fds = new Set(this.spec.openFds());
-    if (this.diverged) for (const fd of this.implFds) fds.add(fd);
-    for (const op of teardownOps([...fds].sort((a, b) => a - b))) {
-      this.sequential(op, true);
+    // The spec's descriptors, ascending, then (after a divergence) those
+    // only the implementation holds, merged in: closed highest first.
+    const fds = this.spec.openFds();
+    if (this.diverged) {
+      for (const fd of this.implFds) if (this.spec.socketOf(fd) === undefined) fds.push(fd);
+      fds.sort(ascending);
+    }
+    for (let i = fds.length - 1; i >= 0; i--) {
+      this.sequential({ kind: 'close', fd: fds[i] }, true);
       if (this.stopped) return;
     }
+    this.sequential({ kind: 'expireAll' }, true);
+    if (this.stopped) return;
     const index = this.steps.length;
     this.ledger.step = index;
     this.ledger.checkQuiescent();
@@ -250,6 +285,10 @@ export class Session {
   /** Every SYN the oracles know of, by connection: read-only, so a copy
    * of the session may share it. */
   packets(): ReadonlyMap<number, readonly BuiltPacket[]> {
+    if (this.packetsPending !== undefined) {
+      this.ctx.packets = packetsOf(this.packetsPending);
+      this.packetsPending = undefined;
+    }
     return this.ctx.packets;
   }
 
@@ -321,11 +360,62 @@ export class Session {
 }
 
 const EXPIRE_ALL: Op = { kind: 'expireAll' };
+const NO_PACKETS: ReadonlyMap<number, readonly BuiltPacket[]> = new Map();
+const NO_FAILURES: readonly Failure[] = Object.freeze([]);
+/** The sites of a step whose sites nobody records: shared, and never written. */
+const NO_SITES = Object.freeze([]) as unknown as string[];
+
+/** Coverage keys, made once per distinct key: a campaign adds one for
+ * every transition and every preemption point, and the same few hundred
+ * strings each time. */
+const coverageKeys = {
+  sites: new Map<string, string>(),
+  befores: new Map<string, Map<string, Map<string, Map<number | '', string>>>>(),
+  afters: new Map<string, Map<string, string>>(),
+  site(site: string): string {
+    let key = this.sites.get(site);
+    if (key === undefined) {
+      key = `s:${site}`;
+      this.sites.set(site, key);
+    }
+    return key;
+  },
+  /** `t:<state>:<op>:<optname>`: the reader's state before the op. */
+  before(reader: SpecSocket | undefined, op: Op): string {
+    const state = reader ? reader.tcpState : '-';
+    const sock = reader ? reader.sockState : '';
+    const opt = 'optname' in op ? op.optname : '';
+    let bySock = this.befores.get(state);
+    if (bySock === undefined) this.befores.set(state, bySock = new Map());
+    let byKind = bySock.get(sock);
+    if (byKind === undefined) bySock.set(sock, byKind = new Map());
+    let byOpt = byKind.get(op.kind);
+    if (byOpt === undefined) byKind.set(op.kind, byOpt = new Map());
+    let key = byOpt.get(opt);
+    if (key === undefined) {
+      key = `t:${reader ? `${reader.tcpState}/${reader.sockState}` : '-'}:${op.kind}:${opt}`;
+      byOpt.set(opt, key);
+    }
+    return key;
+  },
+  /** `t:<op>:<result>`: the spec's outcome. */
+  after(op: Op, expected: Outcome): string {
+    const result = expected.errno ?? (expected.bytes ? 'bytes' : 'ok');
+    let byResult = this.afters.get(op.kind);
+    if (byResult === undefined) this.afters.set(op.kind, byResult = new Map());
+    let key = byResult.get(result);
+    if (key === undefined) {
+      key = `t:${op.kind}:${result}`;
+      byResult.set(result, key);
+    }
+    return key;
+  },
+};
 
 export function runLockstep(impl: Implementation, profile: Profile, ops: readonly Op[], opts: RunOptions = {}): RunResult {
   const s = new Session(impl, profile, ops, opts);
-  for (const op of ops) {
-    s.sequential(op, false);
+  for (let i = 0; i < ops.length; i++) {
+    s.sequential(ops[i], false);
     if (s.stopped) return s.result();
   }
   s.teardownAndQuiesce();
@@ -335,8 +425,13 @@ export function runLockstep(impl: Implementation, profile: Profile, ops: readonl
 /** Close every descriptor (highest first, so accepted sockets go before
  * their listener), then let every timer fire. */
 export function teardownOps(openFds: number[]): Op[] {
-  return [...openFds].reverse().map((fd): Op => ({ kind: 'close', fd })).concat([{ kind: 'expireAll' }]);
+  const out: Op[] = [];
+  for (let i = openFds.length - 1; i >= 0; i--) out.push({ kind: 'close', fd: openFds[i] });
+  out.push({ kind: 'expireAll' });
+  return out;
 }
+
+const ascending = (a: number, b: number): number => a - b;
 
 export function isRun(x: OpRun | Outcome): x is OpRun {
   return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function';

@@ -33,27 +33,45 @@ export function heldBytes(buffers: readonly HeldBuffer[]): Held {
 /** The bound for one connection: the largest over the SYNs it sent, since
  * which of them is held is the spec's business, not this oracle's. */
 function boundOf(profile: Profile, packets: ReadonlyMap<number, readonly BuiltPacket[]>, conn: number): number {
-  return Math.max(0, ...(packets.get(conn) ?? []).map((p) => profile.heldBound.perConnection(p)));
+  const list = packets.get(conn);
+  let bound = 0;
+  if (list !== undefined) for (let i = 0; i < list.length; i++) bound = Math.max(bound, profile.heldBound.perConnection(list[i]));
+  return bound;
 }
 
 function count(list: readonly number[], conn: number): number {
   let n = 0;
-  for (const c of list) if (c === conn) n++;
+  for (let i = 0; i < list.length; i++) if (list[i] === conn) n++;
   return n;
 }
 
+/** Whether `conn` first shows at buffer `i`: connections are judged in the
+ * order they first show, as a map built over the buffers would list them. */
+function firstOfConn(buffers: readonly HeldBuffer[], i: number, conn: number): boolean {
+  for (let j = 0; j < i; j++) if (buffers[j].conn === conn) return false;
+  return true;
+}
+
+// Asked after every single-thread step that holds anything, so the passing
+// path builds nothing: the sums are taken in place (a handful of buffers),
+// and the verdict is the one heldBytes() would lead to.
 export function judgeMemory(
   op: Op, profile: Profile, buffers: readonly HeldBuffer[], packets: ReadonlyMap<number, readonly BuiltPacket[]>,
   keptBySpec: readonly number[], liveConnections: readonly number[],
 ): Verdict | undefined {
-  const held = heldBytes(buffers);
-  // A peer that opens again while its old connection lives (a child, or a
-  // reset Fast Open request the listener keeps) has a SYN held for each:
-  // for the older one the spec may already count it read, while the
-  // implementation's request still holds what the child shared.
-  const times = (conn: number): number => Math.max(1, count(keptBySpec, conn), count(liveConnections, conn));
-  for (const [conn, bytes] of held.byConn) {
-    const bound = times(conn) * boundOf(profile, packets, conn);
+  let total = 0;
+  for (let i = 0; i < buffers.length; i++) {
+    total += buffers[i].size ?? 0;
+    const conn = buffers[i].conn;
+    if (conn === undefined || !firstOfConn(buffers, i, conn)) continue;
+    let bytes = 0;
+    for (let j = i; j < buffers.length; j++) if (buffers[j].conn === conn) bytes += buffers[j].size ?? 0;
+    // A peer that opens again while its old connection lives (a child, or a
+    // reset Fast Open request the listener keeps) has a SYN held for each:
+    // for the older one the spec may already count it read, while the
+    // implementation's request still holds what the child shared.
+    const times = Math.max(1, count(keptBySpec, conn), count(liveConnections, conn));
+    const bound = times * boundOf(profile, packets, conn);
     if (bytes > bound) {
       return {
         oracle: 'memory', signature: `memory:${op.kind}:per-connection`,
@@ -61,12 +79,14 @@ export function judgeMemory(
       };
     }
   }
-  const bound = liveConnections.reduce((n, conn) => n + boundOf(profile, packets, conn), 0);
-  if (held.total > bound) {
+  let bound = 0;
+  for (let i = 0; i < liveConnections.length; i++) bound += boundOf(profile, packets, liveConnections[i]);
+  if (total > bound) {
+    const held = heldBytes(buffers);
     const extra = [...held.byConn.keys()].filter((c) => !liveConnections.includes(c)).sort((a, b) => a - b);
     return {
       oracle: 'memory', signature: `memory:${op.kind}:total`,
-      message: `after ${op.kind}, the feature holds ${held.total} bytes in all; the spec has ${liveConnections.length} request(s) and socket(s) of peers, bound ${bound}`
+      message: `after ${op.kind}, the feature holds ${total} bytes in all; the spec has ${liveConnections.length} request(s) and socket(s) of peers, bound ${bound}`
         + `${extra.length ? `; held for peers with neither: ${extra.join(', ')}` : ''}`,
     };
   }

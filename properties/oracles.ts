@@ -8,6 +8,7 @@ import { firstDifference, formatOutcome } from '../model/format.ts';
 import type { Violation } from '../model/ledger.ts';
 import type { Op, Outcome } from '../model/ops.ts';
 import { buildSyn, DEFAULT_PACKET, locate, parseSyn, type BuiltPacket } from '../model/packet.ts';
+import type { SpecWorld } from '../model/spec/world.ts';
 
 export type OracleName =
   | 'crash' | 'hang' | 'bounds' | 'identity' | 'one-shot' | 'lockstep' | 'state' | 'ledger' | 'leak' | 'memory' | 'linearizability' | 'deadlock';
@@ -68,8 +69,7 @@ export function judgeRead(ctx: StepContext, actual: Outcome): Verdict | undefine
   const bytes = actual.bytes;
   const parsed = parseSyn(bytes);
   const conn = parsed.ok ? parsed.syn.conn : undefined;
-  const candidates = conn === undefined ? [] : ctx.packets.get(conn) ?? [];
-  if (!candidates.some((p) => locate(bytes, p) >= 0)) {
+  if (!sliceOfAny(bytes, conn === undefined ? undefined : ctx.packets.get(conn))) {
     return {
       oracle: 'bounds', signature: 'bounds:getsockopt',
       message: `getsockopt returned ${bytes.length} bytes that are not a slice of any SYN received`,
@@ -93,6 +93,11 @@ export function judgeRead(ctx: StepContext, actual: Outcome): Verdict | undefine
   return undefined;
 }
 
+function sliceOfAny(bytes: Uint8Array, candidates: readonly BuiltPacket[] | undefined): boolean {
+  if (candidates !== undefined) for (let i = 0; i < candidates.length; i++) if (locate(bytes, candidates[i]) >= 0) return true;
+  return false;
+}
+
 export function judgeLockstep(op: Op, expected: Outcome, actual: Outcome, readOpt?: number): Verdict | undefined {
   const field = firstDifference(expected, actual);
   if (field === undefined) return undefined;
@@ -111,8 +116,9 @@ export function judgeLockstep(op: Op, expected: Outcome, actual: Outcome, readOp
 /** "Too small": E2BIG, or EINVAL with the size needed (today's kernel). */
 const tooSmall = (o: Outcome): boolean => o.errno === 'E2BIG' || (o.errno === 'EINVAL' && o.optlen !== undefined);
 
+const ok = (o: Outcome): boolean => o.errno === undefined && o.ret === 0;
+
 function differsInLength(expected: Outcome, actual: Outcome): boolean {
-  const ok = (o: Outcome): boolean => o.errno === undefined && o.ret === 0;
   if (ok(expected) && ok(actual)) return expected.optlen !== actual.optlen;
   return (ok(expected) && tooSmall(actual)) || (tooSmall(expected) && ok(actual))
     || (tooSmall(expected) && tooSmall(actual) && expected.optlen !== actual.optlen);
@@ -134,6 +140,20 @@ export function judgeState(op: Op, expected: FdView[], actual: FdView[]): Verdic
         message: `after ${op.kind}, fd ${e.fd} holds ${a.kept === null ? 'no SYN' : `the SYN of peer ${a.kept}`}; the spec says ${e.kept === null ? 'none' : `peer ${e.kept}'s`}`,
       };
     }
+  }
+  return undefined;
+}
+
+/** judgeState against the spec's own sockets: the same verdict, without
+ * building the spec's view when every descriptor agrees (most steps). */
+export function judgeStateOf(op: Op, spec: SpecWorld, actual: FdView[]): Verdict | undefined {
+  for (let fd = 0; fd < spec.fds.length; fd++) {
+    const id = spec.fds[fd];
+    if (id === undefined) continue;
+    const a = lastWithFd(actual, fd);
+    if (a === undefined) continue;
+    const s = spec.sockets[id];
+    if (a.flag !== s.flag || a.kept !== (s.kept?.conn ?? null)) return judgeState(op, spec.view(), actual);
   }
   return undefined;
 }

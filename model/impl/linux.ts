@@ -23,8 +23,16 @@ const SITE = {
 const at = siteLabel;
 const INT_SIZE = 4;
 
-function savedSynFree(k: Kernel, sk: Sock, why: string): void {
-  k.ledger.put(sk.tp.saved_syn ?? 0, sockOwner(sk), at(SITE.savedSynFree, `kfree(tp->saved_syn); /* ${why} */`));
+/** tcp_saved_syn_free()'s line, by the caller that freed: labels made once,
+ * not per call. */
+const FREED_BY = {
+  tcp_v4_destroy_sock: at(SITE.savedSynFree, 'kfree(tp->saved_syn); /* tcp_v4_destroy_sock */'),
+  tcp_disconnect: at(SITE.savedSynFree, 'kfree(tp->saved_syn); /* tcp_disconnect */'),
+  do_tcp_getsockopt: at(SITE.savedSynFree, 'kfree(tp->saved_syn); /* do_tcp_getsockopt */'),
+} as const;
+
+function savedSynFree(k: Kernel, sk: Sock, why: keyof typeof FREED_BY): void {
+  k.ledger.put(sk.tp.saved_syn ?? 0, sockOwner(sk), FREED_BY[why]);
   sk.tp.saved_syn = 0;
 }
 

@@ -214,6 +214,14 @@ export const REPAIR_DIFFS: Record<RepairId, { diff: string; note?: string }> = {
 };
 
 const FIXED = 'repair';
+/** The repaired lines, labelled once: they are named at preemption points. */
+const REPAIRED = {
+  flagAtAlloc: at(HUNK.reqskAlloc, `ireq->saved_syn = tcp_sk(sk_listener)->saved_syn; /* ${FIXED}: flag-copied-at-accept */`),
+  flagAtAccept: at(HUNK.accept, `tcp_sk(newsk)->saved_syn = inet_rsk(req)->saved_syn; /* ${FIXED}: flag-copied-at-accept */`),
+  destroy: `net/ipv4/tcp_ipv4.c tcp_v4_destroy_sock | consume_skb(tp->syn_skb); /* ${FIXED}: unread-syn-leaks-on-close */`,
+  getsockoptLock: at(HUNK.getsockopt, `lock_sock(sk); /* ${FIXED}: unlocked-getsockopt-races */`),
+  setsockoptBreak: at(HUNK.setsockopt, `break; /* ${FIXED}: setsockopt-refused-but-applied */`),
+} as const;
 
 export const rfcV1FixedFeature: SavedSynFeature & { bufsz: BufszLine } = {
   ...rfcV1Feature,
@@ -238,12 +246,12 @@ export const rfcV1FixedFeature: SavedSynFeature & { bufsz: BufszLine } = {
   // the listener's lock. A syncookie request, allocated by
   // cookie_v4_check(), reaches no such step.
   *connRequest(k: Kernel, t: number, sk: Sock, req: RequestSock, skb: number, wantCookie: boolean): Gen<void> {
-    yield at(HUNK.reqskAlloc, `ireq->saved_syn = tcp_sk(sk_listener)->saved_syn; /* ${FIXED}: flag-copied-at-accept */`);
+    yield REPAIRED.flagAtAlloc;
     yield* rfcV1Feature.connRequest(k, t, sk, req, skb, wantCookie);
   },
 
   *accept(k: Kernel, _t: number, _sk: Sock, req: RequestSock, newsk: Sock): Gen<void> {
-    yield at(HUNK.accept, `tcp_sk(newsk)->saved_syn = inet_rsk(req)->saved_syn; /* ${FIXED}: flag-copied-at-accept */`);
+    yield REPAIRED.flagAtAccept;
     newsk.tp.saved_syn = req.ireq.saved_syn ?? 0;
     yield at(HUNK.accept, 'if (inet_rsk(req)->syn_skb)');
     if (req.ireq.syn_skb) {
@@ -254,8 +262,7 @@ export const rfcV1FixedFeature: SavedSynFeature & { bufsz: BufszLine } = {
 
   // Repair for 'unread-syn-leaks-on-close': moved from tcp_sock_destruct().
   destroySock(k: Kernel, sk: Sock): void {
-    k.ledger.put(sk.tp.syn_skb ?? 0, sockOwner(sk),
-      `net/ipv4/tcp_ipv4.c tcp_v4_destroy_sock | consume_skb(tp->syn_skb); /* ${FIXED}: unread-syn-leaks-on-close */`);
+    k.ledger.put(sk.tp.syn_skb ?? 0, sockOwner(sk), REPAIRED.destroy);
   },
 
   sockDestruct(): void {
@@ -265,7 +272,7 @@ export const rfcV1FixedFeature: SavedSynFeature & { bufsz: BufszLine } = {
   // Repair for 'unlocked-getsockopt-races'.
   *getsockopt(k: Kernel, t: number, sk: Sock, optname: number, user: UserOpt): Gen<Outcome | undefined> {
     if (optname !== TCP_SAVED_SYN_RFC) return undefined;
-    yield* k.lock(sk.lock, t, at(HUNK.getsockopt, `lock_sock(sk); /* ${FIXED}: unlocked-getsockopt-races */`));
+    yield* k.lock(sk.lock, t, REPAIRED.getsockoptLock);
     try {
       return yield* rfcV1Feature.getsockopt.call(this, k, t, sk, optname, user);
     } finally {
@@ -279,7 +286,7 @@ export const rfcV1FixedFeature: SavedSynFeature & { bufsz: BufszLine } = {
     yield* k.lock(sk.lock, t, at(HUNK.setsockopt, 'lock_sock(sk);'));
     yield at(HUNK.setsockopt, 'if (!((1 << sk->sk_state) & TCPF_LISTEN))');
     if (sk.state !== 'LISTEN') {
-      yield at(HUNK.setsockopt, `break; /* ${FIXED}: setsockopt-refused-but-applied */`);
+      yield REPAIRED.setsockoptBreak;
       k.unlock(sk.lock, t);
       return fail('EINVAL');
     }

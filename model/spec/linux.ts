@@ -36,7 +36,9 @@ export const linuxPromise: Promise = {
     const withMac = flag === 2;
     const start = withMac ? 0 : packet.macLen;
     const end = packet.macLen + headerLength(packet, false);
-    return { conn: packet.conn, bytes: packet.bytes.slice(start, end) };
+    // A view, not a copy: a built packet is never written, and neither is
+    // what the spec keeps of it.
+    return { conn: packet.conn, bytes: packet.bytes.subarray(start, end) };
   },
 
   // The child is a clone of the listener made when the handshake completes.

@@ -105,6 +105,8 @@ export interface Promise {
 }
 
 
+const ascending = (a: number, b: number): number => a - b;
+
 export const MAX_FDS = 64;
 export const SERVICE_FD = 0;
 
@@ -190,17 +192,7 @@ export class SpecWorld {
     const fdHint = observed !== undefined && observed.ret >= 0 ? observed.ret : undefined;
     switch (op.kind) {
       case 'socket': return this.socket(domainOf(op), fdHint);
-      case 'listen': return this.withFd(op.fd, (s) => this.listen(s, op.backlog));
-      case 'accept': return this.withFd(op.fd, (s) => this.accept(s, fdHint));
-      case 'setsockopt': return this.withFd(op.fd, (s) => this.promise.setsockopt(s, op.optname, op.value));
-      case 'getsockopt': return this.withFd(op.fd, (s) => this.promise.getsockopt(s, op.optname, op.bufSize));
       case 'close': return this.close(op.fd);
-      case 'disconnect': return this.withFd(op.fd, (s) => this.disconnect(s));
-      case 'connect': return this.withFd(op.fd, (s) => this.connect(s));
-      case 'dup': return this.withFd(op.fd, (s) => this.dup(s, fdHint));
-      case 'shutdown': return this.withFd(op.fd, (s) => this.shutdown(s, op.how));
-      case 'bind': return this.withFd(op.fd, (s) => this.bind(s));
-      case 'reuseport': return this.withFd(op.fd, (s) => { s.reuseport = true; return ok(); });
       case 'syn': this.syn(op.conn, buildSyn(op.conn, op.packet), false, op.to); return ok();
       case 'fastOpenSyn': this.syn(op.conn, buildSyn(op.conn, op.packet), true, op.to); return ok();
       case 'flood':
@@ -223,12 +215,28 @@ export class SpecWorld {
         this.parked = [];
         return ok();
     }
+    // The rest act on the socket behind a descriptor: looked up once here,
+    // not through a closure per call (the spec runs every step).
+    const s = this.socketOf(op.fd);
+    if (s === undefined) return fail('EBADF');
+    switch (op.kind) {
+      case 'listen': return this.listen(s, op.backlog);
+      case 'accept': return this.accept(s, fdHint);
+      case 'setsockopt': return this.promise.setsockopt(s, op.optname, op.value);
+      case 'getsockopt': return this.promise.getsockopt(s, op.optname, op.bufSize);
+      case 'disconnect': return this.disconnect(s);
+      case 'connect': return this.connect(s);
+      case 'dup': return this.dup(s, fdHint);
+      case 'shutdown': return this.shutdown(s, op.how);
+      case 'bind': return this.bind(s);
+      case 'reuseport': s.reuseport = true; return ok();
+    }
   }
 
   /** The descriptors that are open, in order. */
   openFds(): number[] {
     const out: number[] = [];
-    this.fds.forEach((id, fd) => { if (id !== undefined) out.push(fd); });
+    for (let fd = 0; fd < this.fds.length; fd++) if (this.fds[fd] !== undefined) out.push(fd);
     return out;
   }
 
@@ -246,29 +254,50 @@ export class SpecWorld {
 
   /** The peers a request or a live socket still stands for, once for each:
    * what may hold a SYN's memory, which a flood with cookies off bounds by
-   * the SYN queue. */
-  liveConnections(): number[] {
-    const out: number[] = [];
+   * the SYN queue. `out`, when given, is emptied and filled instead of a
+   * new array (the memory oracle asks after every step). */
+  liveConnections(out: number[] = []): number[] {
+    out.length = 0;
     for (const c of this.conns.values()) if (c.state === 'request') out.push(c.id);
     for (const s of this.sockets) if (s.alive && s.conn !== undefined) out.push(s.conn);
     for (const p of this.parked) out.push(p.conn);
-    return out.sort((a, b) => a - b);
+    return out.sort(ascending);
   }
 
-  /** Every SYN still kept anywhere: requests and sockets, open or not. */
-  keptAnywhere(): number[] {
-    const out: number[] = [];
+  /** Every SYN still kept anywhere: requests and sockets, open or not.
+   * `out` as for liveConnections(). */
+  keptAnywhere(out: number[] = []): number[] {
+    out.length = 0;
     for (const c of this.conns.values()) if (c.kept) out.push(c.id);
     for (const s of this.sockets) if (s.alive && s.kept) out.push(s.kept.conn);
-    return out.sort((a, b) => a - b);
+    return out.sort(ascending);
+  }
+
+  /** keptAnywhere() and liveConnections() in one pass, into `kept` and
+   * `live` (emptied first), unsorted: the memory oracle only counts and
+   * sums them, after every step. */
+  heldByPromise(kept: number[], live: number[]): void {
+    // Written by index and cut to length at the end: emptying an array
+    // first would drop its storage, and the next push allocate it again.
+    let k = 0;
+    let l = 0;
+    for (const c of this.conns.values()) {
+      if (c.kept) kept[k++] = c.id;
+      if (c.state === 'request') live[l++] = c.id;
+    }
+    for (let i = 0; i < this.sockets.length; i++) {
+      const s = this.sockets[i];
+      if (!s.alive) continue;
+      if (s.kept) kept[k++] = s.kept.conn;
+      if (s.conn !== undefined) live[l++] = s.conn;
+    }
+    for (let i = 0; i < this.parked.length; i++) live[l++] = this.parked[i].conn;
+    // Setting a length is a runtime call: only when it changes.
+    if (kept.length !== k) kept.length = k;
+    if (live.length !== l) live.length = l;
   }
 
   // --- system calls ------------------------------------------------------
-
-  private withFd(fd: number, f: (s: SpecSocket) => Outcome): Outcome {
-    const s = this.socketOf(fd);
-    return s ? f(s) : fail('EBADF');
-  }
 
   private socket(domain: Domain, fdHint?: number): Outcome {
     const fd = this.freeFd(fdHint);

@@ -60,6 +60,10 @@ class StateCopy {
 export class Kernel {
   readonly socks: Sock[] = [];
   readonly files: (Sock | undefined)[] = [];
+  /** The last view made of each descriptor, by descriptor (see view()). */
+  private readonly shownViews: (FdView | undefined)[] = [];
+  /** The last array view() handed out. */
+  private shownArray: FdView[] | undefined;
   /** Requests an ACK can find, by connection. */
   readonly requests = new Map<number, RequestSock>();
   /** Established (and Fast Open) children by connection. */
@@ -135,13 +139,31 @@ export class Kernel {
   }
 
   view(): FdView[] {
-    const out: FdView[] = [];
+    // The state oracle asks after every step, and a descriptor's view
+    // rarely changes: the last view made of a descriptor is handed out
+    // again while it still says the same, and the last array while every
+    // element is the same. Nothing writes into a view or an array once
+    // handed out, so one handed out earlier still reads what it read.
+    const last = this.shownArray;
+    let same = last !== undefined;
+    let n = 0;
     for (let fd = 0; fd < this.files.length; fd++) {
       const sk = this.files[fd];
       if (!sk) continue;
       const v = this.feature.view(this, sk);
-      out.push({ fd, flag: v.flag, kept: v.kept });
+      let shown = this.shownViews[fd];
+      if (shown === undefined || shown.flag !== v.flag || shown.kept !== v.kept) {
+        shown = { fd, flag: v.flag, kept: v.kept };
+        this.shownViews[fd] = shown;
+      }
+      if (same && last![n] !== shown) same = false;
+      n++;
     }
+    if (same && n === last!.length) return last!;
+    const out = new Array<FdView>(n);
+    let i = 0;
+    for (let fd = 0; fd < this.files.length; fd++) if (this.files[fd]) out[i++] = this.shownViews[fd]!;
+    this.shownArray = out;
     return out;
   }
 

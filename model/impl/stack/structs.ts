@@ -94,6 +94,23 @@ export interface RequestSock {
   ireq: Record<string, number>;
 }
 
-/** Ledger owner names: who holds a reference. */
-export const sockOwner = (sk: Sock): string => `sk${sk.id}`;
-export const reqOwner = (req: RequestSock): string => `req${req.id}`;
+/** Ledger owner names: who holds a reference. Made once per id, not at
+ * every buffer event: the same string each time, whose hash the ledger's
+ * maps have already computed. */
+export const sockOwner = (sk: Sock): string => ownerName(sockNames, 'sk', sk.id);
+export const reqOwner = (req: RequestSock): string => ownerName(reqNames, 'req', req.id);
+
+const sockNames: string[] = [];
+const reqNames: string[] = [];
+
+function ownerName(names: string[], prefix: string, id: number): string {
+  // Ids are small counters; anything else is named without the table.
+  if (!(id >= 0 && id < 4096 && Number.isInteger(id))) return `${prefix}${id}`;
+  let name = names[id];
+  if (name === undefined) {
+    for (let i = names.length; i < id; i++) names[i] = `${prefix}${i}`;
+    name = `${prefix}${id}`;
+    names[id] = name;
+  }
+  return name;
+}
