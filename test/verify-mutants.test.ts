@@ -1,0 +1,53 @@
+// Mutants whose defect lies outside the default alphabet are found by
+// verify within their own bounds, by the oracle expected and at the length
+// of their shortest counterexample; with the option that adds their ops
+// turned off, the same search finds nothing.
+
+import { describe, expect, it } from 'vitest';
+import { verify } from '../api/verify.ts';
+import { kindsOffered } from '../fuzz/verify/alphabet.ts';
+import { checkedBounds } from '../fuzz/verify/bounds.ts';
+import type { Op } from '../model/ops.ts';
+import { LINUX } from '../model/profile.ts';
+import { MUTANTS, mutant, type Mutant } from './mutant-defs.ts';
+import { verifyMutant } from './verify-mutant-run.ts';
+
+function named(name: string): Mutant {
+  const m = MUTANTS.find((x) => x.name === name);
+  if (m === undefined) throw new Error(`no mutant named ${name}`);
+  return m;
+}
+
+const CASES: Array<{ name: string; length: number; option: 'groups' | 'families'; uses: (op: Op) => boolean }> = [
+  {
+    name: 'every SYN goes to the group\'s first listener', length: 9, option: 'groups',
+    uses: (op) => op.kind === 'syn' && op.to !== undefined,
+  },
+  {
+    name: 'the listener lookup ignores the SYN\'s family', length: 9, option: 'families',
+    uses: (op) => op.kind === 'socket' && (op.family === 4 || op.v6only === 1),
+  },
+];
+
+describe('verify finds mutants that need the alphabet options', () => {
+  for (const c of CASES) {
+    it(`${c.name} (${c.option})`, async () => {
+      const m = named(c.name);
+      expect(m.verify?.[c.option]).toBe(true);
+      const v = await verifyMutant(m);
+      expect(v.found, `nothing found to depth ${v.depthCompleted}`).toBe(true);
+      expect(v.oracle).toBe(m.oracle);
+      expect(v.length).toBe(c.length);
+      expect(v.depthCompleted).toBe(c.length - 1);
+      expect(v.result.findings[0].ops.some(c.uses), 'the counterexample uses an op the option adds').toBe(true);
+
+      // The same search with the option off, over the kinds it still offers.
+      const off = { ...m.verify, [c.option]: false };
+      const kinds = kindsOffered(LINUX, checkedBounds(LINUX, { ...off, kinds: undefined }));
+      const without = await verify(mutant(m), { ...off, kinds: m.verify?.kinds?.filter((k) => kinds.includes(k)), pairDepth: -1, workers: 0 });
+      expect(without.findings).toEqual([]);
+      // Every sequence in bounds was run, or no new state was left.
+      expect(without.exhausted || without.depthCompleted === m.verify?.depth).toBe(true);
+    }, 60_000);
+  }
+});
