@@ -297,7 +297,7 @@ function opKinds(raw: string | undefined): AlphabetKind[] | undefined {
   const names = raw.split(',').map((x) => x.trim()).filter(Boolean);
   const bad = names.filter((n) => !(ALPHABET_KINDS as readonly string[]).includes(n));
   if (names.length === 0) throw new UserError(`--ops takes kinds of op, comma-separated; got '${raw}'`);
-  if (bad.length > 0) throw new UserError(`--ops: ${bad.map((b) => `'${b}'`).join(', ')} ${bad.length === 1 ? 'is' : 'are'} no kind of op (one of ${ALPHABET_KINDS.join(', ')})`);
+  if (bad.length > 0) throw new UserError(`--ops: ${bad.map((b) => `'${b}'`).join(', ')} ${bad.length === 1 ? 'is' : 'are'} no kind of op nor sysctl (one of ${ALPHABET_KINDS.join(', ')})`);
   return names as AlphabetKind[];
 }
 
