@@ -188,7 +188,7 @@ class TimerCloneAlwaysInserted extends Kernel {
 // held when it leaves.
 const READ: MutantBounds['kinds'] = ['setsockopt', 'listen', 'syn', 'ack', 'accept', 'getsockopt'];
 const GROUP: NonNullable<MutantBounds['kinds']> = ['socket', 'reuseport', 'bind', 'listen', 'syn', 'ack', 'accept'];
-const MIGRATION: NonNullable<MutantBounds['kinds']> = ['socket', 'reuseport', 'bind', 'listen', 'setsockopt', 'syn', 'close', 'ack', 'tcp_migrate_req'];
+const MIGRATION: NonNullable<MutantBounds['kinds']> = ['socket', 'reuseport', 'bind', 'listen', 'setsockopt', 'syn', 'close', 'tcp_migrate_req'];
 
 export const MUTANTS: Mutant[] = [
   { name: 'disconnect keeps the copy', oracle: 'state', lane: 'single-thread', verify: { depth: 6, kinds: ['setsockopt', 'listen', 'syn', 'ack', 'accept', 'disconnect'] }, feature: { disconnect() {} } },
@@ -377,11 +377,11 @@ export const MUTANTS: Mutant[] = [
     feature: { createOpenreqChild(k, l, _req, child) { child.tp.save_syn = (k.reuseGroup[0] ?? l).tp.save_syn; } },
   },
   {
-    name: 'the migrated request keeps the saved SYN its clone took', oracle: 'ledger', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: MIGRATION },
+    name: 'the migrated request keeps the saved SYN its clone took', oracle: 'ledger', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: [...MIGRATION, 'synackTimeout'] },
     feature: { reqskMigrateReset() {} },
   },
   {
-    name: 'reqsk_migrate_reset frees the saved SYN the clone took', oracle: 'ledger', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: MIGRATION },
+    name: 'reqsk_migrate_reset frees the saved SYN the clone took', oracle: 'ledger', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: [...MIGRATION, 'synackTimeout'] },
     feature: {
       reqskMigrateReset(k, req) {
         k.ledger.put(req.ireq.saved_syn ?? 0, reqOwner(req), 'mutant');
@@ -390,22 +390,22 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
-    name: 'migration drops the saved SYN', oracle: 'leak', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: MIGRATION },
+    name: 'migration drops the saved SYN', oracle: 'leak', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: [...MIGRATION, 'synackRetransmit'] },
     feature: {
       reqskClone(_k, _req, nreq) { nreq.ireq.saved_syn = 0; },
       reqskMigrateReset(k, req, to) { linuxFeature.reqskMigrateReset?.(k, req, to); },
     },
   },
-  { name: 'a migrated child takes the new listener\'s flag', oracle: 'state', lane: 'single-thread', verify: { depth: 12, groups: true, kinds: [...MIGRATION, 'accept'] }, feature: {}, stack: MigratedChildTakesNewFlag },
-  { name: 'a Fast Open child waiting for its ACK does not migrate', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: [...GROUP, 'fastOpenSyn', 'close', 'tcp_fastopen', 'tcp_migrate_req'] }, feature: {}, stack: FastOpenChildStays },
+  { name: 'a migrated child takes the new listener\'s flag', oracle: 'state', lane: 'single-thread', verify: { depth: 12, groups: true, kinds: [...MIGRATION, 'ack', 'accept'] }, feature: {}, stack: MigratedChildTakesNewFlag },
+  { name: 'a Fast Open child waiting for its ACK does not migrate', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: ['socket', 'reuseport', 'bind', 'listen', 'fastOpenSyn', 'close', 'accept', 'tcp_fastopen', 'tcp_migrate_req'] }, feature: {}, stack: FastOpenChildStays },
   {
-    name: 'a request migrated on its ACK keeps the old listener\'s flag', oracle: 'state', lane: 'single-thread', verify: { depth: 12, groups: true, kinds: [...MIGRATION, 'accept'] },
+    name: 'a request migrated on its ACK keeps the old listener\'s flag', oracle: 'state', lane: 'single-thread', verify: { depth: 12, groups: true, kinds: [...MIGRATION, 'ack', 'accept'] },
     feature: { createOpenreqChild(_k, l, req, child) { child.tp.save_syn = req.listener.tp.save_syn ?? l.tp.save_syn; } },
   },
   {
     // Only seen when the timer migrates on one CPU while the ACK migrates
     // the same request on another.
-    name: 'the timer\'s clone replaces a request the ACK took', oracle: 'ledger', lane: 'concurrent', verify: { depth: 10, pairDepth: 10, groups: true, kinds: [...MIGRATION, 'synackRetransmit'] }, feature: {}, stack: TimerCloneAlwaysInserted,
+    name: 'the timer\'s clone replaces a request the ACK took', oracle: 'ledger', lane: 'concurrent', verify: { depth: 10, pairDepth: 10, groups: true, kinds: [...MIGRATION, 'ack', 'synackRetransmit'] }, feature: {}, stack: TimerCloneAlwaysInserted,
   },
 ];
 
