@@ -133,10 +133,11 @@ export function alphabet(profile: Profile, bounds: VerifyBounds, kept: KeptSizes
     for (const how of [0, 1, 2, 3]) ops.push({ kind: 'shutdown', fd, how });
     if (bounds.groups) ops.push({ kind: 'reuseport', fd });
   }
-  // A group has at most one member per descriptor in bounds (only
-  // listeners join, and only descriptors in bounds listen), and `to` is
-  // taken modulo its size, so 0..fds-1 reach every member of every group;
-  // 0 is the unsteered SYN.
+  // `to` is taken modulo the group's size, and only descriptors in bounds
+  // listen, so 0..fds-1 reach every member of a group (0 is the unsteered
+  // SYN); only a listener kept past them by a dup of a closed descriptor
+  // makes a larger group, whose last members are then reached only through
+  // the order of the others.
   const steering = bounds.groups ? Array.from({ length: bounds.fds - 1 }, (_, i) => i + 1) : [];
   const shapes = shapesOffered(bounds);
   for (const conn of peersOffered(bounds, peersUsed)) {
