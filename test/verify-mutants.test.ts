@@ -39,6 +39,7 @@ describe('verify finds mutants that need the alphabet options', () => {
       expect(v.length).toBe(c.length);
       expect(v.depthCompleted).toBe(c.length - 1);
       expect(v.result.findings[0].ops.some(c.uses), 'the counterexample uses an op the option adds').toBe(true);
+      expect(v.result.certificate).toMatch(new RegExp(`^ {2}bounds .*, ${c.option}, only `, 'm'));
 
       // The ops the counterexample needs are the option's: without it, no
       // state of the search is offered one.
