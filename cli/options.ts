@@ -83,7 +83,9 @@ options:
                      dual-stack default, and IPv6 SYNs besides IPv4 ones
   --ops LIST         verify: only these kinds of op, comma-separated (e.g.
                      socket,bind,listen,syn,ack,accept); a sysctl's name
-                     (tcp_migrate_req) stands for its settings alone; a
+                     (tcp_migrate_req) stands for its settings alone, and
+                     KIND=N for one backlog, mode, how or setting
+                     (listen=0, setsockopt=1, tcp_migrate_req=1); a
                      smaller alphabet reaches a greater depth
   --pair-depth N     verify: pairs of ops on two threads, under every
                      interleaving, from every state up to depth N (default
@@ -295,7 +297,7 @@ function schedulerList(raw: string | undefined): SchedulerName[] {
 function opKinds(raw: string | undefined): AlphabetKind[] | undefined {
   if (raw === undefined) return undefined;
   const names = raw.split(',').map((x) => x.trim()).filter(Boolean);
-  const bad = names.filter((n) => !(ALPHABET_KINDS as readonly string[]).includes(n));
+  const bad = names.filter((n) => !(ALPHABET_KINDS as readonly string[]).includes(n.split('=')[0]));
   if (names.length === 0) throw new UserError(`--ops takes kinds of op, comma-separated; got '${raw}'`);
   if (bad.length > 0) throw new UserError(`--ops: ${bad.map((b) => `'${b}'`).join(', ')} ${bad.length === 1 ? 'is' : 'are'} no kind of op nor sysctl (one of ${ALPHABET_KINDS.join(', ')})`);
   return names as AlphabetKind[];

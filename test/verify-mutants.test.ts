@@ -50,3 +50,19 @@ describe('verify finds mutants that need the alphabet options', () => {
     }, 60_000);
   }
 });
+
+describe('the kinds a search keeps', () => {
+  it('a kind alone keeps all its values; kind=value keeps one; a sysctl by name keeps that sysctl', () => {
+    const ops = (kinds: Parameters<typeof checkedBounds>[1]['kinds']): string[] =>
+      alphabet(LINUX, checkedBounds(LINUX, { groups: true, kinds }), { sizes: [], free: true }, 0).map((op) => JSON.stringify(op));
+    expect(ops(['listen'])).toHaveLength(4);
+    expect(ops(['listen=0'])).toEqual([0, 1].map((fd) => JSON.stringify({ kind: 'listen', fd, backlog: 0 })));
+    expect(ops(['tcp_migrate_req=1', 'setsockopt=1'])).toEqual([
+      ...[0, 1].map((fd) => JSON.stringify({ kind: 'setsockopt', fd, optname: LINUX.setOpt, value: 1 })),
+      JSON.stringify({ kind: 'sysctl', name: 'tcp_migrate_req', value: 1 }),
+    ]);
+    expect(ops(['tcp_fastopen'])).toHaveLength(2);
+    expect(() => checkedBounds(LINUX, { kinds: ['listen=2'] })).toThrow(/the backlog of listen is one of 0, 1/);
+    expect(() => checkedBounds(LINUX, { kinds: ['tcp_migrate_req'] })).toThrow(/offered only with groups on/);
+  });
+});

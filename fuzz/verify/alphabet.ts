@@ -5,9 +5,12 @@
 // the profile accepts and one on each side of the range.
 
 import { DEFAULT_PACKET, type PacketDescriptor } from '../../model/packet.ts';
-import type { Op, OpKind, SocketOp, SysctlName } from '../../model/ops.ts';
+import type { Op, SocketOp, SysctlName } from '../../model/ops.ts';
 import type { Profile } from '../../model/profile.ts';
 import type { SpecWorld } from '../../model/spec/world.ts';
+import { names, parseKind, selector, valueOf, type AlphabetKind, type KindName } from './selectors.ts';
+
+export type { AlphabetKind } from './selectors.ts';
 
 /** What the alphabet needs of a state: the size of the SYN the spec says
  * each descriptor in bounds keeps (undefined: none), and whether one of
@@ -47,12 +50,10 @@ export interface VerifyBounds {
    * added when the shapes leave it out) (default off). */
   families: boolean;
   /** Only ops of these kinds, of those the other bounds offer (default:
-   * every kind they offer); a sysctl's name stands for its settings alone. */
+   * every kind they offer); a sysctl's name stands for its settings alone,
+   * and `kind=value` for one backlog, mode, how or setting (selectors.ts). */
   kinds?: readonly AlphabetKind[];
 }
-
-/** What `kinds` names: a kind of op, or one sysctl. */
-export type AlphabetKind = OpKind | SysctlName;
 
 export const DEFAULT_BOUNDS: VerifyBounds = { depth: 8, peers: 1, fds: 2, shapes: 1, groups: false, families: false };
 
@@ -156,14 +157,36 @@ export function alphabet(profile: Profile, bounds: VerifyBounds, kept: KeptSizes
   for (const value of [0, 1]) ops.push({ kind: 'sysctl', name: 'tcp_fastopen', value });
   if (bounds.groups) for (const value of [0, 1]) ops.push({ kind: 'sysctl', name: 'tcp_migrate_req', value });
   ops.push({ kind: 'expireAll' });
-  const kinds = bounds.kinds;
-  return kinds === undefined ? ops : ops.filter((op) => kinds.includes(op.kind) || (op.kind === 'sysctl' && kinds.includes(op.name)));
+  return bounds.kinds === undefined ? ops : ops.filter(selectorOf(bounds.kinds));
+}
+
+/** The selector of each `kinds` list met, made once: the alphabet is asked
+ * for at every state. */
+const selectors = new WeakMap<readonly AlphabetKind[], (op: Op) => boolean>();
+
+function selectorOf(kinds: readonly AlphabetKind[]): (op: Op) => boolean {
+  let s = selectors.get(kinds);
+  if (s === undefined) {
+    s = selector(kinds);
+    selectors.set(kinds, s);
+  }
+  return s;
+}
+
+/** The values of `name`'s ops the bounds offer (empty: it takes none). */
+export function valuesOffered(profile: Profile, bounds: VerifyBounds, name: KindName): number[] {
+  const out: number[] = [];
+  for (const op of alphabet(profile, { ...bounds, kinds: undefined }, { sizes: [], free: true }, 0)) {
+    const v = valueOf(op);
+    if (names(name, op) && v !== undefined && !out.includes(v)) out.push(v);
+  }
+  return out;
 }
 
 /** The kinds of op the bounds offer, whatever the state: what `kinds` may
  * name. */
-export function kindsOffered(profile: Profile, bounds: VerifyBounds): AlphabetKind[] {
-  const kinds: AlphabetKind[] = [];
+export function kindsOffered(profile: Profile, bounds: VerifyBounds): KindName[] {
+  const kinds: KindName[] = [];
   for (const op of alphabet(profile, { ...bounds, kinds: undefined }, { sizes: [], free: true }, 0)) {
     if (!kinds.includes(op.kind)) kinds.push(op.kind);
     if (op.kind === 'sysctl' && !kinds.includes(op.name)) kinds.push(op.name);
@@ -180,20 +203,31 @@ function readSizes(n: number | undefined): number[] {
 /** The alphabet as the certificate lists it: kinds and value classes, and
  * what the options add. */
 export function describeAlphabet(profile: Profile, bounds: VerifyBounds): string {
-  const flags = [...Array.from({ length: profile.maxFlag + 2 }, (_, v) => v), -1].join(',');
   const steered = bounds.groups && bounds.fds > 1 ? ` (to 0..${bounds.fds - 1})` : '';
   const shapes = shapesOffered(bounds).length;
   const offered = new Set(kindsOffered(profile, bounds));
-  const wanted = (kind: AlphabetKind): boolean => offered.has(kind) && (bounds.kinds === undefined || bounds.kinds.includes(kind));
-  const sysctl = (name: SysctlName, values: string): string[] => (offered.has(name) && (wanted('sysctl') || wanted(name)) ? [`${name} ${values}`] : []);
-  const sysctls = [...sysctl('tcp_syncookies', '0|1|2'), ...sysctl('tcp_fastopen', '0|1'), ...sysctl('tcp_migrate_req', '0|1')];
-  const part = (kind: OpKind, text: string): string[] => (wanted(kind) ? [text] : []);
+  const chosen = bounds.kinds?.map(parseKind);
+  const wanted = (kind: KindName): boolean => offered.has(kind) && (chosen === undefined || chosen.some((k) => k.name === kind));
+  // The values of a kind `kinds` keeps: all, or those it names.
+  const values = (kind: KindName, all: readonly number[]): string => {
+    const named = chosen === undefined || chosen.some((k) => k.name === kind && k.value === undefined) ? all : all.filter((v) => chosen.some((k) => k.name === kind && k.value === v));
+    return named.join(kind === 'setsockopt' ? ',' : '|');
+  };
+  const flags = [...Array.from({ length: profile.maxFlag + 2 }, (_, v) => v), -1];
+  const sysctl = (name: SysctlName, all: number[]): string[] => {
+    if (!offered.has(name)) return [];
+    const whole = chosen === undefined || chosen.some((k) => k.name === 'sysctl');
+    return whole ? [`${name} ${all.join('|')}`] : wanted(name) ? [`${name} ${values(name, all)}`] : [];
+  };
+  const sysctls = [...sysctl('tcp_syncookies', [0, 1, 2]), ...sysctl('tcp_fastopen', [0, 1]), ...sysctl('tcp_migrate_req', [0, 1])];
+  const part = (kind: KindName, text: string): string[] => (wanted(kind) ? [text] : []);
   const fdParts = [
-    ...part('listen', 'listen(fd, 0|1)'), ...part('accept', 'accept'), ...part('setsockopt', `setsockopt(${profile.setOpt}, ${flags})`),
+    ...part('listen', `listen(fd, ${values('listen', [0, 1])})`), ...part('accept', 'accept'),
+    ...part('setsockopt', `setsockopt(${profile.setOpt}, ${values('setsockopt', flags)})`),
     ...part('getsockopt', `getsockopt(${profile.readOpt}, -1|0|needed-1|needed|${LARGE_BUFFER})`),
     ...(profile.flagOpt !== undefined && profile.flagOpt !== profile.readOpt ? part('getsockopt', `getsockopt(${profile.flagOpt}, -1|0|4)`) : []),
     ...part('close', 'close'), ...part('disconnect', 'disconnect'), ...part('connect', 'connect'), ...part('dup', 'dup'), ...part('bind', 'bind'),
-    ...part('shutdown', 'shutdown(0|1|2|3)'), ...part('reuseport', 'reuseport'),
+    ...part('shutdown', `shutdown(${values('shutdown', [0, 1, 2, 3])})`), ...part('reuseport', 'reuseport'),
   ];
   const peerParts = [
     ...part('syn', `syn x${shapes} shape(s)${steered}`), ...part('fastOpenSyn', `fastOpenSyn${steered}`), ...part('ack', 'ack'),

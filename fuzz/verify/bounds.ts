@@ -2,7 +2,8 @@
 // option that is not a yes or no, or an op kind the alphabet would not
 // offer is the user's mistake, named in one line, never an empty search.
 
-import { DEFAULT_BOUNDS, kindsOffered, SHAPES, type AlphabetKind, type VerifyBounds } from './alphabet.ts';
+import { DEFAULT_BOUNDS, kindsOffered, SHAPES, valuesOffered, type VerifyBounds } from './alphabet.ts';
+import { parseKind, VALUED, type AlphabetKind, type KindName } from './selectors.ts';
 import { NETWORK_KINDS, SYSCALL_KINDS, SYSCTL_NAMES, SYSTEM_KINDS } from '../../model/ops.ts';
 import type { Profile } from '../../model/profile.ts';
 import { UserError } from '../../model/user-error.ts';
@@ -13,11 +14,11 @@ export const BOUND_LIMITS: Record<NumericBound, [number, number]> = {
   depth: [0, 64], peers: [1, 8], fds: [1, 16], shapes: [1, SHAPES.length],
 };
 
-/** Every name `kinds` may hold: the kinds of op, and each sysctl. */
-export const ALPHABET_KINDS: readonly AlphabetKind[] = [...SYSCALL_KINDS, ...NETWORK_KINDS, ...SYSTEM_KINDS, ...SYSCTL_NAMES];
+/** Every name `kinds` may hold, before any value: the kinds of op, and each sysctl. */
+export const ALPHABET_KINDS: readonly KindName[] = [...SYSCALL_KINDS, ...NETWORK_KINDS, ...SYSTEM_KINDS, ...SYSCTL_NAMES];
 
 /** The options that unlock each kind the default alphabet leaves out. */
-const UNLOCKED_BY: Partial<Record<AlphabetKind, string>> = { reuseport: 'groups', synackRetransmit: 'groups', tcp_migrate_req: 'groups' };
+const UNLOCKED_BY: Partial<Record<KindName, string>> = { reuseport: 'groups', synackRetransmit: 'groups', tcp_migrate_req: 'groups' };
 
 export function checkedBounds(profile: Profile, o: Partial<VerifyBounds>): VerifyBounds {
   const b: VerifyBounds = { ...DEFAULT_BOUNDS };
@@ -43,15 +44,21 @@ function checkedKinds(profile: Profile, b: VerifyBounds, kinds: readonly Alphabe
   const offered = kindsOffered(profile, b);
   const out: AlphabetKind[] = [];
   for (const k of kinds) {
-    if (!ALPHABET_KINDS.includes(k)) throw new UserError(`verify: '${String(k)}' is no kind of op nor sysctl; verify offers ${offered.join(', ')}`);
-    if (!offered.includes(k)) {
-      const unlock = UNLOCKED_BY[k];
+    const { name, value } = parseKind(k);
+    if (!ALPHABET_KINDS.includes(name)) throw new UserError(`verify: '${String(k)}' is no kind of op nor sysctl; verify offers ${offered.join(', ')}`);
+    if (!offered.includes(name)) {
+      const unlock = UNLOCKED_BY[name];
       throw new UserError(unlock === undefined
-        ? `verify: ${k} is not in verify's alphabet (it offers ${offered.join(', ')})`
-        : `verify: ${k} is offered only with ${unlock} on (--${unlock})`);
+        ? `verify: ${name} is not in verify's alphabet (it offers ${offered.join(', ')})`
+        : `verify: ${name} is offered only with ${unlock} on (--${unlock})`);
+    }
+    if (value !== undefined) {
+      const what = VALUED[name];
+      if (what === undefined) throw new UserError(`verify: ${name} takes no value ('${k}'): only ${Object.keys(VALUED).join(', ')} do`);
+      const values = valuesOffered(profile, b, name);
+      if (!values.includes(value)) throw new UserError(`verify: '${k}': ${what} of ${name} is one of ${values.join(', ')}`);
     }
     if (!out.includes(k)) out.push(k);
   }
-  // In the alphabet's order, so two spellings of one set are one alphabet.
-  return offered.filter((k) => out.includes(k));
+  return out;
 }
