@@ -23,6 +23,10 @@ const CASES: Array<{ name: string; length: number; option: 'groups' | 'families'
     uses: (op) => op.kind === 'syn' && op.to !== undefined,
   },
   {
+    name: 'migration drops the saved SYN', length: 11, option: 'groups',
+    uses: (op) => op.kind === 'synackRetransmit',
+  },
+  {
     name: 'the listener lookup ignores the SYN\'s family', length: 9, option: 'families',
     uses: (op) => op.kind === 'socket' && (op.family === 4 || op.v6only === 1),
   },
