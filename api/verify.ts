@@ -3,7 +3,8 @@
 // every transition; the shortest counterexample of each signature, or a
 // certificate of what was explored.
 
-import { DEFAULT_BOUNDS, describeAlphabet, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
+import { describeAlphabet, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
+import { checkedBounds } from '../fuzz/verify/bounds.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate } from '../fuzz/verify/certificate.ts';
 import { explorePairs, type PairFailure } from '../fuzz/verify/pairs.ts';
@@ -36,6 +37,9 @@ export interface VerifyOptions extends Partial<VerifyBounds> {
   timeBudget?: number;
   /** How replay tokens name the implementation (default: as given). */
   source?: string;
+  /** Stop at the first counterexample found, which is a shortest one; the
+   * rest of its depth, and the pairs, are left unexplored. */
+  stopAtFirst?: boolean;
   /** Told each time a depth is complete. */
   onDepth?: (depth: number, states: number, transitions: number) => void;
 }
@@ -67,7 +71,7 @@ export async function verify(implementation: Implementation | string, options: V
   const source = options.source ?? (typeof implementation === 'string' ? implementation : impl.name);
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);
-  const bounds = boundsOf(options);
+  const bounds = checkedBounds(profile, options);
   for (const [k, min, max] of [['pairDepth', -1, 64], ['preemptions', 0, 16], ['workers', 0, 256]] as const) {
     const v = options[k];
     if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
@@ -85,8 +89,11 @@ export async function verify(implementation: Implementation | string, options: V
   let r: BfsResult;
   let p: Awaited<ReturnType<typeof pairsParallel>> | undefined;
   try {
-    r = pool ? await runParallel(bfs, pool, { deadline, onLevel: options.onDepth }) : bfs.run({ deadline, onLevel: options.onDepth });
-    const pairsWanted = pairDepth >= 0 && !r.outOfTime && r.depthCompleted >= pairDepth;
+    const stopWhen = options.stopAtFirst === true ? (f: ReadonlyMap<string, unknown>) => f.size > 0 : undefined;
+    const run = { deadline, onLevel: options.onDepth, stopWhen };
+    r = pool ? await runParallel(bfs, pool, run) : bfs.run(run);
+    const stopped = stopWhen !== undefined && r.failures.length > 0;
+    const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && r.depthCompleted >= pairDepth;
     if (pairsWanted) {
       p = pool
         ? await pairsParallel(impl, profile, pool, pb, bfs.retained, deadline)
@@ -139,18 +146,4 @@ function raceOf(f: PairFailure, profile: NonNullable<ReturnType<typeof profileBy
     signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, contextSwitches: f.contextSwitches,
     token: encodeToken({ profile: profile.name, impl: source, kind: 'concurrent', case: f.case }), text,
   };
-}
-
-const LIMITS: Record<keyof VerifyBounds, [number, number]> = { depth: [0, 64], peers: [1, 8], fds: [1, 16], shapes: [1, 3] };
-
-function boundsOf(o: Partial<VerifyBounds>): VerifyBounds {
-  const b = { ...DEFAULT_BOUNDS };
-  for (const k of Object.keys(LIMITS) as (keyof VerifyBounds)[]) {
-    const v = o[k];
-    if (v === undefined) continue;
-    const [min, max] = LIMITS[k];
-    if (!Number.isInteger(v) || v < min || v > max) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
-    b[k] = v;
-  }
-  return b;
 }

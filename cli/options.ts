@@ -5,6 +5,8 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_GUIDE_EVERY, DEFAULT_OP_TIMEOUT, DEFAULT_RUNS } from '../fuzz/defaults.ts';
+import { SHAPES, type AlphabetKind } from '../fuzz/verify/alphabet.ts';
+import { ALPHABET_KINDS } from '../fuzz/verify/bounds.ts';
 import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
 import type { SchedulerName } from '../properties/findings.ts';
@@ -36,7 +38,8 @@ commands:
            print the verdict and write its report; exits 1 if the case
            fails. A token that names a module is run only with --impl
   verify   explore every op sequence up to --depth over a finite alphabet
-           (--peers, --fds, --shapes), states deduplicated, every oracle on
+           (--peers, --fds, --shapes, --groups, --families, --ops), states
+           deduplicated, every oracle on
            every step; print the shortest counterexample of each signature,
            or a certificate of what was explored; exits 1 on a counterexample
   list     list the bundled implementations and profiles
@@ -70,7 +73,20 @@ options:
   --depth N          verify: longest sequence explored (default 8)
   --peers N          verify: peers that send packets (default 1)
   --fds N            verify: descriptors 0..N-1 operated on (default 2)
-  --shapes N         verify: SYN shapes sent, 1 to 3 (default 1)
+  --shapes N         verify: SYN shapes sent, 1 to 4 (default 1): loopback
+                     IPv4, Ethernet IPv6, IPv4 with IP options, IPv6 with
+                     extension headers
+  --groups           verify: SO_REUSEPORT groups too: reuseport on each
+                     descriptor, SYNs steered to each group member, the
+                     SYN-ACK retransmission timer, tcp_migrate_req 0|1
+  --families         verify: AF_INET and IPV6_V6ONLY sockets besides the
+                     dual-stack default, and IPv6 SYNs besides IPv4 ones
+  --ops LIST         verify: only these kinds of op, comma-separated (e.g.
+                     socket,bind,listen,syn,ack,accept); a sysctl's name
+                     (tcp_migrate_req) stands for its settings alone, and
+                     KIND=N for one backlog, mode, how or setting
+                     (listen=0, setsockopt=1, tcp_migrate_req=1); a
+                     smaller alphabet reaches a greater depth
   --pair-depth N     verify: pairs of ops on two threads, under every
                      interleaving, from every state up to depth N (default
                      3; -1 explores none)
@@ -105,7 +121,10 @@ export interface Options {
   tokenFile: string | undefined;
   opTimeout: number;
   allowMixed: boolean;
-  verify: { depth?: number; peers?: number; fds?: number; shapes?: number; pairDepth?: number; preemptions?: number; timeBudget?: number };
+  verify: {
+    depth?: number; peers?: number; fds?: number; shapes?: number; groups?: boolean; families?: boolean; kinds?: AlphabetKind[];
+    pairDepth?: number; preemptions?: number; timeBudget?: number;
+  };
 }
 
 const OPTIONS = {
@@ -129,6 +148,9 @@ const OPTIONS = {
   peers: { type: 'string' },
   fds: { type: 'string' },
   shapes: { type: 'string' },
+  groups: { type: 'boolean' },
+  families: { type: 'boolean' },
+  ops: { type: 'string' },
   'time-budget': { type: 'string' },
   'pair-depth': { type: 'string' },
   preemptions: { type: 'string' },
@@ -146,7 +168,7 @@ const FLAGS: Record<string, readonly Flag[]> = {
   merge: ['out', 'quiet', 'allow-mixed'],
   kernel: ['runs', 'seed', 'out', 'quiet'],
   replay: ['impl', 'out', 'quiet', 'token-file', 'op-timeout'],
-  verify: ['impl', 'workers', 'depth', 'peers', 'fds', 'shapes', 'pair-depth', 'preemptions', 'time-budget', 'out', 'quiet'],
+  verify: ['impl', 'workers', 'depth', 'peers', 'fds', 'shapes', 'groups', 'families', 'ops', 'pair-depth', 'preemptions', 'time-budget', 'out', 'quiet'],
   list: [],
   help: [],
 };
@@ -230,7 +252,10 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
         depth: optionalInteger('--depth', values.depth, 0, 64),
         peers: optionalInteger('--peers', values.peers, 1, 8),
         fds: optionalInteger('--fds', values.fds, 1, 16),
-        shapes: optionalInteger('--shapes', values.shapes, 1, 3),
+        shapes: optionalInteger('--shapes', values.shapes, 1, SHAPES.length),
+        groups: values.groups,
+        families: values.families,
+        kinds: opKinds(values.ops),
         pairDepth: optionalInteger('--pair-depth', values['pair-depth'], -1, 64),
         preemptions: optionalInteger('--preemptions', values.preemptions, 0, 16),
         timeBudget: optionalInteger('--time-budget', values['time-budget'], 1),
@@ -265,6 +290,17 @@ function schedulerList(raw: string | undefined): SchedulerName[] {
   const bad = names.filter((n) => n !== 'random' && n !== 'pct');
   if (names.length === 0 || bad.length > 0) throw new UserError(`--schedulers takes random and/or pct, comma-separated; got '${raw}'`);
   return names as SchedulerName[];
+}
+
+/** --ops: kinds of op by name; whether the alphabet offers each is for
+ * verify to say, knowing the other bounds. */
+function opKinds(raw: string | undefined): AlphabetKind[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = raw.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = names.filter((n) => !(ALPHABET_KINDS as readonly string[]).includes(n.split('=')[0]));
+  if (names.length === 0) throw new UserError(`--ops takes kinds of op, comma-separated; got '${raw}'`);
+  if (bad.length > 0) throw new UserError(`--ops: ${bad.map((b) => `'${b}'`).join(', ')} ${bad.length === 1 ? 'is' : 'are'} no kind of op nor sysctl (one of ${ALPHABET_KINDS.join(', ')})`);
+  return names as AlphabetKind[];
 }
 
 function optionalInteger(flag: string, raw: string | undefined, min: number, max?: number): number | undefined {

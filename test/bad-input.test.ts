@@ -70,6 +70,11 @@ const CASES: Case[] = [
   ['a flag kernel ignores', ['kernel', '--impl', 'linux'], /^savedsyn: kernel does not use --impl/],
   ['a flag replay ignores', ['replay', GOOD, '--runs', '3'], /^savedsyn: replay does not use --runs/],
   ['a stray argument', ['run', 'extra'], /^savedsyn: unexpected argument 'extra'/],
+  // verify's alphabet.
+  ['an op kind verify does not know', ['verify', '--impl', 'linux', '--ops', 'listen,teleport'], /^savedsyn: --ops: 'teleport' is no kind of op nor sysctl/],
+  ['an op kind only an option offers', ['verify', '--impl', 'linux', '--ops', 'socket,reuseport'], /^savedsyn: verify: reuseport is offered only with groups on \(--groups\)$/],
+  ['a backlog verify does not offer', ['verify', '--impl', 'linux', '--ops', 'socket,listen=7'], /^savedsyn: verify: 'listen=7': the backlog of listen is one of 0, 1$/],
+  ['a fifth packet shape', ['verify', '--impl', 'linux', '--shapes', '5'], /^savedsyn: --shapes must be between 1 and 4, got 5$/],
   // Implementations.
   ['check without an implementation', ['check'], /^savedsyn: check takes exactly one --impl NAME\|PATH$/],
   ['check with two implementations', ['check', '--impl', 'linux', '--impl', 'rfc-v1'], /^savedsyn: check takes exactly one --impl/],

@@ -1,5 +1,6 @@
 // Implementations with one small defect planted each: the harness must find
 // every one, by the oracle expected to catch it, whatever the seed.
+import type { VerifyOptions } from '../api/verify.ts';
 import { linuxFeature } from '../model/impl/linux.ts';
 import { stackImplementation, type StackClass } from '../model/impl/stack/adapter.ts';
 import type { Gen, SavedSynFeature } from '../model/impl/stack/feature.ts';
@@ -18,7 +19,13 @@ export interface Mutant {
   feature: Partial<SavedSynFeature>;
   /** A defect in the stack rather than in the feature's hooks. */
   stack?: StackClass;
+  /** The mutant's own verify bounds: the smallest alphabet and depth in
+   * which its shortest counterexample lies (scripts/verify-mutants.ts). */
+  verify?: MutantBounds;
 }
+
+/** What of verify's options a mutant's bounds name. */
+export type MutantBounds = Pick<VerifyOptions, 'depth' | 'peers' | 'fds' | 'shapes' | 'groups' | 'families' | 'kinds' | 'pairDepth'>;
 
 function lowestFree(k: Kernel): number {
   for (let fd = 0; fd < MAX_FDS; fd++) if (k.files[fd] === undefined) return fd;
@@ -176,12 +183,21 @@ class TimerCloneAlwaysInserted extends Kernel {
   }
 }
 
+// The kinds of op some mutants' bounds share: reading a kept SYN through a
+// child; forming a SO_REUSEPORT group of two listeners of backlog 0; and
+// moving what a member in mode 1 held when it leaves, with tcp_migrate_req
+// on. One backlog, one mode and one setting are enough for each defect, and
+// every value left out divides the states at each depth.
+const READ: MutantBounds['kinds'] = ['setsockopt', 'listen', 'syn', 'ack', 'accept', 'getsockopt'];
+const GROUP: NonNullable<MutantBounds['kinds']> = ['socket', 'reuseport', 'bind', 'listen=0', 'syn', 'ack', 'accept'];
+const MIGRATION: NonNullable<MutantBounds['kinds']> = ['socket', 'reuseport', 'bind', 'listen=0', 'setsockopt=1', 'syn', 'close', 'tcp_migrate_req=1'];
+
 export const MUTANTS: Mutant[] = [
-  { name: 'disconnect keeps the copy', oracle: 'state', lane: 'single-thread', feature: { disconnect() {} } },
-  { name: 'the request never frees its copy', oracle: 'leak', lane: 'single-thread', feature: { reqskDestructor() {} } },
-  { name: 'a destroyed socket never frees its copy', oracle: 'leak', lane: 'single-thread', feature: { destroySock() {} } },
+  { name: 'disconnect keeps the copy', oracle: 'state', lane: 'single-thread', verify: { depth: 6, kinds: ['setsockopt', 'listen', 'syn', 'ack', 'accept', 'disconnect'] }, feature: { disconnect() {} } },
+  { name: 'the request never frees its copy', oracle: 'leak', lane: 'single-thread', verify: { depth: 3, kinds: ['setsockopt', 'listen', 'syn'] }, feature: { reqskDestructor() {} } },
+  { name: 'a destroyed socket never frees its copy', oracle: 'leak', lane: 'single-thread', verify: { depth: 4, kinds: ['setsockopt', 'listen', 'syn', 'ack'] }, feature: { destroySock() {} } },
   {
-    name: 'the destructor frees the copy twice', oracle: 'ledger', lane: 'single-thread',
+    name: 'the destructor frees the copy twice', oracle: 'ledger', lane: 'single-thread', verify: { depth: 4, kinds: ['setsockopt', 'listen', 'syn', 'ack'] },
     feature: {
       destroySock(k, sk) {
         const h = sk.tp.saved_syn ?? 0;
@@ -192,11 +208,11 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
-    name: 'the child does not inherit the listener\'s mode', oracle: 'state', lane: 'single-thread',
+    name: 'the child does not inherit the listener\'s mode', oracle: 'state', lane: 'single-thread', verify: { depth: 5, kinds: ['setsockopt', 'listen', 'syn', 'ack', 'accept'] },
     feature: { createOpenreqChild(_k, _l, _req, child) { child.tp.save_syn = 0; } },
   },
   {
-    name: 'a buffer too small frees the copy anyway', oracle: 'state', lane: 'single-thread',
+    name: 'a buffer too small frees the copy anyway', oracle: 'state', lane: 'single-thread', verify: { depth: 6, kinds: READ },
     feature: {
       *getsockopt(k, t, sk, optname, user) {
         const out = yield* linuxFeature.getsockopt(k, t, sk, optname, user);
@@ -209,7 +225,7 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
-    name: 'a successful read does not free the copy', oracle: 'state', lane: 'single-thread',
+    name: 'a successful read does not free the copy', oracle: 'state', lane: 'single-thread', verify: { depth: 6, kinds: READ },
     feature: {
       *getsockopt(k, t, sk, optname, user) {
         const h = sk.tp.saved_syn ?? 0;
@@ -225,7 +241,7 @@ export const MUTANTS: Mutant[] = [
   {
     // Wrong at once (the socket still shows its SYN), and a double free
     // waiting for the socket's destruction: the worse names it.
-    name: 'a successful read frees the copy but keeps the pointer', oracle: 'ledger', lane: 'single-thread',
+    name: 'a successful read frees the copy but keeps the pointer', oracle: 'ledger', lane: 'single-thread', verify: { depth: 6, kinds: READ },
     feature: {
       *getsockopt(k, t, sk, optname, user) {
         const h = sk.tp.saved_syn ?? 0;
@@ -236,7 +252,7 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
-    name: 'too small a buffer does not report the size needed', oracle: 'lockstep', lane: 'single-thread',
+    name: 'too small a buffer does not report the size needed', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 6, kinds: READ },
     feature: {
       *getsockopt(k, t, sk, optname, user) {
         const out = yield* linuxFeature.getsockopt(k, t, sk, optname, user);
@@ -247,7 +263,7 @@ export const MUTANTS: Mutant[] = [
   {
     // The copy made of the IP header and the TCP header alone, as if the
     // network header were always sizeof(struct ipv6hdr) long.
-    name: 'the saved headers drop IPv6 extension headers', oracle: 'bounds', lane: 'single-thread',
+    name: 'the saved headers drop IPv6 extension headers', oracle: 'bounds', lane: 'single-thread', verify: { depth: 6, shapes: 4, kinds: READ },
     feature: {
       *connRequest(k, t, sk, req, skb, wantCookie) {
         yield* linuxFeature.connRequest(k, t, sk, req, skb, wantCookie);
@@ -266,7 +282,7 @@ export const MUTANTS: Mutant[] = [
   {
     // An IPv4 peer of a dual-stack listener kept as the IPv6 header the
     // socket shows it as: v4-mapped addresses, an ipv6hdr in place of the iphdr.
-    name: 'a v4-mapped SYN is saved as IPv6', oracle: 'bounds', lane: 'single-thread',
+    name: 'a v4-mapped SYN is saved as IPv6', oracle: 'bounds', lane: 'single-thread', verify: { depth: 3, kinds: ['setsockopt', 'listen', 'syn'] },
     feature: {
       *connRequest(k, t, sk, req, skb, wantCookie) {
         yield* linuxFeature.connRequest(k, t, sk, req, skb, wantCookie);
@@ -290,7 +306,7 @@ export const MUTANTS: Mutant[] = [
     // The request keeps a reference to the SYN's skb besides its copy, and
     // drops it only when it is freed: no leak, but a whole frame held per
     // request, past what today's kernel holds.
-    name: 'the request holds the SYN\'s skb besides the copy', oracle: 'memory', lane: 'single-thread',
+    name: 'the request holds the SYN\'s skb besides the copy', oracle: 'memory', lane: 'single-thread', verify: { depth: 3, kinds: ['setsockopt', 'listen', 'syn'] },
     feature: {
       *connRequest(k, t, sk, req, skb, wantCookie) {
         yield* linuxFeature.connRequest(k, t, sk, req, skb, wantCookie);
@@ -304,7 +320,7 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
-    name: 'mode 2 forgets the MAC header', oracle: 'lockstep', lane: 'single-thread',
+    name: 'mode 2 forgets the MAC header', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 6, kinds: READ },
     feature: {
       *connRequest(k, t, sk, req, skb, wantCookie) {
         const mode = sk.tp.save_syn;
@@ -318,7 +334,7 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
-    name: 'the request keeps a reference it handed on', oracle: 'ledger', lane: 'single-thread',
+    name: 'the request keeps a reference it handed on', oracle: 'ledger', lane: 'single-thread', verify: { depth: 4, kinds: ['setsockopt', 'listen', 'syn', 'ack'] },
     feature: {
       *synRecvSock(k, t, req, child, ownReq) {
         const h = req.ireq.saved_syn ?? 0;
@@ -330,28 +346,31 @@ export const MUTANTS: Mutant[] = [
   {
     // Only seen when two CPUs take the same ACK: the loser moves the copy to
     // the child it is about to drop, before the winner moves it to its own.
-    name: 'the loser of own_req moves the copy too', oracle: 'linearizability', lane: 'concurrent',
+    name: 'the loser of own_req moves the copy too', oracle: 'linearizability', lane: 'concurrent', verify: { depth: 3, pairDepth: 3, kinds: ['setsockopt', 'listen', 'syn', 'ack', 'accept', 'getsockopt'] },
     feature: {
       *synRecvSock(k, t, req, child) {
         yield* linuxFeature.synRecvSock(k, t, req, child, true);
       },
     },
   },
-  { name: 'dup copies the socket instead of sharing it', oracle: 'memory', lane: 'single-thread', feature: {}, stack: DupCopies },
-  { name: 'closing one dup closes the socket under the other', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: DupTakesNoReference },
+  { name: 'dup copies the socket instead of sharing it', oracle: 'memory', lane: 'single-thread', verify: { depth: 2, kinds: ['setsockopt', 'dup'] }, feature: {}, stack: DupCopies },
+  { name: 'closing one dup closes the socket under the other', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 4, kinds: ['listen', 'accept', 'close', 'dup'] }, feature: {}, stack: DupTakesNoReference },
   {
     // Only seen when a close of the last descriptor lands while a dup of it
-    // is between fget_raw() and fd_install().
-    name: 'a dup racing the last close installs a released file', oracle: 'linearizability', lane: 'concurrent', feature: {}, stack: DupAfterCloseReleases,
+    // is between fget_raw() and fd_install(). Its bounds are the pair from
+    // the initial state, but the released file shows only to a read through
+    // the new descriptor after the dup, on the same thread: verify's pairs
+    // run one op per thread and nothing after, so they do not find it.
+    name: 'a dup racing the last close installs a released file', oracle: 'linearizability', lane: 'concurrent', verify: { depth: 1, pairDepth: 1, kinds: ['close', 'dup', 'getsockopt'] }, feature: {}, stack: DupAfterCloseReleases,
   },
-  { name: 'a new listener on the port completes the old one\'s requests', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: NewListenerTakesRequests },
-  { name: 'the listener lookup ignores the SYN\'s family', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: LookupIgnoresFamily },
-  { name: 'shutdown frees the saved SYN', oracle: 'state', lane: 'single-thread', feature: {}, stack: ShutdownFrees },
-  { name: 'shutdown(SHUT_RD) leaves a listener listening', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: ShutdownKeepsListening },
-  { name: 'every SYN goes to the group\'s first listener', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: SteersToFirst },
-  { name: 'a listener leaving the group keeps the others\' order', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: GroupKeepsOrder },
+  { name: 'a new listener on the port completes the old one\'s requests', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 8, kinds: ['socket', 'listen', 'close', 'bind', 'syn', 'ack', 'accept'] }, feature: {}, stack: NewListenerTakesRequests },
+  { name: 'the listener lookup ignores the SYN\'s family', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 9, fds: 3, families: true, kinds: ['socket', 'bind', 'listen=0', 'syn', 'ack', 'accept'] }, feature: {}, stack: LookupIgnoresFamily },
+  { name: 'shutdown frees the saved SYN', oracle: 'state', lane: 'single-thread', verify: { depth: 6, kinds: ['setsockopt', 'listen', 'syn', 'ack', 'accept', 'shutdown'] }, feature: {}, stack: ShutdownFrees },
+  { name: 'shutdown(SHUT_RD) leaves a listener listening', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 3, kinds: ['listen', 'accept', 'shutdown'] }, feature: {}, stack: ShutdownKeepsListening },
+  { name: 'every SYN goes to the group\'s first listener', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 9, groups: true, kinds: GROUP }, feature: {}, stack: SteersToFirst },
+  { name: 'a listener leaving the group keeps the others\' order', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: [...GROUP, 'shutdown=0', 'tcp_migrate_req=1'] }, feature: {}, stack: GroupKeepsOrder },
   {
-    name: 'a SYN is saved in the mode of the group\'s first listener', oracle: 'state', lane: 'single-thread',
+    name: 'a SYN is saved in the mode of the group\'s first listener', oracle: 'state', lane: 'single-thread', verify: { depth: 10, groups: true, kinds: [...GROUP, 'setsockopt=1'] },
     feature: {
       *connRequest(k, t, sk, req, skb, wantCookie) {
         yield* linuxFeature.connRequest(k, t, k.reuseGroup[0] ?? sk, req, skb, wantCookie);
@@ -359,15 +378,15 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
-    name: 'a child takes the flag of the group\'s first listener', oracle: 'state', lane: 'single-thread',
+    name: 'a child takes the flag of the group\'s first listener', oracle: 'state', lane: 'single-thread', verify: { depth: 10, groups: true, kinds: [...GROUP, 'setsockopt=1'] },
     feature: { createOpenreqChild(k, l, _req, child) { child.tp.save_syn = (k.reuseGroup[0] ?? l).tp.save_syn; } },
   },
   {
-    name: 'the migrated request keeps the saved SYN its clone took', oracle: 'ledger', lane: 'single-thread',
+    name: 'the migrated request keeps the saved SYN its clone took', oracle: 'ledger', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: [...MIGRATION, 'synackTimeout'] },
     feature: { reqskMigrateReset() {} },
   },
   {
-    name: 'reqsk_migrate_reset frees the saved SYN the clone took', oracle: 'ledger', lane: 'single-thread',
+    name: 'reqsk_migrate_reset frees the saved SYN the clone took', oracle: 'ledger', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: [...MIGRATION, 'synackTimeout'] },
     feature: {
       reqskMigrateReset(k, req) {
         k.ledger.put(req.ireq.saved_syn ?? 0, reqOwner(req), 'mutant');
@@ -376,22 +395,25 @@ export const MUTANTS: Mutant[] = [
     },
   },
   {
-    name: 'migration drops the saved SYN', oracle: 'leak', lane: 'single-thread',
+    name: 'migration drops the saved SYN', oracle: 'leak', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: [...MIGRATION, 'synackRetransmit'] },
     feature: {
       reqskClone(_k, _req, nreq) { nreq.ireq.saved_syn = 0; },
       reqskMigrateReset(k, req, to) { linuxFeature.reqskMigrateReset?.(k, req, to); },
     },
   },
-  { name: 'a migrated child takes the new listener\'s flag', oracle: 'state', lane: 'single-thread', feature: {}, stack: MigratedChildTakesNewFlag },
-  { name: 'a Fast Open child waiting for its ACK does not migrate', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: FastOpenChildStays },
+  { name: 'a migrated child takes the new listener\'s flag', oracle: 'state', lane: 'single-thread', verify: { depth: 12, groups: true, kinds: [...MIGRATION, 'ack', 'accept'] }, feature: {}, stack: MigratedChildTakesNewFlag },
+  { name: 'a Fast Open child waiting for its ACK does not migrate', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: ['socket', 'reuseport', 'bind', 'listen=1', 'fastOpenSyn', 'close', 'accept', 'tcp_fastopen=1', 'tcp_migrate_req=1'] }, feature: {}, stack: FastOpenChildStays },
   {
-    name: 'a request migrated on its ACK keeps the old listener\'s flag', oracle: 'state', lane: 'single-thread',
+    name: 'a request migrated on its ACK keeps the old listener\'s flag', oracle: 'state', lane: 'single-thread', verify: { depth: 12, groups: true, kinds: [...MIGRATION, 'ack', 'accept'] },
     feature: { createOpenreqChild(_k, l, req, child) { child.tp.save_syn = req.listener.tp.save_syn ?? l.tp.save_syn; } },
   },
   {
     // Only seen when the timer migrates on one CPU while the ACK migrates
-    // the same request on another.
-    name: 'the timer\'s clone replaces a request the ACK took', oracle: 'ledger', lane: 'concurrent', feature: {}, stack: TimerCloneAlwaysInserted,
+    // the same request on another, after the ten ops that leave a request
+    // at a closed group member. From that state the pair finds it in
+    // seconds; verify pairs every state up to the pair depth, which at depth
+    // 10 is more than any budget allows.
+    name: 'the timer\'s clone replaces a request the ACK took', oracle: 'ledger', lane: 'concurrent', verify: { depth: 10, pairDepth: 10, groups: true, kinds: [...MIGRATION, 'ack', 'synackRetransmit'] }, feature: {}, stack: TimerCloneAlwaysInserted,
   },
 ];
 

@@ -88,7 +88,7 @@ export function stateFingerprint(
 }
 
 function hashPacket(fp: Fingerprint, p: BuiltPacket): void {
-  fp.num(p.conn).num(p.macLen).num(p.networkLen).num(p.tcpHeaderLen).num(p.payloadLen);
+  fp.num(p.conn).num(p.family).num(p.macLen).num(p.networkLen).num(p.extHeaderLen).num(p.tcpHeaderLen).num(p.payloadLen);
 }
 
 const SPEC_NAMES = new Names();
@@ -111,10 +111,14 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
     for (const id of z.waiting) fp.num(id);
   }
   fp.num(NONE);
+  // Reset Fast Open requests kept against spoofing: a later listen() or
+  // expireAll gives them back to their listener's count.
+  for (const p of w.parked) fp.num(p.conn).num(socks.of(p.listener));
+  fp.num(NONE);
   // Live sockets in allocation order, named: the listener lookup scans so.
   for (const s of w.sockets) if (s.alive) fp.num(socks.of(s.id));
   fp.num(NONE);
-  for (let i = 0; i < socks.size; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks);
+  for (let i = 0; i < socks.size; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks, w.groupGen);
   fp.num(NONE).num(w.syncookies).num(w.fastOpen).num(w.migrateReq);
   // The SO_REUSEPORT group in its order, and whether its stamp is current.
   fp.num(w.group.length);
@@ -148,13 +152,14 @@ function hashSpecConn(fp: Fingerprint, c: SpecConn, socks: Names): void {
   fp.num(c.to ?? NONE);
 }
 
-function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names): void {
+function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, groupGen: number): void {
   fp.bool(s.alive).num(SOCK_STATES.indexOf(s.sockState)).num(TCP_STATES.indexOf(s.tcpState)).bool(s.onServicePort);
   fp.num(s.flag);
   hashKept(fp, s.kept);
   fp.num(s.conn ?? NONE).num(s.backlog).bool(s.fastOpenQueue).num(s.fastOpenMax);
   fp.num(s.acceptQueue.length);
   for (const id of s.acceptQueue) fp.num(socks.of(id));
+  fp.bool(s.closedGen === groupGen);
   plainFields(fp, s as unknown as Record<string, unknown>, SPEC_SOCKETS);
 }
 
@@ -172,8 +177,12 @@ function plainFields(fp: Fingerprint, obj: Record<string, unknown>, shapes: Shap
   }
 }
 
-const SPEC_SOCKETS = new Shapes('id');
-const SOCKS = new Shapes('id');
+// A listener's closedGen is only ever compared with the group's current
+// generation (migration finds the group through it), and generations only
+// grow: what a later step can read is whether the two are equal, which is
+// hashed instead of either count.
+const SPEC_SOCKETS = new Shapes('id', 'closedGen');
+const SOCKS = new Shapes('id', 'closedGen');
 const REQS = new Shapes('id');
 const FEATURE_FIELDS = new Shapes();
 
@@ -191,12 +200,15 @@ class KernelWalk {
   private fp = new Fingerprint();
   private ledger: Ledger | undefined;
   private known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined;
+  /** The group's current generation, which closedGen is read against. */
+  private gen = 0;
 
   /** A feature field neither holding a handle nor a value as far as this
    * file knows: renaming buffers would be unsound. */
   unknownField = false;
 
-  start(fp: Fingerprint, ledger: Ledger, known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined): this {
+  start(fp: Fingerprint, ledger: Ledger, known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined, gen: number): this {
+    this.gen = gen;
     this.socks.clear();
     this.reqs.clear();
     this.handles.clear();
@@ -272,6 +284,7 @@ class KernelWalk {
     if (sk.fastopenq === null) fp.num(NONE);
     else fp.num(sk.fastopenq.maxQlen).num(sk.fastopenq.qlen);
     this.fields(sk.tp);
+    fp.bool(sk.closedGen === this.gen);
     plainFields(this.fp, sk as unknown as Record<string, unknown>, SOCKS);
   }
 
@@ -312,7 +325,7 @@ function parseOwner(name: string): { sock: boolean; raw: number } | null {
 const WALK = new KernelWalk();
 
 function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: ProfileName, exact: boolean): boolean {
-  const walk = WALK.start(fp, ledger, exact ? KNOWN[profile] : undefined);
+  const walk = WALK.start(fp, ledger, exact ? KNOWN[profile] : undefined, k.reuseGen);
   const inner = k.internals();
   for (let fd = 0; fd < k.files.length; fd++) {
     const sk = k.files[fd];

@@ -39,7 +39,7 @@ export function renderCertificate(c: CertificateFacts): string {
     `savedsyn verify: ${verdict}`,
     `  profile          ${c.profile} (${c.profileTitle})`,
     `  implementation   ${c.implementation}`,
-    `  bounds           depth ${c.bounds.depth}, peers ${c.bounds.peers}, fds ${c.bounds.fds}, shapes ${c.bounds.shapes}`,
+    `  bounds           ${describeBounds(c.bounds)}`,
     `  alphabet         ${c.alphabet}`,
     c.stateHashed
       ? `  distinct states  ${c.states} (53-bit fingerprints: a collision among them has odds below ${collisionOdds(c.states)})`
@@ -51,6 +51,12 @@ export function renderCertificate(c: CertificateFacts): string {
     `  time             ${c.seconds.toFixed(1)} s`,
   ];
   return lines.join('\n');
+}
+
+/** The bounds as a line: the numbers, then the options that are on. */
+export function describeBounds(b: VerifyBounds): string {
+  const on = [...(b.groups ? ['groups'] : []), ...(b.families ? ['families'] : []), ...(b.kinds ? [`only ${b.kinds.join(',')}`] : [])];
+  return [`depth ${b.depth}, peers ${b.peers}, fds ${b.fds}, shapes ${b.shapes}`, ...on].join(', ');
 }
 
 /** n²/2⁵⁴, as a power of ten a reader can compare. */

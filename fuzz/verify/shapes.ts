@@ -9,7 +9,7 @@ import { symbolCode } from './fingerprint.ts';
 export interface Shape {
   /** Own field names in the order Object.keys gives them. */
   keys: string[];
-  /** The codes of the same names but for the one skipped, in sorted
+  /** The codes of the same names but for those skipped, in sorted
    * order, and where each is in `keys`. */
   codes: number[];
   at: number[];
@@ -26,7 +26,13 @@ export class Shapes {
   /** The values `read` read, in the object's field order. */
   readonly values: unknown[] = [];
 
-  constructor(private readonly skip?: string) {}
+  private readonly skip: ReadonlySet<string>;
+
+  /** `skip`: fields the caller hashes its own way (an id it renames, a
+   * generation it relates to another). */
+  constructor(...skip: string[]) {
+    this.skip = new Set(skip);
+  }
 
   /** Read `obj`'s own fields into `values`; its shape. */
   read(obj: object): Shape {
@@ -51,7 +57,7 @@ export class Shapes {
     for (let i = 0; i < keys.length; i++) this.values[i] = rec[keys[i]];
     let shape = this.seen.find((s) => sameKeys(s.keys, keys, keys.length));
     if (shape === undefined) {
-      const order = keys.map((k, i) => i).filter((i) => keys[i] !== this.skip).sort((x, y) => (keys[x] < keys[y] ? -1 : keys[x] > keys[y] ? 1 : 0));
+      const order = keys.map((k, i) => i).filter((i) => !this.skip.has(keys[i])).sort((x, y) => (keys[x] < keys[y] ? -1 : keys[x] > keys[y] ? 1 : 0));
       shape = { keys, codes: order.map((i) => symbolCode(keys[i])), at: order };
       if (this.seen.length < 16) this.seen.push(shape);
     }
