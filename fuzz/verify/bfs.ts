@@ -110,6 +110,7 @@ export type Level = Pick<Node[], 'push' | 'length'>;
 class Shared {
   private readonly lists = new Map<string, readonly (number | undefined)[]>();
   private readonly sendings = new Map<string, readonly Op[]>();
+  private readonly keptSizes = new Map<string, KeptSizes>();
 
   numbers<T extends readonly (number | undefined)[]>(list: T): T {
     const key = list.join(',');
@@ -117,6 +118,14 @@ class Shared {
     if (known !== undefined && known.length === list.length) return known as T;
     this.lists.set(key, list);
     return list;
+  }
+
+  kept(k: KeptSizes): KeptSizes {
+    const key = keptKey(k);
+    const known = this.keptSizes.get(key);
+    if (known !== undefined) return known;
+    this.keptSizes.set(key, k);
+    return k;
   }
 
   /** Ops sending the same SYNs in the same order send the same packets. */
@@ -127,6 +136,10 @@ class Shared {
     this.sendings.set(key, list);
     return list;
   }
+}
+
+function keptKey(k: KeptSizes): string {
+  return `${k.sizes.join(',')}/${k.free ? 1 : 0}`;
 }
 
 class Tally {
@@ -225,7 +238,7 @@ export class Bfs {
   /** The alphabet offered in a state: made once per kind of state, so the
    * states reached share their ops. */
   alphabetOf(node: NodeData): Op[] {
-    const key = `${node.kept.join(',')}|${node.peersUsed}`;
+    const key = `${keptKey(node.kept)}|${node.peersUsed}`;
     let ops = this.alphabets.get(key);
     if (ops === undefined) {
       ops = alphabet(this.profile, this.bounds, node.kept, node.peersUsed);
@@ -300,7 +313,7 @@ export class Bfs {
       const child: Node = {
         parent: node, op: ops[i], depth: node.depth + 1, fp: c.fp, peersUsed: c.peersUsed,
         // A million states hold a few dozen distinct lists: share them.
-        sent: this.shared.numbers(c.sent), kept: this.shared.numbers(c.kept), open: this.shared.numbers(c.open),
+        sent: this.shared.numbers(c.sent), kept: this.shared.kept(c.kept), open: this.shared.numbers(c.open),
         listening: this.shared.numbers(c.listening), sending: this.shared.ops(c.sending),
       };
       next.push(child);
