@@ -26,6 +26,9 @@ export interface VerifyOptions extends Partial<VerifyBounds> {
   /** Pairs of ops on two threads start from every state reached with at
    * most this many ops (default 3); -1 explores no pairs. */
   pairDepth?: number;
+  /** Pairs start only from states reached with at least this many ops
+   * (default 0). */
+  pairFrom?: number;
   /** Preemptions per interleaving of a pair (default 3). */
   preemptions?: number;
   /** Worker threads for the breadth-first search (default 1: this thread).
@@ -37,8 +40,9 @@ export interface VerifyOptions extends Partial<VerifyBounds> {
   timeBudget?: number;
   /** How replay tokens name the implementation (default: as given). */
   source?: string;
-  /** Stop at the first counterexample found, which is a shortest one; the
-   * rest of its depth, and the pairs, are left unexplored. */
+  /** Stop at the first counterexample found, which is a shortest one: the
+   * rest of its depth is left unexplored, and pairs after a sequential
+   * counterexample, or after the state a race starts from. */
   stopAtFirst?: boolean;
   /** Told each time a depth is complete. */
   onDepth?: (depth: number, states: number, transitions: number) => void;
@@ -60,7 +64,7 @@ export interface VerifyResult {
   /** Failures only an interleaving of a pair shows: fewest ops, then
    * fewest context switches. */
   races: VerifyRace[];
-  pairs: { depth: number; pairs: number; commuting: number; schedules: number } | undefined;
+  pairs: { from: number; depth: number; pairs: number; commuting: number; schedules: number } | undefined;
   seconds: number;
   /** The certificate as text (a summary of counterexamples when any). */
   certificate: string;
@@ -72,7 +76,7 @@ export async function verify(implementation: Implementation | string, options: V
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);
   const bounds = checkedBounds(profile, options);
-  for (const [k, min, max] of [['pairDepth', -1, 64], ['preemptions', 0, 16], ['workers', 0, 256]] as const) {
+  for (const [k, min, max] of [['pairDepth', -1, 64], ['pairFrom', 0, 64], ['preemptions', 0, 16], ['workers', 0, 256]] as const) {
     const v = options[k];
     if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
   }
@@ -82,7 +86,9 @@ export async function verify(implementation: Implementation | string, options: V
   const bfs = new Bfs(impl, profile, bounds, pairDepth);
   const workers = options.workers ?? 1;
   const loadable = typeof implementation === 'string' || bundledByName(impl.name) === impl;
-  const pb = { depth: pairDepth, preemptions: options.preemptions ?? 3 };
+  const pairFrom = options.pairFrom ?? 0;
+  if (pairDepth >= 0 && pairFrom > pairDepth) throw new UserError(`verify: pairFrom (${pairFrom}) is past the pair depth (${pairDepth})`);
+  const pb = { depth: pairDepth, from: pairFrom, preemptions: options.preemptions ?? 3 };
   const pool = workers > 1 && loadable
     ? startPool(workers, { source: typeof implementation === 'string' ? implementation : impl.name, bounds, branching: 'fork' })
     : undefined;
@@ -97,7 +103,7 @@ export async function verify(implementation: Implementation | string, options: V
     if (pairsWanted) {
       p = pool
         ? await pairsParallel(impl, profile, pool, pb, bfs.retained, deadline)
-        : explorePairs(impl, profile, bounds, pb, bfs.retained, deadline);
+        : explorePairs(impl, profile, bounds, pb, bfs.retained, deadline, stopWhen);
     }
   } finally {
     if (pool) await stopPool(pool);
@@ -116,13 +122,13 @@ export async function verify(implementation: Implementation | string, options: V
     implementation: impl.name, profile: profile.name, profileTitle: profile.title, bounds, alphabet,
     states: r.states, transitions: r.transitions, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
     stateHashed: r.stateHashed, statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds,
-    pairs: p && { depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime },
+    pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime },
   });
   return {
     name: impl.name, profile: profile.name, bounds, alphabet, states: r.states, transitions: r.transitions,
     statesPerDepth: r.statesPerDepth, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
     findings, races, seconds, certificate,
-    pairs: p && { depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules },
+    pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules },
   };
 }
 

@@ -90,6 +90,8 @@ options:
   --pair-depth N     verify: pairs of ops on two threads, under every
                      interleaving, from every state up to depth N (default
                      3; -1 explores none)
+  --pair-from N      verify: pairs only from states at depth N or more
+                     (default 0)
   --preemptions N    verify: preemptions per interleaving of a pair (default 3)
   --time-budget S    verify: stop after S seconds and report the depth
                      completed
@@ -123,7 +125,7 @@ export interface Options {
   allowMixed: boolean;
   verify: {
     depth?: number; peers?: number; fds?: number; shapes?: number; groups?: boolean; families?: boolean; kinds?: AlphabetKind[];
-    pairDepth?: number; preemptions?: number; timeBudget?: number;
+    pairDepth?: number; pairFrom?: number; preemptions?: number; timeBudget?: number;
   };
 }
 
@@ -153,6 +155,7 @@ const OPTIONS = {
   ops: { type: 'string' },
   'time-budget': { type: 'string' },
   'pair-depth': { type: 'string' },
+  'pair-from': { type: 'string' },
   preemptions: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -168,7 +171,7 @@ const FLAGS: Record<string, readonly Flag[]> = {
   merge: ['out', 'quiet', 'allow-mixed'],
   kernel: ['runs', 'seed', 'out', 'quiet'],
   replay: ['impl', 'out', 'quiet', 'token-file', 'op-timeout'],
-  verify: ['impl', 'workers', 'depth', 'peers', 'fds', 'shapes', 'groups', 'families', 'ops', 'pair-depth', 'preemptions', 'time-budget', 'out', 'quiet'],
+  verify: ['impl', 'workers', 'depth', 'peers', 'fds', 'shapes', 'groups', 'families', 'ops', 'pair-depth', 'pair-from', 'preemptions', 'time-budget', 'out', 'quiet'],
   list: [],
   help: [],
 };
@@ -257,6 +260,7 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
         families: values.families,
         kinds: opKinds(values.ops),
         pairDepth: optionalInteger('--pair-depth', values['pair-depth'], -1, 64),
+        pairFrom: optionalInteger('--pair-from', values['pair-from'], 0, 64),
         preemptions: optionalInteger('--preemptions', values.preemptions, 0, 16),
         timeBudget: optionalInteger('--time-budget', values['time-budget'], 1),
       },

@@ -26,6 +26,9 @@ export interface ExploreOptions {
   /** A session in the state the case's setup leaves, made afresh for each
    * schedule: then the setup is not run again per schedule. */
   start?: () => Session;
+  /** A thread that runs only when no other can: it observes what the
+   * others left, and adds no interleavings of its own. */
+  last?: number;
 }
 
 export interface ExploreResult {
@@ -77,8 +80,9 @@ export function explore(impl: Implementation, profile: Profile, c: ConcurrentCas
   const order = (n: { runnable: number[]; current: number }): number[] =>
     n.runnable.includes(n.current) ? [n.current, ...n.runnable.filter((t) => t !== n.current)] : n.runnable;
   const cost = (n: Node, t: number): number => n.preemptionsBefore + (n.runnable.includes(n.current) && t !== n.current ? 1 : 0);
+  const waits = (n: Node, t: number): boolean => t === opts.last && n.runnable.length > 1;
   const firstChoice = (n: Node): number | undefined =>
-    order(n).find((t) => !n.sleep.includes(t) && !n.done.includes(t) && cost(n, t) <= opts.preemptions);
+    order(n).find((t) => !n.sleep.includes(t) && !n.done.includes(t) && !waits(n, t) && cost(n, t) <= opts.preemptions);
 
   for (;;) {
     if (schedules >= max) return { schedules, states, pruned, exhausted: false, failure };

@@ -49,7 +49,7 @@ for (const m of chosen) {
   if (v.found) found++;
   if (v.oracle === m.oracle) asExpected++;
   const bounds = describeBounds({ ...DEFAULT_BOUNDS, ...m.verify, kinds: m.verify?.kinds });
-  const pairs = m.verify?.pairDepth === undefined ? '' : `, pair depth ${m.verify.pairDepth}`;
+  const pairs = m.verify?.pairDepth === undefined ? '' : `, pair depth ${m.verify.pairFrom === undefined ? '' : `${m.verify.pairFrom}..`}${m.verify.pairDepth}`;
   const what = v.found
     ? `${v.signature} (${v.oracle === m.oracle ? `${v.oracle}, as expected` : `${v.oracle}; expected ${m.oracle}`}), ${v.length} ops${v.contextSwitches === undefined ? '' : `, ${v.contextSwitches} switches`}`
     : `nothing found (expected ${m.oracle})`;

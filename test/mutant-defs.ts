@@ -25,7 +25,7 @@ export interface Mutant {
 }
 
 /** What of verify's options a mutant's bounds name. */
-export type MutantBounds = Pick<VerifyOptions, 'depth' | 'peers' | 'fds' | 'shapes' | 'groups' | 'families' | 'kinds' | 'pairDepth'>;
+export type MutantBounds = Pick<VerifyOptions, 'depth' | 'peers' | 'fds' | 'shapes' | 'groups' | 'families' | 'kinds' | 'pairDepth' | 'pairFrom'>;
 
 function lowestFree(k: Kernel): number {
   for (let fd = 0; fd < MAX_FDS; fd++) if (k.files[fd] === undefined) return fd;
@@ -357,11 +357,11 @@ export const MUTANTS: Mutant[] = [
   { name: 'closing one dup closes the socket under the other', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 4, kinds: ['listen', 'accept', 'close', 'dup'] }, feature: {}, stack: DupTakesNoReference },
   {
     // Only seen when a close of the last descriptor lands while a dup of it
-    // is between fget_raw() and fd_install(). Its bounds are the pair from
-    // the initial state, but the released file shows only to a read through
-    // the new descriptor after the dup, on the same thread: verify's pairs
-    // run one op per thread and nothing after, so they do not find it.
-    name: 'a dup racing the last close installs a released file', oracle: 'linearizability', lane: 'concurrent', verify: { depth: 1, pairDepth: 1, kinds: ['close', 'dup', 'getsockopt'] }, feature: {}, stack: DupAfterCloseReleases,
+    // is between fget_raw() and fd_install(), and only through the new
+    // descriptor, which the pair's reader reads after both return: a third
+    // descriptor in bounds, and an accepted child whose SYN is gone.
+    name: 'a dup racing the last close installs a released file', oracle: 'linearizability', lane: 'concurrent',
+    verify: { depth: 5, pairDepth: 5, fds: 3, kinds: ['listen=0', 'setsockopt=1', 'syn', 'ack', 'accept', 'close', 'dup'] }, feature: {}, stack: DupAfterCloseReleases,
   },
   { name: 'a new listener on the port completes the old one\'s requests', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 8, kinds: ['socket', 'listen', 'close', 'bind', 'syn', 'ack', 'accept'] }, feature: {}, stack: NewListenerTakesRequests },
   { name: 'the listener lookup ignores the SYN\'s family', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 9, fds: 3, families: true, kinds: ['socket', 'bind', 'listen=0', 'syn', 'ack', 'accept'] }, feature: {}, stack: LookupIgnoresFamily },
@@ -410,10 +410,10 @@ export const MUTANTS: Mutant[] = [
   {
     // Only seen when the timer migrates on one CPU while the ACK migrates
     // the same request on another, after the ten ops that leave a request
-    // at a closed group member. From that state the pair finds it in
-    // seconds; verify pairs every state up to the pair depth, which at depth
-    // 10 is more than any budget allows.
-    name: 'the timer\'s clone replaces a request the ACK took', oracle: 'ledger', lane: 'concurrent', verify: { depth: 10, pairDepth: 10, groups: true, kinds: [...MIGRATION, 'ack', 'synackRetransmit'] }, feature: {}, stack: TimerCloneAlwaysInserted,
+    // at a closed group member: pairs start from the states ten ops deep
+    // only, since every state up to depth 10 is more than any budget pairs.
+    name: 'the timer\'s clone replaces a request the ACK took', oracle: 'ledger', lane: 'concurrent',
+    verify: { depth: 10, pairDepth: 10, pairFrom: 10, groups: true, kinds: [...MIGRATION, 'ack', 'synackRetransmit'] }, feature: {}, stack: TimerCloneAlwaysInserted,
   },
 ];
 

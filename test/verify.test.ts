@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { cli, main } from '../cli/main.ts';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../api/verify.ts';
-import { DEFAULT_BOUNDS, keptSizes, sentCodes } from '../fuzz/verify/alphabet.ts';
+import { DEFAULT_BOUNDS, keptSizes, sentCodes, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
 import { Bfs, type Node } from '../fuzz/verify/bfs.ts';
 import { commute } from '../fuzz/verify/independence.ts';
 import { explorePairs } from '../fuzz/verify/pairs.ts';
@@ -163,16 +163,16 @@ describe('verify finds planted defects with a shortest counterexample', () => {
 });
 
 /** The state after `ops`, as the explorer keeps it. */
-function nodeAfter(impl: Implementation, profile: Profile, ops: Op[]): Node {
+function nodeAfter(impl: Implementation, profile: Profile, ops: Op[], bounds: VerifyBounds = DEFAULT_BOUNDS): Node {
   let node: Node | undefined;
   for (let n = 0; n <= ops.length; n++) {
     const s = new Session(impl, profile, ops.slice(0, n));
     for (const op of ops.slice(0, n)) expect(s.sequential(op, false)).toBeUndefined();
-    const open = s.spec.openFds().filter((fd) => fd < DEFAULT_BOUNDS.fds);
+    const open = s.spec.openFds().filter((fd) => fd < bounds.fds);
     node = {
       parent: node, op: n === 0 ? undefined : ops[n - 1], depth: n, peersUsed: ops.slice(0, n).reduce((p, op) => ('conn' in op ? Math.max(p, op.conn) : p), 0),
       sent: sentCodes(ops.slice(0, n)), sending: ops.slice(0, n).filter((op) => op.kind === 'syn' || op.kind === 'fastOpenSyn'),
-      kept: keptSizes(s.spec, DEFAULT_BOUNDS), open, listening: open.filter((fd) => s.spec.socketOf(fd)?.tcpState === 'LISTEN'),
+      kept: keptSizes(s.spec, bounds), open, listening: open.filter((fd) => s.spec.socketOf(fd)?.tcpState === 'LISTEN'),
     };
   }
   return node!;
@@ -217,7 +217,7 @@ describe('pairs of ops on two threads', () => {
     if (committed.c.kind !== 'concurrent') throw new Error('no committed race');
     const rfc = bundledByName('rfc-v1')!;
     const node = nodeAfter(rfc, RFC_V1, committed.c.case.setup);
-    const r = explorePairs(rfc, RFC_V1, DEFAULT_BOUNDS, { depth: node.depth, preemptions: 3 }, [node], undefined, (f) => f.has(committed.signature));
+    const r = explorePairs(rfc, RFC_V1, DEFAULT_BOUNDS, { depth: node.depth, from: 0, preemptions: 3 }, [node], undefined, (f) => f.has(committed.signature));
     const race = r.failures.find((f) => f.signature === committed.signature);
     expect(race, r.failures.map((f) => f.signature).join(', ')).toBeDefined();
     const size = (c: { setup: Op[]; threads: { ops: Op[] }[] }): number => c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
@@ -237,9 +237,37 @@ describe('pairs of ops on two threads', () => {
     const m = MUTANTS.find((x) => x.lane === 'concurrent')!;
     const impl = mutant(m);
     const node = nodeAfter(impl, LINUX, [{ kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: LINUX.setOpt, value: 1 }, SYN(1)]);
-    const r = explorePairs(impl, LINUX, DEFAULT_BOUNDS, { depth: 3, preemptions: 3 }, [node], undefined, (f) => f.size > 0);
+    const r = explorePairs(impl, LINUX, DEFAULT_BOUNDS, { depth: 3, from: 0, preemptions: 3 }, [node], undefined, (f) => f.size > 0);
     expect(r.failures.map((f) => f.oracle)).toEqual([m.oracle]);
     expect(r.failures[0].case.threads.slice(0, 2).map((t) => t.ops)).toEqual([[{ kind: 'ack', conn: 1 }], [{ kind: 'ack', conn: 1 }]]);
+  });
+
+  it('a pair that makes a descriptor is followed by a read through it: a dup racing the last close is found', () => {
+    const m = MUTANTS.find((x) => x.name === 'a dup racing the last close installs a released file')!;
+    const impl = mutant(m);
+    const bounds: VerifyBounds = { ...DEFAULT_BOUNDS, fds: 3, kinds: ['close', 'dup'] };
+    const setup: Op[] = [
+      { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: LINUX.setOpt, value: 1 }, SYN(1), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
+    ];
+    const r = explorePairs(impl, LINUX, bounds, { depth: 5, from: 0, preemptions: 3 }, [nodeAfter(impl, LINUX, setup, bounds)], undefined, (f) => f.size > 0);
+    expect(r.failures.map((f) => f.signature)).toEqual(['linearizability:getsockopt:ok']);
+    const threads = r.failures[0].case.threads;
+    expect(threads.slice(0, 2).map((t) => t.ops[0].kind).sort()).toEqual(['close', 'dup']);
+    // The read comes after both ops have returned.
+    expect(threads[2].ops).toEqual([{ kind: 'getsockopt', fd: 2, optname: LINUX.readOpt, bufSize: 4096 }]);
+    const result = r.failures[0].result;
+    const read = result.history.find((h) => h.thread === 2)!;
+    expect(Math.max(...result.history.filter((h) => h.thread !== 2).map((h) => h.response))).toBeLessThanOrEqual(read.invoke);
+  });
+
+  it('pairs start only from the depths asked for', async () => {
+    const all = await verify('linux', { depth: 2, pairDepth: 2, workers: 0, kinds: ['listen=0', 'setsockopt=1', 'syn', 'ack'] });
+    const deep = await verify('linux', { depth: 2, pairDepth: 2, pairFrom: 2, workers: 0, kinds: ['listen=0', 'setsockopt=1', 'syn', 'ack'] });
+    expect(deep.pairs!.from).toBe(2);
+    expect(deep.pairs!.pairs).toBeGreaterThan(0);
+    expect(deep.pairs!.pairs).toBeLessThan(all.pairs!.pairs);
+    expect(deep.certificate).toContain('from every state at depth 2 to 2');
+    await expect(verify('linux', { depth: 2, pairDepth: 1, pairFrom: 2, workers: 0 })).rejects.toThrow(/pairFrom \(2\) is past the pair depth \(1\)/);
   });
 
   it('the correct implementations show no race from the initial state and after a listen', () => {
@@ -247,7 +275,7 @@ describe('pairs of ops on two threads', () => {
       const impl = bundledByName(name)!;
       const profile = impl.profile === 'linux' ? LINUX : RFC_V1;
       const nodes = [nodeAfter(impl, profile, []), nodeAfter(impl, profile, [{ kind: 'listen', fd: 0, backlog: 1 }])];
-      const r = explorePairs(impl, profile, DEFAULT_BOUNDS, { depth: 1, preemptions: 3 }, nodes);
+      const r = explorePairs(impl, profile, DEFAULT_BOUNDS, { depth: 1, from: 0, preemptions: 3 }, nodes);
       expect(r.failures.map((f) => f.signature)).toEqual([]);
       expect(r.pairs).toBeGreaterThan(0);
       expect(r.commuting).toBeGreaterThan(0);

@@ -21,7 +21,7 @@ export interface CertificateFacts {
   /** Distinct states first reached at each depth, from 0. */
   statesPerDepth: readonly number[];
   /** Concurrent pairs explored, when the run explored any. */
-  pairs?: { depth: number; pairs: number; schedules: number; complete: boolean };
+  pairs?: { from: number; depth: number; pairs: number; schedules: number; complete: boolean };
   counterexamples: number;
   seconds: number;
 }
@@ -46,7 +46,7 @@ export function renderCertificate(c: CertificateFacts): string {
       : `  distinct states  ${c.states} (paths: the implementation's state cannot be read, so none merge)`,
     `  states by depth  ${c.statesPerDepth.join(' ')}`,
     `  transitions      ${c.transitions}`,
-    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state up to depth ${c.pairs.depth}, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ' (stopped by the time budget)'}`] : []),
+    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state ${c.pairs.from > 0 ? `at depth ${c.pairs.from} to ${c.pairs.depth}` : `up to depth ${c.pairs.depth}`}, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ' (stopped by the time budget)'}`] : []),
     `  depth completed  ${depth}`,
     `  time             ${c.seconds.toFixed(1)} s`,
   ];

@@ -8,7 +8,9 @@
 // Two packets on two CPUs change what no system call in the pair can see:
 // the accept queue. Such a pair gets a third, user thread that accepts on
 // each listening descriptor and reads what it got, so the oracles (here
-// linearizability) see the children the pair left behind.
+// linearizability) see the children the pair left behind. Likewise a pair
+// that makes a descriptor gets a thread that reads through each new one,
+// once both ops have returned.
 //
 // A failure counts here only if no one-op-at-a-time order of the same ops
 // fails (the rule the concurrent search follows), so each defect is
@@ -22,7 +24,7 @@ import { opOrders, sequentialFailure } from '../concurrent-search.ts';
 import { runLockstep, type Session } from '../../properties/lockstep.ts';
 import { explore } from '../explore.ts';
 import type { Implementation } from '../../model/impl/types.ts';
-import { isSyscall, type Op } from '../../model/ops.ts';
+import { isSyscall, makesDescriptor, type Op } from '../../model/ops.ts';
 import type { Profile } from '../../model/profile.ts';
 import type { SpecWorld } from '../../model/spec/world.ts';
 import { runConcurrent, type ConcurrentCase, type ConcurrentResult, type ThreadKind } from '../../properties/concurrent.ts';
@@ -34,8 +36,11 @@ import { fork, forkable, replayed } from './fork.ts';
 import { commute } from './independence.ts';
 
 export interface PairBounds {
-  /** Pairs start from every state reached with at most this many ops. */
+  /** Pairs start from every state reached with at most this many ops... */
   depth: number;
+  /** ...and at least this many (0 unless a defect is known to lie deep:
+   * every state up to a great depth is more than any budget pairs). */
+  from: number;
   /** Preemptions per interleaving (default 3: more than any pair of the
    * bundled implementations needs to reach every interleaving of two ops). */
   preemptions: number;
@@ -116,7 +121,12 @@ export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBo
       }
       pairs++;
       const threads: ConcurrentCase['threads'] = [{ kind: threadKind(a), ops: [a] }, { kind: threadKind(b), ops: [b] }];
+      let last: number | undefined;
       if (threads.every((t) => t.kind === 'softirq') && node.listening.length > 0) threads.push({ kind: 'user', ops: observer(profile, node) });
+      else if (makesDescriptor(a) || makesDescriptor(b)) {
+        const reads = newDescriptorReads(profile, bounds, node);
+        if (reads.length > 0) last = threads.push({ kind: 'user', ops: reads }) - 1;
+      }
       const c: ConcurrentCase = { setup, threads, schedule: [] };
       // Whether some one-at-a-time order of the pair fails, decided at its
       // first failing schedule: then every failure of the pair belongs to
@@ -146,7 +156,7 @@ export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBo
       try {
         const from = base;
         const start = from && ((): Session => (scratch = fork(impl, profile, [a, b], from, scratch)));
-        schedules += explore(impl, profile, c, { preemptions: pb.preemptions, reduction: true, independent, accept, start }).schedules;
+        schedules += explore(impl, profile, c, { preemptions: pb.preemptions, reduction: true, independent, accept, start, last }).schedules;
       } catch (e) {
         if (!(e instanceof LeavePair)) throw e;
       }
@@ -181,7 +191,7 @@ export function explorePairs(
   let schedules = 0;
   let outOfTime = false;
   for (const node of nodes) {
-    if (node.depth > pb.depth) continue;
+    if (node.depth > pb.depth || node.depth < pb.from) continue;
     if (deadline !== undefined && Date.now() > deadline) {
       outOfTime = true;
       break;
@@ -219,6 +229,19 @@ function socketNames(spec: SpecWorld): (fd: number) => number {
     for (let other = 0; other < fd; other++) if (spec.socketOf(other) === sk) return other;
     return fd;
   };
+}
+
+/** After a pair that makes a descriptor, a read through each descriptor
+ * in bounds that was not open before: what a racing op left behind it (a
+ * file already released, a socket not the one asked for) shows only to a
+ * call made through the new descriptor. The reads run after both ops
+ * return, so they add no interleavings. */
+function newDescriptorReads(profile: Profile, bounds: VerifyBounds, node: NodeData): Op[] {
+  const ops: Op[] = [];
+  for (let fd = 0; fd < bounds.fds; fd++) {
+    if (!node.open.includes(fd)) ops.push({ kind: 'getsockopt', fd, optname: profile.readOpt, bufSize: OBSERVER_BUFFER });
+  }
+  return ops;
 }
 
 /** Large enough for any SYN the alphabet sends. */

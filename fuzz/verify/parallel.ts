@@ -40,7 +40,7 @@ function ask<R>(w: Worker, req: LevelRequest | PairsRequest): Promise<R> {
 export async function pairsParallel(
   impl: Implementation, profile: Profile, pool: Worker[], pb: PairBounds, nodes: readonly Node[], deadline?: number,
 ): Promise<PairsResult & { outOfTime: boolean }> {
-  const todo = nodes.filter((n) => n.depth <= pb.depth);
+  const todo = nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from);
   const best = new Map<string, PairCandidate>();
   let pairs = 0;
   let commuting = 0;
