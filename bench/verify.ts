@@ -2,7 +2,8 @@
 // of CPU time on one core, branching by copying the session versus
 // replaying the path, for each bundled implementation at depth
 // BENCH_VERIFY_DEPTH (6 by default); then the same search on two worker
-// threads, whose figures must match. Not part of npm test.
+// threads, whose figures must match; then pairs and schedules per second.
+// Not part of npm test.
 
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -34,4 +35,16 @@ for (const workers of [1, 2]) {
   const r = await verify('linux', { depth, pairDepth: -1, workers });
   const s = (performance.now() - t0) / 1000;
   console.log(`workers ${workers}: ${r.states} states, ${r.transitions} transitions in ${s.toFixed(1)} s (${Math.round(r.states / s)} states/s)`);
+}
+
+const pairDepth = Number(process.env.BENCH_PAIR_DEPTH ?? 2);
+console.log(`\n## pairs from every state up to depth ${pairDepth}, one thread (per second of CPU time)`);
+for (const name of ['linux', 'rfc-v1']) {
+  const cpu = process.cpuUsage();
+  const r = await verify(name, { depth: pairDepth, pairDepth, workers: 0 });
+  const used = process.cpuUsage(cpu);
+  const s = (used.user + used.system) / 1e6;
+  const p = r.pairs!;
+  console.log(`${name.padEnd(13)} ${p.pairs} pairs (${p.commuting} skipped as commuting), ${p.schedules} schedules: `
+    + `${Math.round(p.pairs / s)} pairs/s, ${Math.round(p.schedules / s)} schedules/s per core`);
 }
