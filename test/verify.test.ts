@@ -105,6 +105,25 @@ describe('verify on the bundled implementations', () => {
     }
   });
 
+  it('finds each committed rfc-v1 race from pairs five and six ops deep, no longer than the committed case, with a token that replays it', async () => {
+    const committed = readdirSync(COMMITTED).filter((x) => x.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(new URL(f, COMMITTED), 'utf8')) as { signature: string; token: string })
+      .map((r) => ({ signature: r.signature, c: decodeToken(r.token) }))
+      .flatMap((r) => (r.c.kind === 'concurrent' ? [{ signature: r.signature, size: r.c.case.setup.length + r.c.case.threads.reduce((n, t) => n + t.ops.length, 0) }] : []));
+    expect(committed.length).toBeGreaterThanOrEqual(2);
+    const r = await verify('rfc-v1', {
+      depth: 6, pairDepth: 6, pairFrom: 5, workers: 0, kinds: ['listen=0', 'setsockopt=1', 'syn', 'ack', 'accept', 'getsockopt', 'tcp_fastopen=1'],
+    });
+    for (const c of committed) {
+      const race = r.races.find((x) => x.signature === c.signature);
+      expect(race, `${c.signature} among ${r.races.map((x) => x.signature).join(', ')}`).toBeDefined();
+      expect(race!.case.setup.length + race!.case.threads.reduce((n, t) => n + t.ops.length, 0)).toBeLessThanOrEqual(c.size);
+      const replayed = decodeToken(race!.token);
+      if (replayed.kind !== 'concurrent') throw new Error('a race replays as a concurrent case');
+      expect(runConcurrent(bundledByName('rfc-v1')!, RFC_V1, replayed.case).failure?.signature).toBe(c.signature);
+    }
+  });
+
   it('a counterexample is the shortest: nothing shorter fails the same way', async () => {
     const r = await verify('rfc-v1', { depth: 1, pairDepth: -1 });
     expect(r.findings.map((f) => [f.signature, f.ops.length])).toEqual([['state:setsockopt:flag', 1]]);
