@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { describeBounds } from '../fuzz/verify/certificate.ts';
 import { DEFAULT_BOUNDS } from '../fuzz/verify/alphabet.ts';
-import { MUTANTS } from '../test/mutant-defs.ts';
+import { COUNT_MUTANTS, MUTANTS } from '../test/mutant-defs.ts';
 import { verifyMutant } from '../test/verify-mutant-run.ts';
 
 const USAGE = 'usage: npx tsx scripts/verify-mutants.ts [--budget S] [--workers N] [name filter]';
@@ -37,7 +37,7 @@ if (parsed.positionals.length > 1) fail(`one name filter at most, got ${parsed.p
 const budget = positive('--budget', parsed.values.budget, 60, 1);
 const workers = positive('--workers', parsed.values.workers, 0, 0);
 const filter = parsed.positionals[0];
-const chosen = MUTANTS.filter((m) => filter === undefined || m.name.includes(filter));
+const chosen = [...MUTANTS, ...COUNT_MUTANTS].filter((m) => filter === undefined || m.name.includes(filter));
 if (chosen.length === 0) fail(`no mutant's name contains '${filter}'`);
 
 let found = 0;

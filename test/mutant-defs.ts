@@ -433,18 +433,21 @@ export function mutant(m: Mutant, withView = true): Implementation {
  * listener gone or listening anew, a second Fast Open SYN accepted before
  * its ACK) that random cases reach too seldom for the default budget: each
  * is held to the lane-measured sequences (properties/lane-paths.ts) that
- * show it. */
+ * show it, and verify finds each within its bounds. */
 export const COUNT_MUTANTS: (Mutant & { caughtBy: string[] })[] = [
   {
     name: 'a moved Fast Open request is counted by its new listener', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: MovedFastOpenCounted,
+    verify: { depth: 13, peers: 2, groups: true, kinds: ['socket', 'reuseport', 'bind', 'listen=1', 'fastOpenSyn', 'close', 'accept', 'tcp_fastopen=1', 'tcp_migrate_req=1'] },
     caughtBy: ['tfo.migrate1.uncounted-on-b', 'tfo.migrate1.ack-below-zero'],
   },
   {
     name: 'listen() keeps the Fast Open queue\'s count', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: ListenKeepsFastOpenCount,
+    verify: { depth: 8, peers: 2, kinds: ['listen=1', 'fastOpenSyn', 'accept', 'shutdown=0', 'tcp_fastopen=1'] },
     caughtBy: ['tfo.relisten.emptied', 'tfo.relisten.ack-below-zero', 'tfo.relisten.reset-kept-freed'],
   },
   {
     name: 'a reset Fast Open request is not kept', oracle: 'lockstep', lane: 'single-thread', feature: {}, stack: ResetFastOpenNotKept,
+    verify: { depth: 8, peers: 2, kinds: ['listen=1', 'fastOpenSyn', 'accept', 'rst', 'close', 'tcp_fastopen=1'] },
     caughtBy: ['tfo.reset-kept'],
   },
 ];
