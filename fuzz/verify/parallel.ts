@@ -1,8 +1,9 @@
-// Breadth-first exploration, and pairs, on worker threads. Each level's frontier is cut
-// into contiguous chunks, one per worker; the main thread takes the steps
-// back in frontier order and applies them exactly as a single thread
-// would, deduplicating across chunks, so states, transitions, depth and
-// every counterexample are the same for any number of workers.
+// Breadth-first exploration, and pairs, on worker threads. Each level's
+// frontier is cut into contiguous chunks, handed out as workers come free;
+// the main thread takes the steps back in frontier order and applies them
+// exactly as a single thread would, deduplicating across chunks, so
+// states, transitions, depth and every counterexample are the same for any
+// number of workers.
 
 import type { Worker } from 'node:worker_threads';
 import { sibling, startWorker } from '../start-worker.ts';
@@ -84,40 +85,58 @@ export async function runParallel(bfs: Bfs, pool: Worker[], opts: BfsOptions = {
   const statesPerDepth = [bfs.seen.size];
   let depthCompleted = 0;
   let outOfTime = false;
+  const late = (): boolean => opts.deadline !== undefined && Date.now() > opts.deadline;
   opts.onLevel?.(0, bfs.seen.size, bfs.transitions);
   for (let d = 0; d < bfs.bounds.depth && frontier.length > 0 && !bfs.done(opts); d++) {
-    if (opts.deadline !== undefined && Date.now() > opts.deadline) {
+    if (late()) {
       outOfTime = true;
       break;
     }
-    const size = Math.ceil(frontier.length / pool.length);
-    const chunks = pool.map((_, i) => frontier.slice(i * size, (i + 1) * size));
-    const paths = frontier.map(pathOf);
-    const replies = await Promise.all(pool.map((w, i) => ask<LevelReply>(w, {
-      kind: 'level',
-      add: added,
-      nodes: chunks[i].map((n, j) => ({ path: paths[i * size + j], data: dataOf(n) })),
-    })));
     const next = levelSink(d, bfs.bounds.depth);
     const before = bfs.seen.size;
+    const level = frontier;
+    // Chunks of a bounded size, handed out in order as workers come free
+    // and applied in frontier order as soon as every earlier one is: a
+    // level of a million states is never sent, nor answered, in one
+    // message, and the time budget is honoured between chunks.
+    const count = Math.ceil(level.length / LEVEL_CHUNK);
+    const replies: (LevelReply | undefined)[] = new Array(count);
+    let dispatched = 0;
+    let applied = 0;
     let stopped = false;
-    let k = 0;
-    for (const reply of replies) {
-      for (const steps of reply) {
-        bfs.apply(frontier[k], paths[k], steps, next);
-        k++;
-        if (bfs.done(opts)) {
-          stopped = true;
-          break;
+    const applyReady = (): void => {
+      while (!stopped && applied < count && replies[applied] !== undefined) {
+        const reply = replies[applied]!;
+        replies[applied] = undefined;
+        const first = applied * LEVEL_CHUNK;
+        for (let j = 0; j < reply.length; j++) {
+          const node = level[first + j];
+          bfs.apply(node, pathOf(node), reply[j], next);
+          if (bfs.done(opts)) {
+            stopped = true;
+            break;
+          }
         }
+        applied++;
       }
-      if (stopped) break;
-    }
-    if (stopped) break;
-    if (opts.deadline !== undefined && Date.now() > opts.deadline) {
-      outOfTime = true;
-      break;
-    }
+    };
+    await Promise.all(pool.map(async (w) => {
+      // A worker learns the states the last level added with its first
+      // chunk of this one.
+      let told = false;
+      while (!stopped && dispatched < count) {
+        if (late()) {
+          outOfTime = true;
+          return;
+        }
+        const k = dispatched++;
+        const nodes = level.slice(k * LEVEL_CHUNK, (k + 1) * LEVEL_CHUNK).map((n) => ({ path: pathOf(n), data: dataOf(n) }));
+        replies[k] = await ask<LevelReply>(w, { kind: 'level', add: told ? [] : added, nodes });
+        told = true;
+        applyReady();
+      }
+    }));
+    if (stopped || outOfTime) break;
     depthCompleted = d + 1;
     statesPerDepth.push(bfs.seen.size - before);
     opts.onLevel?.(depthCompleted, bfs.seen.size, bfs.transitions);
@@ -127,6 +146,9 @@ export async function runParallel(bfs: Bfs, pool: Worker[], opts: BfsOptions = {
   }
   return bfs.result(depthCompleted, statesPerDepth, frontier.length === 0, outOfTime);
 }
+
+/** States per message to a worker: a few hundred milliseconds of work. */
+const LEVEL_CHUNK = 1024;
 
 function dataOf(n: Node): LevelRequest['nodes'][number]['data'] {
   return { peersUsed: n.peersUsed, sent: n.sent, sending: n.sending, kept: n.kept, open: n.open, listening: n.listening };
