@@ -15,7 +15,7 @@ import { explorePairs } from '../fuzz/verify/pairs.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import type { Profile } from '../model/profile.ts';
 import { contextSwitches } from '../properties/findings.ts';
-import { runConcurrent } from '../properties/concurrent.ts';
+import { replay as replayChooser, runConcurrent, type ConcurrentCase, type Judgements } from '../properties/concurrent.ts';
 import { stateFingerprint } from '../fuzz/verify/canonical.ts';
 import { Fingerprint } from '../fuzz/verify/fingerprint.ts';
 import { bundledByName } from '../model/impl/registry.ts';
@@ -287,6 +287,34 @@ describe('pairs of ops on two threads', () => {
     const result = r.failures[0].result;
     const read = result.history.find((h) => h.thread === 2)!;
     expect(Math.max(...result.history.filter((h) => h.thread !== 2).map((h) => h.response))).toBeLessThanOrEqual(read.invoke);
+  });
+
+  it('pairs on two descriptors of one socket are raced; on two sockets, their options commute', () => {
+    const impl = bundledByName('linux')!;
+    const bounds: VerifyBounds = { ...DEFAULT_BOUNDS, kinds: ['getsockopt', 'setsockopt'] };
+    const run = (ops: Op[]) => explorePairs(impl, LINUX, bounds, { depth: 1, from: 0, preemptions: 3 }, [nodeAfter(impl, LINUX, ops, bounds)]);
+    const dup = run([{ kind: 'dup', fd: 0 }]);
+    const two = run([{ kind: 'socket' }]);
+    expect(dup.pairs + dup.commuting).toBe(two.pairs + two.commuting);
+    expect(dup.pairs).toBeGreaterThan(two.pairs);
+  });
+
+  it('a judgement kept for one history of a case is not taken for another', () => {
+    const rfc = bundledByName('rfc-v1')!;
+    const c: ConcurrentCase = {
+      setup: [{ kind: 'sysctl', name: 'tcp_fastopen', value: 1 }, { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: RFC_V1.setOpt, value: 1 }, SYN(1), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }],
+      threads: [0, 1].map(() => ({ kind: 'user' as const, ops: [{ kind: 'getsockopt', fd: 1, optname: RFC_V1.readOpt, bufSize: -1 } as Op] })),
+      schedule: [],
+    };
+    // The second reader runs inside the first's call both times, in the
+    // same real-time order: before the first took the SYN (both E2BIG),
+    // then after (-ENOENT, the race); then one reader after the other.
+    const schedules = [[0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0], [0, 0, 1, 1, 1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0]];
+    const judged: Judgements = new Map();
+    const verdicts = schedules.map((sc) => runConcurrent(rfc, RFC_V1, c, replayChooser(sc), {}, judged).failure?.signature);
+    expect(verdicts).toEqual(schedules.map((sc) => runConcurrent(rfc, RFC_V1, c, replayChooser(sc)).failure?.signature));
+    expect(verdicts).toEqual([undefined, 'linearizability:getsockopt:ENOENT', undefined]);
+    expect(judged.size).toBeGreaterThan(0);
   });
 
   it('pairs start only from the depths asked for', async () => {
