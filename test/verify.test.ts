@@ -12,6 +12,8 @@ import { DEFAULT_BOUNDS, keptSizes, sentCodes, type VerifyBounds } from '../fuzz
 import { Bfs, type Node } from '../fuzz/verify/bfs.ts';
 import { commute } from '../fuzz/verify/independence.ts';
 import { explorePairs } from '../fuzz/verify/pairs.ts';
+import { linuxFeature } from '../model/impl/linux.ts';
+import { stackImplementation } from '../model/impl/stack/adapter.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import type { Profile } from '../model/profile.ts';
 import { contextSwitches } from '../properties/findings.ts';
@@ -19,7 +21,7 @@ import { replay as replayChooser, runConcurrent, type ConcurrentCase, type Judge
 import { stateFingerprint } from '../fuzz/verify/canonical.ts';
 import { Fingerprint } from '../fuzz/verify/fingerprint.ts';
 import { bundledByName } from '../model/impl/registry.ts';
-import type { Op } from '../model/ops.ts';
+import { TCP_SAVE_SYN, type Op } from '../model/ops.ts';
 import { LINUX, RFC_V1 } from '../model/profile.ts';
 import { runLockstep, Session } from '../properties/lockstep.ts';
 import { decodeToken } from '../reports/token.ts';
@@ -315,6 +317,46 @@ describe('pairs of ops on two threads', () => {
     expect(verdicts).toEqual(schedules.map((sc) => runConcurrent(rfc, RFC_V1, c, replayChooser(sc)).failure?.signature));
     expect(verdicts).toEqual([undefined, 'linearizability:getsockopt:ENOENT', undefined]);
     expect(judged.size).toBeGreaterThan(0);
+  });
+
+  it('a judgement kept for one real-time order is not taken for another with the same results', () => {
+    // Reading the flag always gives 0: right only if the read is ordered
+    // before the setsockopt, which real time allows when the two overlap
+    // and forbids when the setsockopt returned first.
+    const staleFlag = stackImplementation({
+      name: 'stale-flag', profile: 'linux', description: 'reads the save-SYN flag as 0', feature: {
+        ...linuxFeature,
+        *getsockopt(k, t, sk, optname, user) {
+          const out = yield* linuxFeature.getsockopt(k, t, sk, optname, user);
+          return optname === TCP_SAVE_SYN && out?.bytes !== undefined ? { ...out, bytes: new Uint8Array(out.bytes.length) } : out;
+        },
+      },
+    });
+    const c: ConcurrentCase = {
+      setup: [],
+      threads: [
+        { kind: 'user', ops: [{ kind: 'setsockopt', fd: 0, optname: TCP_SAVE_SYN, value: 1 }] },
+        { kind: 'user', ops: [{ kind: 'getsockopt', fd: 0, optname: TCP_SAVE_SYN, bufSize: 4 }] },
+      ],
+      schedule: [],
+    };
+    const oneThenOther = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1];
+    const overlapping = [0, 1, 1, 1, 1, 0, 0, 0, 0];
+    const fresh = [oneThenOther, overlapping].map((sc) => runConcurrent(staleFlag, LINUX, c, replayChooser(sc)));
+    const [set, get] = [0, 1].map((t) => fresh.map((r) => r.history.find((h) => h.thread === t)!));
+    expect(set[0].response).toBeLessThanOrEqual(get[0].invoke);
+    expect(get[1].invoke).toBeLessThan(set[1].response);
+    expect(set[1].invoke).toBeLessThan(get[1].response);
+    // The same results either way: only the real-time order differs.
+    expect(set[0].outcome).toEqual(set[1].outcome);
+    expect(get[0].outcome).toEqual(get[1].outcome);
+    expect(fresh.map((r) => r.failure?.signature)).toEqual(['linearizability:getsockopt:ok', undefined]);
+    for (const schedules of [[oneThenOther, overlapping], [overlapping, oneThenOther]]) {
+      const judged: Judgements = new Map();
+      const verdicts = schedules.map((sc) => runConcurrent(staleFlag, LINUX, c, replayChooser(sc), {}, judged).failure?.signature);
+      expect(verdicts).toEqual(schedules.map((sc) => (sc === oneThenOther ? 'linearizability:getsockopt:ok' : undefined)));
+      expect(judged.size).toBe(2);
+    }
   });
 
   it('pairs start only from the depths asked for', async () => {
