@@ -12,7 +12,7 @@ import type { SchedulerName } from '../properties/findings.ts';
 
 export { check, type CheckOptions } from './check.ts';
 export { replay, type ReplayOptions, type ReplayResult } from './replay.ts';
-export { verify, type VerifyOptions, type VerifyResult } from './verify.ts';
+export { verify, type VerifyOptions, type VerifyProgress, type VerifyResult } from './verify.ts';
 export type { AlphabetKind, VerifyBounds } from '../fuzz/verify/alphabet.ts';
 export { campaign, type CampaignOptions } from './campaign.ts';
 export { mergeCampaigns as merge, type MergeOptions, type MergeSummary } from '../fuzz/campaign/merge.ts';

@@ -3,7 +3,8 @@
 // every transition; the shortest counterexample of each signature, or a
 // certificate of what was explored.
 
-import { describeAlphabet, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
+import { alphabet as alphabetOf, describeAlphabet, keptSizes, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
+import { hashable } from '../fuzz/verify/canonical.ts';
 import { checkedBounds } from '../fuzz/verify/bounds.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate } from '../fuzz/verify/certificate.ts';
@@ -19,7 +20,7 @@ import type { Implementation } from '../model/impl/types.ts';
 import { profileByName, type ProfileName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
 import type { Finding } from '../properties/findings.ts';
-import { runLockstep } from '../properties/lockstep.ts';
+import { runLockstep, Session } from '../properties/lockstep.ts';
 import { findingRecord, type FindingRecord } from '../reports/summary.ts';
 
 export interface VerifyOptions extends Partial<VerifyBounds> {
@@ -46,7 +47,20 @@ export interface VerifyOptions extends Partial<VerifyBounds> {
   stopAtFirst?: boolean;
   /** Told each time a depth is complete. */
   onDepth?: (depth: number, states: number, transitions: number) => void;
+  /** Told as the run goes: once at the start, then after each state
+   * expanded and each state's pairs; often, so a display throttles it. */
+  onProgress?: (p: VerifyProgress) => void;
 }
+
+/** Where a run is. */
+export type VerifyProgress =
+  /** `stateHashed` false: the implementation's state cannot be read, so
+   * every path is a state and the states number about `ops` to the depth. */
+  | { phase: 'start'; stateHashed: boolean; ops: number; depth: number }
+  /** Expanding the states reached with `depth` ops: `done` of `of`. */
+  | { phase: 'states'; depth: number; done: number; of: number; states: number; transitions: number }
+  /** Pairs from `done` of the `of` states they start from. */
+  | { phase: 'pairs'; done: number; of: number };
 
 export interface VerifyResult {
   name: string;
@@ -96,14 +110,25 @@ export async function verify(implementation: Implementation | string, options: V
   let p: Awaited<ReturnType<typeof pairsParallel>> | undefined;
   try {
     const stopWhen = options.stopAtFirst === true ? (f: ReadonlyMap<string, unknown>) => f.size > 0 : undefined;
-    const run = { deadline, onLevel: options.onDepth, stopWhen };
+    const progress = options.onProgress;
+    const run = {
+      deadline, onLevel: options.onDepth, stopWhen,
+      onExpanded: progress && ((depth: number, done: number, of: number) => {
+        progress({ phase: 'states', depth, done, of, states: bfs.seen.size, transitions: bfs.transitions });
+      }),
+    };
+    if (progress) {
+      const root = new Session(impl, profile, []);
+      progress({ phase: 'start', stateHashed: hashable(root), ops: alphabetOf(profile, bounds, keptSizes(root.spec, bounds), 0).length, depth: bounds.depth });
+    }
+    const onPairs = progress && ((done: number, of: number) => progress({ phase: 'pairs', done, of }));
     r = pool ? await runParallel(bfs, pool, run) : bfs.run(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
     const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && r.depthCompleted >= pairDepth;
     if (pairsWanted) {
       p = pool
-        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, deadline)
-        : explorePairs(impl, profile, bounds, pb, bfs.retained, deadline, stopWhen);
+        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, deadline, onPairs)
+        : explorePairs(impl, profile, bounds, pb, bfs.retained, deadline, stopWhen, onPairs);
     }
   } finally {
     if (pool) await stopPool(pool);

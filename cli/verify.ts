@@ -7,17 +7,20 @@ import { makeFolder, writeOutput } from '../model/output-folder.ts';
 import { UserError } from '../model/user-error.ts';
 import { renderJson, renderMarkdown, type CheckResult } from '../reports/summary.ts';
 import type { Options } from './options.ts';
+import { stderrSink, VerifyProgressLine } from './verify-progress.ts';
 
 export async function verifyCommand(opts: Options, log: (s: string) => void): Promise<number> {
   if (opts.impls.length !== 1) throw new UserError('verify takes exactly one --impl NAME|PATH');
   const dir = makeFolder(opts.out);
-  const tty = process.stderr.isTTY === true && !opts.quiet;
+  const tty = process.stderr.isTTY === true;
+  const shown = opts.quiet ? undefined : new VerifyProgressLine(stderrSink(tty), tty, opts.impls[0]);
   const r = await verify(opts.impls[0], {
     ...opts.verify,
     workers: opts.workers,
-    onDepth: tty ? (d, states, transitions) => process.stderr.write(`\r\x1b[Kdepth ${d} done: ${states} states, ${transitions} transitions`) : undefined,
+    onDepth: shown && ((d, states, transitions) => d > 0 && shown.depth(d, states, transitions)),
+    onProgress: shown && ((p) => shown.progress(p)),
   });
-  if (tty) process.stderr.write('\r\x1b[K');
+  shown?.end();
   if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
   log(r.certificate);
   // The counterexamples as report.json and report.md hold findings, so

@@ -96,6 +96,9 @@ export interface BfsOptions {
   deadline?: number;
   /** Told when a level is complete. */
   onLevel?: (depth: number, states: number, transitions: number) => void;
+  /** Told after each state of a level is expanded: the level (its states
+   * have `depth` ops), how many of its states are done, of how many. */
+  onExpanded?: (depth: number, done: number, of: number) => void;
   /** Stop as soon as this holds of the failures found (checked after each
    * state expanded, so equally short failures of that state are kept). */
   stopWhen?: (failures: ReadonlyMap<string, BfsFailure>) => boolean;
@@ -191,12 +194,13 @@ export class Bfs {
     for (let d = 0; d < this.bounds.depth && frontier.length > 0 && !this.done(opts); d++) {
       const next = levelSink(d, this.bounds.depth);
       const before = this.seen.size;
-      for (const node of frontier) {
+      for (let i = 0; i < frontier.length; i++) {
         if (opts.deadline !== undefined && Date.now() > opts.deadline) {
           outOfTime = true;
           break;
         }
-        this.expand(node, next);
+        this.expand(frontier[i], next);
+        opts.onExpanded?.(d, i + 1, frontier.length);
         if (this.done(opts)) break;
       }
       if (outOfTime || this.done(opts)) break;

@@ -184,14 +184,17 @@ export function finish(impl: Implementation, profile: Profile, best: ReadonlyMap
 export function explorePairs(
   impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], deadline?: number,
   stopWhen?: (found: ReadonlyMap<string, PairCandidate>) => boolean,
+  /** Told after each state's pairs: how many states are done, of how many. */
+  onDone?: (done: number, of: number) => void,
 ): PairsResult & { outOfTime: boolean } {
   const best = new Map<string, PairCandidate>();
   let pairs = 0;
   let commuting = 0;
   let schedules = 0;
   let outOfTime = false;
-  for (const node of nodes) {
-    if (node.depth > pb.depth || node.depth < pb.from) continue;
+  const todo = nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from);
+  let done = 0;
+  for (const node of todo) {
     if (deadline !== undefined && Date.now() > deadline) {
       outOfTime = true;
       break;
@@ -202,6 +205,7 @@ export function explorePairs(
     commuting += r.commuting;
     schedules += r.schedules;
     mergePairs(best, r.found);
+    onDone?.(++done, todo.length);
   }
   return { pairs, commuting, schedules, failures: finish(impl, profile, best), outOfTime };
 }

@@ -40,6 +40,7 @@ function ask<R>(w: Worker, req: LevelRequest | PairsRequest): Promise<R> {
  * explorePairs does on one thread. */
 export async function pairsParallel(
   impl: Implementation, profile: Profile, pool: Worker[], pb: PairBounds, nodes: readonly Node[], deadline?: number,
+  onDone?: (done: number, of: number) => void,
 ): Promise<PairsResult & { outOfTime: boolean }> {
   const todo = nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from);
   const best = new Map<string, PairCandidate>();
@@ -56,6 +57,7 @@ export async function pairsParallel(
   const replies: PairsReply[] = new Array(chunks.length);
   let next = 0;
   let outOfTime = false;
+  let done = 0;
   await Promise.all(pool.map(async (w) => {
     while (next < chunks.length) {
       if (deadline !== undefined && Date.now() > deadline) {
@@ -64,6 +66,8 @@ export async function pairsParallel(
       }
       const k = next++;
       replies[k] = await ask<PairsReply>(w, { kind: 'pairs', bounds: pb, nodes: chunks[k].map((n) => ({ path: pathOf(n), data: dataOf(n) })) });
+      done += chunks[k].length;
+      onDone?.(done, todo.length);
     }
   }));
   for (const reply of replies) {
@@ -112,6 +116,7 @@ export async function runParallel(bfs: Bfs, pool: Worker[], opts: BfsOptions = {
         for (let j = 0; j < reply.length; j++) {
           const node = level[first + j];
           bfs.apply(node, pathOf(node), reply[j], next);
+          opts.onExpanded?.(d, first + j + 1, level.length);
           if (bfs.done(opts)) {
             stopped = true;
             break;

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { verify, type VerifyProgress } from '../api/verify.ts';
+import { VerifyProgressLine, type ProgressSink } from '../cli/verify-progress.ts';
+
+/** A sink with a clock the test moves. */
+function fakeSink(): ProgressSink & { lines: string[]; clears: number; at: number } {
+  const s = {
+    lines: [] as string[], clears: 0, at: 0,
+    write: (line: string) => s.lines.push(line),
+    clear: () => {
+      s.clears++;
+    },
+    now: () => s.at,
+  };
+  return s;
+}
+
+/** An alphabet small enough for pairs to take no time. */
+const SMALL = ['listen=1', 'setsockopt=1', 'syn', 'accept', 'getsockopt'] as const;
+
+const states = (depth: number, done: number, of: number): VerifyProgress => ({ phase: 'states', depth, done, of, states: done * 10, transitions: done * 50 });
+
+describe('verify progress', () => {
+  it('in a log: a line per depth completed, and between them at most one every ten seconds', () => {
+    const sink = fakeSink();
+    const p = new VerifyProgressLine(sink, false, 'linux');
+    p.progress({ phase: 'start', stateHashed: true, ops: 58, depth: 8 });
+    expect(sink.lines).toEqual([]);
+    p.progress(states(3, 1, 1000));
+    sink.at = 4_000;
+    p.progress(states(3, 400, 1000));
+    sink.at = 10_500;
+    p.progress(states(3, 900, 1000));
+    p.depth(4, 9000, 45000);
+    sink.at = 10_600;
+    p.progress({ phase: 'pairs', done: 1, of: 3 });
+    p.progress({ phase: 'pairs', done: 2, of: 3 });
+    p.progress({ phase: 'pairs', done: 3, of: 3 });
+    p.end();
+    expect(sink.lines).toEqual([
+      'depth 4: 1/1000 states of depth 3 expanded, 10 distinct states, 50 transitions (0 s)',
+      'depth 4: 900/1000 states of depth 3 expanded, 9000 distinct states, 45000 transitions (11 s)',
+      'depth 4 complete: 9000 distinct states, 45000 transitions (11 s)',
+      'pairs: from 1/3 states (11 s)',
+      'pairs: from 3/3 states (11 s)',
+    ]);
+    expect(sink.clears).toBe(0);
+  });
+
+  it('on a terminal: the line redrawn at most four times a second, and cleared at the end', () => {
+    const sink = fakeSink();
+    const p = new VerifyProgressLine(sink, true, 'linux');
+    for (let i = 1; i <= 100; i++) {
+      sink.at = i * 10;
+      p.progress(states(2, i, 100));
+    }
+    expect(sink.lines.length).toBe(4);
+    p.end();
+    expect(sink.clears).toBe(1);
+  });
+
+  it('says once, up front, when every op sequence is a state of its own', () => {
+    const sink = fakeSink();
+    const p = new VerifyProgressLine(sink, false, './mine.ts');
+    p.progress({ phase: 'start', stateHashed: false, ops: 58, depth: 8 });
+    expect(sink.lines).toHaveLength(1);
+    expect(sink.lines[0]).toMatch(/^note: \.\/mine\.ts's state cannot be read.*about 58\^d states.*depth 8 asked/);
+  });
+
+  it('is told of each state expanded, level by level, then of each state pairs start from', async () => {
+    const seen: VerifyProgress[] = [];
+    const r = await verify('rfc-v1-fixed', { depth: 3, pairDepth: 1, workers: 0, kinds: SMALL, onProgress: (p) => seen.push(p) });
+    expect(seen[0]).toEqual({ phase: 'start', stateHashed: true, ops: expect.any(Number) as number, depth: 3 });
+    const levels = seen.filter((p) => p.phase === 'states');
+    // Every state of every level but the last is expanded, once, in order.
+    expect(levels.length).toBe(r.statesPerDepth.slice(0, 3).reduce((a, b) => a + b, 0));
+    for (let d = 0; d < 3; d++) {
+      const of = levels.filter((p) => p.depth === d);
+      expect(of.map((p) => p.done)).toEqual(of.map((_, i) => i + 1));
+      expect(of.every((p) => p.of === r.statesPerDepth[d])).toBe(true);
+    }
+    const pairs = seen.filter((p) => p.phase === 'pairs');
+    expect(pairs.at(-1)).toEqual({ phase: 'pairs', done: 1 + r.statesPerDepth[1], of: 1 + r.statesPerDepth[1] });
+  });
+
+  it('the same on worker threads', async () => {
+    const seen: VerifyProgress[] = [];
+    const r = await verify('rfc-v1-fixed', { depth: 3, pairDepth: 1, workers: 2, kinds: SMALL, onProgress: (p) => seen.push(p) });
+    const levels = seen.filter((p) => p.phase === 'states');
+    expect(levels.length).toBe(r.statesPerDepth.slice(0, 3).reduce((a, b) => a + b, 0));
+    expect(seen.filter((p) => p.phase === 'pairs').at(-1)).toEqual({ phase: 'pairs', done: 1 + r.statesPerDepth[1], of: 1 + r.statesPerDepth[1] });
+  });
+});
