@@ -8,7 +8,7 @@ import { hashable } from '../fuzz/verify/canonical.ts';
 import { checkedBounds } from '../fuzz/verify/bounds.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate } from '../fuzz/verify/certificate.ts';
-import { explorePairs, type PairFailure } from '../fuzz/verify/pairs.ts';
+import { explorePairsYielding, type PairFailure } from '../fuzz/verify/pairs.ts';
 import { pairsParallel, runParallel, startPool, stopPool } from '../fuzz/verify/parallel.ts';
 import type { BfsResult } from '../fuzz/verify/bfs.ts';
 import { bundledByName } from '../model/impl/registry.ts';
@@ -45,6 +45,9 @@ export interface VerifyOptions extends Partial<VerifyBounds> {
    * rest of its depth is left unexplored, and pairs after a sequential
    * counterexample, or after the state a race starts from. */
   stopAtFirst?: boolean;
+  /** Stops the run as the time budget does, at the next state: what was
+   * completed by then is reported (Ctrl-C on the command line). */
+  signal?: AbortSignal;
   /** Told each time a depth is complete. */
   onDepth?: (depth: number, states: number, transitions: number) => void;
   /** Told as the run goes: once at the start, then after each state
@@ -72,7 +75,10 @@ export interface VerifyResult {
   statesPerDepth: number[];
   depthCompleted: number;
   exhausted: boolean;
+  /** Stopped before the depth bound, or before the last pairs: by the time
+   * budget, or by `signal` (then `interrupted`). */
   outOfTime: boolean;
+  interrupted: boolean;
   /** The shortest counterexample of each signature, in the order found. */
   findings: FindingRecord[];
   /** Failures only an interleaving of a pair shows: fewest ops, then
@@ -96,6 +102,8 @@ export async function verify(implementation: Implementation | string, options: V
   }
   const start = Date.now();
   const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
+  const signal = options.signal;
+  const expired = (): boolean => signal?.aborted === true || (deadline !== undefined && Date.now() > deadline);
   const pairDepth = Math.min(options.pairDepth ?? DEFAULT_PAIR_DEPTH, bounds.depth);
   const bfs = new Bfs(impl, profile, bounds, pairDepth);
   const workers = options.workers ?? 1;
@@ -112,7 +120,7 @@ export async function verify(implementation: Implementation | string, options: V
     const stopWhen = options.stopAtFirst === true ? (f: ReadonlyMap<string, unknown>) => f.size > 0 : undefined;
     const progress = options.onProgress;
     const run = {
-      deadline, onLevel: options.onDepth, stopWhen,
+      expired, onLevel: options.onDepth, stopWhen,
       onExpanded: progress && ((depth: number, done: number, of: number) => {
         progress({ phase: 'states', depth, done, of, states: bfs.seen.size, transitions: bfs.transitions });
       }),
@@ -122,13 +130,13 @@ export async function verify(implementation: Implementation | string, options: V
       progress({ phase: 'start', stateHashed: hashable(root), ops: alphabetOf(profile, bounds, keptSizes(root.spec, bounds), 0).length, depth: bounds.depth });
     }
     const onPairs = progress && ((done: number, of: number) => progress({ phase: 'pairs', done, of }));
-    r = pool ? await runParallel(bfs, pool, run) : bfs.run(run);
+    r = pool ? await runParallel(bfs, pool, run) : await bfs.runYielding(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
     const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && r.depthCompleted >= pairDepth;
     if (pairsWanted) {
       p = pool
-        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, deadline, onPairs)
-        : explorePairs(impl, profile, bounds, pb, bfs.retained, deadline, stopWhen, onPairs);
+        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, expired, onPairs)
+        : await explorePairsYielding(impl, profile, bounds, pb, bfs.retained, { expired, stopWhen, onDone: onPairs });
     }
   } finally {
     if (pool) await stopPool(pool);
@@ -142,17 +150,18 @@ export async function verify(implementation: Implementation | string, options: V
     return findingRecord(finding, profile, source);
   });
   const seconds = (Date.now() - start) / 1000;
+  const interrupted = signal?.aborted === true && (r.outOfTime || p?.outOfTime === true);
   const alphabet = describeAlphabet(profile, bounds);
   const certificate = renderCertificate({
     implementation: impl.name, profile: profile.name, profileTitle: profile.title, bounds, alphabet,
     states: r.states, transitions: r.transitions, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
-    stateHashed: r.stateHashed, statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds,
+    stateHashed: r.stateHashed, statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds, interrupted,
     pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime },
   });
   return {
     name: impl.name, profile: profile.name, bounds, alphabet, states: r.states, transitions: r.transitions,
-    statesPerDepth: r.statesPerDepth, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
-    findings, races, seconds, certificate,
+    statesPerDepth: r.statesPerDepth, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime || p?.outOfTime === true,
+    interrupted, findings, races, seconds, certificate,
     pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules },
   };
 }

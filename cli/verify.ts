@@ -6,6 +6,7 @@ import { verify } from '../api/verify.ts';
 import { makeFolder, writeOutput } from '../model/output-folder.ts';
 import { UserError } from '../model/user-error.ts';
 import { renderJson, renderMarkdown, type CheckResult } from '../reports/summary.ts';
+import { stopOnSignals } from '../fuzz/campaign/signals.ts';
 import type { Options } from './options.ts';
 import { stderrSink, VerifyProgressLine } from './verify-progress.ts';
 
@@ -14,12 +15,16 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
   const dir = makeFolder(opts.out);
   const tty = process.stderr.isTTY === true;
   const shown = opts.quiet ? undefined : new VerifyProgressLine(stderrSink(tty), tty, opts.impls[0]);
+  // Ctrl-C ends the run as its time budget would, with the certificate of
+  // what was completed; a second one exits at once.
+  const stop = stopOnSignals();
   const r = await verify(opts.impls[0], {
     ...opts.verify,
     workers: opts.workers,
+    signal: stop.signal,
     onDepth: shown && ((d, states, transitions) => d > 0 && shown.depth(d, states, transitions)),
     onProgress: shown && ((p) => shown.progress(p)),
-  });
+  }).finally(stop.dispose);
   shown?.end();
   if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
   log(r.certificate);
@@ -33,5 +38,6 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
   writeOutput(join(dir, 'certificate.txt'), `${r.certificate}\n`);
   writeOutput(join(dir, 'verify.json'), `${JSON.stringify({ ...r, seconds: undefined, certificate: undefined }, null, 2)}\n`);
   log(`report: ${join(dir, 'report.md')} (and report.json, certificate.txt)`);
-  return r.findings.length + r.races.length > 0 ? 1 : 0;
+  if (r.findings.length + r.races.length > 0) return 1;
+  return stop.exitCode() ?? 0;
 }

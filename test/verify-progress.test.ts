@@ -91,3 +91,45 @@ describe('verify progress', () => {
     expect(seen.filter((p) => p.phase === 'pairs').at(-1)).toEqual({ phase: 'pairs', done: 1 + r.statesPerDepth[1], of: 1 + r.statesPerDepth[1] });
   });
 });
+
+describe('verify stopped by a signal', () => {
+  for (const workers of [0, 2]) {
+    it(`stops at the next state and reports the depth completed (${workers === 0 ? 'this thread' : 'two workers'})`, async () => {
+      const stop = new AbortController();
+      const r = await verify('linux', {
+        depth: 5, pairDepth: -1, workers, signal: stop.signal,
+        onProgress: (p) => {
+          if (p.phase === 'states' && p.depth === 3) stop.abort('SIGINT');
+        },
+      });
+      expect(r.interrupted).toBe(true);
+      expect(r.outOfTime).toBe(true);
+      // Workers are sent a level in chunks of 1,024 states, and the chunk
+      // in flight is finished: depth 3's 687 states are one.
+      const completed = workers === 0 ? 3 : 4;
+      expect(r.depthCompleted).toBe(completed);
+      expect(r.certificate).toContain(`depth completed  ${completed} of 5 (stopped by a signal)`);
+    });
+  }
+
+  it('stops the pairs too, and says which it stopped', async () => {
+    const stop = new AbortController();
+    const r = await verify('rfc-v1-fixed', {
+      depth: 2, pairDepth: 2, workers: 0, kinds: SMALL, signal: stop.signal,
+      onProgress: (p) => {
+        if (p.phase === 'pairs' && p.done === 2) stop.abort('SIGINT');
+      },
+    });
+    expect(r.interrupted).toBe(true);
+    expect(r.depthCompleted).toBe(2);
+    expect(r.certificate).toMatch(/concurrent pairs .* schedules \(stopped by a signal\)/);
+  });
+
+  it('a signal that never comes changes nothing', async () => {
+    const stop = new AbortController();
+    const r = await verify('rfc-v1-fixed', { depth: 3, pairDepth: -1, workers: 0, signal: stop.signal });
+    expect(r.interrupted).toBe(false);
+    expect(r.outOfTime).toBe(false);
+    expect(r.depthCompleted).toBe(3);
+  });
+});

@@ -248,7 +248,7 @@ describe('pairs of ops on two threads', () => {
     if (committed.c.kind !== 'concurrent') throw new Error('no committed race');
     const rfc = bundledByName('rfc-v1')!;
     const node = nodeAfter(rfc, RFC_V1, committed.c.case.setup);
-    const r = explorePairs(rfc, RFC_V1, DEFAULT_BOUNDS, { depth: node.depth, from: 0, preemptions: 3 }, [node], undefined, (f) => f.has(committed.signature));
+    const r = explorePairs(rfc, RFC_V1, DEFAULT_BOUNDS, { depth: node.depth, from: 0, preemptions: 3 }, [node], { stopWhen: (f) => f.has(committed.signature) });
     const race = r.failures.find((f) => f.signature === committed.signature);
     expect(race, r.failures.map((f) => f.signature).join(', ')).toBeDefined();
     const size = (c: { setup: Op[]; threads: { ops: Op[] }[] }): number => c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
@@ -268,7 +268,7 @@ describe('pairs of ops on two threads', () => {
     const m = MUTANTS.find((x) => x.lane === 'concurrent')!;
     const impl = mutant(m);
     const node = nodeAfter(impl, LINUX, [{ kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: LINUX.setOpt, value: 1 }, SYN(1)]);
-    const r = explorePairs(impl, LINUX, DEFAULT_BOUNDS, { depth: 3, from: 0, preemptions: 3 }, [node], undefined, (f) => f.size > 0);
+    const r = explorePairs(impl, LINUX, DEFAULT_BOUNDS, { depth: 3, from: 0, preemptions: 3 }, [node], { stopWhen: (f) => f.size > 0 });
     expect(r.failures.map((f) => f.oracle)).toEqual([m.oracle]);
     expect(r.failures[0].case.threads.slice(0, 2).map((t) => t.ops)).toEqual([[{ kind: 'ack', conn: 1 }], [{ kind: 'ack', conn: 1 }]]);
   });
@@ -280,7 +280,7 @@ describe('pairs of ops on two threads', () => {
     const setup: Op[] = [
       { kind: 'listen', fd: 0, backlog: 0 }, { kind: 'setsockopt', fd: 0, optname: LINUX.setOpt, value: 1 }, SYN(1), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 },
     ];
-    const r = explorePairs(impl, LINUX, bounds, { depth: 5, from: 0, preemptions: 3 }, [nodeAfter(impl, LINUX, setup, bounds)], undefined, (f) => f.size > 0);
+    const r = explorePairs(impl, LINUX, bounds, { depth: 5, from: 0, preemptions: 3 }, [nodeAfter(impl, LINUX, setup, bounds)], { stopWhen: (f) => f.size > 0 });
     expect(r.failures.map((f) => f.signature)).toEqual(['linearizability:getsockopt:ok']);
     const threads = r.failures[0].case.threads;
     expect(threads.slice(0, 2).map((t) => t.ops[0].kind).sort()).toEqual(['close', 'dup']);

@@ -92,8 +92,9 @@ export interface BfsResult {
 }
 
 export interface BfsOptions {
-  /** Stop at the first level boundary or transition past this time (ms since epoch). */
-  deadline?: number;
+  /** Stop at the first level boundary or state at which this holds (a
+   * time budget spent, a stop asked for); the result then says out of time. */
+  expired?: () => boolean;
   /** Told when a level is complete. */
   onLevel?: (depth: number, states: number, transitions: number) => void;
   /** Told after each state of a level is expanded: the level (its states
@@ -157,6 +158,13 @@ export function levelSink(d: number, depth: number): Level {
   return d + 1 < depth ? [] : new Tally();
 }
 
+/** How long a search runs between letting the event loop in. */
+export const YIELD_EVERY_MS = 50;
+
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export function pathOf(node: Node): Op[] {
   const out: Op[] = [];
   for (let n: Node | undefined = node; n?.op !== undefined; n = n.parent) out.push(n.op);
@@ -185,6 +193,30 @@ export class Bfs {
   ) {}
 
   run(opts: BfsOptions = {}): BfsResult {
+    const search = this.search(opts);
+    let r = search.next();
+    while (r.done !== true) r = search.next();
+    return r.value;
+  }
+
+  /** The same search, letting the event loop in every so often (a signal
+   * handler, a progress display, a worker's message). */
+  async runYielding(opts: BfsOptions = {}): Promise<BfsResult> {
+    const search = this.search(opts);
+    let since = Date.now();
+    let r = search.next();
+    while (r.done !== true) {
+      if (Date.now() - since > YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        since = Date.now();
+      }
+      r = search.next();
+    }
+    return r.value;
+  }
+
+  /** The search, pausing after each state expanded. */
+  private *search(opts: BfsOptions): Generator<void, BfsResult> {
     const root = this.root();
     let frontier: Node[] = root ? [root] : [];
     const statesPerDepth = [this.seen.size];
@@ -195,13 +227,14 @@ export class Bfs {
       const next = levelSink(d, this.bounds.depth);
       const before = this.seen.size;
       for (let i = 0; i < frontier.length; i++) {
-        if (opts.deadline !== undefined && Date.now() > opts.deadline) {
+        if (opts.expired?.() === true) {
           outOfTime = true;
           break;
         }
         this.expand(frontier[i], next);
         opts.onExpanded?.(d, i + 1, frontier.length);
         if (this.done(opts)) break;
+        yield;
       }
       if (outOfTime || this.done(opts)) break;
       depthCompleted = d + 1;

@@ -24,6 +24,8 @@ export interface CertificateFacts {
   pairs?: { from: number; depth: number; pairs: number; schedules: number; complete: boolean };
   counterexamples: number;
   seconds: number;
+  /** Stopped by a signal rather than the time budget. */
+  interrupted?: boolean;
 }
 
 export function renderCertificate(c: CertificateFacts): string {
@@ -32,8 +34,9 @@ export function renderCertificate(c: CertificateFacts): string {
     : c.exhausted
       ? `no counterexample: every reachable state explored (depth ${c.depthCompleted} reached no new state)`
       : `no counterexample in any sequence of at most ${c.depthCompleted} ops`;
+  const stoppedBy = c.interrupted === true ? 'stopped by a signal' : 'stopped by the time budget';
   const depth = c.outOfTime
-    ? `${c.depthCompleted} of ${c.bounds.depth} (stopped by the time budget)`
+    ? `${c.depthCompleted} of ${c.bounds.depth} (${stoppedBy})`
     : `${c.depthCompleted} of ${c.bounds.depth}${c.exhausted ? ' (exhausted)' : ''}`;
   const lines = [
     `savedsyn verify: ${verdict}`,
@@ -46,7 +49,7 @@ export function renderCertificate(c: CertificateFacts): string {
       : `  distinct states  ${c.states} (paths: the implementation's state cannot be read, so none merge)`,
     `  states by depth  ${c.statesPerDepth.join(' ')}`,
     `  transitions      ${c.transitions}`,
-    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state ${c.pairs.from > 0 ? `at depth ${c.pairs.from} to ${c.pairs.depth}` : `up to depth ${c.pairs.depth}`}, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ' (stopped by the time budget)'}`] : []),
+    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state ${c.pairs.from > 0 ? `at depth ${c.pairs.from} to ${c.pairs.depth}` : `up to depth ${c.pairs.depth}`}, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ` (${stoppedBy})`}`] : []),
     `  depth completed  ${depth}`,
     `  time             ${c.seconds.toFixed(1)} s`,
   ];

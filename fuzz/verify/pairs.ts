@@ -31,7 +31,7 @@ import { runConcurrent, type ConcurrentCase, type ConcurrentResult, type ThreadK
 import { contextSwitches } from '../../properties/findings.ts';
 import { replay as followSchedule } from '../../properties/concurrent.ts';
 import { alphabet, type VerifyBounds } from './alphabet.ts';
-import { pathOf, type Node, type NodeData } from './bfs.ts';
+import { pathOf, yieldToEventLoop, YIELD_EVERY_MS, type Node, type NodeData } from './bfs.ts';
 import { fork, forkable, replayed } from './fork.ts';
 import { commute } from './independence.ts';
 
@@ -181,12 +181,45 @@ export function finish(impl: Implementation, profile: Profile, best: ReadonlyMap
   }));
 }
 
-export function explorePairs(
-  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], deadline?: number,
-  stopWhen?: (found: ReadonlyMap<string, PairCandidate>) => boolean,
+export interface PairsOptions {
+  /** Stop before the next state once this holds (a time budget spent, a
+   * stop asked for); the result then says out of time. */
+  expired?: () => boolean;
+  stopWhen?: (found: ReadonlyMap<string, PairCandidate>) => boolean;
   /** Told after each state's pairs: how many states are done, of how many. */
-  onDone?: (done: number, of: number) => void,
+  onDone?: (done: number, of: number) => void;
+}
+
+export function explorePairs(
+  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], opts: PairsOptions = {},
 ): PairsResult & { outOfTime: boolean } {
+  const search = pairsSearch(impl, profile, bounds, pb, nodes, opts);
+  let r = search.next();
+  while (r.done !== true) r = search.next();
+  return r.value;
+}
+
+/** The same, letting the event loop in every so often. */
+export async function explorePairsYielding(
+  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], opts: PairsOptions = {},
+): Promise<PairsResult & { outOfTime: boolean }> {
+  const search = pairsSearch(impl, profile, bounds, pb, nodes, opts);
+  let since = Date.now();
+  let r = search.next();
+  while (r.done !== true) {
+    if (Date.now() - since > YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      since = Date.now();
+    }
+    r = search.next();
+  }
+  return r.value;
+}
+
+/** Pairs from each state in turn, pausing after each. */
+function* pairsSearch(
+  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], opts: PairsOptions,
+): Generator<void, PairsResult & { outOfTime: boolean }> {
   const best = new Map<string, PairCandidate>();
   let pairs = 0;
   let commuting = 0;
@@ -195,17 +228,18 @@ export function explorePairs(
   const todo = nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from);
   let done = 0;
   for (const node of todo) {
-    if (deadline !== undefined && Date.now() > deadline) {
+    if (opts.expired?.() === true) {
       outOfTime = true;
       break;
     }
-    if (stopWhen?.(best)) break;
+    if (opts.stopWhen?.(best)) break;
     const r = pairsAt(impl, profile, bounds, pb, pathOf(node), node);
     pairs += r.pairs;
     commuting += r.commuting;
     schedules += r.schedules;
     mergePairs(best, r.found);
-    onDone?.(++done, todo.length);
+    opts.onDone?.(++done, todo.length);
+    yield;
   }
   return { pairs, commuting, schedules, failures: finish(impl, profile, best), outOfTime };
 }

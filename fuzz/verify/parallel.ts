@@ -39,7 +39,7 @@ function ask<R>(w: Worker, req: LevelRequest | PairsRequest): Promise<R> {
  * contiguous chunks; each state's findings are folded in state order, as
  * explorePairs does on one thread. */
 export async function pairsParallel(
-  impl: Implementation, profile: Profile, pool: Worker[], pb: PairBounds, nodes: readonly Node[], deadline?: number,
+  impl: Implementation, profile: Profile, pool: Worker[], pb: PairBounds, nodes: readonly Node[], expired?: () => boolean,
   onDone?: (done: number, of: number) => void,
 ): Promise<PairsResult & { outOfTime: boolean }> {
   const todo = nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from);
@@ -60,7 +60,7 @@ export async function pairsParallel(
   let done = 0;
   await Promise.all(pool.map(async (w) => {
     while (next < chunks.length) {
-      if (deadline !== undefined && Date.now() > deadline) {
+      if (expired?.() === true) {
         outOfTime = true;
         return;
       }
@@ -89,7 +89,7 @@ export async function runParallel(bfs: Bfs, pool: Worker[], opts: BfsOptions = {
   const statesPerDepth = [bfs.seen.size];
   let depthCompleted = 0;
   let outOfTime = false;
-  const late = (): boolean => opts.deadline !== undefined && Date.now() > opts.deadline;
+  const late = (): boolean => opts.expired?.() === true;
   opts.onLevel?.(0, bfs.seen.size, bfs.transitions);
   for (let d = 0; d < bfs.bounds.depth && frontier.length > 0 && !bfs.done(opts); d++) {
     if (late()) {
