@@ -17,6 +17,7 @@ import { alphabet, keptSizes, peersUsedAfter, sentCode, type KeptSizes, type Ver
 import { hashable, stateFingerprint } from './canonical.ts';
 import { Fingerprint } from './fingerprint.ts';
 import { fork, forkable, replayed } from './fork.ts';
+import { runLettingIn, runThrough } from './stepwise.ts';
 
 /** What expanding a state needs besides its path: plain data, so it can
  * be sent to a worker thread. */
@@ -158,13 +159,6 @@ export function levelSink(d: number, depth: number): Level {
   return d + 1 < depth ? [] : new Tally();
 }
 
-/** How long a search runs between letting the event loop in. */
-export const YIELD_EVERY_MS = 50;
-
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 export function pathOf(node: Node): Op[] {
   const out: Op[] = [];
   for (let n: Node | undefined = node; n?.op !== undefined; n = n.parent) out.push(n.op);
@@ -193,26 +187,12 @@ export class Bfs {
   ) {}
 
   run(opts: BfsOptions = {}): BfsResult {
-    const search = this.search(opts);
-    let r = search.next();
-    while (r.done !== true) r = search.next();
-    return r.value;
+    return runThrough(this.search(opts));
   }
 
-  /** The same search, letting the event loop in every so often (a signal
-   * handler, a progress display, a worker's message). */
-  async runYielding(opts: BfsOptions = {}): Promise<BfsResult> {
-    const search = this.search(opts);
-    let since = Date.now();
-    let r = search.next();
-    while (r.done !== true) {
-      if (Date.now() - since > YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        since = Date.now();
-      }
-      r = search.next();
-    }
-    return r.value;
+  /** The same search, letting the event loop in every so often. */
+  runYielding(opts: BfsOptions = {}): Promise<BfsResult> {
+    return runLettingIn(this.search(opts));
   }
 
   /** The search, pausing after each state expanded. */

@@ -31,7 +31,8 @@ import { runConcurrent, type ConcurrentCase, type ConcurrentResult, type ThreadK
 import { contextSwitches } from '../../properties/findings.ts';
 import { replay as followSchedule } from '../../properties/concurrent.ts';
 import { alphabet, type VerifyBounds } from './alphabet.ts';
-import { pathOf, yieldToEventLoop, YIELD_EVERY_MS, type Node, type NodeData } from './bfs.ts';
+import { pathOf, type Node, type NodeData } from './bfs.ts';
+import { runLettingIn, runThrough } from './stepwise.ts';
 import { fork, forkable, replayed } from './fork.ts';
 import { commute } from './independence.ts';
 
@@ -193,27 +194,14 @@ export interface PairsOptions {
 export function explorePairs(
   impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], opts: PairsOptions = {},
 ): PairsResult & { outOfTime: boolean } {
-  const search = pairsSearch(impl, profile, bounds, pb, nodes, opts);
-  let r = search.next();
-  while (r.done !== true) r = search.next();
-  return r.value;
+  return runThrough(pairsSearch(impl, profile, bounds, pb, nodes, opts));
 }
 
 /** The same, letting the event loop in every so often. */
-export async function explorePairsYielding(
+export function explorePairsYielding(
   impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], opts: PairsOptions = {},
 ): Promise<PairsResult & { outOfTime: boolean }> {
-  const search = pairsSearch(impl, profile, bounds, pb, nodes, opts);
-  let since = Date.now();
-  let r = search.next();
-  while (r.done !== true) {
-    if (Date.now() - since > YIELD_EVERY_MS) {
-      await yieldToEventLoop();
-      since = Date.now();
-    }
-    r = search.next();
-  }
-  return r.value;
+  return runLettingIn(pairsSearch(impl, profile, bounds, pb, nodes, opts));
 }
 
 /** Pairs from each state in turn, pausing after each. */
