@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { verify } from '../api/verify.ts';
 import { makeFolder, writeOutput } from '../model/output-folder.ts';
 import { UserError } from '../model/user-error.ts';
-import { renderJson, renderMarkdown, type CheckResult } from '../reports/summary.ts';
+import { renderJson } from '../reports/summary.ts';
+import { renderVerifyMarkdown, verifyAsCheck } from '../reports/verify-report.ts';
 import { stopOnSignals } from '../fuzz/campaign/signals.ts';
 import type { Options } from './options.ts';
 import { stderrSink, VerifyProgressLine } from './verify-progress.ts';
@@ -28,13 +29,8 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
   shown?.end();
   if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
   log(r.certificate);
-  // The counterexamples as report.json and report.md hold findings, so
-  // every tool that reads a check's report reads these too.
-  const asCheck: CheckResult = {
-    name: r.name, profile: r.profile, seed: 0, cases: r.transitions, findings: r.findings, concurrentCases: 0, races: [],
-  };
-  writeOutput(join(dir, 'report.md'), renderMarkdown([asCheck], 0));
-  writeOutput(join(dir, 'report.json'), renderJson([asCheck], 0));
+  writeOutput(join(dir, 'report.md'), renderVerifyMarkdown(r));
+  writeOutput(join(dir, 'report.json'), renderJson([verifyAsCheck(r)], 0));
   writeOutput(join(dir, 'certificate.txt'), `${r.certificate}\n`);
   writeOutput(join(dir, 'verify.json'), `${JSON.stringify({ ...r, seconds: undefined, certificate: undefined }, null, 2)}\n`);
   log(`report: ${join(dir, 'report.md')} (and report.json, certificate.txt)`);

@@ -39,7 +39,9 @@ export interface RaceRecord {
   message: string;
   /** The shrunk case, with the schedule that fails it. */
   case: ConcurrentCase;
-  scheduler: SchedulerName;
+  /** The scheduler that found it; `exhaustive` for verify, which tries
+   * every interleaving of a pair. */
+  scheduler: SchedulerName | 'exhaustive';
   runsToFind: number;
   seed: number;
   path: string;
