@@ -100,11 +100,17 @@ export async function verify(implementation: Implementation | string, options: V
     const v = options[k];
     if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
   }
+  // An implementation whose state cannot be read merges no states: its
+  // search is a tree of about (ops offered)^depth paths, so the default
+  // depths are those such a tree finishes at in minutes.
+  const root = new Session(impl, profile, []);
+  const opaque = !hashable(root);
+  if (opaque && options.depth === undefined) bounds.depth = OPAQUE_DEFAULT_DEPTH;
   const start = Date.now();
   const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
   const signal = options.signal;
   const expired = (): boolean => signal?.aborted === true || (deadline !== undefined && Date.now() > deadline);
-  const pairDepth = Math.min(options.pairDepth ?? DEFAULT_PAIR_DEPTH, bounds.depth);
+  const pairDepth = Math.min(options.pairDepth ?? (opaque ? OPAQUE_DEFAULT_PAIR_DEPTH : DEFAULT_PAIR_DEPTH), bounds.depth);
   const bfs = new Bfs(impl, profile, bounds, pairDepth);
   const workers = options.workers ?? 1;
   const loadable = typeof implementation === 'string' || bundledByName(impl.name) === impl;
@@ -125,10 +131,7 @@ export async function verify(implementation: Implementation | string, options: V
         progress({ phase: 'states', depth, done, of, states: bfs.seen.size, transitions: bfs.transitions });
       }),
     };
-    if (progress) {
-      const root = new Session(impl, profile, []);
-      progress({ phase: 'start', stateHashed: hashable(root), ops: alphabetOf(profile, bounds, keptSizes(root.spec, bounds), 0).length, depth: bounds.depth });
-    }
+    if (progress) progress({ phase: 'start', stateHashed: !opaque, ops: alphabetOf(profile, bounds, keptSizes(root.spec, bounds), 0).length, depth: bounds.depth });
     const onPairs = progress && ((done: number, of: number) => progress({ phase: 'pairs', done, of }));
     r = pool ? await runParallel(bfs, pool, run) : await bfs.runYielding(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
@@ -167,6 +170,8 @@ export async function verify(implementation: Implementation | string, options: V
 }
 
 const DEFAULT_PAIR_DEPTH = 3;
+const OPAQUE_DEFAULT_DEPTH = 3;
+const OPAQUE_DEFAULT_PAIR_DEPTH = 1;
 
 export interface VerifyRace {
   signature: string;

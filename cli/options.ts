@@ -70,7 +70,8 @@ options:
                      after MS milliseconds is a finding, hang:<op> (default
                      2000; 0 runs without the watchdog)
   --allow-mixed      merge: allow folders of different seeds or implementations
-  --depth N          verify: longest sequence explored (default 8)
+  --depth N          verify: longest sequence explored (default 8; 3 for an
+                     implementation whose state cannot be read)
   --peers N          verify: peers that send packets (default 1)
   --fds N            verify: descriptors 0..N-1 operated on (default 2)
   --shapes N         verify: SYN shapes sent, 1 to 4 (default 1): loopback
@@ -89,7 +90,7 @@ options:
                      smaller alphabet reaches a greater depth
   --pair-depth N     verify: pairs of ops on two threads, under every
                      interleaving, from every state up to depth N (default
-                     3; -1 explores none)
+                     3, or 1 where the state cannot be read; -1 explores none)
   --pair-from N      verify: pairs only from states at depth N or more
                      (default 0)
   --preemptions N    verify: preemptions per interleaving of a pair (default 3)

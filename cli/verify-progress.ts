@@ -37,7 +37,7 @@ export class VerifyProgressLine {
       if (!p.stateHashed) {
         this.sink.clear();
         this.sink.write(`note: ${this.implName}'s state cannot be read, so every op sequence is a state of its own: `
-          + `about ${p.ops}^d states at depth d (depth ${p.depth} asked); --depth 2 or 3, or --ops, keeps a run short`);
+          + `about ${p.ops}^d states at depth d; exploring to depth ${p.depth} (--depth sets it, --ops makes the alphabet smaller)`);
       }
       return;
     }

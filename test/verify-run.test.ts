@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { verify, type VerifyProgress } from '../api/verify.ts';
 import { VerifyProgressLine, type ProgressSink } from '../cli/verify-progress.ts';
+import type { Implementation } from '../model/impl/types.ts';
+import { createSpec } from '../model/spec/index.ts';
 
 /** A sink with a clock the test moves. */
 function fakeSink(): ProgressSink & { lines: string[]; clears: number; at: number } {
@@ -64,7 +66,7 @@ describe('verify progress', () => {
     const p = new VerifyProgressLine(sink, false, './mine.ts');
     p.progress({ phase: 'start', stateHashed: false, ops: 58, depth: 8 });
     expect(sink.lines).toHaveLength(1);
-    expect(sink.lines[0]).toMatch(/^note: \.\/mine\.ts's state cannot be read.*about 58\^d states.*depth 8 asked/);
+    expect(sink.lines[0]).toMatch(/^note: \.\/mine\.ts's state cannot be read.*about 58\^d states.*exploring to depth 8 \(--depth sets it/);
   });
 
   it('is told of each state expanded, level by level, then of each state pairs start from', async () => {
@@ -131,5 +133,43 @@ describe('verify stopped by a signal', () => {
     expect(r.interrupted).toBe(false);
     expect(r.outOfTime).toBe(false);
     expect(r.depthCompleted).toBe(3);
+  });
+});
+
+describe('verify of an implementation whose state cannot be read', () => {
+  // The bundled spec run as a third-party module: correct, and opaque.
+  const opaque: Implementation = {
+    name: 'opaque-linux', profile: 'linux', description: 'the linux spec as a module',
+    create: (env) => {
+      const world = createSpec(env.profile);
+      return { run: (op) => world.apply(op), view: () => world.view() };
+    },
+  };
+  const FEW = ['socket', 'listen=1', 'setsockopt=1', 'syn', 'accept'] as const;
+
+  it('is explored as a tree, to depth 3 and pairs to depth 1 unless told otherwise', async () => {
+    const seen: VerifyProgress[] = [];
+    const r = await verify(opaque, { kinds: FEW, workers: 0, onProgress: (p) => seen.push(p) });
+    expect(seen[0]).toMatchObject({ phase: 'start', stateHashed: false, depth: 3 });
+    expect(r.bounds.depth).toBe(3);
+    expect(r.depthCompleted).toBe(3);
+    expect(r.pairs?.depth).toBe(1);
+    expect(r.findings).toEqual([]);
+    // Nothing merges: every transition reaches a state of its own.
+    expect(r.states).toBe(r.transitions + 1);
+    expect(r.certificate).toContain('paths: the implementation\'s state cannot be read');
+  });
+
+  it('takes the depths it is given', async () => {
+    const r = await verify(opaque, { kinds: FEW, workers: 0, depth: 2, pairDepth: -1 });
+    expect([r.bounds.depth, r.depthCompleted, r.pairs]).toEqual([2, 2, undefined]);
+  });
+
+  it('a bundled implementation keeps depth 8 and pairs to depth 3 by default', async () => {
+    const stop = new AbortController();
+    stop.abort();
+    const r = await verify('linux', { signal: stop.signal, workers: 0 });
+    expect(r.bounds.depth).toBe(8);
+    expect(r.certificate).toContain('depth 8, peers 1');
   });
 });
