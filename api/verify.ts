@@ -135,7 +135,9 @@ export async function verify(implementation: Implementation | string, options: V
     const onPairs = progress && ((done: number, of: number) => progress({ phase: 'pairs', done, of }));
     r = pool ? await runParallel(bfs, pool, run) : await bfs.runYielding(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
-    const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && r.depthCompleted >= pairDepth;
+    // A search that ran out of states before the pair depth has reached
+    // every state pairs could start from.
+    const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && (r.depthCompleted >= pairDepth || r.exhausted);
     if (pairsWanted) {
       p = pool
         ? await pairsParallel(impl, profile, pool, pb, bfs.retained, expired, onPairs)
