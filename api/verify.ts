@@ -8,7 +8,7 @@ import { hashable } from '../fuzz/verify/canonical.ts';
 import { checkedBounds } from '../fuzz/verify/bounds.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate } from '../fuzz/verify/certificate.ts';
-import { explorePairsYielding, type PairFailure } from '../fuzz/verify/pairs.ts';
+import { caseSize, explorePairsYielding, type PairCandidate, type PairFailure } from '../fuzz/verify/pairs.ts';
 import { pairsParallel, runParallel, startPool, stopPool } from '../fuzz/verify/parallel.ts';
 import type { BfsResult } from '../fuzz/verify/bfs.ts';
 import { bundledByName } from '../model/impl/registry.ts';
@@ -63,7 +63,10 @@ export type VerifyProgress =
   /** Expanding the states reached with `depth` ops: `done` of `of`. */
   | { phase: 'states'; depth: number; done: number; of: number; states: number; transitions: number }
   /** Pairs from `done` of the `of` states they start from. */
-  | { phase: 'pairs'; done: number; of: number };
+  | { phase: 'pairs'; done: number; of: number }
+  /** A signature failed for the first time: `ops` long (shorter ones of a
+   * race may follow; the result has the shortest). */
+  | { phase: 'found'; signature: string; ops: number; race: boolean };
 
 export interface VerifyResult {
   name: string;
@@ -133,6 +136,8 @@ export async function verify(implementation: Implementation | string, options: V
     };
     if (progress) progress({ phase: 'start', stateHashed: !opaque, ops: alphabetOf(profile, bounds, keptSizes(root.spec, bounds), 0).length, depth: bounds.depth });
     const onPairs = progress && ((done: number, of: number) => progress({ phase: 'pairs', done, of }));
+    const onRace = progress && ((f: PairCandidate) => progress({ phase: 'found', signature: f.signature, ops: caseSize(f.case), race: true }));
+    if (progress) bfs.onFound = (f) => progress({ phase: 'found', signature: f.signature, ops: f.ops.length, race: false });
     r = pool ? await runParallel(bfs, pool, run) : await bfs.runYielding(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
     // A search that ran out of states before the pair depth has reached
@@ -140,8 +145,8 @@ export async function verify(implementation: Implementation | string, options: V
     const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && (r.depthCompleted >= pairDepth || r.exhausted);
     if (pairsWanted) {
       p = pool
-        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, expired, onPairs)
-        : await explorePairsYielding(impl, profile, bounds, pb, bfs.retained, { expired, stopWhen, onDone: onPairs });
+        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, expired, onPairs, onRace)
+        : await explorePairsYielding(impl, profile, bounds, pb, bfs.retained, { expired, stopWhen, onDone: onPairs, onFound: onRace });
     }
   } finally {
     if (pool) await stopPool(pool);

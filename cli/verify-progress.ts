@@ -8,6 +8,8 @@ import type { VerifyProgress } from '../api/verify.ts';
 export interface ProgressSink {
   /** Redraw the line (terminal) or write it as a new one (log). */
   write(line: string): void;
+  /** A line that stays: the next redraw goes below it. */
+  line(text: string): void;
   /** Clear the redrawn line before other output. */
   clear(): void;
   now(): number;
@@ -35,10 +37,14 @@ export class VerifyProgressLine {
     if (p.phase === 'start') {
       // Said once, whatever the output: it explains a run that grows fast.
       if (!p.stateHashed) {
-        this.sink.clear();
-        this.sink.write(`note: ${this.implName}'s state cannot be read, so every op sequence is a state of its own: `
+        this.sink.line(`note: ${this.implName}'s state cannot be read, so every op sequence is a state of its own: `
           + `about ${p.ops}^d states at depth d; exploring to depth ${p.depth} (--depth sets it, --ops makes the alphabet smaller)`);
       }
+      return;
+    }
+    if (p.phase === 'found') {
+      // Said at once: an overnight run's log shows what it has found so far.
+      this.sink.line(`found ${p.race ? 'a race' : 'a counterexample'}: ${p.signature} (${p.ops} ops${p.race ? '; a shorter one may follow' : ', a shortest one'}) (${this.elapsed()})`);
       return;
     }
     const line = p.phase === 'states'
@@ -70,6 +76,7 @@ export class VerifyProgressLine {
 export function stderrSink(tty: boolean): ProgressSink {
   return {
     write: (line) => process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`),
+    line: (text) => process.stderr.write(tty ? `\r\x1b[K${text}\n` : `${text}\n`),
     clear: () => {
       if (tty) process.stderr.write('\r\x1b[K');
     },

@@ -5,10 +5,11 @@ import type { Implementation } from '../model/impl/types.ts';
 import { createSpec } from '../model/spec/index.ts';
 
 /** A sink with a clock the test moves. */
-function fakeSink(): ProgressSink & { lines: string[]; clears: number; at: number } {
+function fakeSink(): ProgressSink & { lines: string[]; kept: string[]; clears: number; at: number } {
   const s = {
-    lines: [] as string[], clears: 0, at: 0,
+    lines: [] as string[], kept: [] as string[], clears: 0, at: 0,
     write: (line: string) => s.lines.push(line),
+    line: (text: string) => s.kept.push(text),
     clear: () => {
       s.clears++;
     },
@@ -65,8 +66,9 @@ describe('verify progress', () => {
     const sink = fakeSink();
     const p = new VerifyProgressLine(sink, false, './mine.ts');
     p.progress({ phase: 'start', stateHashed: false, ops: 58, depth: 8 });
-    expect(sink.lines).toHaveLength(1);
-    expect(sink.lines[0]).toMatch(/^note: \.\/mine\.ts's state cannot be read.*about 58\^d states.*exploring to depth 8 \(--depth sets it/);
+    expect(sink.lines).toHaveLength(0);
+    expect(sink.kept).toHaveLength(1);
+    expect(sink.kept[0]).toMatch(/^note: \.\/mine\.ts's state cannot be read.*about 58\^d states.*exploring to depth 8 \(--depth sets it/);
   });
 
   it('is told of each state expanded, level by level, then of each state pairs start from', async () => {
@@ -92,6 +94,42 @@ describe('verify progress', () => {
     expect(levels.length).toBe(r.statesPerDepth.slice(0, 3).reduce((a, b) => a + b, 0));
     expect(seen.filter((p) => p.phase === 'pairs').at(-1)).toEqual({ phase: 'pairs', done: 1 + r.statesPerDepth[1], of: 1 + r.statesPerDepth[1] });
   });
+});
+
+describe('verify tells of what it finds as it finds it', () => {
+  it('a line that stays, at once, whatever the throttle', () => {
+    for (const tty of [false, true]) {
+      const sink = fakeSink();
+      const p = new VerifyProgressLine(sink, tty, 'rfc-v1');
+      p.progress(states(3, 1, 10));
+      p.progress({ phase: 'found', signature: 'state:accept:flag', ops: 5, race: false });
+      p.progress({ phase: 'found', signature: 'leak:sk:x', ops: 7, race: true });
+      expect(sink.kept).toEqual([
+        'found a counterexample: state:accept:flag (5 ops, a shortest one) (0 s)',
+        'found a race: leak:sk:x (7 ops; a shorter one may follow) (0 s)',
+      ]);
+    }
+  });
+
+  for (const workers of [0, 2]) {
+    it(`each signature once, single-thread and race (${workers === 0 ? 'this thread' : 'two workers'})`, async () => {
+      const found: Array<Extract<VerifyProgress, { phase: 'found' }>> = [];
+      const r = await verify('rfc-v1', {
+        depth: 5, pairDepth: 5, pairFrom: 5, workers, kinds: ['listen=0', 'setsockopt=1', 'syn', 'ack', 'accept', 'getsockopt'],
+        onProgress: (p) => {
+          if (p.phase === 'found') found.push(p);
+        },
+      });
+      expect(r.races.length).toBeGreaterThan(0);
+      expect(found.filter((f) => !f.race).map((f) => [f.signature, f.ops])).toEqual(r.findings.map((f) => [f.signature, f.ops.length]));
+      const races = found.filter((f) => f.race);
+      expect(races.map((f) => f.signature).sort()).toEqual(r.races.map((f) => f.signature).sort());
+      for (const race of r.races) {
+        const size = race.case.setup.length + race.case.threads.reduce((n, t) => n + t.ops.length, 0);
+        expect(races.find((f) => f.signature === race.signature)!.ops).toBeGreaterThanOrEqual(size);
+      }
+    });
+  }
 });
 
 describe('verify stopped by a signal', () => {

@@ -174,6 +174,8 @@ export class Bfs {
   /** Whether states are the implementation's (not its paths); known once
    * the root is made. */
   stateHashed = true;
+  /** Told of each signature the first time it fails. */
+  onFound?: (f: BfsFailure) => void;
   private readonly fp = new Fingerprint();
   private readonly alphabets = new Map<string, Op[]>();
   private readonly shared = new Shared();
@@ -354,9 +356,9 @@ export class Bfs {
 
   private record(failure: Verdict | undefined, ops: Op[]): void {
     if (failure === undefined || this.failures.has(failure.signature)) return;
-    this.failures.set(failure.signature, {
-      signature: failure.signature, oracle: failure.oracle, message: failure.message, ops, step: failure.step, transition: this.transitions,
-    });
+    const f = { signature: failure.signature, oracle: failure.oracle, message: failure.message, ops, step: failure.step, transition: this.transitions };
+    this.failures.set(failure.signature, f);
+    this.onFound?.(f);
   }
 }
 

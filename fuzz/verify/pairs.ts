@@ -189,6 +189,8 @@ export interface PairsOptions {
   stopWhen?: (found: ReadonlyMap<string, PairCandidate>) => boolean;
   /** Told after each state's pairs: how many states are done, of how many. */
   onDone?: (done: number, of: number) => void;
+  /** Told of each signature the first time it fails. */
+  onFound?: (f: PairCandidate) => void;
 }
 
 export function explorePairs(
@@ -225,6 +227,7 @@ function* pairsSearch(
     pairs += r.pairs;
     commuting += r.commuting;
     schedules += r.schedules;
+    if (opts.onFound) for (const f of r.found) if (!best.has(f.signature)) opts.onFound(f);
     mergePairs(best, r.found);
     opts.onDone?.(++done, todo.length);
     yield;
@@ -273,11 +276,12 @@ function newDescriptorReads(profile: Profile, bounds: VerifyBounds, node: NodeDa
 /** Large enough for any SYN the alphabet sends. */
 const OBSERVER_BUFFER = 4096;
 
-const size = (c: ConcurrentCase): number => c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
+/** How many ops a case runs: its setup and every thread's. */
+export const caseSize = (c: ConcurrentCase): number => c.setup.length + c.threads.reduce((n, t) => n + t.ops.length, 0);
 
 /** Fewer ops, or as many and fewer context switches. */
 function shorter(c: ConcurrentCase, switchCount: number, than: PairCandidate): boolean {
-  return size(c) < size(than.case) || (size(c) === size(than.case) && switchCount < than.contextSwitches);
+  return caseSize(c) < caseSize(than.case) || (caseSize(c) === caseSize(than.case) && switchCount < than.contextSwitches);
 }
 
 class LeavePair extends Error {}

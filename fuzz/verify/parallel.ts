@@ -41,6 +41,9 @@ function ask<R>(w: Worker, req: LevelRequest | PairsRequest): Promise<R> {
 export async function pairsParallel(
   impl: Implementation, profile: Profile, pool: Worker[], pb: PairBounds, nodes: readonly Node[], expired?: () => boolean,
   onDone?: (done: number, of: number) => void,
+  /** Told of each signature the first time a reply holds it, in the order
+   * replies come (the shortest of each is chosen afterwards, in order). */
+  onFound?: (f: PairCandidate) => void,
 ): Promise<PairsResult & { outOfTime: boolean }> {
   const todo = nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from);
   const best = new Map<string, PairCandidate>();
@@ -58,6 +61,7 @@ export async function pairsParallel(
   let next = 0;
   let outOfTime = false;
   let done = 0;
+  const noticed = new Set<string>();
   await Promise.all(pool.map(async (w) => {
     while (next < chunks.length) {
       if (expired?.() === true) {
@@ -67,6 +71,15 @@ export async function pairsParallel(
       const k = next++;
       replies[k] = await ask<PairsReply>(w, { kind: 'pairs', bounds: pb, nodes: chunks[k].map((n) => ({ path: pathOf(n), data: dataOf(n) })) });
       done += chunks[k].length;
+      if (onFound) {
+        for (const r of replies[k]) {
+          for (const f of r.found) {
+            if (noticed.has(f.signature)) continue;
+            noticed.add(f.signature);
+            onFound(f);
+          }
+        }
+      }
       onDone?.(done, todo.length);
     }
   }));
