@@ -140,7 +140,9 @@ function successors(world: SpecWorld, h: HistoryOp, perThread: HistoryOp[][], po
     plain.releaseInFlight(h.id);
     out.push({ world: plain, got });
   }
-  if ('fd' in h.op) {
+  // Only a call whose descriptor was closed under it runs in flight: no
+  // copy of the world for the others.
+  if (world.runsInFlight(h.op, h.id)) {
     const viaRef = world.clone();
     const r = viaRef.applyInFlight(h.op, h.id, h.outcome);
     if (r !== undefined && sameOutcome(r, h.outcome)) out.push({ world: viaRef, got: r });

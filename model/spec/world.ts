@@ -443,10 +443,17 @@ export class SpecWorld {
 
   /** Run `op` (call `id`) on the socket its descriptor named when the call
    * took its file reference, though the descriptor has since been closed. */
-  applyInFlight(op: Op, id: number, observed?: Outcome): Outcome | undefined {
-    if (!('fd' in op)) return undefined;
+  /** Whether applyInFlight would run `op` (call `id`) at all: its
+   * descriptor was closed while it was in flight. */
+  runsInFlight(op: Op, id: number): boolean {
+    if (!('fd' in op)) return false;
     const z = this.inFlight.get(op.fd);
-    if (z === undefined || !z.waiting.includes(id)) return undefined;
+    return z !== undefined && z.waiting.includes(id);
+  }
+
+  applyInFlight(op: Op, id: number, observed?: Outcome): Outcome | undefined {
+    if (!('fd' in op) || !this.runsInFlight(op, id)) return undefined;
+    const z = this.inFlight.get(op.fd)!;
     const saved = this.fds[op.fd];
     this.fds[op.fd] = z.socket;
     let out: Outcome;
