@@ -129,7 +129,7 @@ export async function verify(implementation: Implementation | string, options: V
     const stopWhen = options.stopAtFirst === true ? (f: ReadonlyMap<string, unknown>) => f.size > 0 : undefined;
     const progress = options.onProgress;
     const run = {
-      expired, onLevel: options.onDepth, stopWhen,
+      expired, abort: signal, onLevel: options.onDepth, stopWhen,
       onExpanded: progress && ((depth: number, done: number, of: number) => {
         progress({ phase: 'states', depth, done, of, states: bfs.seen.size, transitions: bfs.transitions });
       }),
@@ -145,7 +145,7 @@ export async function verify(implementation: Implementation | string, options: V
     const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && (r.depthCompleted >= pairDepth || r.exhausted);
     if (pairsWanted) {
       p = pool
-        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, expired, onPairs, onRace)
+        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, { expired, onDone: onPairs, onFound: onRace, abort: signal })
         : await explorePairsYielding(impl, profile, bounds, pb, bfs.retained, { expired, stopWhen, onDone: onPairs, onFound: onRace });
     }
   } finally {

@@ -16,16 +16,18 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
   const dir = makeFolder(opts.out);
   const tty = process.stderr.isTTY === true;
   const shown = opts.quiet ? undefined : new VerifyProgressLine(stderrSink(tty), tty, opts.impls[0]);
-  // Ctrl-C ends the run as its time budget would, with the certificate of
-  // what was completed; a second one exits at once.
-  const stop = stopOnSignals();
+  // On worker threads, Ctrl-C ends the run as its time budget would, with
+  // the certificate of what was completed; a second one exits at once. On
+  // this thread it kills the run as it always has: an op that never
+  // returns would keep a handler from ever running.
+  const stop = opts.workers > 1 ? stopOnSignals() : undefined;
   const r = await verify(opts.impls[0], {
     ...opts.verify,
     workers: opts.workers,
-    signal: stop.signal,
+    signal: stop?.signal,
     onDepth: shown && ((d, states, transitions) => d > 0 && shown.depth(d, states, transitions)),
     onProgress: shown && ((p) => shown.progress(p)),
-  }).finally(stop.dispose);
+  }).finally(() => stop?.dispose());
   shown?.end();
   if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
   log(r.certificate);
@@ -35,5 +37,5 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
   writeOutput(join(dir, 'verify.json'), `${JSON.stringify({ ...r, seconds: undefined, certificate: undefined }, null, 2)}\n`);
   log(`report: ${join(dir, 'report.md')} (and report.json, certificate.txt)`);
   if (r.findings.length + r.races.length > 0) return 1;
-  return stop.exitCode() ?? 0;
+  return stop?.exitCode() ?? 0;
 }

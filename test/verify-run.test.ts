@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { verify, type VerifyProgress } from '../api/verify.ts';
 import { VerifyProgressLine, type ProgressSink } from '../cli/verify-progress.ts';
@@ -151,6 +155,31 @@ describe('verify stopped by a signal', () => {
       expect(r.certificate).toContain(`depth completed  ${completed} of 5 (stopped by a signal)`);
     });
   }
+
+  it('on workers, does not wait for an op that never returns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'savedsyn-hangs-'));
+    const api = pathToFileURL(join(import.meta.dirname, '..', 'api', 'index.ts')).href;
+    const path = join(dir, 'hangs.mjs');
+    writeFileSync(path, `import { createSpec } from '${api}';
+export default {
+  name: 'hangs', profile: 'linux', description: 'loops on a zero-length read',
+  create(env) {
+    const world = createSpec(env.profile);
+    return {
+      run: (op) => { if (op.kind === 'getsockopt' && op.bufSize === 0) for (;;) {} return world.apply(op); },
+      view: () => world.view(),
+    };
+  },
+};
+`);
+    const stop = new AbortController();
+    // Whenever it comes, the first level cannot finish: its first state hangs.
+    setTimeout(() => stop.abort('SIGINT'), 300);
+    const r = await verify(path, { depth: 2, workers: 2, signal: stop.signal });
+    expect(r.interrupted).toBe(true);
+    expect(r.depthCompleted).toBe(0);
+    // Waiting on the hung worker would never end: fail in seconds instead.
+  }, 20_000);
 
   it('stops the pairs too, and says which it stopped', async () => {
     const stop = new AbortController();

@@ -96,6 +96,9 @@ export interface BfsOptions {
   /** Stop at the first level boundary or state at which this holds (a
    * time budget spent, a stop asked for); the result then says out of time. */
   expired?: () => boolean;
+  /** On worker threads: once it fires, no reply is waited for (a worker
+   * may be in an op that never returns). */
+  abort?: AbortSignal;
   /** Told when a level is complete. */
   onLevel?: (depth: number, states: number, transitions: number) => void;
   /** Told after each state of a level is expanded: the level (its states

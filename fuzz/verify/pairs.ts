@@ -189,8 +189,11 @@ export interface PairsOptions {
   stopWhen?: (found: ReadonlyMap<string, PairCandidate>) => boolean;
   /** Told after each state's pairs: how many states are done, of how many. */
   onDone?: (done: number, of: number) => void;
-  /** Told of each signature the first time it fails. */
+  /** Told of each signature the first time it fails (on worker threads,
+   * in the order their replies come; the shortest is chosen afterwards). */
   onFound?: (f: PairCandidate) => void;
+  /** On worker threads: once it fires, no reply is waited for. */
+  abort?: AbortSignal;
 }
 
 export function explorePairs(

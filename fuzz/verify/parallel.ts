@@ -10,7 +10,7 @@ import { sibling, startWorker } from '../start-worker.ts';
 import type { BfsOptions, BfsResult, Node } from './bfs.ts';
 import { Bfs, levelSink, pathOf } from './bfs.ts';
 import type { LevelReply, LevelRequest, PairsReply, PairsRequest, WorkerInit } from './worker.ts';
-import { finish, mergePairs, type PairBounds, type PairCandidate, type PairsResult } from './pairs.ts';
+import { finish, mergePairs, type PairBounds, type PairCandidate, type PairsOptions, type PairsResult } from './pairs.ts';
 import type { Implementation } from '../../model/impl/types.ts';
 import type { Profile } from '../../model/profile.ts';
 
@@ -23,14 +23,34 @@ export async function stopPool(pool: Worker[]): Promise<void> {
   await Promise.all(pool.map((w) => w.terminate()));
 }
 
-function ask<R>(w: Worker, req: LevelRequest | PairsRequest): Promise<R> {
+/** The worker's answer, or undefined once `abort` fires: a worker busy in
+ * an op that never returns is not waited for (stopPool ends it). */
+function ask<R>(w: Worker, req: LevelRequest | PairsRequest, abort?: AbortSignal): Promise<R | undefined> {
   return new Promise((resolve, reject) => {
-    const onError = (e: Error): void => reject(e);
-    w.once('error', onError);
-    w.once('message', (m: R) => {
+    const done = (): void => {
       w.off('error', onError);
+      w.off('message', onMessage);
+      abort?.removeEventListener('abort', onAbort);
+    };
+    const onError = (e: Error): void => {
+      done();
+      reject(e);
+    };
+    const onMessage = (m: R): void => {
+      done();
       resolve(m);
-    });
+    };
+    const onAbort = (): void => {
+      done();
+      resolve(undefined);
+    };
+    if (abort?.aborted === true) {
+      resolve(undefined);
+      return;
+    }
+    w.on('error', onError);
+    w.on('message', onMessage);
+    abort?.addEventListener('abort', onAbort);
     w.postMessage(req);
   });
 }
@@ -39,12 +59,9 @@ function ask<R>(w: Worker, req: LevelRequest | PairsRequest): Promise<R> {
  * contiguous chunks; each state's findings are folded in state order, as
  * explorePairs does on one thread. */
 export async function pairsParallel(
-  impl: Implementation, profile: Profile, pool: Worker[], pb: PairBounds, nodes: readonly Node[], expired?: () => boolean,
-  onDone?: (done: number, of: number) => void,
-  /** Told of each signature the first time a reply holds it, in the order
-   * replies come (the shortest of each is chosen afterwards, in order). */
-  onFound?: (f: PairCandidate) => void,
+  impl: Implementation, profile: Profile, pool: Worker[], pb: PairBounds, nodes: readonly Node[], opts: PairsOptions = {},
 ): Promise<PairsResult & { outOfTime: boolean }> {
+  const { expired, onDone, onFound, abort } = opts;
   const todo = nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from);
   const best = new Map<string, PairCandidate>();
   let pairs = 0;
@@ -69,7 +86,12 @@ export async function pairsParallel(
         return;
       }
       const k = next++;
-      replies[k] = await ask<PairsReply>(w, { kind: 'pairs', bounds: pb, nodes: chunks[k].map((n) => ({ path: pathOf(n), data: dataOf(n) })) });
+      const reply = await ask<PairsReply>(w, { kind: 'pairs', bounds: pb, nodes: chunks[k].map((n) => ({ path: pathOf(n), data: dataOf(n) })) }, abort);
+      if (reply === undefined) {
+        outOfTime = true;
+        return;
+      }
+      replies[k] = reply;
       done += chunks[k].length;
       if (onFound) {
         for (const r of replies[k]) {
@@ -149,7 +171,12 @@ export async function runParallel(bfs: Bfs, pool: Worker[], opts: BfsOptions = {
         }
         const k = dispatched++;
         const nodes = level.slice(k * LEVEL_CHUNK, (k + 1) * LEVEL_CHUNK).map((n) => ({ path: pathOf(n), data: dataOf(n) }));
-        replies[k] = await ask<LevelReply>(w, { kind: 'level', add: told ? [] : added, nodes });
+        const reply = await ask<LevelReply>(w, { kind: 'level', add: told ? [] : added, nodes }, opts.abort);
+        if (reply === undefined) {
+          outOfTime = true;
+          return;
+        }
+        replies[k] = reply;
         told = true;
         applyReady();
       }
