@@ -57,16 +57,21 @@ export async function replay(token: string, options: ReplayOptions = {}): Promis
   const profile = profileByName(c.profile)!;
   const invalid = c.kind === 'concurrent' ? validateCase(c.case) : undefined;
   if (invalid) throw new UserError(`the token's case cannot run: ${invalid}`);
-  // Found on a watched thread, where the case hangs is where this run,
-  // the same computation, stops instead.
+  const run = await runWatched(impl, profile, c, options.opTimeout ?? DEFAULT_OP_TIMEOUT);
+  const signature = run.failure?.signature;
+  return { case: c, signature, report: signature === undefined ? undefined : buildReport(c, run, profile), run };
+}
+
+/** A case run with its sites recorded, on this thread, where it stops at
+ * any op that does not return within `bound` ms: found first on a watched
+ * thread, where the same computation hangs is where this one fails the op
+ * as a hang. An object with no origin runs unwatched. */
+export async function runWatched(impl: Implementation, profile: Profile, c: ReplayCase, bound: number): Promise<RunResult> {
   const origin = originOf(impl);
-  const bound = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
   const hangs = origin === undefined || bound <= 0 || underWatchdog()
     ? []
     : (await watched<void, WatchedReplay>(bound, { module: import.meta.url, fn: 'replayWatched', input: { origin, case: c } })).hangs;
-  const run = withKnownHangs(hangs, bound, () => runCase(impl, profile, c));
-  const signature = run.failure?.signature;
-  return { case: c, signature, report: signature === undefined ? undefined : buildReport(c, run, profile), run };
+  return withKnownHangs(hangs, bound, () => runCase(impl, profile, c));
 }
 
 function runCase(impl: Implementation, profile: Profile, c: ReplayCase): RunResult {

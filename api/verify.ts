@@ -8,10 +8,14 @@ import { hashable } from '../fuzz/verify/canonical.ts';
 import { checkedBounds } from '../fuzz/verify/bounds.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate } from '../fuzz/verify/certificate.ts';
-import { caseSize, explorePairsYielding, type PairCandidate, type PairFailure } from '../fuzz/verify/pairs.ts';
-import { pairsParallel, runParallel, startPool, stopPool } from '../fuzz/verify/parallel.ts';
+import { caseSize, explorePairsYielding, recorded, type PairCandidate, type PairFailure } from '../fuzz/verify/pairs.ts';
+import { pairsParallel, runParallel, VerifyPool } from '../fuzz/verify/parallel.ts';
+import { DEFAULT_OP_TIMEOUT } from '../fuzz/defaults.ts';
+import { originOf } from '../model/impl/origin.ts';
+import { runWatched } from './replay.ts';
+import type { ReplayCase } from '../reports/token.ts';
+import type { ConcurrentResult } from '../properties/concurrent.ts';
 import type { BfsResult } from '../fuzz/verify/bfs.ts';
-import { bundledByName } from '../model/impl/registry.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { renderConcurrentFinding } from '../reports/text.ts';
 import { encodeToken } from '../reports/token.ts';
@@ -20,7 +24,7 @@ import type { Implementation } from '../model/impl/types.ts';
 import { profileByName, type ProfileName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
 import type { Finding } from '../properties/findings.ts';
-import { runLockstep, Session } from '../properties/lockstep.ts';
+import { runLockstep, Session, type RunResult } from '../properties/lockstep.ts';
 import { findingRecord, type FindingRecord } from '../reports/summary.ts';
 
 export interface VerifyOptions extends Partial<VerifyBounds> {
@@ -32,11 +36,19 @@ export interface VerifyOptions extends Partial<VerifyBounds> {
   pairFrom?: number;
   /** Preemptions per interleaving of a pair (default 3). */
   preemptions?: number;
-  /** Worker threads for the breadth-first search (default 1: this thread).
-   * The result does not depend on it. Workers load the implementation by
-   * the name or path given; an object that is not a bundled implementation
-   * runs on this thread. */
+  /** Worker threads for the search and the pairs (default 1). The result
+   * does not depend on it. Workers load the implementation again: a
+   * bundled name, a module path, or an object from loadImplementation;
+   * any other object runs on this thread, as does every run with 0. */
   workers?: number;
+  /** Milliseconds an op may run on a worker before it is a failure of its
+   * own, `hang:<op>` (default 2000); 0 watches nothing, and then a single
+   * worker (`workers` 1) is this thread. On this thread an op that never
+   * returns cannot be stopped. */
+  opTimeout?: number;
+  /** Hangs the run goes on past (default 16): the next one stops it, since
+   * each costs the op timeout. */
+  maxHangs?: number;
   /** Stop after this many seconds, at the depth completed by then. */
   timeBudget?: number;
   /** How replay tokens name the implementation (default: as given). */
@@ -79,9 +91,12 @@ export interface VerifyResult {
   depthCompleted: number;
   exhausted: boolean;
   /** Stopped before the depth bound, or before the last pairs: by the time
-   * budget, or by `signal` (then `interrupted`). */
+   * budget, by `signal` (then `interrupted`), or by ops that hung (then
+   * `hangs` is past the limit). */
   outOfTime: boolean;
   interrupted: boolean;
+  /** Ops that did not return within the op timeout, each a failure. */
+  hangs: number;
   /** The shortest counterexample of each signature, in the order found. */
   findings: FindingRecord[];
   /** Failures only an interleaving of a pair shows: fewest ops, then
@@ -99,7 +114,7 @@ export async function verify(implementation: Implementation | string, options: V
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);
   const bounds = checkedBounds(profile, options);
-  for (const [k, min, max] of [['pairDepth', -1, 64], ['pairFrom', 0, 64], ['preemptions', 0, 16], ['workers', 0, 256]] as const) {
+  for (const [k, min, max] of [['pairDepth', -1, 64], ['pairFrom', 0, 64], ['preemptions', 0, 16], ['workers', 0, 256], ['opTimeout', 0, 2 ** 31 - 1], ['maxHangs', 0, 2 ** 31 - 1]] as const) {
     const v = options[k];
     if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
   }
@@ -112,17 +127,29 @@ export async function verify(implementation: Implementation | string, options: V
   const start = Date.now();
   const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
   const signal = options.signal;
-  const expired = (): boolean => signal?.aborted === true || (deadline !== undefined && Date.now() > deadline);
+  const expired = (): boolean => signal?.aborted === true || (deadline !== undefined && Date.now() > deadline) || pool?.hungOut === true;
   const pairDepth = Math.min(options.pairDepth ?? (opaque ? OPAQUE_DEFAULT_PAIR_DEPTH : DEFAULT_PAIR_DEPTH), bounds.depth);
   const bfs = new Bfs(impl, profile, bounds, pairDepth);
   const workers = options.workers ?? 1;
-  const loadable = typeof implementation === 'string' || bundledByName(impl.name) === impl;
+  const opTimeout = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
+  const origin = originOf(impl);
   const pairFrom = options.pairFrom ?? 0;
   if (pairDepth >= 0 && pairFrom > pairDepth) throw new UserError(`verify: pairFrom (${pairFrom}) is past the pair depth (${pairDepth})`);
   const pb = { depth: pairDepth, from: pairFrom, preemptions: options.preemptions ?? 3 };
-  const pool = workers > 1 && loadable
-    ? startPool(workers, { source: typeof implementation === 'string' ? implementation : impl.name, bounds, branching: 'fork' })
+  const pool = origin !== undefined && (workers > 1 || (workers === 1 && opTimeout > 0))
+    ? new VerifyPool(workers, { source: origin, bounds, branching: 'fork', watch: opTimeout > 0 ? { bound: opTimeout } : undefined }, options.maxHangs)
     : undefined;
+  // A case an op hung in is run again for its report where the hang is
+  // known in advance, not on this thread, which it would hang too.
+  const hung = (): boolean => pool !== undefined && pool.hangs > 0;
+  const rerun = async (c: ReplayCase): Promise<RunResult> => runWatched(impl, profile, c, opTimeout);
+  // Workers are not waited for past the budget: one may be in an op that
+  // has not returned yet.
+  const giveUp = new AbortController();
+  const onSignal = (): void => giveUp.abort();
+  signal?.addEventListener('abort', onSignal);
+  if (signal?.aborted === true) giveUp.abort();
+  const budgetTimer = deadline === undefined ? undefined : setTimeout(() => giveUp.abort(), Math.max(0, deadline - Date.now()));
   let r: BfsResult;
   let p: Awaited<ReturnType<typeof pairsParallel>> | undefined;
   try {
@@ -138,27 +165,32 @@ export async function verify(implementation: Implementation | string, options: V
     const onPairs = progress && ((done: number, of: number) => progress({ phase: 'pairs', done, of }));
     const onRace = progress && ((f: PairCandidate) => progress({ phase: 'found', signature: f.signature, ops: caseSize(f.case), race: true }));
     if (progress) bfs.onFound = (f) => progress({ phase: 'found', signature: f.signature, ops: f.ops.length, race: false });
-    r = pool ? await runParallel(bfs, pool, run) : await bfs.runYielding(run);
+    r = pool ? await runParallel(bfs, pool, { ...run, abort: giveUp.signal }) : await bfs.runYielding(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
     // A search that ran out of states before the pair depth has reached
     // every state pairs could start from.
     const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && (r.depthCompleted >= pairDepth || r.exhausted);
     if (pairsWanted) {
       p = pool
-        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, { expired, onDone: onPairs, onFound: onRace, abort: signal })
+        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, {
+          expired, onDone: onPairs, onFound: onRace, abort: giveUp.signal,
+          rerun: async (c) => (hung() ? await rerun({ profile: profile.name, impl: source, kind: 'concurrent', case: c }) : recorded(impl, profile, c)) as ConcurrentResult,
+        })
         : await explorePairsYielding(impl, profile, bounds, pb, bfs.retained, { expired, stopWhen, onDone: onPairs, onFound: onRace });
     }
   } finally {
-    if (pool) await stopPool(pool);
+    clearTimeout(budgetTimer);
+    signal?.removeEventListener('abort', onSignal);
+    if (pool) await pool.stop();
   }
   const races = (p?.failures ?? []).map((f) => raceOf(f, profile, source));
-  const findings = r.failures.map((f) => {
-    const finding: Finding = {
-      signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops,
-      result: runLockstep(impl, profile, f.ops, { recordSites: true }), seed: 0, path: '', runsToFind: f.transition,
-    };
-    return findingRecord(finding, profile, source);
-  });
+  const findings: FindingRecord[] = [];
+  for (const f of r.failures) {
+    const result = hung() ? await rerun({ profile: profile.name, impl: source, kind: 'sequential', ops: f.ops }) : runLockstep(impl, profile, f.ops, { recordSites: true });
+    const finding: Finding = { signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops, result, seed: 0, path: '', runsToFind: f.transition };
+    findings.push(findingRecord(finding, profile, source));
+  }
+  const hangs = pool?.hangs ?? 0;
   const seconds = (Date.now() - start) / 1000;
   const interrupted = signal?.aborted === true && (r.outOfTime || p?.outOfTime === true);
   const alphabet = describeAlphabet(profile, bounds);
@@ -166,12 +198,13 @@ export async function verify(implementation: Implementation | string, options: V
     implementation: impl.name, profile: profile.name, profileTitle: profile.title, bounds, alphabet,
     states: r.states, transitions: r.transitions, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
     stateHashed: r.stateHashed, statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds, interrupted,
+    hungOut: pool?.hungOut === true ? { hangs, bound: opTimeout } : undefined,
     pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime },
   });
   return {
     name: impl.name, profile: profile.name, bounds, alphabet, states: r.states, transitions: r.transitions,
     statesPerDepth: r.statesPerDepth, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime || p?.outOfTime === true,
-    interrupted, findings, races, seconds, certificate,
+    interrupted, hangs, findings, races, seconds, certificate,
     pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules },
   };
 }

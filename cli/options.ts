@@ -58,7 +58,8 @@ options:
   --out DIR          where the report goes (default ./out)
   --seconds N        fuzz: stop starting batches after N seconds
   --workers N        fuzz, verify: worker threads (default: one per core;
-                     0 runs on the main thread); verify finds the same
+                     0 runs on the main thread, where an op that never
+                     returns cannot be stopped); verify finds the same
                      whatever the number
   --batch N          fuzz: cases per batch (default 200)
   --shard I/N        fuzz: run the I-th of N disjoint streams of batches
@@ -66,9 +67,11 @@ options:
                      batches are guided by what the campaign had covered and
                      kept one epoch earlier; 0 runs unguided
   --token-file FILE  replay: read the token from FILE
-  --op-timeout MS    run, check, replay, fuzz: an op that has not returned
-                     after MS milliseconds is a finding, hang:<op> (default
-                     2000; 0 runs without the watchdog)
+  --op-timeout MS    run, check, replay, fuzz, verify: an op that has not
+                     returned after MS milliseconds is a finding, hang:<op>
+                     (default 2000; 0 runs without the watchdog); verify
+                     goes on past 16 of them, each costing MS, and stops
+                     at the 17th
   --allow-mixed      merge: allow folders of different seeds or implementations
   --depth N          verify: longest sequence explored (default 8; 3 for an
                      implementation whose state cannot be read)
@@ -172,7 +175,7 @@ const FLAGS: Record<string, readonly Flag[]> = {
   merge: ['out', 'quiet', 'allow-mixed'],
   kernel: ['runs', 'seed', 'out', 'quiet'],
   replay: ['impl', 'out', 'quiet', 'token-file', 'op-timeout'],
-  verify: ['impl', 'workers', 'depth', 'peers', 'fds', 'shapes', 'groups', 'families', 'ops', 'pair-depth', 'pair-from', 'preemptions', 'time-budget', 'out', 'quiet'],
+  verify: ['impl', 'workers', 'op-timeout', 'depth', 'peers', 'fds', 'shapes', 'groups', 'families', 'ops', 'pair-depth', 'pair-from', 'preemptions', 'time-budget', 'out', 'quiet'],
   list: [],
   help: [],
 };

@@ -20,10 +20,12 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
   // the certificate of what was completed; a second one exits at once. On
   // this thread it kills the run as it always has: an op that never
   // returns would keep a handler from ever running.
-  const stop = opts.workers > 1 ? stopOnSignals() : undefined;
+  const threads = opts.workers > 1 || (opts.workers === 1 && opts.opTimeout > 0);
+  const stop = threads ? stopOnSignals() : undefined;
   const r = await verify(opts.impls[0], {
     ...opts.verify,
     workers: opts.workers,
+    opTimeout: opts.opTimeout,
     signal: stop?.signal,
     onDepth: shown && ((d, states, transitions) => d > 0 && shown.depth(d, states, transitions)),
     onProgress: shown && ((p) => shown.progress(p)),

@@ -191,6 +191,11 @@ export class Bfs {
     readonly branching: 'fork' | 'replay' = 'fork',
   ) {}
 
+  /** Make the next branch's session afresh rather than reuse the last. */
+  forgetSessions(): void {
+    this.scratch = undefined;
+  }
+
   run(opts: BfsOptions = {}): BfsResult {
     return runThrough(this.search(opts));
   }

@@ -26,6 +26,8 @@ export interface CertificateFacts {
   seconds: number;
   /** Stopped by a signal rather than the time budget. */
   interrupted?: boolean;
+  /** Stopped because ops hung this many times, each for `bound` ms. */
+  hungOut?: { hangs: number; bound: number };
 }
 
 export function renderCertificate(c: CertificateFacts): string {
@@ -34,7 +36,9 @@ export function renderCertificate(c: CertificateFacts): string {
     : c.exhausted
       ? `no counterexample: every reachable state explored (depth ${c.depthCompleted} reached no new state)`
       : `no counterexample in any sequence of at most ${c.depthCompleted} ops`;
-  const stoppedBy = c.interrupted === true ? 'stopped by a signal' : 'stopped by the time budget';
+  const stoppedBy = c.hungOut !== undefined
+    ? `stopped after ${c.hungOut.hangs} ops did not return within ${c.hungOut.bound} ms`
+    : c.interrupted === true ? 'stopped by a signal' : 'stopped by the time budget';
   const depth = c.outOfTime
     ? `${c.depthCompleted} of ${c.bounds.depth} (${stoppedBy})`
     : `${c.depthCompleted} of ${c.bounds.depth}${c.exhausted ? ' (exhausted)' : ''}`;

@@ -151,6 +151,9 @@ export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBo
           const known = local.get(f.signature);
           if (known === undefined || shorter(candidate.case, candidate.contextSwitches, known)) local.set(f.signature, candidate);
         }
+        // A schedule that hung cost the op timeout, and the pair's next
+        // would likely cost it again: the first one found stands for it.
+        if (f.oracle === 'hang') throw new LeavePair();
         // Every schedule is visited: the one with the fewest switches wins.
         return false;
       };
@@ -177,9 +180,19 @@ export function mergePairs(best: Map<string, PairCandidate>, found: readonly Pai
 /** The best candidates as findings, each re-run with its sites recorded
  * for the report. */
 export function finish(impl: Implementation, profile: Profile, best: ReadonlyMap<string, PairCandidate>): PairFailure[] {
-  return [...best.values()].map((f) => ({
-    ...f, result: runConcurrent(impl, profile, f.case, followSchedule(f.case.schedule), { recordSites: true }),
-  }));
+  return [...best.values()].map((f) => ({ ...f, result: recorded(impl, profile, f.case) }));
+}
+
+/** The same, each run by `rerun`. */
+export async function finishWith(best: ReadonlyMap<string, PairCandidate>, rerun: (c: ConcurrentCase) => Promise<ConcurrentResult>): Promise<PairFailure[]> {
+  const out: PairFailure[] = [];
+  for (const f of best.values()) out.push({ ...f, result: await rerun(f.case) });
+  return out;
+}
+
+/** A case run again along its schedule, with its sites recorded. */
+export function recorded(impl: Implementation, profile: Profile, c: ConcurrentCase): ConcurrentResult {
+  return runConcurrent(impl, profile, c, followSchedule(c.schedule), { recordSites: true });
 }
 
 export interface PairsOptions {
@@ -194,6 +207,9 @@ export interface PairsOptions {
   onFound?: (f: PairCandidate) => void;
   /** On worker threads: once it fires, no reply is waited for. */
   abort?: AbortSignal;
+  /** On worker threads: how each finding is run again for its report (an
+   * op that hung there must not hang this thread). */
+  rerun?: (c: ConcurrentCase) => Promise<ConcurrentResult>;
 }
 
 export function explorePairs(

@@ -11,6 +11,7 @@
 import { InterfaceError } from '../../model/impl/contract.ts';
 import { UserError } from '../../model/user-error.ts';
 import type { CallMessage, ThreadFailure } from './messages.ts';
+import { pollCalls } from './poll.ts';
 import { discard, release, take, warm, type Thread } from './pool.ts';
 
 export { DEFAULT_OP_TIMEOUT } from '../defaults.ts';
@@ -20,10 +21,6 @@ export { DEFAULT_OP_TIMEOUT } from '../defaults.ts';
  * implementation that is not deterministic, and hangs somewhere new each
  * time, gets here. */
 const MAX_HANGS = 256;
-/** An op that has run for a quarter of the bound, and at least this long,
- * where ops take microseconds, may hang: a spare thread boots while the
- * bound runs out. */
-const SUSPECT_MS = 100;
 /** Large values a thread keeps between calls. */
 const MAX_HELD = 4;
 
@@ -98,26 +95,9 @@ function attempt<I, P>(t: Thread, bound: number, call: WatchedCall<I, P>, hangs:
   }
   Atomics.store(t.cell, 0, 0);
   return new Promise<Outcome>((resolve) => {
-    // The count as it grows past what 32 bits hold: between two polls it
-    // moves by far less than 2^32.
-    let raw = 0;
-    let count = 0;
-    let since = performance.now();
-    const poll = setInterval(() => {
-      const now = performance.now();
-      const s = Atomics.load(t.cell, 0);
-      if (s !== raw) {
-        count += (s - raw) >>> 0;
-        raw = s;
-        since = now;
-      } else if (count % 2 === 1 && now - since >= bound) {
-        finish({ hang: (count + 1) / 2 });
-      } else if (count % 2 === 1 && now - since >= Math.max(SUSPECT_MS, bound / 4)) {
-        warm(call.module);
-      }
-    }, Math.min(250, Math.max(10, bound / 8)));
+    const stopPolling = pollCalls(t.cell, bound, { hang: (n) => finish({ hang: n }), suspect: () => warm(call.module) });
     const finish = (o: Outcome): void => {
-      clearInterval(poll);
+      stopPolling();
       t.on = undefined;
       resolve(o);
     };
