@@ -8,7 +8,7 @@ import { hashable } from '../fuzz/verify/canonical.ts';
 import { checkedBounds } from '../fuzz/verify/bounds.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate } from '../fuzz/verify/certificate.ts';
-import { caseSize, explorePairsYielding, recorded, type PairCandidate, type PairFailure } from '../fuzz/verify/pairs.ts';
+import { caseSize, explorePairsYielding, pairStarts, recorded, type PairCandidate, type PairFailure } from '../fuzz/verify/pairs.ts';
 import { pairsParallel, runParallel, VerifyPool } from '../fuzz/verify/parallel.ts';
 import { DEFAULT_OP_TIMEOUT } from '../fuzz/defaults.ts';
 import { originOf } from '../model/impl/origin.ts';
@@ -102,7 +102,10 @@ export interface VerifyResult {
   /** Failures only an interleaving of a pair shows: fewest ops, then
    * fewest context switches. */
   races: VerifyRace[];
-  pairs: { from: number; depth: number; pairs: number; commuting: number; schedules: number } | undefined;
+  /** `optionStates`: states outside the pair depths that pairs of socket
+   * options started from, each the first to show a socket as options see
+   * it. */
+  pairs: { from: number; depth: number; pairs: number; commuting: number; schedules: number; optionStates: number } | undefined;
   seconds: number;
   /** The certificate as text (a summary of counterexamples when any). */
   certificate: string;
@@ -130,6 +133,7 @@ export async function verify(implementation: Implementation | string, options: V
   const expired = (): boolean => signal?.aborted === true || (deadline !== undefined && Date.now() > deadline) || pool?.hungOut === true;
   const pairDepth = Math.min(options.pairDepth ?? (opaque ? OPAQUE_DEFAULT_PAIR_DEPTH : DEFAULT_PAIR_DEPTH), bounds.depth);
   const bfs = new Bfs(impl, profile, bounds, pairDepth);
+  if (pairDepth >= 0) bfs.pairedDepths = { from: options.pairFrom ?? 0, to: pairDepth };
   const workers = options.workers ?? 1;
   const opTimeout = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
   const origin = originOf(impl);
@@ -163,7 +167,9 @@ export async function verify(implementation: Implementation | string, options: V
     };
     if (progress) progress({ phase: 'start', stateHashed: !opaque, ops: alphabetOf(profile, bounds, keptSizes(root.spec, bounds), 0).length, depth: bounds.depth });
     const onPairs = progress && ((done: number, of: number) => progress({ phase: 'pairs', done, of }));
-    const onRace = progress && ((f: PairCandidate) => progress({ phase: 'found', signature: f.signature, ops: caseSize(f.case), race: true }));
+    const onRace = progress && ((f: PairCandidate) => {
+      if (!bfs.failures.has(f.signature)) progress({ phase: 'found', signature: f.signature, ops: caseSize(f.case), race: true });
+    });
     if (progress) bfs.onFound = (f) => progress({ phase: 'found', signature: f.signature, ops: f.ops.length, race: false });
     r = pool ? await runParallel(bfs, pool, { ...run, abort: giveUp.signal }) : await bfs.runYielding(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
@@ -171,19 +177,22 @@ export async function verify(implementation: Implementation | string, options: V
     // every state pairs could start from.
     const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && (r.depthCompleted >= pairDepth || r.exhausted);
     if (pairsWanted) {
+      const starts = pairStarts(pb, bfs.retained, bfs.optionStarts);
       p = pool
-        ? await pairsParallel(impl, profile, pool, pb, bfs.retained, {
+        ? await pairsParallel(impl, profile, pool, pb, starts, {
           expired, onDone: onPairs, onFound: onRace, abort: giveUp.signal,
           rerun: async (c) => (hung() ? await rerun({ profile: profile.name, impl: source, kind: 'concurrent', case: c }) : recorded(impl, profile, c)) as ConcurrentResult,
         })
-        : await explorePairsYielding(impl, profile, bounds, pb, bfs.retained, { expired, stopWhen, onDone: onPairs, onFound: onRace });
+        : await explorePairsYielding(impl, profile, bounds, pb, starts, { expired, stopWhen, onDone: onPairs, onFound: onRace });
     }
   } finally {
     clearTimeout(budgetTimer);
     signal?.removeEventListener('abort', onSignal);
     if (pool) await pool.stop();
   }
-  const races = (p?.failures ?? []).map((f) => raceOf(f, profile, source));
+  // A signature a single thread shows is reported there, as the other
+  // searches do: an interleaving that ends the same way adds nothing.
+  const races = (p?.failures ?? []).filter((f) => !r.failures.some((g) => g.signature === f.signature)).map((f) => raceOf(f, profile, source));
   const findings: FindingRecord[] = [];
   for (const f of r.failures) {
     const result = hung() ? await rerun({ profile: profile.name, impl: source, kind: 'sequential', ops: f.ops }) : runLockstep(impl, profile, f.ops, { recordSites: true });
@@ -199,13 +208,13 @@ export async function verify(implementation: Implementation | string, options: V
     states: r.states, transitions: r.transitions, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime,
     stateHashed: r.stateHashed, statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds, interrupted,
     hungOut: pool?.hungOut === true ? { hangs, bound: opTimeout } : undefined,
-    pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime },
+    pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime, optionStates: bfs.optionStarts.length },
   });
   return {
     name: impl.name, profile: profile.name, bounds, alphabet, states: r.states, transitions: r.transitions,
     statesPerDepth: r.statesPerDepth, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime || p?.outOfTime === true,
     interrupted, hangs, findings, races, seconds, certificate,
-    pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules },
+    pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules, optionStates: bfs.optionStarts.length },
   };
 }
 

@@ -14,7 +14,7 @@ import type { Op } from '../../model/ops.ts';
 import type { Profile } from '../../model/profile.ts';
 import { Session, type Failure } from '../../properties/lockstep.ts';
 import { alphabet, keptSizes, peersUsedAfter, sentCode, type KeptSizes, type VerifyBounds } from './alphabet.ts';
-import { hashable, stateFingerprint } from './canonical.ts';
+import { hashable, socketProjection, stateFingerprint } from './canonical.ts';
 import { Fingerprint } from './fingerprint.ts';
 import { fork, forkable, replayed } from './fork.ts';
 import { runLettingIn, runThrough } from './stepwise.ts';
@@ -52,11 +52,19 @@ export interface Verdict {
 }
 
 /** What one op did from a state: failed, reached a known state (empty), or
- * reached a new one (its fingerprint and data, and teardown's verdict). */
+ * reached a new one (its fingerprint and data, teardown's verdict, and
+ * each open descriptor's socket as its options see it). */
 export interface Step {
   failure?: Verdict;
-  child?: NodeData & { fp: number };
+  child?: NodeData & { fp: number; sockets?: readonly number[] };
   end?: Verdict;
+}
+
+/** A state where some socket is first seen as its options see it
+ * (canonical.ts, socketProjection), and a descriptor naming it. */
+export interface OptionStart {
+  node: Node;
+  fd: number;
 }
 
 function verdict(f: Failure, offset: number): Verdict {
@@ -179,6 +187,13 @@ export class Bfs {
   stateHashed = true;
   /** Told of each signature the first time it fails. */
   onFound?: (f: BfsFailure) => void;
+  /** Depths whose states pairs start from anyway: a socket first seen as
+   * its options see it at any other depth is kept in `optionStarts`
+   * (undefined: none is). */
+  pairedDepths?: { from: number; to: number };
+  /** Sockets, as their options see them, met so far. */
+  readonly socketsSeen = new Set<number>();
+  readonly optionStarts: OptionStart[] = [];
   private readonly fp = new Fingerprint();
   private readonly alphabets = new Map<string, Op[]>();
   private readonly shared = new Shared();
@@ -257,6 +272,7 @@ export class Bfs {
     this.seen.add(fp);
     const node: Node = { fp, parent: undefined, op: undefined, depth: 0, peersUsed: 0, sent: [], sending: [], kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };
     if (this.retainDepth >= 0) this.retained.push(node);
+    if (this.stateHashed) this.noteSockets(node, this.socketsOf(session, node.open));
     const end = endOf(session);
     this.record(end && verdict(end, 0), []);
     return node;
@@ -316,8 +332,9 @@ export class Bfs {
       const kept = keptSizes(session.spec, this.bounds);
       const open = this.openOf(session);
       const listening = this.listeningOf(session);
+      const sockets = hashable(session) ? this.socketsOf(session, open) : undefined;
       const end = endOf(session);
-      out.push({ child: { fp, peersUsed, sent, sending, kept, open, listening }, end: end && verdict(end, offset) });
+      out.push({ child: { fp, peersUsed, sent, sending, kept, open, listening, sockets }, end: end && verdict(end, offset) });
     }
     return out;
   }
@@ -345,7 +362,26 @@ export class Bfs {
       };
       next.push(child);
       if (child.depth <= this.retainDepth) this.retained.push(child);
+      if (c.sockets) this.noteSockets(child, c.sockets);
       this.record(step.end, [...path, ops[i]]);
+    }
+  }
+
+  /** Each open descriptor's socket as its options see it, in `open`'s order. */
+  private socketsOf(session: Session, open: readonly number[]): number[] {
+    return open.map((fd) => socketProjection(this.fp, session, fd, this.bounds.fds));
+  }
+
+  /** Keep `node` for the pairs of options on each socket it is the first
+   * to show, unless pairs start from its depth anyway. */
+  private noteSockets(node: Node, sockets: readonly number[]): void {
+    const d = this.pairedDepths;
+    if (d === undefined) return;
+    const paired = node.depth >= d.from && node.depth <= d.to;
+    for (let i = 0; i < sockets.length; i++) {
+      if (this.socketsSeen.has(sockets[i])) continue;
+      this.socketsSeen.add(sockets[i]);
+      if (!paired) this.optionStarts.push({ node, fd: node.open[i] });
     }
   }
 

@@ -380,6 +380,13 @@ function hashLedger(
   } else {
     for (let h = 1; h <= n; h++) walk.handles.of(h);
   }
+  hashBuffers(fp, walk, ledger, skbs, kmem, exact);
+}
+
+/** Each buffer the walk has named, in the order named. */
+function hashBuffers(
+  fp: Fingerprint, walk: KernelWalk, ledger: Ledger, skbs: ReadonlyMap<number, BuiltPacket>, kmem: ReadonlyMap<number, Uint8Array>, exact: boolean,
+): void {
   for (let i = 0; i < walk.handles.size; i++) {
     const h = walk.handles.order[i];
     const e = ledger.stateOf(h);
@@ -405,6 +412,59 @@ function hashLedger(
     if (b !== undefined) fp.bytes(b);
   }
   fp.num(NONE);
+}
+
+// --- one socket, as its options see it ----------------------------------
+
+/** The part of a state socket options on the socket `fd` names read or
+ * change (the footprints independence.ts assumes): the descriptors naming
+ * it, its state and lock, its file references, its feature fields and
+ * every buffer they point to, with each buffer's references, holders and
+ * bytes; in the spec, its state, flag and kept SYN, and how often it was
+ * read. Its queues, its listener settings and every other object are left
+ * out: no option reads them. Two states with equal projections give a pair
+ * of options on the socket the same interleavings and the same verdicts,
+ * as far as those footprints hold. */
+export function socketProjection(fp: Fingerprint, session: Session, fd: number, fds: number): number {
+  const kernel = kernelOf.get(session.instance)!;
+  const w = session.spec;
+  const id = w.fds[fd];
+  const sk = kernel.files[fd];
+  for (const exact of [true, false]) {
+    fp.reset();
+    // Which descriptors in bounds name the socket (an op may come through
+    // any), and how many past them do (only teardown closes those).
+    namingIt(fp, w.fds, id, fds);
+    namingIt(fp, kernel.files, sk, fds);
+    if (id !== undefined) {
+      const x = w.sockets[id];
+      fp.bool(x.alive).num(SOCK_STATES.indexOf(x.sockState)).num(TCP_STATES.indexOf(x.tcpState)).num(x.flag);
+      hashKept(fp, x.kept);
+      fp.num(session.readsBySocket().get(id) ?? 0);
+    }
+    fp.num(NONE);
+    const walk = WALK.start(fp, session.ledger, exact ? KNOWN[session.profile.name] : undefined, kernel.reuseGen);
+    if (sk !== undefined) {
+      fp.bool(sk.alive).bool(sk.dead).num(SOCK_STATES.indexOf(sk.sockState)).num(TCP_STATES.indexOf(sk.state));
+      fp.num(sk.lock.owner).num(sk.fileRefs).bool(sk.fileClosed).num(sk.destruct === 'tcp_sock_destruct' ? 1 : 0);
+      walk.fields(sk.tp);
+    }
+    if (walk.unknownField) continue;
+    const inner = kernel.internals();
+    hashBuffers(fp, walk, session.ledger, inner.skbPackets, inner.kmem, exact);
+    break;
+  }
+  return fp.value();
+}
+
+function namingIt<T>(fp: Fingerprint, table: readonly (T | undefined)[], x: T | undefined, inBounds: number): void {
+  let past = 0;
+  for (let f = 0; f < table.length; f++) {
+    if (x === undefined || table[f] !== x) continue;
+    if (f < inBounds) fp.num(f);
+    else past++;
+  }
+  fp.num(NONE).num(past);
 }
 
 function lastTaken(ledger: Ledger, h: number): string {

@@ -21,7 +21,7 @@ export interface CertificateFacts {
   /** Distinct states first reached at each depth, from 0. */
   statesPerDepth: readonly number[];
   /** Concurrent pairs explored, when the run explored any. */
-  pairs?: { from: number; depth: number; pairs: number; schedules: number; complete: boolean };
+  pairs?: { from: number; depth: number; pairs: number; schedules: number; complete: boolean; optionStates?: number };
   counterexamples: number;
   seconds: number;
   /** Stopped by a signal rather than the time budget. */
@@ -53,7 +53,9 @@ export function renderCertificate(c: CertificateFacts): string {
       : `  distinct states  ${c.states} (paths: the implementation's state cannot be read, so none merge)`,
     `  states by depth  ${c.statesPerDepth.join(' ')}`,
     `  transitions      ${c.transitions}`,
-    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state ${c.pairs.from > 0 ? `at depth ${c.pairs.from} to ${c.pairs.depth}` : `up to depth ${c.pairs.depth}`}, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ` (${stoppedBy})`}`] : []),
+    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state ${c.pairs.from > 0 ? `at depth ${c.pairs.from} to ${c.pairs.depth}` : `up to depth ${c.pairs.depth}`}`
+      + `${c.pairs.optionStates ? `, and of socket options from ${c.pairs.optionStates} more, each the first to show a socket as options see it` : ''}`
+      + `, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ` (${stoppedBy})`}`] : []),
     `  depth completed  ${depth}`,
     `  time             ${c.seconds.toFixed(1)} s`,
   ];

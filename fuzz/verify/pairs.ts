@@ -31,7 +31,7 @@ import { runConcurrent, type ConcurrentCase, type ConcurrentResult, type ThreadK
 import { contextSwitches } from '../../properties/findings.ts';
 import { replay as followSchedule } from '../../properties/concurrent.ts';
 import { alphabet, type VerifyBounds } from './alphabet.ts';
-import { pathOf, type Node, type NodeData } from './bfs.ts';
+import { pathOf, type Node, type NodeData, type OptionStart } from './bfs.ts';
 import { runLettingIn, runThrough } from './stepwise.ts';
 import { fork, forkable, replayed } from './fork.ts';
 import { commute } from './independence.ts';
@@ -98,18 +98,21 @@ export interface NodePairs {
   found: PairCandidate[];
 }
 
-/** Every pair from one state. A function of the state alone, not of what
- * other states found, so states can be split over worker threads. */
-export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, setup: Op[], node: NodeData): NodePairs {
+/** Every pair from one state, or with `socket` (a descriptor), every pair
+ * of socket options on the socket it names. A function of the state
+ * alone, not of what other states found, so states can be split over
+ * worker threads. */
+export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, setup: Op[], node: NodeData, socket?: number): NodePairs {
   const local = new Map<string, PairCandidate>();
   let pairs = 0;
   let commuting = 0;
   let schedules = 0;
-  const ops = pairAlphabet(profile, bounds, node);
   // Each schedule starts from a copy of the state instead of running the
   // setup again; an implementation that cannot be copied replays it.
   let base: Session | undefined = replayed(impl, profile, setup, node.sending);
-  const independent = commute(profile, socketNames(base.spec));
+  const names = socketNames(base.spec);
+  const independent = commute(profile, names);
+  const ops = pairAlphabet(profile, bounds, node).filter((op) => socket === undefined || (isOption(op) && names(op.fd) === names(socket)));
   if (!forkable(base)) base = undefined;
   let scratch: Session | undefined;
   for (let i = 0; i < ops.length; i++) {
@@ -169,6 +172,26 @@ export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBo
   return { pairs, commuting, schedules, found: [...local.values()] };
 }
 
+function isOption(op: Op): op is Extract<Op, { kind: 'setsockopt' | 'getsockopt' }> {
+  return op.kind === 'setsockopt' || op.kind === 'getsockopt';
+}
+
+/** Where pairs start: a state and every pair from it, or with `socket`,
+ * the pairs of options on that descriptor's socket. */
+export interface PairStart {
+  node: Node;
+  socket?: number;
+}
+
+/** The states up to the pair depth (and from `pb.from`), then those that
+ * first show a socket as its options see it at other depths. */
+export function pairStarts(pb: PairBounds, nodes: readonly Node[], options: readonly OptionStart[] = []): PairStart[] {
+  return [
+    ...nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from).map((node) => ({ node })),
+    ...options.map((o) => ({ node: o.node, socket: o.fd })),
+  ];
+}
+
 /** Fold one state's findings into the best so far, states in order. */
 export function mergePairs(best: Map<string, PairCandidate>, found: readonly PairCandidate[]): void {
   for (const f of found) {
@@ -212,37 +235,42 @@ export interface PairsOptions {
   rerun?: (c: ConcurrentCase) => Promise<ConcurrentResult>;
 }
 
+/** Pairs from every state of `nodes` up to the pair depth (`nodes` may
+ * be PairStarts, made by pairStarts). */
 export function explorePairs(
-  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], opts: PairsOptions = {},
+  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[] | readonly PairStart[], opts: PairsOptions = {},
 ): PairsResult & { outOfTime: boolean } {
-  return runThrough(pairsSearch(impl, profile, bounds, pb, nodes, opts));
+  return runThrough(pairsSearch(impl, profile, bounds, pb, startsOf(pb, nodes), opts));
 }
 
 /** The same, letting the event loop in every so often. */
 export function explorePairsYielding(
-  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], opts: PairsOptions = {},
+  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[] | readonly PairStart[], opts: PairsOptions = {},
 ): Promise<PairsResult & { outOfTime: boolean }> {
-  return runLettingIn(pairsSearch(impl, profile, bounds, pb, nodes, opts));
+  return runLettingIn(pairsSearch(impl, profile, bounds, pb, startsOf(pb, nodes), opts));
 }
 
-/** Pairs from each state in turn, pausing after each. */
+export function startsOf(pb: PairBounds, nodes: readonly Node[] | readonly PairStart[]): readonly PairStart[] {
+  return nodes.length > 0 && 'node' in nodes[0] ? nodes as readonly PairStart[] : pairStarts(pb, nodes as readonly Node[]);
+}
+
+/** Pairs from each start in turn, pausing after each. */
 function* pairsSearch(
-  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, nodes: readonly Node[], opts: PairsOptions,
+  impl: Implementation, profile: Profile, bounds: VerifyBounds, pb: PairBounds, todo: readonly PairStart[], opts: PairsOptions,
 ): Generator<void, PairsResult & { outOfTime: boolean }> {
   const best = new Map<string, PairCandidate>();
   let pairs = 0;
   let commuting = 0;
   let schedules = 0;
   let outOfTime = false;
-  const todo = nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from);
   let done = 0;
-  for (const node of todo) {
+  for (const { node, socket } of todo) {
     if (opts.expired?.() === true) {
       outOfTime = true;
       break;
     }
     if (opts.stopWhen?.(best)) break;
-    const r = pairsAt(impl, profile, bounds, pb, pathOf(node), node);
+    const r = pairsAt(impl, profile, bounds, pb, pathOf(node), node, socket);
     pairs += r.pairs;
     commuting += r.commuting;
     schedules += r.schedules;

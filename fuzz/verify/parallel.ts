@@ -13,7 +13,7 @@ import { Bfs, levelSink, pathOf } from './bfs.ts';
 import type { LevelRequest, NodeReply, PairsRequest, WorkerInit } from './worker.ts';
 import type { NodePairs } from './pairs.ts';
 import type { Step } from './bfs.ts';
-import { finish, finishWith, mergePairs, type PairBounds, type PairCandidate, type PairsOptions, type PairsResult } from './pairs.ts';
+import { finish, finishWith, mergePairs, startsOf, type PairStart, type PairBounds, type PairCandidate, type PairsOptions, type PairsResult } from './pairs.ts';
 import type { Implementation } from '../../model/impl/types.ts';
 import type { Profile } from '../../model/profile.ts';
 
@@ -185,10 +185,10 @@ const MAX_HANGS = 16;
  * contiguous chunks; each state's findings are folded in state order, as
  * explorePairs does on one thread. */
 export async function pairsParallel(
-  impl: Implementation, profile: Profile, pool: VerifyPool, pb: PairBounds, nodes: readonly Node[], opts: PairsOptions = {},
+  impl: Implementation, profile: Profile, pool: VerifyPool, pb: PairBounds, nodes: readonly Node[] | readonly PairStart[], opts: PairsOptions = {},
 ): Promise<PairsResult & { outOfTime: boolean }> {
   const { expired, onDone, onFound, abort, rerun } = opts;
-  const todo = nodes.filter((n) => n.depth <= pb.depth && n.depth >= pb.from);
+  const todo = startsOf(pb, nodes);
   const best = new Map<string, PairCandidate>();
   let pairs = 0;
   let commuting = 0;
@@ -198,7 +198,7 @@ export async function pairsParallel(
   // take tens of milliseconds); the fold below still takes them in state
   // order.
   const size = Math.max(1, Math.min(16, Math.ceil(todo.length / (pool.size * 8))));
-  const chunks: Node[][] = [];
+  const chunks: PairStart[][] = [];
   for (let i = 0; i < todo.length; i += size) chunks.push(todo.slice(i, i + size));
   const replies: NodePairs[][] = new Array(chunks.length);
   let next = 0;
@@ -212,7 +212,7 @@ export async function pairsParallel(
         return;
       }
       const k = next++;
-      const nodes = chunks[k].map((n) => ({ path: pathOf(n), data: dataOf(n) }));
+      const nodes = chunks[k].map((n) => ({ path: pathOf(n.node), data: dataOf(n.node), socket: n.socket }));
       const answer = await pool.ask<NodePairs>(w, nodes.length, (a) => ({ kind: 'pairs', bounds: pb, nodes: nodes.slice(a.from), hangs: a.hangs }), abort);
       if (answer === undefined) {
         outOfTime = true;

@@ -43,11 +43,12 @@ export interface NodeReply<T> {
   calls: number;
 }
 
-/** Every pair from each state sent. */
+/** Every pair from each state sent (with `socket`, every pair of options
+ * on the socket it names). */
 export interface PairsRequest {
   kind: 'pairs';
   bounds: PairBounds;
-  nodes: Array<{ path: Op[]; data: NodeData }>;
+  nodes: Array<{ path: Op[]; data: NodeData; socket?: number }>;
   hangs: number[];
 }
 
@@ -78,7 +79,7 @@ function send<T>(item: T): void {
 }
 
 function pairs(m: PairsRequest): void {
-  for (const n of m.nodes) send<NodePairs>(pairsAt(impl, profile, init.bounds, m.bounds, n.path, n.data));
+  for (const n of m.nodes) send<NodePairs>(pairsAt(impl, profile, init.bounds, m.bounds, n.path, n.data, n.socket));
 }
 
 function level(m: LevelRequest): void {
