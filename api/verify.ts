@@ -13,6 +13,9 @@ import { pairsParallel, runParallel, VerifyPool } from '../fuzz/verify/parallel.
 import { DEFAULT_OP_TIMEOUT } from '../fuzz/defaults.ts';
 import { originOf } from '../model/impl/origin.ts';
 import { runWatched } from './replay.ts';
+import { watched } from '../fuzz/watchdog/host.ts';
+import type { RootInput } from '../fuzz/verify/root.ts';
+import { underWatchdog, withKnownHangs } from '../properties/impl-calls.ts';
 import type { ReplayCase } from '../reports/token.ts';
 import type { ConcurrentResult } from '../properties/concurrent.ts';
 import type { BfsResult } from '../fuzz/verify/bfs.ts';
@@ -143,9 +146,10 @@ export async function verify(implementation: Implementation | string, options: V
   const pool = origin !== undefined && (workers > 1 || (workers === 1 && opTimeout > 0))
     ? new VerifyPool(workers, { source: origin, bounds, branching: 'fork', watch: opTimeout > 0 ? { bound: opTimeout } : undefined }, options.maxHangs)
     : undefined;
+  let rootHangs: number[] = [];
   // A case an op hung in is run again for its report where the hang is
   // known in advance, not on this thread, which it would hang too.
-  const hung = (): boolean => pool !== undefined && pool.hangs > 0;
+  const hung = (): boolean => rootHangs.length > 0 || (pool !== undefined && pool.hangs > 0);
   const rerun = async (c: ReplayCase): Promise<RunResult> => runWatched(impl, profile, c, opTimeout);
   // Workers are not waited for past the budget: one may be in an op that
   // has not returned yet.
@@ -171,7 +175,12 @@ export async function verify(implementation: Implementation | string, options: V
       if (!bfs.failures.has(f.signature)) progress({ phase: 'found', signature: f.signature, ops: caseSize(f.case), race: true });
     });
     if (progress) bfs.onFound = (f) => progress({ phase: 'found', signature: f.signature, ops: f.ops.length, race: false });
-    r = pool ? await runParallel(bfs, pool, { ...run, abort: giveUp.signal }) : await bfs.runYielding(run);
+    // The workers expand states, but this thread makes the initial one: its
+    // teardown is run on a watched thread first, for where it hangs.
+    if (pool !== undefined && opTimeout > 0 && !underWatchdog()) {
+      rootHangs = (await watched<void, RootInput>(opTimeout, { module: ROOT_MODULE, fn: 'rootWatched', input: { origin: origin!, bounds } })).hangs;
+    }
+    r = pool ? await runParallel(bfs, pool, { ...run, abort: giveUp.signal }, () => withKnownHangs(rootHangs, opTimeout, () => bfs.root())) : await bfs.runYielding(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
     // A search that ran out of states before the pair depth has reached
     // every state pairs could start from.
@@ -199,7 +208,7 @@ export async function verify(implementation: Implementation | string, options: V
     const finding: Finding = { signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops, result, seed: 0, path: '', runsToFind: f.transition };
     findings.push(findingRecord(finding, profile, source));
   }
-  const hangs = pool?.hangs ?? 0;
+  const hangs = rootHangs.length + (pool?.hangs ?? 0);
   const seconds = (Date.now() - start) / 1000;
   const interrupted = signal?.aborted === true && (r.outOfTime || p?.outOfTime === true);
   const alphabet = describeAlphabet(profile, bounds);
@@ -217,6 +226,8 @@ export async function verify(implementation: Implementation | string, options: V
     pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules, optionStates: bfs.optionStarts.length },
   };
 }
+
+const ROOT_MODULE = new URL(`../fuzz/verify/root${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`, import.meta.url).href;
 
 const DEFAULT_PAIR_DEPTH = 3;
 const OPAQUE_DEFAULT_DEPTH = 3;

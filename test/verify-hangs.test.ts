@@ -11,8 +11,9 @@ import { decodeToken } from '../reports/token.ts';
 
 const ACCEPT = './test/fixtures/hangs-in-accept.ts';
 const RACE = './test/fixtures/spins-on-a-race.ts';
+const CLOSE = './test/fixtures/hangs-in-close.ts';
 
-type Runs = Record<'one' | 'two' | 'race' | 'many' | 'budget', VerifyResult & { wall: number }>;
+type Runs = Record<'one' | 'two' | 'race' | 'many' | 'budget' | 'root', VerifyResult & { wall: number }>;
 
 let runs: Runs;
 
@@ -26,6 +27,7 @@ beforeAll(() => {
       race: await timed('${RACE}', { depth: 0, pairDepth: 0, kinds: ['listen=0', 'accept', 'setsockopt=1'], workers: 2, opTimeout: 150 }),
       many: await timed('${ACCEPT}', { depth: 4, pairDepth: -1, kinds: ['listen', 'accept', 'setsockopt=1'], workers: 2, opTimeout: 100, maxHangs: 2 }),
       budget: await timed('${ACCEPT}', { depth: 3, pairDepth: -1, kinds: ['listen=0', 'accept'], workers: 2, opTimeout: 0, timeBudget: 1 }),
+      root: await timed('${CLOSE}', { depth: 1, pairDepth: -1, kinds: ['listen=0'], workers: 1, opTimeout: 150 }),
     }));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
   expect(r.signal, 'verify did not finish within 120 s').toBeNull();
@@ -73,6 +75,13 @@ describe('verify, where an op never returns', () => {
     expect(r.depthCompleted).toBeLessThan(4);
     expect(r.findings.map((f) => f.signature)).toEqual(['hang:accept']);
     expect(r.certificate).toMatch(/depth completed {2}\d of 4 \(stopped after 3 ops did not return within 100 ms\)/);
+  });
+
+  it('a teardown that never returns from the initial state is a counterexample of no ops, not a held main thread', () => {
+    const r = runs.root;
+    expect(r.findings.map((f) => [f.signature, f.ops.length])).toEqual([['hang:close', 0]]);
+    expect(r.findings[0].text).toContain('teardown close(fd 0) = did not return');
+    expect(r.hangs).toBeGreaterThan(0);
   });
 
   it('without the watchdog, the time budget does not wait for a worker stuck in an op', () => {

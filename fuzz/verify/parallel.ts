@@ -250,8 +250,9 @@ export async function pairsParallel(
   return { pairs, commuting, schedules, failures, outOfTime };
 }
 
-export async function runParallel(bfs: Bfs, pool: VerifyPool, opts: BfsOptions = {}): Promise<BfsResult> {
-  const root = bfs.root();
+/** `root` makes the initial state (default: bfs.root() as it is). */
+export async function runParallel(bfs: Bfs, pool: VerifyPool, opts: BfsOptions = {}, rootOf = (): Node | undefined => bfs.root()): Promise<BfsResult> {
+  const root = rootOf();
   let frontier: Node[] = root ? [root] : [];
   let added: number[] = [...bfs.seen];
   const statesPerDepth = [bfs.seen.size];
