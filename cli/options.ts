@@ -93,7 +93,9 @@ options:
                      smaller alphabet reaches a greater depth
   --pair-depth N     verify: pairs of ops on two threads, under every
                      interleaving, from every state up to depth N (default
-                     3, or 1 where the state cannot be read; -1 explores none)
+                     3, or 1 where the state cannot be read; -1 explores none);
+                     pairs of socket options on one socket go deeper, from
+                     each state that first shows that socket as they see it
   --pair-from N      verify: pairs only from states at depth N or more
                      (default 0)
   --preemptions N    verify: preemptions per interleaving of a pair (default 3)
