@@ -7,6 +7,9 @@ import { socketProjection } from '../fuzz/verify/canonical.ts';
 import { Fingerprint } from '../fuzz/verify/fingerprint.ts';
 import { replayed } from '../fuzz/verify/fork.ts';
 import { bundledByName } from '../model/impl/registry.ts';
+import { linuxFeature } from '../model/impl/linux.ts';
+import { stackImplementation } from '../model/impl/stack/adapter.ts';
+import type { Implementation } from '../model/impl/types.ts';
 import { DEFAULT_PACKET, type PacketDescriptor } from '../model/packet.ts';
 import { TCP_SAVE_SYN, type Op } from '../model/ops.ts';
 import { LINUX } from '../model/profile.ts';
@@ -15,8 +18,8 @@ const linux = bundledByName('linux')!;
 const fp = new Fingerprint();
 
 /** Descriptor `fd`'s socket, as its options see it, after `ops`. */
-function seen(ops: Op[], fd = 0): number {
-  return socketProjection(fp, replayed(linux, LINUX, ops, ops), fd, 2);
+function seen(ops: Op[], fd = 0, impl: Implementation = linux): number {
+  return socketProjection(fp, replayed(impl, LINUX, ops, ops), fd, 2);
 }
 
 const listen = (backlog = 0): Op => ({ kind: 'listen', fd: 0, backlog });
@@ -48,6 +51,23 @@ describe('a socket as its options see it', () => {
       seen([listen(0), save(1), { kind: 'dup', fd: 0 }]),
     ];
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('counts every buffer as the socket\'s when a feature field may hold one unknown to it', () => {
+    // A field the fingerprint does not know: which buffers the socket
+    // leads to cannot be told, so a SYN pending elsewhere counts too.
+    const marked = stackImplementation({
+      name: 'marked', profile: 'linux', description: 'Linux, with a field of its own on each socket it sets an option on',
+      feature: {
+        ...linuxFeature,
+        *setsockopt(k, t, sk, optname, value) {
+          sk.tp.mark = 1;
+          return yield* linuxFeature.setsockopt(k, t, sk, optname, value);
+        },
+      },
+    });
+    expect(seen([listen(0), save(1), syn(1)], 0, marked)).not.toBe(seen([listen(0), save(1)], 0, marked));
+    expect(seen([listen(0), save(1), syn(1)])).toBe(seen([listen(0), save(1)]));
   });
 
   it('is the same for each descriptor that names the socket', () => {

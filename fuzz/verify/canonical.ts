@@ -451,7 +451,10 @@ export function socketProjection(fp: Fingerprint, session: Session, fd: number, 
     }
     if (walk.unknownField) continue;
     const inner = kernel.internals();
-    hashBuffers(fp, walk, session.ledger, inner.skbPackets, inner.kmem, exact);
+    // A field this file does not know may hold a buffer: then every
+    // buffer is part of the socket, as of the state.
+    if (exact) hashBuffers(fp, walk, session.ledger, inner.skbPackets, inner.kmem, true);
+    else hashLedger(fp, walk, session.ledger, inner.skbPackets, inner.kmem, false);
     break;
   }
   return fp.value();
