@@ -2,13 +2,16 @@
 // of CPU time on one core, branching by copying the session versus
 // replaying the path, for each bundled implementation at depth
 // BENCH_VERIFY_DEPTH (6 by default); then the same search on two worker
-// threads, whose figures must match; then pairs and schedules per second.
+// threads, whose figures must match; then pairs and schedules per second;
+// then what pairs of socket options beyond the pair depth cost against
+// every pair up to it (BENCH_OPTION_DEPTH, 6 by default).
 // Not part of npm test.
 
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { verify } from '../api/verify.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
+import { explorePairs, pairStarts } from '../fuzz/verify/pairs.ts';
 import { DEFAULT_BOUNDS } from '../fuzz/verify/alphabet.ts';
 import { bundledByName } from '../model/impl/registry.ts';
 import { profileByName } from '../model/profile.ts';
@@ -47,4 +50,26 @@ for (const name of ['linux', 'rfc-v1']) {
   const p = r.pairs!;
   console.log(`${name.padEnd(13)} ${p.pairs} pairs (${p.commuting} skipped as commuting), ${p.schedules} schedules: `
     + `${Math.round(p.pairs / s)} pairs/s, ${Math.round(p.schedules / s)} schedules/s per core`);
+}
+
+const optionDepth = Number(process.env.BENCH_OPTION_DEPTH ?? 6);
+const pb = { depth: 2, from: 0, preemptions: 3 };
+console.log(`\n## pairs up to depth ${pb.depth}, and of socket options beyond it to depth ${optionDepth}, one thread (CPU time)`);
+for (const name of ['linux', 'rfc-v1']) {
+  const impl = bundledByName(name)!;
+  const profile = profileByName(impl.profile)!;
+  const bounds = { ...DEFAULT_BOUNDS, depth: optionDepth };
+  const bfs = new Bfs(impl, profile, bounds, pb.depth);
+  bfs.pairedDepths = { from: pb.from, to: pb.depth };
+  bfs.run();
+  for (const [label, starts] of [
+    ['every pair', pairStarts(pb, bfs.retained)],
+    ['socket options', bfs.optionStarts.map((o) => ({ node: o.node, socket: o.fd }))],
+  ] as const) {
+    const cpu = process.cpuUsage();
+    const r = explorePairs(impl, profile, bounds, pb, starts);
+    const used = process.cpuUsage(cpu);
+    console.log(`${name.padEnd(13)} ${label.padEnd(15)} from ${starts.length} states: ${r.pairs} pairs, ${r.schedules} schedules, `
+      + `${((used.user + used.system) / 1e6).toFixed(1)} s; races: ${r.failures.map((f) => f.signature).join(', ') || 'none'}`);
+  }
 }
