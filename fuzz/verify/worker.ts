@@ -52,13 +52,11 @@ export interface PairsRequest {
   hangs: number[];
 }
 
-
 const init = workerData as WorkerInit;
 const impl = await loadImplementation(init.source);
 const profile = profileByName(impl.profile)!;
 const bfs = new Bfs(impl, profile, init.bounds, -1, init.branching);
 const seen = new Set<number>();
-
 const cell = init.watch && new Int32Array(init.watch.cell);
 
 parentPort!.on('message', (m: LevelRequest | PairsRequest) => {
