@@ -144,7 +144,7 @@ export async function verify(implementation: Implementation | string, options: V
   if (pairDepth >= 0 && pairFrom > pairDepth) throw new UserError(`verify: pairFrom (${pairFrom}) is past the pair depth (${pairDepth})`);
   const pb = { depth: pairDepth, from: pairFrom, preemptions: options.preemptions ?? 3 };
   const pool = origin !== undefined && (workers > 1 || (workers === 1 && opTimeout > 0))
-    ? new VerifyPool(workers, { source: origin, bounds, branching: 'fork', watch: opTimeout > 0 ? { bound: opTimeout } : undefined }, options.maxHangs)
+    ? new VerifyPool(workers, { source: origin, bounds, branching: 'fork', pairedDepths: bfs.pairedDepths, watch: opTimeout > 0 ? { bound: opTimeout } : undefined }, options.maxHangs)
     : undefined;
   let rootHangs: number[] = [];
   // A case an op hung in is run again for its report where the hang is

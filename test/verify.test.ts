@@ -119,6 +119,10 @@ describe('verify on the bundled implementations', () => {
     // Every pair from the states up to depth 3 only: the races lie deeper.
     expect(r.pairs).toMatchObject({ from: 0, depth: 3 });
     expect(r.pairs!.optionStates).toBeGreaterThan(0);
+    // A signature a single thread shows is reported there alone.
+    const single = new Set(r.findings.map((f) => f.signature));
+    expect(single.size).toBeGreaterThan(0);
+    expect(r.races.filter((x) => single.has(x.signature))).toEqual([]);
     for (const c of committed) {
       const race = r.races.find((x) => x.signature === c.signature);
       expect(race, `${c.signature} among ${r.races.map((x) => x.signature).join(', ')}`).toBeDefined();

@@ -272,7 +272,7 @@ export class Bfs {
     this.seen.add(fp);
     const node: Node = { fp, parent: undefined, op: undefined, depth: 0, peersUsed: 0, sent: [], sending: [], kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };
     if (this.retainDepth >= 0) this.retained.push(node);
-    if (this.stateHashed) this.noteSockets(node, this.socketsOf(session, node.open));
+    if (this.stateHashed && this.pairedDepths !== undefined) this.noteSockets(node, this.socketsOf(session, node.open));
     const end = endOf(session);
     this.record(end && verdict(end, 0), []);
     return node;
@@ -321,7 +321,8 @@ export class Bfs {
       }
       const peersUsed = peersUsedAfter(op, node.peersUsed);
       const sent = fresh ? [...node.sent, code].sort((a, b) => a - b) : node.sent;
-      const fp = stateFingerprint(this.fp, session, hashable(session) ? path : [...path, op], peersUsed, sent);
+      const hashed = hashable(session);
+      const fp = stateFingerprint(this.fp, session, hashed ? path : [...path, op], peersUsed, sent);
       if (known(fp) || local.has(fp)) {
         out.push({});
         continue;
@@ -332,7 +333,8 @@ export class Bfs {
       const kept = keptSizes(session.spec, this.bounds);
       const open = this.openOf(session);
       const listening = this.listeningOf(session);
-      const sockets = hashable(session) ? this.socketsOf(session, open) : undefined;
+      // Only a search that pairs options needs its sockets as they see them.
+      const sockets = hashed && this.pairedDepths !== undefined ? this.socketsOf(session, open) : undefined;
       const end = endOf(session);
       out.push({ child: { fp, peersUsed, sent, sending, kept, open, listening, sockets }, end: end && verdict(end, offset) });
     }

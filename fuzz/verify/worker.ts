@@ -20,6 +20,8 @@ export interface WorkerInit {
   source: string;
   bounds: VerifyBounds;
   branching: 'fork' | 'replay';
+  /** The search's (bfs.ts): whether steps carry sockets as options see them. */
+  pairedDepths?: { from: number; to: number };
   /** Where the calls are counted, and the bound they are watched to
    * (absent: not watched). */
   watch?: { cell: SharedArrayBuffer; bound: number };
@@ -56,6 +58,7 @@ const init = workerData as WorkerInit;
 const impl = await loadImplementation(init.source);
 const profile = profileByName(impl.profile)!;
 const bfs = new Bfs(impl, profile, init.bounds, -1, init.branching);
+bfs.pairedDepths = init.pairedDepths;
 const seen = new Set<number>();
 const cell = init.watch && new Int32Array(init.watch.cell);
 
