@@ -42,7 +42,7 @@ export interface CheckOptions {
  * failures against its profile's spec. Tokens in the result name the
  * implementation as given, or by its `name` when given as an object. */
 export async function check(implementation: Implementation | string, options: CheckOptions = {}): Promise<CheckResult> {
-  const impl = typeof implementation === 'string' ? await loadImplementation(implementation) : implementation;
+  const impl = typeof implementation === 'string' ? await loadImplementation(implementation, { createTimeout: options.opTimeout }) : implementation;
   const source = options.source ?? (typeof implementation === 'string' ? implementation : impl.name);
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);

@@ -52,7 +52,8 @@ export async function replay(token: string, options: ReplayOptions = {}): Promis
   if (given === undefined && looksLikePath(c.impl)) {
     throw new UserError(`the token names the module ${JSON.stringify(c.impl)}, and a token never chooses code to run: name the module yourself (savedsyn replay TOKEN --impl PATH)`);
   }
-  const impl = given === undefined ? await loadImplementation(c.impl) : typeof given === 'string' ? await loadImplementation(given) : given;
+  const load = { createTimeout: options.opTimeout };
+  const impl = given === undefined ? await loadImplementation(c.impl, load) : typeof given === 'string' ? await loadImplementation(given, load) : given;
   if (impl.profile !== c.profile) throw new UserError(`the token is for profile ${c.profile}, but ${impl.name} implements ${impl.profile}`);
   const profile = profileByName(c.profile)!;
   const invalid = c.kind === 'concurrent' ? validateCase(c.case) : undefined;

@@ -23,6 +23,8 @@ import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { renderConcurrentFinding } from '../reports/text.ts';
 import { encodeToken } from '../reports/token.ts';
 import { loadImplementation } from '../model/impl/load.ts';
+import { callWithin } from '../model/impl/bounded.ts';
+import { didNotReturn } from '../model/impl/contract.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName, type ProfileName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
@@ -115,7 +117,7 @@ export interface VerifyResult {
 }
 
 export async function verify(implementation: Implementation | string, options: VerifyOptions = {}): Promise<VerifyResult> {
-  const impl = typeof implementation === 'string' ? await loadImplementation(implementation) : implementation;
+  const impl = typeof implementation === 'string' ? await loadImplementation(implementation, { createTimeout: options.opTimeout }) : implementation;
   const source = options.source ?? (typeof implementation === 'string' ? implementation : impl.name);
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);
@@ -127,7 +129,11 @@ export async function verify(implementation: Implementation | string, options: V
   // An implementation whose state cannot be read merges no states: its
   // search is a tree of about (ops offered)^depth paths, so the default
   // depths are those such a tree finishes at in minutes.
-  const root = new Session(impl, profile, []);
+  // Made here, on the main thread, which no watchdog can stop.
+  const createBound = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
+  const root = callWithin(() => new Session(impl, profile, []), createBound, () => {
+    throw didNotReturn('create', createBound);
+  });
   const opaque = !hashable(root);
   if (opaque && options.depth === undefined) bounds.depth = OPAQUE_DEFAULT_DEPTH;
   const start = Date.now();

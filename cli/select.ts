@@ -13,7 +13,7 @@ export async function selected(opts: Options): Promise<{ sources: string[]; impl
   const sources = opts.impls.length === 0
     ? BUNDLED.filter((i) => opts.profile === undefined || i.profile === opts.profile).map((i) => i.name)
     : opts.impls;
-  const impls = await Promise.all(sources.map(loadImplementation));
+  const impls = await Promise.all(sources.map((s) => loadImplementation(s, { createTimeout: opts.opTimeout })));
   const other = impls.find((i) => opts.profile !== undefined && i.profile !== opts.profile);
   if (other) throw new UserError(`--profile ${opts.profile}, but ${other.name} implements ${other.profile}`);
   return { sources, impls };

@@ -8,7 +8,7 @@
 // of the call, and the run goes on past it with the hang as a failure. So
 // does, from then on, any call with the same trail (call-trail.ts).
 
-import { InterfaceError } from '../model/impl/contract.ts';
+import { didNotReturn } from '../model/impl/contract.ts';
 import type { Op } from '../model/ops.ts';
 import { CallTrail } from './call-trail.ts';
 
@@ -86,7 +86,7 @@ export function guarded<T>(where: string, call: () => T, thread = 0, op?: Op): T
   if (due || (trail !== undefined && w.trail!.hangs(trail))) {
     if (trail !== undefined) w.trail!.hang(trail);
     if (where === 'create' || where === 'view') {
-      throw new InterfaceError(`the implementation's ${where}() did not return within ${w.bound} ms: a module must return from it to be checked`);
+      throw didNotReturn(where, w.bound);
     }
     throw new HangError(where, w.bound);
   }

@@ -89,6 +89,8 @@ const CASES: Case[] = [
   ['a view() that returns a string', ['check', '--impl', './test/fixtures/view-string.ts', '--runs', '50'], /^savedsyn: view-string does not fit the Implementation interface: view\(\) must return an array of \{ fd, flag, kept \}; it gave the string "fd 0: listening"$/],
   ['a run() that returns null', ['check', '--impl', './test/fixtures/run-null.ts', '--runs', '50'], /^savedsyn: run-null does not fit the Implementation interface: run\(.*\) must return an Outcome .*; it gave null$/],
   ['a create() that throws on its second call', ['check', '--impl', './test/fixtures/create-once.mjs', '--runs', '50'], /^savedsyn: create-once does not fit the Implementation interface: create\(env\) must build a fresh instance every time it is called \(once per case\), but threw on call 2: already created$/],
+  ['a create() that never returns', ['check', '--impl', './test/fixtures/hangs-in-create.mjs', '--op-timeout', '200'], /^savedsyn: the implementation's create\(\) did not return within 200 ms: a module must return from it to be checked$/],
+  ['a create() that never returns, to verify', ['verify', '--impl', './test/fixtures/hangs-in-create.mjs', '--workers', '0', '--op-timeout', '200'], /^savedsyn: the implementation's create\(\) did not return within 200 ms/],
   ['a generator that yields a number', ['check', '--impl', './test/fixtures/yields-number.mjs', '--runs', '50'], /^savedsyn: yields-number does not fit the Implementation interface: a generator from run\(\) must yield site labels/],
   // Tokens.
   ['replay without a token', ['replay'], /^savedsyn: replay takes the token to replay/],

@@ -104,7 +104,7 @@ export async function runBatch(b: BatchSpec, guide: Guide = NO_GUIDE): Promise<B
   // own runs, and it is called in no thread of ours.
   if (b.impl === KERNEL_IMPL) return (await import('./kernel-batch.ts')).runKernelBatch(b, guide);
   if ((b.opTimeout ?? DEFAULT_OP_TIMEOUT) > 0 && !underWatchdog()) return watchedBatch(b, guide);
-  const impl = await loadImplementation(b.impl);
+  const impl = await loadImplementation(b.impl, { createTimeout: b.opTimeout });
   const profile = profileByName(impl.profile)!;
   const found: Array<{ c: ReplayCase; result: Parameters<typeof buildReport>[1] }> = [];
   const tally = new CoverageTally(b.impl, guide.counts);

@@ -55,7 +55,7 @@ export interface PairsRequest {
 }
 
 const init = workerData as WorkerInit;
-const impl = await loadImplementation(init.source);
+const impl = await loadImplementation(init.source, { createTimeout: init.watch?.bound ?? 0 });
 const profile = profileByName(impl.profile)!;
 const bfs = new Bfs(impl, profile, init.bounds, -1, init.branching);
 bfs.pairedDepths = init.pairedDepths;

@@ -4,7 +4,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createInstance } from './contract.ts';
+import { DEFAULT_OP_TIMEOUT } from '../../fuzz/defaults.ts';
+import { callWithin } from './bounded.ts';
+import { createInstance, didNotReturn } from './contract.ts';
 import { withOrigin } from './origin.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
 import type { Implementation } from './types.ts';
@@ -16,7 +18,13 @@ export function looksLikePath(s: string): boolean {
   return s.includes('/') || /\.(m?[jt]s|cjs|cts|mts)$/.test(s);
 }
 
-export async function loadImplementation(spec: string): Promise<Implementation> {
+export interface LoadOptions {
+  /** How long the first create() may run, in ms (0: no bound): a module
+   * whose create() never returns is refused rather than waited for. */
+  createTimeout?: number;
+}
+
+export async function loadImplementation(spec: string, options: LoadOptions = {}): Promise<Implementation> {
   if (!looksLikePath(spec)) {
     const impl = bundledByName(spec);
     if (impl) return impl;
@@ -31,7 +39,7 @@ export async function loadImplementation(spec: string): Promise<Implementation> 
     throw new UserError(`could not load ${spec}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const candidate = mod.default ?? mod.implementation;
-  return withOrigin(validateImplementation(candidate, spec), file);
+  return withOrigin(validateImplementation(candidate, spec, options), file);
 }
 
 /** A module by path. Only .mjs and .cjs say what they are; a .ts, .mts or
@@ -51,7 +59,7 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 }
 
 /** Names every way `x` misses the Implementation interface. */
-export function validateImplementation(x: unknown, where: string): Implementation {
+export function validateImplementation(x: unknown, where: string, options: LoadOptions = {}): Implementation {
   const problems: string[] = [];
   if (typeof x !== 'object' || x === null) {
     throw new UserError(`${where} does not export an implementation: expected \`export default { name, profile, description, create(env) }\` (or a named export \`implementation\`)`);
@@ -71,6 +79,9 @@ export function validateImplementation(x: unknown, where: string): Implementatio
     create: o.create as Implementation['create'],
   };
   // Try one instance so a bad shape is reported now, not as a crash later.
-  createInstance(impl, { profile: profileByName(impl.profile)!, ledger: new Ledger() });
+  const bound = options.createTimeout ?? DEFAULT_OP_TIMEOUT;
+  callWithin(() => createInstance(impl, { profile: profileByName(impl.profile)!, ledger: new Ledger() }), bound, () => {
+    throw didNotReturn('create', bound);
+  });
   return impl;
 }
