@@ -22,6 +22,7 @@ import type { BfsResult } from '../fuzz/verify/bfs.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { renderConcurrentFinding } from '../reports/text.ts';
 import { encodeToken } from '../reports/token.ts';
+import { replayCommand } from '../reports/replay-command.ts';
 import { loadImplementation } from '../model/impl/load.ts';
 import { callWithin } from '../model/impl/bounded.ts';
 import { didNotReturn } from '../model/impl/contract.ts';
@@ -246,6 +247,8 @@ export interface VerifyRace {
   case: ConcurrentCase;
   contextSwitches: number;
   token: string;
+  /** The command that replays it (with `--impl` for a module). */
+  replay: string;
   text: string;
 }
 
@@ -253,8 +256,9 @@ function raceOf(f: PairFailure, profile: NonNullable<ReturnType<typeof profileBy
   const text = renderConcurrentFinding({
     signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, result: f.result, scheduler: 'random', runsToFind: 0, seed: 0, path: '',
   }, profile);
+  const token = encodeToken({ profile: profile.name, impl: source, kind: 'concurrent', case: f.case });
   return {
     signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, contextSwitches: f.contextSwitches,
-    token: encodeToken({ profile: profile.name, impl: source, kind: 'concurrent', case: f.case }), text,
+    token, replay: replayCommand(token, source), text,
   };
 }

@@ -29,7 +29,7 @@ export async function checkCommand(command: string, opts: Options, log: (s: stri
     runs.push(r);
     log(`${r.name} (${r.profile}): ${r.cases} single-thread cases, ${r.findings.length} distinct finding(s); `
       + `${r.concurrentCases} concurrent cases, ${r.races.length} distinct race(s)`);
-    if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`\n${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
+    if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`\n${f.text}\n  replay: ${f.replay}\n`);
   }
   writeOutput(join(dir, 'report.md'), renderMarkdown(runs, opts.seed));
   writeOutput(join(dir, 'report.json'), renderJson(runs, opts.seed));

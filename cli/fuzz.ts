@@ -13,6 +13,7 @@ import { makeFolder } from '../model/output-folder.ts';
 import { LINUX } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
 import type { Options } from './options.ts';
+import { replayCommand } from '../reports/replay-command.ts';
 import { selected } from './select.ts';
 
 export async function fuzzCommand(opts: Options, log: (s: string) => void): Promise<number> {
@@ -33,7 +34,7 @@ export async function fuzzCommand(opts: Options, log: (s: string) => void): Prom
   log(`campaign: ${summary.cases} cases (${summary.steps} steps) in ${summary.batches} batches (${summary.session.batches} this run); ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
     + `coverage: ${c.transitions} spec transitions, ${c.sites} implementation sites${sources.includes(KERNEL_IMPL) ? ' and kernel answers' : ''}, ${c.interleavings} interleavings (coverage.json); `
     + `corpus: ${summary.corpus} cases (corpus/)`);
-  for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    npx savedsyn replay ${f.token}`);
+  for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    ${replayCommand(f.token, f.impl)}`);
   if (summary.flaky > 0) log(`${summary.flaky} flaky kernel disagreement(s), not findings: they did not persist on a fresh namespace (flaky/)`);
   log(`findings and stats: ${resolve(opts.out)}`);
   return stop.exitCode() ?? 0;

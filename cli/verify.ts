@@ -31,7 +31,7 @@ export async function verifyCommand(opts: Options, log: (s: string) => void): Pr
     onProgress: shown && ((p) => shown.progress(p)),
   }).finally(() => stop?.dispose());
   shown?.end();
-  if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`${f.text}\n  replay: npx savedsyn replay ${f.token}\n`);
+  if (!opts.quiet) for (const f of [...r.findings, ...r.races]) log(`${f.text}\n  replay: ${f.replay}\n`);
   log(r.certificate);
   writeOutput(join(dir, 'report.md'), renderVerifyMarkdown(r));
   writeOutput(join(dir, 'report.json'), renderJson([verifyAsCheck(r)], 0));

@@ -11,6 +11,7 @@ import { historyOf, type RunResult } from '../properties/lockstep.ts';
 import type { StepTaken } from '../properties/concurrent.ts';
 import { patchLineOf, quoteHunks, type QuotedHunk } from './patch.ts';
 import { encodeToken, type ReplayCase } from './token.ts';
+import { replayCommand } from './replay-command.ts';
 
 export const REPORT_VERSION = 3;
 
@@ -181,7 +182,7 @@ export function buildReport(c: ReplayCase, result: RunResult & { taken?: StepTak
     references: historyOf(result).map((e) => ({ step: e.step, event: e.kind, owner: e.owner, refs: e.refs, site: e.site })),
     repair: known ? { id: known[0], finding: known[1].finding, repair: known[1].repair } : null,
     token,
-    replay: `npx savedsyn replay ${token}`,
+    replay: replayCommand(token, c.impl),
   };
 }
 

@@ -4,6 +4,7 @@
 
 import { appendFileSync } from 'node:fs';
 import { failed, type CheckResult } from './summary.ts';
+import { replayCommand } from './replay-command.ts';
 
 /** Append `markdown` to the step summary, as a block of its own; outside
  * Actions there is none and nothing is written. */
@@ -45,7 +46,7 @@ export function campaignStepSummary(c: CampaignDigest): string {
   } else {
     lines.push('| Implementation | Signature | Replay |', '| --- | --- | --- |');
     // Tokens are base64url and dots: nothing in them needs escaping in a code span.
-    for (const f of c.findings) lines.push(`| ${cell(f.impl)} | ${cell(f.signature)} | \`npx savedsyn replay ${f.token}\` |`);
+    for (const f of c.findings) lines.push(`| ${cell(f.impl)} | ${cell(f.signature)} | \`${replayCommand(f.token, f.impl)}\` |`);
     lines.push('');
   }
   lines.push(`Campaign folder: \`${c.folder.replace(/`/g, "'")}\`; open \`index.html\` in it for the findings, coverage and throughput over time.`, '');
@@ -61,7 +62,7 @@ export function checkStepSummary(runs: readonly CheckResult[], seed: number): st
     const row = `| ${cell(r.name)} | ${r.profile} | ${r.cases} | ${r.concurrentCases} |`;
     const all = [...r.findings, ...r.races];
     if (all.length === 0) out.push(`${row} none | |`);
-    for (const f of all) out.push(`${row} ${cell(f.signature)} | \`npx savedsyn replay ${f.token}\` |`);
+    for (const f of all) out.push(`${row} ${cell(f.signature)} | \`${f.replay}\` |`);
   }
   return out.join('\n') + '\n';
 }

@@ -9,6 +9,7 @@ import type { Profile, ProfileName } from '../model/profile.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import type { ConcurrentFinding, Finding, SchedulerName } from '../properties/findings.ts';
 import { renderConcurrentFinding, renderFinding } from './text.ts';
+import { replayCommand } from './replay-command.ts';
 import { encodeToken } from './token.ts';
 
 export const SUMMARY_VERSION = 2;
@@ -28,6 +29,9 @@ export interface FindingRecord {
   path: string;
   /** `savedsyn replay <token>` runs the shrunk case again. */
   token: string;
+  /** The command that does: with `--impl` when the implementation is a
+   * module, which a token never loads by itself. */
+  replay: string;
   /** The finding as the terminal shows it. */
   text: string;
 }
@@ -46,6 +50,7 @@ export interface RaceRecord {
   seed: number;
   path: string;
   token: string;
+  replay: string;
   text: string;
 }
 
@@ -65,19 +70,21 @@ export interface CheckResult {
 /** `source` is how the implementation was named (a bundled name or a module
  * path): a token names it so a replay can load it again. */
 export function findingRecord(f: Finding, profile: Profile, source: string): FindingRecord {
+  const token = encodeToken({ profile: profile.name, impl: source, kind: 'sequential', ops: f.ops });
   return {
     signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops,
     failingStep: f.result.failure?.step, runsToFind: f.runsToFind, seed: f.seed, path: f.path,
-    token: encodeToken({ profile: profile.name, impl: source, kind: 'sequential', ops: f.ops }),
+    token, replay: replayCommand(token, source),
     text: renderFinding(f, profile),
   };
 }
 
 export function raceRecord(f: ConcurrentFinding, profile: Profile, source: string): RaceRecord {
+  const token = encodeToken({ profile: profile.name, impl: source, kind: 'concurrent', case: f.case });
   return {
     signature: f.signature, oracle: f.oracle, message: f.message, case: f.case, scheduler: f.scheduler,
     runsToFind: f.runsToFind, seed: f.seed, path: f.path,
-    token: encodeToken({ profile: profile.name, impl: source, kind: 'concurrent', case: f.case }),
+    token, replay: replayCommand(token, source),
     text: renderConcurrentFinding(f, profile),
   };
 }

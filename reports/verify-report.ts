@@ -15,7 +15,7 @@ export interface VerifyReportInput {
   pairs: { schedules: number } | undefined;
   certificate: string;
   findings: FindingRecord[];
-  races: ReadonlyArray<{ signature: string; oracle: string; message: string; case: ConcurrentCase; token: string; text: string }>;
+  races: ReadonlyArray<{ signature: string; oracle: string; message: string; case: ConcurrentCase; token: string; replay: string; text: string }>;
 }
 
 /** The run as a check's result: transitions for cases, schedules for
@@ -23,7 +23,7 @@ export interface VerifyReportInput {
 export function verifyAsCheck(r: VerifyReportInput): CheckResult {
   const races: RaceRecord[] = r.races.map((x) => ({
     signature: x.signature, oracle: x.oracle, message: x.message, case: x.case, scheduler: 'exhaustive',
-    runsToFind: 0, seed: 0, path: '', token: x.token, text: x.text,
+    runsToFind: 0, seed: 0, path: '', token: x.token, replay: x.replay, text: x.text,
   }));
   return { name: r.name, profile: r.profile, seed: 0, cases: r.transitions, findings: r.findings, concurrentCases: r.pairs?.schedules ?? 0, races };
 }
@@ -35,7 +35,7 @@ export function renderVerifyMarkdown(r: VerifyReportInput): string {
   if (all.length > 0) {
     out.push(`## ${all.length === 1 ? 'The counterexample' : `${all.length} counterexamples`}`, '');
     out.push('Each is a shortest one of its signature: fewest ops, then fewest context switches.', '');
-    for (const f of all) out.push(`### ${f.signature}`, '', '```', f.text, '```', '', `Replay: \`npx savedsyn replay ${f.token}\``, '');
+    for (const f of all) out.push(`### ${f.signature}`, '', '```', f.text, '```', '', `Replay: \`${f.replay}\``, '');
   }
   return out.join('\n');
 }

@@ -61,6 +61,24 @@ describe('savedsyn check on third-party modules', () => {
     expect(r.out).toContain('leak:leaky:leaky.ts run');
   });
 
+  it('prints, for a module\'s finding, a replay command that replays it as printed (check and verify)', () => {
+    const dir = out();
+    const checked = cli(['check', '--impl', './test/fixtures/leaky.ts', '--runs', '50', '--thread-runs', '0', '--out', dir]);
+    const verified = cli(['verify', '--impl', './test/fixtures/leaky.ts', '--depth', '1', '--pair-depth', '-1', '--out', join(dir, 'v'), '--quiet']);
+    expect(verified.code).toBe(1);
+    const printed = checked.out.match(/replay: (npx savedsyn replay .*)/)![1];
+    const written = readFileSync(join(dir, 'v', 'report.md'), 'utf8').match(/Replay: `(npx savedsyn replay [^`]*)`/)![1];
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).implementations[0].findings[0].replay).toBe(printed);
+    for (const command of [printed, written]) {
+      expect(command).toMatch(/ --impl \.\/test\/fixtures\/leaky\.ts$/);
+      const [, , ...args] = command.split(' ');
+      const r = cli(args.concat('--out', out()));
+      expect(r.err).toBe('');
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/^fails: leak:leaky:leaky\.ts run/);
+    }
+  });
+
   it('reports an implementation that throws as a finding, not a crash of the harness', () => {
     const r = cli(['check', '--impl', './test/fixtures/throws-in-run.ts', '--runs', '200', '--out', out()]);
     expect(r.code).toBe(1);

@@ -9,6 +9,7 @@ import { main } from '../cli/main.ts';
 import { DEFAULT_PACKET } from '../model/packet.ts';
 import { LINUX, RFC_V1 } from '../model/profile.ts';
 import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
+import { replayCommand } from '../reports/replay-command.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,6 +116,15 @@ describe('a token is untrusted input', () => {
     const named = savedsyn(['replay', token, '--impl', leaky, '--out', out(), '--quiet']);
     expect(named.stderr).toBe('');
     expect(named.stdout).toMatch(/^(fails|passes) \(.*leaky\.ts, profile linux\)/);
+  });
+
+  it('is replayed by the command printed for it: a module path rides along, quoted for the shell where it must be', () => {
+    expect(replayCommand('ssyn2.x.0', 'linux')).toBe('npx savedsyn replay ssyn2.x.0');
+    expect(replayCommand('ssyn2.x.0', './impls/mine.ts')).toBe('npx savedsyn replay ssyn2.x.0 --impl ./impls/mine.ts');
+    const odd = "/tmp/it's mine/impl.ts";
+    const line = replayCommand('ssyn2.x.0', odd);
+    const words = spawnSync('sh', ['-c', `printf '%s\\n' ${line.slice('npx savedsyn replay '.length)}`], { encoding: 'utf8' }).stdout;
+    expect(words).toBe(`ssyn2.x.0\n--impl\n${odd}\n`);
   });
 
   it('is read from standard input or a file when it is longer than an argument may be', () => {

@@ -6,6 +6,7 @@
 import type { CoverageFigures } from './coverage.ts';
 import { esc, linePlot, type Series } from './plot.ts';
 import type { Sample } from './timeline.ts';
+import { replayCommand } from '../../reports/replay-command.ts';
 
 export interface DashboardFinding {
   /** The file name under findings/, without .md or .json. */
@@ -149,7 +150,7 @@ function findingsSection(d: DashboardData): string {
 <p class="title">${esc(f.title)}</p>
 <p class="message">${esc(f.message)}</p>
 <p class="links">${links}</p>
-<pre class="replay"><code>npx savedsyn replay ${esc(f.token)}</code></pre>
+<pre class="replay"><code>${esc(replayCommand(f.token, f.impl))}</code></pre>
 </article>`;
   });
   return `<section id="findings"><h2>Findings (${d.findings.length})</h2>\n${items.join('\n')}\n</section>`;
