@@ -1,8 +1,8 @@
 // Campaign figures from one run: lockstep steps per second of the campaign
 // engine, of the implementation alone (the ceiling) and of plain
-// fc.commands + fc.modelRun on the same ops (the peer), as ratios (each the
-// median of three timed runs); time to
-// the first failure of each rfc-v1 finding (median over 20 seeds); what
+// fc.commands + fc.modelRun on the same ops, teardown included (the peer),
+// as ratios (each the median of three timed runs); time to the first
+// failure of each rfc-v1 finding (median over 20 seeds); what
 // coverage guidance buys: two campaigns of the same size, guided and not,
 // their coverage and their speed (BENCH_GUIDE_RUNS cases each, 200000 by
 // default; 0 skips it); resident memory at the start and end of a campaign
@@ -26,7 +26,7 @@ import type { Op, Outcome } from '../model/ops.ts';
 import { LINUX, RFC_V1 } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
-import { runLockstep } from '../properties/lockstep.ts';
+import { runLockstep, teardownOps } from '../properties/lockstep.ts';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -35,7 +35,15 @@ const median = (xs: number[]): number => {
 
 const linux = bundledByName('linux')!;
 const cases = fc.sample(opsArb(LINUX), { seed: 1, numRuns: 3000 });
-const steps = cases.reduce((n, c) => n + c.length, 0);
+// The engine ends each case with its teardown (close every descriptor,
+// expire every timer), which the leak oracle needs: the implementation
+// alone and the peer run those ops too, so all three run the same steps.
+const withTeardown = cases.map((ops) => {
+  const spec = createSpec(LINUX);
+  for (const op of ops) spec.apply(op);
+  return [...ops, ...teardownOps(spec.openFds())];
+});
+const steps = withTeardown.reduce((n, c) => n + c.length, 0);
 
 function drive(run: OpRun | Outcome): Outcome {
   if (typeof (run as OpRun).next !== 'function') return run as Outcome;
@@ -62,12 +70,12 @@ function rate(label: string, f: () => void): number {
   return perSecond;
 }
 
-console.log(`## lockstep steps per second (linux, ${cases.length} generated cases, ${steps} ops)`);
+console.log(`## lockstep steps per second (linux, ${cases.length} generated cases, ${steps} ops with their teardown)`);
 const engine = rate('campaign engine (spec + implementation + oracles)', () => {
   for (const ops of cases) runLockstep(linux, LINUX, ops);
 });
 const ceiling = rate('implementation alone', () => {
-  for (const ops of cases) {
+  for (const ops of withTeardown) {
     const inst = linux.create({ profile: LINUX, ledger: new Ledger() });
     for (const op of ops) drive(inst.run(op, 0));
   }
@@ -83,7 +91,7 @@ class OpCommand implements fc.Command<{ spec: SpecWorld }, { inst: ImplInstance 
   }
   toString(): string { return this.op.kind; }
 }
-const commands = cases.map((ops) => ops.map((op) => new OpCommand(op)));
+const commands = withTeardown.map((ops) => ops.map((op) => new OpCommand(op)));
 const peer = rate('fc.commands + fc.modelRun (results only)', () => {
   for (const cmds of commands) {
     fc.modelRun(() => ({ model: { spec: createSpec(LINUX) }, real: { inst: linux.create({ profile: LINUX, ledger: new Ledger() }) } }), cmds);
