@@ -79,6 +79,7 @@ const CASES: Case[] = [
   ['check without an implementation', ['check'], /^savedsyn: check takes exactly one --impl NAME\|PATH$/],
   ['check with two implementations', ['check', '--impl', 'linux', '--impl', 'rfc-v1'], /^savedsyn: check takes exactly one --impl/],
   ['an unknown implementation', ['--impl', 'nope'], /^savedsyn: unknown implementation 'nope': bundled ones are rfc-v1, rfc-v1-fixed, linux/],
+  ['the live kernel where an implementation goes', ['verify', '--impl', 'kernel'], /^savedsyn: 'kernel' is the live kernel, which runs on its lane, not as an implementation: savedsyn kernel runs sequences on it/],
   ['an implementation of another profile', ['--profile', 'linux', '--impl', 'rfc-v1'], /^savedsyn: --profile linux, but rfc-v1 implements rfc-v1$/],
   ['a missing module', ['check', '--impl', './nowhere.ts'], /^savedsyn: implementation module not found: .*nowhere\.ts$/],
   ['a module without create()', ['check', '--impl', './test/fixtures/missing-create.ts'], /does not fit the Implementation interface: missing or wrong `create\(env\)`/],

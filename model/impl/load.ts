@@ -8,6 +8,7 @@ import { DEFAULT_OP_TIMEOUT } from '../../fuzz/defaults.ts';
 import { callWithin } from './bounded.ts';
 import { createInstance, didNotReturn } from './contract.ts';
 import { withOrigin } from './origin.ts';
+import { KERNEL_IMPL } from '../kernel/name.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
 import type { Implementation } from './types.ts';
 import { Ledger } from '../ledger.ts';
@@ -28,6 +29,10 @@ export async function loadImplementation(spec: string, options: LoadOptions = {}
   if (!looksLikePath(spec)) {
     const impl = bundledByName(spec);
     if (impl) return impl;
+    if (spec === KERNEL_IMPL) {
+      throw new UserError(`'${KERNEL_IMPL}' is the live kernel, which runs on its lane, not as an implementation: savedsyn kernel runs sequences on it, `
+        + `savedsyn fuzz --impl ${KERNEL_IMPL} a campaign, and savedsyn replay a kernel finding's token; check, run and verify take bundled ones (${BUNDLED.map((i) => i.name).join(', ')}) or a module path`);
+    }
     throw new UserError(`unknown implementation '${spec}': bundled ones are ${BUNDLED.map((i) => i.name).join(', ')}; a third-party module is given by path (./my-impl.ts)`);
   }
   const file = resolve(spec);
