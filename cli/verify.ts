@@ -8,12 +8,15 @@ import { UserError } from '../model/user-error.ts';
 import { renderJson } from '../reports/summary.ts';
 import { renderVerifyMarkdown, verifyAsCheck } from '../reports/verify-report.ts';
 import { stopOnSignals } from '../fuzz/campaign/signals.ts';
+import { manyWorkersWarning } from '../fuzz/many-workers.ts';
 import type { Options } from './options.ts';
 import { stderrSink, VerifyProgressLine } from './verify-progress.ts';
 
 export async function verifyCommand(opts: Options, log: (s: string) => void): Promise<number> {
   if (opts.impls.length !== 1) throw new UserError('verify takes exactly one --impl NAME|PATH');
   const dir = makeFolder(opts.out);
+  const many = manyWorkersWarning(opts.workers);
+  if (many !== undefined) process.stderr.write(`${many}\n`);
   const tty = process.stderr.isTTY === true;
   const shown = opts.quiet ? undefined : new VerifyProgressLine(stderrSink(tty), tty, opts.impls[0]);
   // On worker threads, Ctrl-C ends the run as its time budget would, with

@@ -3,7 +3,8 @@
 // whose counts do not drift.
 
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, main } from '../cli/main.ts';
 import { describe, expect, it } from 'vitest';
@@ -405,6 +406,17 @@ describe('savedsyn verify', () => {
     const replayed: string[] = [];
     expect(await main(['replay', token, '--out', out, '--quiet', '--op-timeout', '0'], (l) => replayed.push(l))).toBe(1);
     expect(replayed[0]).toContain('fails: state:setsockopt:flag');
+  });
+
+  it('warns of far more workers than cores, once, and gives the same certificate', () => {
+    const run = (workers: number) => spawnSync(process.execPath, ['bin/savedsyn.mjs', 'verify', '--impl', 'linux', '--depth', '2', '--pair-depth', '-1', '--workers', String(workers), '--quiet', '--out', mkdtempSync(join(tmpdir(), 'verify-many-'))], { encoding: 'utf8' });
+    const many = Math.min(4 * availableParallelism() + 1, 256);
+    const [few, lots] = [run(2), run(many)];
+    expect(lots.status, lots.stderr).toBe(0);
+    if (many > 4 * availableParallelism()) expect(lots.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([expect.stringMatching(new RegExp(`^warning: ${many} workers on \\d+ cores: `))]);
+    expect(few.stderr).not.toContain('warning:');
+    const certificate = (out: string) => out.replace(/\n {2}time .*$/m, '').replace(/\nreport: .*\n$/, '');
+    expect(certificate(lots.stdout)).toBe(certificate(few.stdout));
   });
 
   it('refuses bad bounds with exit 2', async () => {

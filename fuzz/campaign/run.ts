@@ -6,7 +6,6 @@
 // stopped, the number of workers changes nothing, and N shards together run
 // N disjoint streams of batches.
 
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { kernelLane } from '../../model/kernel/native.ts';
@@ -22,6 +21,7 @@ import { coverageFigures, leastReached, type CoverageFigures } from './coverage.
 import { writeDashboard } from './dashboard-folder.ts';
 import { CampaignStore, STATE_VERSION, WriteFailure, type CampaignState, type Snapshot } from './store.ts';
 import { appendSample, readTimeline, upTo, writeTimeline, type Sample } from './timeline.ts';
+import { manyWorkersWarning } from '../many-workers.ts';
 
 export { coverageFigures, type CoverageFigures };
 
@@ -159,8 +159,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     version: STATE_VERSION, ...identity,
     nextBatch: 0, cases: 0, steps: 0, corpus: 0, counts: {}, snapshots: [{ boundary: 0, corpus: 0, counts: {} }],
   };
-  const cores = availableParallelism();
-  if (o.workers > 4 * cores) o.log(`warning: ${o.workers} workers on ${cores} cores: past a few per core they only take turns and memory; results are the same with fewer`);
+  const many = manyWorkersWarning(o.workers);
+  if (many !== undefined) o.log(many);
   store.pruneCorpus(state.corpus);
   const corpus = store.readCorpus(state.corpus);
   let timeline = upTo(readTimeline(o.out, store.warnings), state.cases);
