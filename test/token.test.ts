@@ -118,9 +118,12 @@ describe('a token is untrusted input', () => {
     expect(named.stdout).toMatch(/^(fails|passes) \(.*leaky\.ts, profile linux\)/);
   });
 
-  it('is replayed by the command printed for it: a module path rides along, quoted for the shell where it must be', () => {
+  it('is replayed by the command printed for it: a module path rides along, quoted for the shell where it must be, and an object is asked for', () => {
     expect(replayCommand('ssyn2.x.0', 'linux')).toBe('npx savedsyn replay ssyn2.x.0');
+    expect(replayCommand('ssyn2.x.0', 'kernel')).toBe('npx savedsyn replay ssyn2.x.0');
     expect(replayCommand('ssyn2.x.0', './impls/mine.ts')).toBe('npx savedsyn replay ssyn2.x.0 --impl ./impls/mine.ts');
+    // An object passed to check() is named by its name, which no command loads.
+    expect(replayCommand('ssyn2.x.0', 'mine')).toBe('npx savedsyn replay ssyn2.x.0 --impl <the module exporting mine>');
     const odd = "/tmp/it's mine/impl.ts";
     const line = replayCommand('ssyn2.x.0', odd);
     const words = spawnSync('sh', ['-c', `printf '%s\\n' ${line.slice('npx savedsyn replay '.length)}`], { encoding: 'utf8' }).stdout;
