@@ -212,7 +212,11 @@ export async function verify(implementation: Implementation | string, options: V
   const findings: FindingRecord[] = [];
   for (const f of r.failures) {
     const result = hung() ? await rerun({ profile: profile.name, impl: source, kind: 'sequential', ops: f.ops }) : runLockstep(impl, profile, f.ops, { recordSites: true });
-    const finding: Finding = { signature: f.signature, oracle: f.oracle, message: f.message, ops: f.ops, result, seed: 0, path: '', runsToFind: f.transition };
+    // The message of the run the report shows: the search's own run may
+    // have gone on from a copy of a state whose buffers were numbered
+    // otherwise (fuzz/verify/bfs.ts).
+    const message = result.failure?.signature === f.signature ? result.failure.message : f.message;
+    const finding: Finding = { signature: f.signature, oracle: f.oracle, message, ops: f.ops, result, seed: 0, path: '', runsToFind: f.transition };
     findings.push(findingRecord(finding, profile, source));
   }
   const hangs = rootHangs.length + (pool?.hangs ?? 0);

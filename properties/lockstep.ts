@@ -141,6 +141,18 @@ export class Session {
     for (const fd of this.spec.openFds()) this.implFds.add(fd);
   }
 
+  /** Start again from the state the session is in, as restart does from
+   * another: the run's records begin anew, and the oracles know of the
+   * SYNs `packets` holds. For a session whose last op failed nothing
+   * (fuzz/verify/bfs.ts runs the next op on it instead of on a copy). */
+  again(packets: ReadonlyMap<number, readonly BuiltPacket[]>): void {
+    if (this.steps.length !== 0) this.steps.length = 0;
+    if (this.found.length !== 0) this.found.length = 0;
+    this.stopped = false;
+    this.judgesMemory = true;
+    this.ctx.packets = packets;
+  }
+
   /** Past the first violation: the spec no longer predicts the run. */
   get diverged(): boolean {
     return this.found.length > 0;

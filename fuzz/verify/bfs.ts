@@ -17,6 +17,7 @@ import { alphabet, keptSizes, peersUsedAfter, sentCode, type KeptSizes, type Ver
 import { hashable, socketProjection, stateFingerprint } from './canonical.ts';
 import { Fingerprint } from './fingerprint.ts';
 import { fork, forkable, replayed } from './fork.ts';
+import { withPacketsOf } from '../../properties/oracles.ts';
 import { runLettingIn, runThrough } from './stepwise.ts';
 
 /** What expanding a state needs besides its path: plain data, so it can
@@ -307,10 +308,23 @@ export class Bfs {
     }
     const out: Step[] = [];
     const local = new Set<number>();
+    // Most ops leave the state as they found it (a call on a descriptor
+    // not open, an option already set): the copy they ran on is then a
+    // copy of `base` as far as any hash, and so any later op, can tell,
+    // and the next op runs on it without copying `base` again.
+    const here = base && stateFingerprint(this.fp, base, path, node.peersUsed, node.sent);
+    let unchanged = false;
     for (const op of this.alphabetOf(node)) {
       const code = sentCode(op);
       const fresh = code !== undefined && !node.sent.includes(code);
-      const session = base ? (this.scratch = fork(this.impl, this.profile, op, base, this.scratch)) : this.replay(path, [...path, op]);
+      let session: Session;
+      if (unchanged) {
+        session = this.scratch!;
+        session.again(withPacketsOf(base!.packets(), op));
+      } else {
+        session = base ? (this.scratch = fork(this.impl, this.profile, op, base, this.scratch)) : this.replay(path, [...path, op]);
+      }
+      unchanged = false;
       // A forked session has run no step yet: its step numbers start at 0.
       const offset = base ? path.length : 0;
       if (session.sequential(op, false)) {
@@ -324,6 +338,7 @@ export class Bfs {
       const hashed = hashable(session);
       const fp = stateFingerprint(this.fp, session, hashed ? path : [...path, op], peersUsed, sent);
       if (known(fp) || local.has(fp)) {
+        unchanged = fp === here;
         out.push({});
         continue;
       }
