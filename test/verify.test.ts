@@ -95,6 +95,25 @@ describe('verify on the bundled implementations', () => {
     });
   }
 
+  it('branches by copies, going on from a copy an op left unchanged, and finds exactly what replaying every path finds', () => {
+    // rfc-v1 fails at depths 1 and 4, two mutants leak or free twice at 3
+    // and 4: failures after a copy was gone on from must keep their steps.
+    const byName = (name: string) => mutant(MUTANTS.find((m) => m.name === name)!);
+    const cases: Array<[Implementation, Profile, boolean]> = [
+      [bundledByName('rfc-v1')!, RFC_V1, true], [bundledByName('linux')!, LINUX, false],
+      [byName('the request never frees its copy'), LINUX, true], [byName('the destructor frees the copy twice'), LINUX, true],
+    ];
+    for (const [impl, profile, fails] of cases) {
+      const run = (branching: 'fork' | 'replay') => {
+        const r = new Bfs(impl, profile, { ...DEFAULT_BOUNDS, depth: 4 }, -1, branching).run();
+        return { ...r, failures: r.failures.map((f) => ({ signature: f.signature, ops: f.ops, step: f.step, transition: f.transition })) };
+      };
+      const forked = run('fork');
+      expect(forked.failures.length > 0, impl.description).toBe(fails);
+      expect(forked, impl.description).toEqual(run('replay'));
+    }
+  });
+
   it('finds each committed rfc-v1 finding, no longer than the committed case, with a token that replays it', () => {
     const committed = committedSequential();
     expect(committed.length).toBeGreaterThanOrEqual(3);
