@@ -180,7 +180,7 @@ export function runThreads(
         else outcome = started;
       }
       if (outcome === undefined) {
-        const r = session.next(op, th.run!);
+        const r = session.next(op, th.run!, t + 1);
         if (r.done) {
           outcome = r.value;
         } else if (isBlocked(r.value)) {

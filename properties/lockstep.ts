@@ -63,10 +63,6 @@ export interface SessionStart {
   packets: ReadonlyMap<number, readonly BuiltPacket[]>;
 }
 
-/** Which thread each running op belongs to: calls are told apart by it.
- * Ops of thread 0, every op of a single-thread run, are not entered. */
-const threadOf = new WeakMap<OpRun, number>();
-
 /** A bound on preemption points per op: an implementation that loops forever
  * is reported, not waited for. */
 export const MAX_YIELDS_PER_OP = 10_000;
@@ -321,13 +317,13 @@ export class Session {
   start(op: Op, thread: number): OpRun | Outcome {
     const started: unknown = guarded(op.kind, () => this.instance.run(op, thread), thread, op);
     if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started);
-    if (thread !== 0) threadOf.set(started as OpRun, thread);
     return started as OpRun;
   }
 
-  /** One step of a started op: a yield, or its Outcome. */
-  next(op: Op, run: OpRun): IteratorResult<Yield, Outcome> {
-    const r = guarded(op.kind, () => run.next(), threadOf.get(run) ?? 0);
+  /** One step of a started op, on `thread` (calls are told apart by it):
+   * a yield, or its Outcome. */
+  next(op: Op, run: OpRun, thread = 0): IteratorResult<Yield, Outcome> {
+    const r = guarded(op.kind, () => run.next(), thread);
     return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value) } : { done: false, value: checkedYield(this.impl, r.value) };
   }
 
