@@ -187,7 +187,12 @@ export async function verify(implementation: Implementation | string, options: V
     if (pool !== undefined && opTimeout > 0 && !underWatchdog()) {
       rootHangs = (await watched<void, RootInput>(opTimeout, { module: ROOT_MODULE, fn: 'rootWatched', input: { origin: origin!, bounds } })).hangs;
     }
-    r = pool ? await runParallel(bfs, pool, { ...run, abort: giveUp.signal }, () => withKnownHangs(rootHangs, opTimeout, () => bfs.root())) : await bfs.runYielding(run);
+    // Its ops are known not to hang but where the watched run found they
+    // do; its create() is another call than that run's, and is bounded.
+    const rootOf = () => callWithin(() => withKnownHangs(rootHangs, opTimeout, () => bfs.root()), opTimeout, () => {
+      throw didNotReturn('create', opTimeout);
+    });
+    r = pool ? await runParallel(bfs, pool, { ...run, abort: giveUp.signal }, rootOf) : await bfs.runYielding(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
     // A search that ran out of states before the pair depth has reached
     // every state pairs could start from.

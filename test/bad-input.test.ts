@@ -92,6 +92,8 @@ const CASES: Case[] = [
   ['a create() that throws on its second call', ['check', '--impl', './test/fixtures/create-once.mjs', '--runs', '50'], /^savedsyn: create-once does not fit the Implementation interface: create\(env\) must build a fresh instance every time it is called \(once per case\), but threw on call 2: already created$/],
   ['a create() that never returns', ['check', '--impl', './test/fixtures/hangs-in-create.mjs', '--op-timeout', '200'], /^savedsyn: the implementation's create\(\) did not return within 200 ms: a module must return from it to be checked \(--op-timeout, or the opTimeout option, sets the bound\)$/],
   ['a create() that never returns, to verify', ['verify', '--impl', './test/fixtures/hangs-in-create.mjs', '--workers', '0', '--op-timeout', '200'], /^savedsyn: the implementation's create\(\) did not return within 200 ms/],
+  ['a create() that stops returning, to check', ['check', '--impl', './test/fixtures/create-hangs-later.mjs', '--runs', '20', '--op-timeout', '200'], /^savedsyn: the implementation's create\(\) did not return within 200 ms/],
+  ['a create() that stops returning, to verify', ['verify', '--impl', './test/fixtures/create-hangs-later.mjs', '--depth', '1', '--op-timeout', '200', '--quiet'], /^savedsyn: the implementation's create\(\) did not return within 200 ms/],
   ['a generator that yields a number', ['check', '--impl', './test/fixtures/yields-number.mjs', '--runs', '50'], /^savedsyn: yields-number does not fit the Implementation interface: a generator from run\(\) must yield site labels/],
   // Tokens.
   ['replay without a token', ['replay'], /^savedsyn: replay takes the token to replay/],
