@@ -80,10 +80,17 @@ function explore(start: SpecWorld, perThread: HistoryOp[][], opts: ExploreOption
 
   // Split ops whose first half has taken effect, by id.
   const halfway = new Set<number>();
+  // A node one step from the start has one way in: only deeper ones can
+  // be met again, so only they are keyed (a world's key is a long string).
+  let unkeyed = 0;
   const dfs = (world: SpecWorld): boolean => {
-    const key = `${pos.join(',')}#${[...halfway].sort().join('.')}#${tracked === undefined ? '' : formatOutcome(tracked)}#${world.key()}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
+    if (order.length + halfway.size < 2) {
+      unkeyed++;
+    } else {
+      const key = `${pos.join(',')}#${[...halfway].sort().join('.')}#${tracked === undefined ? '' : formatOutcome(tracked)}#${world.key()}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+    }
     const pending: HistoryOp[] = [];
     perThread.forEach((ops, t) => { if (pos[t] < ops.length) pending.push(ops[pos[t]]); });
     if (pending.length === 0) {
@@ -119,7 +126,7 @@ function explore(start: SpecWorld, perThread: HistoryOp[][], opts: ExploreOption
   };
 
   dfs(start.clone());
-  return seen.size;
+  return seen.size + unkeyed;
 }
 
 export function sameView(a: FdView[], b: FdView[]): boolean {
