@@ -135,7 +135,7 @@ export function runThreads(
   const taken: StepTaken[] = [];
   const history: HistoryOp[] = [];
   // Field by field: spreading the session's result into a larger object
-  // took a fifth of a verify pair's time.
+  // took a tenth of a verify pair's time.
   const done = (order?: HistoryOp[]): ConcurrentResult => {
     const r = session.result();
     return { failure: r.failure, violations: r.violations, steps: r.steps, ledger: r.ledger, schedule, trace, taken, history, order };

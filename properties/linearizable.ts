@@ -80,8 +80,10 @@ function explore(start: SpecWorld, perThread: HistoryOp[][], opts: ExploreOption
 
   // Split ops whose first half has taken effect, by id.
   const halfway = new Set<number>();
-  // A node one step from the start has one way in: only deeper ones can
-  // be met again, so only they are keyed (a world's key is a long string).
+  // Nodes under two steps from the start are not keyed: two ways there
+  // meet only when two results of one op leave one world, which is rare,
+  // and exploring it twice costs less than a world's key (a long string)
+  // for every node.
   let unkeyed = 0;
   const dfs = (world: SpecWorld): boolean => {
     if (order.length + halfway.size < 2) {

@@ -159,8 +159,6 @@ export class SpecWorld {
    * SYNs and packets are immutable and shared. */
   clone(): SpecWorld {
     const w = new SpecWorld(this.profile, this.promise, true);
-    // A plain spread, then the field to replace: a spread that also sets a
-    // field is several times slower, and clones are made per schedule.
     // Field by field: a spread here met sockets of many hidden classes and
     // took most of a clone's time, and clones are made per schedule. A
     // field left out is a type error, since none is optional (below).
