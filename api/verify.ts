@@ -24,8 +24,7 @@ import { renderConcurrentFinding } from '../reports/text.ts';
 import { encodeToken } from '../reports/token.ts';
 import { replayCommand } from '../reports/replay-command.ts';
 import { loadImplementation } from '../model/impl/load.ts';
-import { callWithin } from '../model/impl/bounded.ts';
-import { didNotReturn } from '../model/impl/contract.ts';
+import { createWithin } from '../model/impl/bounded.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName, type ProfileName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
@@ -129,12 +128,10 @@ export async function verify(implementation: Implementation | string, options: V
   }
   // An implementation whose state cannot be read merges no states: its
   // search is a tree of about (ops offered)^depth paths, so the default
-  // depths are those such a tree finishes at in minutes.
-  // Made here, on the main thread, which no watchdog can stop.
-  const createBound = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
-  const root = callWithin(() => new Session(impl, profile, []), createBound, () => {
-    throw didNotReturn('create', createBound);
-  });
+  // depths are those such a tree finishes at in minutes. The session is
+  // made on this thread, which no watchdog can stop: its create() is bounded.
+  const opTimeout = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
+  const root = createWithin(() => new Session(impl, profile, []), opTimeout);
   const opaque = !hashable(root);
   if (opaque && options.depth === undefined) bounds.depth = OPAQUE_DEFAULT_DEPTH;
   const start = Date.now();
@@ -145,7 +142,6 @@ export async function verify(implementation: Implementation | string, options: V
   const bfs = new Bfs(impl, profile, bounds, pairDepth);
   if (pairDepth >= 0) bfs.pairedDepths = { from: options.pairFrom ?? 0, to: pairDepth };
   const workers = options.workers ?? 1;
-  const opTimeout = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
   const origin = originOf(impl);
   const pairFrom = options.pairFrom ?? 0;
   if (pairDepth >= 0 && pairFrom > pairDepth) throw new UserError(`verify: pairFrom (${pairFrom}) is past the pair depth (${pairDepth})`);
@@ -189,9 +185,7 @@ export async function verify(implementation: Implementation | string, options: V
     }
     // Its ops are known not to hang but where the watched run found they
     // do; its create() is another call than that run's, and is bounded.
-    const rootOf = () => callWithin(() => withKnownHangs(rootHangs, opTimeout, () => bfs.root()), opTimeout, () => {
-      throw didNotReturn('create', opTimeout);
-    });
+    const rootOf = () => createWithin(() => withKnownHangs(rootHangs, opTimeout, () => bfs.root()), opTimeout);
     r = pool ? await runParallel(bfs, pool, { ...run, abort: giveUp.signal }, rootOf) : await bfs.runYielding(run);
     const stopped = stopWhen !== undefined && r.failures.length > 0;
     // A search that ran out of states before the pair depth has reached

@@ -6,18 +6,20 @@
 // for calls made once per command, such as the first create(), never per op.
 
 import vm from 'node:vm';
+import { didNotReturn } from './contract.ts';
 
 const script = new vm.Script('call()');
 const context = vm.createContext({ call: undefined as (() => unknown) | undefined });
 
-/** `f()`, or `timedOut` when it has run `ms` milliseconds (0: no bound). */
-export function callWithin<T>(f: () => T, ms: number, timedOut: () => never): T {
+/** `f()`, a call that creates an instance; when it has run `ms`
+ * milliseconds (0: no bound), the module cannot be checked. */
+export function createWithin<T>(f: () => T, ms: number): T {
   if (ms <= 0) return f();
   context.call = f;
   try {
     return script.runInContext(context, { timeout: ms }) as T;
   } catch (e) {
-    if ((e as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') timedOut();
+    if ((e as { code?: unknown } | null)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw didNotReturn('create', ms);
     throw e;
   } finally {
     context.call = undefined;

@@ -5,8 +5,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_OP_TIMEOUT } from '../../fuzz/defaults.ts';
-import { callWithin } from './bounded.ts';
-import { createInstance, didNotReturn } from './contract.ts';
+import { createWithin } from './bounded.ts';
+import { createInstance } from './contract.ts';
 import { withOrigin } from './origin.ts';
 import { KERNEL_IMPL } from '../kernel/name.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
@@ -85,8 +85,6 @@ export function validateImplementation(x: unknown, where: string, options: LoadO
   };
   // Try one instance so a bad shape is reported now, not as a crash later.
   const bound = options.createTimeout ?? DEFAULT_OP_TIMEOUT;
-  callWithin(() => createInstance(impl, { profile: profileByName(impl.profile)!, ledger: new Ledger() }), bound, () => {
-    throw didNotReturn('create', bound);
-  });
+  createWithin(() => createInstance(impl, { profile: profileByName(impl.profile)!, ledger: new Ledger() }), bound);
   return impl;
 }
