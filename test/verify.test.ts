@@ -14,7 +14,7 @@ import { Bfs, type Node } from '../fuzz/verify/bfs.ts';
 import { commute } from '../fuzz/verify/independence.ts';
 import { explorePairs } from '../fuzz/verify/pairs.ts';
 import { linuxFeature } from '../model/impl/linux.ts';
-import { stackImplementation } from '../model/impl/stack/adapter.ts';
+import { kernelOf, stackImplementation } from '../model/impl/stack/adapter.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import type { Profile } from '../model/profile.ts';
 import { contextSwitches } from '../properties/findings.ts';
@@ -69,6 +69,63 @@ describe('canonical states', () => {
     // The first SYN's buffers are freed by the reset; the second SYN's copy
     // has other handle numbers but the same place in the state.
     expect(fingerprintAfter([...setup, syn, reset, syn])).toBe(fingerprintAfter([...setup, syn]));
+  });
+});
+
+/** Each plain field (a number, a boolean, a string, an unset number) of
+ * `objects`, changed in turn: the fingerprint must tell every change
+ * apart from the state as it was, unless the field is in `renamed` (an
+ * allocation number, renamed by first appearance). */
+function fieldsNotHashed(objects: readonly object[], renamed: readonly string[], print: () => number): string[] {
+  const before = print();
+  const missed = new Set<string>();
+  for (const o of objects) {
+    const rec = o as Record<string, unknown>;
+    for (const k of Object.keys(rec)) {
+      const v = rec[k];
+      if (renamed.includes(k) || (v !== undefined && typeof v === 'object')) continue;
+      const tries: unknown[] = typeof v === 'boolean' ? [!v]
+        : typeof v === 'number' ? [v + 1, v - 1, v + 100]
+        : typeof v === 'string' ? ['another', 'tcp_sock_destruct', 'inet_sock_destruct', 'inet', 'inet6']
+        : [0, 1];
+      let seen = false;
+      for (const t of tries) {
+        if (t === v) continue;
+        rec[k] = t;
+        if (print() !== before) seen = true;
+        rec[k] = v;
+      }
+      if (!seen) missed.add(k);
+    }
+  }
+  expect(print()).toBe(before);
+  return [...missed].sort();
+}
+
+describe('canonical states hash every field', () => {
+  // A state with a listener, a request, an accepted child, a queued child
+  // and a Fast Open listener: every kind of object, most fields set.
+  const syn = (conn: number): Op => ({ kind: 'syn', conn, packet: { family: 4, mac: 'loopback', ipOptions: false, mss: true, sackPermitted: true, timestamps: true, windowScale: true, fastOpen: 'none', payload: 0 } });
+  const ops: Op[] = [
+    { kind: 'sysctl', name: 'tcp_fastopen', value: 2 },
+    { kind: 'listen', fd: 0, backlog: 2 }, { kind: 'setsockopt', fd: 0, optname: LINUX.setOpt, value: 1 },
+    syn(1), { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, syn(2), { kind: 'ack', conn: 2 }, syn(3),
+  ];
+  const s = new Session(bundledByName('linux')!, LINUX, ops);
+  for (const op of ops) s.sequential(op, false);
+  const print = (): number => stateFingerprint(new Fingerprint(), s, ops, 3, sentCodes(ops));
+
+  it('the spec\'s sockets', () => {
+    expect(s.spec.sockets.length).toBeGreaterThanOrEqual(3);
+    expect(fieldsNotHashed(s.spec.sockets, ['id'], print)).toEqual([]);
+  });
+
+  it('the stack\'s sockets and requests', () => {
+    const k = kernelOf.get(s.instance)!;
+    const reqs = [...k.requests.values(), ...k.socks.flatMap((sk) => sk.acceptQueue.map((e) => e.req))];
+    expect(reqs.length).toBeGreaterThanOrEqual(2);
+    expect(fieldsNotHashed(k.socks, ['id'], print)).toEqual([]);
+    expect(fieldsNotHashed(reqs, ['id'], print)).toEqual([]);
   });
 });
 

@@ -56,6 +56,7 @@ const KNOWN: Record<ProfileName, { handles: ReadonlySet<string>; values: Readonl
 };
 
 const TCP_STATES = ['CLOSE', 'LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED'];
+const DOMAINS = ['inet6', 'inet', 'inet6only'];
 const SOCK_STATES = ['unconnected', 'connecting', 'connected'];
 const CONN_STATES = ['request', 'cookie', 'child', 'gone'];
 const NONE = -1;
@@ -154,39 +155,20 @@ function hashSpecConn(fp: Fingerprint, c: SpecConn, socks: Names): void {
 
 function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, groupGen: number): void {
   fp.bool(s.alive).num(SOCK_STATES.indexOf(s.sockState)).num(TCP_STATES.indexOf(s.tcpState)).bool(s.onServicePort);
+  fp.bool(s.bound).bool(s.userBound).num(DOMAINS.indexOf(s.domain)).bool(s.reuseport);
   fp.num(s.flag);
   hashKept(fp, s.kept);
-  fp.num(s.conn ?? NONE).num(s.backlog).bool(s.fastOpenQueue).num(s.fastOpenMax);
+  fp.num(s.conn ?? NONE).num(s.backlog).bool(s.fastOpenQueue).num(s.fastOpenMax).num(s.fastOpenCount);
   fp.num(s.acceptQueue.length);
   for (const id of s.acceptQueue) fp.num(socks.of(id));
-  fp.bool(s.closedGen === groupGen);
-  plainFields(fp, s as unknown as Record<string, unknown>, SPEC_SOCKETS);
+  fp.bool(s.closedGen === groupGen).bool(s.cookieStamp);
 }
-
-/** Every plain field (a port, a family, a stamp, a generation): what the
- * spec and the stack grow is hashed without this file learning it. Ids
- * are renamed where they are met, never hashed as they are. */
-function plainFields(fp: Fingerprint, obj: Record<string, unknown>, shapes: Shapes): void {
-  const shape = shapes.read(obj);
-  const values = shapes.values;
-  for (let i = 0; i < shape.codes.length; i++) {
-    const v = values[shape.at[i]];
-    if (typeof v === 'number') fp.code(shape.codes[i]).num(v);
-    else if (typeof v === 'boolean') fp.code(shape.codes[i]).bool(v);
-    else if (typeof v === 'string') fp.code(shape.codes[i]).sym(v);
-  }
-}
-
-// A listener's closedGen is only ever compared with the group's current
-// generation (migration finds the group through it), and generations only
-// grow: what a later step can read is whether the two are equal, which is
-// hashed instead of either count.
-const SPEC_SOCKETS = new Shapes('id', 'closedGen');
-const SOCKS = new Shapes('id', 'closedGen');
-const REQS = new Shapes('id');
-const FEATURE_FIELDS = new Shapes();
 
 // --- the modelled stack and its ledger ------------------------------------
+
+/** Feature records are open (each implementation names its own fields):
+ * read generically, by shape. */
+const FEATURE_FIELDS = new Shapes();
 
 /** The stack's objects, renamed as a traversal meets them. One walk is
  * reused from state to state: `start` forgets the last one. */
@@ -275,6 +257,7 @@ class KernelWalk {
     fp.num(0x5c).bool(sk.alive).bool(sk.dead).num(SOCK_STATES.indexOf(sk.sockState)).num(TCP_STATES.indexOf(sk.state));
     fp.bool(sk.onServicePort).num(sk.lock.owner).num(sk.fileRefs).bool(sk.fileClosed);
     fp.num(sk.destruct === 'tcp_sock_destruct' ? 1 : 0).num(sk.conn ?? NONE);
+    fp.bool(sk.bound).bool(sk.userBound).num(DOMAINS.indexOf(sk.domain)).bool(sk.reuseport).num(sk.fdRefs).bool(sk.synqOverflowStamp);
     this.req(sk.fastopen_rsk);
     fp.num(sk.backlog).num(sk.acceptQueue.length);
     for (const e of sk.acceptQueue) {
@@ -285,7 +268,6 @@ class KernelWalk {
     else fp.num(sk.fastopenq.maxQlen).num(sk.fastopenq.qlen);
     this.fields(sk.tp);
     fp.bool(sk.closedGen === this.gen);
-    plainFields(this.fp, sk as unknown as Record<string, unknown>, SOCKS);
   }
 
   private hashReq(req: RequestSock): void {
@@ -297,7 +279,6 @@ class KernelWalk {
     this.sock(req.sk);
     fp.bool(req.acked);
     this.fields(req.ireq);
-    plainFields(this.fp, req as unknown as Record<string, unknown>, REQS);
   }
 
   /** A ledger owner name, renamed when it names a socket or a request. */
