@@ -16,6 +16,7 @@ import { Session, type Failure } from '../../properties/lockstep.ts';
 import { alphabet, keptSizes, peersUsedAfter, sentCode, type KeptSizes, type VerifyBounds } from './alphabet.ts';
 import { hashable, socketProjection, stateFingerprint } from './canonical.ts';
 import { Fingerprint } from './fingerprint.ts';
+import { FingerprintSet } from './fingerprint-set.ts';
 import { fork, forkable, replayed } from './fork.ts';
 import { withPacketsOf } from '../../properties/oracles.ts';
 import { runLettingIn, runThrough } from './stepwise.ts';
@@ -178,7 +179,7 @@ export function pathOf(node: Node): Op[] {
 }
 
 export class Bfs {
-  readonly seen = new Set<number>();
+  readonly seen = new FingerprintSet();
   readonly failures = new Map<string, BfsFailure>();
   transitions = 0;
   /** The states reached with at most `retainDepth` ops, in the order reached. */

@@ -299,7 +299,7 @@ export async function runParallel(bfs: Bfs, pool: VerifyPool, opts: BfsOptions =
     };
     // A worker started during this level (after a hang) learns every state
     // known when the level began, as the others did level by level.
-    const known = (): number[] => [...take(bfs.seen, before)];
+    const known = (): number[] => bfs.seen.first(before);
     await Promise.all(Array.from({ length: pool.size }, async (_, w) => {
       // A worker learns the states the last level added with its first
       // chunk of this one.
@@ -340,15 +340,6 @@ export async function runParallel(bfs: Bfs, pool: VerifyPool, opts: BfsOptions =
     added = Array.isArray(next) ? frontier.map((n) => n.fp!) : [];
   }
   return bfs.result(depthCompleted, statesPerDepth, frontier.length === 0, outOfTime);
-}
-
-function* take<T>(items: Iterable<T>, n: number): Generator<T> {
-  if (n <= 0) return;
-  let i = 0;
-  for (const x of items) {
-    yield x;
-    if (++i >= n) return;
-  }
 }
 
 /** States per message to a worker: a few hundred milliseconds of work. */

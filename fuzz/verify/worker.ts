@@ -14,6 +14,7 @@ import { profileByName } from '../../model/profile.ts';
 import type { VerifyBounds } from './alphabet.ts';
 import { watchCalls } from '../../properties/impl-calls.ts';
 import { Bfs, type NodeData, type Step } from './bfs.ts';
+import { FingerprintSet } from './fingerprint-set.ts';
 import { pairsAt, type NodePairs, type PairBounds } from './pairs.ts';
 
 export interface WorkerInit {
@@ -59,7 +60,7 @@ const impl = await loadImplementation(init.source, { createTimeout: init.watch?.
 const profile = profileByName(impl.profile)!;
 const bfs = new Bfs(impl, profile, init.bounds, -1, init.branching);
 bfs.pairedDepths = init.pairedDepths;
-const seen = new Set<number>();
+const seen = new FingerprintSet();
 const cell = init.watch && new Int32Array(init.watch.cell);
 
 parentPort!.on('message', (m: LevelRequest | PairsRequest) => {
