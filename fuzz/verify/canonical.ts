@@ -23,6 +23,10 @@
 //   - The tables keyed by peer are hashed in peer order, not insertion
 //     order: the stack only iterates them to run independent per-peer work
 //     (expiring timers), whose order no oracle observes.
+// Every field of a spec socket, a stack socket and a request is hashed by
+// name (test/verify.test.ts changes each in turn and requires the
+// fingerprint to tell); only feature records, open to each
+// implementation's own names, are read by shape.
 // An implementation that is not the modelled stack (a third-party module)
 // has no state to read: its state is its op sequence, so nothing merges.
 
@@ -161,6 +165,9 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, groupGen: 
   fp.num(s.conn ?? NONE).num(s.backlog).bool(s.fastOpenQueue).num(s.fastOpenMax).num(s.fastOpenCount);
   fp.num(s.acceptQueue.length);
   for (const id of s.acceptQueue) fp.num(socks.of(id));
+  // closedGen is only ever compared with the group's current generation,
+  // and generations only grow: whether the two are equal is what a later
+  // step can read.
   fp.bool(s.closedGen === groupGen).bool(s.cookieStamp);
 }
 
