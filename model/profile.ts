@@ -20,6 +20,9 @@ export interface Profile {
   flagOpt: number | undefined;
   /** Every option number the era knows, with its name, for reports. */
   optionNames: ReadonlyMap<number, string>;
+  /** net.core.somaxconn's default, listen()'s largest backlog: 128 until
+   * Linux 5.4, 4096 since. */
+  somaxconn: number;
   /** Largest flag value setsockopt accepts (1 for a boolean). */
   maxFlag: number;
   /** The kernel the feature lives in: 4.1 for the patch, today for Linux. */
@@ -51,6 +54,7 @@ export const RFC_V1: Profile = {
   flagOpt: undefined,
   optionNames: new Map([[TCP_SAVED_SYN_RFC, 'TCP_SAVED_SYN']]),
   maxFlag: 1,
+  somaxconn: 128,
   era: '4.1',
   lockedListener: true,
   // Linux 4.1 reqsk_queue_alloc(): the table has roundup_pow_of_two(max(min(
@@ -73,6 +77,7 @@ export const LINUX: Profile = {
   flagOpt: TCP_SAVE_SYN,
   optionNames: new Map([[TCP_SAVE_SYN, 'TCP_SAVE_SYN'], [TCP_SAVED_SYN, 'TCP_SAVED_SYN']]),
   maxFlag: 2,
+  somaxconn: 4096,
   era: 'today',
   lockedListener: false,
   // inet_csk_reqsk_queue_is_full() and sk_acceptq_is_full() compare with '>'.

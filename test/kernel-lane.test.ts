@@ -159,6 +159,17 @@ describe.runIf(lane.ok)('generated sequences', () => {
 });
 
 describe.runIf(lane.ok)('regressions', () => {
+  it('a negative backlog is the largest; accept() on a full table is EMFILE, listening or not', () => {
+    const out = kernel([
+      { kind: 'listen', fd: 0, backlog: -1 },
+      { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'ack', conn: 2 },
+      { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 0 },
+      ...Array.from({ length: 61 }, (): Op => ({ kind: 'socket' })), { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 3 },
+    ]);
+    expect(out.slice(5, 7)).toEqual([{ ret: 1 }, { ret: 2 }]);
+    expect(out.slice(-2)).toEqual([{ ret: -1, errno: 'EMFILE' }, { ret: -1, errno: 'EMFILE' }]);
+  });
+
   it('an ACK dropped on a full accept queue completes the handshake when it comes again', () => {
     // The peer's second ACK is the same segment; the request still waits for it.
     const ops: Op[] = [

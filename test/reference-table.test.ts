@@ -221,6 +221,21 @@ describe('linux: further measured behaviour', () => {
     expect(out.slice(12)).toEqual([{ ret: 0, optlen: 0 }, { ret: 0, optlen: 0 }]);
   });
 
+  it('a negative backlog is the largest: listen() compares it as unsigned with somaxconn', () => {
+    const out = linux([
+      { kind: 'listen', fd: 0, backlog: -1 },
+      { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'ack', conn: 2 },
+      { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 0 },
+    ]);
+    expect(out.slice(5)).toEqual([{ ret: 1 }, { ret: 2 }]);
+  });
+
+  it('accept() on a full descriptor table is EMFILE, before the socket is asked for a child', () => {
+    const full: Op[] = Array.from({ length: 63 }, (): Op => ({ kind: 'socket' }));
+    const out = linux([{ kind: 'listen', fd: 0, backlog: 4 }, ...full, { kind: 'accept', fd: 1 }, { kind: 'accept', fd: 0 }, { kind: 'socket' }]);
+    expect(out.slice(64)).toEqual([{ ret: -1, errno: 'EMFILE' }, { ret: -1, errno: 'EMFILE' }, { ret: -1, errno: 'EMFILE' }]);
+  });
+
   it('a child disconnected and listening again no longer stands for its peer: a new SYN from it is a new connection', () => {
     const out = linux([
       ...acceptedWith(SAVE, 1), { kind: 'disconnect', fd: 1 }, { kind: 'listen', fd: 1, backlog: 0 },

@@ -324,12 +324,12 @@ export class SpecWorld {
   private listen(s: SpecSocket, backlog: number): Outcome {
     if (s.sockState !== 'unconnected') return fail('EINVAL');
     if (s.tcpState === 'LISTEN') {
-      s.backlog = clampBacklog(backlog);
+      s.backlog = clampBacklog(backlog, this.profile);
       return ok();
     }
     if (s.tcpState !== 'CLOSE') return fail('EINVAL');
     s.tcpState = 'LISTEN';
-    s.backlog = clampBacklog(backlog);
+    s.backlog = clampBacklog(backlog, this.profile);
     // The Fast Open queue is sized before the port is checked, so a listen()
     // refused with EADDRINUSE has sized it all the same.
     if (this.fastOpen !== 0) {
@@ -379,11 +379,14 @@ export class SpecWorld {
   }
 
   private accept(s: SpecSocket, fdHint?: number): Outcome {
+    // accept4() takes a descriptor before it asks the socket for a child:
+    // a full table is EMFILE whether it listens or has nothing queued
+    // (measured).
+    const fd = this.freeFd(fdHint);
+    if (fd < 0) return fail('EMFILE');
     if (s.tcpState !== 'LISTEN') return fail('EINVAL');
     const childId = s.acceptQueue[0];
     if (childId === undefined) return fail('EAGAIN');
-    const fd = this.freeFd(fdHint);
-    if (fd < 0) return fail('EMFILE');
     s.acceptQueue.shift();
     this.fds[fd] = childId;
     return ok(fd);
@@ -929,7 +932,9 @@ export class SpecWorld {
   }
 }
 
-/** listen() clamps the backlog to [0, somaxconn]. */
-export function clampBacklog(backlog: number): number {
-  return Math.max(0, Math.min(backlog, 4096));
+/** __sys_listen(): `if ((unsigned int)backlog > somaxconn) backlog =
+ * somaxconn;`, so a negative backlog, as an unsigned one, is the largest
+ * (measured: listen(fd, -1) queues past any small backlog). */
+export function clampBacklog(backlog: number, profile: Profile): number {
+  return backlog >>> 0 > profile.somaxconn ? profile.somaxconn : backlog;
 }

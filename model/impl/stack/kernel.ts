@@ -274,18 +274,18 @@ export class Kernel {
     try {
       if (sk.sockState !== 'unconnected') return fail('EINVAL');
       if (sk.state === 'LISTEN') {
-        sk.backlog = clampBacklog(backlog);
+        sk.backlog = clampBacklog(backlog, this.profile);
         return ok();
       }
       if (sk.state !== 'CLOSE') return fail('EINVAL');
       if (this.fastopen !== 0) {
         if (sk.fastopenq === null) {
           // fastopen_init_queue(): in 4.1 it also installs tcp_sock_destruct.
-          sk.fastopenq = { maxQlen: clampBacklog(backlog), qlen: 0 };
+          sk.fastopenq = { maxQlen: clampBacklog(backlog, this.profile), qlen: 0 };
           if (this.profile.era === '4.1') sk.destruct = 'tcp_sock_destruct';
         } else if (this.profile.era === 'today' && sk.fastopenq.maxQlen === 0) {
           // fastopen_queue_tune() runs again while max_qlen is 0.
-          sk.fastopenq.maxQlen = clampBacklog(backlog);
+          sk.fastopenq.maxQlen = clampBacklog(backlog, this.profile);
         }
       }
       // inet_csk_listen_start() -> reqsk_queue_alloc() empties the Fast Open
@@ -296,7 +296,7 @@ export class Kernel {
       // port conflicts, SO_REUSEADDR or not, unless both set SO_REUSEPORT;
       // the Fast Open queue above is sized all the same.
       if (sk.onServicePort && this.bindConflict(sk)) return fail('EADDRINUSE');
-      sk.backlog = clampBacklog(backlog);
+      sk.backlog = clampBacklog(backlog, this.profile);
       sk.state = 'LISTEN';
       sk.bound = true;
       // inet_hash() -> inet_reuseport_add_sock().
