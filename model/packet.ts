@@ -45,7 +45,7 @@ export const DEFAULT_PACKET: PacketDescriptor = Object.freeze({
 
 export const SERVICE_PORT = 8080;
 const PORT_BASE = 20000;
-const MAX_CONN = 9999;
+export const MAX_CONN = 9999;
 const MAX_PAYLOAD = 1400;
 const ETH_P_IP = 0x0800;
 const ETH_P_IPV6 = 0x86dd;

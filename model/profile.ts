@@ -20,6 +20,12 @@ export interface Profile {
   flagOpt: number | undefined;
   /** Every option number the era knows, with its name, for reports. */
   optionNames: ReadonlyMap<number, string>;
+  /** The TCP options the era's kernel knows (numbers 1 to 63) that the spec
+   * speaks for, by call: the feature's own and those measured. The kernel
+   * serves the others (TCP_NODELAY, TCP_INFO, …), which the model does
+   * not; a number the kernel does not know (99, 0, a negative one) is
+   * ENOPROTOOPT, which it does. */
+  modelledOptions: { setsockopt: readonly number[]; getsockopt: readonly number[] };
   /** net.core.somaxconn's default, listen()'s largest backlog: 128 until
    * Linux 5.4, 4096 since. */
   somaxconn: number;
@@ -54,6 +60,7 @@ export const RFC_V1: Profile = {
   flagOpt: undefined,
   optionNames: new Map([[TCP_SAVED_SYN_RFC, 'TCP_SAVED_SYN']]),
   maxFlag: 1,
+  modelledOptions: { setsockopt: [TCP_SAVED_SYN_RFC], getsockopt: [TCP_SAVED_SYN_RFC] },
   somaxconn: 128,
   era: '4.1',
   lockedListener: true,
@@ -77,6 +84,9 @@ export const LINUX: Profile = {
   flagOpt: TCP_SAVE_SYN,
   optionNames: new Map([[TCP_SAVE_SYN, 'TCP_SAVE_SYN'], [TCP_SAVED_SYN, 'TCP_SAVED_SYN']]),
   maxFlag: 2,
+  // Measured: setsockopt of 26 (TCP_CC_INFO, read-only) and of 28 is
+  // ENOPROTOOPT; getsockopt(26) is served.
+  modelledOptions: { setsockopt: [TCP_SAVED_SYN_RFC, TCP_SAVE_SYN, TCP_SAVED_SYN], getsockopt: [TCP_SAVE_SYN, TCP_SAVED_SYN] },
   somaxconn: 4096,
   era: 'today',
   lockedListener: false,
@@ -100,4 +110,10 @@ export function profileByName(name: string): Profile | undefined {
 
 export function optionName(profile: Profile, optname: number): string {
   return profile.optionNames.get(optname) ?? `option ${optname}`;
+}
+
+/** Whether `optname`, given to `call`, is a TCP option the profile's
+ * kernel serves and its spec does not speak for. */
+export function optionOutsideModel(profile: Profile, call: 'setsockopt' | 'getsockopt', optname: number): boolean {
+  return optname >= 1 && optname <= 63 && !profile.modelledOptions[call].includes(optname);
 }

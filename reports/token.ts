@@ -7,10 +7,11 @@
 // and may inflate to MAX_CASE_BYTES at most.
 
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { NETWORK_KINDS, SYSCALL_KINDS, SYSCTL_NAMES, SYSTEM_KINDS, type Op, type SysctlName } from '../model/ops.ts';
-import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
+import { SYSCTL_NAMES, type Op, type SysctlName } from '../model/ops.ts';
+import { optionOutsideModel, profileByName, PROFILE_NAMES, type Profile, type ProfileName } from '../model/profile.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { UserError } from '../model/user-error.ts';
+import { OP_KINDS, opFieldsProblem } from './token-ops.ts';
 
 export const TOKEN_VERSION = 2;
 const PREFIX = 'ssyn';
@@ -61,35 +62,34 @@ export function decodeToken(token: string): ReplayCase {
   return data as ReplayCase;
 }
 
-const KINDS = new Set<string>([...SYSCALL_KINDS, ...NETWORK_KINDS, ...SYSTEM_KINDS]);
-
 function checkCase(x: unknown): string | undefined {
   if (typeof x !== 'object' || x === null) return 'not an object';
   const c = x as Record<string, unknown>;
   if (!PROFILE_NAMES.includes(c.profile as ProfileName)) return `unknown profile ${JSON.stringify(c.profile)}`;
   if (typeof c.impl !== 'string' || c.impl === '') return 'no implementation named';
-  if (c.kind === 'sequential') return checkOps(c.ops, 'ops');
+  const profile = profileByName(c.profile as ProfileName)!;
+  if (c.kind === 'sequential') return checkOps(c.ops, 'ops', profile);
   if (c.kind !== 'concurrent') return `unknown kind ${JSON.stringify(c.kind)}`;
   const cc = c.case as Record<string, unknown> | undefined;
   if (typeof cc !== 'object' || cc === null) return 'no case';
-  const setup = checkOps(cc.setup, 'setup');
+  const setup = checkOps(cc.setup, 'setup', profile);
   if (setup) return setup;
   if (!Array.isArray(cc.threads) || cc.threads.length === 0) return 'no threads';
   for (const [i, th] of (cc.threads as unknown[]).entries()) {
     const t = th as Record<string, unknown>;
     if (t?.kind !== 'user' && t?.kind !== 'softirq') return `thread ${i} is neither user nor softirq`;
-    const bad = checkOps(t.ops, `thread ${i}`);
+    const bad = checkOps(t.ops, `thread ${i}`, profile);
     if (bad) return bad;
   }
   if (!Array.isArray(cc.schedule) || !cc.schedule.every((s) => Number.isInteger(s))) return 'the schedule is not a list of thread numbers';
   return undefined;
 }
 
-function checkOps(x: unknown, where: string): string | undefined {
+function checkOps(x: unknown, where: string, profile: Profile): string | undefined {
   if (!Array.isArray(x)) return `${where} is not a list of ops`;
   for (const [i, op] of x.entries()) {
     const o = op as Record<string, unknown>;
-    if (typeof o !== 'object' || o === null || !KINDS.has(o.kind as string)) return `${where}[${i}] is not an op`;
+    if (typeof o !== 'object' || o === null || !OP_KINDS.has(o.kind as string)) return `${where}[${i}] is not an op`;
     if ('packet' in o) {
       const bad = checkPacket(o.packet);
       if (bad) return `${where}[${i}].packet ${bad}`;
@@ -102,6 +102,12 @@ function checkOps(x: unknown, where: string): string | undefined {
     for (const [k, v] of Object.entries(o)) {
       if (k === 'kind' || k === 'name' || k === 'packet') continue;
       if (typeof v !== 'number' || !Number.isFinite(v)) return `${where}[${i}].${k} is not a number`;
+    }
+    const bad = opFieldsProblem(o);
+    if (bad) return `${where}[${i}] (${o.kind}) ${bad.startsWith('.') ? bad.slice(1) : bad}`;
+    if ((o.kind === 'setsockopt' || o.kind === 'getsockopt') && optionOutsideModel(profile, o.kind, o.optname as number)) {
+      return `${where}[${i}] is ${o.kind} of option ${o.optname as number}, a TCP option the kernel serves and the ${profile.name} model does not cover `
+        + `(it covers ${o.kind} of ${profile.modelledOptions[o.kind].join(', ')} and numbers no kernel knows, such as 99)`;
     }
   }
   return undefined;
