@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { KernelLaneError, type LaneOptions } from '../model/kernel/lane.ts';
 import type { Op } from '../model/ops.ts';
+import { UserError } from '../model/user-error.ts';
 import type { KernelFinding } from '../properties/findings.ts';
 import { runDifferential, type DifferentialResult } from '../properties/differential.ts';
 import { countLaneError, countRun, emptyCensus, type KernelCensus } from './kernel-census.ts';
@@ -126,4 +127,13 @@ function confirm(ops: Op[], signature: string, shown: DifferentialResult, result
   } else {
     result.flaky.push({ signature, ops: min, shown: minShown, rerun: slow });
   }
+}
+
+/** A search in which the lane ran nothing: no sequence was compared, so
+ * "no disagreement" would say nothing. The lane's environment is at fault
+ * (a cache folder mounted noexec, an unshare that fails), which is the
+ * user's to fix. */
+export function laneNeverRan(r: KernelSearchResult): UserError | undefined {
+  if (r.runs === 0 || r.census.sequences > r.census.laneErrors || r.laneFailures.length === 0) return undefined;
+  return new UserError(`the kernel lane failed on every sequence (${r.runs}), so nothing was compared; the first failure: ${r.laneFailures[0].error}`);
 }

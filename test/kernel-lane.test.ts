@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
-import { CONFIRM_SETTLE_MS, searchKernel } from '../fuzz/kernel-search.ts';
+import { CONFIRM_SETTLE_MS, laneNeverRan, searchKernel } from '../fuzz/kernel-search.ts';
 import { isKernelCase, toKernelCase } from '../fuzz/kernel-cases.ts';
 import { KernelLaneError, toLine, unrealisable } from '../model/kernel/lane.ts';
 import { kernelLane } from '../model/kernel/native.ts';
@@ -276,11 +276,31 @@ describe('confirming a disagreement', () => {
     expect(r.flaky.map((f) => f.ops)).toEqual([[{ kind: 'accept', fd: 0 }]]);
   });
 
-  it('a lane that fails is listed and counted, not a finding', () => {
+  it('a lane that fails is listed and counted, not a finding; one that never ran is an error, not a pass', () => {
     const r = searchKernel({ seed: 5, runs: 10, runner: () => { throw new KernelLaneError('no answer to the barrier'); } });
     expect(r.findings).toEqual([]);
     expect(r.laneFailures).toHaveLength(10);
     expect(r.census.laneErrors).toBe(10);
+    expect(laneNeverRan(r)?.message).toMatch(/^the kernel lane failed on every sequence \(10\), so nothing was compared; the first failure: no answer to the barrier/);
+    let n = 0;
+    const some = searchKernel({ seed: 5, runs: 10, runner: (ops) => { if (n++ % 2 === 0) throw new KernelLaneError('once'); return agree(ops); } });
+    expect(some.laneFailures.length).toBeGreaterThan(0);
+    expect(laneNeverRan(some)).toBeUndefined();
+  });
+
+  it('savedsyn kernel and a kernel campaign exit 2 when the lane runs nothing', () => {
+    // An unshare that answers the lane's probe and fails every real run,
+    // as a cache folder mounted noexec makes the real one do.
+    const bin = mkdtempSync(join(tmpdir(), 'savedsyn-fake-unshare-'));
+    writeFileSync(join(bin, 'unshare'), '#!/bin/sh\n[ "$2" = true ] && exit 0\necho "cannot execute: Permission denied" >&2\nexit 126\n', { mode: 0o755 });
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const run = (args: string[]) => spawnSync(process.execPath, ['bin/savedsyn.mjs', ...args, '--out', mkdtempSync(join(tmpdir(), 'savedsyn-nolane-'))], { encoding: 'utf8', env, timeout: 60_000 });
+    const k = run(['kernel', '--runs', '3']);
+    expect(k.stderr).toMatch(/the kernel lane failed on every sequence \(3\), so nothing was compared; the first failure: .*Permission denied/);
+    expect(k.status).toBe(2);
+    const f = run(['fuzz', '--impl', 'kernel', '--runs', '20']);
+    expect(f.stderr).toMatch(/the kernel lane failed on every sequence/);
+    expect(f.status).toBe(2);
   });
 });
 

@@ -7,6 +7,7 @@ import { opsArb } from '../fuzz/arbitraries.ts';
 import { concurrentArb } from '../fuzz/concurrent-cases.ts';
 import { main } from '../cli/main.ts';
 import { DEFAULT_PACKET } from '../model/packet.ts';
+import type { Op } from '../model/ops.ts';
 import { LINUX, RFC_V1 } from '../model/profile.ts';
 import { decodeToken, encodeToken, TokenError, type ReplayCase } from '../reports/token.ts';
 import { replayCommand } from '../reports/replay-command.ts';
@@ -65,8 +66,10 @@ describe('replay tokens', () => {
     ['in a concurrent case\'s thread', craft({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'concurrent', case: { setup: [], threads: [{ kind: 'user', ops: [{ kind: 'accept', fd: -0.5 }] }], schedule: [] } }), /thread 0\[0\] \(accept\) fd is not a whole number/],
   );
   it('reads every option number the model covers, and any number no kernel knows', () => {
-    const ops = [-1, 0, 26, 27, 28, 64, 99].map((optname) => ({ kind: 'setsockopt', fd: 0, optname, value: 1 }))
-      .concat([-1, 0, 27, 28, 99].map((optname) => ({ kind: 'getsockopt', fd: 0, optname, bufSize: 4 })));
+    const ops: Op[] = [
+      ...[-1, 0, 26, 27, 28, 64, 99].map((optname): Op => ({ kind: 'setsockopt', fd: 0, optname, value: 1 })),
+      ...[-1, 0, 27, 28, 99].map((optname): Op => ({ kind: 'getsockopt', fd: 0, optname, bufSize: 4 })),
+    ];
     expect(decodeToken(linuxOps(ops))).toMatchObject({ ops });
     expect(decodeToken(craft({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'sequential', ops: [{ kind: 'setsockopt', fd: 0, optname: 26, value: 1 }, { kind: 'getsockopt', fd: 0, optname: 99, bufSize: 4 }] }))).toBeTruthy();
   });

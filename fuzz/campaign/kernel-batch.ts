@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { toKernelCase, kernelOpsArb } from '../kernel-cases.ts';
 import { kernelCoverage } from '../kernel-coverage.ts';
-import { CONFIRM_SETTLE_MS, searchKernel } from '../kernel-search.ts';
+import { CONFIRM_SETTLE_MS, laneNeverRan, searchKernel } from '../kernel-search.ts';
 import { mutatedOpsArb } from '../mutate.ts';
 import { CoverageTally, entriesFor, type Guide } from '../guide.ts';
 import type { Op } from '../../model/ops.ts';
@@ -36,6 +36,10 @@ export function runKernelBatch(b: BatchSpec, guide: Guide): BatchResult {
     seed: b.seed, runs: b.runs, maxLength: b.maxOps, arbitrary,
     onRun: (ops, run) => tally.record(run === undefined ? new Set() : kernelCoverage(ops, { outcomes: run.actual, wire: run.wire }), ops.length, () => asCase(ops)),
   });
+  // A batch the lane ran nothing of stops the campaign: counting its cases
+  // as passed would report a clean run of a lane that cannot run.
+  const never = laneNeverRan(r);
+  if (never) throw never;
   const findings = r.findings.map((f): BatchFinding => {
     const c = asCase(f.ops);
     const report = buildReport(c, differentialRun(f.ops, f.result), LINUX);
