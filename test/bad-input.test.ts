@@ -109,6 +109,13 @@ const CASES: Case[] = [
   ['an empty standard input for a token', ['replay', '-'], /^savedsyn: no token in standard input$/, { input: '\n' }],
   ['a token file that does not exist', ['replay', '--token-file', '/nonexistent/token'], /^savedsyn: cannot read the token from \/nonexistent\/token: ENOENT$/],
   ['a token and a token file', ['replay', GOOD, '--token-file', '/nonexistent/token'], /^savedsyn: replay takes a token or --token-file, not both$/],
+  ['a token with a number the lane would wrap', ['replay', token({ profile: 'linux', impl: 'kernel', kind: 'sequential', ops: [{ kind: 'setsockopt', fd: 1, optname: 27, value: 2 ** 32 + 1 }] })],
+    /^savedsyn: the token does not describe a case: ops\[0\] \(setsockopt\) value is outside a C int$/],
+  ['a token whose SYN comes from no peer', ['replay', token({ profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'flood', first: 9990, count: 20 }] })],
+    /^savedsyn: the token does not describe a case: ops\[0\] \(flood\) floods peers past 9999$/],
+  // The live kernel's lane.
+  ['a lane cache that is a file', ['kernel', '--runs', '2', '--out', at('k-cache')], /^savedsyn: the live-kernel lane cannot run here: the kernel lane's helper cannot be built in .*package\.json\/native \(ENOTDIR; SAVEDSYN_CACHE names another folder\)$/,
+    { wrap: ['env', `SAVEDSYN_CACHE=${join(ROOT, 'package.json')}`] }],
   // Where output goes.
   ['an output folder under /proc', ['--impl', 'linux', '--runs', '5', '--out', '/proc/savedsyn/out'], /^savedsyn: cannot create \/proc\/savedsyn\/out: it cannot be created there \(ENOENT\) at \/proc\/savedsyn$/],
   ['an output folder that is a file', ['--impl', 'linux', '--runs', '5', '--out', 'package.json'], /^savedsyn: cannot create .*package\.json: .*package\.json is a file, not a folder$/],

@@ -93,6 +93,9 @@ export interface LaneOptions {
   settleMs?: number;
 }
 
+/** How long the helper waits on a SYN-ACK retransmission op (kernel-lane.c). */
+const RETRANSMIT_WAIT_MS = 1500;
+
 /** Runs `ops` in a fresh namespace. Throws KernelLaneError when the lane is
  * unavailable or the helper fails. */
 export function runOnKernel(ops: readonly Op[], opts: LaneOptions = {}): KernelRun {
@@ -101,10 +104,17 @@ export function runOnKernel(ops: readonly Op[], opts: LaneOptions = {}): KernelR
   const input = ops.map(toLine).join('\n') + '\n';
   const settle = opts.settleMs ?? 0;
   const args = ['-rn', lane.binary, ...(settle > 0 ? ['--settle', String(settle)] : [])];
-  // Every barrier is bounded (5 s); the whole run is bounded too.
-  const timeout = 30_000 + ops.length * settle;
+  // Every barrier is bounded (5 s); the whole run is bounded too, past
+  // the time its ops wait on purpose.
+  let waits = 0;
+  for (const op of ops) if (op.kind === 'synackRetransmit') waits += RETRANSMIT_WAIT_MS;
+  const timeout = 30_000 + ops.length * settle + waits;
   const r = spawnSync('unshare', args, { input, encoding: 'utf8', timeout, killSignal: 'SIGKILL', maxBuffer: 64 << 20 });
-  if (r.error) throw new KernelLaneError(`the kernel lane did not run: ${r.error.message}`);
+  const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ETIMEDOUT') throw new KernelLaneError(`the kernel lane did not finish ${ops.length} ops within ${Math.round(timeout / 1000)} s`);
+  // A helper that fails before reading its ops closes the pipe: its exit
+  // status and message say why, the EPIPE does not.
+  if (r.error && !(code === 'EPIPE' && r.status !== null)) throw new KernelLaneError(`the kernel lane did not run: ${r.error.message}`);
   const lines = r.stdout.split('\n').filter((l) => l !== '');
   if (lines[0] !== 'ready' || r.status !== 0) {
     throw new KernelLaneError(`the kernel lane failed (exit ${r.status}): ${r.stderr.trim() || lines[0] || 'no output'}`);

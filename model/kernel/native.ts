@@ -39,12 +39,23 @@ function probe(): Availability {
   const dir = join(process.env.SAVEDSYN_CACHE ?? join(tmpdir(), 'savedsyn'), 'native');
   const binary = join(dir, `kernel-lane-${hash}`);
   if (!existsSync(binary)) {
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      return { ok: false, reason: `the kernel lane's helper cannot be built in ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}; SAVEDSYN_CACHE names another folder)` };
+    }
     const partial = `${binary}.${process.pid}.tmp`;
     const built = spawnSync(cc, ['-O1', '-Wall', '-o', partial, SOURCE], { encoding: 'utf8' });
     if (built.error) return { ok: false, reason: `no C compiler to build the kernel lane (${cc}: ${built.error.message})` };
-    if (built.status !== 0) return { ok: false, reason: `the kernel lane's helper does not compile: ${built.stderr.trim().split('\n')[0]}` };
-    renameSync(partial, binary);
+    if (built.status !== 0) {
+      const why = built.stderr.trim().split('\n')[0] || `${cc} exited with ${built.status ?? built.signal}, saying nothing`;
+      return { ok: false, reason: `the kernel lane's helper does not compile: ${why}` };
+    }
+    try {
+      renameSync(partial, binary);
+    } catch (e) {
+      return { ok: false, reason: `the kernel lane's helper cannot be kept in ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}; SAVEDSYN_CACHE names another folder)` };
+    }
   }
   const ns = spawnSync('unshare', ['-rn', 'true'], { encoding: 'utf8', timeout: 10_000 });
   if (ns.error || ns.status !== 0) {
