@@ -33,7 +33,8 @@
  * Result: RET ERRNO OPTLEN HEX WIRE, with '-' for what the op does not
  * produce; WIRE lists what the kernel sent peers meanwhile (synack/N,
  * cookie/N, rst/N, fin/N, ack/N), 'quiet' if nothing, 'unsent' when the
- * peer had no SYN-ACK to answer.
+ * peer had no SYN-ACK to answer: for network ops, and for close,
+ * disconnect and shutdown, which may reset or finish a connection.
  *
  * Started with --settle MS, it sleeps MS milliseconds after every op and
  * then drains the tun, for a second, slower run of a disagreement.
@@ -262,6 +263,15 @@ static int lane_init(void) {
   return 0;
 }
 
+/* What a system call sent peers (a RST from a disconnect, a FIN from a
+ * close), read now: left in the tun, it would be read by the next network
+ * op's barrier and counted as that op's answer. */
+static int drain_sent(void) {
+  if (barrier(MAC_NONE)) return -1;
+  wire_events();
+  return 0;
+}
+
 /* Run one op line; 2 when the op is unknown, 4 when the wire fails. */
 static int run_line(const char *line) {
   char op[32];
@@ -300,12 +310,16 @@ static int run_line(const char *line) {
     out(fd, 0, NOLEN, NULL, 0);
   } else if (!strcmp(op, "close")) {
     int r = close(fds[a]);
+    int e = errno;
     fds[a] = -1;
-    out(r, errno, NOLEN, NULL, 0);
+    if (drain_sent()) return lane_fail("no answer to the barrier after a close");
+    out(r, e, NOLEN, NULL, 0);
   } else if (!strcmp(op, "disconnect")) {
     struct sockaddr un = { .sa_family = AF_UNSPEC };
     int r = connect(fds[a], &un, sizeof un);
-    out(r, errno, NOLEN, NULL, 0);
+    int e = errno;
+    if (drain_sent()) return lane_fail("no answer to the barrier after a disconnect");
+    out(r, e, NOLEN, NULL, 0);
   } else if (!strcmp(op, "dup")) {
     int fd = lowest_free();
     if (fd < 0) { out(-1, EMFILE, NOLEN, NULL, 0); return 0; }
@@ -326,7 +340,9 @@ static int run_line(const char *line) {
     out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "shutdown")) {
     int r = shutdown(fds[a], (int)b);
-    out(r, errno, NOLEN, NULL, 0);
+    int e = errno;
+    if (drain_sent()) return lane_fail("no answer to the barrier after a shutdown");
+    out(r, e, NOLEN, NULL, 0);
   } else if (!strcmp(op, "connect")) {
     struct sockaddr_in6 to = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
     inet_pton(AF_INET6, "::ffff:192.0.2.9", &to.sin6_addr);

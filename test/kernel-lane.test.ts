@@ -195,6 +195,18 @@ describe.runIf(lane.ok)('regressions', () => {
     expect([r.wire[2], r.wire[6], r.actual[7].errno]).toEqual(['cookie/2', 'unsent', 'EAGAIN']);
   });
 
+  it('what a system call sends is that call\'s, not the next network op\'s', () => {
+    const ops: Op[] = [
+      ...acceptedWith(SAVE, 1), { kind: 'disconnect', fd: 1 },
+      { kind: 'syn', conn: 2, packet: pkt() }, { kind: 'ack', conn: 2 }, { kind: 'close', fd: 0 }, { kind: 'accept', fd: 0 },
+    ];
+    const r = runDifferential(ops);
+    expect(r.disagreement?.differences).toBeUndefined();
+    expect(r.wire[5]).toBe('rst/1');
+    expect([r.wire[6], r.wire[7]]).toEqual(['synack/2', 'quiet']);
+    expect(r.wire[8]).toBe('rst/2');
+  });
+
   it('an ACK with cookies off is reset, and the peer gives up its cookie', () => {
     const ops: Op[] = [
       { kind: 'sysctl', name: 'tcp_syncookies', value: 2 }, { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'syn', conn: 1, packet: pkt() },
