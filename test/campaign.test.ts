@@ -5,7 +5,7 @@
 // refused; foreign and corrupt files are reported and skipped; shards merge.
 import { spawn, spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -139,6 +139,34 @@ describe('savedsyn fuzz', () => {
     const unguided = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--guide-every', '0', '--out', out], { encoding: 'utf8' });
     expect(unguided.status).toBe(2);
     expect(unguided.stderr).toMatch(/with --guide-every 2; this run asks for --guide-every 0: resume it with the same options, or use another --out/);
+  });
+
+  it('leaves a folder alone whose state.json is lost or damaged: its corpus and findings are not started over', () => {
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-nostate-'));
+    fuzz(out, ['--runs', '500']);
+    const snapshot = (): string[] => ['corpus', 'findings'].flatMap((d) => readdirSync(join(out, d)).sort().map((f) => `${d}/${f} ${readFileSync(join(out, d, f), 'utf8')}`))
+      .concat(readFileSync(join(out, 'coverage.json'), 'utf8'));
+    const before = snapshot();
+    expect(before.filter((f) => f.startsWith('corpus/')).length).toBeGreaterThan(0);
+    const state = readFileSync(join(out, 'state.json'), 'utf8');
+    const damaged: Array<[string, string | undefined]> = [
+      ['no state.json', undefined],
+      ['an unreadable state.json (Unexpected end of JSON input)', state.slice(0, 0)],
+      ['an unreadable state.json (not a state this savedsyn wrote: corpus is not a count)', JSON.stringify({ ...JSON.parse(state), corpus: -1 })],
+      ['an unreadable state.json (not a state this savedsyn wrote: snapshots is not a list with the first boundary)', JSON.stringify({ ...JSON.parse(state), snapshots: [] })],
+      ['an unreadable state.json (not a state this savedsyn wrote: counts is not a table of counts)', JSON.stringify({ ...JSON.parse(state), counts: null })],
+    ];
+    for (const [why, text] of damaged) {
+      if (text === undefined) rmSync(join(out, 'state.json'));
+      else writeFileSync(join(out, 'state.json'), text);
+      const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--seed', '2', '--runs', '250', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stdout).toBe(2);
+      expect(r.stderr).toContain(`savedsyn: ${out} holds a campaign's files (`);
+      expect(r.stderr).toContain(`) but ${why}, so it cannot be resumed, and starting over would overwrite them: give another --out, or merge what it holds into a new folder`);
+      expect(snapshot()).toEqual(before);
+    }
+    writeFileSync(join(out, 'state.json'), state);
+    expect(fuzz(out, ['--runs', '750'])).toContain('resuming at batch 2');
   });
 
   it('gives the same findings, corpus, coverage and totals on 1, 2 or 7 workers', () => {

@@ -99,7 +99,7 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
     // resume point; coverage.json is the same numbers when it stopped cleanly.
     const theirs = state ? new Map(Object.entries(state.counts)) : store.readCoverage();
     for (const w of store.warnings) log(`warning: ${dir}: ${w}`);
-    if (state === undefined) log(`warning: ${dir} has no state.json: its findings, corpus and coverage are merged, its cases not counted`);
+    if (state === undefined) log(`warning: ${dir} has ${store.stateMissing === 'no state.json' ? 'no state.json' : 'no readable state.json'}: its findings, corpus and coverage are merged, its cases not counted`);
     cases += state?.cases ?? 0;
     let added = 0;
     for (const f of store.findings.values()) if (out.add(f)) added++;

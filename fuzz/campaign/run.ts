@@ -155,6 +155,16 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   };
   const previous = store.readState();
   if (previous) checkResume(o.out, previous, identity);
+  else {
+    // Without a state to resume from, this run would start over, pruning
+    // the corpus and overwriting counts it cannot account for: a folder
+    // that holds them is refused, as another campaign's folder is.
+    const held = store.heldFiles();
+    if (held !== undefined) {
+      throw new UserError(`${o.out} holds a campaign's files (${held}) but ${store.stateMissing}, so it cannot be resumed, and starting over would overwrite them: `
+        + `give another --out, or merge what it holds into a new folder (savedsyn merge --out NEW ${o.out})`);
+    }
+  }
   const state: CampaignState = previous ? { ...previous, ...identity } : {
     version: STATE_VERSION, ...identity,
     nextBatch: 0, cases: 0, steps: 0, corpus: 0, counts: {}, snapshots: [{ boundary: 0, corpus: 0, counts: {} }],

@@ -12,6 +12,7 @@ import { decodeToken, encodeToken } from '../../reports/token.ts';
 import type { SchedulerName } from '../../properties/findings.ts';
 import type { CorpusEntry } from '../guide.ts';
 import type { BatchFinding, BatchFlaky } from './batch.ts';
+import { stateProblem } from './state-shape.ts';
 
 /** A corpus entry on disk: its case as a replay token, so
  * `savedsyn replay` runs it as it stands. */
@@ -165,19 +166,45 @@ export class CampaignStore {
     });
   }
 
+  /** Why the last readState() found no state to resume from: the file is
+   * missing, or what is wrong with it. */
+  stateMissing = 'no state.json';
+
   readState(): CampaignState | undefined {
     const path = join(this.dir, 'state.json');
-    if (!existsSync(path)) return undefined;
-    try {
-      const s = JSON.parse(readFileSync(path, 'utf8')) as CampaignState;
-      if (s.version !== STATE_VERSION || !Number.isInteger(s.nextBatch) || typeof s.counts !== 'object' || !Array.isArray(s.snapshots)) {
-        throw new Error('not a state this savedsyn wrote');
-      }
-      return s;
-    } catch (e) {
-      this.warnings.push(`state.json unreadable (${e instanceof Error ? e.message : String(e)}): starting from the first batch; findings on disk are kept, the corpus is rebuilt`);
+    if (!existsSync(path)) {
+      this.stateMissing = 'no state.json';
       return undefined;
     }
+    try {
+      const s = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      const problem = stateProblem(s, STATE_VERSION);
+      if (problem !== undefined) throw new Error(`not a state this savedsyn wrote: ${problem}`);
+      return s as CampaignState;
+    } catch (e) {
+      this.stateMissing = `an unreadable state.json (${e instanceof Error ? e.message : String(e)})`;
+      this.warnings.push(`state.json unreadable (${e instanceof Error ? e.message : String(e)})`);
+      return undefined;
+    }
+  }
+
+  /** What of a campaign the folder holds besides its state: what a run
+   * that starts over would overwrite or prune. */
+  heldFiles(): string | undefined {
+    const held: string[] = [];
+    const entries = (sub: string): number => {
+      try {
+        return readdirSync(join(this.dir, sub)).filter((n) => n.endsWith('.json')).length;
+      } catch {
+        return 0;
+      }
+    };
+    const corpus = entries('corpus');
+    if (corpus > 0) held.push(`${corpus} corpus entr${corpus === 1 ? 'y' : 'ies'}`);
+    const findings = entries('findings');
+    if (findings > 0) held.push(`${findings} finding${findings === 1 ? '' : 's'}`);
+    for (const f of ['coverage.json', 'stats.json']) if (existsSync(join(this.dir, f))) held.push(f);
+    return held.length === 0 ? undefined : held.join(', ');
   }
 
   writeState(s: CampaignState): void {
