@@ -1,5 +1,6 @@
 // The savedsyn command line: parse, then run the command asked for.
 
+import { causeOf } from '../model/output-folder.ts';
 import { UserError } from '../model/user-error.ts';
 import { parse, USAGE } from './options.ts';
 
@@ -15,12 +16,22 @@ export async function cli(argv: string[]): Promise<number> {
       console.error(`savedsyn: ${e.message}`);
       return 2;
     }
+    // A file or folder the system refused (a folder read-only, a file where
+    // a folder should be): where the user pointed savedsyn, not a defect.
+    const fsError = e as NodeJS.ErrnoException;
+    if (typeof fsError?.path === 'string' && typeof fsError.syscall === 'string' && typeof fsError.code === 'string' && SYSTEM_REFUSALS.has(fsError.code)) {
+      console.error(`savedsyn: cannot ${fsError.syscall} ${fsError.path}: ${causeOf(e)}`);
+      return 2;
+    }
     console.error(`savedsyn: internal error: ${e instanceof Error ? e.message : String(e)}`);
     console.error('This is a defect in savedsyn; rerun with SAVEDSYN_DEBUG=1 for the stack trace.');
     if (process.env.SAVEDSYN_DEBUG) console.error(e);
     return 70;
   }
 }
+
+/** Errnos of a filesystem refusing what was asked of a path. */
+const SYSTEM_REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'ELOOP', 'EMFILE', 'ENFILE', 'ENOENT']);
 
 export async function main(argv: string[], log: (s: string) => void = console.log): Promise<number> {
   const { command, opts, arg, rest } = parse(argv);

@@ -3,6 +3,7 @@
 // several commands in one step, share that file, so it is only appended to.
 
 import { appendFileSync } from 'node:fs';
+import { causeOf } from '../model/output-folder.ts';
 import { failed, type CheckResult } from './summary.ts';
 import { replayCommand } from './replay-command.ts';
 
@@ -11,7 +12,13 @@ import { replayCommand } from './replay-command.ts';
 export function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = process.env): void {
   const path = env.GITHUB_STEP_SUMMARY;
   if (path === undefined || path === '') return;
-  appendFileSync(path, `${markdown.trimEnd()}\n\n`);
+  // The run's own results are written and its exit code stands: a summary
+  // file the job cannot take is the job's to fix, said once, not the run's.
+  try {
+    appendFileSync(path, `${markdown.trimEnd()}\n\n`);
+  } catch (e) {
+    process.stderr.write(`warning: the CI step summary was not written: cannot write ${path} (GITHUB_STEP_SUMMARY): ${causeOf(e)}\n`);
+  }
 }
 
 /** Text for a Markdown table cell: `|` would end the cell, and `<` or `&`

@@ -123,6 +123,10 @@ const CASES: Case[] = [
   ['a campaign folder under /proc', ['fuzz', '--runs', '10', '--out', '/proc/savedsyn/campaign'], /^savedsyn: cannot create \/proc\/savedsyn\/campaign: /],
   ['an output folder on a read-only filesystem', ['--impl', 'linux', '--runs', '5', '--out', '/mnt/out'], /^savedsyn: cannot create \/mnt\/out: the filesystem is read-only \(EROFS\)$/,
     { wrap: ['unshare', '-rm', 'sh', '-c', 'mount -t tmpfs none /mnt && mount -o remount,ro /mnt && exec "$@"', 'sh'], skip: !canUnshare }],
+  ['a campaign folder whose findings folder is a file', ['fuzz', '--impl', 'rfc-v1', '--runs', '100', '--batch', '50', '--workers', '1', '--out', at('findings-file')],
+    /^savedsyn: cannot mkdir .*findings-file\/findings: a file of that name exists \(EEXIST\)$/],
+  ['a campaign folder whose corpus folder is a file', ['fuzz', '--impl', 'rfc-v1', '--runs', '100', '--batch', '50', '--workers', '1', '--out', at('corpus-file')],
+    /^savedsyn: cannot \w+ .*corpus-file\/corpus: a file stands where a folder should \(ENOTDIR\)$/],
   // Merging.
   ['merge without folders', ['merge', '--out', at('m-none')], /^savedsyn: merge takes the campaign folders to combine/],
   ['merge without --out', ['merge', at('a'), at('b')], /^savedsyn: merge writes a new folder and needs it named/],
@@ -148,6 +152,10 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
     fuzz(at('a-copy'), ['--shard', '0/2']);
     fuzz(at('b'), ['--shard', '1/2']);
     fuzz(at('other-seed'), ['--seed', '9']);
+    for (const sub of ['findings', 'corpus']) {
+      mkdirSync(at(`${sub}-file`));
+      writeFileSync(at(`${sub}-file`, sub), 'in the way\n');
+    }
     mkdirSync(at('plain'));
     writeFileSync(at('plain', 'notes.txt'), 'not a campaign\n');
   }, 60_000);
@@ -170,6 +178,14 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
       expect(r.err).not.toMatch(/\n\s+at /);
     });
   }
+
+  it('a CI step summary that cannot be written is a warning: the run\'s reports and exit code stand', () => {
+    const out = at('summary-refused');
+    const r = spawnSync(process.execPath, [BIN, 'check', '--impl', 'rfc-v1', '--runs', '50', '--thread-runs', '0', '--quiet', '--out', out], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, GITHUB_STEP_SUMMARY: tmpdir() } });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toBe(`warning: the CI step summary was not written: cannot write ${tmpdir()} (GITHUB_STEP_SUMMARY): it is a folder (EISDIR)\n`);
+    expect(readdirSync(out).sort()).toEqual(['report.json', 'report.md']);
+  });
 
   it('never writes into a merge input', () => {
     expect(readdirSync(at('plain'))).toEqual(['notes.txt']);
