@@ -3,6 +3,7 @@
 // every transition; the shortest counterexample of each signature, or a
 // certificate of what was explored.
 
+import { notReproducible } from '../model/impl/determinism.ts';
 import { alphabet as alphabetOf, describeAlphabet, keptSizes, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
 import { hashable } from '../fuzz/verify/canonical.ts';
 import { checkedBounds } from '../fuzz/verify/bounds.ts';
@@ -214,7 +215,8 @@ export async function verify(implementation: Implementation | string, options: V
     // The message of the run the report shows: the search's own run may
     // have gone on from a copy of a state whose buffers were numbered
     // otherwise (fuzz/verify/bfs.ts).
-    const message = result.failure?.signature === f.signature ? result.failure.message : f.message;
+    if (result.failure?.signature !== f.signature) throw notReproducible(impl, `the counterexample for ${f.signature} does not fail with it when run again`);
+    const message = result.failure.message;
     const finding: Finding = { signature: f.signature, oracle: f.oracle, message, ops: f.ops, result, seed: 0, path: '', runsToFind: f.transition };
     findings.push(findingRecord(finding, profile, source));
   }

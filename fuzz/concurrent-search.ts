@@ -2,6 +2,7 @@
 // seed, the scheduler picks the interleaving, and a failure is shrunk to a
 // 1-minimal case, then re-run from its data to prove it reproduces.
 
+import { notReproducible } from '../model/impl/determinism.ts';
 import fc from 'fast-check';
 import type { Implementation } from '../model/impl/types.ts';
 import type { Profile } from '../model/profile.ts';
@@ -179,13 +180,13 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
     const g = out.counterexample[0];
     const first = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth);
     const signature = first.failure?.signature;
-    if (signature === undefined) throw new Error(`harness defect: a counterexample (seed ${seed}, path ${out.counterexamplePath}) passed when re-run`);
+    if (signature === undefined) throw notReproducible(impl, `a failing case (seed ${seed}, path ${out.counterexamplePath}) passed when run again`);
     const taken: ConcurrentCase = { ...g.case, schedule: first.schedule };
     const fails = (c: ConcurrentCase): boolean => {
       const r = runConcurrent(impl, profile, c);
       return r.failure?.signature === signature && sequentialFailure(impl, profile, c, r) === undefined;
     };
-    if (!fails(taken)) throw new Error(`harness defect: the schedule taken by ${g.scheduler} does not replay the failure ${signature}`);
+    if (!fails(taken)) throw notReproducible(impl, `the schedule ${g.scheduler} took does not fail with ${signature} when run again`);
     const shrunk = shrinkConcurrent(impl, profile, taken, fails);
     known.add(signature);
     // The filter above tries a few hundred one-at-a-time orders, and the

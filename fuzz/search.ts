@@ -3,6 +3,7 @@
 // A search collects distinct failures by signature: once one is found, later
 // rounds treat it as known and look for something new.
 
+import { notReproducible } from '../model/impl/determinism.ts';
 import fc from 'fast-check';
 import type { Implementation } from '../model/impl/types.ts';
 import type { Op } from '../model/ops.ts';
@@ -70,7 +71,7 @@ export function search(impl: Implementation, profile: Profile, opts: SearchOptio
     const shrunk = out.counterexample[0];
     const first = runLockstep(impl, profile, shrunk).failure;
     if (first === undefined) {
-      throw new Error(`harness defect: a counterexample (seed ${seed}, path ${out.counterexamplePath}) passed when re-run`);
+      throw notReproducible(impl, `a failing case (seed ${seed}, path ${out.counterexamplePath}) passed when run again`);
     }
     const fails = (c: Op[]): boolean => runLockstep(impl, profile, c).failure?.signature === first.signature;
     // Ops after the failing step rarely matter, but they can: a later read
@@ -81,7 +82,7 @@ export function search(impl: Implementation, profile: Profile, opts: SearchOptio
     const result = runLockstep(impl, profile, ops, { recordSites: true });
     const failure = result.failure;
     if (failure?.signature !== first.signature) {
-      throw new Error(`harness defect: the minimised case no longer fails with ${first.signature}`);
+      throw notReproducible(impl, `the case shrunk from a failure with ${first.signature} no longer fails with it when run again`);
     }
     known.add(failure.signature);
     findings.push({

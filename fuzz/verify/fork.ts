@@ -3,6 +3,7 @@
 // whole path being replayed for each. Only the modelled stack can be
 // copied; any other implementation is replayed from scratch.
 
+import { notReproducible } from '../../model/impl/determinism.ts';
 import { kernelOf } from '../../model/impl/stack/adapter.ts';
 import type { Implementation } from '../../model/impl/types.ts';
 import type { Op } from '../../model/ops.ts';
@@ -48,7 +49,7 @@ export function replayed(impl: Implementation, profile: Profile, path: readonly 
   const session = new Session(impl, profile, sending);
   for (const prior of path) {
     const f = session.sequential(prior, false);
-    if (f) throw new Error(`the implementation is not deterministic: ${f.signature} on replaying a sequence that passed`);
+    if (f) throw notReproducible(impl, `a sequence that passed fails with ${f.signature} when run again`);
   }
   return session;
 }

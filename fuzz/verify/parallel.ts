@@ -5,6 +5,8 @@
 // states, transitions, depth and every counterexample are the same for any
 // number of workers.
 
+import { UserError } from '../../model/user-error.ts';
+import { fromCrossing } from './crossing.ts';
 import type { Worker } from 'node:worker_threads';
 import { sibling, startWorker } from '../start-worker.ts';
 import { pollCalls } from '../watchdog/poll.ts';
@@ -127,13 +129,19 @@ export class VerifyPool {
       const done = (): void => {
         stopPolling?.();
         w.off('error', onError);
+        w.off('exit', onExit);
         w.off('message', onMessage);
         abort?.removeEventListener('abort', onAbort);
         this.quit.signal.removeEventListener('abort', onAbort);
       };
       const onError = (e: Error): void => {
         done();
-        reject(e);
+        reject(fromCrossing(e));
+      };
+      // Only the module can end a thread in the middle of a request.
+      const onExit = (code: number): void => {
+        done();
+        reject(new UserError(`the implementation ended verify's worker thread (exit code ${code}) in the middle of a search: a module must not call process.exit`));
       };
       const onMessage = (m: NodeReply<T>): void => {
         items.push(m.item);
@@ -151,6 +159,7 @@ export class VerifyPool {
         return;
       }
       w.on('error', onError);
+      w.on('exit', onExit);
       w.on('message', onMessage);
       abort?.addEventListener('abort', onAbort);
       this.quit.signal.addEventListener('abort', onAbort);

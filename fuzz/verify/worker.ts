@@ -14,6 +14,7 @@ import { profileByName } from '../../model/profile.ts';
 import type { VerifyBounds } from './alphabet.ts';
 import { watchCalls } from '../../properties/impl-calls.ts';
 import { Bfs, type NodeData, type Step } from './bfs.ts';
+import { toCrossing } from './crossing.ts';
 import { FingerprintSet } from './fingerprint-set.ts';
 import { pairsAt, type NodePairs, type PairBounds } from './pairs.ts';
 
@@ -56,7 +57,9 @@ export interface PairsRequest {
 }
 
 const init = workerData as WorkerInit;
-const impl = await loadImplementation(init.source, { createTimeout: init.watch?.bound ?? 0 });
+const impl = await loadImplementation(init.source, { createTimeout: init.watch?.bound ?? 0 }).catch((e: unknown) => {
+  throw toCrossing(e);
+});
 const profile = profileByName(impl.profile)!;
 const bfs = new Bfs(impl, profile, init.bounds, -1, init.branching);
 bfs.pairedDepths = init.pairedDepths;
@@ -68,6 +71,8 @@ parentPort!.on('message', (m: LevelRequest | PairsRequest) => {
   try {
     if (m.kind === 'pairs') pairs(m);
     else level(m);
+  } catch (e) {
+    throw toCrossing(e);
   } finally {
     watchCalls(undefined);
   }

@@ -3,6 +3,7 @@
 // kept between calls; and one that hangs can only be terminated, so a spare
 // boots while the hang is being waited out.
 
+import { UserError } from '../../model/user-error.ts';
 import type { Worker } from 'node:worker_threads';
 import { sibling, startWorker } from '../start-worker.ts';
 import type { PreloadMessage, ThreadReply } from './messages.ts';
@@ -35,7 +36,8 @@ function spawn(): Thread {
   worker.on('exit', (code) => {
     const i = idle.indexOf(t);
     if (i >= 0) idle.splice(i, 1);
-    t.on?.({ exited: new Error(`the watchdog's thread exited (code ${code})`) });
+    // Nothing here ends a thread in the middle of a call: the module did.
+    t.on?.({ exited: new UserError(`the implementation ended its thread (exit code ${code}) in the middle of a call: a module must not call process.exit`) });
   });
   // An idle thread must not keep the process alive (a call in progress
   // does, by its polling timer); after the listeners, which ref it again.
