@@ -105,6 +105,12 @@ const CASES: Case[] = [
     /^savedsyn: the implementation ended its thread \(exit code 3\) in the middle of a call: a module must not call process\.exit$/],
   ['a module that exits its thread, to verify', ['verify', '--impl', './test/fixtures/exits-in-run.mjs', '--depth', '2', '--workers', '1', '--quiet'],
     /^savedsyn: the implementation ended verify's worker thread \(exit code 3\)/],
+  ['an async create() that rejects', ['check', '--impl', './test/fixtures/async-create.mjs', '--runs', '20'],
+    /^savedsyn: async-create does not fit the Implementation interface: create\(env\) must return an object with run\(op, thread\) \(call 1\); it gave a promise/],
+  ['a module that exports a rejected promise', ['check', '--impl', './test/fixtures/exports-rejected-promise.mjs', '--runs', '20'],
+    /^savedsyn: \.\/test\/fixtures\/exports-rejected-promise\.mjs exports a promise, not an implementation/],
+  ['a module whose name getter throws', ['verify', '--impl', './test/fixtures/name-getter-throws.mjs', '--depth', '1'],
+    /^savedsyn: \.\/test\/fixtures\/name-getter-throws\.mjs does not fit the Implementation interface: reading its `name` threw: no name yet$/],
   // Tokens.
   ['replay without a token', ['replay'], /^savedsyn: replay takes the token to replay/],
   ['a token that is not one', ['replay', 'hello'], /^savedsyn: not a savedsyn replay token/],

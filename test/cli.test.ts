@@ -79,6 +79,19 @@ describe('savedsyn check on third-party modules', () => {
     }
   });
 
+  it('calls create() as the module\'s method, and loads CommonJS named exports: what it checks is what the module does', () => {
+    // Both refuse socket() with EMFILE; a create() that lost its `this`
+    // would not, and a named CommonJS export would not load.
+    for (const module of ['./test/fixtures/class-this.mjs', './test/fixtures/cjs-named.cjs']) {
+      const r = cli(['check', '--impl', module, '--runs', '50', '--thread-runs', '0', '--quiet', '--out', out()]);
+      expect(r.err).toBe('');
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/: 50 single-thread cases, [1-9]\d* distinct finding/);
+      expect(JSON.parse(readFileSync(join(r.out.match(/report: (.*)\/report\.md/)![1], 'report.json'), 'utf8')).implementations[0].findings.map((f: { signature: string }) => f.signature))
+        .toContain('lockstep:socket:ok->EMFILE');
+    }
+  });
+
   it('reports an implementation that throws as a finding, not a crash of the harness', () => {
     const r = cli(['check', '--impl', './test/fixtures/throws-in-run.ts', '--runs', '200', '--out', out()]);
     expect(r.code).toBe(1);

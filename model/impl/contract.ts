@@ -19,11 +19,33 @@ export function didNotReturn(where: 'create' | 'view', bound: number): Interface
 
 const ERRNOS = new Set(['EBADF', 'EINVAL', 'ENOENT', 'E2BIG', 'EAGAIN', 'ENOPROTOOPT', 'EISCONN', 'EALREADY', 'EINPROGRESS', 'EADDRINUSE', 'EMFILE', 'EFAULT', 'EOPNOTSUPP', 'ENOTCONN']);
 
+/** Whether `x` is a promise (or any thenable): what an async function gives. */
+export function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as { then?: unknown }).then === 'function';
+}
+
 function shown(x: unknown): string {
-  if (x === null) return 'null';
+  if (x === null || x === undefined) return String(x);
   if (Array.isArray(x)) return 'an array';
   if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x)}`;
-  return typeof x === 'object' ? `an object with ${Object.keys(x as object).join(', ') || 'no fields'}` : `${typeof x} ${String(x)}`;
+  if (isThenable(x)) {
+    // Its rejection, if it rejects, is the module's mistake already named
+    // here, not a crash of the process.
+    Promise.resolve(x).catch(() => undefined);
+    return 'a promise (an async function\'s result: savedsyn calls it synchronously)';
+  }
+  if (typeof x !== 'object') return `${typeof x} ${String(x)}`;
+  const fields = Object.keys(x as object);
+  return fields.length === 0 ? 'an object with no fields' : `{ ${fields.map((k) => `${k}: ${brief((x as Record<string, unknown>)[k])}`).join(', ')} }`;
+}
+
+/** One field's value, short. */
+function brief(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v);
+  if (v instanceof Uint8Array) return `${v.constructor.name}(${v.length})`;
+  if (Array.isArray(v)) return `[${v.length}]`;
+  if (typeof v === 'object' && v !== null) return '{…}';
+  return String(v);
 }
 
 function broke(impl: Implementation, rule: string, got: unknown): never {
@@ -44,7 +66,7 @@ export function createInstance(impl: Implementation, env: Parameters<Implementat
       + `but threw on call ${nth}: ${e instanceof Error ? e.message : String(e)}`);
   }
   const i = inst as Partial<ImplInstance> | null;
-  if (typeof i !== 'object' || i === null || typeof i.run !== 'function') broke(impl, `create(env) must return an object with run(op, thread) (call ${nth})`, inst);
+  if (typeof i !== 'object' || i === null || typeof i.run !== 'function' || isThenable(i)) broke(impl, `create(env) must return an object with run(op, thread) (call ${nth})`, inst);
   if (i.view !== undefined && typeof i.view !== 'function') broke(impl, 'view, where given, must be a function', i.view);
   return i as ImplInstance;
 }
@@ -54,7 +76,7 @@ export function checkedOutcome(impl: Implementation, op: Op, profile: Profile, x
   const o = x as Partial<Outcome> | null;
   const wrong: [string, unknown] | undefined = typeof o !== 'object' || o === null || Array.isArray(o) ? ['', x]
     : !Number.isInteger(o.ret) ? [' (ret)', o.ret]
-    : o.errno !== undefined && !ERRNOS.has(o.errno) ? [' (errno)', o.errno]
+    : o.errno !== undefined && !ERRNOS.has(o.errno) ? [` (errno: the model's are ${[...ERRNOS].join(', ')})`, o.errno]
     : o.optlen !== undefined && !Number.isInteger(o.optlen) ? [' (optlen)', o.optlen]
     : o.bytes !== undefined && !(o.bytes instanceof Uint8Array) ? [' (bytes)', o.bytes]
     : undefined;

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_OP_TIMEOUT } from '../../fuzz/defaults.ts';
 import { createWithin } from './bounded.ts';
-import { createInstance } from './contract.ts';
+import { createInstance, isThenable } from './contract.ts';
 import { withOrigin } from './origin.ts';
 import { KERNEL_IMPL } from '../kernel/name.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
@@ -43,8 +43,17 @@ export async function loadImplementation(spec: string, options: LoadOptions = {}
   } catch (e) {
     throw new UserError(`could not load ${spec}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const candidate = mod.default ?? mod.implementation;
-  return withOrigin(validateImplementation(candidate, spec, options), file);
+  return withOrigin(validateImplementation(exported(mod), spec, options), file);
+}
+
+/** The implementation a module exports: its default export, or its export
+ * named `implementation`, as ES modules and CommonJS (plain, or compiled
+ * from ES syntax) each spell them. */
+function exported(mod: Record<string, unknown>): unknown {
+  const looksLikeOne = (x: unknown): boolean => typeof x === 'object' && x !== null && 'create' in x;
+  const cjs = mod.default as Record<string, unknown> | undefined;
+  for (const x of [mod.default, mod.implementation, cjs?.implementation, cjs?.default]) if (looksLikeOne(x)) return x;
+  return mod.default ?? mod.implementation;
 }
 
 /** A module by path. Only .mjs and .cjs say what they are; a .ts, .mts or
@@ -66,10 +75,23 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 /** Names every way `x` misses the Implementation interface. */
 export function validateImplementation(x: unknown, where: string, options: LoadOptions = {}): Implementation {
   const problems: string[] = [];
+  if (isThenable(x)) {
+    // A rejection would otherwise end the process after this message.
+    Promise.resolve(x).catch(() => undefined);
+    throw new UserError(`${where} exports a promise, not an implementation: export the object itself (\`export default { name, profile, description, create(env) }\`)`);
+  }
   if (typeof x !== 'object' || x === null) {
     throw new UserError(`${where} does not export an implementation: expected \`export default { name, profile, description, create(env) }\` (or a named export \`implementation\`)`);
   }
-  const o = x as Record<string, unknown>;
+  // Read once, each field: a getter that throws is the module's mistake.
+  const o: Record<string, unknown> = {};
+  for (const k of ['name', 'profile', 'description', 'create']) {
+    try {
+      o[k] = (x as Record<string, unknown>)[k];
+    } catch (e) {
+      throw new UserError(`${where} does not fit the Implementation interface: reading its \`${k}\` threw: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
   if (typeof o.name !== 'string' || o.name === '') problems.push('`name` (a non-empty string)');
   if (typeof o.profile !== 'string' || profileByName(o.profile) === undefined) {
     problems.push(`\`profile\` (one of ${PROFILE_NAMES.join(', ')})`);
@@ -81,7 +103,9 @@ export function validateImplementation(x: unknown, where: string, options: LoadO
     name: o.name as string,
     profile: o.profile as Implementation['profile'],
     description: (o.description as string | undefined) ?? '',
-    create: o.create as Implementation['create'],
+    // Called as a method of what the module exported, as the module wrote
+    // it: a class's create() reads its own fields through `this`.
+    create: (env) => (o.create as Implementation['create']).call(x, env),
   };
   // Try one instance so a bad shape is reported now, not as a crash later.
   const bound = options.createTimeout ?? DEFAULT_OP_TIMEOUT;
