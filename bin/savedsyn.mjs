@@ -3,11 +3,15 @@
 // of the sources it runs them through tsx, so an edit needs no build.
 import { existsSync } from 'node:fs';
 
-// Output piped into head or a pager that quits early is not an error.
-process.stdout.on('error', (e) => {
-  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw e;
-});
+// A reader that goes away (head, a pager quit early) ends what savedsyn
+// prints, not what it does: the run goes on, writes its reports and
+// folders, and exits with its own code.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
+}
 const fromSources = existsSync(new URL('../cli/main.ts', import.meta.url));
 if (fromSources) (await import('tsx/esm/api')).register();
 const { cli } = await import(fromSources ? '../cli/main.ts' : '../dist/cli/main.js');

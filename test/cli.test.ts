@@ -92,6 +92,17 @@ describe('savedsyn check on third-party modules', () => {
     }
   });
 
+  it('output piped into a reader that stops early ends the printing, not the run: reports written, exit code kept', () => {
+    const dir = out();
+    const piped = (args: string, stream: '' | '2>&1') => spawnSync('bash', ['-c', `node bin/savedsyn.mjs ${args} ${stream} | head -1 >/dev/null; echo "rc=\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    const run = piped(`check --impl rfc-v1 --runs 60 --thread-runs 0 --out ${dir}/check`, '');
+    expect(run.stdout.trim()).toBe('rc=1');
+    expect(JSON.parse(readFileSync(join(dir, 'check', 'report.json'), 'utf8')).implementations[0].findings.length).toBeGreaterThan(0);
+    const verified = piped(`verify --impl linux --depth 1 --workers 0 --out ${dir}/verify`, '2>&1');
+    expect(verified.stdout.trim()).toBe('rc=0');
+    expect(readFileSync(join(dir, 'verify', 'certificate.txt'), 'utf8')).toMatch(/depth completed +1 of 1/);
+  });
+
   it('reports an implementation that throws as a finding, not a crash of the harness', () => {
     const r = cli(['check', '--impl', './test/fixtures/throws-in-run.ts', '--runs', '200', '--out', out()]);
     expect(r.code).toBe(1);
