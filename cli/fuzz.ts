@@ -25,16 +25,18 @@ export async function fuzzCommand(opts: Options, log: (s: string) => void): Prom
   const batchRuns = opts.batchGiven || !existsSync(join(out, 'state.json')) ? opts.batch : new CampaignStore(out).readState()?.batchRuns ?? opts.batch;
   const seconds = opts.seconds ?? (opts.runsGiven ? undefined : 60);
   const stop = stopOnSignals();
+  // --quiet: the summary, and warnings, which are about what it counts.
+  const progress = opts.quiet ? (s: string): void => { if (s.startsWith('warning:')) log(s); } : log;
   const summary = await runCampaign({
     out: resolve(opts.out), seed: opts.seed, impls: sources, runs: opts.runsGiven ? opts.runs : undefined, seconds,
-    workers: opts.workers, batchRuns, maxOps: opts.maxOps, schedulers: opts.schedulers, shard: opts.shard, guideEvery: opts.guideEvery, opTimeout: opts.opTimeout, log,
-    tty: process.stdout.isTTY === true && log === console.log, stop: stop.signal,
+    workers: opts.workers, batchRuns, maxOps: opts.maxOps, schedulers: opts.schedulers, shard: opts.shard, guideEvery: opts.guideEvery, opTimeout: opts.opTimeout, log: progress,
+    tty: process.stdout.isTTY === true && log === console.log && !opts.quiet, stop: stop.signal,
   }).finally(stop.dispose);
   const c = summary.coverage;
   log(`campaign: ${summary.cases} cases (${summary.steps} steps) in ${summary.batches} batches (${summary.session.batches} this run); ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `
     + `coverage: ${c.transitions} spec transitions, ${c.sites} implementation sites${sources.includes(KERNEL_IMPL) ? ' and kernel answers' : ''}, ${c.interleavings} interleavings (coverage.json); `
     + `corpus: ${summary.corpus} cases (corpus/)`);
-  for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    ${replayCommand(f.token, f.impl)}`);
+  if (!opts.quiet) for (const f of summary.findings) log(`  ${f.impl}: ${f.signature}\n    ${replayCommand(f.token, f.impl)}`);
   if (summary.flaky > 0) log(`${summary.flaky} flaky kernel disagreement(s), not findings: they did not persist on a fresh namespace (flaky/)`);
   log(`findings and stats: ${resolve(opts.out)}`);
   return stop.exitCode() ?? 0;
@@ -53,9 +55,10 @@ async function campaignSources(opts: Options): Promise<string[]> {
 }
 
 export function mergeCommand(dirs: string[], opts: Options, log: (s: string) => void): number {
-  const m = mergeCampaigns({ out: opts.out, inputs: dirs, allowMixed: opts.allowMixed, log });
+  const m = mergeCampaigns({ out: opts.out, inputs: dirs, allowMixed: opts.allowMixed, log: opts.quiet ? (s) => { if (s.startsWith('warning:')) log(s); } : log });
   log(`merged: ${m.cases} cases, ${m.findings.length} distinct finding(s), coverage ${m.coverage.transitions} transitions / ${m.coverage.sites} sites / `
     + `${m.coverage.interleavings} interleavings, corpus ${m.corpus} in ${m.out}`);
-  log(`dashboard: ${writeDashboard(m.out, { mergedFrom: dirs })}`);
+  const page = writeDashboard(m.out, { mergedFrom: dirs });
+  if (!opts.quiet) log(`dashboard: ${page}`);
   return 0;
 }

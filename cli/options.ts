@@ -199,13 +199,21 @@ function joinNegativeValues(argv: readonly string[]): string[] {
 export function parse(argv: string[]): { command: string; opts: Options; arg: string | undefined; rest: string[] } {
   let parsed;
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, strict: true, options: OPTIONS });
+    parsed = parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, strict: true, options: OPTIONS, tokens: true });
   } catch (e) {
     // Node's message runs on with advice about '--'; its first sentence is the point.
     const first = (e instanceof Error ? e.message : String(e)).split(/\. /)[0].replace(/\.$/, '');
     throw new UserError(`${first} (savedsyn help lists the options)`);
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
+  // Given twice, a flag's first value would be dropped without a word
+  // (even one that is not valid): only --impl may repeat.
+  const seen = new Map<string, string | undefined>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || OPTIONS[t.name as Flag]?.type !== 'string' || t.name === 'impl') continue;
+    if (seen.has(t.name)) throw new UserError(`--${t.name} is given twice ('${seen.get(t.name)}' and '${t.value}'): give it once`);
+    seen.set(t.name, t.value);
+  }
   const command = values.help ? 'help' : positionals[0] ?? 'run';
   if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}': one of ${[...COMMANDS].join(', ')}`);
   const given = (Object.keys(values) as Flag[]).filter((f) => f !== 'help');
@@ -251,7 +259,7 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
       schedulers: schedulerList(values.schedulers),
       seed: integer('--seed', values.seed, 1, -2147483648),
       maxOps: integer('--max-ops', values['max-ops'], 30, 1, MAX_OPS),
-      out: values.out ?? 'out',
+      out: outFolder(values.out),
       outGiven: values.out !== undefined,
       quiet: values.quiet ?? false,
       tokenFile: values['token-file'],
@@ -268,7 +276,8 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
         pairDepth: optionalInteger('--pair-depth', values['pair-depth'], -1, 64),
         pairFrom: optionalInteger('--pair-from', values['pair-from'], 0, 64),
         preemptions: optionalInteger('--preemptions', values.preemptions, 0, 16),
-        timeBudget: optionalInteger('--time-budget', values['time-budget'], 1),
+        // A timer's longest wait: about 24.8 days.
+        timeBudget: optionalInteger('--time-budget', values['time-budget'], 1, Math.floor(0x7fffffff / 1000)),
       },
     },
   };
@@ -279,6 +288,12 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
 const MAX_BATCH = 1_000_000;
 const MAX_WORKERS = 256;
 const MAX_OPS = 1000;
+
+function outFolder(raw: string | undefined): string {
+  if (raw === undefined) return 'out';
+  if (raw.trim() === '') throw new UserError('--out names no folder: give one (the default is ./out)');
+  return raw;
+}
 
 function profileOption(raw: string | undefined): ProfileName | undefined {
   if (raw === undefined) return undefined;

@@ -52,6 +52,7 @@ function problemWith(v: unknown, field: Field): string | undefined {
 /** What is wrong with the numeric fields of `o`, an op of a known kind. */
 export function opFieldsProblem(o: Record<string, unknown>): string | undefined {
   const shape = FIELDS[o.kind as OpKind];
+  if ((o.kind === 'syn' || o.kind === 'fastOpenSyn') && o.packet === undefined) return 'has no packet';
   for (const [k, field] of Object.entries(shape.required)) {
     if (!(k in o)) return `has no ${k}`;
     const bad = problemWith(o[k], field);

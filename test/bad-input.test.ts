@@ -70,6 +70,10 @@ const CASES: Case[] = [
   ['a flag kernel ignores', ['kernel', '--impl', 'linux'], /^savedsyn: kernel does not use --impl/],
   ['a flag replay ignores', ['replay', GOOD, '--runs', '3'], /^savedsyn: replay does not use --runs/],
   ['a stray argument', ['run', 'extra'], /^savedsyn: unexpected argument 'extra'/],
+  ['a flag given twice', ['check', '--impl', 'linux', '--runs', 'abc', '--runs=5'], /^savedsyn: --runs is given twice \('abc' and '5'\): give it once$/],
+  ['an empty output folder', ['--impl', 'linux', '--runs', '5', '--out', ''], /^savedsyn: --out names no folder: give one \(the default is \.\/out\)$/],
+  ['a time budget past any timer', ['verify', '--impl', 'linux', '--time-budget', '2147484'], /^savedsyn: --time-budget must be between 1 and 2147483, got 2147484$/],
+  ['a token whose SYN has no packet', ['replay', token({ profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'syn', conn: 1 }] })], /^savedsyn: the token does not describe a case: ops\[0\] \(syn\) has no packet$/],
   // verify's alphabet.
   ['an op kind verify does not know', ['verify', '--impl', 'linux', '--ops', 'listen,teleport'], /^savedsyn: --ops: 'teleport' is no kind of op nor sysctl/],
   ['an op kind only an option offers', ['verify', '--impl', 'linux', '--ops', 'socket,reuseport'], /^savedsyn: verify: reuseport is offered only with groups on \(--groups\)$/],

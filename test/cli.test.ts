@@ -103,6 +103,17 @@ describe('savedsyn check on third-party modules', () => {
     expect(readFileSync(join(dir, 'verify', 'certificate.txt'), 'utf8')).toMatch(/depth completed +1 of 1/);
   });
 
+  it('--quiet leaves a campaign\'s and a merge\'s summary alone on the terminal', () => {
+    const dir = out();
+    const loud = cli(['fuzz', '--impl', 'rfc-v1', '--runs', '100', '--batch', '50', '--workers', '1', '--out', join(dir, 'loud')]);
+    expect(loud.out).toMatch(/^new finding on rfc-v1: /m);
+    const quiet = cli(['fuzz', '--impl', 'rfc-v1', '--runs', '100', '--batch', '50', '--workers', '1', '--quiet', '--out', join(dir, 'quiet')]);
+    expect(quiet.code, quiet.err).toBe(0);
+    expect(quiet.out.trim().split('\n').map((l) => l.split(':')[0])).toEqual(['campaign', 'findings and stats']);
+    const merged = cli(['merge', '--quiet', '--out', join(dir, 'merged'), join(dir, 'loud'), join(dir, 'quiet'), '--allow-mixed']);
+    expect(merged.out.trim().split('\n').map((l) => l.split(':')[0])).toEqual(['merged']);
+  });
+
   it('reports an implementation that throws as a finding, not a crash of the harness', () => {
     const r = cli(['check', '--impl', './test/fixtures/throws-in-run.ts', '--runs', '200', '--out', out()]);
     expect(r.code).toBe(1);
