@@ -154,9 +154,12 @@ export function runThreads(
     });
     if (live.length === 0) break;
     if (runnable.length === 0) {
+      // Threads are named as the report's lanes are (T1, T2, …), and the
+      // run fails on the step the first of them is stuck in.
       session.fatal({
         oracle: 'deadlock', signature: `deadlock:${live.map((t) => threads[t].spec.ops[threads[t].pc].kind).join('+')}`,
-        message: `threads ${live.join(', ')} all wait for locks held by each other`, step: session.steps.length,
+        message: `threads ${live.map((t) => `T${t + 1}`).join(', ')} all wait for locks held by each other (${live.map((t) => `T${t + 1} in ${threads[t].spec.ops[threads[t].pc].kind}`).join(', ')})`,
+        step: threads[live[0]].record?.index ?? session.steps.length,
       });
       return done();
     }

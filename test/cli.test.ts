@@ -114,6 +114,17 @@ describe('savedsyn check on third-party modules', () => {
     expect(merged.out.trim().split('\n').map((l) => l.split(':')[0])).toEqual(['merged']);
   });
 
+  it('reports a deadlock by the lanes\' names, failing on the step the first thread is stuck in', () => {
+    const dir = out();
+    const r = cli(['check', '--impl', './test/fixtures/abba.ts', '--runs', '20', '--thread-runs', '300', '--quiet', '--out', dir]);
+    expect(r.code, r.err).toBe(1);
+    const race = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).implementations[0].races[0];
+    expect(race.signature).toMatch(/^deadlock:(setsockopt\+getsockopt|getsockopt\+setsockopt)$/);
+    expect(race.message).toMatch(/^threads T1, T2 all wait for locks held by each other \(T1 in \w+, T2 in \w+\)$/);
+    const replayed = cli(['replay', race.token, '--impl', './test/fixtures/abba.ts', '--out', join(dir, 'replay')]);
+    expect(replayed.out).toMatch(/^>> +\d+ /m);
+  });
+
   it('reports an implementation that throws as a finding, not a crash of the harness', () => {
     const r = cli(['check', '--impl', './test/fixtures/throws-in-run.ts', '--runs', '200', '--out', out()]);
     expect(r.code).toBe(1);
