@@ -1,6 +1,7 @@
 // A failure as Markdown that reads in a mail client and on a code host: the
 // lanes both as a Mermaid sequence diagram and as a plain-text table.
 
+import { block, cellText, plain, span } from './md.ts';
 import { noOutcome, stretchWords, type FailureReport, type ReportStep } from './failure.ts';
 import type { QuotedHunk } from './patch.ts';
 import { interleavingLines } from './text.ts';
@@ -65,39 +66,36 @@ export function laneTable(r: FailureReport): string {
 export function renderReportMarkdown(r: FailureReport): string {
   const out: string[] = [`# ${r.title}`, ''];
   out.push(`| | |`, `| --- | --- |`);
-  out.push(`| signature | \`${r.signature}\` |`, `| severity | ${r.severity} |`, `| profile | ${r.profile}: ${r.profileTitle} |`, `| implementation | ${r.implementation} |`);
+  out.push(`| signature | ${span(cellText(r.signature))} |`, `| severity | ${r.severity} |`, `| profile | ${r.profile}: ${r.profileTitle} |`, `| implementation | ${plain(r.implementation)} |`);
   out.push('', '## What went wrong', '', r.message, '');
   if (r.violations.length > 1) {
     out.push('Every violation the case shows, through teardown; the most severe names it:', '', '| step | severity | signature | what |', '| --- | --- | --- | --- |');
-    const cellText = (t: string): string => t.replace(/\|/g, '\\|');
-    for (const v of r.violations) out.push(`| ${v.step} | ${v.severity}${v.names ? ' (names it)' : ''} | \`${cellText(v.signature)}\` | ${cellText(v.message)} |`);
+    for (const v of r.violations) out.push(`| ${v.step} | ${v.severity}${v.names ? ' (names it)' : ''} | ${span(cellText(v.signature))} | ${cellText(v.message)} |`);
     out.push('');
   }
   if (r.repair) out.push(`${r.repair.finding}.`, '', `**Suggested repair** (\`rfc-v1-fixed\`, ${r.repair.id}): ${r.repair.repair}.`, '');
-  out.push('## The minimal case', '', '```mermaid', mermaid(r), '```', '', 'For mail:', '', '```', laneTable(r), '```', '');
+  out.push('## The minimal case', '', ...block(mermaid(r), 'mermaid'), '', 'For mail:', '', ...block(laneTable(r)), '');
   out.push('## Step by step', '');
   for (const s of r.steps) {
     const got = s.actual ?? noOutcome(r, s);
     const verdict = s.expected !== null && s.expected !== got ? `**${got}**, the spec says ${s.expected}` : got;
-    out.push(`${s.failing ? '**>>** ' : ''}${s.index}. \`${s.lane}\` ${s.op} = ${verdict}${s.passes.length > 0 ? `; passes ${passesText(s)}` : ''}`);
+    out.push(`${s.failing ? '**>>** ' : ''}${s.index}. ${span(s.lane)} ${s.op} = ${verdict}${s.passes.length > 0 ? `; passes ${plain(passesText(s))}` : ''}`);
   }
   if (r.patch.length > 0) {
     out.push('', '## The patch, as the case ran it', '', 'Each hunk the case passes through, quoted once, with the line numbers of the patched file; `◀` marks a line with the steps that passed it.', '');
     for (const h of r.patch) out.push(`\`${h.where}\``, '', '```', ...hunkLines(h), '```', '');
   }
   if (r.interleaving.length > 0) {
-    out.push('', '## The interleaving', '', 'Each stretch runs one thread from where it resumed to just before its next preemption point or to its return, while the others stay where they were paused:', '', '```');
+    out.push('', '## The interleaving', '', 'Each stretch runs one thread from where it resumed to just before its next preemption point or to its return, while the others stay where they were paused:', '');
     const byIndex = new Map(r.steps.map((s) => [s.index, s]));
-    out.push(...interleavingLines(r.interleaving, (i) => byIndex.get(i)!.op, (i) => verdictOf(r, byIndex.get(i)!)));
-    out.push('```');
+    out.push(...block(interleavingLines(r.interleaving, (i) => byIndex.get(i)!.op, (i) => verdictOf(r, byIndex.get(i)!)).join('\n')));
   }
   if (r.references.length > 0) {
     out.push('', '## Reference history of the buffer', '', '| step | event | by | refs after | where |', '| --- | --- | --- | --- | --- |');
-    const cellText = (t: string): string => t.replace(/\|/g, '\\|');
-    for (const e of r.references) out.push(`| ${e.step} | ${e.event} | ${e.owner} | ${e.refs} | \`${cellText(e.site)}\` |`);
+    for (const e of r.references) out.push(`| ${e.step} | ${e.event} | ${plain(e.owner)} | ${e.refs} | ${span(cellText(e.site))} |`);
     if (r.oracle === 'leak') out.push('', `After teardown: ${r.message}.`);
   }
-  out.push('', '## Replay', '', '```sh', r.replay, '```', '');
+  out.push('', '## Replay', '', ...block(r.replay, 'sh'), '');
   return out.join('\n');
 }
 

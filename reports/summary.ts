@@ -11,6 +11,7 @@ import type { ConcurrentFinding, Finding, SchedulerName } from '../properties/fi
 import { renderConcurrentFinding, renderFinding } from './text.ts';
 import { replayCommand } from './replay-command.ts';
 import { encodeToken } from './token.ts';
+import { block, plain, span } from './md.ts';
 
 export const SUMMARY_VERSION = 2;
 
@@ -96,14 +97,14 @@ export function failed(r: CheckResult): boolean {
 export function renderMarkdown(runs: readonly CheckResult[], seed: number): string {
   const out: string[] = ['# savedsyn run', '', `Seed ${seed}. Each implementation is checked in lockstep against its profile's spec.`, ''];
   out.push('| implementation | profile | single-thread cases | findings | concurrent cases | races |', '| --- | --- | --- | --- | --- | --- |');
-  for (const r of runs) out.push(`| ${r.name} | ${r.profile} | ${r.cases} | ${r.findings.length} | ${r.concurrentCases} | ${r.races.length} |`);
+  for (const r of runs) out.push(`| ${plain(r.name)} | ${r.profile} | ${r.cases} | ${r.findings.length} | ${r.concurrentCases} | ${r.races.length} |`);
   for (const r of runs) {
-    out.push('', `## ${r.name}`, '');
+    out.push('', `## ${plain(r.name)}`, '');
     if (!failed(r)) {
       out.push(`No failure in ${r.cases} single-thread and ${r.concurrentCases} concurrent cases.`);
       continue;
     }
-    for (const f of [...r.findings, ...r.races]) out.push('```', f.text, '```', '');
+    for (const f of [...r.findings, ...r.races]) out.push(...block(f.text), '', `Replay: ${span(f.replay)}`, '');
   }
   return out.join('\n') + '\n';
 }

@@ -1,0 +1,36 @@
+// Text from an implementation (its name, its site labels, its errors) in
+// Markdown: a module may put backticks, pipes or line breaks in any of
+// them, and must not end a code block, a code span or a table cell early.
+
+/** The longest run of backticks in `s`. */
+function longestTicks(s: string): number {
+  let best = 0;
+  for (const m of s.matchAll(/`+/g)) best = Math.max(best, m[0].length);
+  return best;
+}
+
+/** A fenced block holding `body` whatever it contains. */
+export function block(body: string, info = ''): string[] {
+  const fence = '`'.repeat(Math.max(3, longestTicks(body) + 1));
+  return [`${fence}${info}`, body, fence];
+}
+
+/** A code span holding `s` on one line, whatever it contains. */
+export function span(s: string): string {
+  const flat = s.replace(/\r?\n/g, ' ');
+  const ticks = '`'.repeat(longestTicks(flat) + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+  return `${ticks}${pad}${flat}${pad}${ticks}`;
+}
+
+/** A table cell's text: on one line, its pipes kept inside the cell. */
+export function cellText(s: string): string {
+  return s.replace(/\r?\n/g, ' ').replace(/[\\|]/g, '\\$&');
+}
+
+/** Plain text in running Markdown (a heading, a cell, mid-line): nothing
+ * in it is read as markup. An underscore inside a word (tcp_input.c) is
+ * never emphasis, so it is left as it reads. */
+export function plain(s: string): string {
+  return s.replace(/\r?\n/g, ' ').replace(/[\\`*[\]|<>]/g, '\\$&').replace(/(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])/g, '\\_');
+}

@@ -1,0 +1,62 @@
+// What a module names (its implementation, its site labels, its owners)
+// reaches the Markdown reports as it is: no backtick, pipe or line break in
+// it may end a code block, a code span or a table cell early.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { block, cellText, plain, span } from '../reports/md.ts';
+import { renderMarkdown, type CheckResult } from '../reports/summary.ts';
+
+const hostile = fc.string({ unit: fc.constantFrom('`', '``', '```', '|', '\n', '*', '_', '<', 'a', ' ', '\\'), maxLength: 30 });
+
+/** The fences of a CommonMark code block opened by `open`: the first line
+ * after it that closes it, or -1. */
+function closingLine(lines: readonly string[], open: number): number {
+  const n = /^`+/.exec(lines[open])![0].length;
+  for (let i = open + 1; i < lines.length; i++) if (new RegExp(`^ {0,3}\`{${n},}\\s*$`).test(lines[i])) return i;
+  return -1;
+}
+
+describe('Markdown from untrusted text', () => {
+  it('a block holds its body to the last line, whatever the body', () => {
+    fc.assert(fc.property(hostile, (body) => {
+      const lines = block(body).join('\n').split('\n');
+      expect(closingLine(lines, 0)).toBe(lines.length - 1);
+    }), { seed: 1, numRuns: 300 });
+  });
+
+  it('a span is one line and no run of its backticks ends it', () => {
+    fc.assert(fc.property(hostile, (s) => {
+      const out = span(s);
+      expect(out).not.toContain('\n');
+      const delimiter = /^`+/.exec(out)![0].length;
+      const inner = out.slice(delimiter, out.length - delimiter);
+      for (const run of inner.match(/`+/g) ?? []) expect(run.length).not.toBe(delimiter);
+    }), { seed: 2, numRuns: 300 });
+  });
+
+  it('a cell and plain text stay on one line with every pipe escaped', () => {
+    fc.assert(fc.property(hostile, (s) => {
+      for (const out of [cellText(s), plain(s)]) {
+        expect(out).not.toContain('\n');
+        expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\])\|/);
+      }
+    }), { seed: 3, numRuns: 300 });
+  });
+
+  it('a run report keeps a module\'s name in its table row and its finding in its block', () => {
+    const run: CheckResult = {
+      name: 'evil|`name`\n# heading', profile: 'linux', cases: 1, concurrentCases: 0, races: [],
+      findings: [{
+        signature: 'crash:x', oracle: 'crash', message: 'm', ops: [], failingStep: 0, runsToFind: 1, seed: 1, path: '', token: 'ssyn2.x.y',
+        replay: 'npx savedsyn replay ssyn2.x.y --impl \'./a`b.ts\'', text: 'crash:x\n```\n| not a table |\n```',
+      }],
+    };
+    const lines = renderMarkdown([run], 1).split('\n');
+    const row = lines.find((l) => l.startsWith('| evil'))!;
+    expect(row.replace(/\\\|/g, '').split('|').length - 1).toBe(7);
+    const open = lines.findIndex((l) => /^`{3,}$/.test(l));
+    const close = closingLine(lines, open);
+    expect(lines.slice(open + 1, close).join('\n')).toBe(run.findings[0].text);
+    expect(lines[close + 2]).toBe('Replay: ``npx savedsyn replay ssyn2.x.y --impl \'./a`b.ts\'``');
+  });
+});
