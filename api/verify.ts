@@ -145,7 +145,9 @@ export async function verify(implementation: Implementation | string, options: V
   const workers = options.workers ?? 1;
   const origin = originOf(impl);
   const pairFrom = options.pairFrom ?? 0;
-  if (pairDepth >= 0 && pairFrom > pairDepth) throw new UserError(`verify: pairFrom (${pairFrom}) is past the pair depth (${pairDepth})`);
+  if (pairDepth >= 0 && pairFrom > pairDepth) {
+    throw new UserError(`verify: pairs would start at depth ${pairFrom} (--pair-from, pairFrom), past the last depth they are run from, ${pairDepth} (--pair-depth, pairDepth, at most --depth ${bounds.depth})`);
+  }
   const pb = { depth: pairDepth, from: pairFrom, preemptions: options.preemptions ?? 3 };
   const pool = origin !== undefined && (workers > 1 || (workers === 1 && opTimeout > 0))
     ? new VerifyPool(workers, { source: origin, bounds, branching: 'fork', pairedDepths: bfs.pairedDepths, watch: opTimeout > 0 ? { bound: opTimeout } : undefined }, options.maxHangs)

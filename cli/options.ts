@@ -190,7 +190,7 @@ function joinNegativeValues(argv: readonly string[]): string[] {
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
     const takesValue = name in OPTIONS && OPTIONS[name as Flag].type === 'string';
-    if (takesValue && i + 1 < argv.length && /^-\d+$/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
+    if (takesValue && i + 1 < argv.length && /^-\d/.test(argv[i + 1])) out.push(`${argv[i]}=${argv[++i]}`);
     else out.push(argv[i]);
   }
   return out;
@@ -220,6 +220,15 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
   const stray = values.help ? undefined : given.find((f) => !FLAGS[command].includes(f));
   if (stray === 'thread-runs' && command === 'fuzz' && values.impl?.includes('kernel')) {
     throw new UserError('a campaign on the live kernel runs no concurrent cases: the kernel is asked one op at a time, with nothing to interleave (fuzz takes no --thread-runs)');
+  }
+  const impls = values.impl ?? [];
+  const twice = impls.find((x, i) => impls.indexOf(x) !== i);
+  if (twice !== undefined) throw new UserError(`--impl ${twice} is given twice: each implementation is searched once`);
+  // A campaign on the live kernel alone runs single-thread sequences, and
+  // the lane bounds its own runs: these would be taken and never used.
+  if (command === 'fuzz' && impls.length > 0 && impls.every((x) => x === 'kernel')) {
+    const unused = (['schedulers', 'op-timeout'] as const).find((f) => values[f] !== undefined);
+    if (unused !== undefined) throw new UserError(`a campaign on the live kernel does not use --${unused}: its sequences run one op at a time, each bounded by the lane itself`);
   }
   if (stray !== undefined) {
     const takes = FLAGS[command].length === 0 ? 'no options' : FLAGS[command].map((f) => `--${f}`).join(', ');

@@ -3,8 +3,8 @@
 // /proc, and its errno alone (EEXIST for a file in the way, ENOENT from a
 // read-only mount) points at the wrong thing.
 
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from './user-error.ts';
 
 const CAUSES: Record<string, string> = {
@@ -59,6 +59,15 @@ export function makeFolder(dir: string): string {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(p).isDirectory()) continue;
       throw new UserError(`cannot create ${path}: ${causeOf(e)}${p === path ? '' : ` at ${p}`}`);
     }
+  }
+  // A folder that exists but takes no file is found now, not after a
+  // search whose results would have nowhere to go.
+  const probe = join(path, `.savedsyn-write-test-${process.pid}`);
+  try {
+    writeFileSync(probe, '');
+    rmSync(probe, { force: true });
+  } catch (e) {
+    throw new UserError(`cannot write into ${path}: ${causeOf(e)}`);
   }
   return path;
 }

@@ -45,7 +45,7 @@ describe('Markdown from untrusted text', () => {
 
   it('a run report keeps a module\'s name in its table row and its finding in its block', () => {
     const run: CheckResult = {
-      name: 'evil|`name`\n# heading', profile: 'linux', cases: 1, concurrentCases: 0, races: [],
+      name: 'evil|`name`\n# heading', profile: 'linux', seed: 1, cases: 1, concurrentCases: 0, races: [],
       findings: [{
         signature: 'crash:x', oracle: 'crash', message: 'm', ops: [], failingStep: 0, runsToFind: 1, seed: 1, path: '', token: 'ssyn2.x.y',
         replay: 'npx savedsyn replay ssyn2.x.y --impl \'./a`b.ts\'', text: 'crash:x\n```\n| not a table |\n```',

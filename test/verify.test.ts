@@ -451,7 +451,7 @@ describe('pairs of ops on two threads', () => {
     expect(deep.pairs!.pairs).toBeGreaterThan(0);
     expect(deep.pairs!.pairs).toBeLessThan(all.pairs!.pairs);
     expect(deep.certificate).toContain('from every state at depth 2 to 2');
-    await expect(verify('linux', { depth: 2, pairDepth: 1, pairFrom: 2, workers: 0 })).rejects.toThrow(/pairFrom \(2\) is past the pair depth \(1\)/);
+    await expect(verify('linux', { depth: 2, pairDepth: 1, pairFrom: 2, workers: 0 })).rejects.toThrow(/pairs would start at depth 2 \(--pair-from, pairFrom\), past the last depth they are run from, 1/);
   });
 
   it('the correct implementations show no race from the initial state and after a listen', () => {

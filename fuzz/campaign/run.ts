@@ -138,7 +138,7 @@ function checkResume(out: string, previous: CampaignState, now: Identity): void 
 
 /** The one line a campaign that could not write its folder ends with. */
 function stoppedBy(f: WriteFailure, out: string): UserError {
-  const room = f.code === 'ENOSPC' || f.code === 'EDQUOT' ? 'free space' : `make ${out} writable`;
+  const room = f.code === 'ENOSPC' || f.code === 'EDQUOT' ? 'free space' : f.code === 'EISDIR' || f.code === 'ENOTDIR' || f.code === 'EEXIST' ? `move what stands in the way in ${out}` : `make ${out} writable`;
   return new UserError(`${f.message} (the campaign stopped; ${room} and run the same command to resume)`);
 }
 
