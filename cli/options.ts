@@ -198,21 +198,30 @@ function joinNegativeValues(argv: readonly string[]): string[] {
 
 export function parse(argv: string[]): { command: string; opts: Options; arg: string | undefined; rest: string[] } {
   let parsed;
+  const args = joinNegativeValues(argv);
   try {
-    parsed = parseArgs({ args: joinNegativeValues(argv), allowPositionals: true, strict: true, options: OPTIONS, tokens: true });
+    parsed = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS, tokens: true });
   } catch (e) {
     // Node's message runs on with advice about '--'; its first sentence is the point.
     const first = (e instanceof Error ? e.message : String(e)).split(/\. /)[0].replace(/\.$/, '');
     throw new UserError(`${first} (savedsyn help lists the options)`);
   }
   const { values, positionals, tokens } = parsed;
-  // Given twice, a flag's first value would be dropped without a word
-  // (even one that is not valid): only --impl may repeat.
-  const seen = new Map<string, string | undefined>();
+  // A flag given again overrides it (a script's defaults, then the
+  // user's), but every value given must be valid: each earlier one is
+  // checked as if it were the only one.
+  const occurrences = new Map<string, Array<{ index: number; width: number }>>();
   for (const t of tokens) {
     if (t.kind !== 'option' || OPTIONS[t.name as Flag]?.type !== 'string' || t.name === 'impl') continue;
-    if (seen.has(t.name)) throw new UserError(`--${t.name} is given twice ('${seen.get(t.name)}' and '${t.value}'): give it once`);
-    seen.set(t.name, t.value);
+    const list = occurrences.get(t.name) ?? [];
+    list.push({ index: t.index, width: t.inlineValue === false ? 2 : 1 });
+    occurrences.set(t.name, list);
+  }
+  for (const list of occurrences.values()) {
+    for (const keep of list.slice(0, -1)) {
+      const drop = new Set(list.filter((o) => o !== keep).flatMap((o) => Array.from({ length: o.width }, (_, k) => o.index + k)));
+      parse(args.filter((_, i) => !drop.has(i)));
+    }
   }
   const command = values.help ? 'help' : positionals[0] ?? 'run';
   if (!COMMANDS.has(command)) throw new UserError(`unknown command '${command}': one of ${[...COMMANDS].join(', ')}`);
