@@ -143,7 +143,7 @@ describe('savedsyn fuzz', () => {
 
   it('leaves a folder alone whose state.json is lost or damaged: its corpus and findings are not started over', () => {
     const out = mkdtempSync(join(tmpdir(), 'savedsyn-nostate-'));
-    fuzz(out, ['--runs', '500']);
+    fuzz(out, ['--runs', '250']);
     const snapshot = (): string[] => ['corpus', 'findings'].flatMap((d) => readdirSync(join(out, d)).sort().map((f) => `${d}/${f} ${readFileSync(join(out, d, f), 'utf8')}`))
       .concat(readFileSync(join(out, 'coverage.json'), 'utf8'));
     const before = snapshot();
@@ -154,7 +154,6 @@ describe('savedsyn fuzz', () => {
       ['an unreadable state.json (Unexpected end of JSON input)', state.slice(0, 0)],
       ['an unreadable state.json (not a state this savedsyn wrote: corpus is not a count)', JSON.stringify({ ...JSON.parse(state), corpus: -1 })],
       ['an unreadable state.json (not a state this savedsyn wrote: snapshots is not a list with the first boundary)', JSON.stringify({ ...JSON.parse(state), snapshots: [] })],
-      ['an unreadable state.json (not a state this savedsyn wrote: counts is not a table of counts)', JSON.stringify({ ...JSON.parse(state), counts: null })],
     ];
     for (const [why, text] of damaged) {
       if (text === undefined) rmSync(join(out, 'state.json'));
@@ -166,7 +165,7 @@ describe('savedsyn fuzz', () => {
       expect(snapshot()).toEqual(before);
     }
     writeFileSync(join(out, 'state.json'), state);
-    expect(fuzz(out, ['--runs', '750'])).toContain('resuming at batch 2');
+    expect(fuzz(out, ['--runs', '500'])).toContain('resuming at batch 1');
   });
 
   it('gives the same findings, corpus, coverage and totals on 1, 2 or 7 workers', () => {

@@ -105,9 +105,9 @@ describe('savedsyn check on third-party modules', () => {
 
   it('--quiet leaves a campaign\'s and a merge\'s summary alone on the terminal', () => {
     const dir = out();
-    const loud = cli(['fuzz', '--impl', 'rfc-v1', '--runs', '100', '--batch', '50', '--workers', '1', '--out', join(dir, 'loud')]);
+    const loud = cli(['fuzz', '--impl', 'rfc-v1', '--runs', '50', '--batch', '50', '--workers', '1', '--out', join(dir, 'loud')]);
     expect(loud.out).toMatch(/^new finding on rfc-v1: /m);
-    const quiet = cli(['fuzz', '--impl', 'rfc-v1', '--runs', '100', '--batch', '50', '--workers', '1', '--quiet', '--out', join(dir, 'quiet')]);
+    const quiet = cli(['fuzz', '--impl', 'rfc-v1', '--runs', '50', '--batch', '50', '--workers', '1', '--quiet', '--out', join(dir, 'quiet')]);
     expect(quiet.code, quiet.err).toBe(0);
     expect(quiet.out.trim().split('\n').map((l) => l.split(':')[0])).toEqual(['campaign', 'findings and stats']);
     const merged = cli(['merge', '--quiet', '--out', join(dir, 'merged'), join(dir, 'loud'), join(dir, 'quiet'), '--allow-mixed']);
