@@ -10,6 +10,7 @@ import type { SocketOp } from './ops.ts';
 
 /** AF_INET6 dual-stack (the default), AF_INET, AF_INET6 with IPV6_V6ONLY. */
 export type Domain = 'inet6' | 'inet' | 'inet6only';
+export const DOMAINS: readonly Domain[] = ['inet6', 'inet', 'inet6only'];
 
 export function domainOf(op: SocketOp): Domain {
   if (op.family === 4) return 'inet';

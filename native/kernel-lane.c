@@ -87,15 +87,28 @@ static void out(int ret, int err, long optlen, const unsigned char *bytes, int n
  * source port lies past the network header. */
 static struct { int set, index, netoff; } steer[MAXCONN];
 
-/* The port's SO_REUSEPORT group as the kernel holds it: the distinct
- * sockets (a dup is the same inode) listening on the service port with
- * SO_REUSEPORT. Its size, and one member to attach the program to. */
-static int group_size(int *member) {
+/* Which of the port's SO_REUSEPORT groups a socket would be in: one per
+ * family and IPV6_V6ONLY setting, since inet_reuseport_add_sock() joins a
+ * listener to no other. 0 AF_INET, 1 AF_INET6 dual-stack, 2 v6only. */
+static int group_key(int fd) {
+  int family = 0, v6only = 0;
+  socklen_t l = sizeof family;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &l)) return -1;
+  if (family == AF_INET) return 0;
+  l = sizeof v6only;
+  if (getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, &l)) return -1;
+  return v6only ? 2 : 1;
+}
+
+/* Group `key` as the kernel holds it: the distinct sockets (a dup is the
+ * same inode) listening on the service port with SO_REUSEPORT. Its size,
+ * and one member to attach its program to. */
+static int group_size(int key, int *member) {
   ino_t seen[MAXFD];
   int n = 0;
   *member = -1;
   for (int i = 0; i < MAXFD; i++) {
-    if (fds[i] < 0) continue;
+    if (fds[i] < 0 || group_key(fds[i]) != key) continue;
     int on = 0, rp = 0;
     socklen_t l = sizeof on;
     struct sockaddr_in6 a;
@@ -114,15 +127,22 @@ static int group_size(int *member) {
   return n;
 }
 
-/* SO_ATTACH_REUSEPORT_CBPF: for each steered peer, its source port picks
- * its index modulo the group's size now; any other SYN gets index 0. A
+/* SO_ATTACH_REUSEPORT_CBPF, on each group: for each steered peer, its
+ * source port picks its index modulo that group's size now; any other SYN
+ * gets index 0. A
  * peer's port sits where its own headers put it, which may lie past the
  * end of a shorter packet of another peer, and a load out of bounds ends a
  * classic BPF program with 0: so each load is guarded by the packet's own
  * length, from its IPv4 total length or IPv6 payload length. */
 #define STEER_INSNS 11
+static void attach_group_steering(int key);
+
 static void attach_steering(void) {
-  int member, n = group_size(&member);
+  for (int key = 0; key < 3; key++) attach_group_steering(key);
+}
+
+static void attach_group_steering(int key) {
+  int member, n = group_size(key, &member);
   if (n == 0) return;
   static struct sock_filter code[STEER_INSNS * MAXCONN + 1];
   unsigned len = 0;

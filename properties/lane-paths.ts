@@ -132,6 +132,16 @@ function cookiePaths(): LanePath[] {
         { kind: 'reuseport', fd: 0 }, listen, { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 0 },
       ],
       [syn(1), syn(2), { kind: 'disconnect', fd: 0 }, ack(2), accept(1)], [null, null, null, null, 'accept(B)']),
+    ...([['dual-first', false], ['v6only-first', true]] as const).map(([name, v6onlyFirst]) => {
+      const a: Op[] = [{ kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 4 }];
+      const b: Op[] = [{ kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 4 }];
+      const syn6 = (conn: number, to: number): Op => ({ kind: 'syn', conn, packet: { ...DEFAULT_PACKET, family: 6 }, to });
+      return path(`family.groups.${name}`,
+        `A dual-stack and B v6only, each SO_REUSEPORT (two groups), ${v6onlyFirst ? 'B listening first' : 'A listening first'}; IPv6 SYNs steered to index 1, then 0; accept(A) twice; accept(B) twice`,
+        [{ kind: 'socket', v6only: 1 }, ...(v6onlyFirst ? [...b, ...a] : [...a, ...b])],
+        [syn6(1, 1), { kind: 'ack', conn: 1 }, syn6(2, 0), { kind: 'ack', conn: 2 }, accept(0), accept(0), accept(1), accept(1)],
+        [null, null, null, null, 'accept(A)', 'accept(A)', 'accept(B)', 'accept(B)']);
+    }),
   ];
 }
 

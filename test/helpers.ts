@@ -36,3 +36,16 @@ export function groupMember(fd: number, mode: number, optname = TCP_SAVE_SYN): O
     { kind: 'setsockopt', fd, optname, value: mode }, { kind: 'listen', fd, backlog: 4 },
   ];
 }
+
+/** Two SO_REUSEPORT listeners on the service port, a dual-stack one (fd 0)
+ * and a v6only one (fd 1), listening in the order given, then IPv6 SYNs
+ * from peers 1..n steered to `to`[i], each handshaken, and accept() on
+ * both until each is empty. */
+export function twoIpv6Groups(v6onlyFirst: boolean, to: readonly number[]): Op[] {
+  const dual: Op[] = [{ kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 8 }];
+  const v6only: Op[] = [{ kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 8 }];
+  const ops: Op[] = [{ kind: 'socket', v6only: 1 }, ...(v6onlyFirst ? [...v6only, ...dual] : [...dual, ...v6only])];
+  to.forEach((t, i) => ops.push({ kind: 'syn', conn: i + 1, packet: pkt({ family: 6 }), to: t }, { kind: 'ack', conn: i + 1 }));
+  for (const fd of [0, 1]) for (let i = 0; i <= to.length; i++) ops.push({ kind: 'accept', fd });
+  return ops;
+}

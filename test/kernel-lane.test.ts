@@ -18,7 +18,7 @@ import { LINUX } from '../model/profile.ts';
 import { runDifferential, specOutcomes, type DifferentialResult } from '../properties/differential.ts';
 import { cReproducer } from '../reports/reproducers.ts';
 import { renderKernelFinding } from '../reports/text.ts';
-import { acceptedWith, pkt } from './helpers.ts';
+import { acceptedWith, pkt, twoIpv6Groups } from './helpers.ts';
 
 const lane = kernelLane();
 const read = (fd: number, bufSize: number): Op => ({ kind: 'getsockopt', fd, optname: SAVED, bufSize });
@@ -168,6 +168,22 @@ describe.runIf(lane.ok)('regressions', () => {
     ]);
     expect(out.slice(5, 7)).toEqual([{ ret: 1 }, { ret: 2 }]);
     expect(out.slice(-2)).toEqual([{ ret: -1, errno: 'EMFILE' }, { ret: -1, errno: 'EMFILE' }]);
+  });
+
+  it('dual-stack and v6only listeners with SO_REUSEPORT are two groups, each steered by its own program; IPv6 SYNs meet the first to listen', () => {
+    const accepts = (ops: Op[]) => kernel(ops).slice(-10).map((o) => o.errno ?? o.ret);
+    expect(accepts(twoIpv6Groups(false, [1, 0, 1, 0]))).toEqual([2, 3, 4, 5, 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN']);
+    expect(accepts(twoIpv6Groups(true, [1, 0, 1, 0]))).toEqual(['EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 2, 3, 4, 5, 'EAGAIN']);
+    // A second dual-stack member: the dual group of two is steered by its
+    // own program, modulo two, while the v6only group has one.
+    const steered: Op[] = [
+      { kind: 'socket', v6only: 1 }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 8 },
+      { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 8 },
+      { kind: 'socket' }, { kind: 'reuseport', fd: 2 }, { kind: 'bind', fd: 2 }, { kind: 'listen', fd: 2, backlog: 8 },
+      { kind: 'syn', conn: 1, packet: pkt(), to: 3 }, { kind: 'ack', conn: 1 }, { kind: 'syn', conn: 2, packet: pkt(), to: 2 }, { kind: 'ack', conn: 2 },
+      { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 2 }, { kind: 'accept', fd: 1 },
+    ];
+    expect(kernel(steered).slice(-3).map((o) => o.errno ?? o.ret)).toEqual([3, 4, 'EAGAIN']);
   });
 
   it('an ACK dropped on a full accept queue completes the handshake when it comes again', () => {

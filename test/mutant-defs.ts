@@ -123,8 +123,9 @@ class SteersToFirst extends Kernel {
  * instead of giving its slot to the last one. */
 class GroupKeepsOrder extends Kernel {
   protected override reuseportDetachSock(sk: Sock): void {
-    const i = this.reuseGroup.indexOf(sk);
-    if (i >= 0) this.reuseGroup.splice(i, 1);
+    const group = this.reuseGroups[sk.domain];
+    const i = group.indexOf(sk);
+    if (i >= 0) group.splice(i, 1);
   }
 }
 
@@ -373,13 +374,13 @@ export const MUTANTS: Mutant[] = [
     name: 'a SYN is saved in the mode of the group\'s first listener', oracle: 'state', lane: 'single-thread', verify: { depth: 10, groups: true, kinds: [...GROUP, 'setsockopt=1'] },
     feature: {
       *connRequest(k, t, sk, req, skb, wantCookie) {
-        yield* linuxFeature.connRequest(k, t, k.reuseGroup[0] ?? sk, req, skb, wantCookie);
+        yield* linuxFeature.connRequest(k, t, k.reuseGroups[sk.domain][0] ?? sk, req, skb, wantCookie);
       },
     },
   },
   {
     name: 'a child takes the flag of the group\'s first listener', oracle: 'state', lane: 'single-thread', verify: { depth: 10, groups: true, kinds: [...GROUP, 'setsockopt=1'] },
-    feature: { createOpenreqChild(k, l, _req, child) { child.tp.save_syn = (k.reuseGroup[0] ?? l).tp.save_syn; } },
+    feature: { createOpenreqChild(k, l, _req, child) { child.tp.save_syn = (k.reuseGroups[l.domain][0] ?? l).tp.save_syn; } },
   },
   {
     name: 'the migrated request keeps the saved SYN its clone took', oracle: 'ledger', lane: 'single-thread', verify: { depth: 11, groups: true, kinds: [...MIGRATION, 'synackTimeout'] },

@@ -3,7 +3,7 @@
 // give the measured result.
 import { describe, expect, it } from 'vitest';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op } from '../model/ops.ts';
-import { acceptedWith, pkt, scenario } from './helpers.ts';
+import { acceptedWith, pkt, scenario, twoIpv6Groups } from './helpers.ts';
 
 const read = (fd: number, bufSize: number): Op => ({ kind: 'getsockopt', fd, optname: SAVED, bufSize });
 
@@ -234,6 +234,13 @@ describe('linux: further measured behaviour', () => {
     const full: Op[] = Array.from({ length: 63 }, (): Op => ({ kind: 'socket' }));
     const out = linux([{ kind: 'listen', fd: 0, backlog: 4 }, ...full, { kind: 'accept', fd: 1 }, { kind: 'accept', fd: 0 }, { kind: 'socket' }]);
     expect(out.slice(64)).toEqual([{ ret: -1, errno: 'EMFILE' }, { ret: -1, errno: 'EMFILE' }, { ret: -1, errno: 'EMFILE' }]);
+  });
+
+  it('dual-stack and v6only listeners with SO_REUSEPORT are two groups: IPv6 SYNs go to the group of the one that listened first, steered within it', () => {
+    const accepts = (out: ReturnType<typeof linux>) => out.slice(-10).map((o) => o.errno ?? o.ret);
+    // Steered to 1, 0, 1, 0: a group of one takes them all.
+    expect(accepts(linux(twoIpv6Groups(false, [1, 0, 1, 0])))).toEqual([2, 3, 4, 5, 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN']);
+    expect(accepts(linux(twoIpv6Groups(true, [1, 0, 1, 0])))).toEqual(['EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 2, 3, 4, 5, 'EAGAIN']);
   });
 
   it('a child disconnected and listening again no longer stands for its peer: a new SYN from it is a new connection', () => {

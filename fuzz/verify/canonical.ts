@@ -37,6 +37,7 @@ import type { RequestSock, Sock } from '../../model/impl/stack/structs.ts';
 import type { Op } from '../../model/ops.ts';
 import type { BuiltPacket } from '../../model/packet.ts';
 import type { ProfileName } from '../../model/profile.ts';
+import { DOMAINS, type Domain } from '../../model/families.ts';
 import type { SpecConn, SpecSocket, SpecWorld } from '../../model/spec/world.ts';
 import type { Session } from '../../properties/lockstep.ts';
 import { Fingerprint } from './fingerprint.ts';
@@ -60,7 +61,6 @@ const KNOWN: Record<ProfileName, { handles: ReadonlySet<string>; values: Readonl
 };
 
 const TCP_STATES = ['CLOSE', 'LISTEN', 'SYN_SENT', 'SYN_RECV', 'ESTABLISHED'];
-const DOMAINS = ['inet6', 'inet', 'inet6only'];
 const SOCK_STATES = ['unconnected', 'connecting', 'connected'];
 const CONN_STATES = ['request', 'cookie', 'child', 'gone'];
 const NONE = -1;
@@ -123,12 +123,16 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
   // Live sockets in allocation order, named: the listener lookup scans so.
   for (const s of w.sockets) if (s.alive) fp.num(socks.of(s.id));
   fp.num(NONE);
-  for (let i = 0; i < socks.size; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks, w.groupGen);
+  for (let i = 0; i < socks.size; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks, w.groupGens);
   fp.num(NONE).num(w.syncookies).num(w.fastOpen).num(w.migrateReq);
-  // The SO_REUSEPORT group in its order, and whether its stamp is current.
-  fp.num(w.group.length);
-  for (const id of w.group) fp.num(socks.of(id));
-  fp.bool(w.groupStampGen === w.groupGen);
+  // Each SO_REUSEPORT group in its order, and whether its stamp is current.
+  for (const d of DOMAINS) {
+    const group = w.groups[d];
+    fp.num(group.length);
+    for (const id of group) fp.num(socks.of(id));
+    fp.bool(w.groupStamps[d] === w.groupGens[d]);
+  }
+  hashListenOrder(fp, w.sockets.filter((s) => s.alive && s.onServicePort && s.tcpState === 'LISTEN'), (s) => fp.num(socks.of(s.id)));
   // Reads by sockets that can still be read (named above); the others are
   // closed for good.
   if (reads.size > 0) {
@@ -157,7 +161,7 @@ function hashSpecConn(fp: Fingerprint, c: SpecConn, socks: Names): void {
   fp.num(c.to ?? NONE);
 }
 
-function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, groupGen: number): void {
+function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, groupGens: Readonly<Record<Domain, number>>): void {
   fp.bool(s.alive).num(SOCK_STATES.indexOf(s.sockState)).num(TCP_STATES.indexOf(s.tcpState)).bool(s.onServicePort);
   fp.bool(s.bound).bool(s.userBound).num(DOMAINS.indexOf(s.domain)).bool(s.reuseport);
   fp.num(s.flag);
@@ -168,7 +172,7 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, groupGen: 
   // closedGen is only ever compared with the group's current generation,
   // and generations only grow: whether the two are equal is what a later
   // step can read.
-  fp.bool(s.closedGen === groupGen).bool(s.cookieStamp);
+  fp.bool(s.closedGen === groupGens[s.domain]).bool(s.cookieStamp);
 }
 
 // --- the modelled stack and its ledger ------------------------------------
@@ -189,15 +193,15 @@ class KernelWalk {
   private fp = new Fingerprint();
   private ledger: Ledger | undefined;
   private known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined;
-  /** The group's current generation, which closedGen is read against. */
-  private gen = 0;
+  /** The groups' current generations, which closedGen is read against. */
+  private gens: Readonly<Record<Domain, number>> = { inet6: 0, inet: 0, inet6only: 0 };
 
   /** A feature field neither holding a handle nor a value as far as this
    * file knows: renaming buffers would be unsound. */
   unknownField = false;
 
-  start(fp: Fingerprint, ledger: Ledger, known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined, gen: number): this {
-    this.gen = gen;
+  start(fp: Fingerprint, ledger: Ledger, known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined, gens: Readonly<Record<Domain, number>>): this {
+    this.gens = gens;
     this.socks.clear();
     this.reqs.clear();
     this.handles.clear();
@@ -274,7 +278,7 @@ class KernelWalk {
     if (sk.fastopenq === null) fp.num(NONE);
     else fp.num(sk.fastopenq.maxQlen).num(sk.fastopenq.qlen);
     this.fields(sk.tp);
-    fp.bool(sk.closedGen === this.gen);
+    fp.bool(sk.closedGen === this.gens[sk.domain]);
   }
 
   private hashReq(req: RequestSock): void {
@@ -313,7 +317,7 @@ function parseOwner(name: string): { sock: boolean; raw: number } | null {
 const WALK = new KernelWalk();
 
 function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: ProfileName, exact: boolean): boolean {
-  const walk = WALK.start(fp, ledger, exact ? KNOWN[profile] : undefined, k.reuseGen);
+  const walk = WALK.start(fp, ledger, exact ? KNOWN[profile] : undefined, k.reuseGens);
   const inner = k.internals();
   for (let fd = 0; fd < k.files.length; fd++) {
     const sk = k.files[fd];
@@ -349,9 +353,13 @@ function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: Profile
   fp.num(NONE).num(k.syncookies).num(k.fastopen).num(k.migrateReq);
   // The group in its order, and whether its overflow stamp is current: a
   // generation is a count, so only its relation to the stamp's is hashed.
-  fp.num(k.reuseGroup.length);
-  for (const sk of k.reuseGroup) walk.sock(sk);
-  fp.bool(k.reuseStampGen === k.reuseGen);
+  for (const d of DOMAINS) {
+    const group = k.reuseGroups[d];
+    fp.num(group.length);
+    for (const sk of group) walk.sock(sk);
+    fp.bool(k.reuseStamps[d] === k.reuseGens[d]);
+  }
+  hashListenOrder(fp, k.socks.filter((sk) => sk.alive && sk.onServicePort && sk.state === 'LISTEN'), (sk) => walk.sock(sk));
   if (walk.unknownField) return false;
   hashLedger(fp, walk, ledger, inner.skbPackets, inner.kmem, exact);
   return true;
@@ -402,6 +410,21 @@ function hashBuffers(
   fp.num(NONE);
 }
 
+/** The order the port's IPv6 listeners started listening in, where it
+ * decides which group an IPv6 SYN meets: while dual-stack and v6only
+ * listeners both listen (two groups). With one kind alone it decides
+ * nothing, since a listener of the other kind comes after all of them;
+ * the counts themselves only grow, so only the order is hashed. */
+function hashListenOrder<T extends { domain: Domain; listenedAt: number }>(fp: Fingerprint, listeners: T[], name: (x: T) => void): void {
+  const six = listeners.filter((x) => x.domain !== 'inet');
+  if (six.some((x) => x.domain === 'inet6') && six.some((x) => x.domain === 'inet6only')) {
+    six.sort((a, b) => a.listenedAt - b.listenedAt);
+    fp.num(six.length);
+    for (const x of six) name(x);
+  }
+  fp.num(NONE);
+}
+
 // --- one socket, as its options see it ----------------------------------
 
 /** The part of a state socket options on the socket `fd` names read or
@@ -431,7 +454,7 @@ export function socketProjection(fp: Fingerprint, session: Session, fd: number, 
       fp.num(session.readsBySocket().get(id) ?? 0);
     }
     fp.num(NONE);
-    const walk = WALK.start(fp, session.ledger, exact ? KNOWN[session.profile.name] : undefined, kernel.reuseGen);
+    const walk = WALK.start(fp, session.ledger, exact ? KNOWN[session.profile.name] : undefined, kernel.reuseGens);
     if (sk !== undefined) {
       fp.bool(sk.alive).bool(sk.dead).num(SOCK_STATES.indexOf(sk.sockState)).num(TCP_STATES.indexOf(sk.state));
       fp.num(sk.lock.owner).num(sk.fileRefs).bool(sk.fileClosed).num(sk.destruct === 'tcp_sock_destruct' ? 1 : 0);

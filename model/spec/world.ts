@@ -5,7 +5,7 @@
 
 import type { Op, Outcome } from '../ops.ts';
 import { fail, ok } from '../ops.ts';
-import { domainOf, lookupScore, overlaps, type Domain } from '../families.ts';
+import { DOMAINS, domainOf, lookupScore, overlaps, type Domain } from '../families.ts';
 import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../packet.ts';
 import type { Profile } from '../profile.ts';
 import type { FdView } from '../impl/types.ts';
@@ -39,6 +39,11 @@ export interface SpecSocket {
   domain: Domain;
   /** SO_REUSEPORT. */
   reuseport: boolean;
+  /** When it last started listening, as a count of listen() calls that
+   * started a listener: IPv6 listeners of two groups are found in that
+   * order (the listening hash adds an AF_INET6 socket with SO_REUSEPORT at
+   * its tail), and the first one found decides the group. */
+  listenedAt: number;
   /** Stopped listening with tcp_migrate_req on: the group (by generation)
    * whose closed section keeps it, else -1. */
   closedGen: number;
@@ -136,14 +141,21 @@ export class SpecWorld {
   syncookies = 1;
   fastOpen = 0;
   migrateReq = 0;
-  /** The port's SO_REUSEPORT group, by socket id, in the kernel's order:
-   * a listener joins at the end, and the last one takes the place of one
-   * that leaves (reuseport_add_sock(), __reuseport_detach_sock()). */
-  group: number[] = [];
-  /** Which group that is: a new one each time a listener finds it empty. */
-  groupGen = 0;
-  /** The generation of the group whose overflow stamp a cookie set, or -1. */
-  groupStampGen = -1;
+  /** The port's SO_REUSEPORT groups, one per family and IPV6_V6ONLY
+   * setting: a listener joins only a group whose sockets match it in both
+   * (inet_reuseport_add_sock(), measured). Each by socket id in the
+   * kernel's order: a listener joins at the end, and the last one takes
+   * the place of one that leaves (reuseport_add_sock(),
+   * __reuseport_detach_sock()). */
+  groups: Record<Domain, number[]> = { inet6: [], inet: [], inet6only: [] };
+  /** Which group each is: a new generation each time a listener finds its
+   * group empty, counted over all three so a generation names one group. */
+  groupGens: Record<Domain, number> = { inet6: 0, inet: 0, inet6only: 0 };
+  groupsMade = 0;
+  /** Per group, the generation whose overflow stamp a cookie set, or -1. */
+  groupStamps: Record<Domain, number> = { inet6: -1, inet: -1, inet6only: -1 };
+  /** listen() calls that started a listener (SpecSocket.listenedAt). */
+  listens = 0;
   /** The history id of the split op whose first half is running. */
   private unqueued: number | undefined;
 
@@ -165,7 +177,7 @@ export class SpecWorld {
     for (const s of this.sockets) {
       w.sockets.push({
         id: s.id, alive: s.alive, sockState: s.sockState, tcpState: s.tcpState, onServicePort: s.onServicePort, bound: s.bound, userBound: s.userBound,
-        domain: s.domain, reuseport: s.reuseport, closedGen: s.closedGen, flag: s.flag, kept: s.kept, conn: s.conn, backlog: s.backlog,
+        domain: s.domain, reuseport: s.reuseport, listenedAt: s.listenedAt, closedGen: s.closedGen, flag: s.flag, kept: s.kept, conn: s.conn, backlog: s.backlog,
         fastOpenQueue: s.fastOpenQueue, fastOpenMax: s.fastOpenMax, fastOpenCount: s.fastOpenCount, acceptQueue: s.acceptQueue.slice(), cookieStamp: s.cookieStamp,
       });
     }
@@ -177,9 +189,11 @@ export class SpecWorld {
     w.syncookies = this.syncookies;
     w.fastOpen = this.fastOpen;
     w.migrateReq = this.migrateReq;
-    w.group = [...this.group];
-    w.groupGen = this.groupGen;
-    w.groupStampGen = this.groupStampGen;
+    w.groups = { inet6: this.groups.inet6.slice(), inet: this.groups.inet.slice(), inet6only: this.groups.inet6only.slice() };
+    w.groupGens = { ...this.groupGens };
+    w.groupsMade = this.groupsMade;
+    w.groupStamps = { ...this.groupStamps };
+    w.listens = this.listens;
     for (const [id, s] of this.closing) w.closing.set(id, s);
     return w;
   }
@@ -187,7 +201,7 @@ export class SpecWorld {
   /** Equal keys mean equal worlds: what memoisation needs. */
   key(): string {
     const socks = this.sockets.map((s) => [
-      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.domain, s.reuseport ? 1 : 0, s.closedGen, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
+      s.alive ? 1 : 0, s.sockState, s.tcpState, s.onServicePort ? 1 : 0, s.bound ? 1 : 0, s.userBound ? 1 : 0, s.domain, s.reuseport ? 1 : 0, s.listenedAt, s.closedGen, s.flag, s.kept ? `${s.kept.conn}:${s.kept.bytes.length}` : '',
       s.conn ?? '', s.backlog, s.fastOpenQueue ? s.fastOpenMax : -1, s.fastOpenCount, s.acceptQueue.join('.'), s.cookieStamp ? 1 : 0,
     ].join(','));
     const conns = [...this.conns.values()].sort((a, b) => a.id - b.id).map((c) => [
@@ -196,7 +210,7 @@ export class SpecWorld {
     ].join(','));
     const inFlight = [...this.inFlight].map(([fd, z]) => `${fd}:${z.socket}:${z.waiting.join('.')}`).join(';');
     const retired = this.retired.map((c) => `${c.listener}:${c.child}`).join(';') + `/${this.parked.map((p) => `${p.conn}:${p.listener}`).join(';')}`;
-    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen},${this.migrateReq}|${inFlight}|${retired}|${this.groupGen}:${this.group.join('.')}:${this.groupStampGen}|${[...this.closing].join(';')}`;
+    return `${socks.join(';')}|${this.fds.map((f) => f ?? '').join(',')}|${conns.join(';')}|${this.syncookies},${this.fastOpen},${this.migrateReq}|${inFlight}|${retired}|${DOMAINS.map((d) => `${this.groupGens[d]}:${this.groups[d].join('.')}:${this.groupStamps[d]}`).join('/')}|${[...this.closing].join(';')}`;
   }
 
   /** One op, atomically. `observed` is what an implementation returned for
@@ -353,6 +367,7 @@ export class SpecWorld {
       return fail('EADDRINUSE');
     }
     s.bound = true;
+    s.listenedAt = ++this.listens;
     if (s.onServicePort && s.reuseport) this.joinGroup(s);
     return ok();
   }
@@ -552,7 +567,7 @@ export class SpecWorld {
       c.to = to;
       // tcp_synq_overflow(): a group's stamp today (reuse->synq_overflow_ts),
       // else the listener's own.
-      if (this.profile.era === 'today' && this.group.includes(l.id)) this.groupStampGen = this.groupGen;
+      if (this.profile.era === 'today' && this.groups[l.domain].includes(l.id)) this.groupStamps[l.domain] = this.groupGens[l.domain];
       else l.cookieStamp = true;
       return;
     }
@@ -612,7 +627,7 @@ export class SpecWorld {
    * was made or last disconnected. Otherwise the listener answers with a RST. */
   private cookieAck(c: SpecConn): void {
     const l = this.steer(c.packet.family, c.to ?? 0);
-    const stamped = l !== undefined && (this.profile.era === 'today' && this.group.includes(l.id) ? this.groupStampGen === this.groupGen : l.cookieStamp);
+    const stamped = l !== undefined && (this.profile.era === 'today' && this.groups[l.domain].includes(l.id) ? this.groupStamps[l.domain] === this.groupGens[l.domain] : l.cookieStamp);
     if (l === undefined || this.syncookies === 0 || !stamped) {
       this.forget(c);
       return;
@@ -687,7 +702,7 @@ export class SpecWorld {
   private closeMigrates(op: Op): boolean {
     if (op.kind !== 'close' || this.migrateReq === 0) return false;
     const s = this.socketOf(op.fd);
-    return s !== undefined && s.tcpState === 'LISTEN' && this.group.includes(s.id) && this.fds.filter((id) => id === s.id).length === 1;
+    return s !== undefined && s.tcpState === 'LISTEN' && this.groups[s.domain].includes(s.id) && this.fds.filter((id) => id === s.id).length === 1;
   }
 
   /** Closes whose first half ran: the socket, by history id. */
@@ -835,8 +850,9 @@ export class SpecWorld {
    * today only: 4.1 has no migration. */
   private migrateTarget(l: SpecSocket, conn: number): SpecSocket | undefined {
     if (this.profile.era !== 'today' || this.migrateReq === 0) return undefined;
-    if (this.group.length === 0 || l.closedGen !== this.groupGen) return undefined;
-    return this.sockets[this.group[conn % this.group.length]];
+    const group = this.groups[l.domain];
+    if (group.length === 0 || l.closedGen !== this.groupGens[l.domain]) return undefined;
+    return this.sockets[group[conn % group.length]];
   }
 
   /** inet_bind_conflict(): a socket listening on the port that receives an
@@ -851,31 +867,33 @@ export class SpecWorld {
    * it listened), or a group of its own. */
   private joinGroup(s: SpecSocket): void {
     s.closedGen = -1;
-    if (this.group.length === 0) {
-      this.groupGen++;
-      const first = this.sockets.find((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'LISTEN' && o.reuseport);
-      if (first) this.group.push(first.id);
+    const group = this.groups[s.domain];
+    if (group.length === 0) {
+      this.groupGens[s.domain] = ++this.groupsMade;
+      const first = this.sockets.find((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'LISTEN' && o.reuseport && o.domain === s.domain);
+      if (first) group.push(first.id);
     }
-    this.group.push(s.id);
+    group.push(s.id);
   }
 
   private leaveGroup(s: SpecSocket): void {
-    const i = this.group.indexOf(s.id);
+    const group = this.groups[s.domain];
+    const i = group.indexOf(s.id);
     if (i < 0) return;
-    s.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.groupGen : -1;
-    this.group[i] = this.group[this.group.length - 1];
-    this.group.pop();
+    s.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.groupGens[s.domain] : -1;
+    group[i] = group[group.length - 1];
+    group.pop();
   }
 
   /** The listener an IPv`version` SYN steered to group index `to` finds:
-   * the best-scoring listener, or, in its group, the member at `to` modulo
-   * the members of that score. */
+   * the listener found first, or, in its group, the member at `to` modulo
+   * the group's size (what the steering program returns). */
   private steer(version: 4 | 6, to: number): SpecSocket | undefined {
-    const best = this.listenerFor(version);
-    if (best === undefined || !this.group.includes(best.id)) return best;
-    const score = lookupScore(best.domain, version);
-    const members = this.group.filter((id) => lookupScore(this.sockets[id].domain, version) === score);
-    return this.sockets[members[((to % members.length) + members.length) % members.length]];
+    const first = this.listenerFor(version);
+    if (first === undefined) return undefined;
+    const group = this.groups[first.domain];
+    if (!group.includes(first.id)) return first;
+    return this.sockets[group[((to % group.length) + group.length) % group.length]];
   }
 
   /** The socket listening on the service port (besides `except`), for an
@@ -884,12 +902,22 @@ export class SpecWorld {
     return this.sockets.find((s) => s !== except && s.alive && s.onServicePort && s.tcpState === 'LISTEN' && overlaps(s.domain, domain));
   }
 
-  /** __inet_lookup_listener(): the best-scoring listener for an IPv`version` SYN. */
+  /** __inet_lookup_listener(): the best-scoring listener for an IPv`version`
+   * SYN, the one that started listening first among equals. Equals are
+   * one group's members but for IPv6 listeners of two groups (dual-stack
+   * and v6only), which the lookup meets in the order they started
+   * listening, and the first one's group takes the SYN (measured). */
   private listenerFor(version: 4 | 6): SpecSocket | undefined {
     let best: SpecSocket | undefined;
     for (const s of this.sockets) {
       if (!s.alive || !s.onServicePort || s.tcpState !== 'LISTEN' || lookupScore(s.domain, version) < 0) continue;
-      if (best === undefined || lookupScore(s.domain, version) > lookupScore(best.domain, version)) best = s;
+      if (best === undefined) {
+        best = s;
+        continue;
+      }
+      const score = lookupScore(s.domain, version);
+      const bestScore = lookupScore(best.domain, version);
+      if (score > bestScore || (score === bestScore && s.listenedAt < best.listenedAt)) best = s;
     }
     return best;
   }
@@ -915,7 +943,7 @@ export class SpecWorld {
 
   private newSocket(onServicePort: boolean, domain: Domain = 'inet6'): SpecSocket {
     const s: SpecSocket = {
-      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, domain, reuseport: false, closedGen: -1,
+      id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, domain, reuseport: false, listenedAt: 0, closedGen: -1,
       flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, fastOpenCount: 0, acceptQueue: [], cookieStamp: false,
     };
     this.sockets.push(s);

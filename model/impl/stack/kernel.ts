@@ -10,7 +10,7 @@
 //     owner of the hash insertion (own_req) keeps it.
 // Every function that the feature patches calls its hook in ./feature.ts.
 
-import { domainOf, lookupScore, overlaps, type Domain } from '../../families.ts';
+import { DOMAINS, domainOf, lookupScore, overlaps, type Domain } from '../../families.ts';
 import type { Ledger } from '../../ledger.ts';
 import { fail, ok, type Op, type Outcome } from '../../ops.ts';
 import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../../packet.ts';
@@ -74,9 +74,9 @@ export class Kernel {
   /** Cookies sent and not yet answered, by connection: the SYN's IP
    * version and steering, which pick the listener its ACK meets. */
   readonly cookies = new Map<number, { version: 4 | 6; to: number }>();
-  /** The generation of the group whose overflow stamp a cookie set
+  /** Per group, the generation whose overflow stamp a cookie set
    * (reuse->synq_overflow_ts), or -1. */
-  reuseStampGen = -1;
+  readonly reuseStamps: Record<Domain, number> = { inet6: -1, inet: -1, inet6only: -1 };
   private readonly parked: RequestSock[] = [];
   private readonly skbPackets = new Map<number, BuiltPacket>();
   private readonly kmem = new Map<number, Uint8Array>();
@@ -86,11 +86,18 @@ export class Kernel {
   syncookies = 1;
   fastopen = 0;
   migrateReq = 0;
-  /** struct sock_reuseport of the service port: socks[0..num_socks). */
-  readonly reuseGroup: Sock[] = [];
-  /** Which struct sock_reuseport that is: a new one each time a listener
-   * finds the port's group empty (reuseport_alloc()). */
-  reuseGen = 0;
+  /** The service port's struct sock_reuseport groups: socks[0..num_socks).
+   * inet_reuseport_add_sock() joins a listener to the group of a socket
+   * of the same family and IPV6_V6ONLY setting only, so the port has one
+   * per kind of socket. */
+  readonly reuseGroups: Record<Domain, Sock[]> = { inet6: [], inet: [], inet6only: [] };
+  /** Which struct sock_reuseport each is: a new one each time a listener
+   * finds its group empty (reuseport_alloc()), counted over all three. */
+  readonly reuseGens: Record<Domain, number> = { inet6: 0, inet: 0, inet6only: 0 };
+  reuseAllocs = 0;
+  /** inet_hash() calls: the order listeners are met in the listening
+   * hash (Sock.listenedAt). */
+  hashes = 0;
 
   constructor(readonly profile: Profile, readonly ledger: Ledger, readonly feature: SavedSynFeature) {
     this.files[SERVICE_FD] = this.sockAlloc(true);
@@ -201,10 +208,15 @@ export class Kernel {
     this.syncookies = src.syncookies;
     this.fastopen = src.fastopen;
     this.migrateReq = src.migrateReq;
-    this.reuseGroup.length = 0;
-    for (const sk of src.reuseGroup) this.reuseGroup.push(copy.sock(sk));
-    this.reuseGen = src.reuseGen;
-    this.reuseStampGen = src.reuseStampGen;
+    for (const d of DOMAINS) {
+      const group = this.reuseGroups[d];
+      group.length = 0;
+      for (const sk of src.reuseGroups[d]) group.push(copy.sock(sk));
+      this.reuseGens[d] = src.reuseGens[d];
+      this.reuseStamps[d] = src.reuseStamps[d];
+    }
+    this.reuseAllocs = src.reuseAllocs;
+    this.hashes = src.hashes;
   }
 
   private *dispatch(op: Op, t: number): OpRun {
@@ -299,7 +311,10 @@ export class Kernel {
       sk.backlog = clampBacklog(backlog, this.profile);
       sk.state = 'LISTEN';
       sk.bound = true;
-      // inet_hash() -> inet_reuseport_add_sock().
+      // inet_hash(): added to the listening hash, AF_INET6 sockets with
+      // SO_REUSEPORT at its tail, so among them the lookup meets the one
+      // that listened first first; then inet_reuseport_add_sock().
+      sk.listenedAt = ++this.hashes;
       if (sk.onServicePort && sk.reuseport) this.reuseportAddSock(sk);
       return ok();
     } finally {
@@ -340,23 +355,25 @@ export class Kernel {
    * SO_REUSEPORT, made for that one first if it has none. */
   private reuseportAddSock(sk: Sock): void {
     sk.closedGen = -1;
-    if (this.reuseGroup.length === 0) {
-      this.reuseGen++;
-      const sk2 = this.socks.find((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && o.reuseport);
-      if (sk2) this.reuseGroup.push(sk2);
+    const group = this.reuseGroups[sk.domain];
+    if (group.length === 0) {
+      this.reuseGens[sk.domain] = ++this.reuseAllocs;
+      const sk2 = this.socks.find((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && o.reuseport && o.domain === sk.domain);
+      if (sk2) group.push(sk2);
     }
-    this.reuseGroup.push(sk);
+    group.push(sk);
   }
 
   /** __reuseport_detach_sock(): the last member takes the leaver's slot.
    * With tcp_migrate_req on, reuseport_stop_listen_sock() keeps the leaver
    * in the group's closed section, where migration finds the group. */
   protected reuseportDetachSock(sk: Sock): void {
-    const i = this.reuseGroup.indexOf(sk);
+    const group = this.reuseGroups[sk.domain];
+    const i = group.indexOf(sk);
     if (i < 0) return;
-    sk.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.reuseGen : -1;
-    this.reuseGroup[i] = this.reuseGroup[this.reuseGroup.length - 1];
-    this.reuseGroup.pop();
+    sk.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.reuseGens[sk.domain] : -1;
+    group[i] = group[group.length - 1];
+    group.pop();
   }
 
 
@@ -575,7 +592,7 @@ export class Kernel {
     if (wantCookie) {
       // cookie_v4_init_sequence() → tcp_synq_overflow(): a group's stamp
       // today (reuse->synq_overflow_ts), else the listener's own.
-      if (this.profile.era === 'today' && this.reuseGroup.includes(l)) this.reuseStampGen = this.reuseGen;
+      if (this.profile.era === 'today' && this.reuseGroups[l.domain].includes(l)) this.reuseStamps[l.domain] = this.reuseGens[l.domain];
       else l.synqOverflowStamp = true;
       this.cookies.set(req.conn, { version: req.packet.family, to });
       this.reqskMaybeFree(req);
@@ -665,7 +682,7 @@ export class Kernel {
     // the listener answers the ACK with a RST (tcp_v4_send_reset()), and the
     // peer, reset, holds its cookie no more.
     const l = this.lookupListener(version, to);
-    const stamped = l !== undefined && (this.profile.era === 'today' && this.reuseGroup.includes(l) ? this.reuseStampGen === this.reuseGen : l.synqOverflowStamp);
+    const stamped = l !== undefined && (this.profile.era === 'today' && this.reuseGroups[l.domain].includes(l) ? this.reuseStamps[l.domain] === this.reuseGens[l.domain] : l.synqOverflowStamp);
     if (this.syncookies === 0 || l === undefined || !stamped) {
       this.cookies.delete(conn);
       return;
@@ -726,7 +743,7 @@ export class Kernel {
   private sockAlloc(onServicePort: boolean, domain: Domain = 'inet6'): Sock {
     const sk: Sock = {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
-      onServicePort, bound: onServicePort, userBound: false, domain, reuseport: false, closedGen: -1, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
+      onServicePort, bound: onServicePort, userBound: false, domain, reuseport: false, listenedAt: 0, closedGen: -1, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
       destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
       backlog: 0, acceptQueue: [], fastopenq: null, synqOverflowStamp: false, tp: {},
     };
@@ -811,9 +828,9 @@ export class Kernel {
    * hash is the connection's number. */
   protected reuseportMigrateSock(l: Sock, conn: number): Sock | undefined {
     if (this.profile.era !== 'today' || this.migrateReq === 0) return undefined;
-    const n = this.reuseGroup.length;
-    if (n === 0 || l.closedGen !== this.reuseGen) return undefined;
-    return this.reuseGroup[conn % n];
+    const group = this.reuseGroups[l.domain];
+    if (group.length === 0 || l.closedGen !== this.reuseGens[l.domain]) return undefined;
+    return group[conn % group.length];
   }
 
   /** inet_ehash_insert(nreq, oreq): the clone replaces the request in the
@@ -1028,19 +1045,23 @@ export class Kernel {
     return undefined;
   }
 
-  /** __inet_lookup_listener(): the best-scoring listener for an IPv`version`
-   * SYN, and in its group reuseport_select_sock(): the program's index `to`
-   * modulo the members of that score. */
+  /** __inet_lookup_listener() -> inet_lhash2_lookup(): the first listener
+   * met with the best score (`if (score > hiscore)`), in hash order, which
+   * for two groups' AF_INET6 members is the order they listened in; and,
+   * if it is in a group, reuseport_select_sock() of that group: the
+   * program's index `to` modulo the group's size. */
   protected lookupListener(version: 4 | 6, to = 0): Sock | undefined {
     let best: Sock | undefined;
     for (const sk of this.socks) {
       if (!sk.alive || !sk.onServicePort || sk.state !== 'LISTEN' || lookupScore(sk.domain, version) < 0) continue;
-      if (best === undefined || lookupScore(sk.domain, version) > lookupScore(best.domain, version)) best = sk;
+      const score = lookupScore(sk.domain, version);
+      const bestScore = best === undefined ? -1 : lookupScore(best.domain, version);
+      if (best === undefined || score > bestScore || (score === bestScore && sk.listenedAt < best.listenedAt)) best = sk;
     }
-    if (best === undefined || !this.reuseGroup.includes(best)) return best;
-    const score = lookupScore(best.domain, version);
-    const members = this.reuseGroup.filter((m) => lookupScore(m.domain, version) === score);
-    return members[((to % members.length) + members.length) % members.length];
+    if (best === undefined) return undefined;
+    const group = this.reuseGroups[best.domain];
+    if (!group.includes(best)) return best;
+    return group[((to % group.length) + group.length) % group.length];
   }
 
   /** inet_csk_reqsk_queue_len(): today the hashed requests only; a Fast

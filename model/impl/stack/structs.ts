@@ -39,6 +39,9 @@ export interface Sock {
   domain: Domain;
   /** sk_reuseport: SO_REUSEPORT. */
   reuseport: boolean;
+  /** When inet_hash() last put it in the listening hash (Kernel.hashes):
+   * AF_INET6 members of two groups are met in that order. */
+  listenedAt: number;
   /** A listener that stopped listening with tcp_migrate_req on: the group
    * (by generation) whose closed section holds it, else -1. */
   closedGen: number;
