@@ -79,15 +79,13 @@ describe('savedsyn check on third-party modules', () => {
     }
   });
 
-  it('calls create() as the module\'s method, and loads CommonJS named exports: what it checks is what the module does', () => {
+  it('calls create() as the module\'s method, and loads CommonJS named exports: what it checks is what the module does', async () => {
     // Both refuse socket() with EMFILE; a create() that lost its `this`
     // would not, and a named CommonJS export would not load.
     for (const module of ['./test/fixtures/class-this.mjs', './test/fixtures/cjs-named.cjs']) {
-      const r = cli(['check', '--impl', module, '--runs', '50', '--thread-runs', '0', '--quiet', '--out', out()]);
-      expect(r.err).toBe('');
-      expect(r.code).toBe(1);
-      expect(r.out).toMatch(/: 50 single-thread cases, [1-9]\d* distinct finding/);
-      expect(JSON.parse(readFileSync(join(r.out.match(/report: (.*)\/report\.md/)![1], 'report.json'), 'utf8')).implementations[0].findings.map((f: { signature: string }) => f.signature))
+      const dir = out();
+      expect(await main(['check', '--impl', module, '--runs', '50', '--thread-runs', '0', '--quiet', '--out', dir], () => {})).toBe(1);
+      expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).implementations[0].findings.map((f: { signature: string }) => f.signature))
         .toContain('lockstep:socket:ok->EMFILE');
     }
   });
@@ -103,26 +101,28 @@ describe('savedsyn check on third-party modules', () => {
     expect(readFileSync(join(dir, 'verify', 'certificate.txt'), 'utf8')).toMatch(/depth completed +1 of 1/);
   });
 
-  it('--quiet leaves a campaign\'s and a merge\'s summary alone on the terminal', () => {
+  it('--quiet leaves a campaign\'s and a merge\'s summary alone on the terminal', async () => {
     const dir = out();
-    const loud = cli(['fuzz', '--impl', 'rfc-v1', '--runs', '50', '--batch', '50', '--workers', '1', '--out', join(dir, 'loud')]);
-    expect(loud.out).toMatch(/^new finding on rfc-v1: /m);
-    const quiet = cli(['fuzz', '--impl', 'rfc-v1', '--runs', '50', '--batch', '50', '--workers', '1', '--quiet', '--out', join(dir, 'quiet')]);
-    expect(quiet.code, quiet.err).toBe(0);
-    expect(quiet.out.trim().split('\n').map((l) => l.split(':')[0])).toEqual(['campaign', 'findings and stats']);
-    const merged = cli(['merge', '--quiet', '--out', join(dir, 'merged'), join(dir, 'loud'), join(dir, 'quiet'), '--allow-mixed']);
-    expect(merged.out.trim().split('\n').map((l) => l.split(':')[0])).toEqual(['merged']);
+    const run = async (args: string[]): Promise<string[]> => {
+      const lines: string[] = [];
+      expect(await main(args, (s) => lines.push(...s.split('\n')))).toBe(0);
+      return lines.map((l) => l.split(':')[0]);
+    };
+    const campaign = ['fuzz', '--impl', 'rfc-v1', '--runs', '50', '--batch', '50', '--workers', '1'];
+    expect(await run([...campaign, '--out', join(dir, 'loud')])).toContain('new finding on rfc-v1');
+    expect(await run([...campaign, '--quiet', '--out', join(dir, 'quiet')])).toEqual(['campaign', 'findings and stats']);
+    expect(await run(['merge', '--quiet', '--out', join(dir, 'merged'), join(dir, 'loud'), join(dir, 'quiet'), '--allow-mixed'])).toEqual(['merged']);
   });
 
-  it('reports a deadlock by the lanes\' names, failing on the step the first thread is stuck in', () => {
+  it('reports a deadlock by the lanes\' names, failing on the step the first thread is stuck in', async () => {
     const dir = out();
-    const r = cli(['check', '--impl', './test/fixtures/abba.ts', '--runs', '20', '--thread-runs', '300', '--quiet', '--out', dir]);
-    expect(r.code, r.err).toBe(1);
+    expect(await main(['check', '--impl', './test/fixtures/abba.ts', '--runs', '20', '--thread-runs', '300', '--quiet', '--out', dir], () => {})).toBe(1);
     const race = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).implementations[0].races[0];
     expect(race.signature).toMatch(/^deadlock:(setsockopt\+getsockopt|getsockopt\+setsockopt)$/);
     expect(race.message).toMatch(/^threads T1, T2 all wait for locks held by each other \(T1 in \w+, T2 in \w+\)$/);
-    const replayed = cli(['replay', race.token, '--impl', './test/fixtures/abba.ts', '--out', join(dir, 'replay')]);
-    expect(replayed.out).toMatch(/^>> +\d+ /m);
+    const lines: string[] = [];
+    expect(await main(['replay', race.token, '--impl', './test/fixtures/abba.ts', '--out', join(dir, 'replay')], (s) => lines.push(s))).toBe(1);
+    expect(lines.join('\n')).toMatch(/^>> +\d+ /m);
   });
 
   it('reports an implementation that throws as a finding, not a crash of the harness', () => {
