@@ -132,7 +132,7 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
     for (const id of group) fp.num(socks.of(id));
     fp.bool(w.groupStamps[d] === w.groupGens[d]);
   }
-  hashListenOrder(fp, w.sockets.filter((s) => s.alive && s.onServicePort && s.tcpState === 'LISTEN'), (s) => fp.num(socks.of(s.id)));
+  hashListenOrder(fp, w.sockets, specListening, (s) => fp.num(socks.of(s.id)));
   // Reads by sockets that can still be read (named above); the others are
   // closed for good.
   if (reads.size > 0) {
@@ -359,7 +359,7 @@ function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: Profile
     for (const sk of group) walk.sock(sk);
     fp.bool(k.reuseStamps[d] === k.reuseGens[d]);
   }
-  hashListenOrder(fp, k.socks.filter((sk) => sk.alive && sk.onServicePort && sk.state === 'LISTEN'), (sk) => walk.sock(sk));
+  hashListenOrder(fp, k.socks, stackListening, (sk) => walk.sock(sk));
   if (walk.unknownField) return false;
   hashLedger(fp, walk, ledger, inner.skbPackets, inner.kmem, exact);
   return true;
@@ -410,15 +410,24 @@ function hashBuffers(
   fp.num(NONE);
 }
 
+const specListening = (s: SpecSocket): boolean => s.alive && s.onServicePort && s.tcpState === 'LISTEN';
+const stackListening = (sk: Sock): boolean => sk.alive && sk.onServicePort && sk.state === 'LISTEN';
+
 /** The order the port's IPv6 listeners started listening in, where it
  * decides which group an IPv6 SYN meets: while dual-stack and v6only
  * listeners both listen (two groups). With one kind alone it decides
  * nothing, since a listener of the other kind comes after all of them;
  * the counts themselves only grow, so only the order is hashed. */
-function hashListenOrder<T extends { domain: Domain; listenedAt: number }>(fp: Fingerprint, listeners: T[], name: (x: T) => void): void {
-  const six = listeners.filter((x) => x.domain !== 'inet');
-  if (six.some((x) => x.domain === 'inet6') && six.some((x) => x.domain === 'inet6only')) {
-    six.sort((a, b) => a.listenedAt - b.listenedAt);
+function hashListenOrder<T extends { domain: Domain; listenedAt: number }>(fp: Fingerprint, all: readonly T[], listening: (x: T) => boolean, name: (x: T) => void): void {
+  let dual = false;
+  let v6only = false;
+  for (const x of all) {
+    if (x.domain === 'inet' || !listening(x)) continue;
+    if (x.domain === 'inet6') dual = true;
+    else v6only = true;
+  }
+  if (dual && v6only) {
+    const six = all.filter((x) => x.domain !== 'inet' && listening(x)).sort((a, b) => a.listenedAt - b.listenedAt);
     fp.num(six.length);
     for (const x of six) name(x);
   }

@@ -187,7 +187,11 @@ export class Kernel {
   copyStateFrom(src: Kernel): void {
     const copy = new StateCopy();
     this.socks.length = 0;
-    for (const sk of src.socks) this.socks.push(copy.sock(sk));
+    // socks[] is read for its length (the next id) and scanned for live
+    // sockets only; a freed socket never lives again, so one nothing else
+    // here points to is shared, not copied (copy.sock copies it if a
+    // request or queue still does).
+    for (const sk of src.socks) this.socks.push(sk.alive ? copy.sock(sk) : sk);
     this.files.length = 0;
     for (const sk of src.files) this.files.push(sk && copy.sock(sk));
     this.requests.clear();
