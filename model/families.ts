@@ -12,6 +12,16 @@ import type { SocketOp } from './ops.ts';
 export type Domain = 'inet6' | 'inet' | 'inet6only';
 export const DOMAINS: readonly Domain[] = ['inet6', 'inet', 'inet6only'];
 
+/** The SO_REUSEPORT group a listener of `d` is in. Today one per family
+ * and IPV6_V6ONLY setting: inet_reuseport_add_sock() joins no other (and
+ * the lookup meets the first to listen of two IPv6 groups). 4.1 has no
+ * group structure: its lookup pools every SO_REUSEPORT listener of the
+ * best score, so its AF_INET6 listeners are one pool, v6only or not, of
+ * which an IPv4 SYN only counts those that receive it. */
+export function groupKey(era: '4.1' | 'today', d: Domain): Domain {
+  return era === '4.1' && d === 'inet6only' ? 'inet6' : d;
+}
+
 export function domainOf(op: SocketOp): Domain {
   if (op.family === 4) return 'inet';
   return op.v6only === 1 ? 'inet6only' : 'inet6';

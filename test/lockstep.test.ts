@@ -10,6 +10,7 @@ import type { Op } from '../model/ops.ts';
 import { DEFAULT_PACKET, parseSyn, type PacketDescriptor } from '../model/packet.ts';
 import { profileByName, RFC_V1 } from '../model/profile.ts';
 import { runLockstep } from '../properties/lockstep.ts';
+import { scenario, twoIpv6Groups } from './helpers.ts';
 import { renderFinding } from '../reports/text.ts';
 
 const CASES = 2000;
@@ -17,7 +18,20 @@ const CASES = 2000;
 for (const [name, seed] of [['linux', 20260101], ['rfc-v1-fixed', 20260102]] as const) {
   const impl = bundledByName(name)!;
   const profile = profileByName(impl.profile)!;
-  describe(`${name} against the ${profile.name} spec`, () => {
+  describe('SO_REUSEPORT listeners of both IPv6 kinds', () => {
+  it('are one pool in 4.1, whose lookup pools every listener of the best score, and two groups today', () => {
+    // Dual-stack fd 0 listens first, then v6only fd 1; SYNs steered to 1, then 0.
+    const accepts = (impl: string) => {
+      const { result, actual } = scenario(impl, twoIpv6Groups(false, [1, 0]));
+      expect(result.failure).toBeUndefined();
+      return actual.slice(-6).map((o) => o.errno ?? o.ret);
+    };
+    expect(accepts('rfc-v1')).toEqual([2, 'EAGAIN', 'EAGAIN', 3, 'EAGAIN', 'EAGAIN']);
+    expect(accepts('linux')).toEqual([2, 3, 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN']);
+  });
+});
+
+describe(`${name} against the ${profile.name} spec`, () => {
     test.prop([opsArb(profile)], { numRuns: CASES, seed })(`${CASES} single-thread cases in lockstep`, (ops) => {
       const failure = runLockstep(impl, profile, ops).failure;
       if (failure) {

@@ -123,7 +123,7 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
   // Live sockets in allocation order, named: the listener lookup scans so.
   for (const s of w.sockets) if (s.alive) fp.num(socks.of(s.id));
   fp.num(NONE);
-  for (let i = 0; i < socks.size; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks, w.groupGens);
+  for (let i = 0; i < socks.size; i++) hashSpecSocket(fp, w.sockets[socks.order[i]], socks, w);
   fp.num(NONE).num(w.syncookies).num(w.fastOpen).num(w.migrateReq);
   // Each SO_REUSEPORT group in its order, and whether its stamp is current.
   for (const d of DOMAINS) {
@@ -161,7 +161,7 @@ function hashSpecConn(fp: Fingerprint, c: SpecConn, socks: Names): void {
   fp.num(c.to ?? NONE);
 }
 
-function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, groupGens: Readonly<Record<Domain, number>>): void {
+function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, w: SpecWorld): void {
   fp.bool(s.alive).num(SOCK_STATES.indexOf(s.sockState)).num(TCP_STATES.indexOf(s.tcpState)).bool(s.onServicePort);
   fp.bool(s.bound).bool(s.userBound).num(DOMAINS.indexOf(s.domain)).bool(s.reuseport);
   fp.num(s.flag);
@@ -172,7 +172,7 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, groupGens:
   // closedGen is only ever compared with the group's current generation,
   // and generations only grow: whether the two are equal is what a later
   // step can read.
-  fp.bool(s.closedGen === groupGens[s.domain]).bool(s.cookieStamp);
+  fp.bool(s.closedGen === w.groupGens[w.groupOf(s)]).bool(s.cookieStamp);
 }
 
 // --- the modelled stack and its ledger ------------------------------------
@@ -193,15 +193,15 @@ class KernelWalk {
   private fp = new Fingerprint();
   private ledger: Ledger | undefined;
   private known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined;
-  /** The groups' current generations, which closedGen is read against. */
-  private gens: Readonly<Record<Domain, number>> = { inet6: 0, inet: 0, inet6only: 0 };
+  /** The stack, whose groups' current generations closedGen is read against. */
+  private kernel: Kernel | undefined;
 
   /** A feature field neither holding a handle nor a value as far as this
    * file knows: renaming buffers would be unsound. */
   unknownField = false;
 
-  start(fp: Fingerprint, ledger: Ledger, known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined, gens: Readonly<Record<Domain, number>>): this {
-    this.gens = gens;
+  start(fp: Fingerprint, ledger: Ledger, known: { handles: ReadonlySet<string>; values: ReadonlySet<string> } | undefined, kernel: Kernel): this {
+    this.kernel = kernel;
     this.socks.clear();
     this.reqs.clear();
     this.handles.clear();
@@ -278,7 +278,7 @@ class KernelWalk {
     if (sk.fastopenq === null) fp.num(NONE);
     else fp.num(sk.fastopenq.maxQlen).num(sk.fastopenq.qlen);
     this.fields(sk.tp);
-    fp.bool(sk.closedGen === this.gens[sk.domain]);
+    fp.bool(sk.closedGen === this.kernel!.reuseGens[this.kernel!.reuseKey(sk)]);
   }
 
   private hashReq(req: RequestSock): void {
@@ -317,7 +317,7 @@ function parseOwner(name: string): { sock: boolean; raw: number } | null {
 const WALK = new KernelWalk();
 
 function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: ProfileName, exact: boolean): boolean {
-  const walk = WALK.start(fp, ledger, exact ? KNOWN[profile] : undefined, k.reuseGens);
+  const walk = WALK.start(fp, ledger, exact ? KNOWN[profile] : undefined, k);
   const inner = k.internals();
   for (let fd = 0; fd < k.files.length; fd++) {
     const sk = k.files[fd];
@@ -463,7 +463,7 @@ export function socketProjection(fp: Fingerprint, session: Session, fd: number, 
       fp.num(session.readsBySocket().get(id) ?? 0);
     }
     fp.num(NONE);
-    const walk = WALK.start(fp, session.ledger, exact ? KNOWN[session.profile.name] : undefined, kernel.reuseGens);
+    const walk = WALK.start(fp, session.ledger, exact ? KNOWN[session.profile.name] : undefined, kernel);
     if (sk !== undefined) {
       fp.bool(sk.alive).bool(sk.dead).num(SOCK_STATES.indexOf(sk.sockState)).num(TCP_STATES.indexOf(sk.state));
       fp.num(sk.lock.owner).num(sk.fileRefs).bool(sk.fileClosed).num(sk.destruct === 'tcp_sock_destruct' ? 1 : 0);

@@ -5,7 +5,7 @@
 
 import type { Op, Outcome } from '../ops.ts';
 import { fail, ok } from '../ops.ts';
-import { DOMAINS, domainOf, lookupScore, overlaps, type Domain } from '../families.ts';
+import { DOMAINS, domainOf, groupKey, lookupScore, overlaps, type Domain } from '../families.ts';
 import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../packet.ts';
 import type { Profile } from '../profile.ts';
 import type { FdView } from '../impl/types.ts';
@@ -567,7 +567,7 @@ export class SpecWorld {
       c.to = to;
       // tcp_synq_overflow(): a group's stamp today (reuse->synq_overflow_ts),
       // else the listener's own.
-      if (this.profile.era === 'today' && this.groups[l.domain].includes(l.id)) this.groupStamps[l.domain] = this.groupGens[l.domain];
+      if (this.profile.era === 'today' && this.groups[this.groupOf(l)].includes(l.id)) this.groupStamps[this.groupOf(l)] = this.groupGens[this.groupOf(l)];
       else l.cookieStamp = true;
       return;
     }
@@ -627,7 +627,7 @@ export class SpecWorld {
    * was made or last disconnected. Otherwise the listener answers with a RST. */
   private cookieAck(c: SpecConn): void {
     const l = this.steer(c.packet.family, c.to ?? 0);
-    const stamped = l !== undefined && (this.profile.era === 'today' && this.groups[l.domain].includes(l.id) ? this.groupStamps[l.domain] === this.groupGens[l.domain] : l.cookieStamp);
+    const stamped = l !== undefined && (this.profile.era === 'today' && this.groups[this.groupOf(l)].includes(l.id) ? this.groupStamps[this.groupOf(l)] === this.groupGens[this.groupOf(l)] : l.cookieStamp);
     if (l === undefined || this.syncookies === 0 || !stamped) {
       this.forget(c);
       return;
@@ -702,7 +702,7 @@ export class SpecWorld {
   private closeMigrates(op: Op): boolean {
     if (op.kind !== 'close' || this.migrateReq === 0) return false;
     const s = this.socketOf(op.fd);
-    return s !== undefined && s.tcpState === 'LISTEN' && this.groups[s.domain].includes(s.id) && this.fds.filter((id) => id === s.id).length === 1;
+    return s !== undefined && s.tcpState === 'LISTEN' && this.groups[this.groupOf(s)].includes(s.id) && this.fds.filter((id) => id === s.id).length === 1;
   }
 
   /** Closes whose first half ran: the socket, by history id. */
@@ -850,8 +850,8 @@ export class SpecWorld {
    * today only: 4.1 has no migration. */
   private migrateTarget(l: SpecSocket, conn: number): SpecSocket | undefined {
     if (this.profile.era !== 'today' || this.migrateReq === 0) return undefined;
-    const group = this.groups[l.domain];
-    if (group.length === 0 || l.closedGen !== this.groupGens[l.domain]) return undefined;
+    const group = this.groups[this.groupOf(l)];
+    if (group.length === 0 || l.closedGen !== this.groupGens[this.groupOf(l)]) return undefined;
     return this.sockets[group[conn % group.length]];
   }
 
@@ -867,20 +867,25 @@ export class SpecWorld {
    * it listened), or a group of its own. */
   private joinGroup(s: SpecSocket): void {
     s.closedGen = -1;
-    const group = this.groups[s.domain];
+    const group = this.groups[this.groupOf(s)];
     if (group.length === 0) {
-      this.groupGens[s.domain] = ++this.groupsMade;
-      const first = this.sockets.find((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'LISTEN' && o.reuseport && o.domain === s.domain);
+      this.groupGens[this.groupOf(s)] = ++this.groupsMade;
+      const first = this.sockets.find((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'LISTEN' && o.reuseport && this.groupOf(o) === this.groupOf(s));
       if (first) group.push(first.id);
     }
     group.push(s.id);
   }
 
+  /** Which of the port's groups `s` is in (families.ts groupKey). */
+  groupOf(s: SpecSocket): Domain {
+    return groupKey(this.profile.era, s.domain);
+  }
+
   private leaveGroup(s: SpecSocket): void {
-    const group = this.groups[s.domain];
+    const group = this.groups[this.groupOf(s)];
     const i = group.indexOf(s.id);
     if (i < 0) return;
-    s.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.groupGens[s.domain] : -1;
+    s.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.groupGens[this.groupOf(s)] : -1;
     group[i] = group[group.length - 1];
     group.pop();
   }
@@ -891,9 +896,13 @@ export class SpecWorld {
   private steer(version: 4 | 6, to: number): SpecSocket | undefined {
     const first = this.listenerFor(version);
     if (first === undefined) return undefined;
-    const group = this.groups[first.domain];
+    const group = this.groups[this.groupOf(first)];
     if (!group.includes(first.id)) return first;
-    return this.sockets[group[((to % group.length) + group.length) % group.length]];
+    // Today a group's members all score alike; a 4.1 pool's v6only ones
+    // do not count for an IPv4 SYN.
+    const score = lookupScore(first.domain, version);
+    const members = group.filter((id) => lookupScore(this.sockets[id].domain, version) === score);
+    return this.sockets[members[((to % members.length) + members.length) % members.length]];
   }
 
   /** The socket listening on the service port (besides `except`), for an

@@ -10,7 +10,7 @@
 //     owner of the hash insertion (own_req) keeps it.
 // Every function that the feature patches calls its hook in ./feature.ts.
 
-import { DOMAINS, domainOf, lookupScore, overlaps, type Domain } from '../../families.ts';
+import { DOMAINS, domainOf, groupKey, lookupScore, overlaps, type Domain } from '../../families.ts';
 import type { Ledger } from '../../ledger.ts';
 import { fail, ok, type Op, type Outcome } from '../../ops.ts';
 import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../../packet.ts';
@@ -355,14 +355,19 @@ export class Kernel {
     return this.socks.some((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && overlaps(o.domain, sk.domain) && !(sk.reuseport && o.reuseport));
   }
 
+  /** Which of the port's groups `sk` is in (families.ts groupKey). */
+  reuseKey(sk: Sock): Domain {
+    return groupKey(this.profile.era, sk.domain);
+  }
+
   /** reuseport_add_sock(): appended to the group of a listener that set
    * SO_REUSEPORT, made for that one first if it has none. */
   private reuseportAddSock(sk: Sock): void {
     sk.closedGen = -1;
-    const group = this.reuseGroups[sk.domain];
+    const group = this.reuseGroups[this.reuseKey(sk)];
     if (group.length === 0) {
-      this.reuseGens[sk.domain] = ++this.reuseAllocs;
-      const sk2 = this.socks.find((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && o.reuseport && o.domain === sk.domain);
+      this.reuseGens[this.reuseKey(sk)] = ++this.reuseAllocs;
+      const sk2 = this.socks.find((o) => o !== sk && o.alive && o.onServicePort && o.state === 'LISTEN' && o.reuseport && this.reuseKey(o) === this.reuseKey(sk));
       if (sk2) group.push(sk2);
     }
     group.push(sk);
@@ -372,10 +377,10 @@ export class Kernel {
    * With tcp_migrate_req on, reuseport_stop_listen_sock() keeps the leaver
    * in the group's closed section, where migration finds the group. */
   protected reuseportDetachSock(sk: Sock): void {
-    const group = this.reuseGroups[sk.domain];
+    const group = this.reuseGroups[this.reuseKey(sk)];
     const i = group.indexOf(sk);
     if (i < 0) return;
-    sk.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.reuseGens[sk.domain] : -1;
+    sk.closedGen = this.profile.era === 'today' && this.migrateReq !== 0 ? this.reuseGens[this.reuseKey(sk)] : -1;
     group[i] = group[group.length - 1];
     group.pop();
   }
@@ -596,7 +601,7 @@ export class Kernel {
     if (wantCookie) {
       // cookie_v4_init_sequence() → tcp_synq_overflow(): a group's stamp
       // today (reuse->synq_overflow_ts), else the listener's own.
-      if (this.profile.era === 'today' && this.reuseGroups[l.domain].includes(l)) this.reuseStamps[l.domain] = this.reuseGens[l.domain];
+      if (this.profile.era === 'today' && this.reuseGroups[this.reuseKey(l)].includes(l)) this.reuseStamps[this.reuseKey(l)] = this.reuseGens[this.reuseKey(l)];
       else l.synqOverflowStamp = true;
       this.cookies.set(req.conn, { version: req.packet.family, to });
       this.reqskMaybeFree(req);
@@ -686,7 +691,7 @@ export class Kernel {
     // the listener answers the ACK with a RST (tcp_v4_send_reset()), and the
     // peer, reset, holds its cookie no more.
     const l = this.lookupListener(version, to);
-    const stamped = l !== undefined && (this.profile.era === 'today' && this.reuseGroups[l.domain].includes(l) ? this.reuseStamps[l.domain] === this.reuseGens[l.domain] : l.synqOverflowStamp);
+    const stamped = l !== undefined && (this.profile.era === 'today' && this.reuseGroups[this.reuseKey(l)].includes(l) ? this.reuseStamps[this.reuseKey(l)] === this.reuseGens[this.reuseKey(l)] : l.synqOverflowStamp);
     if (this.syncookies === 0 || l === undefined || !stamped) {
       this.cookies.delete(conn);
       return;
@@ -832,8 +837,8 @@ export class Kernel {
    * hash is the connection's number. */
   protected reuseportMigrateSock(l: Sock, conn: number): Sock | undefined {
     if (this.profile.era !== 'today' || this.migrateReq === 0) return undefined;
-    const group = this.reuseGroups[l.domain];
-    if (group.length === 0 || l.closedGen !== this.reuseGens[l.domain]) return undefined;
+    const group = this.reuseGroups[this.reuseKey(l)];
+    if (group.length === 0 || l.closedGen !== this.reuseGens[this.reuseKey(l)]) return undefined;
     return group[conn % group.length];
   }
 
@@ -1063,9 +1068,12 @@ export class Kernel {
       if (best === undefined || score > bestScore || (score === bestScore && sk.listenedAt < best.listenedAt)) best = sk;
     }
     if (best === undefined) return undefined;
-    const group = this.reuseGroups[best.domain];
+    const group = this.reuseGroups[this.reuseKey(best)];
     if (!group.includes(best)) return best;
-    return group[((to % group.length) + group.length) % group.length];
+    // 4.1's pool counts only the listeners of the best score.
+    const score = lookupScore(best.domain, version);
+    const members = group.filter((m) => lookupScore(m.domain, version) === score);
+    return members[((to % members.length) + members.length) % members.length];
   }
 
   /** inet_csk_reqsk_queue_len(): today the hashed requests only; a Fast
