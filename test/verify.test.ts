@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { cli, main } from '../cli/main.ts';
 import { describe, expect, it } from 'vitest';
 import { verify } from '../api/verify.ts';
-import { DEFAULT_BOUNDS, keptSizes, sentCodes, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
+import { DEFAULT_BOUNDS, keptSizes, sentCodes, type AlphabetKind, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
 import { Bfs, type Node } from '../fuzz/verify/bfs.ts';
 import { commute } from '../fuzz/verify/independence.ts';
 import { explorePairs } from '../fuzz/verify/pairs.ts';
@@ -245,6 +245,16 @@ describe('verify on the bundled implementations', () => {
     const strip = (r: typeof one): unknown => ({ ...r, seconds: 0, certificate: r.certificate.replace(/\n {2}time .*$/m, '') });
     expect(strip(two)).toEqual(strip(one));
     expect(one.states).toBe(113);
+  });
+
+  it('finds the same on worker threads as on this one when a peer sends SYNs of two shapes', async () => {
+    // A path sent to a worker is a copy: its SYNs must still be told apart
+    // by shape, or the oracles there know of another SYN than was sent.
+    const bounds = { depth: 4, shapes: 2, pairDepth: -1, kinds: ['listen', 'setsockopt=1', 'syn', 'ack', 'accept'] as AlphabetKind[] };
+    const strip = (r: Awaited<ReturnType<typeof verify>>): unknown => ({ ...r, seconds: 0, certificate: r.certificate.replace(/\n {2}time .*$/m, '') });
+    const one = await verify('linux', { ...bounds, workers: 0 });
+    expect(one.findings).toEqual([]);
+    expect(strip(await verify('linux', { ...bounds, workers: 1 }))).toEqual(strip(one));
   });
 
   it('finds the same on two worker threads when a level is cut into many chunks', async () => {

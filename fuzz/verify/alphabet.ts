@@ -248,10 +248,25 @@ export function describeAlphabet(profile: Profile, bounds: VerifyBounds): string
 export function sentCode(op: Op): number | undefined {
   if (op.kind === 'fastOpenSyn') return op.conn * 8 + 7;
   if (op.kind !== 'syn') return undefined;
-  const shape = SHAPES.indexOf(op.packet);
+  const shape = shapeOf(op.packet);
   // A shape from outside the alphabet (a hand-made path) is told apart by
   // its lengths in the hash of the state itself; here it needs a code only.
   return op.conn * 8 + (shape < 0 ? 6 : shape);
+}
+
+/** Which of SHAPES `p` is: the same object, as the alphabet made it, or,
+ * for an op copied from another thread (a path sent to a verify worker),
+ * the same fields. */
+function shapeOf(p: PacketDescriptor): number {
+  const same = SHAPES.indexOf(p);
+  return same >= 0 ? same : SHAPES.findIndex((s) => samePacket(s, p));
+}
+
+function samePacket(a: PacketDescriptor, b: PacketDescriptor): boolean {
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  for (const k of new Set([...Object.keys(x), ...Object.keys(y)])) if (x[k] !== y[k]) return false;
+  return true;
 }
 
 /** The codes of the SYNs `ops` send, sorted, each once. */
