@@ -2,6 +2,7 @@
 
 import { causeOf } from '../model/output-folder.ts';
 import { UserError } from '../model/user-error.ts';
+import { guardProcessExit } from '../model/impl/exit-guard.ts';
 import { parse, USAGE } from './options.ts';
 
 export { USAGE };
@@ -9,6 +10,7 @@ export { USAGE };
 /** The command as a process runs it: the exit code, and one line on
  * standard error for anything that went wrong. */
 export async function cli(argv: string[]): Promise<number> {
+  guardProcessExit();
   try {
     return await main(argv);
   } catch (e) {

@@ -3,6 +3,8 @@
 // campaign to stop, and a second Ctrl-C, from someone who will not wait,
 // exits at once, which a resume survives as it survives kill -9.
 
+import { exitNow } from '../../model/impl/exit-guard.ts';
+
 const CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
 export type StopSignal = keyof typeof CODES;
@@ -24,7 +26,13 @@ export interface SignalHost {
   exit(code: number): void;
 }
 
-export function stopOnSignals(host: SignalHost = process): StopOnSignals {
+const PROCESS: SignalHost = {
+  on: (sig, h) => process.on(sig, h),
+  off: (sig, h) => process.off(sig, h),
+  exit: (code) => exitNow(code),
+};
+
+export function stopOnSignals(host: SignalHost = PROCESS): StopOnSignals {
   const controller = new AbortController();
   let got: StopSignal | undefined;
   const on = (sig: StopSignal) => (): void => {

@@ -62,6 +62,7 @@ export function createInstance(impl: Implementation, env: Parameters<Implementat
   try {
     inst = impl.create(env);
   } catch (e) {
+    if (e instanceof InterfaceError) throw e;
     throw new InterfaceError(`${impl.name} does not fit the Implementation interface: create(env) must build a fresh instance every time it is called (once per case), `
       + `but threw on call ${nth}: ${e instanceof Error ? e.message : String(e)}`);
   }
