@@ -1,7 +1,7 @@
 // A failure as Markdown that reads in a mail client and on a code host: the
 // lanes both as a Mermaid sequence diagram and as a plain-text table.
 
-import { block, cellText, plain, span } from './md.ts';
+import { block, cellSpan, cellText, plain, prose, span } from './md.ts';
 import { noOutcome, stretchWords, type FailureReport, type ReportStep } from './failure.ts';
 import type { QuotedHunk } from './patch.ts';
 import { interleavingLines } from './text.ts';
@@ -66,11 +66,11 @@ export function laneTable(r: FailureReport): string {
 export function renderReportMarkdown(r: FailureReport): string {
   const out: string[] = [`# ${r.title}`, ''];
   out.push(`| | |`, `| --- | --- |`);
-  out.push(`| signature | ${span(cellText(r.signature))} |`, `| severity | ${r.severity} |`, `| profile | ${r.profile}: ${r.profileTitle} |`, `| implementation | ${plain(r.implementation)} |`);
-  out.push('', '## What went wrong', '', r.message, '');
+  out.push(`| signature | ${cellSpan(r.signature)} |`, `| severity | ${r.severity} |`, `| profile | ${r.profile}: ${r.profileTitle} |`, `| implementation | ${plain(r.implementation)} |`);
+  out.push('', '## What went wrong', '', prose(r.message), '');
   if (r.violations.length > 1) {
     out.push('Every violation the case shows, through teardown; the most severe names it:', '', '| step | severity | signature | what |', '| --- | --- | --- | --- |');
-    for (const v of r.violations) out.push(`| ${v.step} | ${v.severity}${v.names ? ' (names it)' : ''} | ${span(cellText(v.signature))} | ${cellText(v.message)} |`);
+    for (const v of r.violations) out.push(`| ${v.step} | ${v.severity}${v.names ? ' (names it)' : ''} | ${cellSpan(v.signature)} | ${cellText(v.message)} |`);
     out.push('');
   }
   if (r.repair) out.push(`${r.repair.finding}.`, '', `**Suggested repair** (\`rfc-v1-fixed\`, ${r.repair.id}): ${r.repair.repair}.`, '');
@@ -92,7 +92,7 @@ export function renderReportMarkdown(r: FailureReport): string {
   }
   if (r.references.length > 0) {
     out.push('', '## Reference history of the buffer', '', '| step | event | by | refs after | where |', '| --- | --- | --- | --- | --- |');
-    for (const e of r.references) out.push(`| ${e.step} | ${e.event} | ${plain(e.owner)} | ${e.refs} | ${span(cellText(e.site))} |`);
+    for (const e of r.references) out.push(`| ${e.step} | ${e.event} | ${plain(e.owner)} | ${e.refs} | ${cellSpan(e.site)} |`);
     if (r.oracle === 'leak') out.push('', `After teardown: ${r.message}.`);
   }
   out.push('', '## Replay', '', ...block(r.replay, 'sh'), '');

@@ -25,7 +25,7 @@ export function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = pro
  * would be read as HTML. */
 export function cell(s: string): string {
   return s.replace(/([\\`*_[\]|])/g, '\\$1').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-    .replace(/\r?\n/g, ' ');
+    .replace(/\r\n|[\r\n\u2028\u2029]/g, ' ');
 }
 
 export interface CampaignDigest {

@@ -6,6 +6,7 @@
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import type { ProfileName } from '../model/profile.ts';
 import type { CheckResult, FindingRecord, RaceRecord } from './summary.ts';
+import { block, plain, span } from './md.ts';
 
 /** What of a verify result the reports need. */
 export interface VerifyReportInput {
@@ -30,12 +31,12 @@ export function verifyAsCheck(r: VerifyReportInput): CheckResult {
 
 export function renderVerifyMarkdown(r: VerifyReportInput): string {
   // The time is certificate.txt's alone: the same run writes the same report.
-  const out = [`# savedsyn verify: ${r.name}`, '', '```', r.certificate.replace(/\n {2}time .*$/m, ''), '```', ''];
+  const out = [`# savedsyn verify: ${plain(r.name)}`, '', ...block(r.certificate.replace(/\n {2}time .*$/m, '')), ''];
   const all = [...r.findings, ...r.races];
   if (all.length > 0) {
     out.push(`## ${all.length === 1 ? 'The counterexample' : `${all.length} counterexamples`}`, '');
     out.push('Each is a shortest one of its signature: fewest ops, then fewest context switches.', '');
-    for (const f of all) out.push(`### ${f.signature}`, '', '```', f.text, '```', '', `Replay: \`${f.replay}\``, '');
+    for (const f of all) out.push(`### ${plain(f.signature)}`, '', ...block(f.text), '', `Replay: ${span(f.replay)}`, '');
   }
   return out.join('\n');
 }

@@ -3,10 +3,11 @@
 // it may end a code block, a code span or a table cell early.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { block, cellText, plain, span } from '../reports/md.ts';
+import { block, cellSpan, cellText, plain, prose, span } from '../reports/md.ts';
+import { renderVerifyMarkdown } from '../reports/verify-report.ts';
 import { renderMarkdown, type CheckResult } from '../reports/summary.ts';
 
-const hostile = fc.string({ unit: fc.constantFrom('`', '``', '```', '|', '\n', '*', '_', '<', 'a', ' ', '\\'), maxLength: 30 });
+const hostile = fc.string({ unit: fc.constantFrom('`', '``', '```', '|', '\n', '\r', '\u2028', '*', '_', '<', '&', '#', 'a', ' ', '\\'), maxLength: 30 });
 
 /** The fences of a CommonMark code block opened by `open`: the first line
  * after it that closes it, or -1. */
@@ -27,7 +28,7 @@ describe('Markdown from untrusted text', () => {
   it('a span is one line and no run of its backticks ends it', () => {
     fc.assert(fc.property(hostile, (s) => {
       const out = span(s);
-      expect(out).not.toContain('\n');
+      expect(out).not.toMatch(/[\r\n\u2028]/);
       const delimiter = /^`+/.exec(out)![0].length;
       const inner = out.slice(delimiter, out.length - delimiter);
       for (const run of inner.match(/`+/g) ?? []) expect(run.length).not.toBe(delimiter);
@@ -37,10 +38,28 @@ describe('Markdown from untrusted text', () => {
   it('a cell and plain text stay on one line with every pipe escaped', () => {
     fc.assert(fc.property(hostile, (s) => {
       for (const out of [cellText(s), plain(s)]) {
-        expect(out).not.toContain('\n');
+        expect(out).not.toMatch(/[\r\n\u2028]/);
         expect(out.replace(/\\\\/g, '')).not.toMatch(/(^|[^\\])\|/);
       }
+      // In a span a backslash is the span's own, and the table reads only
+      // the one before a pipe.
+      expect(cellSpan(s)).not.toMatch(/[\r\n\u2028]|(^|[^\\])\|/);
+      // Outside a code span, an angle bracket or an ampersand would be HTML.
+      for (const out of [cellText(s), plain(s)]) expect(out).not.toMatch(/(^|[^\\])<|&(?!amp;|lt;|gt;)/);
+      expect(prose(s)).not.toMatch(/[\r\n\u2028]|^[#>]|(^|[^\\])<|&(?!amp;)/);
     }), { seed: 3, numRuns: 300 });
+  });
+
+  it('a verify report keeps a module\'s name on its heading line and each counterexample in its block', () => {
+    const text = 'crash:x\n```\n# not a heading\r<b>no</b>';
+    const lines = renderVerifyMarkdown({
+      name: 'ev`il\r# CRHEAD <b>B</b>', profile: 'linux', transitions: 1, pairs: undefined, certificate: 'cert\n  time 1 s', races: [],
+      findings: [{ signature: 'crash:x', oracle: 'crash', message: 'm', ops: [], failingStep: 0, runsToFind: 1, seed: 0, path: '', token: 't', replay: 'npx savedsyn replay t', text }],
+    }).split('\n');
+    expect(lines[0]).toMatch(/^# savedsyn verify: ev\\`il # CRHEAD \\<b\\>B\\<\/b\\>$/);
+    const open = lines.findIndex((l, i) => i > 4 && /^`{3,}$/.test(l));
+    const close = closingLine(lines, open);
+    expect(lines.slice(open + 1, close).join('\n')).toBe(text);
   });
 
   it('a run report keeps a module\'s name in its table row and its finding in its block', () => {
