@@ -9,6 +9,12 @@ import { MAX_CONN } from '../model/packet.ts';
 
 type Field = 'int' | 'conn' | 'count' | 'index';
 
+/** The most SYNs one flood op may send: each is a step of the op, and an
+ * op is bounded (properties/lockstep.ts MAX_YIELDS_PER_OP), so a flood past
+ * that would read as an implementation that never returns. Generated
+ * floods send at most a few dozen. */
+export const MAX_FLOOD = 1000;
+
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
 
@@ -44,7 +50,7 @@ function problemWith(v: unknown, field: Field): string | undefined {
   switch (field) {
     case 'int': return v < INT_MIN || v > INT_MAX ? 'is outside a C int' : undefined;
     case 'conn': return v < 0 || v > MAX_CONN ? `names no peer (peers are 0..${MAX_CONN})` : undefined;
-    case 'count': return v < 0 || v > MAX_CONN + 1 ? `is outside 0..${MAX_CONN + 1}` : undefined;
+    case 'count': return v < 0 || v > MAX_FLOOD ? `is outside 0..${MAX_FLOOD}` : undefined;
     case 'index': return v < 0 || v > INT_MAX ? 'is not a listener index (0 or more)' : undefined;
   }
 }

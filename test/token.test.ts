@@ -61,6 +61,7 @@ describe('replay tokens', () => {
     ['a peer past the model\'s range', linuxOps([{ kind: 'syn', conn: 10000, packet: DEFAULT_PACKET }]), /conn names no peer \(peers are 0\.\.9999\)/],
     ['a negative peer', linuxOps([{ kind: 'rst', conn: -1 }]), /conn names no peer/],
     ['a flood past the last peer', linuxOps([{ kind: 'flood', first: 9990, count: 20 }]), /floods peers past 9999/],
+    ['a flood longer than an op may run', linuxOps([{ kind: 'flood', first: 1, count: 9998 }]), /\(flood\) count is outside 0\.\.1000/],
     ['an option the kernel serves and the model does not cover', linuxOps([{ kind: 'getsockopt', fd: 0, optname: 26, bufSize: 64 }]), /getsockopt of option 26, a TCP option the kernel serves and the linux model does not cover/],
     ['TCP_NODELAY set', linuxOps([{ kind: 'setsockopt', fd: 0, optname: 1, value: 1 }]), /setsockopt of option 1/],
     ['in a concurrent case\'s thread', craft({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'concurrent', case: { setup: [], threads: [{ kind: 'user', ops: [{ kind: 'accept', fd: -0.5 }] }], schedule: [] } }), /thread 0\[0\] \(accept\) fd is not a whole number/],
