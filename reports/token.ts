@@ -99,6 +99,7 @@ function checkOps(x: unknown, where: string, profile: Profile): string | undefin
     if (o.kind === 'socket' && ((o.family !== undefined && o.family !== 4 && o.family !== 6) || (o.v6only !== undefined && o.v6only !== 0 && o.v6only !== 1))) {
       return `${where}[${i}] is a socket of no known family`;
     }
+    if (o.kind === 'socket' && o.family === 4 && o.v6only === 1) return `${where}[${i}] is an AF_INET socket with IPV6_V6ONLY, which only an AF_INET6 socket has`;
     for (const [k, v] of Object.entries(o)) {
       if (k === 'kind' || k === 'name' || k === 'packet') continue;
       if (typeof v !== 'number' || !Number.isFinite(v)) return `${where}[${i}].${k} is not a number`;

@@ -93,6 +93,7 @@ describe('replay tokens', () => {
     const c: ReplayCase = { profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'socket' }, { kind: 'socket', family: 4 }, { kind: 'socket', v6only: 1 }] };
     expect(decodeToken(encodeToken(c))).toEqual(c);
     expect(() => decodeToken(craft({ ...c, ops: [{ kind: 'socket', family: 5 }] }))).toThrow(/socket of no known family/);
+    expect(() => decodeToken(craft({ ...c, ops: [{ kind: 'socket', family: 4, v6only: 1 }] }))).toThrow(/an AF_INET socket with IPV6_V6ONLY/);
   });
 
   for (const [what, token, message] of bad) {
