@@ -12,6 +12,15 @@ import type { SocketOp } from './ops.ts';
 export type Domain = 'inet6' | 'inet' | 'inet6only';
 export const DOMAINS: readonly Domain[] = ['inet6', 'inet', 'inet6only'];
 
+/** The IP version a socket of `d` connects over: every connect() goes to
+ * the one peer that never answers (192.0.2.9, v4-mapped from a dual-stack
+ * socket; 2001:db8::9 from a v6only one). Two sockets bound to the service
+ * port connecting over one version would make one 4-tuple, which
+ * __inet_check_established() refuses with EADDRNOTAVAIL (measured). */
+export function connectsOver(d: Domain): 4 | 6 {
+  return d === 'inet6only' ? 6 : 4;
+}
+
 /** The SO_REUSEPORT group a listener of `d` is in. Today one per family
  * and IPV6_V6ONLY setting: inet_reuseport_add_sock() joins no other (and
  * the lookup meets the first to listen of two IPv6 groups). 4.1 has no

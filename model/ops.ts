@@ -121,7 +121,7 @@ export interface Outcome {
 
 export type Errno =
   | 'EBADF' | 'EINVAL' | 'ENOENT' | 'E2BIG' | 'EAGAIN' | 'ENOPROTOOPT' | 'EISCONN'
-  | 'EALREADY' | 'EINPROGRESS' | 'EADDRINUSE' | 'EMFILE' | 'EFAULT' | 'EOPNOTSUPP' | 'ENOTCONN';
+  | 'EALREADY' | 'EINPROGRESS' | 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'EMFILE' | 'EFAULT' | 'EOPNOTSUPP' | 'ENOTCONN';
 
 export const ok = (ret = 0): Outcome => ({ ret });
 export const fail = (errno: Errno, optlen?: number): Outcome =>

@@ -170,6 +170,15 @@ describe.runIf(lane.ok)('regressions', () => {
     expect(out.slice(-2)).toEqual([{ ret: -1, errno: 'EMFILE' }, { ret: -1, errno: 'EMFILE' }]);
   });
 
+  it('two sockets bound to the service port connecting to the one peer over one IP version: EADDRNOTAVAIL', () => {
+    const connects: Op[] = [
+      { kind: 'socket' }, { kind: 'bind', fd: 1 }, { kind: 'connect', fd: 1 }, { kind: 'connect', fd: 0 },
+      { kind: 'socket', v6only: 1 }, { kind: 'bind', fd: 2 }, { kind: 'connect', fd: 2 },
+      { kind: 'disconnect', fd: 1 }, { kind: 'connect', fd: 0 },
+    ];
+    expect(kernel(connects).map((o) => o.errno ?? o.ret).slice(2)).toEqual(['EINPROGRESS', 'EADDRNOTAVAIL', 2, 0, 'EINPROGRESS', 0, 'EINPROGRESS']);
+  });
+
   it('dual-stack and v6only listeners with SO_REUSEPORT are two groups, each steered by its own program; IPv6 SYNs meet the first to listen', () => {
     const accepts = (ops: Op[]) => kernel(ops).slice(-10).map((o) => o.errno ?? o.ret);
     expect(accepts(twoIpv6Groups(false, [1, 0, 1, 0]))).toEqual([2, 3, 4, 5, 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN']);

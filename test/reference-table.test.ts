@@ -236,6 +236,15 @@ describe('linux: further measured behaviour', () => {
     expect(out.slice(64)).toEqual([{ ret: -1, errno: 'EMFILE' }, { ret: -1, errno: 'EMFILE' }, { ret: -1, errno: 'EMFILE' }]);
   });
 
+  it('two sockets bound to the service port cannot connect to the one peer over one IP version: EADDRNOTAVAIL', () => {
+    const connects: Op[] = [
+      { kind: 'socket' }, { kind: 'bind', fd: 1 }, { kind: 'connect', fd: 1 }, { kind: 'connect', fd: 0 },
+      { kind: 'socket', v6only: 1 }, { kind: 'bind', fd: 2 }, { kind: 'connect', fd: 2 },
+      { kind: 'disconnect', fd: 1 }, { kind: 'connect', fd: 0 },
+    ];
+    expect(linux(connects).map((o) => o.errno ?? o.ret).slice(2)).toEqual(['EINPROGRESS', 'EADDRNOTAVAIL', 2, 0, 'EINPROGRESS', 0, 'EINPROGRESS']);
+  });
+
   it('dual-stack and v6only listeners with SO_REUSEPORT are two groups: IPv6 SYNs go to the group of the one that listened first, steered within it', () => {
     const accepts = (out: ReturnType<typeof linux>) => out.slice(-10).map((o) => o.errno ?? o.ret);
     // Steered to 1, 0, 1, 0: a group of one takes them all.

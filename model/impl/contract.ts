@@ -17,7 +17,7 @@ export function didNotReturn(where: 'create' | 'view', bound: number): Interface
   return new InterfaceError(`the implementation's ${where}() did not return within ${bound} ms: a module must return from it to be checked (--op-timeout, or the opTimeout option, sets the bound)`);
 }
 
-const ERRNOS = new Set(['EBADF', 'EINVAL', 'ENOENT', 'E2BIG', 'EAGAIN', 'ENOPROTOOPT', 'EISCONN', 'EALREADY', 'EINPROGRESS', 'EADDRINUSE', 'EMFILE', 'EFAULT', 'EOPNOTSUPP', 'ENOTCONN']);
+const ERRNOS = new Set(['EBADF', 'EINVAL', 'ENOENT', 'E2BIG', 'EAGAIN', 'ENOPROTOOPT', 'EISCONN', 'EALREADY', 'EINPROGRESS', 'EADDRINUSE', 'EADDRNOTAVAIL', 'EMFILE', 'EFAULT', 'EOPNOTSUPP', 'ENOTCONN']);
 
 /** Whether `x` is a promise (or any thenable): what an async function gives. */
 export function isThenable(x: unknown): x is PromiseLike<unknown> {

@@ -5,7 +5,7 @@
 
 import type { Op, Outcome } from '../ops.ts';
 import { fail, ok } from '../ops.ts';
-import { DOMAINS, domainOf, groupKey, lookupScore, overlaps, type Domain } from '../families.ts';
+import { connectsOver, DOMAINS, domainOf, groupKey, lookupScore, overlaps, type Domain } from '../families.ts';
 import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../packet.ts';
 import type { Profile } from '../profile.ts';
 import type { FdView } from '../impl/types.ts';
@@ -525,6 +525,10 @@ export class SpecWorld {
     if (s.sockState === 'connected') return fail('EISCONN');
     if (s.sockState === 'connecting') return fail('EALREADY');
     if (s.tcpState !== 'CLOSE') return fail('EISCONN');
+    // The service port and the one peer make one 4-tuple per IP version.
+    if (s.onServicePort && this.sockets.some((o) => o !== s && o.alive && o.onServicePort && o.tcpState === 'SYN_SENT' && connectsOver(o.domain) === connectsOver(s.domain))) {
+      return fail('EADDRNOTAVAIL');
+    }
     s.sockState = 'connecting';
     s.tcpState = 'SYN_SENT';
     return fail('EINPROGRESS');

@@ -10,7 +10,7 @@
 //     owner of the hash insertion (own_req) keeps it.
 // Every function that the feature patches calls its hook in ./feature.ts.
 
-import { DOMAINS, domainOf, groupKey, lookupScore, overlaps, type Domain } from '../../families.ts';
+import { connectsOver, DOMAINS, domainOf, groupKey, lookupScore, overlaps, type Domain } from '../../families.ts';
 import type { Ledger } from '../../ledger.ts';
 import { fail, ok, type Op, type Outcome } from '../../ops.ts';
 import { buildSyn, DEFAULT_PACKET, type BuiltPacket } from '../../packet.ts';
@@ -537,6 +537,11 @@ export class Kernel {
       if (sk.sockState === 'connected') return fail('EISCONN');
       if (sk.sockState === 'connecting') return fail('EALREADY');
       if (sk.state !== 'CLOSE') return fail('EISCONN');
+      // tcp_v4_connect() -> inet_hash_connect() -> __inet_check_established():
+      // a socket bound to the port already connecting to the same peer.
+      if (sk.onServicePort && this.socks.some((o) => o !== sk && o.alive && o.onServicePort && o.state === 'SYN_SENT' && connectsOver(o.domain) === connectsOver(sk.domain))) {
+        return fail('EADDRNOTAVAIL');
+      }
       sk.state = 'SYN_SENT';
       sk.sockState = 'connecting';
       return fail('EINPROGRESS');
