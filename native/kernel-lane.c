@@ -85,7 +85,7 @@ static void out(int ret, int err, long optlen, const unsigned char *bytes, int n
 
 /* Steering: the group index each steered peer's SYNs get, and where its
  * source port lies past the network header. */
-static struct { int set, index, netoff; } steer[MAXCONN];
+static struct { int set, index, netoff, plain; } steer[MAXCONN];
 
 /* Which of the port's SO_REUSEPORT groups a socket would be in: one per
  * family and IPV6_V6ONLY setting, since inet_reuseport_add_sock() joins a
@@ -134,7 +134,7 @@ static int group_size(int key, int *member) {
  * end of a shorter packet of another peer, and a load out of bounds ends a
  * classic BPF program with 0: so each load is guarded by the packet's own
  * length, from its IPv4 total length or IPv6 payload length. */
-#define STEER_INSNS 11
+#define STEER_INSNS 14
 static void attach_group_steering(int key);
 
 static void attach_steering(void) {
@@ -160,6 +160,14 @@ static void attach_group_steering(int key) {
     code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + off);
     code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PORT_BASE + c, 0, 1);
     code[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ((steer[c].index % n) + n) % n);
+    /* The peer's ACK (a cookie's is steered again) carries no IP options
+     * or extension headers: its port sits right past a plain header. */
+    unsigned plain = (unsigned)steer[c].plain;
+    if (plain != off) {
+      code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + plain);
+      code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PORT_BASE + c, 0, 1);
+      code[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ((steer[c].index % n) + n) % n);
+    }
   }
   code[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
   struct sock_fprog prog = { .len = (unsigned short)len, .filter = code };
@@ -218,6 +226,19 @@ static int mac_kind_of(const char *name) {
   if (!strcmp(name, "loopback")) return MAC_LOOPBACK;
   if (!strcmp(name, "none")) return MAC_NONE;
   return -1;
+}
+
+/* One byte from two hex digits at s; nonzero if they are not. */
+static int unhex_byte(const char *s, unsigned char *out) {
+  unsigned v = 0;
+  for (int i = 0; i < 2; i++) {
+    char ch = s[i];
+    int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + (unsigned)d;
+  }
+  *out = (unsigned char)v;
+  return 0;
 }
 
 static int unhex(const char *s, unsigned char *f, size_t max) {
@@ -401,6 +422,11 @@ static int run_line(const char *line) {
       steer[a].set = steered;
       steer[a].index = (int)b;
       steer[a].netoff = (int)c;
+      /* The IP version, from the frame's first byte past its MAC header. */
+      unsigned char scratch[16], first = 0;
+      size_t at = mac_header(mac_kind_of(mac), 4, scratch);
+      if (unhex_byte(line + pos + 2 * at, &first)) first = 0x40;
+      steer[a].plain = first >> 4 == 6 ? 40 : 20;
     }
     attach_steering();
     const char *rest = line + pos;

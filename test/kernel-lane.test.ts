@@ -179,6 +179,17 @@ describe.runIf(lane.ok)('regressions', () => {
     expect(kernel(connects).map((o) => o.errno ?? o.ret).slice(2)).toEqual(['EINPROGRESS', 'EADDRNOTAVAIL', 2, 0, 'EINPROGRESS', 0, 'EINPROGRESS']);
   });
 
+  it('a cookie ACK is steered as its SYN was, whatever options or extension headers the SYN carried', () => {
+    for (const packet of [pkt({ ipOptions: true }), pkt({ family: 6, hopByHop: 8 })]) {
+      const out = kernel([
+        { kind: 'sysctl', name: 'tcp_syncookies', value: 2 }, { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 8 },
+        { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 8 },
+        { kind: 'syn', conn: 1, packet, to: 1 }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 1 }, { kind: 'accept', fd: 0 },
+      ]);
+      expect(out.slice(-2).map((o) => o.errno ?? o.ret)).toEqual([2, 'EAGAIN']);
+    }
+  });
+
   it('dual-stack and v6only listeners with SO_REUSEPORT are two groups, each steered by its own program; IPv6 SYNs meet the first to listen', () => {
     const accepts = (ops: Op[]) => kernel(ops).slice(-10).map((o) => o.errno ?? o.ret);
     expect(accepts(twoIpv6Groups(false, [1, 0, 1, 0]))).toEqual([2, 3, 4, 5, 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN']);
