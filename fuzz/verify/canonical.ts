@@ -132,7 +132,12 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
     for (const id of group) fp.num(socks.of(id));
     fp.bool(w.groupStamps[d] === w.groupGens[d]);
   }
-  hashListenOrder(fp, w.sockets, specListening, (s) => fp.num(socks.of(s.id)));
+  if (listenOrderMatters(w.sockets, specListening)) {
+    const six = w.sockets.filter((s) => s.domain !== 'inet' && specListening(s)).sort(byListenedAt);
+    fp.num(six.length);
+    for (const s of six) fp.num(socks.of(s.id));
+  }
+  fp.num(NONE);
   // Reads by sockets that can still be read (named above); the others are
   // closed for good.
   if (reads.size > 0) {
@@ -359,7 +364,12 @@ function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: Profile
     for (const sk of group) walk.sock(sk);
     fp.bool(k.reuseStamps[d] === k.reuseGens[d]);
   }
-  hashListenOrder(fp, k.socks, stackListening, (sk) => walk.sock(sk));
+  if (listenOrderMatters(k.socks, stackListening)) {
+    const six = k.socks.filter((sk) => sk.domain !== 'inet' && stackListening(sk)).sort(byListenedAt);
+    fp.num(six.length);
+    for (const sk of six) walk.sock(sk);
+  }
+  fp.num(NONE);
   if (walk.unknownField) return false;
   hashLedger(fp, walk, ledger, inner.skbPackets, inner.kmem, exact);
   return true;
@@ -418,21 +428,19 @@ const stackListening = (sk: Sock): boolean => sk.alive && sk.onServicePort && sk
  * listeners both listen (two groups). With one kind alone it decides
  * nothing, since a listener of the other kind comes after all of them;
  * the counts themselves only grow, so only the order is hashed. */
-function hashListenOrder<T extends { domain: Domain; listenedAt: number }>(fp: Fingerprint, all: readonly T[], listening: (x: T) => boolean, name: (x: T) => void): void {
+function listenOrderMatters<T extends { domain: Domain }>(all: readonly T[], listening: (x: T) => boolean): boolean {
   let dual = false;
   let v6only = false;
-  for (const x of all) {
+  for (let i = 0; i < all.length; i++) {
+    const x = all[i];
     if (x.domain === 'inet' || !listening(x)) continue;
     if (x.domain === 'inet6') dual = true;
     else v6only = true;
   }
-  if (dual && v6only) {
-    const six = all.filter((x) => x.domain !== 'inet' && listening(x)).sort((a, b) => a.listenedAt - b.listenedAt);
-    fp.num(six.length);
-    for (const x of six) name(x);
-  }
-  fp.num(NONE);
+  return dual && v6only;
 }
+
+const byListenedAt = (a: { listenedAt: number }, b: { listenedAt: number }): number => a.listenedAt - b.listenedAt;
 
 // --- one socket, as its options see it ----------------------------------
 

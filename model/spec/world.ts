@@ -190,9 +190,11 @@ export class SpecWorld {
     w.fastOpen = this.fastOpen;
     w.migrateReq = this.migrateReq;
     w.groups = { inet6: this.groups.inet6.slice(), inet: this.groups.inet.slice(), inet6only: this.groups.inet6only.slice() };
-    w.groupGens = { ...this.groupGens };
+    const gens = this.groupGens;
+    const stamps = this.groupStamps;
+    w.groupGens = { inet6: gens.inet6, inet: gens.inet, inet6only: gens.inet6only };
     w.groupsMade = this.groupsMade;
-    w.groupStamps = { ...this.groupStamps };
+    w.groupStamps = { inet6: stamps.inet6, inet: stamps.inet, inet6only: stamps.inet6only };
     w.listens = this.listens;
     for (const [id, s] of this.closing) w.closing.set(id, s);
     return w;
