@@ -49,3 +49,12 @@ export function twoIpv6Groups(v6onlyFirst: boolean, to: readonly number[]): Op[]
   for (const fd of [0, 1]) for (let i = 0; i <= to.length; i++) ops.push({ kind: 'accept', fd });
   return ops;
 }
+
+/** Sockets bound to the service port connecting to the one peer: fd 1
+ * (dual-stack, over IPv4), then fd 0 over IPv4 too, then a v6only fd 2;
+ * then fd 1 disconnected and fd 0 again. */
+export const CONNECTS_TO_ONE_PEER: readonly Op[] = [
+  { kind: 'socket' }, { kind: 'bind', fd: 1 }, { kind: 'connect', fd: 1 }, { kind: 'connect', fd: 0 },
+  { kind: 'socket', v6only: 1 }, { kind: 'bind', fd: 2 }, { kind: 'connect', fd: 2 },
+  { kind: 'disconnect', fd: 1 }, { kind: 'connect', fd: 0 },
+];

@@ -18,7 +18,7 @@ import { LINUX } from '../model/profile.ts';
 import { runDifferential, specOutcomes, type DifferentialResult } from '../properties/differential.ts';
 import { cReproducer } from '../reports/reproducers.ts';
 import { renderKernelFinding } from '../reports/text.ts';
-import { acceptedWith, pkt, twoIpv6Groups } from './helpers.ts';
+import { acceptedWith, CONNECTS_TO_ONE_PEER, pkt, twoIpv6Groups } from './helpers.ts';
 
 const lane = kernelLane();
 const read = (fd: number, bufSize: number): Op => ({ kind: 'getsockopt', fd, optname: SAVED, bufSize });
@@ -171,12 +171,7 @@ describe.runIf(lane.ok)('regressions', () => {
   });
 
   it('two sockets bound to the service port connecting to the one peer over one IP version: EADDRNOTAVAIL', () => {
-    const connects: Op[] = [
-      { kind: 'socket' }, { kind: 'bind', fd: 1 }, { kind: 'connect', fd: 1 }, { kind: 'connect', fd: 0 },
-      { kind: 'socket', v6only: 1 }, { kind: 'bind', fd: 2 }, { kind: 'connect', fd: 2 },
-      { kind: 'disconnect', fd: 1 }, { kind: 'connect', fd: 0 },
-    ];
-    expect(kernel(connects).map((o) => o.errno ?? o.ret).slice(2)).toEqual(['EINPROGRESS', 'EADDRNOTAVAIL', 2, 0, 'EINPROGRESS', 0, 'EINPROGRESS']);
+    expect(kernel([...CONNECTS_TO_ONE_PEER]).map((o) => o.errno ?? o.ret).slice(2)).toEqual(['EINPROGRESS', 'EADDRNOTAVAIL', 2, 0, 'EINPROGRESS', 0, 'EINPROGRESS']);
   });
 
   it('a cookie ACK is steered as its SYN was, whatever options or extension headers the SYN carried', () => {

@@ -3,7 +3,7 @@
 // give the measured result.
 import { describe, expect, it } from 'vitest';
 import { TCP_SAVE_SYN as SAVE, TCP_SAVED_SYN as SAVED, type Op } from '../model/ops.ts';
-import { acceptedWith, pkt, scenario, twoIpv6Groups } from './helpers.ts';
+import { acceptedWith, CONNECTS_TO_ONE_PEER, pkt, scenario, twoIpv6Groups } from './helpers.ts';
 
 const read = (fd: number, bufSize: number): Op => ({ kind: 'getsockopt', fd, optname: SAVED, bufSize });
 
@@ -237,12 +237,7 @@ describe('linux: further measured behaviour', () => {
   });
 
   it('two sockets bound to the service port cannot connect to the one peer over one IP version: EADDRNOTAVAIL', () => {
-    const connects: Op[] = [
-      { kind: 'socket' }, { kind: 'bind', fd: 1 }, { kind: 'connect', fd: 1 }, { kind: 'connect', fd: 0 },
-      { kind: 'socket', v6only: 1 }, { kind: 'bind', fd: 2 }, { kind: 'connect', fd: 2 },
-      { kind: 'disconnect', fd: 1 }, { kind: 'connect', fd: 0 },
-    ];
-    expect(linux(connects).map((o) => o.errno ?? o.ret).slice(2)).toEqual(['EINPROGRESS', 'EADDRNOTAVAIL', 2, 0, 'EINPROGRESS', 0, 'EINPROGRESS']);
+    expect(linux([...CONNECTS_TO_ONE_PEER]).map((o) => o.errno ?? o.ret).slice(2)).toEqual(['EINPROGRESS', 'EADDRNOTAVAIL', 2, 0, 'EINPROGRESS', 0, 'EINPROGRESS']);
   });
 
   it('dual-stack and v6only listeners with SO_REUSEPORT are two groups: IPv6 SYNs go to the group of the one that listened first, steered within it', () => {
