@@ -13,6 +13,7 @@ export default defineConfig({
   test: {
     // Only test/ holds suites: model/spec/ is the executable specification.
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // Property suites run thousands of cases; the budget is per file.
     testTimeout: 240_000,
     hookTimeout: 60_000,

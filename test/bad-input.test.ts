@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { deflateRawSync, crc32 } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeToken } from '../reports/token.ts';
+import { SAVEDSYN } from './built.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin/savedsyn.mjs');
+const BIN = SAVEDSYN;
 const tmp = mkdtempSync(join(tmpdir(), 'savedsyn-bad-'));
 const at = (...p: string[]) => join(tmp, ...p);
 

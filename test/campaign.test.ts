@@ -12,12 +12,13 @@ import { describe, expect, it } from 'vitest';
 import { decodeToken } from '../reports/token.ts';
 import { stopOnSignals } from '../fuzz/campaign/signals.ts';
 import { CampaignStore } from '../fuzz/campaign/store.ts';
+import { SAVEDSYN } from './built.ts';
 
 // Guidance every two batches, so most of these batches are guided.
 const ARGS = ['--impl', 'rfc-v1', '--runs', '3000', '--batch', '250', '--workers', '1', '--seed', '5', '--guide-every', '2'];
 
 function fuzz(out: string, extra: string[] = []) {
-  const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--out', out, ...extra], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', ...ARGS, '--out', out, ...extra], { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
@@ -53,7 +54,7 @@ const UNBOUNDED = ARGS.filter((a, i) => a !== '--runs' && ARGS[i - 1] !== '--run
  * state.json is saved once a second, by when a fast machine is past the
  * twelve batches of ARGS, but corpus files are written as a batch commits. */
 async function started(out: string): Promise<{ child: ReturnType<typeof spawn>; committed: boolean; stdout: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...UNBOUNDED, '--seconds', '60', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SAVEDSYN, 'fuzz', ...UNBOUNDED, '--seconds', '60', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
   child.stderr!.resume();
@@ -79,7 +80,7 @@ describe('savedsyn fuzz', () => {
     expect(expectedGuidance.corpus.some((f) => /"batch": ([4-9]|1\d)/.test(f))).toBe(true);
 
     const cut = mkdtempSync(join(tmpdir(), 'savedsyn-cut-'));
-    const child = spawn(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--out', cut], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [SAVEDSYN, 'fuzz', ...ARGS, '--out', cut], { stdio: 'ignore' });
     // Kill it once it has finished a few batches and before it is done.
     let progress = 0;
     for (let i = 0; i < 400 && progress < 3; i++) {
@@ -133,10 +134,10 @@ describe('savedsyn fuzz', () => {
     expect(again).toContain(`warning: skipping corpus/${entries[0]}: unreadable`);
     expect(again).toMatch(new RegExp(`warning: skipping corpus/${entries[1]}: unreadable \\(the token is damaged`));
     expect(again).toContain('warning: skipping corpus/README: not a savedsyn corpus entry');
-    const other = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--seed', '6', '--out', out], { encoding: 'utf8' });
+    const other = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', ...ARGS, '--seed', '6', '--out', out], { encoding: 'utf8' });
     expect(other.status).toBe(2);
     expect(other.stderr).toMatch(/holds a campaign with --seed 5; this run asks for --seed 6:/);
-    const unguided = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--guide-every', '0', '--out', out], { encoding: 'utf8' });
+    const unguided = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', ...ARGS, '--guide-every', '0', '--out', out], { encoding: 'utf8' });
     expect(unguided.status).toBe(2);
     expect(unguided.stderr).toMatch(/with --guide-every 2; this run asks for --guide-every 0: resume it with the same options, or use another --out/);
   });
@@ -158,7 +159,7 @@ describe('savedsyn fuzz', () => {
     for (const [why, text] of damaged) {
       if (text === undefined) rmSync(join(out, 'state.json'));
       else writeFileSync(join(out, 'state.json'), text);
-      const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--seed', '2', '--runs', '250', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', ...ARGS, '--seed', '2', '--runs', '250', '--out', out], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stdout).toBe(2);
       expect(r.stderr).toContain(`savedsyn: ${out} holds a campaign's files (`);
       expect(r.stderr).toContain(`) but ${why}, so it cannot be resumed, and starting over would overwrite them: give another --out, or merge what it holds into a new folder`);
@@ -194,7 +195,7 @@ describe('savedsyn fuzz', () => {
   it('warns of far more workers than cores, and runs', () => {
     const workers = 4 * availableParallelism() + 1;
     const out = mkdtempSync(join(tmpdir(), 'savedsyn-many-'));
-    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--impl', 'rfc-v1', '--runs', '250', '--batch', '250', '--workers', String(Math.min(workers, 256)), '--out', out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', '--impl', 'rfc-v1', '--runs', '250', '--batch', '250', '--workers', String(Math.min(workers, 256)), '--out', out], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     if (workers <= 256) expect(r.stdout.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([expect.stringMatching(new RegExp(`^warning: ${workers} workers on \\d+ cores: `))]);
     expect(stats(out).cases).toBe(250);
@@ -203,7 +204,7 @@ describe('savedsyn fuzz', () => {
   it('refuses to resume with a --batch, --max-ops or --schedulers that changes the batches, and reads an older state.json as --max-ops 30', () => {
     const out = mkdtempSync(join(tmpdir(), 'savedsyn-opts-'));
     fuzz(out, ['--runs', '500']);
-    const resume = (extra: string[]) => spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--out', out, ...extra], { encoding: 'utf8' });
+    const resume = (extra: string[]) => spawnSync(process.execPath, [SAVEDSYN, 'fuzz', ...ARGS, '--out', out, ...extra], { encoding: 'utf8' });
     const refused = (extra: string[], old: string, asked: string) => {
       const r = resume(extra);
       expect(r.status, r.stdout).toBe(2);
@@ -228,7 +229,7 @@ describe('savedsyn fuzz', () => {
 
   it('names the findings of a module given by path after the implementation, never as hidden files', () => {
     const out = mkdtempSync(join(tmpdir(), 'savedsyn-path-'));
-    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--impl', './test/fixtures/leaky.ts', '--runs', '300', '--batch', '300', '--workers', '1', '--seed', '1', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', '--impl', './test/fixtures/leaky.ts', '--runs', '300', '--batch', '300', '--workers', '1', '--seed', '1', '--out', out], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const names = readdirSync(join(out, 'findings'));
     expect(names.length).toBeGreaterThan(0);
@@ -315,7 +316,7 @@ describe('savedsyn fuzz', () => {
     const expected = findings(whole());
     const out = mkdtempSync(join(tmpdir(), 'savedsyn-full-'));
     // A few dozen files in: past the first findings, into the corpus.
-    const full = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', ...ARGS, '--out', out], {
+    const full = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', ...ARGS, '--out', out], {
       encoding: 'utf8', env: { ...process.env, SAVEDSYN_TEST_FAIL_WRITES_AFTER: '60' },
     });
     expect(full.status, full.stderr).toBe(2);
@@ -334,14 +335,14 @@ describe('shards and merge', () => {
   it('two shards merged find what they found, deduplicated, with cases and coverage summed and corpora joined', () => {
     const run = (shard: string) => {
       const out = mkdtempSync(join(tmpdir(), `savedsyn-shard-`));
-      const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--impl', 'rfc-v1', '--runs', '1000', '--batch', '250', '--workers', '1', '--guide-every', '1', '--shard', shard, '--out', out], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', '--impl', 'rfc-v1', '--runs', '1000', '--batch', '250', '--workers', '1', '--guide-every', '1', '--shard', shard, '--out', out], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
       return out;
     };
     const a = run('0/2');
     const b = run('1/2');
     const merged = mkdtempSync(join(tmpdir(), 'savedsyn-merged-'));
-    const m = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'merge', '--out', merged, a, b], { encoding: 'utf8' });
+    const m = spawnSync(process.execPath, [SAVEDSYN, 'merge', '--out', merged, a, b], { encoding: 'utf8' });
     expect(m.status, m.stderr).toBe(0);
     expect(m.stdout).toMatch(/merged: 2000 cases/);
     const names = (d: string) => readdirSync(join(d, 'findings')).filter((f) => f.endsWith('.json'));

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
+import { built, SAVEDSYN } from './built.ts';
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', ...args], { encoding: 'utf8', cwd: process.cwd() });
+  const r = spawnSync(process.execPath, [SAVEDSYN, ...args], { encoding: 'utf8', cwd: process.cwd() });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -135,9 +136,10 @@ describe('savedsyn check on third-party modules', () => {
 
 
 describe('third-party modules outside the repository', () => {
-  // The example, its import pointed into the checkout, as .ts, .mts, .js and
-  // .mjs, in a folder with no package.json and in one that says "module".
-  const api = join(import.meta.dirname, '..', 'api/index.ts');
+  // The example, its import pointed at the compiled package the command
+  // runs from, as .ts, .mts, .js and .mjs, in a folder with no package.json
+  // and in ones that say "module" and "commonjs".
+  const api = built('dist/api/index.js');
   const ts = readFileSync(join(import.meta.dirname, '..', 'examples/atomic-linux.ts'), 'utf8').replace("from 'savedsyn'", `from '${api}'`);
   const js = `import { createSpec } from '${api}';\nexport default { name: 'atomic-linux', profile: 'linux', description: '', create(env) { const w = createSpec(env.profile); return { run: (op) => w.apply(op), view: () => w.view() }; } };\n`;
   for (const pkg of [undefined, '{ "type": "module" }', '{ "type": "commonjs" }']) {
@@ -170,7 +172,7 @@ describe('a CI job summary', () => {
     const dir = out();
     const summary = join(dir, 'summary.md');
     writeFileSync(summary, 'earlier step\n');
-    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'check', '--impl', 'rfc-v1', '--runs', '300', '--thread-runs', '0', '--out', dir, '--quiet'],
+    const r = spawnSync(process.execPath, [SAVEDSYN, 'check', '--impl', 'rfc-v1', '--runs', '300', '--thread-runs', '0', '--out', dir, '--quiet'],
       { encoding: 'utf8', env: { ...process.env, GITHUB_STEP_SUMMARY: summary } });
     expect(r.status).toBe(1);
     const text = readFileSync(summary, 'utf8');

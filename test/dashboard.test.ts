@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderDashboard, type CampaignDashboard, type DashboardFinding, type MergeDashboard } from '../fuzz/campaign/dashboard.ts';
 import { appendSample, readTimeline, type Sample } from '../fuzz/campaign/timeline.ts';
 import { appendStepSummary, campaignStepSummary } from '../reports/step-summary.ts';
+import { SAVEDSYN } from './built.ts';
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `savedsyn-${name}-`));
 
@@ -182,7 +183,7 @@ describe('the step summary', () => {
  * (or nowhere: tests must not write to the summary of the CI job running them). */
 function savedsyn(args: string[], summary = ''): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/savedsyn.mjs', ...args], { env: { ...process.env, GITHUB_STEP_SUMMARY: summary } });
+    const child = spawn(process.execPath, [SAVEDSYN, ...args], { env: { ...process.env, GITHUB_STEP_SUMMARY: summary } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b));

@@ -16,6 +16,7 @@ import { kernelLane } from '../model/kernel/native.ts';
 import { TCP_SAVED_SYN, type Op, type Outcome } from '../model/ops.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
 import { decodeToken, encodeToken } from '../reports/token.ts';
+import { SAVEDSYN } from './built.ts';
 
 /** The linux spec made wrong on purpose: while `flips` lasts, inside a
  * differential run (not while generating), it expects each saved SYN with
@@ -224,7 +225,7 @@ describe('what a kernel campaign refuses', () => {
   it('without the lane (no unshare on the PATH): fuzz --impl kernel and a kernel token exit 2 with one line', () => {
     const token = encodeToken({ profile: 'linux', impl: 'kernel', kind: 'sequential', ops: [{ kind: 'socket' }] });
     const env = { ...process.env, PATH: folder('empty-path'), GITHUB_STEP_SUMMARY: '' };
-    const run = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/savedsyn.mjs'), ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+    const run = (args: string[]) => spawnSync(process.execPath, [SAVEDSYN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
     const fuzz = run(['fuzz', '--impl', 'kernel', '--runs', '10', '--out', folder('nolane')]);
     expect(fuzz.status).toBe(2);
     expect(fuzz.stderr).toMatch(/^savedsyn: fuzz --impl kernel needs the live-kernel lane, which cannot run here: .+\n$/);

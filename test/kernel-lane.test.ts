@@ -19,6 +19,7 @@ import { runDifferential, specOutcomes, type DifferentialResult } from '../prope
 import { cReproducer } from '../reports/reproducers.ts';
 import { renderKernelFinding } from '../reports/text.ts';
 import { acceptedWith, CONNECTS_TO_ONE_PEER, pkt, twoIpv6Groups } from './helpers.ts';
+import { SAVEDSYN } from './built.ts';
 
 const lane = kernelLane();
 const read = (fd: number, bufSize: number): Op => ({ kind: 'getsockopt', fd, optname: SAVED, bufSize });
@@ -337,7 +338,7 @@ describe('confirming a disagreement', () => {
     const bin = mkdtempSync(join(tmpdir(), 'savedsyn-fake-unshare-'));
     writeFileSync(join(bin, 'unshare'), '#!/bin/sh\n[ "$2" = true ] && exit 0\necho "cannot execute: Permission denied" >&2\nexit 126\n', { mode: 0o755 });
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
-    const run = (args: string[]) => spawnSync(process.execPath, ['bin/savedsyn.mjs', ...args, '--out', mkdtempSync(join(tmpdir(), 'savedsyn-nolane-'))], { encoding: 'utf8', env, timeout: 60_000 });
+    const run = (args: string[]) => spawnSync(process.execPath, [SAVEDSYN, ...args, '--out', mkdtempSync(join(tmpdir(), 'savedsyn-nolane-'))], { encoding: 'utf8', env, timeout: 60_000 });
     const k = run(['kernel', '--runs', '3']);
     expect(k.stderr).toMatch(/the kernel lane failed on every sequence \(3\), so nothing was compared; the first failure: .*Permission denied/);
     expect(k.status).toBe(2);

@@ -13,6 +13,7 @@ import { SERIES_COLORS } from '../fuzz/campaign/dashboard.ts';
 import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
 import type { FailureReport } from '../reports/failure.ts';
 import { mermaid } from '../reports/markdown.ts';
+import { SAVEDSYN } from './built.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -53,7 +54,7 @@ const rgb = (hex: string): [number, number, number] => [1, 3, 5].map((i) => pars
 describe.runIf(CHROMIUM !== undefined)('the campaign dashboard rendered in headless Chromium', () => {
   it('opened from disk, it draws every plot\'s lines, and every link on it resolves to a file of the folder', () => {
     const dir = mkdtempSync(join(tmpdir(), 'savedsyn-dashboard-'));
-    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'fuzz', '--impl', 'rfc-v1', '--runs', '1200', '--batch', '200', '--workers', '1', '--out', dir], {
+    const r = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', '--impl', 'rfc-v1', '--runs', '1200', '--batch', '200', '--workers', '1', '--out', dir], {
       encoding: 'utf8', timeout: 120_000, env: { ...process.env, GITHUB_STEP_SUMMARY: '' },
     });
     expect(r.status, r.stderr).toBe(0);

@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SAVEDSYN } from './built.ts';
 
 /** A token as savedsyn writes it (version 2: the checksum covers the
  * version), or as version 1 did (the payload alone). */
@@ -129,7 +130,7 @@ describe('savedsyn replay', () => {
 });
 
 describe('a token is untrusted input', () => {
-  const bin = join(import.meta.dirname, '..', 'bin/savedsyn.mjs');
+  const bin = SAVEDSYN;
   const savedsyn = (args: string[], input?: string) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', input, timeout: 60_000 });
   const out = () => mkdtempSync(join(tmpdir(), 'savedsyn-replay-'));
 

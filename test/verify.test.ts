@@ -27,6 +27,7 @@ import { LINUX, RFC_V1 } from '../model/profile.ts';
 import { runLockstep, Session } from '../properties/lockstep.ts';
 import { decodeToken } from '../reports/token.ts';
 import { MUTANTS, mutant } from './mutant-defs.ts';
+import { SAVEDSYN } from './built.ts';
 
 const COMMITTED = new URL('../reports/rfc-v1/', import.meta.url);
 
@@ -505,7 +506,7 @@ describe('savedsyn verify', () => {
 
   it('warns of far more workers than cores, once, and runs', () => {
     const many = Math.min(4 * availableParallelism() + 1, 256);
-    const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', 'verify', '--impl', 'linux', '--depth', '1', '--pair-depth', '-1', '--workers', String(many), '--quiet', '--out', mkdtempSync(join(tmpdir(), 'verify-many-'))], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [SAVEDSYN, 'verify', '--impl', 'linux', '--depth', '1', '--pair-depth', '-1', '--workers', String(many), '--quiet', '--out', mkdtempSync(join(tmpdir(), 'verify-many-'))], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     if (many > 4 * availableParallelism()) expect(r.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([expect.stringMatching(new RegExp(`^warning: ${many} workers on \\d+ cores: `))]);
     expect(r.stdout).toContain('distinct states  17 ');

@@ -12,12 +12,13 @@ import type { CheckResult } from '../api/index.ts';
 import type { BatchResult } from '../fuzz/campaign/batch.ts';
 import type { FailureReport } from '../reports/failure.ts';
 import { decodeToken } from '../reports/token.ts';
+import { SAVEDSYN } from './built.ts';
 
 const FIXTURE = './test/fixtures/hangs-in-accept.ts';
 const out = () => mkdtempSync(join(tmpdir(), 'savedsyn-hang-'));
 
 function savedsyn(args: string[], seconds: number) {
-  const r = spawnSync(process.execPath, ['bin/savedsyn.mjs', ...args], { encoding: 'utf8', timeout: seconds * 1000 });
+  const r = spawnSync(process.execPath, [SAVEDSYN, ...args], { encoding: 'utf8', timeout: seconds * 1000 });
   expect(r.signal, `savedsyn ${args[0]} did not finish within ${seconds} s`).toBeNull();
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
