@@ -1,36 +1,71 @@
-// The savedsyn command the suites start in child processes, compiled once
-// and laid out as an installed package: starting the sources through tsx
-// costs each process more than most of what it is started to do, and the
-// suites start a few hundred. The sources themselves run in-process
-// (suites import them) and in the few runs that test the checkout's own
-// command.
+// The savedsyn command the suites start in child processes, compiled and
+// laid out as an installed package: starting the sources through tsx costs
+// each process more than most of what it is started to do, and the suites
+// start a few hundred. The sources themselves run in-process (suites import
+// them) and in the test that starts the checkout's own command. A build is
+// kept under node_modules/.cache by a digest of everything it is made from,
+// so running one suite again does not compile again.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
 const ROOT = join(import.meta.dirname, '..');
+const CACHE = join(ROOT, 'node_modules/.cache/savedsyn-built');
+/** What the build is made from: the compiled folders and these files. */
+const FOLDERS = ['model', 'properties', 'fuzz', 'reports', 'cli', 'api'];
+const FILES = ['bin/savedsyn.mjs', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** The compiled command's bin/savedsyn.mjs. */
-    savedsynBin: string;
     /** The compiled package's root. */
     savedsynBuilt: string;
   }
 }
 
-export default function setup(project: TestProject): () => void {
-  const built = mkdtempSync(join(tmpdir(), 'savedsyn-built-'));
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(built, 'dist'), '--declaration', 'false'], { encoding: 'utf8' });
+function digest(): string {
+  const h = createHash('sha256');
+  const add = (path: string) => h.update(path).update('\0').update(readFileSync(join(ROOT, path))).update('\0');
+  for (const folder of FOLDERS) {
+    const files = readdirSync(join(ROOT, folder), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    for (const path of files.map((e) => join(e.parentPath, e.name).slice(ROOT.length + 1)).sort()) add(path);
+  }
+  for (const file of FILES) add(file);
+  return h.digest('hex').slice(0, 16);
+}
+
+function build(into: string): void {
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(into, 'dist'), '--declaration', 'false'], { encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`compiling savedsyn for the suites failed:\n${tsc.stdout}${tsc.stderr}`);
-  mkdirSync(join(built, 'bin'));
-  copyFileSync(join(ROOT, 'bin/savedsyn.mjs'), join(built, 'bin/savedsyn.mjs'));
-  copyFileSync(join(ROOT, 'package.json'), join(built, 'package.json'));
+  mkdirSync(join(into, 'bin'));
+  copyFileSync(join(ROOT, 'bin/savedsyn.mjs'), join(into, 'bin/savedsyn.mjs'));
+  copyFileSync(join(ROOT, 'package.json'), join(into, 'package.json'));
   // What the package ships beside its code, and its dependencies.
-  for (const shared of ['native', 'reference', 'docs', 'node_modules']) symlinkSync(join(ROOT, shared), join(built, shared));
-  project.provide('savedsynBin', join(built, 'bin/savedsyn.mjs'));
+  for (const shared of ['native', 'reference', 'docs', 'node_modules']) symlinkSync(join(ROOT, shared), join(into, shared));
+}
+
+export default function setup(project: TestProject): void {
+  const key = digest();
+  const built = join(CACHE, key);
+  if (!existsSync(built)) {
+    mkdirSync(CACHE, { recursive: true });
+    // Built aside and renamed into place whole: a run that stops halfway,
+    // or another run building the same sources, leaves no partial build.
+    const staging = mkdtempSync(join(CACHE, '.staging-'));
+    build(staging);
+    // Older builds go; so does staging that a run stopped mid-build left
+    // behind (not one another run may still be writing).
+    for (const old of readdirSync(CACHE)) {
+      const stale = old.startsWith('.') ? Date.now() - statSync(join(CACHE, old)).mtimeMs > 600_000 : old !== key;
+      if (stale) rmSync(join(CACHE, old), { recursive: true, force: true });
+    }
+    try {
+      renameSync(staging, built);
+    } catch (e) {
+      rmSync(staging, { recursive: true, force: true });
+      if (!existsSync(built)) throw e;
+    }
+  }
   project.provide('savedsynBuilt', built);
-  return () => rmSync(built, { recursive: true, force: true });
 }
