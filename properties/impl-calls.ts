@@ -28,7 +28,8 @@ export interface CallWatch {
   bound: number;
 }
 
-interface Live {
+/** A thread's count of its calls, while they are counted. */
+export interface Live {
   cell: Int32Array | undefined;
   hangs: readonly number[];
   bound: number;
@@ -77,11 +78,26 @@ export function withKnownHangs<T>(hangs: readonly number[], bound: number, f: ()
  * or `view`, which are not ops and whose hang is a module that cannot be
  * checked rather than a finding; `thread` and `op` tell calls apart. */
 export function guarded<T>(where: string, call: () => T, thread = 0, op?: Op): T {
-  const w = live;
+  const w = enterCall(where, thread, op);
   if (w === undefined) return call();
+  try {
+    return call();
+  } finally {
+    leaveCall(w);
+  }
+}
+
+/** The counted half of `guarded` before its call, for a loop that makes
+ * a call per preemption point and cannot afford a closure for each: throws
+ * where the call is known to hang, and otherwise returns what `leaveCall`
+ * must be given once the call returns or throws (undefined: nothing). */
+export function enterCall(where: string, thread: number, op: Op | undefined): Live | undefined {
+  const w = live;
+  if (w === undefined) return undefined;
   const n = ++w.calls;
   const trail = w.trail?.step(where, thread, op);
-  const due = n === w.hangs[w.next];
+  // Bounds first: a read past an array's end is a slow path in V8.
+  const due = w.next < w.hangs.length && n === w.hangs[w.next];
   if (due) w.next++;
   if (due || (trail !== undefined && w.trail!.hangs(trail))) {
     if (trail !== undefined) w.trail!.hang(trail);
@@ -90,15 +106,17 @@ export function guarded<T>(where: string, call: () => T, thread = 0, op?: Op): T
     }
     throw new HangError(where, w.bound);
   }
-  if (w.cell === undefined) return call();
+  if (w.cell === undefined) return undefined;
   // Plain stores, not Atomics: the watchdog polls every few milliseconds and
   // only has to see the count within its bound, and an ordered store on
   // every call costs more than many an op.
   w.cell[0] = 2 * n - 1;
-  try {
-    return call();
-  } finally {
-    // The count, not n: it only grows, should the call have called back in.
-    w.cell[0] = 2 * w.calls;
-  }
+  return w;
+}
+
+/** The call `enterCall` counted has returned or thrown. */
+export function leaveCall(w: Live | undefined): void {
+  // The count, not the call's number: it only grows, should the call have
+  // called back in.
+  if (w !== undefined) w.cell![0] = 2 * w.calls;
 }

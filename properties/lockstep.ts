@@ -13,7 +13,7 @@ import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { SpecSocket, SpecWorld } from '../model/spec/world.ts';
 import type { BuiltPacket } from '../model/packet.ts';
-import { callsCounted, guarded, HangError } from './impl-calls.ts';
+import { callsCounted, enterCall, guarded, HangError, leaveCall } from './impl-calls.ts';
 import {
   judgeLedger, judgeLockstep, judgeRead, judgeStateOf, mostSevere, packetsOf, type StepContext, type Verdict,
 } from './oracles.ts';
@@ -319,7 +319,15 @@ export class Session {
 
   /** The op started on the implementation: a generator, or an Outcome at once. */
   start(op: Op, thread: number): OpRun | Outcome {
-    const started: unknown = guarded(op.kind, () => this.instance.run(op, thread), thread, op);
+    // Counted as `guarded` counts, without a closure: this and `next` run
+    // once per preemption point.
+    const w = enterCall(op.kind, thread, op);
+    let started: unknown;
+    try {
+      started = this.instance.run(op, thread);
+    } finally {
+      leaveCall(w);
+    }
     if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started);
     return started as OpRun;
   }
@@ -327,33 +335,26 @@ export class Session {
   /** One step of a started op, on `thread` (calls are told apart by it):
    * a yield, or its Outcome. */
   next(op: Op, run: OpRun, thread = 0): IteratorResult<Yield, Outcome> {
-    const r = guarded(op.kind, () => run.next(), thread);
+    const r = this.resume(op, run, thread);
     return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value) } : { done: false, value: checkedYield(this.impl, r.value) };
+  }
+
+  /** The started op's next step, unchecked. */
+  private resume(op: Op, run: OpRun, thread: number): IteratorResult<unknown, unknown> {
+    const w = enterCall(op.kind, thread, undefined);
+    try {
+      return run.next();
+    } finally {
+      leaveCall(w);
+    }
   }
 
   /** An op run to completion on its own thread. */
   private drive(op: Op, sites: string[] | undefined): Outcome {
-    if (!callsCounted()) return this.driveUncounted(op, sites);
-    const run = this.start(op, 0);
-    if (!isRun(run)) return run;
+    const started = this.start(op, 0);
+    if (!isRun(started)) return started;
     for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
-      const r = this.next(op, run);
-      if (r.done) return r.value;
-      const y: Yield = r.value;
-      if (typeof y !== 'string') throw new Error(`blocked on ${y.blocked} with no other thread to release it`);
-      sites?.push(y);
-    }
-    throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
-  }
-
-  /** `drive` with no watchdog counting calls: the same checks, without a
-   * closure and a result object per preemption point. */
-  private driveUncounted(op: Op, sites: string[] | undefined): Outcome {
-    const started: unknown = this.instance.run(op, 0);
-    if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started);
-    const run = started as OpRun;
-    for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
-      const r = run.next();
+      const r = this.resume(op, started, 0);
       if (r.done) return checkedOutcome(this.impl, op, this.profile, r.value);
       const y = r.value;
       if (typeof y !== 'string') {
