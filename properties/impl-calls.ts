@@ -35,6 +35,8 @@ export interface Live {
   bound: number;
   calls: number;
   next: number;
+  /** Calls failed as hangs, known by number or by trail. */
+  failed: number;
   /** After a hang, the trail of each call, to know a repeat of it. */
   trail: CallTrail | undefined;
 }
@@ -45,7 +47,7 @@ let live: Live | undefined;
  * undefined stops counting. */
 export function watchCalls(w: CallWatch | undefined): void {
   live = w === undefined ? undefined : {
-    cell: w.cell, hangs: w.hangs, bound: w.bound, calls: 0, next: 0, trail: w.hangs.length > 0 ? new CallTrail() : undefined,
+    cell: w.cell, hangs: w.hangs, bound: w.bound, calls: 0, next: 0, failed: 0, trail: w.hangs.length > 0 ? new CallTrail() : undefined,
   };
   if (w?.cell) Atomics.store(w.cell, 0, 0);
 }
@@ -54,6 +56,11 @@ export function watchCalls(w: CallWatch | undefined): void {
  * when not, `guarded(where, call)` is just `call()`. */
 export function callsCounted(): boolean {
   return live !== undefined;
+}
+
+/** How many of this thread's counted calls failed as known hangs. */
+export function callsFailedAsHangs(): number {
+  return live?.failed ?? 0;
 }
 
 /** Whether a watchdog on another thread counts this thread's calls. */
@@ -101,6 +108,7 @@ export function enterCall(where: string, thread: number, op: Op | undefined): Li
   if (due) w.next++;
   if (due || (trail !== undefined && w.trail!.hangs(trail))) {
     if (trail !== undefined) w.trail!.hang(trail);
+    w.failed++;
     if (where === 'create' || where === 'view') {
       throw didNotReturn(where, w.bound);
     }

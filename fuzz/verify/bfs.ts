@@ -54,12 +54,27 @@ export interface Verdict {
 }
 
 /** What one op did from a state: failed, reached a known state (empty), or
- * reached a new one (its fingerprint and data, teardown's verdict, and
- * each open descriptor's socket as its options see it). */
+ * reached a new one (its fingerprint, what of its data only running the op
+ * tells, teardown's verdict, and each open descriptor's socket as its
+ * options see it). The rest of its data follows from the state's and the
+ * op (pathAfter): a worker thread sends no more than it must. */
 export interface Step {
   failure?: Verdict;
-  child?: NodeData & { fp: number; sockets?: readonly number[] };
+  child?: Pick<NodeData, 'kept' | 'open' | 'listening'> & { fp: number; sockets?: readonly number[] };
   end?: Verdict;
+}
+
+/** What the path to a state says of the state one more op reaches: the
+ * peers used, the SYNs sent (coded, ascending) and an op sending each. */
+export function pathAfter(node: NodeData, op: Op): Pick<NodeData, 'peersUsed' | 'sent' | 'sending'> {
+  const sent = sentAfter(node.sent, op);
+  return { peersUsed: peersUsedAfter(op, node.peersUsed), sent, sending: sent === node.sent ? node.sending : [...node.sending, op] };
+}
+
+/** `sent` itself when the op sends no SYN new to it. */
+function sentAfter(sent: readonly number[], op: Op): readonly number[] {
+  const code = sentCode(op);
+  return code === undefined || sent.includes(code) ? sent : [...sent, code].sort((a, b) => a - b);
 }
 
 /** A state where some socket is first seen as its options see it
@@ -316,8 +331,6 @@ export class Bfs {
     const here = base && stateFingerprint(this.fp, base, path, node.peersUsed, node.sent);
     let unchanged = false;
     for (const op of this.alphabetOf(node)) {
-      const code = sentCode(op);
-      const fresh = code !== undefined && !node.sent.includes(code);
       let session: Session;
       if (unchanged) {
         session = this.scratch!;
@@ -335,7 +348,7 @@ export class Bfs {
         continue;
       }
       const peersUsed = peersUsedAfter(op, node.peersUsed);
-      const sent = fresh ? [...node.sent, code].sort((a, b) => a - b) : node.sent;
+      const sent = sentAfter(node.sent, op);
       const hashed = hashable(session);
       const fp = stateFingerprint(this.fp, session, hashed ? path : [...path, op], peersUsed, sent);
       if (known(fp) || local.has(fp)) {
@@ -344,7 +357,6 @@ export class Bfs {
         continue;
       }
       local.add(fp);
-      const sending = fresh ? [...node.sending, op] : node.sending;
       // A new state is also the end of a case: teardown must leave nothing.
       const kept = keptSizes(session.spec, this.bounds);
       const open = this.openOf(session);
@@ -352,7 +364,7 @@ export class Bfs {
       // Only a search that pairs options needs its sockets as they see them.
       const sockets = hashed && this.pairedDepths !== undefined ? this.socketsOf(session, open) : undefined;
       const end = endOf(session);
-      out.push({ child: { fp, peersUsed, sent, sending, kept, open, listening, sockets }, end: end && verdict(end, offset) });
+      out.push({ child: { fp, kept, open, listening, sockets }, end: end && verdict(end, offset) });
     }
     return out;
   }
@@ -372,11 +384,12 @@ export class Bfs {
       const c = step.child;
       if (c === undefined || this.seen.has(c.fp)) continue;
       this.seen.add(c.fp);
+      const after = pathAfter(node, ops[i]);
       const child: Node = {
-        parent: node, op: ops[i], depth: node.depth + 1, fp: c.fp, peersUsed: c.peersUsed,
+        parent: node, op: ops[i], depth: node.depth + 1, fp: c.fp, peersUsed: after.peersUsed,
         // A million states hold a few dozen distinct lists: share them.
-        sent: this.shared.numbers(c.sent), kept: this.shared.kept(c.kept), open: this.shared.numbers(c.open),
-        listening: this.shared.numbers(c.listening), sending: this.shared.ops(c.sending),
+        sent: this.shared.numbers(after.sent), kept: this.shared.kept(c.kept), open: this.shared.numbers(c.open),
+        listening: this.shared.numbers(c.listening), sending: this.shared.ops(after.sending),
       };
       next.push(child);
       if (child.depth <= this.retainDepth) this.retained.push(child);

@@ -15,6 +15,7 @@ import { Bfs, levelSink, pathOf } from './bfs.ts';
 import type { LevelRequest, NodeReply, PairsRequest, WorkerInit } from './worker.ts';
 import type { NodePairs } from './pairs.ts';
 import type { Step } from './bfs.ts';
+import { unpackSteps, type PackedSteps } from './step-codec.ts';
 import { finish, finishWith, mergePairs, startsOf, type PairStart, type PairBounds, type PairCandidate, type PairsOptions, type PairsResult } from './pairs.ts';
 import type { Implementation } from '../../model/impl/types.ts';
 import type { Profile } from '../../model/profile.ts';
@@ -144,9 +145,10 @@ export class VerifyPool {
         reject(new UserError(`the implementation ended verify's worker thread (exit code ${code}) in the middle of a search: a module must not call process.exit`));
       };
       const onMessage = (m: NodeReply<T>): void => {
-        items.push(m.item);
+        for (const item of m.items) items.push(item);
         base = m.calls;
-        if (++got < count) return;
+        got += m.items.length;
+        if (got < count) return;
         done();
         resolve('done');
       };
@@ -320,11 +322,11 @@ export async function runParallel(bfs: Bfs, pool: VerifyPool, opts: BfsOptions =
         }
         const k = dispatched++;
         const nodes = level.slice(k * LEVEL_CHUNK, (k + 1) * LEVEL_CHUNK).map((n) => ({ path: pathOf(n), data: dataOf(n) }));
-        const answer = await pool.ask<Step[]>(w, nodes.length, (a) => ({
+        const answer = await pool.ask<PackedSteps>(w, nodes.length, (a) => ({
           kind: 'level', add: a.fresh ? known() : told ? [] : added, nodes: nodes.slice(a.from), hangs: a.hangs,
           // The states the chunk's earlier nodes reached, as the worker
           // knew them when it came to this node the first time.
-          chunk: a.done.flatMap((steps) => steps.flatMap((st) => (st.child ? [st.child.fp] : []))),
+          chunk: a.done.flatMap((packed) => unpackSteps(packed).flatMap((st) => (st.child ? [st.child.fp] : []))),
         }), opts.abort);
         if (answer === undefined) {
           outOfTime = true;
@@ -335,7 +337,7 @@ export async function runParallel(bfs: Bfs, pool: VerifyPool, opts: BfsOptions =
           outOfTime = true;
           cut = Math.min(cut, k);
         }
-        replies[k] = answer.items;
+        replies[k] = answer.items.map(unpackSteps);
         applyReady();
         if (!answer.complete) return;
       }

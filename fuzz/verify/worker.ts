@@ -12,10 +12,11 @@ import { loadImplementation } from '../../model/impl/load.ts';
 import type { Op } from '../../model/ops.ts';
 import { profileByName } from '../../model/profile.ts';
 import type { VerifyBounds } from './alphabet.ts';
-import { watchCalls } from '../../properties/impl-calls.ts';
-import { Bfs, type NodeData, type Step } from './bfs.ts';
+import { callsFailedAsHangs, watchCalls } from '../../properties/impl-calls.ts';
+import { Bfs, type NodeData } from './bfs.ts';
 import { toCrossing } from './crossing.ts';
 import { FingerprintSet } from './fingerprint-set.ts';
+import { packSteps, type PackedSteps } from './step-codec.ts';
 import { pairsAt, type NodePairs, type PairBounds } from './pairs.ts';
 
 export interface WorkerInit {
@@ -40,10 +41,11 @@ export interface LevelRequest {
   hangs: number[];
 }
 
-/** What a worker sends after each node: its steps or its pairs, and the
- * calls the request has made so far. */
+/** What a worker sends after some nodes: their steps or their pairs, in
+ * order, and the calls the request had made when the last of them was
+ * done. */
 export interface NodeReply<T> {
-  item: T;
+  items: T[];
   calls: number;
 }
 
@@ -68,9 +70,13 @@ const cell = init.watch && new Int32Array(init.watch.cell);
 
 parentPort!.on('message', (m: LevelRequest | PairsRequest) => {
   if (cell !== undefined || m.hangs.length > 0) watchCalls({ cell, hangs: m.hangs, bound: init.watch?.bound ?? 0 });
+  pending.items = [];
+  pending.transfer = [];
+  pending.failed = 0;
   try {
     if (m.kind === 'pairs') pairs(m);
     else level(m);
+    flush();
   } catch (e) {
     throw toCrossing(e);
   } finally {
@@ -78,11 +84,34 @@ parentPort!.on('message', (m: LevelRequest | PairsRequest) => {
   }
 });
 
-/** One node's item sent. Each node starts in a session of its own, so its
- * calls are the same whichever node the request started from. */
-function send<T>(item: T): void {
+// Items go out a batch at a time: a message from a worker costs about as
+// much as expanding a state, most of it waking the main thread. A batch
+// is sent once it is a few milliseconds old, so a node that hangs loses
+// little: the fresh worker sent the rest of the chunk does the unsent
+// nodes again, and their calls are the same, since each node starts in a
+// session of its own. A node in which a call failed as a known hang goes
+// out at once: this worker may have known that hang by its trail, which
+// a fresh one does not, and would wait on it again, so a run's hangs would
+// depend on when batches went.
+const pending: { items: unknown[]; transfer: ArrayBuffer[]; since: number; failed: number } = { items: [], transfer: [], since: 0, failed: 0 };
+const BATCH_MS = 20;
+
+/** One node's item, sent with the next batch. */
+function send<T>(item: T, transfer: readonly ArrayBuffer[] = []): void {
   bfs.forgetSessions();
-  parentPort!.postMessage({ item, calls: cell === undefined ? 0 : cell[0] / 2 } satisfies NodeReply<T>);
+  if (pending.items.length === 0) pending.since = performance.now();
+  pending.items.push(item);
+  pending.transfer.push(...transfer);
+  const failed = callsFailedAsHangs();
+  if (failed !== pending.failed || performance.now() - pending.since >= BATCH_MS) flush();
+  pending.failed = failed;
+}
+
+function flush(): void {
+  if (pending.items.length === 0) return;
+  parentPort!.postMessage({ items: pending.items, calls: cell === undefined ? 0 : cell[0] / 2 } satisfies NodeReply<unknown>, pending.transfer);
+  pending.items = [];
+  pending.transfer = [];
 }
 
 function pairs(m: PairsRequest): void {
@@ -98,6 +127,7 @@ function level(m: LevelRequest): void {
   for (const n of m.nodes) {
     const steps = bfs.steps(n.path, n.data, known);
     for (const s of steps) if (s.child) chunk.add(s.child.fp);
-    send<Step[]>(steps);
+    const packed = packSteps(steps);
+    send<PackedSteps>(packed, [packed.data.buffer as ArrayBuffer]);
   }
 }
