@@ -5,7 +5,7 @@ import { searchConcurrent } from '../fuzz/concurrent-search.ts';
 import { DEFAULT_RUNS } from '../fuzz/defaults.ts';
 import { search } from '../fuzz/search.ts';
 import { DEFAULT_OP_TIMEOUT, watched } from '../fuzz/watchdog/host.ts';
-import { loadImplementation } from '../model/impl/load.ts';
+import { givenObject, loadImplementation } from '../model/impl/load.ts';
 import { originOf } from '../model/impl/origin.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName } from '../model/profile.ts';
@@ -42,7 +42,7 @@ export interface CheckOptions {
  * failures against its profile's spec. Tokens in the result name the
  * implementation as given, or by its `name` when given as an object. */
 export async function check(implementation: Implementation | string, options: CheckOptions = {}): Promise<CheckResult> {
-  const impl = typeof implementation === 'string' ? await loadImplementation(implementation, { createTimeout: options.opTimeout }) : implementation;
+  const impl = typeof implementation === 'string' ? await loadImplementation(implementation, { createTimeout: options.opTimeout }) : givenObject(implementation, 'the implementation given to check()');
   const source = options.source ?? (typeof implementation === 'string' ? implementation : impl.name);
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);

@@ -3,7 +3,7 @@
 
 import { DEFAULT_OP_TIMEOUT, watched } from '../fuzz/watchdog/host.ts';
 import { replayOnKernel } from '../fuzz/kernel-replay.ts';
-import { loadImplementation, looksLikePath } from '../model/impl/load.ts';
+import { givenObject, loadImplementation, looksLikePath } from '../model/impl/load.ts';
 import { KERNEL_IMPL } from '../model/kernel/name.ts';
 import { originOf } from '../model/impl/origin.ts';
 import type { Implementation } from '../model/impl/types.ts';
@@ -41,8 +41,10 @@ export async function replay(token: string, options: ReplayOptions = {}): Promis
   const c = decodeToken(token);
   const given = options.implementation;
   // The live kernel is named, not loaded: its case runs on the lane, unless
-  // the caller names an implementation to run it on instead.
-  if (given === undefined && c.impl === KERNEL_IMPL) {
+  // the caller names an implementation to run it on instead. Named by the
+  // caller, it runs any linux case: one the spec and the kernel are to be
+  // compared on.
+  if ((given === undefined && c.impl === KERNEL_IMPL) || given === KERNEL_IMPL) {
     const run = replayOnKernel(c);
     const signature = run.failure?.signature;
     return { case: c, signature, report: signature === undefined ? undefined : buildReport(c, run, profileByName(c.profile)!), run };
@@ -53,7 +55,7 @@ export async function replay(token: string, options: ReplayOptions = {}): Promis
     throw new UserError(`the token names the module ${JSON.stringify(c.impl)}, and a token never chooses code to run: name the module yourself (savedsyn replay TOKEN --impl PATH)`);
   }
   const load = { createTimeout: options.opTimeout };
-  const impl = given === undefined ? await loadImplementation(c.impl, load) : typeof given === 'string' ? await loadImplementation(given, load) : given;
+  const impl = given === undefined ? await loadImplementation(c.impl, load) : typeof given === 'string' ? await loadImplementation(given, load) : givenObject(given, 'the implementation given to replay()');
   if (impl.profile !== c.profile) throw new UserError(`the token is for profile ${c.profile}, but ${impl.name} implements ${impl.profile}`);
   const profile = profileByName(c.profile)!;
   const invalid = c.kind === 'concurrent' ? validateCase(c.case) : undefined;

@@ -24,7 +24,7 @@ import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { renderConcurrentFinding } from '../reports/text.ts';
 import { encodeToken } from '../reports/token.ts';
 import { replayCommand } from '../reports/replay-command.ts';
-import { loadImplementation } from '../model/impl/load.ts';
+import { givenObject, loadImplementation } from '../model/impl/load.ts';
 import { createWithin } from '../model/impl/bounded.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { profileByName, type ProfileName } from '../model/profile.ts';
@@ -118,7 +118,7 @@ export interface VerifyResult {
 }
 
 export async function verify(implementation: Implementation | string, options: VerifyOptions = {}): Promise<VerifyResult> {
-  const impl = typeof implementation === 'string' ? await loadImplementation(implementation, { createTimeout: options.opTimeout }) : implementation;
+  const impl = typeof implementation === 'string' ? await loadImplementation(implementation, { createTimeout: options.opTimeout }) : givenObject(implementation, 'the implementation given to verify()');
   const source = options.source ?? (typeof implementation === 'string' ? implementation : impl.name);
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);

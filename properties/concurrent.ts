@@ -11,8 +11,9 @@ import { isBlocked, type FdView, type Implementation, type OpRun } from '../mode
 import { isSyscall, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
-import { explanations, linearize, type Explanation, type HistoryOp, type LinearizationResult } from './linearizable.ts';
+import { explanations, lastWithFd, linearize, type Explanation, type HistoryOp, type LinearizationResult } from './linearizable.ts';
 import { InterfaceError } from '../model/impl/contract.ts';
+import { isA } from '../model/impl/thrown.ts';
 import { crash, isRun, MAX_YIELDS_PER_OP, Session, type RunOptions, type RunResult, type StepRecord } from './lockstep.ts';
 
 export type ThreadKind = 'user' | 'softirq';
@@ -211,7 +212,7 @@ export function runThreads(
         }
       }
     } catch (e) {
-      if (e instanceof InterfaceError) throw e;
+      if (isA(e, InterfaceError)) throw e;
       // The step was taken: a replay that took another could pass.
       schedule.push(t);
       taken.push({ thread: t, step: th.record?.index ?? session.steps.length, end: { kind: 'threw' } });
@@ -339,7 +340,7 @@ const keptText = (kept: number | null): string => (kept === null ? 'no SYN' : `t
 function viewDifferences(expected: FdView[], actual: FdView[]): Array<{ field: ViewField; text: string }> {
   const out: Array<{ field: ViewField; text: string }> = [];
   for (const e of expected) {
-    const a = actual.find((v) => v.fd === e.fd);
+    const a = lastWithFd(actual, e.fd);
     if (a === undefined) {
       out.push({ field: 'fds', text: `the spec has fd ${e.fd} open, the implementation does not` });
       continue;

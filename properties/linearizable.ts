@@ -131,9 +131,29 @@ function explore(start: SpecWorld, perThread: HistoryOp[][], opts: ExploreOption
   return seen.size + unkeyed;
 }
 
-export function sameView(a: FdView[], b: FdView[]): boolean {
-  if (a.length !== b.length) return false;
-  return a.every((v, i) => v.fd === b[i].fd && v.flag === b[i].flag && v.kept === b[i].kept);
+/** Whether two views show the same descriptors, each with the same flag
+ * and SYN, in whatever order either lists them: a view is a set. An fd
+ * listed twice counts by its last entry, as the single-thread oracle
+ * reads it. */
+export function sameView(a: readonly FdView[], b: readonly FdView[]): boolean {
+  return covers(a, b) && covers(b, a);
+}
+
+function covers(a: readonly FdView[], b: readonly FdView[]): boolean {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (lastWithFd(a, v.fd) !== v) continue;
+    const w = lastWithFd(b, v.fd);
+    if (w === undefined || w.flag !== v.flag || w.kept !== v.kept) return false;
+  }
+  return true;
+}
+
+/** The view of `fd` (the last, should an implementation show one twice):
+ * a scan, as views are a handful of descriptors. */
+export function lastWithFd(views: readonly FdView[], fd: number): FdView | undefined {
+  for (let i = views.length - 1; i >= 0; i--) if (views[i].fd === fd) return views[i];
+  return undefined;
 }
 
 /** The worlds in which `h` takes effect with its observed result. A call on

@@ -6,7 +6,7 @@
 
 import { Ledger, type LedgerEvent, type Violation } from '../model/ledger.ts';
 import { judgeMemory } from './memory.ts';
-import { checkedOutcome, checkedView, checkedYield, createInstance, InterfaceError } from '../model/impl/contract.ts';
+import { checkedOutcome, checkedView, checkedYield, createInstance, InterfaceError, viewThrew } from '../model/impl/contract.ts';
 import type { FdView, Implementation, ImplInstance, OpRun, Yield } from '../model/impl/types.ts';
 import { makesDescriptor, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
@@ -14,6 +14,7 @@ import { createSpec } from '../model/spec/index.ts';
 import type { SpecSocket, SpecWorld } from '../model/spec/world.ts';
 import type { BuiltPacket } from '../model/packet.ts';
 import { callsCounted, enterCall, guarded, HangError, leaveCall } from './impl-calls.ts';
+import { describeThrown, isA } from '../model/impl/thrown.ts';
 import {
   judgeLedger, judgeLockstep, judgeRead, judgeStateOf, mostSevere, packetsOf, type StepContext, type Verdict,
 } from './oracles.ts';
@@ -182,7 +183,7 @@ export class Session {
       actual = this.drive(op, recording ? record.sites : undefined);
       if (cov) for (const site of record.sites) cov.add(coverageKeys.site(site));
     } catch (e) {
-      if (e instanceof InterfaceError) throw e;
+      if (isA(e, InterfaceError)) throw e;
       this.ledgerFailures(index);
       return this.fatal(crash(index, op.kind, e));
     }
@@ -313,14 +314,27 @@ export class Session {
   /** The implementation's descriptors, when it shows them. */
   view(): FdView[] | undefined {
     if (!this.instance.view) return undefined;
-    if (!callsCounted()) return checkedView(this.impl, this.instance.view());
-    return checkedView(this.impl, guarded('view', () => this.instance.view!()));
+    let shown: unknown;
+    try {
+      shown = callsCounted() ? guarded('view', () => this.instance.view!()) : this.instance.view();
+    } catch (e) {
+      // A view is read between ops, not an op: a throw there is no finding
+      // about the kernel code, but a module that cannot be checked.
+      if (isA(e, InterfaceError)) throw e;
+      throw viewThrew(this.impl, e);
+    }
+    return checkedView(this.impl, shown);
   }
 
   /** The op started on the implementation: a generator, or an Outcome at once. */
   start(op: Op, thread: number): OpRun | Outcome {
     // Counted as `guarded` counts, without a closure: this and `next` run
     // once per preemption point.
+    // The op is the case's, and often shared (an alphabet's, a corpus
+    // entry's): an implementation that wrote to it would change the case
+    // under the oracles and the replay token. Frozen, such a write throws
+    // where the module makes it, and is reported there as a crash.
+    if (!Object.isFrozen(op)) Object.freeze(op);
     const w = enterCall(op.kind, thread, op);
     let started: unknown;
     try {
@@ -451,11 +465,10 @@ export function isRun(x: OpRun | Outcome): x is OpRun {
 }
 
 export function crash(step: number, where: string, e: unknown): Failure {
-  if (e instanceof HangError) {
-    return { oracle: 'hang', signature: `hang:${where}`, message: `the implementation did not return from ${where} within ${e.bound} ms`, step };
+  if (isA(e, HangError)) {
+    return { oracle: 'hang', signature: `hang:${where}`, message: `the implementation did not return from ${where} within ${(e as HangError).bound} ms`, step };
   }
-  const msg = e instanceof Error ? e.message : String(e);
-  return { oracle: 'crash', signature: `crash:${where}`, message: `the implementation threw during ${where}: ${msg}`, step };
+  return { oracle: 'crash', signature: `crash:${where}`, message: `the implementation threw during ${where}: ${describeThrown(e)}`, step };
 }
 
 /** The reference history of the buffer a failure is about. */

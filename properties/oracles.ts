@@ -9,6 +9,7 @@ import type { Violation } from '../model/ledger.ts';
 import type { Op, Outcome } from '../model/ops.ts';
 import { buildSyn, DEFAULT_PACKET, locate, parseSyn, type BuiltPacket } from '../model/packet.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
+import { lastWithFd } from './linearizable.ts';
 
 export type OracleName =
   | 'crash' | 'hang' | 'bounds' | 'identity' | 'one-shot' | 'lockstep' | 'state' | 'ledger' | 'leak' | 'memory' | 'linearizability' | 'deadlock';
@@ -158,12 +159,6 @@ export function judgeStateOf(op: Op, spec: SpecWorld, actual: FdView[]): Verdict
   return undefined;
 }
 
-/** The view of `fd` (the last, should an implementation show one twice):
- * a scan, as views are a handful of descriptors. */
-function lastWithFd(views: readonly FdView[], fd: number): FdView | undefined {
-  for (let i = views.length - 1; i >= 0; i--) if (views[i].fd === fd) return views[i];
-  return undefined;
-}
 
 /** A leak is named by the kind of owner that held it and where it lost
  * the last chance to release it (the path that destroyed it, or the store

@@ -8,6 +8,7 @@ import type { Op, Outcome } from '../ops.ts';
 import type { Profile } from '../profile.ts';
 import { UserError } from '../user-error.ts';
 import type { FdView, Implementation, ImplInstance, Yield } from './types.ts';
+import { describeThrown, isA } from './thrown.ts';
 
 export class InterfaceError extends UserError {}
 
@@ -62,9 +63,9 @@ export function createInstance(impl: Implementation, env: Parameters<Implementat
   try {
     inst = impl.create(env);
   } catch (e) {
-    if (e instanceof InterfaceError) throw e;
+    if (isA(e, InterfaceError)) throw e;
     throw new InterfaceError(`${impl.name} does not fit the Implementation interface: create(env) must build a fresh instance every time it is called (once per case), `
-      + `but threw on call ${nth}: ${e instanceof Error ? e.message : String(e)}`);
+      + `but threw on call ${nth}: ${describeThrown(e)}`);
   }
   const i = inst as Partial<ImplInstance> | null;
   if (typeof i !== 'object' || i === null || typeof i.run !== 'function' || isThenable(i)) broke(impl, `create(env) must return an object with run(op, thread) (call ${nth})`, inst);
@@ -83,6 +84,11 @@ export function checkedOutcome(impl: Implementation, op: Op, profile: Profile, x
     : undefined;
   if (wrong === undefined) return o as Outcome;
   return broke(impl, `run(${formatOp(op, profile)}) must return an Outcome { ret: integer, errno?: an errno name, optlen?: integer, bytes?: Uint8Array } or a generator returning one${wrong[0]}`, wrong[1]);
+}
+
+/** view() threw: between ops, where nothing the kernel code does is judged. */
+export function viewThrew(impl: Implementation, e: unknown): InterfaceError {
+  return new InterfaceError(`${impl.name} does not fit the Implementation interface: view() must return the open descriptors; it threw: ${describeThrown(e)}`);
 }
 
 /** A yield: a site label, or `{ blocked: lock }`. */

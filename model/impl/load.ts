@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { DEFAULT_OP_TIMEOUT } from '../../fuzz/defaults.ts';
 import { createWithin } from './bounded.ts';
 import { createInstance, isThenable } from './contract.ts';
+import { describeThrown } from './thrown.ts';
 import { withOrigin } from './origin.ts';
 import { KERNEL_IMPL } from '../kernel/name.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
@@ -41,7 +42,7 @@ export async function loadImplementation(spec: string, options: LoadOptions = {}
   try {
     mod = await importModule(file);
   } catch (e) {
-    throw new UserError(`could not load ${spec}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UserError(`could not load ${spec}: ${describeThrown(e)}`);
   }
   return withOrigin(validateImplementation(exported(mod), spec, options), file);
 }
@@ -72,6 +73,14 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
   return typeof cjs === 'object' && cjs !== null && cjs.__esModule === true ? cjs : mod;
 }
 
+/** An implementation a library caller passed as an object, checked as a
+ * module's export is, and kept as the object it is: a loaded module's
+ * object carries where it came from (origin.ts), which the watchdog needs. */
+export function givenObject(x: Implementation, where: string): Implementation {
+  validateImplementation(x, where);
+  return x;
+}
+
 /** Names every way `x` misses the Implementation interface. */
 export function validateImplementation(x: unknown, where: string, options: LoadOptions = {}): Implementation {
   const problems: string[] = [];
@@ -89,7 +98,7 @@ export function validateImplementation(x: unknown, where: string, options: LoadO
     try {
       o[k] = (x as Record<string, unknown>)[k];
     } catch (e) {
-      throw new UserError(`${where} does not fit the Implementation interface: reading its \`${k}\` threw: ${e instanceof Error ? e.message : String(e)}`);
+      throw new UserError(`${where} does not fit the Implementation interface: reading its \`${k}\` threw: ${describeThrown(e)}`);
     }
   }
   if (typeof o.name !== 'string' || o.name === '') problems.push('`name` (a non-empty string)');

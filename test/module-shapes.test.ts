@@ -1,0 +1,61 @@
+// Modules as users write them, correct in unusual ways and broken in
+// unusual ways, checked in process through the library: a correct one
+// passes, a broken one is a finding whose message says what it did, or a
+// module that does not fit the interface, never a crash of savedsyn.
+import { describe, expect, it } from 'vitest';
+import { check, createSpec, replay, type Implementation, type ImplInstance, type Op } from 'savedsyn';
+
+/** The spec as an implementation, with `change` made to its instances. */
+function specWith(name: string, change: (i: ImplInstance, world: ReturnType<typeof createSpec>) => ImplInstance): Implementation {
+  return {
+    name, profile: 'linux', description: '',
+    create(env) {
+      const world = createSpec(env.profile);
+      return change({ run: (op) => world.apply(op), view: () => world.view() }, world);
+    },
+  };
+}
+
+const quick = { runs: 200, threadRuns: 200, opTimeout: 0 };
+
+describe('a module', () => {
+  it('that lists its descriptors in another order passes, single-thread and concurrent', async () => {
+    const r = await check(specWith('reversed-view', (i, w) => ({ ...i, view: () => w.view().slice().reverse() })), quick);
+    expect(r.findings).toEqual([]);
+    expect(r.races).toEqual([]);
+  });
+
+  for (const [what, thrown, says] of [
+    ['an object with no prototype', () => Object.create(null) as unknown, /threw during listen: \[object Object\] that cannot be read as text$/],
+    ['an object whose toString throws', () => ({ toString() { throw new Error('nope'); } }), /threw during listen: \[object Object\] that cannot be read as text$/],
+    ['an Error whose message getter throws', () => Object.defineProperty(new Error('x'), 'message', { get() { throw new Error('nope'); } }), /threw during listen: \[object Error\] that cannot be read as text$/],
+    ['a Proxy that will not tell its prototype', () => new Proxy({}, { getPrototypeOf() { throw new Error('nope'); } }), /threw during listen: \[object Object\]$/],
+    ['a message of megabytes', () => new Error('x'.repeat(5_000_000)), /threw during listen: x{2000}… \(4998000 more characters\)$/],
+  ] as const) {
+    it(`that throws ${what} is a crash finding saying so`, async () => {
+      const r = await check(specWith('throws', (i) => ({ ...i, run: (op: Op) => { if (op.kind === 'listen') throw thrown(); return i.run(op, 0); } })), { ...quick, threadRuns: 0 });
+      expect(r.findings.map((f) => f.signature)).toEqual(['crash:listen']);
+      expect(r.findings[0].message).toMatch(says);
+    });
+  }
+
+  it('whose view() throws does not fit the interface, and says what view() threw', async () => {
+    const impl = specWith('view-throws', (i, w) => ({ ...i, view: () => { if (w.openFds().length > 1) throw new Error('view broke'); return w.view(); } }));
+    await expect(check(impl, quick)).rejects.toThrow(/^view-throws does not fit the Implementation interface: view\(\) must return the open descriptors; it threw: view broke$/);
+  });
+
+  it('that writes to the op it is given crashes where it writes, with a token that replays', async () => {
+    const impl = specWith('clamps-in-place', (i) => ({
+      ...i, run: (op: Op) => { if (op.kind === 'getsockopt' && op.bufSize < 0) (op as { bufSize: number }).bufSize = 0; return i.run(op, 0); },
+    }));
+    const r = await check(impl, { ...quick, threadRuns: 0, runs: 500 });
+    expect(r.findings.map((f) => f.signature)).toEqual(['crash:getsockopt']);
+    expect(r.findings[0].message).toMatch(/Cannot assign to read only property 'bufSize'/);
+    expect((await replay(r.findings[0].token, { implementation: impl })).signature).toBe('crash:getsockopt');
+  });
+
+  it('given to the library as an object is checked as an export is, before any search', async () => {
+    const nameless = { profile: 'linux', description: '', create: () => ({ run: () => ({ ret: 0 }) }) } as unknown as Implementation;
+    await expect(check(nameless, quick)).rejects.toThrow(/does not fit the Implementation interface: missing or wrong `name`/);
+  });
+});
