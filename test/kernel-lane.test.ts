@@ -18,6 +18,7 @@ import { LINUX } from '../model/profile.ts';
 import { runDifferential, specOutcomes, type DifferentialResult } from '../properties/differential.ts';
 import { cReproducer } from '../reports/reproducers.ts';
 import { renderKernelFinding } from '../reports/text.ts';
+import { encodeToken } from '../reports/token.ts';
 import { acceptedWith, CONNECTS_TO_ONE_PEER, pkt, twoIpv6Groups } from './helpers.ts';
 import { SAVEDSYN } from './built.ts';
 
@@ -359,6 +360,14 @@ describe.runIf(lane.ok)('savedsyn kernel', () => {
     const json = JSON.parse(readFileSync(join(dir, 'kernel.json'), 'utf8'));
     expect(json).toMatchObject({ sequences: 20, disagreements: [], flaky: [], census: { sequences: 20 } });
     expect(json.census.sequencesWithRead).toBeGreaterThan(0);
+  });
+
+  it('replay --impl kernel runs a token of the linux spec on the live kernel', async () => {
+    const ops: Op[] = [...acceptedWith(SAVE, 1), { kind: 'getsockopt', fd: 1, optname: SAVED, bufSize: 512 }];
+    const token = encodeToken({ profile: 'linux', impl: 'linux', kind: 'sequential', ops });
+    const lines: string[] = [];
+    expect(await main(['replay', token, '--impl', 'kernel', '--out', mkdtempSync(join(tmpdir(), 'savedsyn-kreplay-'))], (l) => lines.push(l))).toBe(0);
+    expect(lines[0]).toBe('passes (kernel, profile linux)');
   });
 });
 

@@ -32,7 +32,7 @@ export async function loadImplementation(spec: string, options: LoadOptions = {}
     if (impl) return impl;
     if (spec === KERNEL_IMPL) {
       throw new UserError(`'${KERNEL_IMPL}' is the live kernel, which runs on its lane, not as an implementation: savedsyn kernel runs sequences on it, `
-        + `savedsyn fuzz --impl ${KERNEL_IMPL} a campaign, and savedsyn replay a kernel finding's token; check, run and verify take bundled ones (${BUNDLED.map((i) => i.name).join(', ')}) or a module path`);
+        + `savedsyn fuzz --impl ${KERNEL_IMPL} a campaign, and savedsyn replay TOKEN --impl kernel a linux case; check, run and verify take bundled ones (${BUNDLED.map((i) => i.name).join(', ')}) or a module path`);
     }
     throw new UserError(`unknown implementation '${spec}': bundled ones are ${BUNDLED.map((i) => i.name).join(', ')}; a third-party module is given by path (./my-impl.ts)`);
   }
