@@ -85,7 +85,7 @@ static void out(int ret, int err, long optlen, const unsigned char *bytes, int n
 
 /* Steering: the group index each steered peer's SYNs get, and where its
  * source port lies past the network header. */
-static struct { int set, index, netoff, plain; } steer[MAXCONN];
+static struct { int set, index, netoff, plain, nh, e1; } steer[MAXCONN];
 
 /* Which of the port's SO_REUSEPORT groups a socket would be in: one per
  * family and IPV6_V6ONLY setting, since inet_reuseport_add_sock() joins a
@@ -129,49 +129,83 @@ static int group_size(int key, int *member) {
 
 /* SO_ATTACH_REUSEPORT_CBPF, on each group: for each steered peer, its
  * source port picks its index modulo that group's size now; any other SYN
- * gets index 0. A
- * peer's port sits where its own headers put it, which may lie past the
- * end of a shorter packet of another peer, and a load out of bounds ends a
- * classic BPF program with 0: so each load is guarded by the packet's own
- * length, from its IPv4 total length or IPv6 payload length. */
-#define STEER_INSNS 14
-static void attach_group_steering(int key);
+ * gets index 0. A port is only looked for where the packet's own headers
+ * put it: the peer's SYN's layout (IP version, IPv4 header length, the
+ * first IPv6 extension header's type and length) must be the packet's, and
+ * each load is guarded by the packet's length, since a load out of bounds
+ * ends a classic BPF program with 0. Bytes of another layout (the sequence
+ * number where options would be) never pass for a port. */
+#define STEER_INSNS 24
+static int attach_group_steering(int key);
 
-static void attach_steering(void) {
-  for (int key = 0; key < 3; key++) attach_group_steering(key);
+/* 0, or -1 when the steered peers need a program longer than BPF allows. */
+static int attach_steering(void) {
+  for (int key = 0; key < 3; key++) if (attach_group_steering(key)) return -1;
+  return 0;
 }
 
-static void attach_group_steering(int key) {
+/* Appends: when the packet has this layout and PORT at OFF, return INDEX.
+ * V6, OFF and, past a plain IPv6 header, the first extension header's
+ * type NH and length byte E1 make the layout. */
+static unsigned steer_match(struct sock_filter *code, unsigned len, int v6, unsigned off, int nh, int e1, unsigned port, unsigned index) {
+  struct sock_filter b[STEER_INSNS];
+  unsigned n = 0;
+  int fails[8], nf = 0;
+  if (!v6) {
+    b[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF);
+    fails[nf++] = (int)n;
+    b[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x40 | (off / 4), 0, 0);
+    b[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 2);
+  } else {
+    b[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF);
+    b[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4);
+    fails[nf++] = (int)n;
+    b[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 0, 0);
+    b[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + 6);
+    fails[nf++] = (int)n;
+    b[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, off > 40 ? (unsigned)nh : IPPROTO_TCP, 0, 0);
+    b[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 4);
+    b[n++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 40);
+  }
+  fails[nf++] = (int)n;
+  b[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, off + 2, 0, 0);
+  if (v6 && off > 40) {
+    b[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + 41);
+    fails[nf++] = (int)n;
+    b[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)e1, 0, 0);
+  }
+  b[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + off);
+  fails[nf++] = (int)n;
+  b[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 0);
+  b[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, index);
+  /* A failed test jumps past the block. */
+  for (int i = 0; i < nf; i++) b[fails[i]].jf = (unsigned char)(n - (unsigned)fails[i] - 1);
+  for (unsigned i = 0; i < n; i++) code[len + i] = b[i];
+  return len + n;
+}
+
+static int attach_group_steering(int key) {
   int member, n = group_size(key, &member);
-  if (n == 0) return;
-  static struct sock_filter code[STEER_INSNS * MAXCONN + 1];
+  if (n == 0) return 0;
+  static struct sock_filter code[2 * STEER_INSNS * MAXCONN + 1];
   unsigned len = 0;
-  for (int c = 0; c < MAXCONN && len + STEER_INSNS + 1 < BPF_MAXINSNS; c++) {
+  for (int c = 0; c < MAXCONN; c++) {
     if (!steer[c].set) continue;
-    unsigned off = (unsigned)steer[c].netoff;
-    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF);
-    code[len++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4);
-    code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 2);
-    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 2);
-    code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 2, 0, 0);
-    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + 4);
-    code[len++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 40);
-    code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, off + 2, 0, 3);
-    code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + off);
-    code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PORT_BASE + c, 0, 1);
-    code[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ((steer[c].index % n) + n) % n);
+    if (len + 2 * STEER_INSNS + 1 > BPF_MAXINSNS) {
+      errno = E2BIG;
+      return -1;
+    }
+    unsigned off = (unsigned)steer[c].netoff, index = (unsigned)(((steer[c].index % n) + n) % n);
+    int v6 = steer[c].plain == 40;
+    len = steer_match(code, len, v6, off, steer[c].nh, steer[c].e1, PORT_BASE + (unsigned)c, index);
     /* The peer's ACK (a cookie's is steered again) carries no IP options
      * or extension headers: its port sits right past a plain header. */
-    unsigned plain = (unsigned)steer[c].plain;
-    if (plain != off) {
-      code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_NET_OFF + plain);
-      code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PORT_BASE + c, 0, 1);
-      code[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ((steer[c].index % n) + n) % n);
-    }
+    if ((unsigned)steer[c].plain != off) len = steer_match(code, len, v6, (unsigned)steer[c].plain, -1, -1, PORT_BASE + (unsigned)c, index);
   }
   code[len++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
   struct sock_fprog prog = { .len = (unsigned short)len, .filter = code };
   setsockopt(member, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
+  return 0;
 }
 
 static int lowest_free(void) {
@@ -422,13 +456,25 @@ static int run_line(const char *line) {
       steer[a].set = steered;
       steer[a].index = (int)b;
       steer[a].netoff = (int)c;
-      /* The IP version, from the frame's first byte past its MAC header. */
-      unsigned char scratch[16], first = 0;
+      /* The IP version, from the frame's first byte past its MAC header,
+       * and an IPv6 SYN's first extension header's type and length. */
+      unsigned char scratch[16], first = 0, nh = 0, e1 = 0;
       size_t at = mac_header(mac_kind_of(mac), 4, scratch);
       if (unhex_byte(line + pos + 2 * at, &first)) first = 0x40;
       steer[a].plain = first >> 4 == 6 ? 40 : 20;
+      steer[a].nh = unhex_byte(line + pos + 2 * (at + 6), &nh) ? -1 : nh;
+      steer[a].e1 = unhex_byte(line + pos + 2 * (at + 41), &e1) ? -1 : e1;
+    } else {
+      /* A flood's SYNs go to index 0, whatever a peer's earlier SYN was
+       * steered to. */
+      long conn = a;
+      for (const char *t = line + pos; *t && *t != '\n' && conn < MAXCONN; conn++) {
+        steer[conn].set = 0;
+        while (*t && *t != ' ' && *t != '\n') t++;
+        while (*t == ' ') t++;
+      }
     }
-    attach_steering();
+    if (attach_steering()) return lane_fail("more steered peers than a steering program holds");
     const char *rest = line + pos;
     int r = 0;
     for (long conn = a; r == 0 && *rest && *rest != '\n'; conn++) {
@@ -449,7 +495,7 @@ static int run_line(const char *line) {
   } else if (!strcmp(op, "ack") || !strcmp(op, "rst")) {
     /* A cookie's ACK is looked up in the group again: steered as its SYN
      * was, modulo the group's size now. */
-    attach_steering();
+    if (attach_steering()) return lane_fail("more steered peers than a steering program holds");
     int r = send_segment((int)a, !strcmp(op, "ack") ? TH_ACK : TH_RST);
     if (r == -2) return lane_fail("no answer to the barrier after an ACK or RST");
     if (r == 0) wire_events();

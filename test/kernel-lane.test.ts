@@ -187,6 +187,31 @@ describe.runIf(lane.ok)('regressions', () => {
     }
   });
 
+  it('a SYN is steered only by a port found where its own headers put it, and a flood is not steered by an earlier SYN of its peers', () => {
+    const group: Op[] = [
+      { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 8 },
+      { kind: 'socket' }, { kind: 'reuseport', fd: 1 }, { kind: 'bind', fd: 1 }, { kind: 'listen', fd: 1, backlog: 8 },
+    ];
+    const accepts = (ops: Op[], n: number) => kernel([...group, ...ops]).slice(-n).map((o) => o.errno ?? o.ret);
+    // Where a steered peer's port sits past IPv4 options, a plain SYN holds
+    // its sequence number, 0x5300 in its upper half: port 21248, peer 1248.
+    expect(accepts([
+      { kind: 'syn', conn: 1248, packet: pkt({ ipOptions: true }), to: 1 }, { kind: 'syn', conn: 5, packet: pkt() }, { kind: 'ack', conn: 5 },
+      { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 1 },
+    ], 2)).toEqual([2, 'EAGAIN']);
+    // An IPv6 peer's port past a hop-by-hop header lies beyond a short
+    // IPv4 SYN, whose own steering must still be found.
+    const bare = pkt({ mss: false, sackPermitted: false, timestamps: false, windowScale: false });
+    expect(accepts([
+      { kind: 'syn', conn: 1, packet: pkt({ family: 6, hopByHop: 8 }), to: 0 }, { kind: 'syn', conn: 2, packet: bare, to: 1 },
+      { kind: 'ack', conn: 1 }, { kind: 'ack', conn: 2 }, { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 1 },
+    ], 3)).toEqual([2, 'EAGAIN', 3]);
+    expect(accepts([
+      { kind: 'syn', conn: 5, packet: pkt(), to: 1 }, { kind: 'rst', conn: 5 }, { kind: 'flood', first: 5, count: 1 }, { kind: 'ack', conn: 5 },
+      { kind: 'accept', fd: 0 }, { kind: 'accept', fd: 1 },
+    ], 2)).toEqual([2, 'EAGAIN']);
+  });
+
   it('dual-stack and v6only listeners with SO_REUSEPORT are two groups, each steered by its own program; IPv6 SYNs meet the first to listen', () => {
     const accepts = (ops: Op[]) => kernel(ops).slice(-10).map((o) => o.errno ?? o.ret);
     expect(accepts(twoIpv6Groups(false, [1, 0, 1, 0]))).toEqual([2, 3, 4, 5, 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN', 'EAGAIN']);
