@@ -7,7 +7,8 @@
  * read back from the tun (lane-wire.h).
  *
  * Ops (model descriptor numbers, not the kernel's):
- *   sysctl NAME VALUE            tcp_syncookies 0/1/2, tcp_fastopen 0/1
+ *   sysctl NAME VALUE            tcp_syncookies 0/1/2, tcp_fastopen and
+ *                                tcp_migrate_req 0/1 (any other nonzero: 1)
  *   socket [inet|inet6only]      AF_INET6 dual-stack, or AF_INET, or AF_INET6
  *                                with IPV6_V6ONLY
  *   listen FD BACKLOG | accept FD | close FD | disconnect FD
@@ -361,7 +362,8 @@ static int run_line(const char *line) {
     char name[64]; long v = 0;
     sscanf(line, "%*s %63s %ld", name, &v);
     /* Fast Open on: client and server, no cookie required, on every listener (0x607). */
-    const char *value = !strcmp(name, "tcp_fastopen") ? (v ? "1543" : "1") : (v == 2 ? "2" : v ? "1" : "0");
+    /* tcp_syncookies takes 2 (always); any other nonzero value is on. */
+    const char *value = !strcmp(name, "tcp_fastopen") ? (v ? "1543" : "1") : (v == 2 && !strcmp(name, "tcp_syncookies") ? "2" : v ? "1" : "0");
     int r = write_sysctl(name, value);
     out(r, errno, NOLEN, NULL, 0);
   } else if (!strcmp(op, "socket")) {

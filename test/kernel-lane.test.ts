@@ -187,6 +187,10 @@ describe.runIf(lane.ok)('regressions', () => {
     }
   });
 
+  it('tcp_migrate_req 2 is on, as any nonzero value of a sysctl but tcp_syncookies', () => {
+    expect(kernel([{ kind: 'sysctl', name: 'tcp_migrate_req', value: 2 }, { kind: 'sysctl', name: 'tcp_fastopen', value: 2 }])).toEqual([{ ret: 0 }, { ret: 0 }]);
+  });
+
   it('a SYN is steered only by a port found where its own headers put it, and a flood is not steered by an earlier SYN of its peers', () => {
     const group: Op[] = [
       { kind: 'reuseport', fd: 0 }, { kind: 'listen', fd: 0, backlog: 8 },
