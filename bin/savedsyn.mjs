@@ -14,5 +14,5 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 const fromSources = existsSync(new URL('../cli/main.ts', import.meta.url));
 if (fromSources) (await import('tsx/esm/api')).register();
-const { cli } = await import(fromSources ? '../cli/main.ts' : '../dist/cli/main.js');
-process.exitCode = await cli(process.argv.slice(2));
+const { cli, exit } = await import(fromSources ? '../cli/main.ts' : '../dist/cli/main.js');
+exit(await cli(process.argv.slice(2)));

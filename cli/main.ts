@@ -2,7 +2,9 @@
 
 import { causeOf } from '../model/output-folder.ts';
 import { UserError } from '../model/user-error.ts';
-import { guardProcessExit } from '../model/impl/exit-guard.ts';
+import { exitNow, guardProcessExit } from '../model/impl/exit-guard.ts';
+import { moduleLoaded } from '../model/impl/loaded.ts';
+import { describeThrown } from '../model/impl/thrown.ts';
 import { parse, USAGE } from './options.ts';
 
 export { USAGE };
@@ -11,6 +13,8 @@ export { USAGE };
  * standard error for anything that went wrong. */
 export async function cli(argv: string[]): Promise<number> {
   guardProcessExit();
+  process.on('uncaughtException', stray);
+  process.on('unhandledRejection', stray);
   try {
     return await main(argv);
   } catch (e) {
@@ -30,6 +34,26 @@ export async function cli(argv: string[]): Promise<number> {
     if (process.env.SAVEDSYN_DEBUG) console.error(e);
     return 70;
   }
+}
+
+/** An error no call of savedsyn's was there to catch: a timer, promise or
+ * callback a module left behind threw it, or, with no module loaded, a
+ * defect. Either way the run cannot be trusted to go on. */
+function stray(e: unknown): void {
+  if (moduleLoaded()) {
+    console.error(`savedsyn: an error escaped every call savedsyn made into the implementation (a timer, promise or callback the module left behind threw it): ${describeThrown(e)}`);
+    exitNow(2);
+  }
+  console.error(`savedsyn: internal error: ${describeThrown(e)}`);
+  console.error('This is a defect in savedsyn; rerun with SAVEDSYN_DEBUG=1 for the stack trace.');
+  if (process.env.SAVEDSYN_DEBUG) console.error(e);
+  exitNow(70);
+}
+
+/** End the process with `code` once the command has returned: a module's
+ * timer or open handle must not keep a finished command waiting. */
+export function exit(code: number): never {
+  return exitNow(code);
 }
 
 /** Errnos of a filesystem refusing what was asked of a path. */

@@ -64,7 +64,7 @@ export function laneTable(r: FailureReport): string {
 }
 
 export function renderReportMarkdown(r: FailureReport): string {
-  const out: string[] = [`# ${r.title}`, ''];
+  const out: string[] = [`# ${plain(r.title)}`, ''];
   out.push(`| | |`, `| --- | --- |`);
   out.push(`| signature | ${cellSpan(r.signature)} |`, `| severity | ${r.severity} |`, `| profile | ${r.profile}: ${r.profileTitle} |`, `| implementation | ${plain(r.implementation)} |`);
   out.push('', '## What went wrong', '', prose(r.message), '');
@@ -93,7 +93,7 @@ export function renderReportMarkdown(r: FailureReport): string {
   if (r.references.length > 0) {
     out.push('', '## Reference history of the buffer', '', '| step | event | by | refs after | where |', '| --- | --- | --- | --- | --- |');
     for (const e of r.references) out.push(`| ${e.step} | ${e.event} | ${plain(e.owner)} | ${e.refs} | ${cellSpan(e.site)} |`);
-    if (r.oracle === 'leak') out.push('', `After teardown: ${r.message}.`);
+    if (r.oracle === 'leak') out.push('', `After teardown: ${prose(r.message)}.`);
   }
   out.push('', '## Replay', '', ...block(r.replay, 'sh'), '');
   return out.join('\n');

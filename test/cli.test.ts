@@ -126,6 +126,13 @@ describe('savedsyn check on third-party modules', () => {
     expect(lines.join('\n')).toMatch(/^>> +\d+ /m);
   });
 
+  it('ends once its work is done, though the module left a timer running', () => {
+    const r = spawnSync(process.execPath, [SAVEDSYN, 'check', '--impl', './test/fixtures/leaves-a-timer.ts', '--runs', '20', '--thread-runs', '0', '--out', out(), '--quiet'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.signal, 'still running after 30 s').toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^leaves-a-timer \(linux\): 20 single-thread cases, 0 distinct finding/);
+  });
+
   it('reports an implementation that throws as a finding, not a crash of the harness', () => {
     const r = cli(['check', '--impl', './test/fixtures/throws-in-run.ts', '--runs', '200', '--out', out()]);
     expect(r.code).toBe(1);

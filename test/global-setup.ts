@@ -54,11 +54,10 @@ export default function setup(project: TestProject): void {
     // or another run building the same sources, leaves no partial build.
     const staging = mkdtempSync(join(CACHE, '.staging-'));
     build(staging);
-    // Older builds go; so does staging that a run stopped mid-build left
-    // behind (not one another run may still be writing).
+    // Builds of other sources go, and staging a run stopped mid-build left
+    // behind, once an hour old: not while another run may still use them.
     for (const old of readdirSync(CACHE)) {
-      const stale = old.startsWith('.') ? Date.now() - statSync(join(CACHE, old)).mtimeMs > 600_000 : old !== key;
-      if (stale) rmSync(join(CACHE, old), { recursive: true, force: true });
+      if (Date.now() - statSync(join(CACHE, old)).mtimeMs > 3_600_000) rmSync(join(CACHE, old), { recursive: true, force: true });
     }
     try {
       renameSync(staging, built);

@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { block, cellSpan, cellText, plain, prose, span } from '../reports/md.ts';
 import { renderVerifyMarkdown } from '../reports/verify-report.ts';
 import { renderMarkdown, type CheckResult } from '../reports/summary.ts';
+import { renderReportMarkdown } from '../reports/markdown.ts';
+import { encodeToken } from '../reports/token.ts';
+import { createSpec, DEFAULT_PACKET, replay, type Implementation } from 'savedsyn';
 
 const hostile = fc.string({ unit: fc.constantFrom('`', '``', '```', '|', '\n', '\r', '\u2028', '*', '_', '<', '&', '#', 'a', ' ', '\\'), maxLength: 30 });
 
@@ -60,6 +63,24 @@ describe('Markdown from untrusted text', () => {
     const open = lines.findIndex((l, i) => i > 4 && /^`{3,}$/.test(l));
     const close = closingLine(lines, open);
     expect(lines.slice(open + 1, close).join('\n')).toBe(text);
+  });
+
+  it('a finding\'s report keeps a module\'s path and site labels as text, in its title and in its leak\'s last line', async () => {
+    const site = 'evil*fn*[link](http://x) <b>\n# H2\n| 1';
+    const impl: Implementation = {
+      name: 'leaks', profile: 'linux', description: '',
+      create(env) {
+        const world = createSpec(env.profile);
+        return { run: (op) => { if (op.kind === 'syn') env.ledger.alloc('kmalloc', 'm', site, op.conn); return world.apply(op); }, view: () => world.view() };
+      },
+    };
+    const token = encodeToken({ profile: 'linux', impl: './m/__tests__/impl.ts', kind: 'sequential', ops: [{ kind: 'syn', conn: 1, packet: DEFAULT_PACKET }] });
+    const lines = renderReportMarkdown((await replay(token, { implementation: impl })).report!).split('\n');
+    expect(lines[0]).toMatch(/^# [^\n]*\(\.\/m\/\\_\\_tests\\_\\_\/impl\.ts\)$/);
+    expect(lines[0]).toContain('evil\\*fn\\*\\[link\\](http://x) \\<b\\> # H2 \\| 1');
+    const last = lines.find((l) => l.startsWith('After teardown: '))!;
+    expect(last).toContain('evil\\*fn\\*\\[link\\](http://x) \\<b> # H2 | 1');
+    expect(lines.filter((l) => l.startsWith('# '))).toHaveLength(1);
   });
 
   it('a run report keeps a module\'s name in its table row and its finding in its block', () => {

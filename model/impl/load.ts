@@ -8,6 +8,7 @@ import { DEFAULT_OP_TIMEOUT } from '../../fuzz/defaults.ts';
 import { createWithin } from './bounded.ts';
 import { createInstance, isThenable } from './contract.ts';
 import { describeThrown } from './thrown.ts';
+import { noteModuleLoaded } from './loaded.ts';
 import { withOrigin } from './origin.ts';
 import { KERNEL_IMPL } from '../kernel/name.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
@@ -63,6 +64,7 @@ function exported(mod: Record<string, unknown>): unknown {
  * of "type": "module" is compiled as CommonJS and cannot require the ES
  * modules it imports. */
 async function importModule(file: string): Promise<Record<string, unknown>> {
+  noteModuleLoaded();
   const url = pathToFileURL(file).href;
   if (/\.(mjs|cjs)$/.test(file)) return (await import(url)) as Record<string, unknown>;
   const { tsImport } = await import('tsx/esm/api');
