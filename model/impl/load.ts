@@ -79,9 +79,13 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
  * module's export is, and kept as the object it is: a loaded module's
  * object carries where it came from (origin.ts), which the watchdog needs. */
 export function givenObject(x: Implementation, where: string): Implementation {
-  validateImplementation(x, where);
+  if (!validated.has(x) && !BUNDLED.includes(x)) validateImplementation(x, where);
   return x;
 }
+
+/** What validateImplementation made: checked once, and each create() it
+ * makes counted once (a module's failure names the call that failed). */
+const validated = new WeakSet<Implementation>();
 
 /** Names every way `x` misses the Implementation interface. */
 export function validateImplementation(x: unknown, where: string, options: LoadOptions = {}): Implementation {
@@ -121,5 +125,6 @@ export function validateImplementation(x: unknown, where: string, options: LoadO
   // Try one instance so a bad shape is reported now, not as a crash later.
   const bound = options.createTimeout ?? DEFAULT_OP_TIMEOUT;
   createWithin(() => createInstance(impl, { profile: profileByName(impl.profile)!, ledger: new Ledger() }), bound);
+  validated.add(impl);
   return impl;
 }
