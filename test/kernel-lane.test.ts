@@ -187,6 +187,23 @@ describe.runIf(lane.ok)('regressions', () => {
     }
   });
 
+  it('an accepted connection closed with nothing unread is an orphan: its tuple and its Fast Open request stay taken', () => {
+    const closed: Op[] = [{ kind: 'listen', fd: 0, backlog: 5 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, { kind: 'close', fd: 1 }];
+    const again: Op[] = [{ kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }];
+    expect(kernel([...closed, ...again]).at(-1)).toEqual({ ret: -1, errno: 'EAGAIN' });
+    expect(kernel([...closed, { kind: 'rst', conn: 1 }, ...again]).at(-1)).toEqual({ ret: 1 });
+    const tfo = pkt({ fastOpen: 'request' });
+    const fastOpen = (payload: number, between: Op[]): Op[] => [
+      { kind: 'sysctl', name: 'tcp_fastopen', value: 1 }, { kind: 'listen', fd: 0, backlog: 1 },
+      { kind: 'fastOpenSyn', conn: 1, packet: { ...tfo, payload } }, { kind: 'accept', fd: 0 }, { kind: 'close', fd: 1 }, ...between,
+      { kind: 'fastOpenSyn', conn: 2, packet: tfo }, { kind: 'accept', fd: 0 },
+    ];
+    expect(kernel(fastOpen(0, [])).at(-1)).toEqual({ ret: -1, errno: 'EAGAIN' });
+    expect(kernel(fastOpen(0, [{ kind: 'rst', conn: 1 }])).at(-1)).toEqual({ ret: -1, errno: 'EAGAIN' });
+    expect(kernel(fastOpen(0, [{ kind: 'ack', conn: 1 }])).at(-1)).toEqual({ ret: 1 });
+    expect(kernel(fastOpen(10, [])).at(-1)).toEqual({ ret: 1 });
+  });
+
   it('tcp_migrate_req 2 is on, as any nonzero value of a sysctl but tcp_syncookies', () => {
     expect(kernel([{ kind: 'sysctl', name: 'tcp_migrate_req', value: 2 }, { kind: 'sysctl', name: 'tcp_fastopen', value: 2 }])).toEqual([{ ret: 0 }, { ret: 0 }]);
   });

@@ -360,8 +360,8 @@ export const MUTANTS: Mutant[] = [
     // Only seen when a close of the last descriptor lands while a dup of it
     // is between fget_raw() and fd_install(), and only through the new
     // descriptor, which the pair's reader reads after both return: a third
-    // descriptor in bounds, and an accepted child whose SYN is gone.
-    name: 'a dup racing the last close installs a released file', oracle: 'linearizability', lane: 'concurrent',
+    // descriptor in bounds, naming a file whose socket was released.
+    name: 'a dup racing the last close installs a released file', oracle: 'crash', lane: 'concurrent',
     verify: { depth: 5, pairDepth: 5, fds: 3, kinds: ['listen=0', 'setsockopt=1', 'syn', 'ack', 'accept', 'close', 'dup'] }, feature: {}, stack: DupAfterCloseReleases,
   },
   { name: 'a new listener on the port completes the old one\'s requests', oracle: 'lockstep', lane: 'single-thread', verify: { depth: 8, kinds: ['socket', 'listen', 'close', 'bind', 'syn', 'ack', 'accept'] }, feature: {}, stack: NewListenerTakesRequests },

@@ -177,7 +177,7 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, w: SpecWor
   // closedGen is only ever compared with the group's current generation,
   // and generations only grow: whether the two are equal is what a later
   // step can read.
-  fp.bool(s.closedGen === w.groupGens[w.groupOf(s)]).bool(s.cookieStamp);
+  fp.bool(s.closedGen === w.groupGens[w.groupOf(s)]).bool(s.cookieStamp).bool(s.unread).bool(s.orphan);
 }
 
 // --- the modelled stack and its ledger ------------------------------------
@@ -273,7 +273,7 @@ class KernelWalk {
     fp.num(0x5c).bool(sk.alive).bool(sk.dead).num(SOCK_STATES.indexOf(sk.sockState)).num(TCP_STATES.indexOf(sk.state));
     fp.bool(sk.onServicePort).num(sk.lock.owner).num(sk.fileRefs).bool(sk.fileClosed);
     fp.num(sk.destruct === 'tcp_sock_destruct' ? 1 : 0).num(sk.conn ?? NONE);
-    fp.bool(sk.bound).bool(sk.userBound).num(DOMAINS.indexOf(sk.domain)).bool(sk.reuseport).num(sk.fdRefs).bool(sk.synqOverflowStamp);
+    fp.bool(sk.bound).bool(sk.userBound).num(DOMAINS.indexOf(sk.domain)).bool(sk.reuseport).num(sk.fdRefs).bool(sk.synqOverflowStamp).bool(sk.unread);
     this.req(sk.fastopen_rsk);
     fp.num(sk.backlog).num(sk.acceptQueue.length);
     for (const e of sk.acceptQueue) {

@@ -69,6 +69,12 @@ export interface SpecSocket {
    * that has one (tcp_synq_no_recent_overflow()), whichever socket sent
    * the cookie; tcp_disconnect() clears it (measured). */
   cookieStamp: boolean;
+  /** Data the peer sent that nothing read: a Fast Open SYN's payload. */
+  unread: boolean;
+  /** Closed by its last descriptor with nothing unread (tcp_close()): it
+   * sent its FIN and lives on, in FIN_WAIT1 and in the established hash,
+   * with what it kept, until the peer resets it or its timer gives up. */
+  orphan: boolean;
 }
 
 /** True only while every field of SpecSocket is required, so that an
@@ -179,6 +185,7 @@ export class SpecWorld {
         id: s.id, alive: s.alive, sockState: s.sockState, tcpState: s.tcpState, onServicePort: s.onServicePort, bound: s.bound, userBound: s.userBound,
         domain: s.domain, reuseport: s.reuseport, listenedAt: s.listenedAt, closedGen: s.closedGen, flag: s.flag, kept: s.kept, conn: s.conn, backlog: s.backlog,
         fastOpenQueue: s.fastOpenQueue, fastOpenMax: s.fastOpenMax, fastOpenCount: s.fastOpenCount, acceptQueue: s.acceptQueue.slice(), cookieStamp: s.cookieStamp,
+        unread: s.unread, orphan: s.orphan,
       });
     }
     w.fds.push(...this.fds);
@@ -422,6 +429,21 @@ export class SpecWorld {
   private destroyIfUnnamed(s: SpecSocket): void {
     if (this.fds.includes(s.id)) return;
     for (const z of this.inFlight.values()) if (z.socket === s.id && z.waiting.length > 0) return;
+    this.tcpClose(s);
+  }
+
+  /** tcp_close() of the last reference: a connection with nothing unread
+   * sends its FIN and is orphaned (measured: the peer's next SYN on the
+   * tuple meets it and gets a challenge ACK, and a Fast Open child keeps
+   * its request counted); with data unread it is reset; anything else
+   * (a listener, a socket not connected) is destroyed. */
+  private tcpClose(s: SpecSocket): void {
+    const c = s.conn === undefined ? undefined : this.conns.get(s.conn);
+    if (c !== undefined && c.child === s.id && this.connAlive(c) && !s.unread) {
+      s.tcpState = 'FIN_WAIT1';
+      s.orphan = true;
+      return;
+    }
     this.destroy(s);
   }
 
@@ -662,6 +684,8 @@ export class SpecWorld {
         this.giveBack(c);
       }
       this.reset(this.sockets[c.child]);
+      // tcp_done(): an orphan is destroyed with its connection.
+      if (this.sockets[c.child].orphan) this.destroy(this.sockets[c.child]);
     }
   }
 
@@ -683,11 +707,14 @@ export class SpecWorld {
     if (!c) return;
     if (c.state === 'request') {
       this.forget(c);
-    } else if (c.state === 'child' && c.fastOpenPending && c.child !== undefined && this.connAlive(c)) {
+    } else if (c.state === 'child' && c.child !== undefined && this.connAlive(c) && (c.fastOpenPending || this.sockets[c.child].orphan)) {
       // A Fast Open child gives up on its SYN-ACK like any connecting socket;
-      // disconnecting it stopped that timer.
+      // disconnecting it stopped that timer. An orphan gives up on its FIN
+      // and is destroyed.
+      const child = this.sockets[c.child];
       this.giveBack(c);
-      this.reset(this.sockets[c.child]);
+      this.reset(child);
+      if (child.orphan) this.destroy(child);
     }
   }
 
@@ -774,6 +801,8 @@ export class SpecWorld {
     child.reuseport = l.reuseport;
     child.flag = this.promise.childFlag(c, l.flag);
     child.kept = c.kept;
+    // A Fast Open SYN's data is queued on the child it makes.
+    child.unread = c.fastOpenPending && c.packet.payloadLen > 0;
     c.kept = null;
     c.state = 'child';
     c.child = child.id;
@@ -960,6 +989,7 @@ export class SpecWorld {
     const s: SpecSocket = {
       id: this.sockets.length, alive: true, sockState: 'unconnected', tcpState: 'CLOSE', onServicePort, bound: onServicePort, userBound: false, domain, reuseport: false, listenedAt: 0, closedGen: -1,
       flag: 0, kept: null, conn: undefined, backlog: 0, fastOpenQueue: false, fastOpenMax: 0, fastOpenCount: 0, acceptQueue: [], cookieStamp: false,
+      unread: false, orphan: false,
     };
     this.sockets.push(s);
     return s;

@@ -253,7 +253,7 @@ export class Kernel {
         return ok();
       case 'expireAll':
         for (const conn of [...this.requests.keys()]) this.timerExpired(conn);
-        for (const sk of [...this.established.values()]) if (sk.fastopen_rsk) this.timerExpired(sk.conn!);
+        for (const sk of [...this.established.values()]) if (sk.fastopen_rsk || sk.dead) this.timerExpired(sk.conn!);
         // A parked request's 60 s are over: the next Fast Open SYN to find
         // the queue full would take it off (tcp_fastopen_queue_check()).
         for (const req of this.parked.splice(0)) this.unpark(req, true);
@@ -268,6 +268,9 @@ export class Kernel {
   private *withFile(fd: number, body: (sk: Sock) => Gen<Outcome>): Gen<Outcome> {
     const sk = this.files[fd];
     if (sk === undefined) return fail('EBADF');
+    // A file released (sock_close(): inet_release() then sock->sk = NULL)
+    // that a descriptor still names: the call dereferences NULL.
+    if (sk.dead) throw new Error('NULL pointer dereference: the descriptor\'s file was released (sock_close), and its sock->sk is NULL');
     sk.fileRefs++;
     try {
       return yield* body(sk);
@@ -593,6 +596,8 @@ export class Kernel {
       if (ownReq) {
         child.state = 'SYN_RECV';
         child.fastopen_rsk = req;
+        // tcp_fastopen_add_skb(): the SYN's data waits on the child.
+        child.unread = packet.payloadLen > 0;
         fq.qlen++;
         req.tfo_listener = true;
         req.sk = child;
@@ -749,7 +754,9 @@ export class Kernel {
       return;
     }
     const child = this.established.get(conn);
-    if (child?.fastopen_rsk) this.tcpDone(child, false, 'tcp_write_timeout → tcp_done');
+    // An orphan's FIN, as a Fast Open child's SYN-ACK, is retransmitted
+    // until the timer gives up.
+    if (child?.fastopen_rsk || child?.dead) this.tcpDone(child, false, 'tcp_write_timeout → tcp_done');
   }
 
   // --- sockets and requests ---------------------------------------------
@@ -758,7 +765,7 @@ export class Kernel {
     const sk: Sock = {
       id: this.socks.length, alive: true, dead: false, sockState: 'unconnected', state: 'CLOSE',
       onServicePort, bound: onServicePort, userBound: false, domain, reuseport: false, listenedAt: 0, closedGen: -1, lock: new Lock(`sk${this.socks.length}.lock`), fileRefs: 0, fileClosed: false, fdRefs: 0,
-      destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null,
+      destruct: 'inet_sock_destruct', conn: undefined, fastopen_rsk: null, unread: false,
       backlog: 0, acceptQueue: [], fastopenq: null, synqOverflowStamp: false, tp: {},
     };
     this.socks.push(sk);
@@ -973,11 +980,18 @@ export class Kernel {
     if (sk.conn !== undefined && this.established.get(sk.conn) === sk) this.established.delete(sk.conn);
   }
 
-  /** tcp_close() of the last file reference: abort and destroy. */
+  /** tcp_close() of the last file reference. A connection with nothing
+   * unread sends its FIN (tcp_close_state()) and is orphaned: it stays in
+   * the established hash, in FIN_WAIT1, until tcp_done(); with data unread
+   * it is reset. Anything in TCP_CLOSE by then is destroyed now. */
   private tcpClose(sk: Sock): void {
     if (!sk.alive) return;
     if (sk.state === 'LISTEN') this.listenStop(sk);
     sk.dead = true;
+    if (!sk.unread && (sk.state === 'ESTABLISHED' || sk.state === 'SYN_RECV' || sk.state === 'FIN_WAIT1') && sk.conn !== undefined && this.established.get(sk.conn) === sk) {
+      sk.state = 'FIN_WAIT1';
+      return;
+    }
     sk.state = 'CLOSE';
     this.reqskFastopenRemove(sk, false);
     this.unhashChild(sk);

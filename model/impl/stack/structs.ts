@@ -59,6 +59,8 @@ export interface Sock {
   conn: number | undefined;
   /** Fast Open: the request still waiting for the final ACK. */
   fastopen_rsk: RequestSock | null;
+  /** sk_receive_queue holds data: a Fast Open SYN's payload, never read. */
+  unread: boolean;
   // Listener.
   backlog: number;
   acceptQueue: AcceptEntry[];
