@@ -106,6 +106,8 @@ const CASES: Case[] = [
   ['a generator that yields a number', ['check', '--impl', './test/fixtures/yields-number.mjs', '--runs', '50'], /^savedsyn: yields-number does not fit the Implementation interface: a generator from run\(\) must yield site labels/],
   ['a module that is not deterministic', ['check', '--impl', './test/fixtures/not-deterministic.mjs', '--runs', '100', '--thread-runs', '0'],
     /^savedsyn: not-deterministic is not deterministic: .* A module must give the same results for the same ops each time/],
+  ['a module whose instances share one world', ['check', '--impl', './test/fixtures/shares-a-world.ts', '--runs', '100'],
+    /^savedsyn: shares-a-world is not deterministic: two instances from create\(\) answered socket\(\), close\(fd 0\) differently \(1, 0; then 0, 0\)\. A module must give/],
   ['a module that is not deterministic, to verify on a worker', ['verify', '--impl', './test/fixtures/not-deterministic.mjs', '--depth', '1', '--workers', '1', '--quiet'],
     /^savedsyn: not-deterministic is not deterministic: the counterexample for \S+ does not fail with it when run again/],
   ['an unknown errno, to verify on a worker', ['verify', '--impl', './test/fixtures/bad-errno.mjs', '--depth', '1', '--workers', '1', '--quiet'],

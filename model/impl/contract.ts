@@ -12,10 +12,13 @@ import { describeThrown, isA } from './thrown.ts';
 
 export class InterfaceError extends UserError {}
 
+/** A call that is not an op (create, view) did not return. */
+export class DidNotReturn extends InterfaceError {}
+
 /** A call that is not an op (create, view) did not return: the module
  * cannot be checked, which is not a finding. */
 export function didNotReturn(where: 'create' | 'view', bound: number): InterfaceError {
-  return new InterfaceError(`the implementation's ${where}() did not return within ${bound} ms: a module must return from it to be checked (--op-timeout, or the opTimeout option, sets the bound)`);
+  return new DidNotReturn(`the implementation's ${where}() did not return within ${bound} ms: a module must return from it to be checked (--op-timeout, or the opTimeout option, sets the bound)`);
 }
 
 const ERRNOS = new Set(['EBADF', 'EINVAL', 'ENOENT', 'E2BIG', 'EAGAIN', 'ENOPROTOOPT', 'EISCONN', 'EALREADY', 'EINPROGRESS', 'EADDRINUSE', 'EADDRNOTAVAIL', 'EMFILE', 'EFAULT', 'EOPNOTSUPP', 'ENOTCONN']);

@@ -6,9 +6,10 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_OP_TIMEOUT } from '../../fuzz/defaults.ts';
 import { createWithin } from './bounded.ts';
-import { createInstance, isThenable } from './contract.ts';
-import { describeThrown } from './thrown.ts';
+import { createInstance, DidNotReturn, isThenable } from './contract.ts';
+import { describeThrown, isA } from './thrown.ts';
 import { noteModuleLoaded } from './loaded.ts';
+import { requireFreshInstances } from './fresh-instances.ts';
 import { withOrigin } from './origin.ts';
 import { KERNEL_IMPL } from '../kernel/name.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
@@ -125,6 +126,16 @@ export function validateImplementation(x: unknown, where: string, options: LoadO
   // Try one instance so a bad shape is reported now, not as a crash later.
   const bound = options.createTimeout ?? DEFAULT_OP_TIMEOUT;
   createWithin(() => createInstance(impl, { profile: profileByName(impl.profile)!, ledger: new Ledger() }), bound);
+  // The probe runs ops, and an op may never return: that is a finding the
+  // searches report, so a probe that runs out of time proves nothing.
+  // Without a bound nothing could stop it, and it is not run.
+  if (bound > 0) {
+    try {
+      createWithin(() => requireFreshInstances(impl), bound);
+    } catch (e) {
+      if (!isA(e, DidNotReturn)) throw e;
+    }
+  }
   validated.add(impl);
   return impl;
 }
