@@ -3,7 +3,22 @@
 // refcount bugs become findings instead of silent corruption. Handles are
 // small integers; 0 stands for NULL so `consume_skb(NULL)` reads as in C.
 
+import { InterfaceError } from './impl/contract.ts';
+
 export type BufferKind = 'skb' | 'kmalloc';
+
+/** An implementation called the ledger with what it cannot record: the
+ * module's mistake (exit 2), not a finding and not savedsyn's defect. */
+function misused(call: string, arg: string, got: unknown, wanted: string): never {
+  const shown = typeof got === 'string' ? JSON.stringify(got.length > 40 ? `${got.slice(0, 40)}…` : got) : typeof got === 'object' && got !== null ? 'an object' : String(got);
+  throw new InterfaceError(`the implementation does not fit the Implementation interface: env.ledger.${call}() takes as ${arg} ${wanted}; it was given ${shown}`);
+}
+
+/** Owners and sites name what reports show: strings. */
+function named(call: string, owner: unknown, site: unknown): void {
+  if (typeof owner !== 'string') misused(call, 'owner', owner, 'a string');
+  if (typeof site !== 'string') misused(call, 'site', site, 'a string');
+}
 
 export type LedgerEventKind = 'alloc' | 'get' | 'put' | 'free' | 'read';
 
@@ -84,6 +99,10 @@ export class Ledger {
   /** `size`, optional so older callers still compile, is the buffer's
    * bytes: what the memory oracle adds up. */
   alloc(kind: BufferKind, owner: string, site: string, conn?: number, size?: number): number {
+    if (kind !== 'skb' && kind !== 'kmalloc') misused('alloc', 'kind', kind, "'skb' or 'kmalloc'");
+    if (conn !== undefined && !Number.isInteger(conn)) misused('alloc', 'conn', conn, 'a peer number or nothing');
+    if (size !== undefined && !Number.isInteger(size)) misused('alloc', 'size', size, 'a byte count or nothing');
+    named('alloc', owner, site);
     this.heldNow = undefined;
     const handle = this.entries.length;
     // Not new Map([[owner, 1]]): iterating an array literal costs more than
@@ -99,6 +118,7 @@ export class Ledger {
   /** skb_get(): another reference, for `owner`. Returns the handle, like C. */
   get(handle: number, owner: string, site: string): number {
     if (handle === 0) return 0;
+    named('get', owner, site);
     this.heldNow = undefined;
     const e = this.entry(handle);
     if (e.freed) this.violate('use-after-free', handle, e, owner, site, 'reference taken on a freed buffer');
@@ -113,6 +133,7 @@ export class Ledger {
    * is freed when the last one goes. NULL is a no-op. */
   put(handle: number, owner: string, site: string): void {
     if (handle === 0) return;
+    named('put', owner, site);
     this.heldNow = undefined;
     const e = this.entry(handle);
     unshare(e);
@@ -163,6 +184,7 @@ export class Ledger {
   /** An access to the buffer's bytes (copy_to_user, memcpy). */
   read(handle: number, reader: string, site: string): void {
     if (handle === 0) return;
+    named('read', reader, site);
     const e = this.entry(handle);
     if (e.freed) this.violate('use-after-free', handle, e, reader, site, 'read after it was freed');
     unshare(e);

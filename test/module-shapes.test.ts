@@ -54,6 +54,27 @@ describe('a module', () => {
     expect((await replay(r.findings[0].token, { implementation: impl })).signature).toBe('crash:getsockopt');
   });
 
+  it('that calls the ledger with what it cannot record does not fit the interface', async () => {
+    const impl: Implementation = {
+      name: 'numbered-site', profile: 'linux', description: '',
+      create(env) {
+        const world = createSpec(env.profile);
+        return { run: (op) => { if (op.kind === 'syn') env.ledger.alloc('kmalloc', 'o', 42 as unknown as string, op.conn); return world.apply(op); }, view: () => world.view() };
+      },
+    };
+    await expect(check(impl, quick)).rejects.toThrow(/^the implementation does not fit the Implementation interface: env\.ledger\.alloc\(\) takes as site a string; it was given 42$/);
+  });
+
+  it('whose outcome carries a typed array of megabytes is named by its kind and size', async () => {
+    const impl = specWith('float-bytes', (i) => ({ ...i, run: (op: Op) => (op.kind === 'getsockopt' ? { ret: 0, bytes: new Float32Array(2_000_000) as never } : i.run(op, 0)) }));
+    const e = await check(impl, { ...quick, threadRuns: 0 }).catch((x: unknown) => x as Error);
+    expect((e as Error).message).toMatch(/\(bytes\); it gave a Float32Array of 8000000 bytes$/);
+  });
+
+  it('whose name holds a line break is refused before it runs', async () => {
+    await expect(check(specWith('two\nlines', (i) => i), quick)).rejects.toThrow(/missing or wrong `name` \(a non-empty string on one line\)/);
+  });
+
   it('given to the library as an object is checked as an export is, before any search', async () => {
     const nameless = { profile: 'linux', description: '', create: () => ({ run: () => ({ ret: 0 }) }) } as unknown as Implementation;
     await expect(check(nameless, quick)).rejects.toThrow(/does not fit the Implementation interface: missing or wrong `name`/);

@@ -39,7 +39,10 @@ function shown(x: unknown): string {
     return 'a promise (an async function\'s result: savedsyn calls it synchronously)';
   }
   if (typeof x !== 'object') return `${typeof x} ${String(x)}`;
+  // Named by kind and size: a typed array's every index is a field.
+  if (ArrayBuffer.isView(x)) return `a ${x.constructor.name} of ${x.byteLength} bytes`;
   const fields = Object.keys(x as object);
+  if (fields.length > 12) return `an object with ${fields.length} fields`;
   return fields.length === 0 ? 'an object with no fields' : `{ ${fields.map((k) => `${k}: ${brief((x as Record<string, unknown>)[k])}`).join(', ')} }`;
 }
 

@@ -108,7 +108,8 @@ export function validateImplementation(x: unknown, where: string, options: LoadO
       throw new UserError(`${where} does not fit the Implementation interface: reading its \`${k}\` threw: ${describeThrown(e)}`);
     }
   }
-  if (typeof o.name !== 'string' || o.name === '') problems.push('`name` (a non-empty string)');
+  // A name is printed in one-line errors and report titles.
+  if (typeof o.name !== 'string' || o.name === '' || /[\u0000-\u001f\u007f\u2028\u2029]/.test(o.name)) problems.push('`name` (a non-empty string on one line)');
   if (typeof o.profile !== 'string' || profileByName(o.profile) === undefined) {
     problems.push(`\`profile\` (one of ${PROFILE_NAMES.join(', ')})`);
   }
