@@ -3,7 +3,7 @@
 import { causeOf } from '../model/output-folder.ts';
 import { UserError } from '../model/user-error.ts';
 import { exitNow, guardProcessExit } from '../model/impl/exit-guard.ts';
-import { moduleLoaded } from '../model/impl/loaded.ts';
+import { strayMessage } from '../model/impl/stray.ts';
 import { describeThrown } from '../model/impl/thrown.ts';
 import { parse, USAGE } from './options.ts';
 
@@ -40,8 +40,9 @@ export async function cli(argv: string[]): Promise<number> {
  * callback a module left behind threw it, or, with no module loaded, a
  * defect. Either way the run cannot be trusted to go on. */
 function stray(e: unknown): void {
-  if (moduleLoaded()) {
-    console.error(`savedsyn: an error escaped every call savedsyn made into the implementation (a timer, promise or callback the module left behind threw it): ${describeThrown(e)}`);
+  const message = strayMessage(e);
+  if (message !== undefined) {
+    console.error(`savedsyn: ${message}`);
     exitNow(2);
   }
   console.error(`savedsyn: internal error: ${describeThrown(e)}`);

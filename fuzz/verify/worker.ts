@@ -15,6 +15,8 @@ import type { VerifyBounds } from './alphabet.ts';
 import { callsFailedAsHangs, watchCalls } from '../../properties/impl-calls.ts';
 import { Bfs, type NodeData } from './bfs.ts';
 import { toCrossing } from './crossing.ts';
+import { reportStrays } from '../../model/impl/stray.ts';
+import { UserError } from '../../model/user-error.ts';
 import { FingerprintSet } from './fingerprint-set.ts';
 import { packSteps, type PackedSteps } from './step-codec.ts';
 import { pairsAt, type NodePairs, type PairBounds } from './pairs.ts';
@@ -59,6 +61,12 @@ export interface PairsRequest {
 }
 
 const init = workerData as WorkerInit;
+// A module's stray error ends this thread as the module's mistake; what a
+// request throws ends it as it is.
+const thrown = new WeakSet<object>();
+reportStrays((message) => {
+  throw toCrossing(new UserError(message));
+}, (e) => typeof e === 'object' && e !== null && thrown.has(e));
 const impl = await loadImplementation(init.source, { createTimeout: init.watch?.bound ?? 0 }).catch((e: unknown) => {
   throw toCrossing(e);
 });
@@ -78,7 +86,9 @@ parentPort!.on('message', (m: LevelRequest | PairsRequest) => {
     else level(m);
     flush();
   } catch (e) {
-    throw toCrossing(e);
+    const out = toCrossing(e);
+    if (typeof out === 'object' && out !== null) thrown.add(out);
+    throw out;
   } finally {
     watchCalls(undefined);
   }

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InterfaceError } from '../../model/impl/contract.ts';
 import { UserError } from '../../model/user-error.ts';
 import { watchCalls } from '../../properties/impl-calls.ts';
+import { reportStrays } from '../../model/impl/stray.ts';
 import type { CallMessage, PreloadMessage, ThreadReply } from './messages.ts';
 
 type Callable = (input: unknown, shared: unknown, progress: (p: unknown) => void) => unknown;
@@ -13,6 +14,7 @@ const port = parentPort!;
 const cell = new Int32Array((workerData as { cell: SharedArrayBuffer }).cell);
 const held = new Map<number, unknown>();
 const reply = (r: ThreadReply): void => port.postMessage(r);
+reportStrays((message) => reply({ failed: { kind: 'user', message, stack: undefined } }));
 
 port.on('message', async (m: CallMessage | PreloadMessage) => {
   if ('preload' in m) {
