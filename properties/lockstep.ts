@@ -11,6 +11,7 @@ import type { FdView, Implementation, ImplInstance, OpRun, Yield } from '../mode
 import { makesDescriptor, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
+import { BUNDLED } from '../model/impl/registry.ts';
 import type { SpecSocket, SpecWorld } from '../model/spec/world.ts';
 import type { BuiltPacket } from '../model/packet.ts';
 import { callsCounted, enterCall, guarded, HangError, leaveCall } from './impl-calls.ts';
@@ -99,6 +100,8 @@ export class Session {
    * them: a case that never reads a SYN nor holds a buffer never builds
    * the table. */
   private packetsPending: readonly Op[] | undefined;
+  /** Whether ops are frozen before the implementation sees them. */
+  private readonly freezesOps: boolean;
   /** Reused by the memory oracle, which asks after every step. */
   private readonly keptBuf: number[] = [];
   private readonly liveBuf: number[] = [];
@@ -114,6 +117,7 @@ export class Session {
       packets: from?.packets ?? NO_PACKETS, delivered: new Map(),
     };
     this.packetsPending = from === undefined ? allOps : undefined;
+    this.freezesOps = !BUNDLED.includes(impl);
     this.instance = guarded('create', () => createInstance(impl, { profile, ledger: this.ledger }));
     for (const fd of this.spec.openFds()) this.implFds.add(fd);
   }
@@ -333,8 +337,9 @@ export class Session {
     // The op is the case's, and often shared (an alphabet's, a corpus
     // entry's): an implementation that wrote to it would change the case
     // under the oracles and the replay token. Frozen, such a write throws
-    // where the module makes it, and is reported there as a crash.
-    if (!Object.isFrozen(op)) Object.freeze(op);
+    // where the module makes it, and is reported there as a crash. The
+    // bundled implementations write to no op, and are spared the cost.
+    if (this.freezesOps && !Object.isFrozen(op)) Object.freeze(op);
     const w = enterCall(op.kind, thread, op);
     let started: unknown;
     try {
