@@ -105,7 +105,35 @@ export const LANE_PATHS: readonly LanePath[] = [
     ],
     [null, null, null, null, null, 'accept(A)']),
   ...cookiePaths(),
+  ...orphanPaths(),
 ];
+
+/** tcp_close() of an accepted child with nothing unread: a FIN, and an
+ * orphan in FIN_WAIT1 that keeps its tuple and its Fast Open request until
+ * the peer resets it; with a Fast Open SYN's data unread, a reset. */
+function orphanPaths(): LanePath[] {
+  const listen: Op[] = [{ kind: 'setsockopt', fd: 0, optname: TCP_SAVE_SYN, value: 1 }, { kind: 'listen', fd: 0, backlog: 4 }];
+  const syn: Op = { kind: 'syn', conn: 1, packet: DEFAULT_PACKET };
+  const bare = (conn: number): Op => ({ kind: 'fastOpenSyn', conn, packet: { ...TFO, payload: 0 } });
+  return [
+    path('close.orphan.same-peer',
+      'mode 1; SYN, ACK, accept; close(child); the same peer\'s SYN and ACK; accept',
+      listen, [syn, { kind: 'ack', conn: 1 }, accept(0), { kind: 'close', fd: 1 }, syn, { kind: 'ack', conn: 1 }, accept(0)],
+      [null, null, null, 'close', null, null, 'accept']),
+    path('close.orphan.reset',
+      'mode 1; SYN, ACK, accept; close(child); the peer\'s RST; its SYN and ACK; accept; read',
+      listen, [syn, { kind: 'ack', conn: 1 }, accept(0), { kind: 'close', fd: 1 }, { kind: 'rst', conn: 1 }, syn, { kind: 'ack', conn: 1 }, accept(0), read(1)],
+      [null, null, null, null, null, null, null, 'accept', 'read']),
+    path('close.orphan.tfo-counted',
+      'Fast Open queue of 1; Fast Open SYN without data; accept; close(child), no final ACK; Fast Open SYN of another peer; accept',
+      single, [bare(1), accept(0), { kind: 'close', fd: 1 }, bare(2), accept(0)],
+      [null, 'accept', null, null, 'accept']),
+    path('close.orphan.tfo-data-unread',
+      'Fast Open queue of 1; Fast Open SYN+data; accept; close(child) with the data unread; Fast Open SYN of another peer; accept',
+      single, [tfo(1), accept(0), { kind: 'close', fd: 1 }, bare(2), accept(0)],
+      [null, 'accept', null, null, 'accept']),
+  ];
+}
 
 /** Syncookies across a listener's life: tcp_synq_overflow()'s stamp, the
  * listener's own or its group's, decides whether a cookie ACK is taken. */
