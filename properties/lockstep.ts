@@ -100,7 +100,9 @@ export class Session {
    * them: a case that never reads a SYN nor holds a buffer never builds
    * the table. */
   private packetsPending: readonly Op[] | undefined;
-  /** Whether ops are frozen before the implementation sees them. */
+  /** Whether ops are frozen before the implementation sees them, and its
+   * outcomes copied as they are checked: for implementations savedsyn
+   * does not bundle. */
   private readonly freezesOps: boolean;
   /** Reused by the memory oracle, which asks after every step. */
   private readonly keptBuf: number[] = [];
@@ -347,7 +349,7 @@ export class Session {
     } finally {
       leaveCall(w);
     }
-    if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started);
+    if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started, this.freezesOps);
     return started as OpRun;
   }
 
@@ -355,7 +357,7 @@ export class Session {
    * a yield, or its Outcome. */
   next(op: Op, run: OpRun, thread = 0): IteratorResult<Yield, Outcome> {
     const r = this.resume(op, run, thread);
-    return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value) } : { done: false, value: checkedYield(this.impl, r.value) };
+    return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value, this.freezesOps) } : { done: false, value: checkedYield(this.impl, r.value) };
   }
 
   /** The started op's next step, unchecked. */
@@ -374,7 +376,7 @@ export class Session {
     if (!isRun(started)) return started;
     for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
       const r = this.resume(op, started, 0);
-      if (r.done) return checkedOutcome(this.impl, op, this.profile, r.value);
+      if (r.done) return checkedOutcome(this.impl, op, this.profile, r.value, this.freezesOps);
       const y = r.value;
       if (typeof y !== 'string') {
         const blocked = checkedYield(this.impl, y) as { blocked: string };

@@ -71,6 +71,21 @@ describe('a module', () => {
     expect((e as Error).message).toMatch(/\(bytes\); it gave a Float32Array of 8000000 bytes$/);
   });
 
+  it('whose outcome answers otherwise when read again is judged by what it answered first', async () => {
+    const impl = specWith('fickle', (i) => ({
+      ...i,
+      run: (op: Op) => {
+        const o = i.run(op, 0) as { ret: number; errno?: string };
+        if (op.kind !== 'accept') return o;
+        let reads = 0;
+        return { get ret() { if (reads++ > 0) throw new Error('second read'); return o.ret; }, errno: o.errno } as never;
+      },
+    }));
+    const r = await check(impl, quick);
+    expect(r.findings).toEqual([]);
+    expect(r.races).toEqual([]);
+  });
+
   it('whose name holds a line break is refused before it runs', async () => {
     await expect(check(specWith('two\nlines', (i) => i), quick)).rejects.toThrow(/missing or wrong `name` \(a non-empty string on one line\)/);
   });

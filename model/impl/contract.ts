@@ -79,9 +79,11 @@ export function createInstance(impl: Implementation, env: Parameters<Implementat
   return i as ImplInstance;
 }
 
-/** An Outcome: `{ ret, errno?, optlen?, bytes? }`. */
-export function checkedOutcome(impl: Implementation, op: Op, profile: Profile, x: unknown): Outcome {
-  const o = x as Partial<Outcome> | null;
+/** An Outcome: `{ ret, errno?, optlen?, bytes? }`. With `copy`, each field
+ * is read once, into a plain object, and that is what is checked and
+ * kept: a getter read again later could answer otherwise. */
+export function checkedOutcome(impl: Implementation, op: Op, profile: Profile, x: unknown, copy = false): Outcome {
+  const o = (copy ? plainOutcome(x) : x) as Partial<Outcome> | null;
   const wrong: [string, unknown] | undefined = typeof o !== 'object' || o === null || Array.isArray(o) ? ['', x]
     : !Number.isInteger(o.ret) ? [' (ret)', o.ret]
     : o.errno !== undefined && !ERRNOS.has(o.errno) ? [` (errno: the model's are ${[...ERRNOS].join(', ')})`, o.errno]
@@ -95,6 +97,17 @@ export function checkedOutcome(impl: Implementation, op: Op, profile: Profile, x
 /** view() threw: between ops, where nothing the kernel code does is judged. */
 export function viewThrew(impl: Implementation, e: unknown): InterfaceError {
   return new InterfaceError(`${impl.name} does not fit the Implementation interface: view() must return the open descriptors; it threw: ${describeThrown(e)}`);
+}
+
+function plainOutcome(x: unknown): unknown {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || isThenable(x)) return x;
+  const o = x as Partial<Outcome>;
+  const c: Partial<Outcome> = { ret: o.ret };
+  const { errno, optlen, bytes } = o;
+  if (errno !== undefined) c.errno = errno;
+  if (optlen !== undefined) c.optlen = optlen;
+  if (bytes !== undefined) c.bytes = bytes;
+  return c;
 }
 
 /** A yield: a site label, or `{ blocked: lock }`. */
