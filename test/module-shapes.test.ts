@@ -3,7 +3,7 @@
 // passes, a broken one is a finding whose message says what it did, or a
 // module that does not fit the interface, never a crash of savedsyn.
 import { describe, expect, it } from 'vitest';
-import { check, createSpec, replay, type Implementation, type ImplInstance, type Op } from 'savedsyn';
+import { check, createSpec, replay, type Implementation, type ImplInstance, type Op, type Outcome } from 'savedsyn';
 
 /** The spec as an implementation, with `change` made to its instances. */
 function specWith(name: string, change: (i: ImplInstance, world: ReturnType<typeof createSpec>) => ImplInstance): Implementation {
@@ -75,7 +75,7 @@ describe('a module', () => {
     const impl = specWith('fickle', (i) => ({
       ...i,
       run: (op: Op) => {
-        const o = i.run(op, 0) as { ret: number; errno?: string };
+        const o = i.run(op, 0) as Outcome;
         if (op.kind !== 'accept') return o;
         let reads = 0;
         return { get ret() { if (reads++ > 0) throw new Error('second read'); return o.ret; }, errno: o.errno } as never;

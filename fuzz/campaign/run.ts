@@ -376,10 +376,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
           pool.push(w);
           sent.set(w, { corpus: 0, boundaries: new Set() });
           active++;
-          w.on('message', (m: { ok: true; result: BatchResult } | { ok: false; index: number; error: string }) => {
+          w.on('message', (m: { ok: true; result: BatchResult } | { ok: false; index: number; error: string; user: boolean }) => {
             if (over) return;
             if (!m.ok) {
-              fail(new UserError(`batch ${m.index} failed: ${m.error}`));
+              fail(m.user ? new UserError(`batch ${m.index} failed: ${m.error}`) : new Error(`batch ${m.index} failed: ${m.error}`));
               return;
             }
             try {

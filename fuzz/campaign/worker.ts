@@ -6,6 +6,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { CorpusEntry, Guide } from '../guide.ts';
 import { watchedBatch } from './watched-batch.ts';
+import { UserError } from '../../model/user-error.ts';
 import type { WorkMessage } from './run.ts';
 
 const port = parentPort!;
@@ -22,6 +23,7 @@ port.on('message', async ({ spec, corpus: more, snapshot }: WorkMessage) => {
     if (spec.guideAt !== undefined && guide === undefined) throw new Error(`no guide for boundary ${spec.guideAt}`);
     port.postMessage({ ok: true, result: await watchedBatch(spec, guide) });
   } catch (e) {
-    port.postMessage({ ok: false, index: spec.index, error: e instanceof Error ? e.message : String(e) });
+    // A module's mistake is the user's to fix; anything else is savedsyn's.
+    port.postMessage({ ok: false, index: spec.index, error: e instanceof Error ? e.message : String(e), user: e instanceof UserError });
   }
 });
