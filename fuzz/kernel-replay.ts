@@ -10,7 +10,7 @@ import { UserError } from '../model/user-error.ts';
 import { differentialRun, runDifferential } from '../properties/differential.ts';
 import type { RunResult } from '../properties/lockstep.ts';
 import type { ReplayCase } from '../reports/token.ts';
-import { CONFIRM_SETTLE_MS } from './kernel-search.ts';
+import { confirmSettleMs } from './kernel-search.ts';
 
 export function replayOnKernel(c: ReplayCase): RunResult {
   if (c.kind !== 'sequential' || c.profile !== LINUX.name) {
@@ -21,7 +21,7 @@ export function replayOnKernel(c: ReplayCase): RunResult {
   const lane = kernelLane();
   if (!lane.ok) throw new UserError(`the token's case runs on the live kernel, and its lane cannot run here: ${lane.reason}`);
   try {
-    return differentialRun(c.ops, runDifferential(c.ops, { settleMs: CONFIRM_SETTLE_MS }));
+    return differentialRun(c.ops, runDifferential(c.ops, { settleMs: confirmSettleMs(c.ops) }));
   } catch (e) {
     if (e instanceof KernelLaneError) throw new UserError(`the live-kernel lane failed on the token's case: ${e.message}`);
     throw e;

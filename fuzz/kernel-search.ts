@@ -19,6 +19,17 @@ import { minimize } from './minimize.ts';
 /** How long the confirming run lets the kernel settle after every op. */
 export const CONFIRM_SETTLE_MS = 25;
 
+/** All the settling a confirming run may add: the kernel's SYN-ACK timer
+ * first fires 1 s after a SYN, in real time, while the spec fires timers
+ * only when an op says so; a long case settled at the full rate would
+ * cross it, and disagree over the timer rather than the case. */
+const SETTLE_BUDGET_MS = 500;
+
+/** The settling after every op of a confirming run of `ops`. */
+export function confirmSettleMs(ops: readonly Op[]): number {
+  return Math.min(CONFIRM_SETTLE_MS, Math.floor(SETTLE_BUDGET_MS / Math.max(1, ops.length)));
+}
+
 /** A confirmed disagreement, with the slow run that confirmed it. */
 export interface ConfirmedDisagreement extends KernelFinding {
   confirmation: DifferentialResult;
@@ -120,7 +131,7 @@ function confirm(ops: Op[], signature: string, shown: DifferentialResult, result
     return true;
   });
   const minShown = showing.get(JSON.stringify(min)) ?? again;
-  const slow = tryRun(min, CONFIRM_SETTLE_MS);
+  const slow = tryRun(min, confirmSettleMs(min));
   if (slow === undefined) return;
   if (slow.disagreement?.signature === signature) {
     result.findings.push({ signature, ops: min, result: minShown, runsToFind, confirmation: slow });

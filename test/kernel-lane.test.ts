@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
-import { CONFIRM_SETTLE_MS, laneNeverRan, searchKernel } from '../fuzz/kernel-search.ts';
+import { CONFIRM_SETTLE_MS, confirmSettleMs, laneNeverRan, searchKernel } from '../fuzz/kernel-search.ts';
 import { isKernelCase, toKernelCase } from '../fuzz/kernel-cases.ts';
 import { KernelLaneError, toLine, unrealisable } from '../model/kernel/lane.ts';
 import { kernelLane } from '../model/kernel/native.ts';
@@ -406,6 +406,18 @@ describe.runIf(lane.ok)('savedsyn kernel', () => {
     const json = JSON.parse(readFileSync(join(dir, 'kernel.json'), 'utf8'));
     expect(json).toMatchObject({ sequences: 20, disagreements: [], flaky: [], census: { sequences: 20 } });
     expect(json.census.sequencesWithRead).toBeGreaterThan(0);
+  });
+
+  it('a confirming run of a long case settles no longer in all than half the first SYN-ACK timeout, which the spec fires only when told', () => {
+    expect(confirmSettleMs([{ kind: 'accept', fd: 0 }])).toBe(CONFIRM_SETTLE_MS);
+    const long: Op[] = [
+      { kind: 'setsockopt', fd: 0, optname: SAVE, value: 1 }, { kind: 'listen', fd: 0, backlog: 5 }, { kind: 'syn', conn: 1, packet: pkt() }, { kind: 'shutdown', fd: 0, how: 0 },
+      ...Array.from({ length: 60 }, (): Op => flag(0)), { kind: 'listen', fd: 0, backlog: 5 }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }, read(1, 100),
+    ];
+    expect(confirmSettleMs(long) * long.length).toBeLessThanOrEqual(500);
+    // Settled at the full rate, the request's timer fired in the kernel before the ACK.
+    const r = runDifferential(long, { settleMs: confirmSettleMs(long) });
+    expect(r.disagreement?.differences).toBeUndefined();
   });
 
   it('replay --impl kernel runs a token of the linux spec on the live kernel', async () => {

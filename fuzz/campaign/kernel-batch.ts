@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import { toKernelCase, kernelOpsArb } from '../kernel-cases.ts';
 import { kernelCoverage } from '../kernel-coverage.ts';
-import { CONFIRM_SETTLE_MS, laneNeverRan, searchKernel } from '../kernel-search.ts';
+import { confirmSettleMs, laneNeverRan, searchKernel } from '../kernel-search.ts';
 import { mutatedOpsArb } from '../mutate.ts';
 import { CoverageTally, entriesFor, type Guide } from '../guide.ts';
 import type { Op } from '../../model/ops.ts';
@@ -43,7 +43,7 @@ export function runKernelBatch(b: BatchSpec, guide: Guide): BatchResult {
   const findings = r.findings.map((f): BatchFinding => {
     const c = asCase(f.ops);
     const report = buildReport(c, differentialRun(f.ops, f.result), LINUX);
-    const confirmed = `Confirmed on a fresh namespace, ${CONFIRM_SETTLE_MS} ms settling after every op: ${differencesOf(f.confirmation).join('; ')}.`;
+    const confirmed = `Confirmed on a fresh namespace, ${confirmSettleMs(f.ops)} ms settling after every op: ${differencesOf(f.confirmation).join('; ')}.`;
     return {
       signature: f.signature, impl: b.impl, implName: b.impl, profile: LINUX.name, mode: 'sequential', token: encodeToken(c),
       title: report.title, message: report.message, report: `${renderReportMarkdown(report)}\n${confirmed}\n`, batch: b.index,
