@@ -5,7 +5,9 @@
 
 import { KernelLaneError, unrealisable } from '../model/kernel/lane.ts';
 import { kernelLane } from '../model/kernel/native.ts';
+import type { Op } from '../model/ops.ts';
 import { LINUX } from '../model/profile.ts';
+import { createSpec } from '../model/spec/index.ts';
 import { UserError } from '../model/user-error.ts';
 import { differentialRun, runDifferential } from '../properties/differential.ts';
 import type { RunResult } from '../properties/lockstep.ts';
@@ -18,6 +20,8 @@ export function replayOnKernel(c: ReplayCase): RunResult {
   }
   const bad = c.ops.findIndex((op) => unrealisable(op) !== undefined);
   if (bad >= 0) throw new UserError(`the token's op ${bad} (${c.ops[bad].kind}) cannot run on the live kernel: ${unrealisable(c.ops[bad])}`);
+  const crowded = retransmitAmongOthers(c.ops);
+  if (crowded !== undefined) throw new UserError(`the token's op ${crowded.step} (synackRetransmit) cannot run on the live kernel while peer ${crowded.peer}'s request is pending too: the lane waits out the kernel's SYN-ACK timer, which fires for every pending request, and the spec's for peer ${(c.ops[crowded.step] as { conn: number }).conn} only`);
   const lane = kernelLane();
   if (!lane.ok) throw new UserError(`the token's case runs on the live kernel, and its lane cannot run here: ${lane.reason}`);
   try {
@@ -26,4 +30,18 @@ export function replayOnKernel(c: ReplayCase): RunResult {
     if (e instanceof KernelLaneError) throw new UserError(`the live-kernel lane failed on the token's case: ${e.message}`);
     throw e;
   }
+}
+
+/** The first synackRetransmit made while another peer's request is
+ * pending, in the spec's reading of the case. */
+function retransmitAmongOthers(ops: readonly Op[]): { step: number; peer: number } | undefined {
+  const spec = createSpec(LINUX);
+  for (let step = 0; step < ops.length; step++) {
+    const op = ops[step];
+    if (op.kind === 'synackRetransmit') {
+      for (const c of spec.conns.values()) if (c.state === 'request' && c.id !== op.conn) return { step, peer: c.id };
+    }
+    spec.apply(op);
+  }
+  return undefined;
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { deflateRawSync, crc32 } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeToken } from '../reports/token.ts';
+import { DEFAULT_PACKET } from '../model/packet.ts';
 import { SAVEDSYN } from './built.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -144,6 +145,9 @@ const CASES: Case[] = [
   ['an empty standard input for a token', ['replay', '-'], /^savedsyn: no token in standard input$/, { input: '\n' }],
   ['a token file that does not exist', ['replay', '--token-file', '/nonexistent/token'], /^savedsyn: cannot read the token from \/nonexistent\/token: ENOENT$/],
   ['a token and a token file', ['replay', GOOD, '--token-file', '/nonexistent/token'], /^savedsyn: replay takes a token or --token-file, not both$/],
+  ['a kernel token that waits out a SYN-ACK timer another peer\'s request would feel', ['replay', token({ profile: 'linux', impl: 'kernel', kind: 'sequential', ops: [
+    { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'syn', conn: 1, packet: DEFAULT_PACKET }, { kind: 'syn', conn: 2, packet: DEFAULT_PACKET }, { kind: 'synackRetransmit', conn: 1 },
+  ] })], /^savedsyn: the token's op 3 \(synackRetransmit\) cannot run on the live kernel while peer 2's request is pending too/],
   ['a token with a number the lane would wrap', ['replay', token({ profile: 'linux', impl: 'kernel', kind: 'sequential', ops: [{ kind: 'setsockopt', fd: 1, optname: 27, value: 2 ** 32 + 1 }] })],
     /^savedsyn: the token does not describe a case: ops\[0\] \(setsockopt\) value is outside a C int$/],
   ['a token whose SYN comes from no peer', ['replay', token({ profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'flood', first: 9990, count: 20 }] })],
