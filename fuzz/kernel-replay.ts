@@ -20,6 +20,8 @@ export function replayOnKernel(c: ReplayCase): RunResult {
   }
   const bad = c.ops.findIndex((op) => unrealisable(op) !== undefined);
   if (bad >= 0) throw new UserError(`the token's op ${bad} (${c.ops[bad].kind}) cannot run on the live kernel: ${unrealisable(c.ops[bad])}`);
+  const twoFamilies = peerInTwoFamilies(c.ops);
+  if (twoFamilies !== undefined) throw new UserError(`the token's op ${twoFamilies.step} sends peer ${twoFamilies.peer}'s SYN over the other IP version: the model takes a peer for one connection whatever its version, the kernel sees two addresses and two connections`);
   const crowded = retransmitAmongOthers(c.ops);
   if (crowded !== undefined) throw new UserError(`the token's op ${crowded.step} (synackRetransmit) cannot run on the live kernel while peer ${crowded.peer}'s request is pending too: the lane waits out the kernel's SYN-ACK timer, which fires for every pending request, and the spec's for peer ${(c.ops[crowded.step] as { conn: number }).conn} only`);
   const lane = kernelLane();
@@ -42,6 +44,23 @@ function retransmitAmongOthers(ops: readonly Op[]): { step: number; peer: number
       for (const c of spec.conns.values()) if (c.state === 'request' && c.id !== op.conn) return { step, peer: c.id };
     }
     spec.apply(op);
+  }
+  return undefined;
+}
+
+/** The first SYN of a peer over the other IP version than its first. */
+function peerInTwoFamilies(ops: readonly Op[]): { step: number; peer: number } | undefined {
+  const family = new Map<number, number>();
+  for (let step = 0; step < ops.length; step++) {
+    const op = ops[step];
+    // A flood's SYNs are the default packet's: IPv4.
+    const sent: Array<[number, number]> = op.kind === 'syn' || op.kind === 'fastOpenSyn' ? [[op.conn, op.packet.family]]
+      : op.kind === 'flood' ? Array.from({ length: op.count }, (_, k): [number, number] => [op.first + k, 4]) : [];
+    for (const [peer, f] of sent) {
+      const first = family.get(peer);
+      if (first === undefined) family.set(peer, f);
+      else if (first !== f) return { step, peer };
+    }
   }
   return undefined;
 }

@@ -168,7 +168,20 @@ static void reply_seen(const unsigned char *f, size_t n) {
     note(conn, "rst");
   }
   else if (s.flags & TH_FIN) note(conn, "fin");
-  else note(conn, "ack");
+  else {
+    /* A plain ACK to a peer whose SYN got no SYN-ACK: the challenge ACK of
+     * a connection the tuple still has (tcp_validate_incoming()). The peer
+     * answers in its light, as a real one would: its RST then carries the
+     * sequence number that connection expects, and resets it. */
+    if (p->sent && !p->answered && (s.flags & TH_ACK)) {
+      p->answered = 1;
+      p->snt_isn = s.seq - 1;
+      p->rcv_nxt = s.ack;
+      p->synack_ts = (unsigned char)s.has_ts;
+      p->ts_recent = s.tsval;
+    }
+    note(conn, "ack");
+  }
 }
 
 static size_t mac_header(int kind, int family, unsigned char *f) {

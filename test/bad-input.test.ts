@@ -148,6 +148,9 @@ const CASES: Case[] = [
   ['a kernel token that waits out a SYN-ACK timer another peer\'s request would feel', ['replay', token({ profile: 'linux', impl: 'kernel', kind: 'sequential', ops: [
     { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'syn', conn: 1, packet: DEFAULT_PACKET }, { kind: 'syn', conn: 2, packet: DEFAULT_PACKET }, { kind: 'synackRetransmit', conn: 1 },
   ] })], /^savedsyn: the token's op 3 \(synackRetransmit\) cannot run on the live kernel while peer 2's request is pending too/],
+  ['a kernel token whose peer comes back over the other IP version', ['replay', token({ profile: 'linux', impl: 'kernel', kind: 'sequential', ops: [
+    { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'syn', conn: 1, packet: DEFAULT_PACKET }, { kind: 'syn', conn: 1, packet: { ...DEFAULT_PACKET, family: 6 } },
+  ] })], /^savedsyn: the token's op 2 sends peer 1's SYN over the other IP version: the model takes a peer for one connection/],
   ['a token with a number the lane would wrap', ['replay', token({ profile: 'linux', impl: 'kernel', kind: 'sequential', ops: [{ kind: 'setsockopt', fd: 1, optname: 27, value: 2 ** 32 + 1 }] })],
     /^savedsyn: the token does not describe a case: ops\[0\] \(setsockopt\) value is outside a C int$/],
   ['a token whose SYN comes from no peer', ['replay', token({ profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'flood', first: 9990, count: 20 }] })],

@@ -192,6 +192,9 @@ describe.runIf(lane.ok)('regressions', () => {
     const again: Op[] = [{ kind: 'syn', conn: 1, packet: pkt() }, { kind: 'ack', conn: 1 }, { kind: 'accept', fd: 0 }];
     expect(kernel([...closed, ...again]).at(-1)).toEqual({ ret: -1, errno: 'EAGAIN' });
     expect(kernel([...closed, { kind: 'rst', conn: 1 }, ...again]).at(-1)).toEqual({ ret: 1 });
+    // The peer's SYN on the orphan's tuple draws a challenge ACK, and the
+    // peer's RST, built from it, resets the orphan.
+    expect(kernel([...closed, again[0], { kind: 'rst', conn: 1 }, ...again]).at(-1)).toEqual({ ret: 1 });
     const tfo = pkt({ fastOpen: 'request' });
     const fastOpen = (payload: number, between: Op[]): Op[] => [
       { kind: 'sysctl', name: 'tcp_fastopen', value: 1 }, { kind: 'listen', fd: 0, backlog: 1 },
