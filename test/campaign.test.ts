@@ -5,7 +5,7 @@
 // refused; foreign and corrupt files are reported and skipped; shards merge.
 import { spawn, spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, rmSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -251,6 +251,16 @@ describe('savedsyn fuzz', () => {
     const names = readdirSync(join(dir, 'findings')).sort();
     expect(names.map((n) => n.replace(/-[0-9a-f]{8}\./, '.'))).toEqual(['leaky-leak_leaky.ts_run.json', 'leaky-leak_leaky.ts_run.md']);
     expect(new CampaignStore(dir).findings.size).toBe(1);
+  });
+
+  it('takes back only the corpus files of batches not committed: a folder under an entry\'s name stays, with a warning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'savedsyn-prune-'));
+    mkdirSync(join(dir, 'corpus', '000099-deadbeef.json'), { recursive: true });
+    writeFileSync(join(dir, 'corpus', '000098-deadbeef.json'), '{}');
+    const store = new CampaignStore(dir);
+    store.pruneCorpus(50);
+    expect(readdirSync(join(dir, 'corpus'))).toEqual(['000099-deadbeef.json']);
+    expect(store.warnings).toContain('skipping corpus/000099-deadbeef.json: not a file');
   });
 
   it('generates single-thread cases of at most --max-ops ops', () => {

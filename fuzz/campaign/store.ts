@@ -4,7 +4,7 @@
 // parse, or were not written by savedsyn, are reported and skipped.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { causeOf } from '../../model/output-folder.ts';
 import { UserError } from '../../model/user-error.ts';
@@ -309,7 +309,14 @@ export class CampaignStore {
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir)) {
       const m = /^(\d+)-[0-9a-f]{8}\.json$/.exec(name);
-      if (m && Number(m[1]) >= bound) rmSync(join(dir, name), { force: true });
+      if (!m || Number(m[1]) < bound) continue;
+      // Only what a batch wrote is taken back: a folder (or anything else)
+      // under an entry's name is not the campaign's to remove.
+      if (!lstatSync(join(dir, name)).isFile()) {
+        this.warnings.push(`skipping corpus/${name}: not a file`);
+        continue;
+      }
+      rmSync(join(dir, name), { force: true });
     }
   }
 
