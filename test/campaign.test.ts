@@ -368,5 +368,11 @@ describe('shards and merge', () => {
     const tokens = (d: string) => readdirSync(join(d, 'corpus')).map((f) => JSON.parse(readFileSync(join(d, 'corpus', f), 'utf8')).token as string);
     expect(new Set(tokens(merged))).toEqual(new Set([...tokens(a), ...tokens(b)]));
     expect(tokens(merged).length).toBe(new Set(tokens(merged)).size);
+    // Shard 0 of 4 runs batches shard 0 of 2 runs too.
+    const state = JSON.parse(readFileSync(join(a, 'state.json'), 'utf8'));
+    writeFileSync(join(b, 'state.json'), JSON.stringify({ ...state, shard: '0/4' }));
+    const refused = spawnSync(process.execPath, [SAVEDSYN, 'merge', '--out', mkdtempSync(join(tmpdir(), 'savedsyn-merged-')), a, b], { encoding: 'utf8' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toBe(`savedsyn: ${a} ran shard 0/2 and ${b} shard 0/4: cut into different numbers of parts, shards share batches, whose cases would count twice\n`);
   });
 });

@@ -83,6 +83,12 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
       const other = shards.get(state.shard);
       if (other !== undefined) throw new UserError(`${other} and ${given} both ran shard ${state.shard} of the same campaign: their cases would count twice`);
       shards.set(state.shard, given);
+      // Shard i of n runs batches i, i + n, i + 2n…: cut into another
+      // number of parts, two shards share batches.
+      const parts = (shard: string): string => shard.slice(shard.indexOf('/') + 1);
+      if (parts(state.shard) !== parts(states[0].state.shard)) {
+        throw new UserError(`${states[0].given} ran shard ${states[0].state.shard} and ${given} shard ${state.shard}: cut into different numbers of parts, shards share batches, whose cases would count twice`);
+      }
     }
   }
   const outDir = makeFolder(target);
