@@ -5,7 +5,7 @@
 // refused; foreign and corrupt files are reported and skipped; shards merge.
 import { spawn, spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, rmSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -374,5 +374,11 @@ describe('shards and merge', () => {
     const refused = spawnSync(process.execPath, [SAVEDSYN, 'merge', '--out', mkdtempSync(join(tmpdir(), 'savedsyn-merged-')), a, b], { encoding: 'utf8' });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toBe(`savedsyn: ${a} ran shard 0/2 and ${b} shard 0/4: cut into different numbers of parts, shards share batches, whose cases would count twice\n`);
+    // An --out not made yet, under a link to an input, is inside that input.
+    const link = join(mkdtempSync(join(tmpdir(), 'savedsyn-link-')), 'to-a');
+    symlinkSync(a, link);
+    const inside = spawnSync(process.execPath, [SAVEDSYN, 'merge', '--out', join(link, 'y'), a], { encoding: 'utf8' });
+    expect(inside.stderr).toBe(`savedsyn: --out ${join(link, 'y')} and the input ${a} overlap: merge never writes into its inputs\n`);
+    expect(existsSync(join(a, 'y'))).toBe(false);
   });
 });

@@ -6,7 +6,7 @@
 // together: both are refused unless asked for.
 
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { makeFolder } from '../../model/output-folder.ts';
 import { UserError } from '../../model/user-error.ts';
 import { encodeToken } from '../../reports/token.ts';
@@ -63,13 +63,26 @@ function inputsOf(o: MergeOptions, out: string): Array<{ given: string; dir: str
   });
 }
 
+/** Where `path` really is, though it does not exist yet: the real path of
+ * its nearest existing folder, with the rest appended. A symbolic link on
+ * the way must not hide that --out lies inside an input. */
+function realOut(path: string): string {
+  let existing = path;
+  const rest: string[] = [];
+  while (!existsSync(existing) && dirname(existing) !== existing) {
+    rest.unshift(basename(existing));
+    existing = dirname(existing);
+  }
+  return join(realpathSync(existing), ...rest);
+}
+
 export function mergeCampaigns(o: MergeOptions): MergeSummary {
   const log = o.log ?? (() => {});
   const target = resolve(o.out);
   if (existsSync(target) && (!statSync(target).isDirectory() || readdirSync(target).length > 0)) {
     throw new UserError(`--out ${o.out} already exists and is not an empty folder: merge writes a new folder`);
   }
-  const inputs = inputsOf(o, existsSync(target) ? realpathSync(target) : target);
+  const inputs = inputsOf(o, realOut(target));
   const states = inputs.flatMap((i) => (i.state ? [{ given: i.given, state: i.state }] : []));
   if (!o.allowMixed) {
     const first = states[0];
