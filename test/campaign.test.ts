@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, rmSync, mkdtempSync, readdirSync, readFileSync, 
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeToken } from '../reports/token.ts';
+import { decodeToken, encodeToken } from '../reports/token.ts';
 import { stopOnSignals } from '../fuzz/campaign/signals.ts';
 import { CampaignStore } from '../fuzz/campaign/store.ts';
 import { SAVEDSYN } from './built.ts';
@@ -241,7 +241,8 @@ describe('savedsyn fuzz', () => {
 
   it('a finding written before implementations were named is still the same finding, and replacing it leaves no hidden file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'savedsyn-older-'));
-    const older = { signature: 'leak:leaky.ts run', impl: './test/fixtures/leaky.ts', profile: 'linux', mode: 'sequential' as const, token: 't', title: 't', message: 'm', report: 'r', batch: 3 };
+    const token = encodeToken({ profile: 'linux', impl: './test/fixtures/leaky.ts', kind: 'sequential', ops: [] });
+    const older = { signature: 'leak:leaky.ts run', impl: './test/fixtures/leaky.ts', profile: 'linux', mode: 'sequential' as const, token, title: 't', message: 'm', report: 'r', batch: 3 };
     new CampaignStore(dir).add(older);
     expect(readdirSync(join(dir, 'findings')).every((n) => n.startsWith('.'))).toBe(true);
     const store = new CampaignStore(dir);
@@ -251,6 +252,12 @@ describe('savedsyn fuzz', () => {
     const names = readdirSync(join(dir, 'findings')).sort();
     expect(names.map((n) => n.replace(/-[0-9a-f]{8}\./, '.'))).toEqual(['leaky-leak_leaky.ts_run.json', 'leaky-leak_leaky.ts_run.md']);
     expect(new CampaignStore(dir).findings.size).toBe(1);
+    // A finding whose token no replay could read is skipped, with a warning.
+    const damaged = names.find((n) => n.endsWith('.json'))!;
+    writeFileSync(join(dir, 'findings', damaged), JSON.stringify({ ...older, implName: 'leaky', token: 'ssyn2.garbage.00' }));
+    const again = new CampaignStore(dir);
+    expect(again.findings.size).toBe(0);
+    expect(again.warnings).toEqual([expect.stringMatching(new RegExp(`^skipping findings/${damaged}: unreadable \\(`))]);
   });
 
   it('takes back only the corpus files of batches not committed: a folder under an entry\'s name stays, with a warning', () => {

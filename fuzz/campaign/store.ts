@@ -128,6 +128,8 @@ export class CampaignStore {
       try {
         const f = JSON.parse(readFileSync(join(dir, 'findings', name), 'utf8')) as BatchFinding;
         if (typeof f.signature !== 'string' || typeof f.impl !== 'string' || typeof f.token !== 'string') throw new Error('missing fields');
+        // Its token is what every report prints to replay it.
+        decodeToken(f.token);
         this.findings.set(findingName(f), f);
       } catch (e) {
         this.warnings.push(`skipping findings/${name}: unreadable (${e instanceof Error ? e.message : String(e)})`);
