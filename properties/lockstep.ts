@@ -100,10 +100,9 @@ export class Session {
    * them: a case that never reads a SYN nor holds a buffer never builds
    * the table. */
   private packetsPending: readonly Op[] | undefined;
-  /** Whether ops are frozen before the implementation sees them, and its
-   * outcomes copied as they are checked: for implementations savedsyn
-   * does not bundle. */
-  private readonly freezesOps: boolean;
+  /** An implementation savedsyn does not bundle: its ops are frozen
+   * before it sees them, and its outcomes copied as they are checked. */
+  private readonly untrusted: boolean;
   /** Reused by the memory oracle, which asks after every step. */
   private readonly keptBuf: number[] = [];
   private readonly liveBuf: number[] = [];
@@ -119,7 +118,7 @@ export class Session {
       packets: from?.packets ?? NO_PACKETS, delivered: new Map(),
     };
     this.packetsPending = from === undefined ? allOps : undefined;
-    this.freezesOps = !BUNDLED.includes(impl);
+    this.untrusted = !BUNDLED.includes(impl);
     this.instance = guarded('create', () => createInstance(impl, { profile, ledger: this.ledger }));
     for (const fd of this.spec.openFds()) this.implFds.add(fd);
   }
@@ -341,7 +340,7 @@ export class Session {
     // under the oracles and the replay token. Frozen, such a write throws
     // where the module makes it, and is reported there as a crash. The
     // bundled implementations write to no op, and are spared the cost.
-    if (this.freezesOps && !Object.isFrozen(op)) Object.freeze(op);
+    if (this.untrusted && !Object.isFrozen(op)) Object.freeze(op);
     const w = enterCall(op.kind, thread, op);
     let started: unknown;
     try {
@@ -349,7 +348,7 @@ export class Session {
     } finally {
       leaveCall(w);
     }
-    if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started, this.freezesOps);
+    if (!isRun(started as OpRun)) return checkedOutcome(this.impl, op, this.profile, started, this.untrusted);
     return started as OpRun;
   }
 
@@ -357,7 +356,7 @@ export class Session {
    * a yield, or its Outcome. */
   next(op: Op, run: OpRun, thread = 0): IteratorResult<Yield, Outcome> {
     const r = this.resume(op, run, thread);
-    return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value, this.freezesOps) } : { done: false, value: checkedYield(this.impl, r.value) };
+    return r.done ? { done: true, value: checkedOutcome(this.impl, op, this.profile, r.value, this.untrusted) } : { done: false, value: checkedYield(this.impl, r.value) };
   }
 
   /** The started op's next step, unchecked. */
@@ -376,7 +375,7 @@ export class Session {
     if (!isRun(started)) return started;
     for (let n = 0; n < MAX_YIELDS_PER_OP; n++) {
       const r = this.resume(op, started, 0);
-      if (r.done) return checkedOutcome(this.impl, op, this.profile, r.value, this.freezesOps);
+      if (r.done) return checkedOutcome(this.impl, op, this.profile, r.value, this.untrusted);
       const y = r.value;
       if (typeof y !== 'string') {
         const blocked = checkedYield(this.impl, y) as { blocked: string };
