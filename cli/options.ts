@@ -3,10 +3,12 @@
 // a mistake in the command line is answered at once.
 
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_GUIDE_EVERY, DEFAULT_OP_TIMEOUT, DEFAULT_RUNS } from '../fuzz/defaults.ts';
 import { SHAPES, type AlphabetKind } from '../fuzz/verify/alphabet.ts';
 import { ALPHABET_KINDS } from '../fuzz/verify/bounds.ts';
+import { looksLikePath } from '../model/impl/looks-like-path.ts';
 import { PROFILE_NAMES, type ProfileName } from '../model/profile.ts';
 import { UserError } from '../model/user-error.ts';
 import type { SchedulerName } from '../properties/findings.ts';
@@ -230,8 +232,10 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
   if (stray === 'thread-runs' && command === 'fuzz' && values.impl?.includes('kernel')) {
     throw new UserError('a campaign on the live kernel runs no concurrent cases: the kernel is asked one op at a time, with nothing to interleave (fuzz takes no --thread-runs)');
   }
-  const impls = values.impl ?? [];
-  const twice = impls.find((x, i) => impls.indexOf(x) !== i);
+  // A module is one module however its path is spelled.
+  const impls = (values.impl ?? []).map((x) => (looksLikePath(x) ? resolve(x) : x));
+  const twiceAt = impls.findIndex((x, i) => impls.indexOf(x) !== i);
+  const twice = twiceAt < 0 ? undefined : values.impl![twiceAt];
   if (twice !== undefined) throw new UserError(`--impl ${twice} is given twice: each implementation is searched once`);
   // A campaign on the live kernel alone runs single-thread sequences, and
   // the lane bounds its own runs: these would be taken and never used.

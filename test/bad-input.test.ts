@@ -16,6 +16,10 @@ const ROOT = join(import.meta.dirname, '..');
 const BIN = SAVEDSYN;
 const tmp = mkdtempSync(join(tmpdir(), 'savedsyn-bad-'));
 const at = (...p: string[]) => join(tmp, ...p);
+// A module outside any package, so tsx compiles it as CommonJS, whose
+// failed require() lists its require stack.
+mkdirSync(at('outside'));
+writeFileSync(at('outside', 'imports-missing.ts'), "import { createSpec } from 'no-such-package-anywhere';\nexport default { name: 'imports-missing', profile: 'linux', description: '', create: () => createSpec('linux') };\n");
 
 interface Ran { code: number | null; err: string; out: string }
 
@@ -45,7 +49,7 @@ const FAILING = token({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'sequential', o
 const canUnshare = spawnSync('unshare', ['-rm', 'true']).status === 0;
 
 /** [what, args, first line of stderr, options] */
-type Case = [string, string[], RegExp, { input?: string; wrap?: string[]; skip?: boolean }?];
+type Case = [string, string[], RegExp, { input?: string; wrap?: string[]; skip?: boolean; oneLine?: boolean }?];
 
 const CASES: Case[] = [
   // The command line.
@@ -111,6 +115,10 @@ const CASES: Case[] = [
     /^savedsyn: an error escaped every call savedsyn made into the implementation \(a timer, promise or callback the module left behind threw it\): thrown after accept returned$/],
   ['a module that throws after its call returned, to verify on a worker', ['verify', '--impl', './test/fixtures/throws-later.ts', '--depth', '2', '--workers', '1', '--quiet'],
     /^savedsyn: an error escaped every call savedsyn made into the implementation \(a timer, promise or callback the module left behind threw it\): thrown after accept returned$/],
+  ['a module whose import is not installed', ['check', '--impl', at('outside', 'imports-missing.ts'), '--runs', '5'],
+    /^savedsyn: could not load \S+imports-missing\.ts: Cannot find (module|package) 'no-such-package-anywhere'[^\n]*$/, { oneLine: true }],
+  ['one module given twice under two spellings', ['check', '--impl', './examples/atomic-linux.ts', '--impl', 'examples/../examples/atomic-linux.ts'],
+    /^savedsyn: --impl examples\/\.\.\/examples\/atomic-linux\.ts is given twice: each implementation is searched once$/],
   ['a module whose instances share one world', ['check', '--impl', './test/fixtures/shares-a-world.ts', '--runs', '100'],
     /^savedsyn: shares-a-world is not deterministic: two instances from create\(\) answered socket\(\), close\(fd 0\) differently \(1, 0; then 0, 0\)\. A module must give/],
   ['a module that is not deterministic, to verify on a worker', ['verify', '--impl', './test/fixtures/not-deterministic.mjs', '--depth', '1', '--workers', '1', '--quiet'],
@@ -218,6 +226,7 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
       expect(r.err.split('\n')[0]).toMatch(first);
       expect(r.err).not.toMatch(/internal error/);
       expect(r.err).not.toMatch(/\n\s+at /);
+      if (opts?.oneLine) expect(r.err.trimEnd().split('\n')).toHaveLength(1);
     });
   }
 

@@ -18,9 +18,9 @@ import { Ledger } from '../ledger.ts';
 import { PROFILE_NAMES, profileByName } from '../profile.ts';
 import { UserError } from '../user-error.ts';
 
-export function looksLikePath(s: string): boolean {
-  return s.includes('/') || /\.(m?[jt]s|cjs|cts|mts)$/.test(s);
-}
+import { looksLikePath } from './looks-like-path.ts';
+
+export { looksLikePath };
 
 export interface LoadOptions {
   /** How long the first create() may run, in ms (0: no bound): a module
@@ -44,7 +44,10 @@ export async function loadImplementation(spec: string, options: LoadOptions = {}
   try {
     mod = await importModule(file);
   } catch (e) {
-    throw new UserError(`could not load ${spec}: ${describeThrown(e)}`);
+    // One line, as every error: Node's list of the modules that required
+    // the missing one names tsx's loader more than the user's files.
+    const why = describeThrown(e).replace(/\nRequire stack:[\s\S]*$/, '').replace(/\s*\n\s*/g, ' ');
+    throw new UserError(`could not load ${spec}: ${why}`);
   }
   return withOrigin(validateImplementation(exported(mod), spec, options), file);
 }
