@@ -51,11 +51,9 @@ function stray(e: unknown): void {
   exitNow(70);
 }
 
-/** End the process with `code` once the command has returned: a module's
- * timer or open handle must not keep a finished command waiting. */
-export function exit(code: number): never {
-  return exitNow(code);
-}
+/** `exit(code)` ends the process once the command has returned: a
+ * module's timer or open handle must not keep a finished command waiting. */
+export { exitNow as exit };
 
 /** Errnos of a filesystem refusing what was asked of a path. */
 const SYSTEM_REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'ELOOP', 'EMFILE', 'ENFILE', 'ENOENT']);

@@ -23,7 +23,7 @@ export function replayOnKernel(c: ReplayCase): RunResult {
   const twoFamilies = peerInTwoFamilies(c.ops);
   if (twoFamilies !== undefined) throw new UserError(`the token's op ${twoFamilies.step} sends peer ${twoFamilies.peer}'s SYN over the other IP version: the model takes a peer for one connection whatever its version, the kernel sees two addresses and two connections`);
   const crowded = retransmitAmongOthers(c.ops);
-  if (crowded !== undefined) throw new UserError(`the token's op ${crowded.step} (synackRetransmit) cannot run on the live kernel while peer ${crowded.peer}'s request is pending too: the lane waits out the kernel's SYN-ACK timer, which fires for every pending request, and the spec's for peer ${(c.ops[crowded.step] as { conn: number }).conn} only`);
+  if (crowded !== undefined) throw new UserError(`the token's op ${crowded.step} (synackRetransmit) cannot run on the live kernel while peer ${crowded.peer}'s request is pending too: the lane waits out the kernel's SYN-ACK timer, which fires for every pending request, and the spec's for peer ${crowded.own} only`);
   const lane = kernelLane();
   if (!lane.ok) throw new UserError(`the token's case runs on the live kernel, and its lane cannot run here: ${lane.reason}`);
   try {
@@ -34,14 +34,14 @@ export function replayOnKernel(c: ReplayCase): RunResult {
   }
 }
 
-/** The first synackRetransmit made while another peer's request is
- * pending, in the spec's reading of the case. */
-function retransmitAmongOthers(ops: readonly Op[]): { step: number; peer: number } | undefined {
+/** The first synackRetransmit (for peer `own`) made while another peer's
+ * request is pending, in the spec's reading of the case. */
+function retransmitAmongOthers(ops: readonly Op[]): { step: number; own: number; peer: number } | undefined {
   const spec = createSpec(LINUX);
   for (let step = 0; step < ops.length; step++) {
     const op = ops[step];
     if (op.kind === 'synackRetransmit') {
-      for (const c of spec.conns.values()) if (c.state === 'request' && c.id !== op.conn) return { step, peer: c.id };
+      for (const c of spec.conns.values()) if (c.state === 'request' && c.id !== op.conn) return { step, own: op.conn, peer: c.id };
     }
     spec.apply(op);
   }

@@ -333,14 +333,14 @@ export class Session {
 
   /** The op started on the implementation: a generator, or an Outcome at once. */
   start(op: Op, thread: number): OpRun | Outcome {
-    // Counted as `guarded` counts, without a closure: this and `next` run
-    // once per preemption point.
     // The op is the case's, and often shared (an alphabet's, a corpus
     // entry's): an implementation that wrote to it would change the case
     // under the oracles and the replay token. Frozen, such a write throws
     // where the module makes it, and is reported there as a crash. The
     // bundled implementations write to no op, and are spared the cost.
     if (this.untrusted && !Object.isFrozen(op)) Object.freeze(op);
+    // Counted as `guarded` counts, without a closure: this and `next` run
+    // once per preemption point.
     const w = enterCall(op.kind, thread, op);
     let started: unknown;
     try {

@@ -63,6 +63,11 @@ function inputsOf(o: MergeOptions, out: string): Array<{ given: string; dir: str
   });
 }
 
+/** How many parts a shard `i/n` cut its campaign into. */
+function parts(shard: string): string {
+  return shard.slice(shard.indexOf('/') + 1);
+}
+
 /** Where `path` really is, though it does not exist yet: the real path of
  * its nearest existing folder, with the rest appended. A symbolic link on
  * the way must not hide that --out lies inside an input. */
@@ -98,7 +103,6 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
       shards.set(state.shard, given);
       // Shard i of n runs batches i, i + n, i + 2n…: cut into another
       // number of parts, two shards share batches.
-      const parts = (shard: string): string => shard.slice(shard.indexOf('/') + 1);
       if (parts(state.shard) !== parts(states[0].state.shard)) {
         throw new UserError(`${states[0].given} ran shard ${states[0].state.shard} and ${given} shard ${state.shard}: cut into different numbers of parts, shards share batches, whose cases would count twice`);
       }

@@ -10,6 +10,7 @@ import { createInstance, DidNotReturn, isThenable } from './contract.ts';
 import { describeThrown, isA } from './thrown.ts';
 import { noteModuleLoaded } from './loaded.ts';
 import { requireFreshInstances } from './fresh-instances.ts';
+import { looksLikePath } from './looks-like-path.ts';
 import { withOrigin } from './origin.ts';
 import { KERNEL_IMPL } from '../kernel/name.ts';
 import { BUNDLED, bundledByName } from './registry.ts';
@@ -17,8 +18,6 @@ import type { Implementation } from './types.ts';
 import { Ledger } from '../ledger.ts';
 import { PROFILE_NAMES, profileByName } from '../profile.ts';
 import { UserError } from '../user-error.ts';
-
-import { looksLikePath } from './looks-like-path.ts';
 
 export { looksLikePath };
 
