@@ -20,13 +20,14 @@ import { search } from '../fuzz/search.ts';
 import { formatOutcome, sameOutcome } from '../model/format.ts';
 import { bundledByName } from '../model/impl/registry.ts';
 import { REPAIRS } from '../model/impl/rfc-v1-fixed.ts';
-import type { ImplInstance, OpRun } from '../model/impl/types.ts';
+import type { ImplInstance } from '../model/impl/types.ts';
 import { Ledger } from '../model/ledger.ts';
-import type { Op, Outcome } from '../model/ops.ts';
+import type { Op } from '../model/ops.ts';
 import { LINUX, RFC_V1 } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
 import type { SpecWorld } from '../model/spec/world.ts';
 import { runLockstep, teardownOps } from '../properties/lockstep.ts';
+import { completed } from './lib/completed.ts';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,14 +45,6 @@ const withTeardown = cases.map((ops) => {
   return [...ops, ...teardownOps(spec.openFds())];
 });
 const steps = withTeardown.reduce((n, c) => n + c.length, 0);
-
-function drive(run: OpRun | Outcome): Outcome {
-  if (typeof (run as OpRun).next !== 'function') return run as Outcome;
-  for (;;) {
-    const r = (run as OpRun).next();
-    if (r.done) return r.value;
-  }
-}
 
 /** Steps per second of `f` over every case: the median of three timed
  * runs after two to warm the JIT, so one pause of the machine or the
@@ -77,7 +70,7 @@ const engine = rate('campaign engine (spec + implementation + oracles)', () => {
 const ceiling = rate('implementation alone', () => {
   for (const ops of withTeardown) {
     const inst = linux.create({ profile: LINUX, ledger: new Ledger() });
-    for (const op of ops) drive(inst.run(op, 0));
+    for (const op of ops) completed(inst.run(op, 0));
   }
 });
 
@@ -86,7 +79,7 @@ class OpCommand implements fc.Command<{ spec: SpecWorld }, { inst: ImplInstance 
   check(): boolean { return true; }
   run(m: { spec: SpecWorld }, r: { inst: ImplInstance }): void {
     const expected = m.spec.apply(this.op);
-    const actual = drive(r.inst.run(this.op, 0));
+    const actual = completed(r.inst.run(this.op, 0));
     if (!sameOutcome(expected, actual)) throw new Error(`${this.op.kind}: ${formatOutcome(expected)} vs ${formatOutcome(actual)}`);
   }
   toString(): string { return this.op.kind; }
