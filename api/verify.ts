@@ -8,7 +8,7 @@ import { alphabet as alphabetOf, describeAlphabet, keptSizes, type VerifyBounds 
 import { hashable } from '../fuzz/verify/canonical.ts';
 import { checkedBounds } from '../fuzz/verify/bounds.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
-import { renderCertificate } from '../fuzz/verify/certificate.ts';
+import { renderCertificate, type CertificateFacts } from '../fuzz/verify/certificate.ts';
 import { caseSize, explorePairsYielding, pairStarts, recorded, type PairCandidate, type PairFailure } from '../fuzz/verify/pairs.ts';
 import { pairsParallel, runParallel, VerifyPool } from '../fuzz/verify/parallel.ts';
 import { DEFAULT_OP_TIMEOUT } from '../fuzz/defaults.ts';
@@ -166,6 +166,7 @@ export async function verify(implementation: Implementation | string, options: V
   const budgetTimer = deadline === undefined ? undefined : setTimeout(() => giveUp.abort(), Math.max(0, deadline - Date.now()));
   let r: BfsResult;
   let p: Awaited<ReturnType<typeof pairsParallel>> | undefined;
+  let pairsSkipped: CertificateFacts['pairsSkipped'];
   try {
     const stopWhen = options.stopAtFirst === true ? (f: ReadonlyMap<string, unknown>) => f.size > 0 : undefined;
     const progress = options.onProgress;
@@ -194,6 +195,7 @@ export async function verify(implementation: Implementation | string, options: V
     // A search that ran out of states before the pair depth has reached
     // every state pairs could start from.
     const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && (r.depthCompleted >= pairDepth || r.exhausted);
+    pairsSkipped = pairDepth < 0 ? 'not asked' : stopped ? 'first counterexample' : r.outOfTime ? 'stopped' : undefined;
     if (pairsWanted) {
       const starts = pairStarts(pb, bfs.retained, bfs.optionStarts);
       p = pool
@@ -232,6 +234,7 @@ export async function verify(implementation: Implementation | string, options: V
     stateHashed: r.stateHashed, statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds, interrupted,
     hungOut: pool?.hungOut === true ? { hangs, bound: opTimeout } : undefined,
     pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime, optionStates: bfs.optionStarts.length },
+    pairsSkipped,
   });
   return {
     name: impl.name, profile: profile.name, bounds, alphabet, states: r.states, transitions: r.transitions,

@@ -161,6 +161,26 @@ describe('verify stopped by a signal', () => {
     });
   }
 
+  it('a certificate without pairs says why none ran', async () => {
+    const stop = new AbortController();
+    const stopped = await verify('linux', {
+      depth: 5, workers: 0, signal: stop.signal,
+      onProgress: (p) => {
+        if (p.phase === 'states' && p.depth === 3) stop.abort('SIGINT');
+      },
+    });
+    expect(stopped.pairs).toBeUndefined();
+    expect(stopped.certificate).toContain('concurrent pairs none: the single-thread search was stopped by a signal before any pair ran');
+    const unasked = await verify('rfc-v1-fixed', { depth: 2, pairDepth: -1, workers: 0, kinds: SMALL });
+    expect(unasked.certificate).toContain('concurrent pairs none: none were asked for (pair depth -1)');
+    const first = await verify('rfc-v1', { depth: 4, pairDepth: 1, workers: 0, stopAtFirst: true });
+    expect(first.findings.length).toBeGreaterThan(0);
+    expect(first.certificate).toContain('concurrent pairs none: the single-thread search stopped at its first counterexample');
+    const paired = await verify('rfc-v1-fixed', { depth: 2, pairDepth: 1, workers: 0, kinds: SMALL });
+    expect(paired.certificate).toMatch(/concurrent pairs [1-9]\d* from every state up to depth 1/);
+    expect(paired.certificate).not.toContain('concurrent pairs none');
+  });
+
   it('on workers, does not wait for an op that never returns', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'savedsyn-hangs-'));
     const api = pathToFileURL(join(import.meta.dirname, '..', 'api', 'index.ts')).href;

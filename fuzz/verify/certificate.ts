@@ -22,6 +22,11 @@ export interface CertificateFacts {
   statesPerDepth: readonly number[];
   /** Concurrent pairs explored, when the run explored any. */
   pairs?: { from: number; depth: number; pairs: number; schedules: number; complete: boolean; optionStates?: number };
+  /** Why no pair was explored, when none was: none were asked for, or
+   * the single-thread search stopped first (at its first counterexample,
+   * or as `outOfTime` says). A certificate without pairs says so, or a
+   * reader would take its verdict to cover interleavings. */
+  pairsSkipped?: 'not asked' | 'first counterexample' | 'stopped';
   counterexamples: number;
   seconds: number;
   /** Stopped by a signal rather than the time budget. */
@@ -56,11 +61,18 @@ export function renderCertificate(c: CertificateFacts): string {
     ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state ${c.pairs.from > 0 ? `at depth ${c.pairs.from} to ${c.pairs.depth}` : `up to depth ${c.pairs.depth}`}`
       + `${c.pairs.optionStates ? `, and of socket options from ${c.pairs.optionStates} more, each the first to show a socket as options see it` : ''}`
       + `, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ` (${stoppedBy})`}`] : []),
+    ...(c.pairs === undefined && c.pairsSkipped !== undefined ? [`  concurrent pairs none: ${PAIRS_SKIPPED[c.pairsSkipped](stoppedBy)}`] : []),
     `  depth completed  ${depth}`,
     `  time             ${c.seconds.toFixed(1)} s`,
   ];
   return lines.join('\n');
 }
+
+const PAIRS_SKIPPED: Record<NonNullable<CertificateFacts['pairsSkipped']>, (stoppedBy: string) => string> = {
+  'not asked': () => 'none were asked for (pair depth -1)',
+  'first counterexample': () => 'the single-thread search stopped at its first counterexample',
+  stopped: (stoppedBy) => `the single-thread search was ${stoppedBy} before any pair ran`,
+};
 
 /** The bounds as a line: the numbers, then the options that are on. */
 export function describeBounds(b: VerifyBounds): string {
