@@ -6,6 +6,7 @@
 import { notReproducible } from '../model/impl/determinism.ts';
 import { alphabet as alphabetOf, describeAlphabet, keptSizes, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
 import { hashable } from '../fuzz/verify/canonical.ts';
+import { forkable } from '../fuzz/verify/fork.ts';
 import { checkedBounds } from '../fuzz/verify/bounds.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate, type CertificateFacts } from '../fuzz/verify/certificate.ts';
@@ -76,8 +77,10 @@ export interface VerifyOptions extends Partial<VerifyBounds> {
 /** Where a run is. */
 export type VerifyProgress =
   /** `stateHashed` false: the implementation's state cannot be read, so
-   * every path is a state and the states number about `ops` to the depth. */
-  | { phase: 'start'; stateHashed: boolean; ops: number; depth: number }
+   * every path is a state and the states number about `ops` to the depth.
+   * `replayed`: its state is read (a module's state()) but cannot be
+   * copied, so each op runs after a replay of the path to its state. */
+  | { phase: 'start'; stateHashed: boolean; replayed: boolean; ops: number; depth: number }
   /** Expanding the states reached with `depth` ops: `done` of `of`. */
   | { phase: 'states'; depth: number; done: number; of: number; states: number; transitions: number }
   /** Pairs from `done` of the `of` states they start from. */
@@ -129,12 +132,15 @@ export async function verify(implementation: Implementation | string, options: V
   }
   // An implementation whose state cannot be read merges no states: its
   // search is a tree of about (ops offered)^depth paths, so the default
-  // depths are those such a tree finishes at in minutes. The session is
+  // depths are those such a tree finishes at in minutes. One whose state
+  // its state() tells merges them, but cannot be copied: each op replays
+  // the path to its state, which costs a few ops more each. The session is
   // made on this thread, which no watchdog can stop: its create() is bounded.
   const opTimeout = options.opTimeout ?? DEFAULT_OP_TIMEOUT;
   const root = createWithin(() => new Session(impl, profile, []), opTimeout);
   const opaque = !hashable(root);
-  if (opaque && options.depth === undefined) bounds.depth = OPAQUE_DEFAULT_DEPTH;
+  const replayed = !opaque && !forkable(root);
+  if (options.depth === undefined) bounds.depth = opaque ? OPAQUE_DEFAULT_DEPTH : replayed ? REPLAYED_DEFAULT_DEPTH : bounds.depth;
   const start = Date.now();
   const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
   const signal = options.signal;
@@ -176,7 +182,7 @@ export async function verify(implementation: Implementation | string, options: V
         progress({ phase: 'states', depth, done, of, states: bfs.seen.size, transitions: bfs.transitions });
       }),
     };
-    if (progress) progress({ phase: 'start', stateHashed: !opaque, ops: alphabetOf(profile, bounds, keptSizes(root.spec, bounds), 0).length, depth: bounds.depth });
+    if (progress) progress({ phase: 'start', stateHashed: !opaque, replayed, ops: alphabetOf(profile, bounds, keptSizes(root.spec, bounds), 0).length, depth: bounds.depth });
     const onPairs = progress && ((done: number, of: number) => progress({ phase: 'pairs', done, of }));
     const onRace = progress && ((f: PairCandidate) => {
       if (!bfs.failures.has(f.signature)) progress({ phase: 'found', signature: f.signature, ops: caseSize(f.case), race: true });
@@ -248,6 +254,7 @@ const ROOT_MODULE = new URL(`../fuzz/verify/root${import.meta.url.slice(import.m
 
 const DEFAULT_PAIR_DEPTH = 3;
 const OPAQUE_DEFAULT_DEPTH = 3;
+const REPLAYED_DEFAULT_DEPTH = 6;
 const OPAQUE_DEFAULT_PAIR_DEPTH = 1;
 
 export interface VerifyRace {

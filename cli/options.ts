@@ -75,8 +75,9 @@ options:
                      goes on past 16 of them, each costing MS, and stops
                      at the 17th
   --allow-mixed      merge: allow folders of different seeds or implementations
-  --depth N          verify: longest sequence explored (default 8; 3 for an
-                     implementation whose state cannot be read)
+  --depth N          verify: longest sequence explored (default 8; 6 for a
+                     module whose state() tells its state, 3 for one
+                     whose state cannot be read)
   --peers N          verify: peers that send packets (default 1)
   --fds N            verify: descriptors 0..N-1 operated on (default 2)
   --shapes N         verify: SYN shapes sent, 1 to 4 (default 1): loopback

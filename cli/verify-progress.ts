@@ -39,6 +39,9 @@ export class VerifyProgressLine {
       if (!p.stateHashed) {
         this.sink.line(`note: ${this.implName}'s state cannot be read, so every op sequence is a state of its own: `
           + `about ${p.ops}^d states at depth d; exploring to depth ${p.depth} (--depth sets it, --ops makes the alphabet smaller)`);
+      } else if (p.replayed) {
+        this.sink.line(`note: ${this.implName}'s state is read through its state(), but cannot be copied, so each op replays the path to its state: `
+          + `exploring to depth ${p.depth} (--depth sets it, --ops makes the alphabet smaller)`);
       }
       return;
     }

@@ -14,6 +14,8 @@ const implementation: Implementation = {
     return {
       run: (op) => world.apply(op),
       view: () => world.view(),
+      // Everything it answers from: verify merges the states it reaches.
+      state: () => world,
     };
   },
 };

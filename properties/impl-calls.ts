@@ -109,7 +109,7 @@ export function enterCall(where: string, thread: number, op: Op | undefined): Li
   if (due || (trail !== undefined && w.trail!.hangs(trail))) {
     if (trail !== undefined) w.trail!.hang(trail);
     w.failed++;
-    if (where === 'create' || where === 'view') {
+    if (where === 'create' || where === 'view' || where === 'state') {
       throw didNotReturn(where, w.bound);
     }
     throw new HangError(where, w.bound);

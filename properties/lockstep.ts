@@ -6,7 +6,7 @@
 
 import { Ledger, type LedgerEvent, type Violation } from '../model/ledger.ts';
 import { judgeMemory } from './memory.ts';
-import { checkedOutcome, checkedView, checkedYield, createInstance, InterfaceError, viewThrew } from '../model/impl/contract.ts';
+import { checkedOutcome, checkedView, checkedYield, createInstance, InterfaceError, stateThrew, viewThrew } from '../model/impl/contract.ts';
 import type { FdView, Implementation, ImplInstance, OpRun, Yield } from '../model/impl/types.ts';
 import { makesDescriptor, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
@@ -329,6 +329,20 @@ export class Session {
       throw viewThrew(this.impl, e);
     }
     return checkedView(this.impl, shown);
+  }
+
+  /** What a module's state() returns, given to `read` within the same
+   * call: reading it runs the module's code too (getters). For an
+   * implementation with state() only. */
+  readState(read: (state: unknown) => void): void {
+    const call = (): void => read(this.instance.state!());
+    try {
+      if (callsCounted()) guarded('state', call);
+      else call();
+    } catch (e) {
+      if (isA(e, InterfaceError)) throw e;
+      throw stateThrew(this.impl, e);
+    }
   }
 
   /** The op started on the implementation: a generator, or an Outcome at once. */

@@ -31,7 +31,7 @@ describe('verify progress', () => {
   it('in a log: a line per depth completed, and between them at most one every ten seconds', () => {
     const sink = fakeSink();
     const p = new VerifyProgressLine(sink, false, 'linux');
-    p.progress({ phase: 'start', stateHashed: true, ops: 58, depth: 8 });
+    p.progress({ phase: 'start', stateHashed: true, replayed: false, ops: 58, depth: 8 });
     expect(sink.lines).toEqual([]);
     p.progress(states(3, 1, 1000));
     sink.at = 4_000;
@@ -69,7 +69,7 @@ describe('verify progress', () => {
   it('says once, up front, when every op sequence is a state of its own', () => {
     const sink = fakeSink();
     const p = new VerifyProgressLine(sink, false, './mine.ts');
-    p.progress({ phase: 'start', stateHashed: false, ops: 58, depth: 8 });
+    p.progress({ phase: 'start', stateHashed: false, replayed: false, ops: 58, depth: 8 });
     expect(sink.lines).toHaveLength(0);
     expect(sink.kept).toHaveLength(1);
     expect(sink.kept[0]).toMatch(/^note: \.\/mine\.ts's state cannot be read.*about 58\^d states.*exploring to depth 8 \(--depth sets it/);
@@ -78,7 +78,7 @@ describe('verify progress', () => {
   it('is told of each state expanded, level by level, then of each state pairs start from', async () => {
     const seen: VerifyProgress[] = [];
     const r = await verify('rfc-v1-fixed', { depth: 3, pairDepth: 1, workers: 0, kinds: SMALL, onProgress: (p) => seen.push(p) });
-    expect(seen[0]).toEqual({ phase: 'start', stateHashed: true, ops: expect.any(Number) as number, depth: 3 });
+    expect(seen[0]).toEqual({ phase: 'start', stateHashed: true, replayed: false, ops: expect.any(Number) as number, depth: 3 });
     const levels = seen.filter((p) => p.phase === 'states');
     // Every state of every level but the last is expanded, once, in order.
     expect(levels.length).toBe(r.statesPerDepth.slice(0, 3).reduce((a, b) => a + b, 0));

@@ -41,6 +41,7 @@ import { DOMAINS, type Domain } from '../../model/families.ts';
 import type { SpecConn, SpecSocket, SpecWorld } from '../../model/spec/world.ts';
 import type { Session } from '../../properties/lockstep.ts';
 import { Fingerprint } from './fingerprint.ts';
+import { hashModuleState } from './module-state.ts';
 import { Names, Sorter } from './names.ts';
 import { Shapes } from './shapes.ts';
 
@@ -65,8 +66,15 @@ const SOCK_STATES = ['unconnected', 'connecting', 'connected'];
 const CONN_STATES = ['request', 'cookie', 'child', 'gone'];
 const NONE = -1;
 
-/** Whether this session's implementation has a state verify can hash. */
+/** Whether this session's implementation has a state verify can hash:
+ * the modelled stack's, or what a module's state() tells of its own. */
 export function hashable(session: Session): boolean {
+  return kernelOf.has(session.instance) || typeof session.instance.state === 'function';
+}
+
+/** Whether a socket of this session's implementation can be seen as its
+ * options see it (socketProjection): the modelled stack's only. */
+export function projectable(session: Session): boolean {
   return kernelOf.has(session.instance);
 }
 
@@ -79,7 +87,18 @@ export function stateFingerprint(
   fp.reset();
   const kernel = kernelOf.get(session.instance);
   if (kernel === undefined) {
-    for (const op of path) fp.str(JSON.stringify(op));
+    if (typeof session.instance.state !== 'function') {
+      for (const op of path) fp.str(JSON.stringify(op));
+      return fp.value();
+    }
+    // A module's state is its own account, not renamed: what it numbers
+    // by allocation, and the ledger's handles and owners, are hashed as
+    // they are, which is exact and merges less.
+    fp.num(peersUsed).num(sent.length);
+    for (const c of sent) fp.num(c);
+    hashSpec(fp, session.spec, session.readsBySocket());
+    session.readState((state) => hashModuleState(fp, session.impl, state));
+    hashLedger(fp, AS_THEY_ARE.start(), session.ledger, NO_PACKETS, NO_BYTES, false);
     return fp.value();
   }
   for (const exact of [true, false]) {
@@ -186,9 +205,44 @@ function hashSpecSocket(fp: Fingerprint, s: SpecSocket, socks: Names, w: SpecWor
  * read generically, by shape. */
 const FEATURE_FIELDS = new Shapes();
 
+/** How a fingerprint names a ledger's buffers and their owners. */
+interface BufferNames {
+  readonly handles: Names;
+  owner(name: string): string;
+  /** Owners and sites are a vocabulary (the stack's few, each mixed as one
+   * code), or a module's own names, of any number (mixed as text: codes
+   * for that many could clash). */
+  readonly vocabulary: boolean;
+}
+
+function text(fp: Fingerprint, names: BufferNames, s: string): void {
+  if (names.vocabulary) fp.sym(s);
+  else fp.str(s);
+}
+
+/** A module's buffers by handle, and its owners by the names it gave. */
+class NamesAsTheyAre implements BufferNames {
+  readonly vocabulary = false;
+  readonly handles = new Names();
+
+  start(): this {
+    this.handles.clear();
+    return this;
+  }
+
+  owner(name: string): string {
+    return name;
+  }
+}
+
+const AS_THEY_ARE = new NamesAsTheyAre();
+const NO_PACKETS: ReadonlyMap<number, BuiltPacket> = new Map();
+const NO_BYTES: ReadonlyMap<number, Uint8Array> = new Map();
+
 /** The stack's objects, renamed as a traversal meets them. One walk is
  * reused from state to state: `start` forgets the last one. */
-class KernelWalk {
+class KernelWalk implements BufferNames {
+  readonly vocabulary = true;
   readonly socks = new Names();
   readonly reqs = new Names();
   readonly handles = new Names();
@@ -378,7 +432,7 @@ function hashKernel(fp: Fingerprint, k: Kernel, ledger: Ledger, profile: Profile
 /** Every buffer a pointer leads to, then every other live one; freed
  * buffers nothing points to can never be touched again. */
 function hashLedger(
-  fp: Fingerprint, walk: KernelWalk, ledger: Ledger, skbs: ReadonlyMap<number, BuiltPacket>, kmem: ReadonlyMap<number, Uint8Array>, exact: boolean,
+  fp: Fingerprint, walk: BufferNames, ledger: Ledger, skbs: ReadonlyMap<number, BuiltPacket>, kmem: ReadonlyMap<number, Uint8Array>, exact: boolean,
 ): void {
   const n = ledger.count();
   if (exact) {
@@ -391,7 +445,7 @@ function hashLedger(
 
 /** Each buffer the walk has named, in the order named. */
 function hashBuffers(
-  fp: Fingerprint, walk: KernelWalk, ledger: Ledger, skbs: ReadonlyMap<number, BuiltPacket>, kmem: ReadonlyMap<number, Uint8Array>, exact: boolean,
+  fp: Fingerprint, walk: BufferNames, ledger: Ledger, skbs: ReadonlyMap<number, BuiltPacket>, kmem: ReadonlyMap<number, Uint8Array>, exact: boolean,
 ): void {
   for (let i = 0; i < walk.handles.size; i++) {
     const h = walk.handles.order[i];
@@ -400,18 +454,22 @@ function hashBuffers(
     fp.num(e.holders.size);
     if (e.holders.size === 1) {
       for (const [o, c] of e.holders) {
-        fp.sym(walk.owner(o)).num(c);
-        fp.sym(ledger.deathOf(o) ?? '');
+        text(fp, walk, walk.owner(o));
+        fp.num(c);
+        text(fp, walk, ledger.deathOf(o) ?? '');
       }
     } else {
       const holders = [...e.holders].map(([o, c]) => [walk.owner(o), c] as const).sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
       // A holder destroyed without releasing names the leak: where it died.
-      for (const [o, c] of holders) fp.sym(o).num(c);
-      for (const o of [...e.holders.keys()].sort()) fp.sym(ledger.deathOf(o) ?? '');
+      for (const [o, c] of holders) {
+        text(fp, walk, o);
+        fp.num(c);
+      }
+      for (const o of [...e.holders.keys()].sort()) text(fp, walk, ledger.deathOf(o) ?? '');
     }
     // A leak is named after the site that last took a reference: part of
     // what a later teardown reports, so part of the state.
-    if (!e.freed) fp.sym(lastTaken(ledger, h));
+    if (!e.freed) text(fp, walk, lastTaken(ledger, h));
     const p = skbs.get(h);
     if (p !== undefined) hashPacket(fp, p);
     const b = kmem.get(h);

@@ -17,7 +17,7 @@ export class DidNotReturn extends InterfaceError {}
 
 /** A call that is not an op (create, view) did not return: the module
  * cannot be checked, which is not a finding. */
-export function didNotReturn(where: 'create' | 'view', bound: number): InterfaceError {
+export function didNotReturn(where: 'create' | 'view' | 'state', bound: number): InterfaceError {
   return new DidNotReturn(`the implementation's ${where}() did not return within ${bound} ms: a module must return from it to be checked (--op-timeout, or the opTimeout option, sets the bound)`);
 }
 
@@ -76,6 +76,7 @@ export function createInstance(impl: Implementation, env: Parameters<Implementat
   const i = inst as Partial<ImplInstance> | null;
   if (typeof i !== 'object' || i === null || typeof i.run !== 'function' || isThenable(i)) broke(impl, `create(env) must return an object with run(op, thread) (call ${nth})`, inst);
   if (i.view !== undefined && typeof i.view !== 'function') broke(impl, 'view, where given, must be a function', i.view);
+  if (i.state !== undefined && typeof i.state !== 'function') broke(impl, 'state, where given, must be a function', i.state);
   return i as ImplInstance;
 }
 
@@ -97,6 +98,11 @@ export function checkedOutcome(impl: Implementation, op: Op, profile: Profile, x
 /** view() threw: between ops, where nothing the kernel code does is judged. */
 export function viewThrew(impl: Implementation, e: unknown): InterfaceError {
   return new InterfaceError(`${impl.name} does not fit the Implementation interface: view() must return the open descriptors; it threw: ${describeThrown(e)}`);
+}
+
+/** state(), or reading what it returned, threw: as view(), between ops. */
+export function stateThrew(impl: Implementation, e: unknown): InterfaceError {
+  return new InterfaceError(`${impl.name} does not fit the Implementation interface: state() must return its state as data; reading it threw: ${describeThrown(e)}`);
 }
 
 function plainOutcome(x: unknown): unknown {

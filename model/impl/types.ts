@@ -44,6 +44,17 @@ export interface ImplInstance {
   /** Open descriptors with their flag and kept SYN, if the implementation can
    * tell; enables the state oracle. */
   view?(): FdView[];
+  /** Everything the instance's later results depend on, as data: two
+   * instances whose states are equal must answer every later op alike.
+   * Optional; with it, `savedsyn verify` merges the states sequences reach
+   * instead of exploring every path, and so goes deeper in the same time.
+   * Read between ops as data, in the order it iterates: own enumerable
+   * properties, array elements, Map entries, Set values, typed arrays'
+   * bytes; functions are passed over (keep no state in closures) and
+   * shared objects are told from equal copies. What it leaves out is
+   * assumed not to matter: a state that omits something the next op reads
+   * can hide a defect. */
+  state?(): unknown;
 }
 
 export interface Implementation {

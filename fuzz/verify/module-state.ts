@@ -1,0 +1,98 @@
+// A third-party implementation's own account of its state (ImplInstance's
+// optional state()), fed to a fingerprint. The value is read as data, in
+// the order it iterates: an object's own enumerable keys, an array's
+// elements, a Map's entries, a Set's values, a typed array's bytes. Order
+// is kept, not sorted, because a module that iterates its tables sees it;
+// states that differ only there merge less, never wrongly. An object met
+// twice (shared, or in a cycle) is hashed where first met and then named
+// by the order it was met in, so two states that share an object differ
+// from two that hold equal copies, as they may once one is written to.
+// Functions are code, not state (a module's profile and promise objects
+// hold them), and are passed over: a module must not keep state in
+// closures, and the interface says so.
+
+import { InterfaceError } from '../../model/impl/contract.ts';
+import type { Implementation } from '../../model/impl/types.ts';
+import type { Fingerprint } from './fingerprint.ts';
+
+const ARRAY = 0xa1;
+const MAP = 0xa2;
+const SET = 0xa3;
+const OBJECT = 0xa4;
+const BYTES = 0xa5;
+const SEEN = 0xa6;
+const UNDEFINED = 0xa7;
+const NULL = 0xa8;
+const TRUE = 0xa9;
+const FALSE = 0xaa;
+const NUMBER = 0xab;
+const STRING = 0xac;
+const BIGINT = 0xad;
+const FRACTION = 0xae;
+
+/** Hash what `state()` returned. Throws an InterfaceError naming the
+ * first part that is not data (a symbol). */
+export function hashModuleState(fp: Fingerprint, impl: Implementation, state: unknown): void {
+  const seen = new Map<object, number>();
+  const path: string[] = [];
+  const walk = (x: unknown): void => {
+    switch (typeof x) {
+      case 'undefined': fp.num(UNDEFINED); return;
+      case 'boolean': fp.num(x ? TRUE : FALSE); return;
+      // An integer as itself; any other number by its shortest exact
+      // spelling (the fingerprint's num() keeps only an integer part).
+      case 'number':
+        if (Number.isInteger(x) && !Object.is(x, -0)) fp.num(NUMBER).num(x);
+        else fp.num(FRACTION).str(Object.is(x, -0) ? '-0' : String(x));
+        return;
+      case 'string': fp.num(STRING).str(x); return;
+      case 'bigint': fp.num(BIGINT).str(x.toString()); return;
+      case 'function': return;
+      case 'symbol': throw notData(impl, path, 'a symbol');
+      default: break;
+    }
+    if (x === null) {
+      fp.num(NULL);
+      return;
+    }
+    const o = x as object;
+    const at = seen.get(o);
+    if (at !== undefined) {
+      fp.num(SEEN).num(at);
+      return;
+    }
+    seen.set(o, seen.size);
+    if (ArrayBuffer.isView(o)) {
+      fp.num(BYTES).bytes(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+    } else if (Array.isArray(o)) {
+      fp.num(ARRAY).num(o.length);
+      for (let i = 0; i < o.length; i++) within(`[${i}]`, o[i]);
+    } else if (o instanceof Map) {
+      fp.num(MAP).num(o.size);
+      for (const [k, v] of o) {
+        walk(k);
+        within('.get()', v);
+      }
+    } else if (o instanceof Set) {
+      fp.num(SET).num(o.size);
+      for (const v of o) within('.has()', v);
+    } else {
+      const keys = Object.keys(o);
+      fp.num(OBJECT).num(keys.length);
+      for (const k of keys) {
+        fp.str(k);
+        within(`.${k}`, (o as Record<string, unknown>)[k]);
+      }
+    }
+  };
+  const within = (step: string, x: unknown): void => {
+    path.push(step);
+    walk(x);
+    path.pop();
+  };
+  walk(state);
+}
+
+function notData(impl: Implementation, path: readonly string[], what: string): InterfaceError {
+  return new InterfaceError(`${impl.name} does not fit the Implementation interface: state() must return data, but state()${path.join('')} is ${what}`);
+}
