@@ -7,6 +7,7 @@ import { notReproducible } from '../model/impl/determinism.ts';
 import { alphabet as alphabetOf, describeAlphabet, keptSizes, type VerifyBounds } from '../fuzz/verify/alphabet.ts';
 import { hashable } from '../fuzz/verify/canonical.ts';
 import { forkable } from '../fuzz/verify/fork.ts';
+import { HeapWatch, type HeapFull } from '../fuzz/verify/heap.ts';
 import { checkedBounds } from '../fuzz/verify/bounds.ts';
 import { Bfs } from '../fuzz/verify/bfs.ts';
 import { renderCertificate, type CertificateFacts } from '../fuzz/verify/certificate.ts';
@@ -58,6 +59,10 @@ export interface VerifyOptions extends Partial<VerifyBounds> {
   maxHangs?: number;
   /** Stop after this many seconds, at the depth completed by then. */
   timeBudget?: number;
+  /** Stop the single-thread search, at the depth completed, once the heap
+   * in use passes this many megabytes (default: 85% of the heap V8 allows
+   * the process); pairs still run after it. */
+  heapLimitMb?: number;
   /** How replay tokens name the implementation (default: as given). */
   source?: string;
   /** Stop at the first counterexample found, which is a shortest one: the
@@ -106,6 +111,9 @@ export interface VerifyResult {
   interrupted: boolean;
   /** Ops that did not return within the op timeout, each a failure. */
   hangs: number;
+  /** The heap in use when it stopped the search (then `outOfTime`), and
+   * the limit it passed. */
+  heapFull: HeapFull | undefined;
   /** The shortest counterexample of each signature, in the order found. */
   findings: FindingRecord[];
   /** Failures only an interleaving of a pair shows: fewest ops, then
@@ -144,7 +152,11 @@ export async function verify(implementation: Implementation | string, options: V
   const start = Date.now();
   const deadline = options.timeBudget === undefined ? undefined : start + options.timeBudget * 1000;
   const signal = options.signal;
-  const expired = (): boolean => signal?.aborted === true || (deadline !== undefined && Date.now() > deadline) || pool?.hungOut === true;
+  const spent = (): boolean => signal?.aborted === true || (deadline !== undefined && Date.now() > deadline) || pool?.hungOut === true;
+  // The search's states fill the heap; the pairs' do not, and they still
+  // run after a search the heap stopped.
+  const heap = new HeapWatch(options.heapLimitMb);
+  const expired = (): boolean => spent() || heap.full();
   const pairDepth = Math.min(options.pairDepth ?? (opaque ? OPAQUE_DEFAULT_PAIR_DEPTH : DEFAULT_PAIR_DEPTH), bounds.depth);
   const bfs = new Bfs(impl, profile, bounds, pairDepth);
   if (pairDepth >= 0) bfs.pairedDepths = { from: options.pairFrom ?? 0, to: pairDepth };
@@ -200,16 +212,17 @@ export async function verify(implementation: Implementation | string, options: V
     const stopped = stopWhen !== undefined && r.failures.length > 0;
     // A search that ran out of states before the pair depth has reached
     // every state pairs could start from.
-    const pairsWanted = pairDepth >= 0 && !r.outOfTime && !stopped && (r.depthCompleted >= pairDepth || r.exhausted);
-    pairsSkipped = pairDepth < 0 ? 'not asked' : stopped ? 'first counterexample' : r.outOfTime ? 'stopped' : undefined;
+    const stoppedByHeap = r.outOfTime && heap.tripped !== undefined && !spent();
+    const pairsWanted = pairDepth >= 0 && (!r.outOfTime || stoppedByHeap) && !stopped && (r.depthCompleted >= pairDepth || r.exhausted);
+    pairsSkipped = pairDepth < 0 ? 'not asked' : stopped ? 'first counterexample' : !pairsWanted ? 'stopped' : undefined;
     if (pairsWanted) {
       const starts = pairStarts(pb, bfs.retained, bfs.optionStarts);
       p = pool
         ? await pairsParallel(impl, profile, pool, pb, starts, {
-          expired, onDone: onPairs, onFound: onRace, abort: giveUp.signal,
+          expired: spent, onDone: onPairs, onFound: onRace, abort: giveUp.signal,
           rerun: async (c) => (hung() ? await rerun({ profile: profile.name, impl: source, kind: 'concurrent', case: c }) : recorded(impl, profile, c)) as ConcurrentResult,
         })
-        : await explorePairsYielding(impl, profile, bounds, pb, starts, { expired, stopWhen, onDone: onPairs, onFound: onRace });
+        : await explorePairsYielding(impl, profile, bounds, pb, starts, { expired: spent, stopWhen, onDone: onPairs, onFound: onRace });
     }
   } finally {
     clearTimeout(budgetTimer);
@@ -240,12 +253,12 @@ export async function verify(implementation: Implementation | string, options: V
     stateHashed: r.stateHashed, statesPerDepth: r.statesPerDepth, counterexamples: findings.length + races.length, seconds, interrupted,
     hungOut: pool?.hungOut === true ? { hangs, bound: opTimeout } : undefined,
     pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, schedules: p.schedules, complete: !p.outOfTime, optionStates: bfs.optionStarts.length },
-    pairsSkipped,
+    pairsSkipped, heapFull: heap.tripped,
   });
   return {
     name: impl.name, profile: profile.name, bounds, alphabet, states: r.states, transitions: r.transitions,
     statesPerDepth: r.statesPerDepth, depthCompleted: r.depthCompleted, exhausted: r.exhausted, outOfTime: r.outOfTime || p?.outOfTime === true,
-    interrupted, hangs, findings, races, seconds, certificate,
+    interrupted, hangs, heapFull: heap.tripped, findings, races, seconds, certificate,
     pairs: p && { from: pairFrom, depth: pairDepth, pairs: p.pairs, commuting: p.commuting, schedules: p.schedules, optionStates: bfs.optionStarts.length },
   };
 }

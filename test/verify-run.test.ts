@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { verify, type VerifyProgress } from '../api/verify.ts';
 import { VerifyProgressLine, type ProgressSink } from '../cli/verify-progress.ts';
@@ -179,6 +180,35 @@ describe('verify stopped by a signal', () => {
     const paired = await verify('rfc-v1-fixed', { depth: 2, pairDepth: 1, workers: 0, kinds: SMALL });
     expect(paired.certificate).toMatch(/concurrent pairs [1-9]\d* from every state up to depth 1/);
     expect(paired.certificate).not.toContain('concurrent pairs none');
+  });
+
+  it('stops as the heap fills, at the depth completed, and says so', async () => {
+    const r = await verify('linux', { depth: 5, pairDepth: 1, workers: 0, heapLimitMb: 1 });
+    expect(r.heapFull?.limitMb).toBe(1);
+    expect([r.outOfTime, r.depthCompleted, r.pairs]).toEqual([true, 0, undefined]);
+    expect(r.certificate).toMatch(/depth completed {2}0 of 5 \(stopped as the heap filled: \d+ MB in use, past 1 MB; NODE_OPTIONS=--max-old-space-size=MB gives it more\)/);
+    expect(r.certificate).toContain('concurrent pairs none: the single-thread search was stopped as the heap filled');
+  });
+
+  it('runs the pairs after a search the heap stopped past the pair depth', async () => {
+    const used = getHeapStatistics().used_heap_size / 2 ** 20;
+    let balloon: number[] | undefined;
+    const r = await verify('linux', {
+      // The whole search would take seconds: the heap stops it well before.
+      depth: 6, pairDepth: 0, workers: 0, heapLimitMb: used + 64,
+      onProgress: (p) => {
+        // Past the pair depth, the heap grows by more than the limit allows.
+        if (p.phase === 'states' && p.depth === 2 && balloon === undefined) balloon = new Array<number>(13_000_000).fill(0.5);
+      },
+    });
+    expect(balloon?.length).toBe(13_000_000);
+    balloon = undefined;
+    expect(r.heapFull).toBeDefined();
+    expect(r.depthCompleted).toBeGreaterThanOrEqual(2);
+    expect(r.depthCompleted).toBeLessThan(6);
+    expect(r.pairs!.pairs).toBeGreaterThan(0);
+    expect(r.certificate).toMatch(/concurrent pairs [1-9]\d* from every state up to depth 0, .* schedules\n/);
+    expect(r.certificate).toContain('(stopped as the heap filled');
   });
 
   it('on workers, does not wait for an op that never returns', async () => {

@@ -4,6 +4,7 @@
 // and nowhere else, so two runs differ only there.
 
 import type { VerifyBounds } from './alphabet.ts';
+import type { HeapFull } from './heap.ts';
 
 export interface CertificateFacts {
   implementation: string;
@@ -33,6 +34,8 @@ export interface CertificateFacts {
   interrupted?: boolean;
   /** Stopped because ops hung this many times, each for `bound` ms. */
   hungOut?: { hangs: number; bound: number };
+  /** The single-thread search stopped as the heap filled. */
+  heapFull?: HeapFull;
 }
 
 export function renderCertificate(c: CertificateFacts): string {
@@ -41,11 +44,16 @@ export function renderCertificate(c: CertificateFacts): string {
     : c.exhausted
       ? `no counterexample: every reachable state explored (depth ${c.depthCompleted} reached no new state)`
       : `no counterexample in any sequence of at most ${c.depthCompleted} ops`;
+  // Only the single-thread search fills the heap: what stopped the pairs
+  // is one of the others.
   const stoppedBy = c.hungOut !== undefined
     ? `stopped after ${c.hungOut.hangs} ops did not return within ${c.hungOut.bound} ms`
     : c.interrupted === true ? 'stopped by a signal' : 'stopped by the time budget';
+  const searchStoppedBy = c.hungOut === undefined && c.interrupted !== true && c.heapFull !== undefined
+    ? `stopped as the heap filled: ${c.heapFull.usedMb} MB in use, past ${c.heapFull.limitMb} MB; NODE_OPTIONS=--max-old-space-size=MB gives it more`
+    : stoppedBy;
   const depth = c.outOfTime
-    ? `${c.depthCompleted} of ${c.bounds.depth} (${stoppedBy})`
+    ? `${c.depthCompleted} of ${c.bounds.depth} (${searchStoppedBy})`
     : `${c.depthCompleted} of ${c.bounds.depth}${c.exhausted ? ' (exhausted)' : ''}`;
   const lines = [
     `savedsyn verify: ${verdict}`,
@@ -61,7 +69,7 @@ export function renderCertificate(c: CertificateFacts): string {
     ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state ${c.pairs.from > 0 ? `at depth ${c.pairs.from} to ${c.pairs.depth}` : `up to depth ${c.pairs.depth}`}`
       + `${c.pairs.optionStates ? `, and of socket options from ${c.pairs.optionStates} more, each the first to show a socket as options see it` : ''}`
       + `, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ` (${stoppedBy})`}`] : []),
-    ...(c.pairs === undefined && c.pairsSkipped !== undefined ? [`  concurrent pairs none: ${PAIRS_SKIPPED[c.pairsSkipped](stoppedBy)}`] : []),
+    ...(c.pairs === undefined && c.pairsSkipped !== undefined ? [`  concurrent pairs none: ${PAIRS_SKIPPED[c.pairsSkipped](searchStoppedBy)}`] : []),
     `  depth completed  ${depth}`,
     `  time             ${c.seconds.toFixed(1)} s`,
   ];
