@@ -153,6 +153,7 @@ export class Session {
     this.stopped = false;
     this.judgesMemory = true;
     this.ctx.packets = packets;
+    this.packetsPending = undefined;
   }
 
   /** Past the first violation: the spec no longer predicts the run. */

@@ -317,30 +317,37 @@ export class Bfs {
    * `known` already holds (nothing), or a new state with its teardown's
    * verdict. A pure function of its inputs, so a worker thread can run it. */
   steps(path: readonly Op[], node: NodeData, known: (fp: number) => boolean): Step[] {
-    let base: Session | undefined;
-    if (this.branching === 'fork') {
-      base = this.replay(path, node.sending);
-      if (!forkable(base)) base = undefined;
-    }
+    // The state the path reaches, replayed once: copied for each op where
+    // the implementation can be (fork.ts); otherwise each op replays the
+    // path in a session of its own.
+    const base = this.replay(path, node.sending);
+    const copying = this.branching === 'fork' && forkable(base);
+    const hashed = hashable(base);
+    const packets = base.packets();
     const out: Step[] = [];
     const local = new Set<number>();
     // Most ops leave the state as they found it (a call on a descriptor
-    // not open, an option already set): the copy they ran on is then a
-    // copy of `base` as far as any hash, and so any later op, can tell,
-    // and the next op runs on it without copying `base` again.
-    const here = base && stateFingerprint(this.fp, base, path, node.peersUsed, node.sent);
-    let unchanged = false;
+    // not open, an option already set): the session they ran in is then
+    // in `base`'s state as far as any hash, and so any later op, can tell,
+    // and the next op runs in it, without a copy or a replay. `base`
+    // itself is such a session when nothing copies it.
+    const here = hashed ? stateFingerprint(this.fp, base, path, node.peersUsed, node.sent) : undefined;
+    let unchanged: Session | undefined = hashed && !copying ? base : undefined;
     for (const op of this.alphabetOf(node)) {
       let session: Session;
-      if (unchanged) {
-        session = this.scratch!;
-        session.again(withPacketsOf(base!.packets(), op));
+      // A session made by a copy, or begun again, has run no step yet: its
+      // step numbers start at 0. A replay's count the path's too.
+      let offset = path.length;
+      if (unchanged !== undefined) {
+        session = unchanged;
+        session.again(withPacketsOf(packets, op));
+      } else if (copying) {
+        session = this.scratch = fork(this.impl, this.profile, op, base, this.scratch);
       } else {
-        session = base ? (this.scratch = fork(this.impl, this.profile, op, base, this.scratch)) : this.replay(path, [...path, op]);
+        session = this.replay(path, [...path, op]);
+        offset = 0;
       }
-      unchanged = false;
-      // A forked session has run no step yet: its step numbers start at 0.
-      const offset = base ? path.length : 0;
+      unchanged = undefined;
       if (session.sequential(op, false)) {
         // Named as any run of the path is: by its worst violation, through
         // teardown, so the token replays the same signature.
@@ -349,10 +356,9 @@ export class Bfs {
       }
       const peersUsed = peersUsedAfter(op, node.peersUsed);
       const sent = sentAfter(node.sent, op);
-      const hashed = hashable(session);
       const fp = stateFingerprint(this.fp, session, hashed ? path : [...path, op], peersUsed, sent);
       if (known(fp) || local.has(fp)) {
-        unchanged = fp === here;
+        if (fp === here) unchanged = session;
         out.push({});
         continue;
       }

@@ -10,6 +10,16 @@ import { getHeapStatistics } from 'node:v8';
 
 /** The share of V8's heap limit past which a search stops. */
 export const HEAP_SHARE = 0.85;
+/** V8's limit counts the young generation's spaces (48 MB on 64-bit) as
+ * well as the old one the states live in: in a small heap the share
+ * alone would leave no room. */
+const YOUNG_AND_SLACK_MB = 64;
+
+/** The heap in use, in megabytes, past which a search stops by default. */
+export function defaultHeapLimitMb(): number {
+  const limit = getHeapStatistics().heap_size_limit / 2 ** 20;
+  return Math.min(HEAP_SHARE * limit, limit - YOUNG_AND_SLACK_MB);
+}
 
 export interface HeapFull {
   usedMb: number;
@@ -24,7 +34,7 @@ export class HeapWatch {
   /** `limitMb`: stop past this many megabytes of heap in use (default: a
    * share of the heap V8 allows this process, which
    * NODE_OPTIONS=--max-old-space-size=MB raises). */
-  constructor(readonly limitMb = (HEAP_SHARE * getHeapStatistics().heap_size_limit) / 2 ** 20, private readonly everyMs = 200) {}
+  constructor(readonly limitMb = defaultHeapLimitMb(), private readonly everyMs = 200) {}
 
   /** Whether the heap is past the limit: looked at no more often than
    * every `everyMs`, since the search asks at every state. */

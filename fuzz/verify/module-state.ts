@@ -13,7 +13,7 @@
 
 import { InterfaceError } from '../../model/impl/contract.ts';
 import type { Implementation } from '../../model/impl/types.ts';
-import type { Fingerprint } from './fingerprint.ts';
+import { Fingerprint } from './fingerprint.ts';
 
 const ARRAY = 0xa1;
 const MAP = 0xa2;
@@ -30,11 +30,18 @@ const STRING = 0xac;
 const BIGINT = 0xad;
 const FRACTION = 0xae;
 
+/** A step into a Map's value or a Set's member, in a path to a part. */
+const GET = { toString: () => '.get()' };
+const HAS = { toString: () => '.has()' };
+type Step = number | string | typeof GET | typeof HAS;
+
 /** Hash what `state()` returned. Throws an InterfaceError naming the
  * first part that is not data (a symbol). */
 export function hashModuleState(fp: Fingerprint, impl: Implementation, state: unknown): void {
   const seen = new Map<object, number>();
-  const path: string[] = [];
+  // The way down to the part being read, as keys: spelled out only for an
+  // error, since a state has thousands of parts and is read at every step.
+  const path: Step[] = [];
   const walk = (x: unknown): void => {
     switch (typeof x) {
       case 'undefined': fp.num(UNDEFINED); return;
@@ -43,10 +50,10 @@ export function hashModuleState(fp: Fingerprint, impl: Implementation, state: un
       // spelling (the fingerprint's num() keeps only an integer part).
       case 'number':
         if (Number.isInteger(x) && !Object.is(x, -0)) fp.num(NUMBER).num(x);
-        else fp.num(FRACTION).str(Object.is(x, -0) ? '-0' : String(x));
+        else text(fp.num(FRACTION), Object.is(x, -0) ? '-0' : String(x));
         return;
-      case 'string': fp.num(STRING).str(x); return;
-      case 'bigint': fp.num(BIGINT).str(x.toString()); return;
+      case 'string': text(fp.num(STRING), x); return;
+      case 'bigint': text(fp.num(BIGINT), x.toString()); return;
       case 'function': return;
       case 'symbol': throw notData(impl, path, 'a symbol');
       default: break;
@@ -66,26 +73,26 @@ export function hashModuleState(fp: Fingerprint, impl: Implementation, state: un
       fp.num(BYTES).bytes(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
     } else if (Array.isArray(o)) {
       fp.num(ARRAY).num(o.length);
-      for (let i = 0; i < o.length; i++) within(`[${i}]`, o[i]);
+      for (let i = 0; i < o.length; i++) within(i, o[i]);
     } else if (o instanceof Map) {
       fp.num(MAP).num(o.size);
       for (const [k, v] of o) {
         walk(k);
-        within('.get()', v);
+        within(GET, v);
       }
     } else if (o instanceof Set) {
       fp.num(SET).num(o.size);
-      for (const v of o) within('.has()', v);
+      for (const v of o) within(HAS, v);
     } else {
       const keys = Object.keys(o);
       fp.num(OBJECT).num(keys.length);
-      for (const k of keys) {
-        fp.str(k);
-        within(`.${k}`, (o as Record<string, unknown>)[k]);
+      for (let i = 0; i < keys.length; i++) {
+        text(fp, keys[i]);
+        within(keys[i], (o as Record<string, unknown>)[keys[i]]);
       }
     }
   };
-  const within = (step: string, x: unknown): void => {
+  const within = (step: Step, x: unknown): void => {
     path.push(step);
     walk(x);
     path.pop();
@@ -93,6 +100,26 @@ export function hashModuleState(fp: Fingerprint, impl: Implementation, state: un
   walk(state);
 }
 
-function notData(impl: Implementation, path: readonly string[], what: string): InterfaceError {
-  return new InterfaceError(`${impl.name} does not fit the Implementation interface: state() must return data, but state()${path.join('')} is ${what}`);
+// Strings by a 53-bit code, made once per string: the names of a state's
+// fields and its constant texts recur in every state, and mixing them
+// character by character was most of the time spent reading one. Two
+// strings share a code as rarely as two states share a fingerprint.
+const codes = new Map<string, number>();
+const MAX_CODES = 65_536;
+
+function text(fp: Fingerprint, s: string): void {
+  let c = codes.get(s);
+  if (c === undefined) {
+    if (codes.size >= MAX_CODES) codes.clear();
+    c = CODER.reset().str(s).value();
+    codes.set(s, c);
+  }
+  fp.num(c);
+}
+
+const CODER = new Fingerprint();
+
+function notData(impl: Implementation, path: readonly Step[], what: string): InterfaceError {
+  const where = path.map((k) => (typeof k === 'number' ? `[${k}]` : typeof k === 'string' ? `.${k}` : String(k))).join('');
+  return new InterfaceError(`${impl.name} does not fit the Implementation interface: state() must return data, but state()${where} is ${what}`);
 }
