@@ -276,6 +276,25 @@ describe('verify on the bundled implementations', () => {
   });
 });
 
+describe('branching by copying a state or by replaying its path', () => {
+  // Replayed, an op runs on in the session the last op left unchanged, as
+  // a copied one does: what either finds, and in what order, is the same.
+  for (const name of ['rfc-v1', 'linux']) {
+    it(`${name}: the same states, transitions and counterexamples either way`, () => {
+      const impl = bundledByName(name)!;
+      const profile = name === 'linux' ? LINUX : RFC_V1;
+      const seen = (branching: 'fork' | 'replay'): unknown => {
+        const r = new Bfs(impl, profile, { ...DEFAULT_BOUNDS, depth: 4 }, -1, branching).run();
+        return { ...r, failures: r.failures.map((f) => ({ ...f })) };
+      };
+      const copied = seen('fork') as { failures: unknown[]; states: number };
+      expect(seen('replay')).toEqual(copied);
+      expect(copied.states).toBeGreaterThan(1000);
+      if (name === 'rfc-v1') expect(copied.failures.length).toBeGreaterThan(0);
+    });
+  }
+});
+
 describe('verify finds planted defects with a shortest counterexample', () => {
   // A sample of the single-thread mutants, each at the depth its shortest
   // counterexample needs.
