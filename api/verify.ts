@@ -134,7 +134,7 @@ export async function verify(implementation: Implementation | string, options: V
   const profile = profileByName(impl.profile);
   if (profile === undefined) throw new TypeError(`${impl.name} names no known profile: ${String(impl.profile)}`);
   const bounds = checkedBounds(profile, options);
-  for (const [k, min, max] of [['pairDepth', -1, 64], ['pairFrom', 0, 64], ['preemptions', 0, 16], ['workers', 0, 256], ['opTimeout', 0, 2 ** 31 - 1], ['maxHangs', 0, 2 ** 31 - 1]] as const) {
+  for (const [k, min, max] of [['pairDepth', -1, 64], ['pairFrom', 0, 64], ['preemptions', 0, 16], ['workers', 0, 256], ['opTimeout', 0, 2 ** 31 - 1], ['maxHangs', 0, 2 ** 31 - 1], ['heapLimitMb', 1, 2 ** 31 - 1]] as const) {
     const v = options[k];
     if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) throw new UserError(`verify: ${k} must be an integer from ${min} to ${max}, got ${v}`);
   }

@@ -188,6 +188,9 @@ describe('verify stopped by a signal', () => {
     expect([r.outOfTime, r.depthCompleted, r.pairs]).toEqual([true, 0, undefined]);
     expect(r.certificate).toMatch(/depth completed {2}0 of 5 \(stopped as the heap filled: \d+ MB in use, past 1 MB; NODE_OPTIONS=--max-old-space-size=MB gives it more\)/);
     expect(r.certificate).toContain('concurrent pairs none: the single-thread search was stopped as the heap filled');
+    for (const bad of [0, -5, 1.5, Number.NaN]) {
+      await expect(verify('linux', { depth: 1, heapLimitMb: bad })).rejects.toThrow(/^verify: heapLimitMb must be an integer from 1 to/);
+    }
   });
 
   it('runs the pairs after a search the heap stopped past the pair depth', async () => {
@@ -195,7 +198,7 @@ describe('verify stopped by a signal', () => {
     let balloon: number[] | undefined;
     const r = await verify('linux', {
       // The whole search would take seconds: the heap stops it well before.
-      depth: 6, pairDepth: 0, workers: 0, heapLimitMb: used + 64,
+      depth: 6, pairDepth: 0, workers: 0, heapLimitMb: Math.ceil(used) + 64,
       onProgress: (p) => {
         // Past the pair depth, the heap grows by more than the limit allows.
         if (p.phase === 'states' && p.depth === 2 && balloon === undefined) balloon = new Array<number>(13_000_000).fill(0.5);
