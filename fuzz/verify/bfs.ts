@@ -400,7 +400,7 @@ export class Bfs {
       next.push(child);
       if (child.depth <= this.retainDepth) this.retained.push(child);
       if (c.sockets) this.noteSockets(child, c.sockets);
-      this.record(step.end, [...path, ops[i]]);
+      if (step.end !== undefined) this.record(step.end, [...path, ops[i]]);
     }
   }
 

@@ -130,10 +130,7 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
   fp.num(NONE);
   for (const c of w.retired) hashSpecConn(fp, c, socks);
   fp.num(NONE);
-  for (const [fd, z] of [...w.inFlight].sort((x, y) => x[0] - y[0])) {
-    fp.num(fd).num(socks.of(z.socket)).num(z.waiting.length);
-    for (const id of z.waiting) fp.num(id);
-  }
+  if (w.inFlight.size > 0) hashInFlight(fp, w, socks);
   fp.num(NONE);
   // Reset Fast Open requests kept against spoofing: a later listen() or
   // expireAll gives them back to their listener's count.
@@ -169,6 +166,15 @@ function hashSpec(fp: Fingerprint, w: SpecWorld, reads: ReadonlyMap<number, numb
     for (const [c, n] of counted) fp.num(c).num(n);
   }
   fp.num(NONE);
+}
+
+/** Calls blocked in accept(), by descriptor: only a concurrent run leaves
+ * any, so most states have none to sort. */
+function hashInFlight(fp: Fingerprint, w: SpecWorld, socks: Names): void {
+  for (const [fd, z] of [...w.inFlight].sort((x, y) => x[0] - y[0])) {
+    fp.num(fd).num(socks.of(z.socket)).num(z.waiting.length);
+    for (const id of z.waiting) fp.num(id);
+  }
 }
 
 function hashKept(fp: Fingerprint, k: { conn: number; bytes: Uint8Array } | null): void {
