@@ -134,6 +134,7 @@ describe('savedsyn fuzz', () => {
     expect(again).toContain(`warning: skipping corpus/${entries[0]}: unreadable`);
     expect(again).toMatch(new RegExp(`warning: skipping corpus/${entries[1]}: unreadable \\(the token is damaged`));
     expect(again).toContain('warning: skipping corpus/README: not a savedsyn corpus entry');
+    expect(again).toContain(`warning: corpus: state.json counts ${entries.length} entries, ${entries.length - 2} of them are readable on disk`);
     const other = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', ...ARGS, '--seed', '6', '--out', out], { encoding: 'utf8' });
     expect(other.status).toBe(2);
     expect(other.stderr).toMatch(/holds a campaign with --seed 5; this run asks for --seed 6:/);

@@ -173,6 +173,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   if (many !== undefined) o.log(many);
   store.pruneCorpus(state.corpus);
   const corpus = store.readCorpus(state.corpus);
+  // Guidance draws on the corpus: with entries gone, the batches guided
+  // from here on differ from those of the campaign as it ran.
+  if (corpus.length < state.corpus) {
+    store.warnings.push(`corpus: state.json counts ${state.corpus} entries, ${corpus.length} of them are readable on disk: batches guided from here on will differ from the campaign's own`);
+  }
   let timeline = upTo(readTimeline(o.out, store.warnings), state.cases);
   for (const w of store.warnings) o.log(`warning: ${w}`);
   if (previous) o.log(`resuming at batch ${state.nextBatch} (${state.cases} cases done, ${store.findings.size} findings, ${corpus.length} corpus cases on disk)`);
