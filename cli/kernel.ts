@@ -3,7 +3,11 @@
 
 import { join } from 'node:path';
 import { renderCensus } from '../fuzz/kernel-census.ts';
-import { CONFIRM_SETTLE_MS, laneNeverRan, searchKernel } from '../fuzz/kernel-search.ts';
+import { searchKernelExhaustively, type ExhaustiveKernelResult } from '../fuzz/kernel-exhaustive.ts';
+import { CONFIRM_SETTLE_MS, laneNeverRan, searchKernel, type KernelSearchResult } from '../fuzz/kernel-search.ts';
+import type { VerifyBounds } from '../fuzz/verify/alphabet.ts';
+import { checkedBounds } from '../fuzz/verify/bounds.ts';
+import { describeBounds } from '../fuzz/verify/certificate.ts';
 import { KERNEL_IMPL } from '../model/kernel/name.ts';
 import { kernelLane } from '../model/kernel/native.ts';
 import { makeFolder, writeOutput } from '../model/output-folder.ts';
@@ -18,12 +22,15 @@ import type { Options } from './options.ts';
 
 export function kernelCommand(opts: Options, log: (s: string) => void): number {
   if (opts.impls.length > 0) throw new UserError('kernel runs the live kernel against the linux spec; it takes no --impl');
+  const bounds = exhaustiveBounds(opts);
   const lane = kernelLane();
   if (!lane.ok) throw new UserError(`the live-kernel lane cannot run here: ${lane.reason}`);
   const dir = makeFolder(opts.out);
   const tty = process.stderr.isTTY === true && !opts.quiet;
-  const onProgress = tty ? (done: number) => process.stderr.write(`\r\x1b[Kkernel: ${done}/${opts.runs} sequences`) : undefined;
-  const searched = searchKernel({ seed: opts.seed, runs: opts.runs, onProgress });
+  const onProgress = tty ? (done: number, of = opts.runs) => process.stderr.write(`\r\x1b[Kkernel: ${done}/${of} sequences`) : undefined;
+  const searched: KernelSearchResult & Partial<Pick<ExhaustiveKernelResult, 'states' | 'skipped'>> = bounds === undefined
+    ? searchKernel({ seed: opts.seed, runs: opts.runs, onProgress })
+    : searchKernelExhaustively({ bounds, onProgress });
   if (tty) process.stderr.write('\r\x1b[K');
   const never = laneNeverRan(searched);
   if (never) throw never;
@@ -33,7 +40,10 @@ export function kernelCommand(opts: Options, log: (s: string) => void): number {
   }
   // A finding replays on the live kernel (or, with --impl, on a model).
   const tokenOf = (ops: readonly Op[]): string => encodeToken({ profile: LINUX.name, impl: KERNEL_IMPL, kind: 'sequential', ops: [...ops] });
-  log(`live kernel vs linux spec: ${runs} sequences, ${findings.length} distinct disagreement(s)${flaky.length ? `, ${flaky.length} flaky (not findings)` : ''}`);
+  const what = bounds === undefined ? `${runs} sequences`
+    : `every transition from each of the ${searched.states} states the model reaches in fewer than ${bounds.depth} ops (${describeBounds(bounds)}): `
+      + `${runs} sequences${skippedText(searched.skipped ?? {})}`;
+  log(`live kernel vs linux spec: ${what}, ${findings.length} distinct disagreement(s)${flaky.length ? `, ${flaky.length} flaky (not findings)` : ''}`);
   log(renderCensus(census));
   if (!opts.quiet) {
     for (const f of findings) {
@@ -49,7 +59,7 @@ export function kernelCommand(opts: Options, log: (s: string) => void): number {
   }
   const runJson = (r: DifferentialResult) => ({ step: r.disagreement?.step ?? null, differences: r.disagreement?.differences ?? [] });
   writeOutput(join(dir, 'kernel.json'), JSON.stringify({
-    version: 2, seed: opts.seed, sequences: runs, census,
+    version: 2, ...(bounds === undefined ? { seed: opts.seed } : { bounds, states: searched.states, skipped: searched.skipped }), sequences: runs, census,
     disagreements: findings.map((f) => {
       const token = tokenOf(f.ops);
       return { signature: f.signature, ops: f.ops, differences: f.result.disagreement?.differences ?? [], confirmation: runJson(f.confirmation), token, replay: replayCommand(token, KERNEL_IMPL) };
@@ -59,4 +69,29 @@ export function kernelCommand(opts: Options, log: (s: string) => void): number {
   }, null, 2) + '\n');
   log(`report: ${join(dir, 'kernel.json')}`);
   return findings.length > 0 ? 1 : 0;
+}
+
+/** The alphabet and depth of `kernel --depth`, or undefined for random
+ * sequences: the two take different options, and a flag of the other is
+ * refused rather than ignored. */
+function exhaustiveBounds(opts: Options): VerifyBounds | undefined {
+  const v = opts.verify;
+  const alphabetFlags = (['peers', 'fds', 'shapes', 'groups', 'families', 'kinds'] as const).filter((k) => v[k] !== undefined);
+  if (v.depth === undefined) {
+    if (alphabetFlags.length > 0) throw new UserError(`kernel --${flagOf(alphabetFlags[0])} sets the alphabet of kernel --depth N, which runs every transition to that depth: give --depth too`);
+    return undefined;
+  }
+  if (opts.runsGiven) throw new UserError('kernel --depth runs every transition to that depth: it takes no --runs');
+  if (opts.seedGiven) throw new UserError('kernel --depth runs every transition to that depth, and chooses nothing at random: it takes no --seed');
+  if (v.depth < 1) throw new UserError('kernel --depth must be 1 or more: a transition is at least one op');
+  return checkedBounds(LINUX, { ...v, depth: v.depth });
+}
+
+function flagOf(k: 'peers' | 'fds' | 'shapes' | 'groups' | 'families' | 'kinds'): string {
+  return k === 'kinds' ? 'ops' : k;
+}
+
+function skippedText(skipped: Record<string, number>): string {
+  const list = Object.entries(skipped).sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n} with ${why}`);
+  return list.length === 0 ? '' : ` (not run, as the lane cannot run them as the model reads them: ${list.join(', ')})`;
 }

@@ -34,7 +34,9 @@ commands:
   kernel   run generated sequences on the live kernel (the model's own
            frames, in a private network namespace) and on the linux spec;
            print every confirmed disagreement, shrunk, and a census of what
-           was tested; exits 1 if any disagreement is confirmed
+           was tested; exits 1 if any disagreement is confirmed. With
+           --depth N (and verify's alphabet flags), every transition verify
+           explores from each state of fewer than N ops instead
   replay TOKEN|-
            re-run the case a token encodes (- reads it from standard input);
            print the verdict and write its report; exits 1 if the case
@@ -77,19 +79,21 @@ options:
   --allow-mixed      merge: allow folders of different seeds or implementations
   --depth N          verify: longest sequence explored (default 8; 6 for a
                      module whose state() tells its state, 3 for one
-                     whose state cannot be read)
-  --peers N          verify: peers that send packets (default 1)
-  --fds N            verify: descriptors 0..N-1 operated on (default 2)
-  --shapes N         verify: SYN shapes sent, 1 to 4 (default 1): loopback
-                     IPv4, Ethernet IPv6, IPv4 with IP options, IPv6 with
-                     extension headers
-  --groups           verify: SO_REUSEPORT groups too: reuseport on each
-                     descriptor, SYNs steered to each group member, the
-                     SYN-ACK retransmission timer, tcp_migrate_req 0|1
-  --families         verify: AF_INET and IPV6_V6ONLY sockets besides the
-                     dual-stack default, and IPv6 SYNs besides IPv4 ones
-  --ops LIST         verify: only these kinds of op, comma-separated (e.g.
-                     socket,bind,listen,syn,ack,accept); a sysctl's name
+                     whose state cannot be read); kernel: run every
+                     transition from each state of fewer than N ops
+  --peers N          verify, kernel: peers that send packets (default 1)
+  --fds N            verify, kernel: descriptors 0..N-1 operated on
+                     (default 2)
+  --shapes N         verify, kernel: SYN shapes sent, 1 to 4 (default 1):
+                     loopback IPv4, Ethernet IPv6, IPv4 with IP options,
+                     IPv6 with extension headers
+  --groups           verify, kernel: SO_REUSEPORT groups too: reuseport on
+                     each descriptor, SYNs steered to each group member,
+                     the SYN-ACK retransmission timer, tcp_migrate_req 0|1
+  --families         verify, kernel: AF_INET and IPV6_V6ONLY sockets besides
+                     the dual-stack default, and IPv6 SYNs besides IPv4 ones
+  --ops LIST         verify, kernel: only these kinds of op, comma-separated
+                     (e.g. socket,bind,listen,syn,ack,accept); a sysctl's name
                      (tcp_migrate_req) stands for its settings alone, and
                      KIND=N for one backlog, mode, how or setting
                      (listen=0, setsockopt=1, tcp_migrate_req=1); a
@@ -116,6 +120,7 @@ export interface Options {
   profile: ProfileName | undefined;
   runs: number;
   runsGiven: boolean;
+  seedGiven: boolean;
   seconds: number | undefined;
   workers: number;
   batch: number;
@@ -178,7 +183,7 @@ const FLAGS: Record<string, readonly Flag[]> = {
   check: ['impl', 'profile', 'runs', 'seed', 'max-ops', 'thread-runs', 'schedulers', 'out', 'quiet', 'op-timeout'],
   fuzz: ['impl', 'profile', 'runs', 'seconds', 'seed', 'max-ops', 'schedulers', 'out', 'quiet', 'workers', 'batch', 'shard', 'guide-every', 'op-timeout'],
   merge: ['out', 'quiet', 'allow-mixed'],
-  kernel: ['runs', 'seed', 'out', 'quiet'],
+  kernel: ['runs', 'seed', 'out', 'quiet', 'depth', 'peers', 'fds', 'shapes', 'groups', 'families', 'ops'],
   replay: ['impl', 'out', 'quiet', 'token-file', 'op-timeout'],
   verify: ['impl', 'workers', 'op-timeout', 'depth', 'peers', 'fds', 'shapes', 'groups', 'families', 'ops', 'pair-depth', 'pair-from', 'preemptions', 'time-budget', 'out', 'quiet'],
   list: [],
@@ -271,6 +276,7 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
       profile: profileOption(values.profile),
       runs,
       runsGiven: values.runs !== undefined,
+      seedGiven: values.seed !== undefined,
       seconds: values.seconds === undefined ? undefined : integer('--seconds', values.seconds, 60, 1),
       workers: integer('--workers', values.workers, availableParallelism(), 0, MAX_WORKERS),
       // A short campaign is one batch of what it asks, not one giant default.

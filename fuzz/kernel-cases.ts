@@ -27,7 +27,7 @@ const FLOOD_BASE = 1000;
  * timer takes 1.5 s and fires for every pending request, not only the
  * peer's; and migration picks its listener by the kernel's hash, which the
  * model's follows only where one member is left (the lane's own cases). */
-function leftOut(op: Op): boolean {
+export function leftOut(op: Op): boolean {
   return op.kind === 'synackRetransmit' || (op.kind === 'sysctl' && op.name === 'tcp_migrate_req');
 }
 

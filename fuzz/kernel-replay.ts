@@ -36,7 +36,7 @@ export function replayOnKernel(c: ReplayCase): RunResult {
 
 /** The first synackRetransmit (for peer `own`) made while another peer's
  * request is pending, in the spec's reading of the case. */
-function retransmitAmongOthers(ops: readonly Op[]): { step: number; own: number; peer: number } | undefined {
+export function retransmitAmongOthers(ops: readonly Op[]): { step: number; own: number; peer: number } | undefined {
   const spec = createSpec(LINUX);
   for (let step = 0; step < ops.length; step++) {
     const op = ops[step];
@@ -49,7 +49,7 @@ function retransmitAmongOthers(ops: readonly Op[]): { step: number; own: number;
 }
 
 /** The first SYN of a peer over the other IP version than its first. */
-function peerInTwoFamilies(ops: readonly Op[]): { step: number; peer: number } | undefined {
+export function peerInTwoFamilies(ops: readonly Op[]): { step: number; peer: number } | undefined {
   const family = new Map<number, number>();
   for (let step = 0; step < ops.length; step++) {
     const op = ops[step];

@@ -76,18 +76,8 @@ export interface KernelSearchOptions {
 export function searchKernel(opts: KernelSearchOptions): KernelSearchResult {
   const known = new Set<string>();
   const result: KernelSearchResult = { findings: [], flaky: [], laneFailures: [], runs: 0, census: emptyCensus() };
-  const run = opts.runner ?? runDifferential;
   const arbitrary = opts.arbitrary ?? kernelOpsArb(opts.maxLength);
-  const tryRun = (ops: readonly Op[], settleMs = 0): DifferentialResult | undefined => {
-    try {
-      return run(ops, { settleMs });
-    } catch (e) {
-      if (!(e instanceof KernelLaneError)) throw e;
-      countLaneError(result.census);
-      result.laneFailures.push({ ops: [...ops], error: e.message });
-      return undefined;
-    }
-  };
+  const tryRun = laneRunner(result, opts.runner ?? runDifferential);
   let shown: DifferentialResult | undefined;
   for (let round = 0; result.runs < opts.runs; round++) {
     const out = fc.check(fc.property(arbitrary, (ops) => {
@@ -110,9 +100,27 @@ export function searchKernel(opts: KernelSearchOptions): KernelSearchResult {
   return result;
 }
 
-type Run = (ops: readonly Op[], settleMs?: number) => DifferentialResult | undefined;
+/** A sequence run on the kernel and the spec, with the settling given:
+ * undefined when the lane failed on it. */
+export type Run = (ops: readonly Op[], settleMs?: number) => DifferentialResult | undefined;
 
-function confirm(ops: Op[], signature: string, shown: DifferentialResult, result: KernelSearchResult, tryRun: Run): void {
+/** `run`, a failure of the lane counted in `result` rather than thrown. */
+export function laneRunner(result: KernelSearchResult, run: (ops: readonly Op[], opts: LaneOptions) => DifferentialResult): Run {
+  return (ops, settleMs = 0) => {
+    try {
+      return run(ops, { settleMs });
+    } catch (e) {
+      if (!(e instanceof KernelLaneError)) throw e;
+      countLaneError(result.census);
+      result.laneFailures.push({ ops: [...ops], error: e.message });
+      return undefined;
+    }
+  };
+}
+
+/** A disagreement shown once, run again on a fresh namespace, minimised
+ * and confirmed slowly: a finding of `result`, or a flaky one. */
+export function confirm(ops: Op[], signature: string, shown: DifferentialResult, result: KernelSearchResult, tryRun: Run): void {
   const runsToFind = result.runs;
   const again = tryRun(ops);
   if (again === undefined) return;
