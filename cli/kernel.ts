@@ -27,7 +27,7 @@ export function kernelCommand(opts: Options, log: (s: string) => void): number {
   if (!lane.ok) throw new UserError(`the live-kernel lane cannot run here: ${lane.reason}`);
   const dir = makeFolder(opts.out);
   const tty = process.stderr.isTTY === true && !opts.quiet;
-  const onProgress = tty ? (done: number, of = opts.runs) => process.stderr.write(`\r\x1b[Kkernel: ${done}/${of} sequences`) : undefined;
+  const onProgress = opts.quiet ? undefined : progressLine(tty, opts.runs);
   const searched: KernelSearchResult & Partial<Pick<ExhaustiveKernelResult, 'states' | 'skipped'>> = bounds === undefined
     ? searchKernel({ seed: opts.seed, runs: opts.runs, onProgress })
     : searchKernelExhaustively({ bounds, onProgress });
@@ -94,4 +94,20 @@ function flagOf(k: 'peers' | 'fds' | 'shapes' | 'groups' | 'families' | 'kinds')
 function skippedText(skipped: Record<string, number>): string {
   const list = Object.entries(skipped).sort((a, b) => b[1] - a[1]).map(([why, n]) => `${n} with ${why}`);
   return list.length === 0 ? '' : ` (not run, as the lane cannot run them as the model reads them: ${list.join(', ')})`;
+}
+
+/** Where a run is, on standard error: on a terminal one line, redrawn; in
+ * a log, a line at most every ten seconds, so a long run shows it is alive. */
+function progressLine(tty: boolean, runs: number): (done: number, of?: number) => void {
+  const started = Date.now();
+  let last = started;
+  return (done, of = runs) => {
+    const now = Date.now();
+    if (tty) {
+      process.stderr.write(`\r\x1b[Kkernel: ${done}/${of} sequences`);
+    } else if (now - last >= 10_000 && done < of) {
+      last = now;
+      process.stderr.write(`kernel: ${done}/${of} sequences (${Math.round((now - started) / 1000)} s)\n`);
+    }
+  };
 }
