@@ -41,7 +41,7 @@ export function kernelCommand(opts: Options, log: (s: string) => void): number {
   // A finding replays on the live kernel (or, with --impl, on a model).
   const tokenOf = (ops: readonly Op[]): string => encodeToken({ profile: LINUX.name, impl: KERNEL_IMPL, kind: 'sequential', ops: [...ops] });
   const what = bounds === undefined ? `${runs} sequences`
-    : `every transition from each of the ${searched.states} states the model reaches in fewer than ${bounds.depth} ops (${describeBounds(bounds)}): `
+    : `every transition from the ${counted(searched.states ?? 0, 'state')} the model reaches in fewer than ${counted(bounds.depth, 'op')} (${describeBounds(bounds)}): `
       + `${runs} sequences${skippedText(searched.skipped ?? {})}`;
   log(`live kernel vs linux spec: ${what}, ${findings.length} distinct disagreement(s)${flaky.length ? `, ${flaky.length} flaky (not findings)` : ''}`);
   log(renderCensus(census));
@@ -110,4 +110,8 @@ function progressLine(tty: boolean, runs: number): (done: number, of?: number) =
       process.stderr.write(`kernel: ${done}/${of} sequences (${Math.round((now - started) / 1000)} s)\n`);
     }
   };
+}
+
+function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -67,7 +67,7 @@ describe.runIf(lane.ok)('savedsyn kernel --depth on the live kernel', () => {
     const lines: string[] = [];
     const code = await main(['kernel', '--depth', '1', '--quiet', '--out', out], (s) => lines.push(s));
     expect(code).toBe(0);
-    expect(lines[0]).toMatch(/^live kernel vs linux spec: every transition from each of the 1 states the model reaches in fewer than 1 ops \(depth 1, peers 1, fds 2, shapes 1\): \d+ sequences.*, 0 distinct disagreement\(s\)$/);
+    expect(lines[0]).toMatch(/^live kernel vs linux spec: every transition from the 1 state the model reaches in fewer than 1 op \(depth 1, peers 1, fds 2, shapes 1\): \d+ sequences.*, 0 distinct disagreement\(s\)$/);
     const report = JSON.parse(readFileSync(join(out, 'kernel.json'), 'utf8')) as { bounds: { depth: number }; states: number; sequences: number; skipped: Record<string, number>; disagreements: unknown[] };
     expect([report.bounds.depth, report.states, report.disagreements]).toEqual([1, 1, []]);
     expect(report.sequences + Object.values(report.skipped).reduce((a, b) => a + b, 0)).toBe(58);
