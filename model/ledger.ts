@@ -324,7 +324,7 @@ export class Ledger {
 
   /** What decides a buffer's future, read-only, for a state hash: its
    * count, whether it is freed, and who holds its references. */
-  stateOf(handle: number): { readonly refs: number; readonly freed: boolean; readonly holders: ReadonlyMap<string, number> } {
+  stateOf(handle: number): { readonly refs: number; readonly freed: boolean; readonly holders: ReadonlyMap<string, number>; readonly size: number | undefined } {
     return this.entry(handle);
   }
 

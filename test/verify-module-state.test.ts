@@ -4,10 +4,14 @@
 
 import { describe, expect, it } from 'vitest';
 import { verify, type VerifyProgress } from '../api/verify.ts';
+import { stateFingerprint } from '../fuzz/verify/canonical.ts';
 import { Fingerprint } from '../fuzz/verify/fingerprint.ts';
 import { hashModuleState } from '../fuzz/verify/module-state.ts';
 import type { Implementation } from '../model/impl/types.ts';
+import type { Op } from '../model/ops.ts';
+import { LINUX } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
+import { Session } from '../properties/lockstep.ts';
 
 const FEW = ['socket', 'listen=1', 'setsockopt=1', 'syn', 'accept'] as const;
 const EXAMPLE = new URL('../examples/atomic-linux.ts', import.meta.url).pathname;
@@ -102,6 +106,35 @@ describe('verify of a module that tells its state', () => {
       create: (env: Parameters<Implementation['create']>[0]) => ({ ...specModule(false).create(env), state: 3 }),
     } as unknown as Implementation;
     await expect(verify(notAFunction, { workers: 0, depth: 1, pairDepth: -1 })).rejects.toThrow(/state, where given, must be a function/);
+  });
+});
+
+describe('a module state with its buffers', () => {
+  it('tells apart buffers its state() leaves out, by size and holder', () => {
+    /** A module that allocates on listen() a buffer of `size` bytes for
+     * `owner`, and whose state() says nothing of it. */
+    const allocating = (size: number, owner: string): Implementation => ({
+      name: 'allocating', profile: 'linux', description: '',
+      create: (env) => {
+        const world = createSpec(env.profile);
+        return {
+          run: (op) => {
+            if (op.kind === 'listen') env.ledger.alloc('kmalloc', owner, 'listen', undefined, size);
+            return world.apply(op);
+          },
+          state: () => world,
+        };
+      },
+    });
+    const after = (impl: Implementation): number => {
+      const ops: Op[] = [{ kind: 'listen', fd: 0, backlog: 1 }];
+      const s = new Session(impl, LINUX, ops);
+      for (const op of ops) s.sequential(op, false);
+      return stateFingerprint(new Fingerprint(), s, ops, 0, []);
+    };
+    expect(after(allocating(60, 'mine'))).toBe(after(allocating(60, 'mine')));
+    expect(after(allocating(60, 'mine'))).not.toBe(after(allocating(80, 'mine')));
+    expect(after(allocating(60, 'mine'))).not.toBe(after(allocating(60, 'theirs')));
   });
 });
 

@@ -457,6 +457,9 @@ function hashBuffers(
     const h = walk.handles.order[i];
     const e = ledger.stateOf(h);
     fp.num(0xb0).num(exact ? 0 : h).num(ledger.bufferKind(h) === 'skb' ? 0 : 1).num(ledger.conn(h) ?? NONE).num(e.refs).bool(e.freed);
+    // The memory oracle weighs a buffer by the size its allocation gave: the
+    // stack's follow from the bytes hashed below, a module's do not.
+    if (!walk.vocabulary) fp.num(e.size ?? NONE);
     fp.num(e.holders.size);
     if (e.holders.size === 1) {
       for (const [o, c] of e.holders) {
