@@ -12,6 +12,7 @@ import { makesDescriptor, type Op, type Outcome } from '../model/ops.ts';
 import type { Profile } from '../model/profile.ts';
 import { createSpec } from '../model/spec/index.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
+import { kernelOf } from '../model/impl/stack/adapter.ts';
 import type { SpecSocket, SpecWorld } from '../model/spec/world.ts';
 import type { BuiltPacket } from '../model/packet.ts';
 import { callsCounted, enterCall, guarded, HangError, leaveCall } from './impl-calls.ts';
@@ -119,7 +120,9 @@ export class Session {
     };
     this.packetsPending = from === undefined ? allOps : undefined;
     this.untrusted = !BUNDLED.includes(impl);
-    this.instance = guarded('create', () => createInstance(impl, { profile, ledger: this.ledger }));
+    // A module's instance is read once; one built on the modelled stack is
+    // kept as it is, since verify finds its kernel by it.
+    this.instance = guarded('create', () => createInstance(impl, { profile, ledger: this.ledger }, (i) => this.untrusted && !kernelOf.has(i as ImplInstance)));
     for (const fd of this.spec.openFds()) this.implFds.add(fd);
   }
 

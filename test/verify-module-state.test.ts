@@ -106,6 +106,14 @@ describe('verify of a module that tells its state', () => {
       create: (env: Parameters<Implementation['create']>[0]) => ({ ...specModule(false).create(env), state: 3 }),
     } as unknown as Implementation;
     await expect(verify(notAFunction, { workers: 0, depth: 1, pairDepth: -1 })).rejects.toThrow(/state, where given, must be a function/);
+    const accessor: Implementation = {
+      ...specModule(false), name: 'accessor',
+      create: (env) => {
+        const inner = specModule(false).create(env);
+        return { run: inner.run, get state(): () => unknown { throw new Error('no state getter'); } };
+      },
+    };
+    await expect(verify(accessor, { workers: 0, depth: 1, pairDepth: -1 })).rejects.toThrow(/reading run, view or state of the instance create\(env\) returned threw: no state getter/);
   });
 });
 
@@ -150,6 +158,23 @@ describe('a module state as data', () => {
     expect(fingerprintOf(new Set([1]))).not.toBe(fingerprintOf([1]));
     expect(fingerprintOf({ a: undefined })).not.toBe(fingerprintOf({ a: null }));
     expect(fingerprintOf({ a: 1n })).not.toBe(fingerprintOf({ a: '1' }));
+    expect(fingerprintOf(new Uint8Array([1, 0]))).not.toBe(fingerprintOf(new Uint16Array([1])));
+    expect(fingerprintOf(new Uint8Array([1, 2]).buffer)).not.toBe(fingerprintOf(new Uint8Array([1, 3]).buffer));
+    expect(fingerprintOf(new Date(1))).not.toBe(fingerprintOf(new Date(2)));
+    expect(fingerprintOf(Object(1))).not.toBe(fingerprintOf(Object(2)));
+    expect(fingerprintOf([2 ** 64])).not.toBe(fingerprintOf([2 ** 65]));
+    expect(fingerprintOf([1e300])).not.toBe(fingerprintOf([1e301]));
+  });
+
+  it('refuses what holds its state in no property, and nesting past what it reads', () => {
+    expect(() => fingerprintOf(Promise.resolve(1))).toThrow(/state\(\) is a promise/);
+    expect(() => fingerprintOf((function* g() { yield 1; })())).toThrow(/state\(\) is a generator/);
+    let deep: unknown = null;
+    for (let i = 0; i < 20_000; i++) deep = [i, deep];
+    expect(() => fingerprintOf(deep)).toThrow(/state\(\) returned data nested \d+ levels deep or more, past what savedsyn reads/);
+    let list: unknown = null;
+    for (let i = 0; i < 200; i++) list = [i, list];
+    expect(typeof fingerprintOf(list)).toBe('number');
   });
 
   it('merges what no later op can tell apart', () => {

@@ -11,7 +11,7 @@
 // hold them), and are passed over: a module must not keep state in
 // closures, and the interface says so.
 
-import { InterfaceError } from '../../model/impl/contract.ts';
+import { InterfaceError, isThenable } from '../../model/impl/contract.ts';
 import type { Implementation } from '../../model/impl/types.ts';
 import { Fingerprint } from './fingerprint.ts';
 
@@ -29,6 +29,8 @@ const NUMBER = 0xab;
 const STRING = 0xac;
 const BIGINT = 0xad;
 const FRACTION = 0xae;
+const BUFFER = 0xaf;
+const BOXED = 0xb0;
 
 /** A step into a Map's value or a Set's member, in a path to a part. */
 const GET = { toString: () => '.get()' };
@@ -49,7 +51,7 @@ export function hashModuleState(fp: Fingerprint, impl: Implementation, state: un
       // An integer as itself; any other number by its shortest exact
       // spelling (the fingerprint's num() keeps only an integer part).
       case 'number':
-        if (Number.isInteger(x) && !Object.is(x, -0)) fp.num(NUMBER).num(x);
+        if (Number.isSafeInteger(x) && !Object.is(x, -0)) fp.num(NUMBER).num(x);
         else text(fp.num(FRACTION), Object.is(x, -0) ? '-0' : String(x));
         return;
       case 'string': text(fp.num(STRING), x); return;
@@ -70,7 +72,15 @@ export function hashModuleState(fp: Fingerprint, impl: Implementation, state: un
     }
     seen.set(o, seen.size);
     if (ArrayBuffer.isView(o)) {
-      fp.num(BYTES).bytes(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+      // The kind too: Uint16Array [1] and Uint8Array [1, 0] share bytes.
+      text(fp.num(BYTES), Object.prototype.toString.call(o));
+      fp.bytes(new Uint8Array(o.buffer, o.byteOffset, o.byteLength));
+    } else if (o instanceof ArrayBuffer) {
+      fp.num(BUFFER).bytes(new Uint8Array(o));
+    } else if (o instanceof Date || o instanceof Number || o instanceof String || o instanceof Boolean) {
+      // What these hold is in no property.
+      text(fp.num(BOXED), Object.prototype.toString.call(o));
+      walk(o.valueOf());
     } else if (Array.isArray(o)) {
       fp.num(ARRAY).num(o.length);
       for (let i = 0; i < o.length; i++) within(i, o[i]);
@@ -97,17 +107,37 @@ export function hashModuleState(fp: Fingerprint, impl: Implementation, state: un
     walk(x);
     path.pop();
   };
-  walk(state);
+  // A promise or a generator has its state in no property: it would read
+  // as an empty object, and every state would merge on the spec alone.
+  if (isThenable(state) || Object.prototype.toString.call(state) === '[object Generator]') {
+    throw notData(impl, [], isThenable(state) ? 'a promise (state() must not be async)' : 'a generator (state() must return its state, not yield it)');
+  }
+  try {
+    walk(state);
+  } catch (e) {
+    // Read recursively, as deep as JavaScript's stack allows.
+    if (e instanceof RangeError && path.length > 500) {
+      throw new InterfaceError(`${impl.name} does not fit the Implementation interface: state() returned data nested ${path.length} levels deep or more, past what savedsyn reads; return a flatter state (a list as an array rather than as nested pairs)`);
+    }
+    throw e;
+  }
 }
 
 // Strings by a 53-bit code, made once per string: the names of a state's
 // fields and its constant texts recur in every state, and mixing them
 // character by character was most of the time spent reading one. Two
-// strings share a code as rarely as two states share a fingerprint.
+// strings share a code as rarely as two states share a fingerprint. Only
+// short ones are kept: the table holds what it codes alive, and a state
+// may carry long texts, each new.
 const codes = new Map<string, number>();
 const MAX_CODES = 65_536;
+const MAX_CODED_LENGTH = 256;
 
 function text(fp: Fingerprint, s: string): void {
+  if (s.length > MAX_CODED_LENGTH) {
+    fp.str(s);
+    return;
+  }
   let c = codes.get(s);
   if (c === undefined) {
     if (codes.size >= MAX_CODES) codes.clear();

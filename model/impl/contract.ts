@@ -61,8 +61,11 @@ function broke(impl: Implementation, rule: string, got: unknown): never {
 
 const calls = new WeakMap<Implementation, number>();
 
-/** A fresh instance: create(env) is called once for every case. */
-export function createInstance(impl: Implementation, env: Parameters<Implementation['create']>[0]): ImplInstance {
+/** A fresh instance: create(env) is called once for every case. Where
+ * `copy` holds of it, what is returned is a plain object holding the
+ * instance's methods as they were read once, here: an accessor or a Proxy
+ * that answers otherwise later is not asked again. */
+export function createInstance(impl: Implementation, env: Parameters<Implementation['create']>[0], copy: (instance: object) => boolean = () => false): ImplInstance {
   const nth = (calls.get(impl) ?? 0) + 1;
   calls.set(impl, nth);
   let inst: unknown;
@@ -74,10 +77,26 @@ export function createInstance(impl: Implementation, env: Parameters<Implementat
       + `but threw on call ${nth}: ${describeThrown(e)}`);
   }
   const i = inst as Partial<ImplInstance> | null;
-  if (typeof i !== 'object' || i === null || typeof i.run !== 'function' || isThenable(i)) broke(impl, `create(env) must return an object with run(op, thread) (call ${nth})`, inst);
-  if (i.view !== undefined && typeof i.view !== 'function') broke(impl, 'view, where given, must be a function', i.view);
-  if (i.state !== undefined && typeof i.state !== 'function') broke(impl, 'state, where given, must be a function', i.state);
-  return i as ImplInstance;
+  let run: unknown;
+  let view: unknown;
+  let state: unknown;
+  try {
+    if (typeof i !== 'object' || i === null || isThenable(i)) broke(impl, `create(env) must return an object with run(op, thread) (call ${nth})`, inst);
+    ({ run, view, state } = i);
+  } catch (e) {
+    if (isA(e, InterfaceError)) throw e;
+    throw new InterfaceError(`${impl.name} does not fit the Implementation interface: reading run, view or state of the instance create(env) returned threw: ${describeThrown(e)}`);
+  }
+  if (typeof run !== 'function') broke(impl, `create(env) must return an object with run(op, thread) (call ${nth})`, inst);
+  if (view !== undefined && typeof view !== 'function') broke(impl, 'view, where given, must be a function', view);
+  if (state !== undefined && typeof state !== 'function') broke(impl, 'state, where given, must be a function', state);
+  if (!copy(i)) return i as ImplInstance;
+  const methods = { run, view, state } as ImplInstance;
+  return Object.freeze({
+    run: (op, thread) => methods.run.call(i, op, thread),
+    ...(view === undefined ? {} : { view: () => methods.view!.call(i) }),
+    ...(state === undefined ? {} : { state: () => methods.state!.call(i) }),
+  } satisfies ImplInstance);
 }
 
 /** An Outcome: `{ ret, errno?, optlen?, bytes? }`. With `copy`, each field
