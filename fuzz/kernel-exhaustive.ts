@@ -15,7 +15,7 @@ import { LINUX } from '../model/profile.ts';
 import { runDifferential, type DifferentialResult } from '../properties/differential.ts';
 import { countRun, emptyCensus } from './kernel-census.ts';
 import { leftOut } from './kernel-cases.ts';
-import { peerInTwoFamilies, retransmitAmongOthers } from './kernel-replay.ts';
+import { peerInTwoFamilies } from './kernel-replay.ts';
 import { confirm, laneRunner, type KernelSearchResult } from './kernel-search.ts';
 
 export interface ExhaustiveKernelOptions {
@@ -55,7 +55,6 @@ export function notForTheLane(ops: readonly Op[]): string | undefined {
   // migration follows a hash: the lane runs neither as the model reads it.
   if (ops.some(leftOut)) return 'a SYN-ACK timer or tcp_migrate_req';
   if (peerInTwoFamilies(ops) !== undefined) return 'a peer over both IP versions';
-  if (retransmitAmongOthers(ops) !== undefined) return 'a SYN-ACK timer among other pending requests';
   return undefined;
 }
 

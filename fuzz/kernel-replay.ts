@@ -36,7 +36,7 @@ export function replayOnKernel(c: ReplayCase): RunResult {
 
 /** The first synackRetransmit (for peer `own`) made while another peer's
  * request is pending, in the spec's reading of the case. */
-export function retransmitAmongOthers(ops: readonly Op[]): { step: number; own: number; peer: number } | undefined {
+function retransmitAmongOthers(ops: readonly Op[]): { step: number; own: number; peer: number } | undefined {
   const spec = createSpec(LINUX);
   for (let step = 0; step < ops.length; step++) {
     const op = ops[step];

@@ -9,7 +9,7 @@
 import { getHeapStatistics } from 'node:v8';
 
 /** The share of V8's heap limit past which a search stops. */
-export const HEAP_SHARE = 0.85;
+const HEAP_SHARE = 0.85;
 /** V8's limit counts the young generation's spaces (48 MB on 64-bit) as
  * well as the old one the states live in: in a small heap the share
  * alone would leave no room. */
