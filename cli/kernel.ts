@@ -83,8 +83,7 @@ function exhaustiveBounds(opts: Options): VerifyBounds | undefined {
   }
   if (opts.runsGiven) throw new UserError('kernel --depth runs every transition to that depth: it takes no --runs');
   if (opts.seedGiven) throw new UserError('kernel --depth runs every transition to that depth, and chooses nothing at random: it takes no --seed');
-  if (v.depth < 1) throw new UserError('kernel --depth must be 1 or more: a transition is at least one op');
-  return checkedBounds(LINUX, { ...v, depth: v.depth });
+  return checkedBounds(LINUX, { ...v, depth: v.depth }, 'kernel');
 }
 
 function flagOf(k: 'peers' | 'fds' | 'shapes' | 'groups' | 'families' | 'kinds'): string {

@@ -295,7 +295,8 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
       opTimeout: integer('--op-timeout', values['op-timeout'], DEFAULT_OP_TIMEOUT, 0),
       allowMixed: values['allow-mixed'] ?? false,
       verify: {
-        depth: optionalInteger('--depth', values.depth, 0, 64),
+        // kernel --depth runs transitions, and a transition is at least one op.
+        depth: optionalInteger('--depth', values.depth, command === 'kernel' ? 1 : 0, 64),
         peers: optionalInteger('--peers', values.peers, 1, 8),
         fds: optionalInteger('--fds', values.fds, 1, 16),
         shapes: optionalInteger('--shapes', values.shapes, 1, SHAPES.length),

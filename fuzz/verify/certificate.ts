@@ -66,9 +66,11 @@ export function renderCertificate(c: CertificateFacts): string {
       : `  distinct states  ${c.states} (paths: the implementation's state cannot be read, so none merge)`,
     `  states by depth  ${c.statesPerDepth.join(' ')}`,
     `  transitions      ${c.transitions}`,
-    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from every state ${c.pairs.from > 0 ? `at depth ${c.pairs.from} to ${c.pairs.depth}` : `up to depth ${c.pairs.depth}`}`
-      + `${c.pairs.optionStates ? `, and of socket options from ${c.pairs.optionStates} more, each the first to show a socket as options see it` : ''}`
-      + `, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ` (${stoppedBy})`}`] : []),
+    // Pairs cut short ran from some of those states only: the line must
+    // not read as the promise a complete run makes.
+    ...(c.pairs ? [`  concurrent pairs ${c.pairs.pairs} from ${c.pairs.complete ? 'every state' : 'some of the states'} ${c.pairs.from > 0 ? `at depth ${c.pairs.from} to ${c.pairs.depth}` : `up to depth ${c.pairs.depth}`}`
+      + `${c.pairs.optionStates ? `, and of socket options from ${c.pairs.complete ? '' : 'up to '}${c.pairs.optionStates} more, each the first to show a socket as options see it` : ''}`
+      + `, ${c.pairs.schedules} schedules${c.pairs.complete ? '' : ` (${stoppedBy} before the rest)`}`] : []),
     ...(c.pairs === undefined && c.pairsSkipped !== undefined ? [`  concurrent pairs none: ${PAIRS_SKIPPED[c.pairsSkipped](searchStoppedBy)}`] : []),
     `  depth completed  ${depth}`,
     `  time             ${c.seconds.toFixed(1)} s`,
