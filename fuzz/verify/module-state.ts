@@ -31,44 +31,80 @@ const BIGINT = 0xad;
 const FRACTION = 0xae;
 const BUFFER = 0xaf;
 const BOXED = 0xb0;
+const MISSING = 0xb1;
 
 /** A step into a Map's value or a Set's member, in a path to a part. */
 const GET = { toString: () => '.get()' };
 const HAS = { toString: () => '.has()' };
 type Step = number | string | typeof GET | typeof HAS;
+/** Markers on the stack of parts still to read: a part reached by no step
+ * of the path (a Map's key, a boxed value), and the end of a part's own. */
+const NO_STEP = {};
+const LEAVE = {};
+/** An array's missing element: `[, 1]` is not `[undefined, 1]`, and a
+ * module may tell them apart (`in`, forEach). */
+const HOLE = {};
 
 /** Hash what `state()` returned. Throws an InterfaceError naming the
  * first part that is not data (a symbol). */
 export function hashModuleState(fp: Fingerprint, impl: Implementation, state: unknown): void {
+  // A promise or a generator has its state in no property: it would read
+  // as an empty object, and every state would merge on the spec alone.
+  if (isThenable(state) || Object.prototype.toString.call(state) === '[object Generator]') {
+    throw notData(impl, [], isThenable(state) ? 'a promise (state() must not be async)' : 'a generator (state() must return its state, not yield it)');
+  }
   const seen = new Map<object, number>();
   // The way down to the part being read, as keys: spelled out only for an
   // error, since a state has thousands of parts and is read at every step.
   const path: Step[] = [];
-  const walk = (x: unknown): void => {
+  // Parts still to read, last first, each with the step that reaches it:
+  // a stack rather than recursion, so a state nested as deep as a long
+  // linked list is read like a flat one. A container's header is hashed
+  // when it is met, its parts in order after it, so the reading is the
+  // depth-first one, and an object met twice is numbered by when it was
+  // first met.
+  const parts: unknown[] = [state];
+  const steps: (Step | typeof NO_STEP | typeof LEAVE)[] = [NO_STEP];
+  while (parts.length > 0) {
+    const x = parts.pop();
+    const step = steps.pop();
+    if (step === LEAVE) {
+      path.pop();
+      continue;
+    }
+    if (step !== NO_STEP) {
+      path.push(step as Step);
+      parts.push(undefined);
+      steps.push(LEAVE);
+    }
     switch (typeof x) {
-      case 'undefined': fp.num(UNDEFINED); return;
-      case 'boolean': fp.num(x ? TRUE : FALSE); return;
+      case 'undefined': fp.num(UNDEFINED); continue;
+      case 'boolean': fp.num(x ? TRUE : FALSE); continue;
       // An integer as itself; any other number by its shortest exact
       // spelling (the fingerprint's num() keeps only an integer part).
       case 'number':
         if (Number.isSafeInteger(x) && !Object.is(x, -0)) fp.num(NUMBER).num(x);
         else text(fp.num(FRACTION), Object.is(x, -0) ? '-0' : String(x));
-        return;
-      case 'string': text(fp.num(STRING), x); return;
-      case 'bigint': text(fp.num(BIGINT), x.toString()); return;
-      case 'function': return;
+        continue;
+      case 'string': text(fp.num(STRING), x); continue;
+      case 'bigint': text(fp.num(BIGINT), x.toString()); continue;
+      case 'function': continue;
       case 'symbol': throw notData(impl, path, 'a symbol');
       default: break;
     }
     if (x === null) {
       fp.num(NULL);
-      return;
+      continue;
+    }
+    if (x === HOLE) {
+      fp.num(MISSING);
+      continue;
     }
     const o = x as object;
     const at = seen.get(o);
     if (at !== undefined) {
       fp.num(SEEN).num(at);
-      return;
+      continue;
     }
     seen.set(o, seen.size);
     if (ArrayBuffer.isView(o)) {
@@ -80,46 +116,39 @@ export function hashModuleState(fp: Fingerprint, impl: Implementation, state: un
     } else if (o instanceof Date || o instanceof Number || o instanceof String || o instanceof Boolean) {
       // What these hold is in no property.
       text(fp.num(BOXED), Object.prototype.toString.call(o));
-      walk(o.valueOf());
+      parts.push(o.valueOf());
+      steps.push(NO_STEP);
     } else if (Array.isArray(o)) {
       fp.num(ARRAY).num(o.length);
-      for (let i = 0; i < o.length; i++) within(i, o[i]);
+      for (let i = o.length - 1; i >= 0; i--) {
+        const v: unknown = o[i];
+        parts.push(v === undefined && !(i in o) ? HOLE : v);
+        steps.push(i);
+      }
     } else if (o instanceof Map) {
       fp.num(MAP).num(o.size);
-      for (const [k, v] of o) {
-        walk(k);
-        within(GET, v);
+      const entries = [...o];
+      for (let i = entries.length - 1; i >= 0; i--) {
+        parts.push(entries[i][1], entries[i][0]);
+        steps.push(GET, NO_STEP);
       }
     } else if (o instanceof Set) {
       fp.num(SET).num(o.size);
-      for (const v of o) within(HAS, v);
+      const members = [...o];
+      for (let i = members.length - 1; i >= 0; i--) {
+        parts.push(members[i]);
+        steps.push(HAS);
+      }
     } else {
+      // The keys with the header, the values after it, in the keys' order.
       const keys = Object.keys(o);
       fp.num(OBJECT).num(keys.length);
-      for (let i = 0; i < keys.length; i++) {
-        text(fp, keys[i]);
-        within(keys[i], (o as Record<string, unknown>)[keys[i]]);
+      for (let i = 0; i < keys.length; i++) text(fp, keys[i]);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        parts.push((o as Record<string, unknown>)[keys[i]]);
+        steps.push(keys[i]);
       }
     }
-  };
-  const within = (step: Step, x: unknown): void => {
-    path.push(step);
-    walk(x);
-    path.pop();
-  };
-  // A promise or a generator has its state in no property: it would read
-  // as an empty object, and every state would merge on the spec alone.
-  if (isThenable(state) || Object.prototype.toString.call(state) === '[object Generator]') {
-    throw notData(impl, [], isThenable(state) ? 'a promise (state() must not be async)' : 'a generator (state() must return its state, not yield it)');
-  }
-  try {
-    walk(state);
-  } catch (e) {
-    // Read recursively, as deep as JavaScript's stack allows.
-    if (e instanceof RangeError && path.length > 500) {
-      throw new InterfaceError(`${impl.name} does not fit the Implementation interface: state() returned data nested ${path.length} levels deep or more, past what savedsyn reads; return a flatter state (a list as an array rather than as nested pairs)`);
-    }
-    throw e;
   }
 }
 
