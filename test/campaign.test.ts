@@ -376,6 +376,19 @@ describe('shards and merge', () => {
     const tokens = (d: string) => readdirSync(join(d, 'corpus')).map((f) => JSON.parse(readFileSync(join(d, 'corpus', f), 'utf8')).token as string);
     expect(new Set(tokens(merged))).toEqual(new Set([...tokens(a), ...tokens(b)]));
     expect(tokens(merged).length).toBe(new Set(tokens(merged)).size);
+    // A merged folder merged again: its cases count, once.
+    const onlyA = mkdtempSync(join(tmpdir(), 'savedsyn-merged-'));
+    expect(spawnSync(process.execPath, [SAVEDSYN, 'merge', '--out', onlyA, a], { encoding: 'utf8' }).status).toBe(0);
+    const again = mkdtempSync(join(tmpdir(), 'savedsyn-merged-'));
+    const m2 = spawnSync(process.execPath, [SAVEDSYN, 'merge', '--out', again, onlyA, b], { encoding: 'utf8' });
+    expect(m2.status, m2.stderr).toBe(0);
+    expect(m2.stdout).toMatch(/merged: 2000 cases/);
+    expect(m2.stdout).not.toMatch(/warning/);
+    expect(coverage(again)).toEqual(sum);
+    expect(names(again).sort()).toEqual([...union].sort());
+    const twice = spawnSync(process.execPath, [SAVEDSYN, 'merge', '--out', mkdtempSync(join(tmpdir(), 'savedsyn-merged-')), again, a], { encoding: 'utf8' });
+    expect(twice.status).toBe(2);
+    expect(twice.stderr).toBe(`savedsyn: ${a} (merged into ${onlyA}, then ${again}) and ${a} both ran shard 0/2 of the same campaign: their cases would count twice\n`);
     // Shard 0 of 4 runs batches shard 0 of 2 runs too.
     const state = JSON.parse(readFileSync(join(a, 'state.json'), 'utf8'));
     writeFileSync(join(b, 'state.json'), JSON.stringify({ ...state, shard: '0/4' }));

@@ -3,7 +3,9 @@
 // summed, corpora joined. The inputs are only read. A folder given twice, or
 // two folders that ran the same stream of batches, would count cases twice;
 // folders of different campaigns would sum numbers that mean nothing
-// together: both are refused unless asked for.
+// together: both are refused unless asked for. A merged folder records
+// the shards it holds (merged.json), so merging it again counts its cases
+// and refuses a shard it already holds.
 
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -11,7 +13,7 @@ import { makeFolder } from '../../model/output-folder.ts';
 import { UserError } from '../../model/user-error.ts';
 import { encodeToken } from '../../reports/token.ts';
 import { coverageFigures, type CoverageFigures } from './coverage.ts';
-import { CampaignStore, type CampaignState } from './store.ts';
+import { CampaignStore, type CampaignPart, type CampaignState } from './store.ts';
 
 export interface MergeOptions {
   /** The new folder; it must not exist, or be empty. */
@@ -43,8 +45,18 @@ function isInside(child: string, parent: string): boolean {
   return r === '' || (!r.startsWith('..') && !r.startsWith('/'));
 }
 
+interface Input {
+  given: string;
+  dir: string;
+  store: CampaignStore;
+  state: CampaignState | undefined;
+  /** The shards it holds: its own, or those of a folder merged before;
+   * none when it has neither state.json nor merged.json to tell. */
+  parts: CampaignPart[];
+}
+
 /** Each input, checked: a folder, a campaign, given once, not the output. */
-function inputsOf(o: MergeOptions, out: string): Array<{ given: string; dir: string; store: CampaignStore; state: CampaignState | undefined }> {
+function inputsOf(o: MergeOptions, out: string): Input[] {
   const seen = new Map<string, string>();
   return o.inputs.map((given) => {
     const dir = resolve(given);
@@ -56,11 +68,19 @@ function inputsOf(o: MergeOptions, out: string): Array<{ given: string; dir: str
     if (isInside(out, real) || isInside(real, out)) throw new UserError(`--out ${o.out} and the input ${given} overlap: merge never writes into its inputs`);
     const store = new CampaignStore(dir, { readOnly: true });
     const state = store.readState();
-    if (state === undefined && store.findings.size === 0 && !existsSync(resolve(dir, 'coverage.json'))) {
+    const merged = state === undefined ? store.readParts() : undefined;
+    if (state === undefined && merged === undefined && store.findings.size === 0 && !existsSync(resolve(dir, 'coverage.json'))) {
       throw new UserError(`${given} is not a campaign folder: it has no state.json, findings or coverage.json`);
     }
-    return { given, dir, store, state };
+    const parts = state !== undefined ? [{ campaign: identity(state), shard: state.shard, cases: state.cases, from: given }]
+      : (merged ?? []).map((p) => ({ ...p, via: [...(p.via ?? []), given] }));
+    return { given, dir, store, state, parts };
   });
+}
+
+/** A part as messages name it: its folder, and the merges it came through. */
+function named(p: CampaignPart): string {
+  return p.via === undefined ? p.from : `${p.from} (merged into ${p.via.join(', then ')})`;
 }
 
 /** How many parts a shard `i/n` cut its campaign into. */
@@ -88,23 +108,23 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
     throw new UserError(`--out ${o.out} already exists and is not an empty folder: merge writes a new folder`);
   }
   const inputs = inputsOf(o, realOut(target));
-  const states = inputs.flatMap((i) => (i.state ? [{ given: i.given, state: i.state }] : []));
+  const all = inputs.flatMap((i) => i.parts);
   if (!o.allowMixed) {
-    const first = states[0];
-    for (const { given, state } of states.slice(1)) {
-      if (identity(state) !== identity(first.state)) {
-        throw new UserError(`${given} is another campaign than ${first.given} (seed, implementations or options differ): --allow-mixed merges them anyway`);
+    const first = all[0];
+    for (const p of all.slice(1)) {
+      if (p.campaign !== first.campaign) {
+        throw new UserError(`${named(p)} is another campaign than ${named(first)} (seed, implementations or options differ): --allow-mixed merges them anyway`);
       }
     }
     const shards = new Map<string, string>();
-    for (const { given, state } of states) {
-      const other = shards.get(state.shard);
-      if (other !== undefined) throw new UserError(`${other} and ${given} both ran shard ${state.shard} of the same campaign: their cases would count twice`);
-      shards.set(state.shard, given);
+    for (const p of all) {
+      const other = shards.get(p.shard);
+      if (other !== undefined) throw new UserError(`${other} and ${named(p)} both ran shard ${p.shard} of the same campaign: their cases would count twice`);
+      shards.set(p.shard, named(p));
       // Shard i of n runs batches i, i + n, i + 2n…: cut into another
       // number of parts, two shards share batches.
-      if (parts(state.shard) !== parts(states[0].state.shard)) {
-        throw new UserError(`${states[0].given} ran shard ${states[0].state.shard} and ${given} shard ${state.shard}: cut into different numbers of parts, shards share batches, whose cases would count twice`);
+      if (parts(p.shard) !== parts(first.shard)) {
+        throw new UserError(`${named(first)} ran shard ${first.shard} and ${named(p)} shard ${p.shard}: cut into different numbers of parts, shards share batches, whose cases would count twice`);
       }
     }
   }
@@ -115,15 +135,16 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
   const tokens = new Set<string>();
   let index = 0;
   let cases = 0;
-  for (const { dir, store, state } of inputs) {
+  for (const { dir, store, state, parts: held } of inputs) {
     const kept = store.readCorpus(state?.corpus);
     const flaky = store.readFlaky();
     // A folder killed between saves has counts in state.json that match its
     // resume point; coverage.json is the same numbers when it stopped cleanly.
     const theirs = state ? new Map(Object.entries(state.counts)) : store.readCoverage();
     for (const w of store.warnings) log(`warning: ${dir}: ${w}`);
-    if (state === undefined) log(`warning: ${dir} has ${store.stateMissing === 'no state.json' ? 'no state.json' : 'no readable state.json'}: its findings, corpus and coverage are merged, its cases not counted`);
-    cases += state?.cases ?? 0;
+    if (held.length === 0) log(`warning: ${dir} has ${store.stateMissing === 'no state.json' ? 'no state.json' : 'no readable state.json'}${existsSync(join(dir, 'merged.json')) ? ' nor a readable merged.json' : ''}: its findings, corpus and coverage are merged, its cases not counted`);
+    const theirCases = held.reduce((n, p) => n + p.cases, 0);
+    cases += theirCases;
     let added = 0;
     for (const f of store.findings.values()) if (out.add(f)) added++;
     for (const f of flaky) out.offerFlaky(f);
@@ -136,11 +157,12 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
       out.addCorpus({ ...e, index: index++ });
       joined++;
     }
-    log(`${dir}: ${store.findings.size} finding(s), ${added} new, ${state?.cases ?? 0} cases, ${joined} corpus case(s) added`);
+    log(`${dir}: ${store.findings.size} finding(s), ${added} new, ${theirCases} cases, ${joined} corpus case(s) added`);
   }
   const findings = [...out.findings.values()].map((f) => ({ impl: f.impl, signature: f.signature, token: f.token }))
     .sort((a, b) => `${a.impl}${a.signature}`.localeCompare(`${b.impl}${b.signature}`));
   out.writeCoverage(counts);
+  out.writeParts(all);
   const coverage = coverageFigures(counts.keys());
   out.writeStats({ merged: inputs.map((i) => i.dir), cases, coverage, corpus: index, findings });
   return { out: outDir, cases, findings, coverage, corpus: index };

@@ -59,6 +59,28 @@ export interface CampaignState {
   snapshots: Snapshot[];
 }
 
+/** One shard of one campaign, as a merged folder records what it holds:
+ * what lets a later merge count its cases, and refuse to count them twice. */
+export interface CampaignPart {
+  /** The options that decide the campaign's batches, as merge compares them. */
+  campaign: string;
+  shard: string;
+  cases: number;
+  /** The folder it ran in, as given to the first merge, and the merged
+   * folders it went through since: for messages. */
+  from: string;
+  via?: string[];
+}
+
+const PARTS_VERSION = 1;
+
+function isPart(x: unknown): x is CampaignPart {
+  const p = x as Partial<CampaignPart> | null;
+  return typeof p === 'object' && p !== null && typeof p.campaign === 'string' && typeof p.shard === 'string'
+    && typeof p.from === 'string' && Number.isSafeInteger(p.cases) && (p.cases as number) >= 0
+    && (p.via === undefined || (Array.isArray(p.via) && p.via.every((v) => typeof v === 'string')));
+}
+
 /** A file the folder could not take: a full, read-only or forbidden disk,
  * not a defect, so it is a user's error and names the path and the cause. */
 export class WriteFailure extends UserError {
@@ -332,6 +354,25 @@ export class CampaignStore {
     const name = `${String(e.index).padStart(6, '0')}-${createHash('sha256').update(token).digest('hex').slice(0, 8)}.json`;
     const stored: StoredEntry = { index: e.index, batch: e.batch, keys: e.keys, token };
     writeAtomic(join(this.dir, 'corpus', name), `${JSON.stringify(stored, null, 1)}\n`);
+  }
+
+  /** The campaign parts a merged folder was made of (merge.ts); undefined
+   * where there is no merged.json or it cannot be read (reported). */
+  readParts(): CampaignPart[] | undefined {
+    const path = join(this.dir, 'merged.json');
+    if (!existsSync(path)) return undefined;
+    try {
+      const m = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; parts?: unknown };
+      if (m.version !== PARTS_VERSION || !Array.isArray(m.parts) || !m.parts.every(isPart)) throw new Error('not a record this savedsyn wrote');
+      return m.parts;
+    } catch (e) {
+      this.warnings.push(`merged.json unreadable (${e instanceof Error ? e.message : String(e)})`);
+      return undefined;
+    }
+  }
+
+  writeParts(parts: readonly CampaignPart[]): void {
+    writeAtomic(join(this.dir, 'merged.json'), `${JSON.stringify({ version: PARTS_VERSION, parts }, null, 1)}\n`);
   }
 
   writeStats(stats: object): void {
