@@ -73,5 +73,19 @@ export function opFieldsProblem(o: Record<string, unknown>): string | undefined 
   return undefined;
 }
 
+/** A field of `o`, an op of a known kind, that no op of its kind has: it
+ * would be carried along unread, and the case a token shows would not be
+ * the case it runs. */
+export function strayFieldProblem(o: Record<string, unknown>): string | undefined {
+  const shape = FIELDS[o.kind as OpKind];
+  for (const k of Object.keys(o)) {
+    if (k === 'kind' || k in shape.required || (shape.optional !== undefined && k in shape.optional)) continue;
+    if (k === 'packet' && (o.kind === 'syn' || o.kind === 'fastOpenSyn')) continue;
+    if (k === 'name' && o.kind === 'sysctl') continue;
+    return `has a field ${JSON.stringify(k)}, which no ${String(o.kind)} op has`;
+  }
+  return undefined;
+}
+
 /** The op kinds a token may hold. */
 export const OP_KINDS: ReadonlySet<string> = new Set(Object.keys(FIELDS));

@@ -11,7 +11,7 @@ import { SYSCTL_NAMES, type Op, type SysctlName } from '../model/ops.ts';
 import { optionOutsideModel, profileByName, PROFILE_NAMES, type Profile, type ProfileName } from '../model/profile.ts';
 import type { ConcurrentCase } from '../properties/concurrent.ts';
 import { UserError } from '../model/user-error.ts';
-import { OP_KINDS, opFieldsProblem } from './token-ops.ts';
+import { OP_KINDS, opFieldsProblem, strayFieldProblem } from './token-ops.ts';
 
 export const TOKEN_VERSION = 2;
 const PREFIX = 'ssyn';
@@ -90,6 +90,8 @@ function checkOps(x: unknown, where: string, profile: Profile): string | undefin
   for (const [i, op] of x.entries()) {
     const o = op as Record<string, unknown>;
     if (typeof o !== 'object' || o === null || !OP_KINDS.has(o.kind as string)) return `${where}[${i}] is not an op`;
+    const stray = strayFieldProblem(o);
+    if (stray) return `${where}[${i}] (${o.kind as string}) ${stray}`;
     if ('packet' in o) {
       const bad = checkPacket(o.packet);
       if (bad) return `${where}[${i}].packet ${bad}`;

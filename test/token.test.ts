@@ -65,6 +65,9 @@ describe('replay tokens', () => {
     ['a flood longer than an op may run', linuxOps([{ kind: 'flood', first: 1, count: 9998 }]), /\(flood\) count is outside 0\.\.1000/],
     ['an option the kernel serves and the model does not cover', linuxOps([{ kind: 'getsockopt', fd: 0, optname: 26, bufSize: 64 }]), /getsockopt of option 26, a TCP option the kernel serves and the linux model does not cover/],
     ['TCP_NODELAY set', linuxOps([{ kind: 'setsockopt', fd: 0, optname: 1, value: 1 }]), /setsockopt of option 1/],
+    ['a field no op of its kind has', linuxOps([{ kind: 'accept', fd: 0, to: 1 }]), /ops\[0\] \(accept\) has a field "to", which no accept op has/],
+    ['a packet on an op that sends none', linuxOps([{ kind: 'ack', conn: 1, packet: { family: 5 } }]), /ops\[0\] \(ack\) has a field "packet", which no ack op has/],
+    ['a name on an op that is not a sysctl', linuxOps([{ kind: 'listen', fd: 0, backlog: 1, name: 'tcp_syncookies' }]), /ops\[0\] \(listen\) has a field "name"/],
     ['in a concurrent case\'s thread', craft({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'concurrent', case: { setup: [], threads: [{ kind: 'user', ops: [{ kind: 'accept', fd: -0.5 }] }], schedule: [] } }), /thread 0\[0\] \(accept\) fd is not a whole number/],
   );
   it('reads every option number the model covers, and any number no kernel knows', () => {
