@@ -1,7 +1,7 @@
 // The savedsyn command line: parse, then run the command asked for.
 
 import { causeOf } from '../model/output-folder.ts';
-import { UserError } from '../model/user-error.ts';
+import { oneLine, UserError } from '../model/user-error.ts';
 import { exitNow, guardProcessExit } from '../model/impl/exit-guard.ts';
 import { strayMessage } from '../model/impl/stray.ts';
 import { describeThrown } from '../model/impl/thrown.ts';
@@ -19,17 +19,17 @@ export async function cli(argv: string[]): Promise<number> {
     return await main(argv);
   } catch (e) {
     if (e instanceof UserError) {
-      console.error(`savedsyn: ${e.message}`);
+      console.error(`savedsyn: ${oneLine(e.message)}`);
       return 2;
     }
     // A file or folder the system refused (a folder read-only, a file where
     // a folder should be): where the user pointed savedsyn, not a defect.
     const fsError = e as NodeJS.ErrnoException;
     if (typeof fsError?.path === 'string' && typeof fsError.syscall === 'string' && typeof fsError.code === 'string' && SYSTEM_REFUSALS.has(fsError.code)) {
-      console.error(`savedsyn: cannot ${fsError.syscall} ${fsError.path}: ${causeOf(e)}`);
+      console.error(oneLine(`savedsyn: cannot ${fsError.syscall} ${fsError.path}: ${causeOf(e)}`));
       return 2;
     }
-    console.error(`savedsyn: internal error: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(oneLine(`savedsyn: internal error: ${e instanceof Error ? e.message : String(e)}`));
     console.error('This is a defect in savedsyn; rerun with SAVEDSYN_DEBUG=1 for the stack trace.');
     if (process.env.SAVEDSYN_DEBUG) console.error(e);
     return 70;
@@ -42,10 +42,10 @@ export async function cli(argv: string[]): Promise<number> {
 function stray(e: unknown): void {
   const message = strayMessage(e);
   if (message !== undefined) {
-    console.error(`savedsyn: ${message}`);
+    console.error(oneLine(`savedsyn: ${message}`));
     exitNow(2);
   }
-  console.error(`savedsyn: internal error: ${describeThrown(e)}`);
+  console.error(oneLine(`savedsyn: internal error: ${describeThrown(e)}`));
   console.error('This is a defect in savedsyn; rerun with SAVEDSYN_DEBUG=1 for the stack trace.');
   if (process.env.SAVEDSYN_DEBUG) console.error(e);
   exitNow(70);

@@ -211,7 +211,10 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
     parsed = parseArgs({ args, allowPositionals: true, strict: true, options: OPTIONS, tokens: true });
   } catch (e) {
     // Node's message runs on with advice about '--'; its first sentence is the point.
-    const first = (e instanceof Error ? e.message : String(e)).split(/\. /)[0].replace(/\.$/, '');
+    const message = e instanceof Error ? e.message : String(e);
+    const ambiguous = /^Option '(-[-\w]+)(?: <value>)?' argument is ambiguous/.exec(message)?.[1];
+    if (ambiguous !== undefined) throw new UserError(`${ambiguous} is followed by an option, not its value: give the value, or write ${ambiguous}=VALUE for one that starts with '-'`);
+    const first = message.split(/\.\s/)[0].replace(/\.$/, '');
     throw new UserError(`${first} (savedsyn help lists the options)`);
   }
   const { values, positionals, tokens } = parsed;
@@ -225,9 +228,13 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
     list.push({ index: t.index, width: t.inlineValue === false ? 2 : 1 });
     occurrences.set(t.name, list);
   }
+  // The check sees each other flag once, at its last value: with every
+  // repeat kept, checking k repeated flags would take k! parses.
+  const span = (o: { index: number; width: number }): number[] => Array.from({ length: o.width }, (_, k) => o.index + k);
+  const earlier = [...occurrences.values()].flatMap((list) => list.slice(0, -1));
   for (const list of occurrences.values()) {
     for (const keep of list.slice(0, -1)) {
-      const drop = new Set(list.filter((o) => o !== keep).flatMap((o) => Array.from({ length: o.width }, (_, k) => o.index + k)));
+      const drop = new Set([...earlier.filter((o) => o !== keep), list[list.length - 1]].flatMap(span));
       parse(args.filter((_, i) => !drop.has(i)));
     }
   }

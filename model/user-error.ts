@@ -5,3 +5,10 @@ export class UserError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** `text` as one line: a message may quote what the user gave (a value, a
+ * file's first bytes in a parser's complaint), and a line break in it
+ * would split what is promised as one line. Breaks are shown escaped. */
+export function oneLine(text: string): string {
+  return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n');
+}

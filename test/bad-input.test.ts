@@ -87,7 +87,14 @@ const CASES: Case[] = [
   ['a negative fraction', ['--runs', '-1.5'], /^savedsyn: --runs expects an integer, got '-1\.5'$/],
   ['a scheduler for the live kernel', ['fuzz', '--impl', 'kernel', '--schedulers', 'pct'], /^savedsyn: a campaign on the live kernel does not use --schedulers/],
   ['pairs past the depth they run from', ['verify', '--impl', 'linux', '--pair-from', '5', '--pair-depth', '3', '--depth', '1'], /^savedsyn: verify: pairs would start at depth 5 \(--pair-from, pairFrom\)/],
+  ['a flag followed by another flag, not its value', ['--seed', '--runs', '5'], /^savedsyn: --seed is followed by an option, not its value: give the value, or write --seed=VALUE for one that starts with '-'$/, { oneLine: true }],
+  ['a value with a line break in it', ['--profile', 'lin\nux'], /^savedsyn: --profile takes rfc-v1 or linux, got 'lin\\nux'$/, { oneLine: true }],
   ['a bad value overridden by a good one', ['check', '--impl', 'linux', '--runs', 'abc', '--runs=5'], /^savedsyn: --runs expects an integer, got 'abc'$/],
+  // Each repeat is checked once: checked against every other repeat, a
+  // dozen flags given twice would not finish.
+  ['a bad value among a dozen flags given twice', ['verify', '--impl', 'linux',
+    ...['depth', 'peers', 'fds', 'shapes', 'pair-depth', 'pair-from', 'preemptions', 'time-budget', 'workers', 'op-timeout', 'out'].flatMap((f) => [`--${f}`, '1', `--${f}`, '1']),
+    '--depth', 'deep', '--depth', '1'], /^savedsyn: --depth expects an integer, got 'deep'$/],
   ['an empty output folder', ['--impl', 'linux', '--runs', '5', '--out', ''], /^savedsyn: --out names no folder: give one \(the default is \.\/out\)$/],
   ['a time budget past any timer', ['verify', '--impl', 'linux', '--time-budget', '2147484'], /^savedsyn: --time-budget must be between 1 and 2147483, got 2147484$/],
   ['a token whose SYN has no packet', ['replay', token({ profile: 'linux', impl: 'linux', kind: 'sequential', ops: [{ kind: 'syn', conn: 1 }] })], /^savedsyn: the token does not describe a case: ops\[0\] \(syn\) has no packet$/],
@@ -188,6 +195,7 @@ const CASES: Case[] = [
   ['merge without folders', ['merge', '--out', at('m-none')], /^savedsyn: merge takes the campaign folders to combine/],
   ['merge without --out', ['merge', at('a'), at('b')], /^savedsyn: merge writes a new folder and needs it named/],
   ['merge of a folder that does not exist', ['merge', '--out', at('m-x'), at('a'), at('nowhere')], /^savedsyn: no campaign folder .*nowhere$/],
+  ['a campaign folder whose state.json quotes a line break', ['fuzz', '--impl', 'rfc-v1', '--runs', '20', '--batch', '10', '--out', at('garbled')], /^savedsyn: \S+garbled holds a campaign's files \(1 finding\) but an unreadable state\.json \(.*"garbage\\n" is not valid JSON\)/, { oneLine: true }],
   ['merge of one folder twice', ['merge', '--out', at('m-twice'), at('a'), at('a')], /^savedsyn: .*a is given twice: its cases would count twice$/],
   ['merge of the same shard twice', ['merge', '--out', at('m-shard'), at('a'), at('a-copy')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
   ['merge into an input', ['merge', '--out', at('a', 'merged'), at('a'), at('b')], /^savedsyn: --out .* and the input .*a overlap: merge never writes into its inputs$/],
@@ -215,6 +223,10 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
     }
     mkdirSync(at('plain'));
     writeFileSync(at('plain', 'notes.txt'), 'not a campaign\n');
+    mkdirSync(at('garbled'), { recursive: true });
+    mkdirSync(at('garbled', 'findings'), { recursive: true });
+    writeFileSync(at('garbled', 'findings', 'x.json'), '{}\n');
+    writeFileSync(at('garbled', 'state.json'), 'garbage\n');
   }, 60_000);
 
   it('has at least 40 distinct kinds of bad input', () => {

@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { makeFolder } from '../../model/output-folder.ts';
-import { UserError } from '../../model/user-error.ts';
+import { oneLine, UserError } from '../../model/user-error.ts';
 import { encodeToken } from '../../reports/token.ts';
 import { coverageFigures, type CoverageFigures } from './coverage.ts';
 import { CampaignStore, type CampaignPart, type CampaignState } from './store.ts';
@@ -141,7 +141,7 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
     // A folder killed between saves has counts in state.json that match its
     // resume point; coverage.json is the same numbers when it stopped cleanly.
     const theirs = state ? new Map(Object.entries(state.counts)) : store.readCoverage();
-    for (const w of store.warnings) log(`warning: ${dir}: ${w}`);
+    for (const w of store.warnings) log(oneLine(`warning: ${dir}: ${w}`));
     if (held.length === 0) log(`warning: ${dir} has ${store.stateMissing === 'no state.json' ? 'no state.json' : 'no readable state.json'}${existsSync(join(dir, 'merged.json')) ? ' nor a readable merged.json' : ''}: its findings, corpus and coverage are merged, its cases not counted`);
     const theirCases = held.reduce((n, p) => n + p.cases, 0);
     cases += theirCases;

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { kernelLane } from '../../model/kernel/native.ts';
 import { KERNEL_IMPL } from '../../model/kernel/name.ts';
-import { UserError } from '../../model/user-error.ts';
+import { oneLine, UserError } from '../../model/user-error.ts';
 import { appendStepSummary, campaignStepSummary } from '../../reports/step-summary.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
 import { NO_GUIDE, type CorpusEntry, type Guide } from '../guide.ts';
@@ -179,7 +179,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     store.warnings.push(`corpus: state.json counts ${state.corpus} entries, ${corpus.length} of them are readable on disk: batches guided from here on will differ from the campaign's own`);
   }
   let timeline = upTo(readTimeline(o.out, store.warnings), state.cases);
-  for (const w of store.warnings) o.log(`warning: ${w}`);
+  for (const w of store.warnings) o.log(`warning: ${oneLine(w)}`);
   if (previous) o.log(`resuming at batch ${state.nextBatch} (${state.cases} cases done, ${store.findings.size} findings, ${corpus.length} corpus cases on disk)`);
   const counts = new Map(Object.entries(state.counts));
   const snapshots = new Map<number, { corpus: number; counts: Map<string, number> }>(
