@@ -3,7 +3,7 @@
 // (2), one `savedsyn:` line saying what is wrong, no stack trace, no
 // "internal error", and no hang.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync, crc32 } from 'node:zlib';
@@ -196,6 +196,7 @@ const CASES: Case[] = [
   ['merge without --out', ['merge', at('a'), at('b')], /^savedsyn: merge writes a new folder and needs it named/],
   ['merge of a folder that does not exist', ['merge', '--out', at('m-x'), at('a'), at('nowhere')], /^savedsyn: no campaign folder .*nowhere$/],
   ['a campaign folder whose state.json quotes a line break', ['fuzz', '--impl', 'rfc-v1', '--runs', '20', '--batch', '10', '--out', at('garbled')], /^savedsyn: \S+garbled holds a campaign's files \(1 finding\) but an unreadable state\.json \(.*"garbage\\n" is not valid JSON\)/, { oneLine: true }],
+  ['merge of a folder that fails to be read after another was merged', ['merge', '--out', at('m-broken'), at('a'), at('b-corpus-file')], /^savedsyn: cannot scandir \S+b-corpus-file\/corpus: a file stands where a folder should \(ENOTDIR\)$/],
   ['merge of one folder twice', ['merge', '--out', at('m-twice'), at('a'), at('a')], /^savedsyn: .*a is given twice: its cases would count twice$/],
   ['merge of the same shard twice', ['merge', '--out', at('m-shard'), at('a'), at('a-copy')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
   ['merge into an input', ['merge', '--out', at('a', 'merged'), at('a'), at('b')], /^savedsyn: --out .* and the input .*a overlap: merge never writes into its inputs$/],
@@ -223,6 +224,9 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
     }
     mkdirSync(at('plain'));
     writeFileSync(at('plain', 'notes.txt'), 'not a campaign\n');
+    cpSync(at('b'), at('b-corpus-file'), { recursive: true });
+    rmSync(at('b-corpus-file', 'corpus'), { recursive: true });
+    writeFileSync(at('b-corpus-file', 'corpus'), 'in the way\n');
     mkdirSync(at('garbled'), { recursive: true });
     mkdirSync(at('garbled', 'findings'), { recursive: true });
     writeFileSync(at('garbled', 'findings', 'x.json'), '{}\n');
@@ -257,8 +261,10 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
     expect(readdirSync(out).sort()).toEqual(['report.json', 'report.md']);
   });
 
-  it('never writes into a merge input', () => {
+  it('never writes into a merge input, nor leaves a merge half done', () => {
     expect(readdirSync(at('plain'))).toEqual(['notes.txt']);
+    expect(readdirSync(at('m-broken'))).toEqual([]);
+    expect(readdirSync(at()).filter((f) => f.includes('.merging-'))).toEqual([]);
     expect(readdirSync(at('a')).filter((f) => f === 'merged')).toEqual([]);
   });
 });

@@ -7,9 +7,9 @@
 // the shards it holds (merged.json), so merging it again counts its cases
 // and refuses a shard it already holds.
 
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { makeFolder } from '../../model/output-folder.ts';
+import { causeOf, makeFolder } from '../../model/output-folder.ts';
 import { oneLine, UserError } from '../../model/user-error.ts';
 import { encodeToken } from '../../reports/token.ts';
 import { coverageFigures, type CoverageFigures } from './coverage.ts';
@@ -130,7 +130,28 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
   }
   const outDir = makeFolder(target);
   log(`merging ${inputs.length} folders into ${outDir}`);
-  const out = new CampaignStore(outDir);
+  // Built beside --out and renamed into place: an input that fails to be
+  // read halfway (a file where its corpus should be) leaves no half-merged
+  // folder, which a second try would refuse as not empty.
+  const building = `${outDir}.merging-${process.pid}`;
+  rmSync(building, { recursive: true, force: true });
+  makeFolder(building);
+  try {
+    const summary = mergeInto(building, inputs, all, log);
+    try {
+      renameSync(building, outDir);
+    } catch (e) {
+      throw new UserError(`cannot move the merged folder ${building} to ${outDir}: ${causeOf(e)}`);
+    }
+    return { out: outDir, ...summary };
+  } catch (e) {
+    rmSync(building, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function mergeInto(folder: string, inputs: Input[], all: CampaignPart[], log: (line: string) => void): Omit<MergeSummary, 'out'> {
+  const out = new CampaignStore(folder);
   const counts = new Map<string, number>();
   const tokens = new Set<string>();
   let index = 0;
@@ -165,5 +186,5 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
   out.writeParts(all);
   const coverage = coverageFigures(counts.keys());
   out.writeStats({ merged: inputs.map((i) => i.dir), cases, coverage, corpus: index, findings });
-  return { out: outDir, cases, findings, coverage, corpus: index };
+  return { cases, findings, coverage, corpus: index };
 }
