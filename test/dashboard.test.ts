@@ -275,12 +275,21 @@ describe('savedsyn fuzz and merge keep the dashboard', () => {
     const damaged = await savedsyn(fuzzArgs(resumed, 600));
     expect(damaged.status, damaged.stderr).toBe(0);
     expect(damaged.stdout).toContain('warning: timeline.json unreadable');
+    expect(damaged.stdout).toContain('(the file is kept as timeline.json.unreadable)');
+    expect(readFileSync(join(resumed, 'timeline.json.unreadable'), 'utf8')).toBe('{"version":1,"samples":[{"seconds":"soon"}]}');
     expect(json(join(resumed, 'timeline.json')).samples).toEqual([
       expect.objectContaining({ run: 0, cases: 600 }), expect.objectContaining({ run: 0, cases: 600, end: true }),
     ]);
     // Nothing else is lost.
     expect(readFileSync(join(resumed, 'coverage.json'), 'utf8')).toBe(coverage);
     expect(existsSync(join(resumed, 'index.html'))).toBe(true);
+
+    // A page someone else wrote is theirs: the campaign will not write over it.
+    writeFileSync(join(resumed, 'index.html'), '<h1>my own page</h1>\n');
+    const foreign = await savedsyn(fuzzArgs(resumed, 800));
+    expect(foreign.status).toBe(2);
+    expect(foreign.stderr).toBe(`savedsyn: ${join(resumed, 'index.html')} is not a page savedsyn wrote, and the campaign's dashboard would overwrite it: move it, or give another --out\n`);
+    expect(readFileSync(join(resumed, 'index.html'), 'utf8')).toBe('<h1>my own page</h1>\n');
   });
 
   it('merge writes a page for the merged folder: merged findings, summed cases, each input\'s timeline', async () => {

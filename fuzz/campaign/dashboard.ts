@@ -238,6 +238,16 @@ p.plot.empty { width: 600px; height: 60px; line-height: 60px; text-align: center
 .warnings { color: #8a4b00; } .missing, .none, .written { color: #777; }
 `;
 
+/** What marks a page as a dashboard savedsyn wrote, and so its own to
+ * write over. */
+export const GENERATOR = '<meta name="generator" content="savedsyn">';
+
+/** Whether `html` is a dashboard savedsyn wrote (pages from before the
+ * mark carry the line that says when they were written). */
+export function isDashboard(html: string): boolean {
+  return html.includes(GENERATOR) || html.includes('<p class="written">');
+}
+
 export function renderDashboard(d: DashboardData): string {
   const title = d.kind === 'campaign'
     ? `savedsyn campaign: ${d.findings.length} finding${d.findings.length === 1 ? '' : 's'}, ${d.cases} cases`
@@ -253,6 +263,7 @@ export function renderDashboard(d: DashboardData): string {
     : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">${refresh}
+${GENERATOR}
 <title>${esc(title)}</title>
 <style>${STYLE}</style>
 </head><body>

@@ -6,6 +6,8 @@
 // stopped, the number of workers changes nothing, and N shards together run
 // N disjoint streams of batches.
 
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { kernelLane } from '../../model/kernel/native.ts';
@@ -18,6 +20,7 @@ import { sibling, startWorker as startModuleWorker } from '../start-worker.ts';
 import type { SchedulerName } from '../../properties/findings.ts';
 import { runBatch, type BatchResult, type BatchSpec } from './batch.ts';
 import { coverageFigures, leastReached, type CoverageFigures } from './coverage.ts';
+import { isDashboard } from './dashboard.ts';
 import { writeDashboard } from './dashboard-folder.ts';
 import { CampaignStore, STATE_VERSION, WriteFailure, type CampaignState, type Snapshot } from './store.ts';
 import { appendSample, readTimeline, upTo, writeTimeline, type Sample } from './timeline.ts';
@@ -165,6 +168,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
         + `give another --out, or merge what it holds into a new folder (savedsyn merge --out NEW ${o.out})`);
     }
   }
+  // The dashboard is written over index.html: a page someone else wrote
+  // there is theirs.
+  const theirs = join(o.out, 'index.html');
+  if (existsSync(theirs) && !isDashboard(readFileSync(theirs, 'utf8'))) {
+    throw new UserError(`${theirs} is not a page savedsyn wrote, and the campaign's dashboard would overwrite it: move it, or give another --out`);
+  }
   const state: CampaignState = previous ? { ...previous, ...identity } : {
     version: STATE_VERSION, ...identity,
     nextBatch: 0, cases: 0, steps: 0, corpus: 0, counts: {}, snapshots: [{ boundary: 0, corpus: 0, counts: {} }],
@@ -178,7 +187,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   if (corpus.length < state.corpus) {
     store.warnings.push(`corpus: state.json counts ${state.corpus} entries, ${corpus.length} of them are readable on disk: batches guided from here on will differ from the campaign's own`);
   }
-  let timeline = upTo(readTimeline(o.out, store.warnings), state.cases);
+  let timeline = upTo(readTimeline(o.out, store.warnings, true), state.cases);
   for (const w of store.warnings) o.log(`warning: ${oneLine(w)}`);
   if (previous) o.log(`resuming at batch ${state.nextBatch} (${state.cases} cases done, ${store.findings.size} findings, ${corpus.length} corpus cases on disk)`);
   const counts = new Map(Object.entries(state.counts));

@@ -3,7 +3,7 @@
 // finds, keeps or resumes from reads it, so wall time never reaches a
 // result, and a lost or damaged timeline costs only its plot.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAtomic } from './store.ts';
 
@@ -39,7 +39,10 @@ export function isSample(x: unknown): x is Sample {
 
 /** The samples in `dir`; a file that does not parse is reported in
  * `warnings` and reads as empty. */
-export function readTimeline(dir: string, warnings: string[]): Sample[] {
+/** The samples in `dir`/timeline.json. One that cannot be read is
+ * reported; a campaign about to write its own (`setAside`) first moves it
+ * to timeline.json.unreadable, so nothing the user had there is lost. */
+export function readTimeline(dir: string, warnings: string[], setAside = false): Sample[] {
   const path = join(dir, 'timeline.json');
   if (!existsSync(path)) return [];
   try {
@@ -48,7 +51,16 @@ export function readTimeline(dir: string, warnings: string[]): Sample[] {
     if (!t.samples.every(isSample)) throw new Error('a sample is not a set of counts');
     return t.samples;
   } catch (e) {
-    warnings.push(`timeline.json unreadable (${e instanceof Error ? e.message : String(e)}): the progress record starts again; findings, corpus and coverage are not affected`);
+    let kept = '';
+    if (setAside) {
+      try {
+        renameSync(path, `${path}.unreadable`);
+        kept = ' (the file is kept as timeline.json.unreadable)';
+      } catch {
+        // Left where it is: the campaign's own write will say why it cannot.
+      }
+    }
+    warnings.push(`timeline.json unreadable (${e instanceof Error ? e.message : String(e)}): the progress record starts again${kept}; findings, corpus and coverage are not affected`);
     return [];
   }
 }
