@@ -16,7 +16,7 @@ import { runDifferential, type DifferentialResult } from '../properties/differen
 import { countRun, emptyCensus } from './kernel-census.ts';
 import { leftOut } from './kernel-cases.ts';
 import { peerInTwoFamilies } from './kernel-replay.ts';
-import { confirm, laneRunner, type KernelSearchResult } from './kernel-search.ts';
+import { confirm, laneRunner, Settled, type KernelSearchResult } from './kernel-search.ts';
 
 export interface ExhaustiveKernelOptions {
   /** The alphabet and depth, as verify takes them. */
@@ -62,7 +62,7 @@ export function searchKernelExhaustively(opts: ExhaustiveKernelOptions): Exhaust
   const { states, cases } = transitions(opts.bounds);
   const result: ExhaustiveKernelResult = { findings: [], flaky: [], laneFailures: [], runs: 0, census: emptyCensus(), states, skipped: {} };
   const tryRun = laneRunner(result, opts.runner ?? runDifferential);
-  const known = new Set<string>();
+  const known = new Settled();
   for (let i = 0; i < cases.length; i++) {
     const ops = cases[i];
     const why = notForTheLane(ops);
@@ -74,10 +74,7 @@ export function searchKernelExhaustively(opts: ExhaustiveKernelOptions): Exhaust
       if (r !== undefined) {
         countRun(result.census, ops, { outcomes: r.actual, wire: r.wire });
         const sig = r.disagreement?.signature;
-        if (sig !== undefined && !known.has(sig)) {
-          known.add(sig);
-          confirm(ops, sig, r, result, tryRun);
-        }
+        if (sig !== undefined && !known.has(sig)) known.confirm(sig, result, () => confirm(ops, sig, r, result, tryRun));
       }
     }
     opts.onProgress?.(i + 1, cases.length);

@@ -73,8 +73,35 @@ export interface KernelSearchOptions {
   onRun?: (ops: readonly Op[], run: DifferentialResult | undefined) => void;
 }
 
+/** How often a signature is confirmed and does not come back before the
+ * search stops trying it: each try costs a minimisation on the kernel. */
+export const MAX_FLAKY_TRIES = 3;
+
+/** The signatures a search no longer confirms: each confirmed, and each
+ * that did not come back MAX_FLAKY_TRIES times. A signature is not settled
+ * by one run that did not come back, since a real disagreement met later
+ * under it would then pass unconfirmed. */
+export class Settled {
+  private readonly done = new Set<string>();
+  private readonly tries = new Map<string, number>();
+
+  has(signature: string): boolean {
+    return this.done.has(signature);
+  }
+
+  /** Confirm `signature` as `confirmed` does, and settle it if it is found
+   * or has been tried often enough. */
+  confirm(signature: string, result: KernelSearchResult, confirmed: () => void): void {
+    const before = result.findings.length;
+    confirmed();
+    const tries = (this.tries.get(signature) ?? 0) + 1;
+    this.tries.set(signature, tries);
+    if (result.findings.length > before || tries >= MAX_FLAKY_TRIES) this.done.add(signature);
+  }
+}
+
 export function searchKernel(opts: KernelSearchOptions): KernelSearchResult {
-  const known = new Set<string>();
+  const known = new Settled();
   const result: KernelSearchResult = { findings: [], flaky: [], laneFailures: [], runs: 0, census: emptyCensus() };
   const arbitrary = opts.arbitrary ?? kernelOpsArb(opts.maxLength);
   const tryRun = laneRunner(result, opts.runner ?? runDifferential);
@@ -94,8 +121,8 @@ export function searchKernel(opts: KernelSearchOptions): KernelSearchResult {
     if (!out.failed || out.counterexample === null || shown?.disagreement === undefined) break;
     const ops = out.counterexample[0];
     const { signature } = shown.disagreement;
-    known.add(signature);
-    confirm(ops, signature, shown, result, tryRun);
+    const seen = shown;
+    known.confirm(signature, result, () => confirm(ops, signature, seen, result, tryRun));
   }
   return result;
 }
@@ -125,7 +152,7 @@ export function confirm(ops: Op[], signature: string, shown: DifferentialResult,
   const again = tryRun(ops);
   if (again === undefined) return;
   if (again.disagreement?.signature !== signature) {
-    result.flaky.push({ signature, ops, shown, rerun: again });
+    flaky(result, { signature, ops, shown, rerun: again });
     return;
   }
   // The run that last showed the disagreement on each candidate.
@@ -144,8 +171,13 @@ export function confirm(ops: Op[], signature: string, shown: DifferentialResult,
   if (slow.disagreement?.signature === signature) {
     result.findings.push({ signature, ops: min, result: minShown, runsToFind, confirmation: slow });
   } else {
-    result.flaky.push({ signature, ops: min, shown: minShown, rerun: slow });
+    flaky(result, { signature, ops: min, shown: minShown, rerun: slow });
   }
+}
+
+/** The first disagreement of each signature that did not come back. */
+function flaky(result: KernelSearchResult, f: FlakyDisagreement): void {
+  if (!result.flaky.some((g) => g.signature === f.signature)) result.flaky.push(f);
 }
 
 /** A search in which the lane ran nothing: no sequence was compared, so

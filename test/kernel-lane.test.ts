@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
-import { CONFIRM_SETTLE_MS, confirmSettleMs, laneNeverRan, searchKernel } from '../fuzz/kernel-search.ts';
+import { CONFIRM_SETTLE_MS, confirmSettleMs, laneNeverRan, MAX_FLAKY_TRIES, searchKernel } from '../fuzz/kernel-search.ts';
 import { isKernelCase, toKernelCase } from '../fuzz/kernel-cases.ts';
 import { KernelLaneError, toLine, unrealisable } from '../model/kernel/lane.ts';
 import { kernelLane } from '../model/kernel/native.ts';
@@ -362,6 +362,23 @@ describe('confirming a disagreement', () => {
     expect(r.flaky).toHaveLength(1);
     expect(r.flaky[0].shown.disagreement?.signature).toBe('kernel:accept:ret');
     expect(r.flaky[0].rerun.disagreement).toBeUndefined();
+  });
+
+  it('a signature that did not come back once is confirmed again when it is met again, and found', () => {
+    let shown = 0;
+    // The first disagreement does not come back; every later one does.
+    const r = searchKernel({ seed: 5, runs: 50, runner: (ops) => (acceptIn(ops) && shown++ !== 1 ? disagree(ops) : agree(ops)) });
+    expect(r.flaky.map((f) => f.signature)).toEqual(['kernel:accept:ret']);
+    expect(r.findings.map((f) => [f.signature, f.ops])).toEqual([['kernel:accept:ret', [{ kind: 'accept', fd: 0 }]]]);
+  });
+
+  it('a signature that never comes back is tried a bounded number of times, and listed once', () => {
+    let runs = 0;
+    const r = searchKernel({ seed: 5, runs: 200, runner: (ops, o) => { runs++; return acceptIn(ops) && !o.settleMs ? disagree(ops) : agree(ops); } });
+    expect(r.findings).toEqual([]);
+    expect(r.flaky).toHaveLength(1);
+    // Each try minimises on the kernel: about a dozen runs, not one per sequence.
+    expect(runs - r.runs).toBeLessThan(MAX_FLAKY_TRIES * 40);
   });
 
   it('one the slow run does not confirm is flaky too', () => {
