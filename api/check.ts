@@ -8,7 +8,8 @@ import { DEFAULT_OP_TIMEOUT, watched } from '../fuzz/watchdog/host.ts';
 import { givenObject, loadImplementation } from '../model/impl/load.ts';
 import { originOf } from '../model/impl/origin.ts';
 import type { Implementation } from '../model/impl/types.ts';
-import { profileByName } from '../model/profile.ts';
+import { profileByName, type Profile } from '../model/profile.ts';
+import { failAlikeAfresh } from './fresh-load.ts';
 import type { SchedulerName } from '../properties/findings.ts';
 import { underWatchdog } from '../properties/impl-calls.ts';
 import { findingRecord, raceRecord, type CheckResult } from '../reports/summary.ts';
@@ -54,8 +55,20 @@ export async function check(implementation: Implementation | string, options: Ch
       module: import.meta.url, fn: 'checkWatched', input: { origin, options: { ...rest, source } },
       onProgress: onProgress && ((p) => onProgress(...p)),
     });
-    return run.result;
+    return reproducedAfresh(impl, origin, run.result, bound);
   }
+  const result = searched(impl, profile, source, options);
+  return origin !== undefined && !underWatchdog() ? reproducedAfresh(impl, origin, result, bound) : result;
+}
+
+/** `result`, once each of its findings fails alike on the module loaded
+ * afresh, as its token will be replayed. */
+async function reproducedAfresh(impl: Implementation, origin: string, result: CheckResult, bound: number): Promise<CheckResult> {
+  await failAlikeAfresh(impl, origin, [...result.findings, ...result.races], bound);
+  return result;
+}
+
+function searched(impl: Implementation, profile: Profile, source: string, options: CheckOptions): CheckResult {
   const seed = options.seed ?? 1;
   const runs = options.runs ?? DEFAULT_RUNS;
   const threadRuns = options.threadRuns ?? runs;

@@ -16,6 +16,7 @@ import { pairsParallel, runParallel, VerifyPool } from '../fuzz/verify/parallel.
 import { DEFAULT_OP_TIMEOUT } from '../fuzz/defaults.ts';
 import { originOf } from '../model/impl/origin.ts';
 import { runWatched } from './replay.ts';
+import { failAlikeAfresh } from './fresh-load.ts';
 import { watched } from '../fuzz/watchdog/host.ts';
 import type { RootInput } from '../fuzz/verify/root.ts';
 import { underWatchdog, withKnownHangs } from '../properties/impl-calls.ts';
@@ -243,6 +244,7 @@ export async function verify(implementation: Implementation | string, options: V
     const finding: Finding = { signature: f.signature, oracle: f.oracle, message, ops: f.ops, result, seed: 0, path: '', runsToFind: f.transition };
     findings.push(findingRecord(finding, profile, source));
   }
+  if (origin !== undefined && !underWatchdog()) await failAlikeAfresh(impl, origin, [...findings, ...races], opTimeout);
   const hangs = rootHangs.length + (pool?.hangs ?? 0);
   const seconds = (Date.now() - start) / 1000;
   const interrupted = signal?.aborted === true && (r.outOfTime || p?.outOfTime === true);

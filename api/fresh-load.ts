@@ -1,0 +1,64 @@
+// A finding's case run again on a module loaded afresh, as `savedsyn
+// replay` loads it in a process of its own. A search runs every case on
+// one loaded copy of a module, so a module that keeps state from one
+// create() to the next (a counter at module level) can fail there and pass
+// on replay: its finding would come with a token that does not reproduce
+// it. Each case gets a new thread, whose module graph is its own.
+
+import { availableParallelism } from 'node:os';
+import { notReproducible } from '../model/impl/determinism.ts';
+import { BUNDLED } from '../model/impl/registry.ts';
+import type { Implementation } from '../model/impl/types.ts';
+import { UserError } from '../model/user-error.ts';
+import { decodeToken, type ReplayCase } from '../reports/token.ts';
+import { startWorker, sibling } from '../fuzz/start-worker.ts';
+
+/** What a fresh load did with a case: the signature it failed with
+ * (undefined: it passed), or why it could not run it. */
+export type FreshRun = { signature: string | undefined } | { error: string };
+
+/** Run each case on `origin` loaded afresh, a few threads at a time. */
+export async function runFresh(origin: string, cases: readonly ReplayCase[], opTimeout: number): Promise<FreshRun[]> {
+  const out: FreshRun[] = new Array(cases.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < cases.length) {
+      const i = next++;
+      out[i] = await runOne(origin, cases[i], opTimeout);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(cases.length, Math.max(1, availableParallelism())) }, lane));
+  return out;
+}
+
+function runOne(origin: string, c: ReplayCase, opTimeout: number): Promise<FreshRun> {
+  return new Promise((resolve) => {
+    const worker = startWorker(sibling('fresh-load-worker', import.meta.url), { workerData: { origin, case: c, opTimeout } });
+    let settled = false;
+    const done = (r: FreshRun): void => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      resolve(r);
+    };
+    worker.once('message', (m: FreshRun) => done(m));
+    worker.once('error', (e) => done({ error: e instanceof Error ? e.message : String(e) }));
+    worker.once('exit', (code) => done({ error: `the thread exited (${code}) before it ran the case` }));
+  });
+}
+
+/** Throw unless each finding fails with its signature on `origin` loaded
+ * afresh: a module that does not is not deterministic, and its tokens
+ * would not reproduce what is reported. Bundled implementations are not
+ * modules, and are not asked. */
+export async function failAlikeAfresh(impl: Implementation, origin: string, found: ReadonlyArray<{ signature: string; token: string }>, opTimeout: number): Promise<void> {
+  if (BUNDLED.includes(impl) || found.length === 0) return;
+  const runs = await runFresh(origin, found.map((f) => decodeToken(f.token)), opTimeout);
+  runs.forEach((r, i) => {
+    const { signature } = found[i];
+    if ('error' in r) throw new UserError(`the counterexample for ${signature}, run again on ${impl.name} loaded afresh, could not run: ${r.error}`);
+    if (r.signature !== signature) {
+      throw notReproducible(impl, `the counterexample for ${signature} ${r.signature === undefined ? 'passes' : `fails with ${r.signature} instead`} when the module is loaded afresh, as savedsyn replay loads it`);
+    }
+  });
+}
