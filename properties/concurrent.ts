@@ -15,6 +15,7 @@ import { explanations, lastWithFd, linearize, type Explanation, type HistoryOp, 
 import { InterfaceError } from '../model/impl/contract.ts';
 import { isA } from '../model/impl/thrown.ts';
 import { crash, isRun, MAX_YIELDS_PER_OP, Session, type RunOptions, type RunResult, type StepRecord } from './lockstep.ts';
+import { NoResult } from './impl-calls.ts';
 
 export type ThreadKind = 'user' | 'softirq';
 
@@ -208,7 +209,7 @@ export function runThreads(
             const before = trace[trace.length - 2];
             if (before !== undefined && before.thread !== t) opts.coverage.add(`i:${before.site}>${r.value}`);
           }
-          if (++th.yields > MAX_YIELDS_PER_OP) throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
+          if (++th.yields > MAX_YIELDS_PER_OP) throw new NoResult(MAX_YIELDS_PER_OP);
         }
       }
     } catch (e) {

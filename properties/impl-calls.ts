@@ -20,6 +20,15 @@ export class HangError extends Error {
   }
 }
 
+/** An op whose generator passed the bound on preemption points without
+ * returning: it yields forever, which is not a throw of the module's. */
+export class NoResult extends Error {
+  constructor(readonly points: number) {
+    super(`no result after ${points} preemption points`);
+    this.name = 'NoResult';
+  }
+}
+
 export interface CallWatch {
   /** One cell the watchdog polls: 2n - 1 while call n runs, 2n after it. */
   cell?: Int32Array;

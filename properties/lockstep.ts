@@ -15,7 +15,7 @@ import { BUNDLED } from '../model/impl/registry.ts';
 import { kernelOf } from '../model/impl/stack/adapter.ts';
 import type { SpecSocket, SpecWorld } from '../model/spec/world.ts';
 import type { BuiltPacket } from '../model/packet.ts';
-import { callsCounted, enterCall, guarded, HangError, leaveCall } from './impl-calls.ts';
+import { callsCounted, enterCall, guarded, HangError, leaveCall, NoResult } from './impl-calls.ts';
 import { describeThrown, isA } from '../model/impl/thrown.ts';
 import {
   judgeLedger, judgeLockstep, judgeRead, judgeStateOf, mostSevere, packetsOf, type StepContext, type Verdict,
@@ -401,7 +401,7 @@ export class Session {
       }
       sites?.push(y);
     }
-    throw new Error(`no result after ${MAX_YIELDS_PER_OP} preemption points`);
+    throw new NoResult(MAX_YIELDS_PER_OP);
   }
 
   /** The run so far, named by its most severe violation. */
@@ -491,6 +491,9 @@ export function isRun(x: OpRun | Outcome): x is OpRun {
 export function crash(step: number, where: string, e: unknown): Failure {
   if (isA(e, HangError)) {
     return { oracle: 'hang', signature: `hang:${where}`, message: `the implementation did not return from ${where} within ${(e as HangError).bound} ms`, step };
+  }
+  if (isA(e, NoResult)) {
+    return { oracle: 'crash', signature: `crash:${where}`, message: `the implementation passed ${(e as NoResult).points} preemption points in ${where} without returning a result: its generator yields forever`, step };
   }
   return { oracle: 'crash', signature: `crash:${where}`, message: `the implementation threw during ${where}: ${describeThrown(e)}`, step };
 }

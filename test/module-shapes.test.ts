@@ -39,6 +39,15 @@ describe('a module', () => {
     });
   }
 
+  it('whose generator yields forever is a crash finding that says it never returned, not that it threw', async () => {
+    const impl = specWith('yields-forever', (i) => ({
+      ...i, run: (op: Op) => (op.kind === 'listen' ? (function* forever() { for (;;) yield 'spin'; })() : i.run(op, 0)),
+    }));
+    const r = await check(impl, { ...quick, threadRuns: 0 });
+    expect(r.findings.map((f) => f.signature)).toEqual(['crash:listen']);
+    expect(r.findings[0].message).toMatch(/^the implementation passed \d+ preemption points in listen without returning a result: its generator yields forever$/);
+  });
+
   it('whose view() throws does not fit the interface, and says what view() threw', async () => {
     const impl = specWith('view-throws', (i, w) => ({ ...i, view: () => { if (w.openFds().length > 1) throw new Error('view broke'); return w.view(); } }));
     await expect(check(impl, quick)).rejects.toThrow(/^view-throws does not fit the Implementation interface: view\(\) must return the open descriptors; it threw: view broke$/);

@@ -103,7 +103,8 @@ export function createInstance(impl: Implementation, env: Parameters<Implementat
  * is read once, into a plain object, and that is what is checked and
  * kept: a getter read again later could answer otherwise. */
 export function checkedOutcome(impl: Implementation, op: Op, profile: Profile, x: unknown, copy = false): Outcome {
-  const o = (copy ? plainOutcome(x) : x) as Partial<Outcome> | null;
+  // A promise read field by field would be blamed for its ret.
+  const o = (isThenable(x) ? null : copy ? plainOutcome(x) : x) as Partial<Outcome> | null;
   const wrong: [string, unknown] | undefined = typeof o !== 'object' || o === null || Array.isArray(o) ? ['', x]
     : !Number.isInteger(o.ret) ? [' (ret)', o.ret]
     : o.errno !== undefined && !ERRNOS.has(o.errno) ? [` (errno: the model's are ${[...ERRNOS].join(', ')})`, o.errno]
