@@ -90,6 +90,17 @@ describe('verify of a module that tells its state', () => {
     expect([two.states, two.transitions, two.pairs?.pairs, two.findings]).toEqual([one.states, one.transitions, one.pairs?.pairs, one.findings]);
   });
 
+  it('starts pairs of socket options past the pair depth, from the first state to show each socket as the spec does', async () => {
+    // Two readers of one accepted socket: five ops of setup, two past the
+    // pair depth.
+    const racy = new URL('./fixtures/racy-read.ts', import.meta.url).pathname;
+    const r = await verify(racy, { depth: 5, pairDepth: 3, workers: 0, kinds: ['listen=0', 'setsockopt=1', 'syn', 'ack', 'accept', 'getsockopt'] });
+    expect(r.findings).toEqual([]);
+    expect(r.pairs?.optionStates).toBeGreaterThan(0);
+    expect(r.races.map((f) => f.signature)).toEqual(['linearizability:getsockopt:ok']);
+    expect(r.races[0].case.setup.map((op) => op.kind)).toEqual(['listen', 'setsockopt', 'syn', 'ack', 'accept']);
+  });
+
   it('refuses a state() that throws, or that returns what is not data', async () => {
     const throwing: Implementation = {
       ...specModule(false), name: 'throws',

@@ -14,7 +14,7 @@ import type { Op } from '../../model/ops.ts';
 import type { Profile } from '../../model/profile.ts';
 import { Session, type Failure } from '../../properties/lockstep.ts';
 import { alphabet, keptSizes, peersUsedAfter, sentCode, type KeptSizes, type VerifyBounds } from './alphabet.ts';
-import { hashable, projectable, socketProjection, stateFingerprint } from './canonical.ts';
+import { hashable, socketProjection, stateFingerprint } from './canonical.ts';
 import { Fingerprint } from './fingerprint.ts';
 import { FingerprintSet } from './fingerprint-set.ts';
 import { fork, forkable, replayed } from './fork.ts';
@@ -289,7 +289,7 @@ export class Bfs {
     this.seen.add(fp);
     const node: Node = { fp, parent: undefined, op: undefined, depth: 0, peersUsed: 0, sent: [], sending: [], kept: keptSizes(session.spec, this.bounds), open: this.openOf(session), listening: this.listeningOf(session) };
     if (this.retainDepth >= 0) this.retained.push(node);
-    if (projectable(session) && this.pairedDepths !== undefined) this.noteSockets(node, this.socketsOf(session, node.open));
+    if (this.pairedDepths !== undefined) this.noteSockets(node, this.socketsOf(session, node.open));
     const end = endOf(session);
     this.record(end && verdict(end, 0), []);
     return node;
@@ -368,7 +368,7 @@ export class Bfs {
       const open = this.openOf(session);
       const listening = this.listeningOf(session);
       // Only a search that pairs options needs its sockets as they see them.
-      const sockets = this.pairedDepths !== undefined && projectable(session) ? this.socketsOf(session, open) : undefined;
+      const sockets = this.pairedDepths !== undefined ? this.socketsOf(session, open) : undefined;
       const end = endOf(session);
       out.push({ child: { fp, kept, open, listening, sockets }, end: end && verdict(end, offset) });
     }

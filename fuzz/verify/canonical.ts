@@ -72,12 +72,6 @@ export function hashable(session: Session): boolean {
   return kernelOf.has(session.instance) || typeof session.instance.state === 'function';
 }
 
-/** Whether a socket of this session's implementation can be seen as its
- * options see it (socketProjection): the modelled stack's only. */
-export function projectable(session: Session): boolean {
-  return kernelOf.has(session.instance);
-}
-
 /** The fingerprint of the state a session has reached after `path`
  * (read only when the implementation's state cannot be). `peersUsed` and the SYNs sent (`sent`, as alphabet.ts codes them) are
  * the exploration's and the bounds oracle's memory of the path. */
@@ -521,23 +515,20 @@ const byListenedAt = (a: { listenedAt: number }, b: { listenedAt: number }): num
  * of options on the socket the same interleavings and the same verdicts,
  * as far as those footprints hold. */
 export function socketProjection(fp: Fingerprint, session: Session, fd: number, fds: number): number {
-  const kernel = kernelOf.get(session.instance)!;
+  const kernel = kernelOf.get(session.instance);
   const w = session.spec;
   const id = w.fds[fd];
+  // A module's own objects cannot be told apart by socket: its socket is
+  // the spec's, which it matches at every step the search has passed.
+  // Coarser than the stack's, so fewer states start pairs, never none.
+  if (kernel === undefined) return specSocket(fp.reset(), session, id, fds).value();
   const sk = kernel.files[fd];
   for (const exact of [true, false]) {
     fp.reset();
     // Which descriptors in bounds name the socket (an op may come through
     // any), and how many past them do (only teardown closes those).
-    namingIt(fp, w.fds, id, fds);
+    specSocket(fp, session, id, fds);
     namingIt(fp, kernel.files, sk, fds);
-    if (id !== undefined) {
-      const x = w.sockets[id];
-      fp.bool(x.alive).num(SOCK_STATES.indexOf(x.sockState)).num(TCP_STATES.indexOf(x.tcpState)).num(x.flag);
-      hashKept(fp, x.kept);
-      fp.num(session.readsBySocket().get(id) ?? 0);
-    }
-    fp.num(NONE);
     const walk = WALK.start(fp, session.ledger, exact ? KNOWN[session.profile.name] : undefined, kernel);
     if (sk !== undefined) {
       fp.bool(sk.alive).bool(sk.dead).num(SOCK_STATES.indexOf(sk.sockState)).num(TCP_STATES.indexOf(sk.state));
@@ -553,6 +544,20 @@ export function socketProjection(fp: Fingerprint, session: Session, fd: number, 
     break;
   }
   return fp.value();
+}
+
+/** The spec's part of a socket's projection: the descriptors naming it,
+ * its state, flag and kept SYN, and how often it was read. */
+function specSocket(fp: Fingerprint, session: Session, id: number | undefined, fds: number): Fingerprint {
+  const w = session.spec;
+  namingIt(fp, w.fds, id, fds);
+  if (id !== undefined) {
+    const x = w.sockets[id];
+    fp.bool(x.alive).num(SOCK_STATES.indexOf(x.sockState)).num(TCP_STATES.indexOf(x.tcpState)).num(x.flag);
+    hashKept(fp, x.kept);
+    fp.num(session.readsBySocket().get(id) ?? 0);
+  }
+  return fp.num(NONE);
 }
 
 function namingIt<T>(fp: Fingerprint, table: readonly (T | undefined)[], x: T | undefined, inBounds: number): void {
