@@ -14,6 +14,10 @@ import { minimize } from './minimize.ts';
 const SMALLEST_FIRST = 5000;
 
 export function shrinkHang(ops: readonly Op[], fails: (ops: Op[]) => boolean): Op[] {
+  return simplerValues(fewestOps(ops, fails), fails);
+}
+
+function fewestOps(ops: readonly Op[], fails: (ops: Op[]) => boolean): Op[] {
   const last = ops[ops.length - 1];
   let tried = 0;
   for (let k = 0; k < ops.length && tried < SMALLEST_FIRST; k++) {
@@ -24,6 +28,16 @@ export function shrinkHang(ops: readonly Op[], fails: (ops: Op[]) => boolean): O
     }
   }
   return minimize(ops, fails, { values: false });
+}
+
+/** Simpler values that still hang (descriptors toward 0, sizes toward
+ * their boundaries), as any finding's: each accepted costs a bound, so
+ * only the first few are. */
+const SIMPLER_VALUES = 4;
+
+function simplerValues(ops: Op[], fails: (ops: Op[]) => boolean): Op[] {
+  let accepted = 0;
+  return minimize(ops, (c) => accepted < SIMPLER_VALUES && fails(c) && ++accepted > 0);
 }
 
 /** The k-subsets of 0..n-1 as ascending indices, in lexicographic order. */
