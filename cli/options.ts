@@ -70,7 +70,7 @@ options:
   --guide-every N    fuzz: batches per coverage-guidance epoch (default 64);
                      batches are guided by what the campaign had covered and
                      kept one epoch earlier; 0 runs unguided
-  --token-file FILE  replay: read the token from FILE
+  --token-file FILE  replay: read the token from FILE (- is standard input)
   --op-timeout MS    run, check, replay, fuzz, verify: an op that has not
                      returned after MS milliseconds is a finding, hang:<op>
                      (default 2000; 0 runs without the watchdog); verify

@@ -36,14 +36,23 @@ export async function replayCommand(arg: string | undefined, opts: Options, log:
  * longer than the argument limit (about 128 KiB) fits only the last two. */
 function readToken(arg: string | undefined, file: string | undefined): string {
   if (arg !== undefined && arg !== '-') return arg;
-  const from = file ?? 'standard input';
+  if (file === '') throw new UserError('--token-file names no file (- reads standard input)');
+  // `--token-file -` is standard input, as `-` is in the token's place.
+  const stdin = file === undefined || file === '-';
+  const from = stdin ? 'standard input' : file;
   let text: string;
   try {
-    text = readFileSync(file ?? 0, 'utf8');
+    text = readFileSync(stdin ? 0 : file, 'utf8');
   } catch (e) {
     throw new UserError(`cannot read the token from ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const token = text.trim();
   if (token === '') throw new UserError(`no token in ${from}`);
+  // Whitespace inside a token is never its own: a wrapped token is taken
+  // whole by decodeToken's checksum, but two tokens are one too many.
+  const words = token.split(/\s+/);
+  if (words.length > 1 && words.filter((w) => w.startsWith('ssyn')).length > 1) {
+    throw new UserError(`${from} holds ${words.filter((w) => w.startsWith('ssyn')).length} tokens: replay runs one (put each in a file of its own)`);
+  }
   return token;
 }

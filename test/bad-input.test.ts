@@ -172,6 +172,8 @@ const CASES: Case[] = [
   ['a token of another profile than --impl', ['replay', GOOD, '--impl', 'rfc-v1'], /^savedsyn: the token is for profile linux, but rfc-v1 implements rfc-v1$/],
   ['an empty standard input for a token', ['replay', '-'], /^savedsyn: no token in standard input$/, { input: '\n' }],
   ['a token file that does not exist', ['replay', '--token-file', '/nonexistent/token'], /^savedsyn: cannot read the token from \/nonexistent\/token: ENOENT$/],
+  ['a token file with two tokens', ['replay', '--token-file', at('two.tok')], /^savedsyn: \S+two\.tok holds 2 tokens: replay runs one \(put each in a file of its own\)$/],
+  ['a token file named by an empty string', ['replay', '--token-file', ''], /^savedsyn: --token-file names no file \(- reads standard input\)$/],
   ['a token and a token file', ['replay', GOOD, '--token-file', '/nonexistent/token'], /^savedsyn: replay takes a token or --token-file, not both$/],
   ['a kernel token that waits out a SYN-ACK timer another peer\'s request would feel', ['replay', token({ profile: 'linux', impl: 'kernel', kind: 'sequential', ops: [
     { kind: 'listen', fd: 0, backlog: 4 }, { kind: 'syn', conn: 1, packet: DEFAULT_PACKET }, { kind: 'syn', conn: 2, packet: DEFAULT_PACKET }, { kind: 'synackRetransmit', conn: 1 },
@@ -233,6 +235,7 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
     cpSync(at('b'), at('b-corpus-file'), { recursive: true });
     rmSync(at('b-corpus-file', 'corpus'), { recursive: true });
     writeFileSync(at('b-corpus-file', 'corpus'), 'in the way\n');
+    writeFileSync(at('two.tok'), `${GOOD}\n${GOOD}\n`);
     mkdirSync(at('garbled'), { recursive: true });
     mkdirSync(at('garbled', 'findings'), { recursive: true });
     writeFileSync(at('garbled', 'findings', 'x.json'), '{}\n');

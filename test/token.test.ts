@@ -168,7 +168,11 @@ describe('a token is untrusted input', () => {
     expect(token.length).toBeGreaterThan(128 << 10);
     const file = join(out(), 'token.txt');
     writeFileSync(file, `${token}\n`);
-    for (const r of [savedsyn(['replay', '-', '--out', out(), '--quiet'], token), savedsyn(['replay', '--token-file', file, '--out', out(), '--quiet'])]) {
+    for (const r of [
+      savedsyn(['replay', '-', '--out', out(), '--quiet'], token),
+      savedsyn(['replay', '--token-file', '-', '--out', out(), '--quiet'], token),
+      savedsyn(['replay', '--token-file', file, '--out', out(), '--quiet']),
+    ]) {
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^passes \(linux, profile linux\)/);
     }
