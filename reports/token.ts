@@ -37,7 +37,8 @@ export function decodeToken(token: string): ReplayCase {
   const t = token.trim();
   if (!t.startsWith(PREFIX)) throw new TokenError('not a savedsyn replay token (they start with "ssyn")');
   const version = /^ssyn(\d+)\./.exec(t)?.[1];
-  if (version !== undefined && version === String(Number(version)) && Number(version) > TOKEN_VERSION) {
+  // Any whole number without a leading zero, however long, is a version.
+  if (version !== undefined && /^[1-9]\d*$/.test(version) && BigInt(version) > BigInt(TOKEN_VERSION)) {
     throw new TokenError(`this token was made by a newer savedsyn (token version ${version}); this one reads versions 1 to ${TOKEN_VERSION}`);
   }
   const m = /^(ssyn(1|2)\.([A-Za-z0-9_-]*))\.([0-9a-f]{8})$/.exec(t);

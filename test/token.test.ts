@@ -43,6 +43,7 @@ describe('replay tokens', () => {
     ['truncated', good.slice(0, good.length - 12), /truncated or damaged/],
     ['altered', good.replace(/\.(.)/, (_, c) => `.${c === 'A' ? 'B' : 'A'}`), /checksum does not match/],
     ['from a newer savedsyn', craft({}, 3), /newer savedsyn \(token version 3\)/],
+    ['from a savedsyn far newer', good.replace(/^ssyn2\./, 'ssyn99999999999999999999.'), /newer savedsyn \(token version 99999999999999999999\)/],
     ['given another version prefix', good.replace(/^ssyn2\./, 'ssyn0.'), /unknown token version '0'/],
     ['given a padded version prefix', good.replace(/^ssyn2\./, 'ssyn02.'), /unknown token version '02'/],
     ['relabelled as version 1', good.replace(/^ssyn2\./, 'ssyn1.'), /checksum does not match/],
