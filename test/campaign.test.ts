@@ -167,7 +167,14 @@ describe('savedsyn fuzz', () => {
       expect(snapshot()).toEqual(before);
     }
     writeFileSync(join(out, 'state.json'), state);
-    expect(fuzz(out, ['--runs', '500'])).toContain('resuming at batch 1');
+    // An entry past what state.json counts, as a run killed between a
+    // batch's corpus and its commit leaves: removed, and said so.
+    const past = JSON.parse(state).corpus as number;
+    writeFileSync(join(out, 'corpus', `${String(past + 5).padStart(6, '0')}-0123abcd.json`), '{}\n');
+    const resumed = fuzz(out, ['--runs', '500']);
+    expect(resumed).toContain('resuming at batch 1');
+    expect(resumed).toContain('; 1 more, from batches the last run did not commit, removed: they are computed again)');
+    expect(existsSync(join(out, 'corpus', `${String(past + 5).padStart(6, '0')}-0123abcd.json`))).toBe(false);
   });
 
   it('gives the same findings, corpus, coverage and totals on 1, 2 or 7 workers', () => {

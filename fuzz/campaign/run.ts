@@ -180,7 +180,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   };
   const many = manyWorkersWarning(o.workers);
   if (many !== undefined) o.log(many);
-  store.pruneCorpus(state.corpus);
+  const uncommitted = store.pruneCorpus(state.corpus);
   const corpus = store.readCorpus(state.corpus);
   // Guidance draws on the corpus: with entries gone, the batches guided
   // from here on differ from those of the campaign as it ran.
@@ -189,7 +189,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   }
   let timeline = upTo(readTimeline(o.out, store.warnings, true), state.cases);
   for (const w of store.warnings) o.log(`warning: ${oneLine(w)}`);
-  if (previous) o.log(`resuming at batch ${state.nextBatch} (${state.cases} cases done, ${store.findings.size} findings, ${corpus.length} corpus cases on disk)`);
+  if (previous) {
+    o.log(`resuming at batch ${state.nextBatch} (${state.cases} cases done, ${store.findings.size} findings, ${corpus.length} corpus cases on disk`
+      + `${uncommitted > 0 ? `; ${uncommitted} more, from batches the last run did not commit, removed: they are computed again` : ''})`);
+  }
   const counts = new Map(Object.entries(state.counts));
   const snapshots = new Map<number, { corpus: number; counts: Map<string, number> }>(
     state.snapshots.map((s) => [s.boundary, { corpus: s.corpus, counts: new Map(Object.entries(s.counts)) }]),

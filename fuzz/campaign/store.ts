@@ -328,9 +328,12 @@ export class CampaignStore {
 
   /** Remove entries at or above `bound`: a killed campaign's uncommitted
    * tail, which the resumed one writes again. */
-  pruneCorpus(bound: number): void {
+  /** Remove the entries at `bound` or past it (batches a stopped run did
+ * not commit); how many were removed. */
+  pruneCorpus(bound: number): number {
     const dir = join(this.dir, 'corpus');
-    if (!existsSync(dir)) return;
+    if (!existsSync(dir)) return 0;
+    let removed = 0;
     for (const name of readdirSync(dir)) {
       const m = /^(\d+)-[0-9a-f]{8}\.json$/.exec(name);
       if (!m || Number(m[1]) < bound) continue;
@@ -341,7 +344,9 @@ export class CampaignStore {
         continue;
       }
       rmSync(join(dir, name), { force: true });
+      removed++;
     }
+    return removed;
   }
 
   addCorpus(e: CorpusEntry): void {
