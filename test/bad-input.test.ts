@@ -205,6 +205,8 @@ const CASES: Case[] = [
   ['merge of a folder that does not exist', ['merge', '--out', at('m-x'), at('a'), at('nowhere')], /^savedsyn: no campaign folder .*nowhere$/],
   ['a campaign folder whose state.json quotes a line break', ['fuzz', '--impl', 'rfc-v1', '--runs', '20', '--batch', '10', '--out', at('garbled')], /^savedsyn: \S+garbled holds a campaign's files \(1 finding\) but an unreadable state\.json \(.*"garbage\\n" is not valid JSON\)/, { oneLine: true }],
   ['merge of a folder that fails to be read after another was merged', ['merge', '--out', at('m-broken'), at('a'), at('b-corpus-file')], /^savedsyn: cannot scandir \S+b-corpus-file\/corpus: a file stands where a folder should \(ENOTDIR\)$/],
+  ['a campaign resumed with its implementations in another order', ['fuzz', '--impl', 'linux', '--impl', 'rfc-v1', '--runs', '200', '--batch', '100', '--out', at('two-impls')],
+    /^savedsyn: \S+two-impls holds a campaign of rfc-v1, linux in that order; this run names them as linux, rfc-v1, and the order decides which batch runs which: resume it with --impl in the same order, or use another --out$/],
   ['merge of one folder twice', ['merge', '--out', at('m-twice'), at('a'), at('a')], /^savedsyn: .*a is given twice: its cases would count twice$/],
   ['merge of the same shard twice', ['merge', '--out', at('m-shard'), at('a'), at('a-copy')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
   ['merge into an input', ['merge', '--out', at('a', 'merged'), at('a'), at('b')], /^savedsyn: --out .* and the input .*a overlap: merge never writes into its inputs$/],
@@ -226,6 +228,7 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
     fuzz(at('a-copy'), ['--shard', '0/2']);
     fuzz(at('b'), ['--shard', '1/2']);
     fuzz(at('other-seed'), ['--seed', '9']);
+    fuzz(at('two-impls'), ['--impl', 'linux']);
     for (const sub of ['findings', 'corpus']) {
       mkdirSync(at(`${sub}-file`));
       writeFileSync(at(`${sub}-file`, sub), 'in the way\n');

@@ -135,6 +135,13 @@ function checkResume(out: string, previous: CampaignState, now: Identity): void 
   const asked = flagsOf(now);
   const changed = then.flatMap(([flag, old], i) => (old !== undefined && old !== asked[i][1] ? [[`${flag} ${old}`, `${flag} ${asked[i][1]}`]] : []));
   if (changed.length === 0) return;
+  // The same implementations in another order run other batches: batch k
+  // is for the implementation its place in the list names.
+  const reordered = previous.impls.length === now.impls.length && previous.impls.every((i) => now.impls.includes(i)) && changed.length === 1 && changed[0][0].startsWith('--impl');
+  if (reordered) {
+    throw new UserError(`${out} holds a campaign of ${previous.impls.join(', ')} in that order; this run names them as ${now.impls.join(', ')}, and the order decides which batch runs which: `
+      + 'resume it with --impl in the same order, or use another --out');
+  }
   throw new UserError(`${out} holds a campaign with ${changed.map(([a]) => a).join(', ')}; this run asks for ${changed.map(([, b]) => b).join(', ')}: `
     + 'resume it with the same options, or use another --out');
 }
