@@ -157,10 +157,13 @@ export function runThreads(
     if (live.length === 0) break;
     if (runnable.length === 0) {
       // Threads are named as the report's lanes are (T1, T2, …), and the
-      // run fails on the step the first of them is stuck in.
+      // run fails on the step the first of them is stuck in. The signature
+      // names the ops stuck, in order of name: the same deadlock with its
+      // threads the other way round is the same defect.
+      const stuck = live.map((t) => threads[t].spec.ops[threads[t].pc].kind);
       session.fatal({
-        oracle: 'deadlock', signature: `deadlock:${live.map((t) => threads[t].spec.ops[threads[t].pc].kind).join('+')}`,
-        message: `threads ${live.map((t) => `T${t + 1}`).join(', ')} all wait for locks held by each other (${live.map((t) => `T${t + 1} in ${threads[t].spec.ops[threads[t].pc].kind}`).join(', ')})`,
+        oracle: 'deadlock', signature: `deadlock:${[...stuck].sort().join('+')}`,
+        message: `threads ${live.map((t) => `T${t + 1}`).join(', ')} each wait for a lock, and none can go on (${live.map((t, i) => `T${t + 1} in ${stuck[i]}`).join(', ')})`,
         step: threads[live[0]].record?.index ?? session.steps.length,
       });
       return done();
