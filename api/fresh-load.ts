@@ -17,14 +17,21 @@ import { startWorker, sibling } from '../fuzz/start-worker.ts';
  * (undefined: it passed), or why it could not run it. */
 export type FreshRun = { signature: string | undefined } | { error: string };
 
-/** Run each case on `origin` loaded afresh, a few threads at a time. */
-export async function runFresh(origin: string, cases: readonly ReplayCase[], opTimeout: number): Promise<FreshRun[]> {
+/** How long a case may take on its thread before the thread is stopped:
+ * the search ran it in far less. */
+const DEADLINE_MS = 60_000;
+
+/** Run each case on `origin` loaded afresh, a few threads at a time. A
+ * case that hung in the search (`watch`) is run under the watchdog, which
+ * tells a hang by the op; any other runs bare, its thread stopped if it
+ * outlives the deadline, which saves the watchdog's own thread. */
+export async function runFresh(origin: string, cases: readonly ReplayCase[], watch: readonly boolean[], opTimeout: number): Promise<FreshRun[]> {
   const out: FreshRun[] = new Array(cases.length);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < cases.length) {
       const i = next++;
-      out[i] = await runOne(origin, cases[i], opTimeout);
+      out[i] = await runOne(origin, cases[i], watch[i] ? opTimeout : 0);
     }
   };
   await Promise.all(Array.from({ length: Math.min(cases.length, Math.max(1, availableParallelism())) }, lane));
@@ -35,9 +42,11 @@ function runOne(origin: string, c: ReplayCase, opTimeout: number): Promise<Fresh
   return new Promise((resolve) => {
     const worker = startWorker(sibling('fresh-load-worker', import.meta.url), { workerData: { origin, case: c, opTimeout } });
     let settled = false;
+    const deadline = setTimeout(() => done({ error: `it did not finish within ${DEADLINE_MS / 1000} s` }), DEADLINE_MS + opTimeout);
     const done = (r: FreshRun): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       void worker.terminate();
       resolve(r);
     };
@@ -53,7 +62,7 @@ function runOne(origin: string, c: ReplayCase, opTimeout: number): Promise<Fresh
  * modules, and are not asked. */
 export async function failAlikeAfresh(impl: Implementation, origin: string, found: ReadonlyArray<{ signature: string; token: string }>, opTimeout: number): Promise<void> {
   if (BUNDLED.includes(impl) || found.length === 0) return;
-  const runs = await runFresh(origin, found.map((f) => decodeToken(f.token)), opTimeout);
+  const runs = await runFresh(origin, found.map((f) => decodeToken(f.token)), found.map((f) => f.signature.startsWith('hang:')), opTimeout);
   runs.forEach((r, i) => {
     const { signature } = found[i];
     if ('error' in r) throw new UserError(`the counterexample for ${signature}, run again on ${impl.name} loaded afresh, could not run: ${r.error}`);
