@@ -137,7 +137,7 @@ const CASES: Case[] = [
     /^savedsyn: counts-instances is not deterministic: the counterexample for lockstep:listen:\S+ passes when the module is loaded afresh, as savedsyn replay loads it\. A module must give/],
   ['a module that counts its instances, to verify', ['verify', '--impl', './test/fixtures/counts-instances.ts', '--depth', '2', '--workers', '1', '--quiet'],
     /^savedsyn: counts-instances is not deterministic: the counterexample for lockstep:listen:\S+ passes when the module is loaded afresh, as savedsyn replay loads it\./],
-  ['a module whose run() is async', ['check', '--impl', './test/fixtures/run-async.mjs', '--runs', '50', '--thread-runs', '0'],
+  ['a module whose run() is async', ['check', '--impl', './test/fixtures/run-async.ts', '--runs', '50', '--thread-runs', '0'],
     /^savedsyn: run-async does not fit the Implementation interface: run\(listen\(fd \d+, -?\d+\)\) must return an Outcome .* or a generator returning one; it gave a promise \(an async function's result: savedsyn calls it synchronously\)$/],
   ['a module whose instances share one world', ['check', '--impl', './test/fixtures/shares-a-world.ts', '--runs', '100'],
     /^savedsyn: shares-a-world is not deterministic: two instances from create\(\) answered socket\(\), close\(fd 0\) differently \(1, 0; then 0, 0\)\. A module must give/],
