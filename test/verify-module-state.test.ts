@@ -101,6 +101,14 @@ describe('verify of a module that tells its state', () => {
     expect(r.races[0].case.setup.map((op) => op.kind)).toEqual(['listen', 'setsockopt', 'syn', 'ack', 'accept']);
   });
 
+  it('takes no two ops of a module to commute: a race between readers of two sockets is found', async () => {
+    const lastRead = new URL('./fixtures/last-read.ts', import.meta.url).pathname;
+    const r = await verify(lastRead, { depth: 5, pairDepth: 3, workers: 0, kinds: ['listen=0', 'setsockopt=1', 'syn', 'ack', 'accept', 'getsockopt'] });
+    expect(r.races.map((f) => f.signature)).toEqual(['linearizability:getsockopt:ok']);
+    const readers = r.races[0].case.threads.map((t) => t.ops.map((op) => ('fd' in op ? op.fd : undefined)));
+    expect(new Set(readers.flat()).size).toBe(2);
+  });
+
   it('refuses a state() that throws, or that returns what is not data', async () => {
     const throwing: Implementation = {
       ...specModule(false), name: 'throws',

@@ -35,6 +35,7 @@ import { pathOf, type Node, type NodeData, type OptionStart } from './bfs.ts';
 import { runLettingIn, runThrough } from './stepwise.ts';
 import { fork, forkable, replayed } from './fork.ts';
 import { commute } from './independence.ts';
+import { kernelOf } from '../../model/impl/stack/adapter.ts';
 
 export interface PairBounds {
   /** Pairs start from every state reached with at most this many ops... */
@@ -67,6 +68,8 @@ export interface PairsResult {
 /** Ops that finish in a single step of the stack: two of them interleave
  * only as the two sequential orders. */
 const SINGLE_STEP = new Set<Op['kind']>(['socket', 'synackTimeout', 'sysctl', 'expireAll']);
+
+const NOTHING_COMMUTES = (): boolean => false;
 
 export function threadKind(op: Op): ThreadKind {
   return isSyscall(op) || op.kind === 'sysctl' ? 'user' : 'softirq';
@@ -111,15 +114,21 @@ export function pairsAt(impl: Implementation, profile: Profile, bounds: VerifyBo
   // setup again; an implementation that cannot be copied replays it.
   let base: Session | undefined = replayed(impl, profile, setup, node.sending);
   const names = socketNames(base.spec);
-  const independent = commute(profile, names);
-  const ops = pairAlphabet(profile, bounds, node).filter((op) => socket === undefined || (isOption(op) && names(op.fd) === names(socket)));
+  // The footprints (independence.ts) and the ops that finish in one step
+  // are the bundled stack's. A third-party module's op may touch anything
+  // and yield anywhere: nothing is skipped for it, and the pairs of options
+  // from a state that first shows a socket take in options on every socket,
+  // since its sockets may share what it keeps.
+  const stack = kernelOf.has(base.instance);
+  const independent = stack ? commute(profile, names) : NOTHING_COMMUTES;
+  const ops = pairAlphabet(profile, bounds, node).filter((op) => socket === undefined || (isOption(op) && (!stack || names(op.fd) === names(socket))));
   if (!forkable(base)) base = undefined;
   let scratch: Session | undefined;
   for (let i = 0; i < ops.length; i++) {
     for (let j = i; j < ops.length; j++) {
       const a = ops[i];
       const b = ops[j];
-      if (independent(a, b) || (SINGLE_STEP.has(a.kind) && SINGLE_STEP.has(b.kind))) {
+      if (independent(a, b) || (stack && SINGLE_STEP.has(a.kind) && SINGLE_STEP.has(b.kind))) {
         commuting++;
         continue;
       }
