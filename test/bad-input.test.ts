@@ -208,6 +208,7 @@ const CASES: Case[] = [
   ['a campaign resumed with its implementations in another order', ['fuzz', '--impl', 'linux', '--impl', 'rfc-v1', '--runs', '200', '--batch', '100', '--out', at('two-impls')],
     /^savedsyn: \S+two-impls holds a campaign of rfc-v1, linux in that order; this run names them as linux, rfc-v1, and the order decides which batch runs which: resume it with --impl in the same order, or use another --out$/],
   ['merge of one folder twice', ['merge', '--out', at('m-twice'), at('a'), at('a')], /^savedsyn: .*a is given twice: its cases would count twice$/],
+  ['merge of the same shard twice, mixed campaigns allowed', ['merge', '--allow-mixed', '--out', at('m-shard-mixed'), at('a'), at('a-copy'), at('other-seed')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
   ['merge of the same shard twice', ['merge', '--out', at('m-shard'), at('a'), at('a-copy')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
   ['merge into an input', ['merge', '--out', at('a', 'merged'), at('a'), at('b')], /^savedsyn: --out .* and the input .*a overlap: merge never writes into its inputs$/],
   ['merge of different campaigns', ['merge', '--out', at('m-mixed'), at('a'), at('other-seed')], /^savedsyn: .*other-seed is another campaign than .*a \(seed, implementations or options differ\): --allow-mixed merges them anyway$/],

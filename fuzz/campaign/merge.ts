@@ -116,16 +116,21 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
         throw new UserError(`${named(p)} is another campaign than ${named(first)} (seed, implementations or options differ): --allow-mixed merges them anyway`);
       }
     }
-    const shards = new Map<string, string>();
-    for (const p of all) {
-      const other = shards.get(p.shard);
-      if (other !== undefined) throw new UserError(`${other} and ${named(p)} both ran shard ${p.shard} of the same campaign: their cases would count twice`);
-      shards.set(p.shard, named(p));
-      // Shard i of n runs batches i, i + n, i + 2n…: cut into another
-      // number of parts, two shards share batches.
-      if (parts(p.shard) !== parts(first.shard)) {
-        throw new UserError(`${named(first)} ran shard ${first.shard} and ${named(p)} shard ${p.shard}: cut into different numbers of parts, shards share batches, whose cases would count twice`);
-      }
+  }
+  // Within each campaign, mixed or not, no batch may count twice.
+  const shards = new Map<string, string>();
+  const cut = new Map<string, CampaignPart>();
+  for (const p of all) {
+    const key = `${p.campaign}\n${p.shard}`;
+    const other = shards.get(key);
+    if (other !== undefined) throw new UserError(`${other} and ${named(p)} both ran shard ${p.shard} of the same campaign: their cases would count twice`);
+    shards.set(key, named(p));
+    // Shard i of n runs batches i, i + n, i + 2n…: cut into another
+    // number of parts, two shards share batches.
+    const firstOfIt = cut.get(p.campaign);
+    if (firstOfIt === undefined) cut.set(p.campaign, p);
+    else if (parts(p.shard) !== parts(firstOfIt.shard)) {
+      throw new UserError(`${named(firstOfIt)} ran shard ${firstOfIt.shard} and ${named(p)} shard ${p.shard}: cut into different numbers of parts, shards share batches, whose cases would count twice`);
     }
   }
   const outDir = makeFolder(target);
