@@ -221,11 +221,11 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
   // A flag given again overrides it (a script's defaults, then the
   // user's), but every value given must be valid: each earlier one is
   // checked as if it were the only one.
-  const occurrences = new Map<string, Array<{ index: number; width: number }>>();
+  const occurrences = new Map<string, Array<{ index: number; width: number; value: string | undefined }>>();
   for (const t of tokens) {
     if (t.kind !== 'option' || OPTIONS[t.name as Flag]?.type !== 'string' || t.name === 'impl') continue;
     const list = occurrences.get(t.name) ?? [];
-    list.push({ index: t.index, width: t.inlineValue === false ? 2 : 1 });
+    list.push({ index: t.index, width: t.inlineValue === false ? 2 : 1, value: t.value });
     occurrences.set(t.name, list);
   }
   // The check sees each other flag once, at its last value: with every
@@ -233,7 +233,11 @@ export function parse(argv: string[]): { command: string; opts: Options; arg: st
   const span = (o: { index: number; width: number }): number[] => Array.from({ length: o.width }, (_, k) => o.index + k);
   const earlier = [...occurrences.values()].flatMap((list) => list.slice(0, -1));
   for (const list of occurrences.values()) {
+    // A value given again is checked once.
+    const checked = new Set([list[list.length - 1].value]);
     for (const keep of list.slice(0, -1)) {
+      if (checked.has(keep.value)) continue;
+      checked.add(keep.value);
       const drop = new Set([...earlier.filter((o) => o !== keep), list[list.length - 1]].flatMap(span));
       parse(args.filter((_, i) => !drop.has(i)));
     }
