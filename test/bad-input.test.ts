@@ -207,6 +207,7 @@ const CASES: Case[] = [
   ['merge of a folder that fails to be read after another was merged', ['merge', '--out', at('m-broken'), at('a'), at('b-corpus-file')], /^savedsyn: cannot scandir \S+b-corpus-file\/corpus: a file stands where a folder should \(ENOTDIR\)$/],
   ['a campaign resumed with its implementations in another order', ['fuzz', '--impl', 'linux', '--impl', 'rfc-v1', '--runs', '200', '--batch', '100', '--out', at('two-impls')],
     /^savedsyn: \S+two-impls holds a campaign of rfc-v1, linux in that order; this run names them as linux, rfc-v1, and the order decides which batch runs which: resume it with --impl in the same order, or use another --out$/],
+  ['a campaign folder where index.html is a folder', ['fuzz', '--impl', 'rfc-v1', '--runs', '20', '--batch', '10', '--out', at('index-dir')], /^savedsyn: \S+index-dir\/index\.html is not a page savedsyn wrote, and the campaign's dashboard would overwrite it: move it, or give another --out$/],
   ['merge of one folder twice', ['merge', '--out', at('m-twice'), at('a'), at('a')], /^savedsyn: .*a is given twice: its cases would count twice$/],
   ['merge of the same shard twice, mixed campaigns allowed', ['merge', '--allow-mixed', '--out', at('m-shard-mixed'), at('a'), at('a-copy'), at('other-seed')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
   ['merge of the same shard twice', ['merge', '--out', at('m-shard'), at('a'), at('a-copy')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
@@ -240,6 +241,7 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
     rmSync(at('b-corpus-file', 'corpus'), { recursive: true });
     writeFileSync(at('b-corpus-file', 'corpus'), 'in the way\n');
     writeFileSync(at('two.tok'), `${GOOD}\n${GOOD}\n`);
+    mkdirSync(at('index-dir', 'index.html'), { recursive: true });
     mkdirSync(at('garbled'), { recursive: true });
     mkdirSync(at('garbled', 'findings'), { recursive: true });
     writeFileSync(at('garbled', 'findings', 'x.json'), '{}\n');
@@ -277,6 +279,8 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
   it('never writes into a merge input, nor leaves a merge half done', () => {
     expect(readdirSync(at('plain'))).toEqual(['notes.txt']);
     expect(readdirSync(at('m-broken'))).toEqual([]);
+    // A campaign refused for its index.html leaves the folder as it was.
+    expect(readdirSync(at('index-dir'))).toEqual(['index.html']);
     expect(readdirSync(at()).filter((f) => f.includes('.merging-'))).toEqual([]);
     expect(readdirSync(at('a')).filter((f) => f === 'merged')).toEqual([]);
   });

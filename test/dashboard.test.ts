@@ -284,7 +284,16 @@ describe('savedsyn fuzz and merge keep the dashboard', () => {
     expect(readFileSync(join(resumed, 'coverage.json'), 'utf8')).toBe(coverage);
     expect(existsSync(join(resumed, 'index.html'))).toBe(true);
 
-    // A page someone else wrote is theirs: the campaign will not write over it.
+    // A second damaged timeline is kept beside the first.
+    writeFileSync(join(resumed, 'timeline.json'), 'not json');
+    const twice = await savedsyn(fuzzArgs(resumed, 600));
+    expect(twice.stdout).toContain('(the file is kept as timeline.json.unreadable-2)');
+    expect(readFileSync(join(resumed, 'timeline.json.unreadable'), 'utf8')).toBe('{"version":1,"samples":[{"seconds":"soon"}]}');
+
+    // A page someone else wrote is theirs: the campaign will not write over
+    // it, even one that looks like a dashboard's.
+    writeFileSync(join(resumed, 'index.html'), '<html><body><p class="written">My notes</p></body></html>\n');
+    expect((await savedsyn(fuzzArgs(resumed, 800))).status).toBe(2);
     writeFileSync(join(resumed, 'index.html'), '<h1>my own page</h1>\n');
     const foreign = await savedsyn(fuzzArgs(resumed, 800));
     expect(foreign.status).toBe(2);

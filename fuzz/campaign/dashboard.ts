@@ -243,9 +243,9 @@ p.plot.empty { width: 600px; height: 60px; line-height: 60px; text-align: center
 export const GENERATOR = '<meta name="generator" content="savedsyn">';
 
 /** Whether `html` is a dashboard savedsyn wrote (pages from before the
- * mark carry the line that says when they were written). */
+ * mark have its title and the line that says when they were written). */
 export function isDashboard(html: string): boolean {
-  return html.includes(GENERATOR) || html.includes('<p class="written">');
+  return html.includes(GENERATOR) || (/<title>savedsyn (campaign|merged campaigns): /.test(html) && html.includes('<p class="written">'));
 }
 
 export function renderDashboard(d: DashboardData): string {

@@ -6,7 +6,7 @@
 // stopped, the number of workers changes nothing, and N shards together run
 // N disjoint streams of batches.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
@@ -158,6 +158,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     const lane = kernelLane();
     if (!lane.ok) throw new UserError(`a campaign on the live kernel needs its lane, which cannot run here: ${lane.reason}`);
   }
+  // The dashboard is written over index.html: a page someone else wrote
+  // there, or anything else by that name, is theirs. Checked before the
+  // folder is touched.
+  const theirs = join(o.out, 'index.html');
+  if (existsSync(theirs) && (!statSync(theirs).isFile() || !isDashboard(readFileSync(theirs, 'utf8')))) {
+    throw new UserError(`${theirs} is not a page savedsyn wrote, and the campaign's dashboard would overwrite it: move it, or give another --out`);
+  }
   const store = new CampaignStore(o.out);
   const shard = `${o.shard.index}/${o.shard.count}`;
   const identity: Identity = {
@@ -174,12 +181,6 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
       throw new UserError(`${o.out} holds a campaign's files (${held}) but ${store.stateMissing}, so it cannot be resumed, and starting over would overwrite them: `
         + `give another --out, or merge what it holds into a new folder (savedsyn merge --out NEW ${o.out})`);
     }
-  }
-  // The dashboard is written over index.html: a page someone else wrote
-  // there is theirs.
-  const theirs = join(o.out, 'index.html');
-  if (existsSync(theirs) && !isDashboard(readFileSync(theirs, 'utf8'))) {
-    throw new UserError(`${theirs} is not a page savedsyn wrote, and the campaign's dashboard would overwrite it: move it, or give another --out`);
   }
   const state: CampaignState = previous ? { ...previous, ...identity } : {
     version: STATE_VERSION, ...identity,

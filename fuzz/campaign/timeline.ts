@@ -54,8 +54,12 @@ export function readTimeline(dir: string, warnings: string[], setAside = false):
     let kept = '';
     if (setAside) {
       try {
-        renameSync(path, `${path}.unreadable`);
-        kept = ' (the file is kept as timeline.json.unreadable)';
+        // An earlier copy kept aside is kept too.
+        let n = 1;
+        const aside = (): string => `timeline.json.unreadable${n === 1 ? '' : `-${n}`}`;
+        while (existsSync(join(dir, aside()))) n++;
+        renameSync(path, join(dir, aside()));
+        kept = ` (the file is kept as ${aside()})`;
       } catch {
         // Left where it is: the campaign's own write will say why it cannot.
       }
