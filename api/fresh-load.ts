@@ -19,7 +19,7 @@ export type FreshRun = { signature: string | undefined } | { error: string };
 
 /** How long a case may take on its thread before the thread is stopped:
  * the search ran it in far less. */
-const DEADLINE_MS = 60_000;
+const DEADLINE_MS = 20_000;
 
 /** Run each case on `origin` loaded afresh, a few threads at a time. A
  * case that hung in the search (`watch`) is run under the watchdog, which

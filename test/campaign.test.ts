@@ -356,6 +356,17 @@ describe('savedsyn fuzz', () => {
   });
 });
 
+describe('a module\'s campaign', () => {
+  it('resumes with the module\'s path spelled another way', () => {
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-spelled-'));
+    const run = (impl: string, runs: number) => spawnSync(process.execPath, [SAVEDSYN, 'fuzz', '--impl', impl, '--runs', String(runs), '--batch', '20', '--workers', '1', '--out', out], { encoding: 'utf8' });
+    expect(run('examples/atomic-linux.ts', 40).status).toBe(0);
+    const again = run('./examples/../examples/atomic-linux.ts', 60);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain('resuming at batch 2');
+  });
+});
+
 describe('shards and merge', () => {
   it('two shards merged find what they found, deduplicated, with cases and coverage summed and corpora joined', () => {
     const run = (shard: string) => {

@@ -7,11 +7,12 @@
 // N disjoint streams of batches.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import seedrandom from 'seedrandom';
 import { kernelLane } from '../../model/kernel/native.ts';
 import { KERNEL_IMPL } from '../../model/kernel/name.ts';
+import { looksLikePath } from '../../model/impl/looks-like-path.ts';
 import { oneLine, UserError } from '../../model/user-error.ts';
 import { appendStepSummary, campaignStepSummary } from '../../reports/step-summary.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
@@ -131,8 +132,10 @@ function checkResume(out: string, previous: CampaignState, now: Identity): void 
   // Every batch ran exactly its cases, so a state that predates the field
   // still tells its batch size.
   const batchRuns = previous.batchRuns ?? (previous.nextBatch > 0 && previous.cases % previous.nextBatch === 0 ? previous.cases / previous.nextBatch : undefined);
-  const then = flagsOf({ ...previous, batchRuns });
-  const asked = flagsOf(now);
+  // A module is one module however its path is spelled.
+  const spelled = (impls: readonly string[]): string[] => impls.map((x) => (looksLikePath(x) ? resolve(x) : x));
+  const then = flagsOf({ ...previous, batchRuns, impls: spelled(previous.impls) });
+  const asked = flagsOf({ ...now, impls: spelled(now.impls) });
   const changed = then.flatMap(([flag, old], i) => (old !== undefined && old !== asked[i][1] ? [[`${flag} ${old}`, `${flag} ${asked[i][1]}`]] : []));
   if (changed.length === 0) return;
   // The same implementations in another order run other batches: batch k
