@@ -63,9 +63,20 @@ export function decodeToken(token: string): ReplayCase {
   return data as ReplayCase;
 }
 
+const PACKET_FIELDS = ['family', 'mac', 'ipOptions', 'mss', 'sackPermitted', 'timestamps', 'windowScale', 'fastOpen', 'payload', 'hopByHop', 'routing', 'destOpts'];
+
+/** A key of `o` not among `known`: carried along unread, it would make the
+ * case a token shows other than the case it runs. */
+function strayKey(o: object, known: readonly string[]): string | undefined {
+  const k = Object.keys(o).find((key) => !known.includes(key));
+  return k === undefined ? undefined : `has a field ${JSON.stringify(k)} no savedsyn case has`;
+}
+
 function checkCase(x: unknown): string | undefined {
   if (typeof x !== 'object' || x === null) return 'not an object';
   const c = x as Record<string, unknown>;
+  const stray = strayKey(c, ['profile', 'impl', 'kind', c.kind === 'concurrent' ? 'case' : 'ops']);
+  if (stray) return `the case ${stray}`;
   if (!PROFILE_NAMES.includes(c.profile as ProfileName)) return `unknown profile ${JSON.stringify(c.profile)}`;
   if (typeof c.impl !== 'string' || c.impl === '') return 'no implementation named';
   const profile = profileByName(c.profile as ProfileName)!;
@@ -73,12 +84,16 @@ function checkCase(x: unknown): string | undefined {
   if (c.kind !== 'concurrent') return `unknown kind ${JSON.stringify(c.kind)}`;
   const cc = c.case as Record<string, unknown> | undefined;
   if (typeof cc !== 'object' || cc === null) return 'no case';
+  const strayInCase = strayKey(cc, ['setup', 'threads', 'schedule']);
+  if (strayInCase) return `the concurrent case ${strayInCase}`;
   const setup = checkOps(cc.setup, 'setup', profile);
   if (setup) return setup;
   if (!Array.isArray(cc.threads) || cc.threads.length === 0) return 'no threads';
   for (const [i, th] of (cc.threads as unknown[]).entries()) {
     const t = th as Record<string, unknown>;
     if (t?.kind !== 'user' && t?.kind !== 'softirq') return `thread ${i} is neither user nor softirq`;
+    const strayInThread = strayKey(t, ['kind', 'ops']);
+    if (strayInThread) return `thread ${i} ${strayInThread}`;
     const bad = checkOps(t.ops, `thread ${i}`, profile);
     if (bad) return bad;
   }
@@ -120,6 +135,8 @@ function checkOps(x: unknown, where: string, profile: Profile): string | undefin
 function checkPacket(x: unknown): string | undefined {
   const p = x as Record<string, unknown>;
   if (typeof p !== 'object' || p === null) return 'is missing';
+  const stray = strayKey(p, PACKET_FIELDS);
+  if (stray) return stray;
   if (p.family !== 4 && p.family !== 6) return 'has no family 4 or 6';
   if (!['ethernet', 'loopback', 'none'].includes(p.mac as string)) return 'has an unknown MAC kind';
   if (!['none', 'request', 'cookie'].includes(p.fastOpen as string)) return 'has an unknown Fast Open option';
