@@ -37,6 +37,11 @@ export interface ConcurrentSearchOptions {
   /** Corpus cases to mutate for half of the generated cases. */
   guide?: { corpus: readonly ConcurrentCase[]; weights: readonly number[] };
   onProgress?: (done: number, total: number, findings: number) => void;
+  /** false: each race is its case as generated, with the schedule it took,
+   * not shrunk, and not held to every one-at-a-time order (only to the few
+   * hundred each generated case is). For counting the cases a search needs
+   * to fail (the mutant suite); never for reports. */
+  shrink?: boolean;
 }
 
 /** A failure that needs no race: some order of the threads' whole ops,
@@ -165,7 +170,7 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
     const seed = (opts.seed + round * 0x9e3779b1) | 0;
     const counts = (sig: string | undefined, oracle?: string): boolean =>
       sig !== undefined && (opts.oracle === undefined || oracle === opts.oracle) && (opts.only !== undefined ? sig === opts.only : !known.has(sig));
-    const { out, stopped } = runRound(arb, { seed, numRuns: opts.runs - used, budget, progress: (n) => opts.onProgress?.(used + n, opts.runs, findings.length) }, (g, generating) => {
+    const { out, stopped } = runRound(arb, { seed, numRuns: opts.runs - used, budget, endOnFailure: opts.shrink === false, progress: (n) => opts.onProgress?.(used + n, opts.runs, findings.length) }, (g, generating) => {
       const keys = tally && generating ? new Set<string>() : undefined;
       const r = runWith(impl, profile, g.case, g.scheduler, g.seed, opts.depth, keys);
       if (keys) {
@@ -187,8 +192,16 @@ export function searchConcurrent(impl: Implementation, profile: Profile, opts: C
       return r.failure?.signature === signature && sequentialFailure(impl, profile, c, r) === undefined;
     };
     if (!fails(taken)) throw notReproducible(impl, `the schedule ${g.scheduler} took does not fail with ${signature} when run again`);
-    const shrunk = shrinkConcurrent(impl, profile, taken, fails);
     known.add(signature);
+    if (opts.shrink === false) {
+      const result = runConcurrent(impl, profile, taken, replay(taken.schedule));
+      findings.push({
+        signature, oracle: result.failure!.oracle, message: result.failure!.message,
+        case: taken, result, scheduler: g.scheduler, runsToFind: used, seed, path: out.counterexamplePath ?? '',
+      });
+      continue;
+    }
+    const shrunk = shrinkConcurrent(impl, profile, taken, fails);
     // The filter above tries a few hundred one-at-a-time orders, and the
     // shrinker may keep an op only because it pushes a case past them.
     // Every order, once, before a race is reported.

@@ -26,6 +26,8 @@ export interface RoundOptions {
   budget: { hangingCases: number };
   /** Told the generated cases so far, every PROGRESS_EVERY of them. */
   progress?: (generated: number) => void;
+  /** Stop at the first failure, without shrinking it. */
+  endOnFailure?: boolean;
 }
 
 /** `judge` runs a case; `generating` is false for shrink attempts. A
@@ -48,7 +50,7 @@ export function runRound<T>(arb: fc.Arbitrary<T>, o: RoundOptions, judge: (x: T,
     else if (++generated % PROGRESS_EVERY === 0) o.progress?.(generated);
     return pass;
   });
-  const out = fc.check(fc.property(arb, guard.predicate), { seed: o.seed, numRuns: o.numRuns });
+  const out = fc.check(fc.property(arb, guard.predicate), { seed: o.seed, numRuns: o.numRuns, endOnFailure: o.endOnFailure === true });
   guard.rethrow();
   return { out, stopped };
 }

@@ -33,6 +33,10 @@ export interface SearchOptions {
   tally?: CoverageTally;
   /** Corpus cases to mutate for half of the generated cases. */
   guide?: { corpus: readonly (readonly Op[])[]; weights: readonly number[] };
+  /** false: each finding is its case as generated, neither shrunk nor
+   * minimized. For counting the cases a search needs to fail (the mutant
+   * suite), where what the case is does not matter; never for reports. */
+  shrink?: boolean;
 }
 
 export interface SearchResult {
@@ -54,7 +58,7 @@ export function search(impl: Implementation, profile: Profile, opts: SearchOptio
   const budget = { hangingCases: 0 };
   for (let round = 0; used < opts.runs && findings.length < (opts.maxFindings ?? Infinity); round++) {
     const seed = (opts.seed + round * 0x9e3779b1) | 0;
-    const { out, stopped } = runRound(arb, { seed, numRuns: opts.runs - used, budget, progress: (g) => opts.onProgress?.(used + g, opts.runs, findings.length) }, (ops, generating) => {
+    const { out, stopped } = runRound(arb, { seed, numRuns: opts.runs - used, budget, endOnFailure: opts.shrink === false, progress: (g) => opts.onProgress?.(used + g, opts.runs, findings.length) }, (ops, generating) => {
       const keys = tally && generating ? new Set<string>() : undefined;
       const failure = runLockstep(impl, profile, ops, { coverage: keys }).failure;
       if (keys) tally!.record(keys, ops.length, () => ({ profile: profile.name, impl: tally!.impl, kind: 'sequential', ops }));
@@ -77,8 +81,8 @@ export function search(impl: Implementation, profile: Profile, opts: SearchOptio
     // Ops after the failing step rarely matter, but they can: a later read
     // that consumes the SYN keeps the case from ending in a worse leak.
     const cut = shrunk.slice(0, first.step + 1);
-    const start = cut.length < shrunk.length && fails(cut) ? cut : shrunk;
-    const ops = (first.oracle === 'hang' ? shrinkHang : minimize)(start, fails);
+    const ops = opts.shrink === false ? shrunk
+      : (first.oracle === 'hang' ? shrinkHang : minimize)(cut.length < shrunk.length && fails(cut) ? cut : shrunk, fails);
     const result = runLockstep(impl, profile, ops, { recordSites: true });
     const failure = result.failure;
     if (failure?.signature !== first.signature) {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { campaign } from 'savedsyn';
+import { threadFlags } from '../fuzz/start-worker.ts';
 
 it('campaign() stops cleanly when its signal aborts, and the same options resume it', async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'savedsyn-api-')), 'campaign');
@@ -19,4 +20,10 @@ it('campaign() stops cleanly when its signal aborts, and the same options resume
   expect(resumed.stopped).toBeFalsy();
   expect(resumed.cases).toBe(400);
   expect(resumed.findings.map((f) => f.signature)).toContain('state:setsockopt:flag');
+});
+
+it('starts its threads without the flags only a script given on the command line takes', () => {
+  // node --input-type=module -e '…' passes --input-type on to each thread,
+  // which refuses it when the thread loads a file.
+  expect(threadFlags(['--input-type', 'module', '-e', 'x', '--input-type=commonjs', '--stack-size=900'])).toEqual(['-e', 'x', '--stack-size=900']);
 });

@@ -19,12 +19,12 @@ describe('savedsyn run', () => {
   it('searches the bundled implementations, prints each rfc-v1 finding and writes the report', async () => {
     const lines: string[] = [];
     const dir = out();
-    const code = await main(['--runs', '2000', '--out', dir], (s) => lines.push(s));
+    const code = await main(['--runs', '1000', '--out', dir], (s) => lines.push(s));
     expect(code).toBe(0);
     const text = lines.join('\n');
-    expect(text).toMatch(/rfc-v1 \(rfc-v1\): 2000 single-thread cases, 4 distinct finding\(s\); 2000 concurrent cases, 2 distinct race/);
-    expect(text).toMatch(/rfc-v1-fixed \(rfc-v1\): 2000 single-thread cases, 0 distinct finding\(s\); 2000 concurrent cases, 0 distinct/);
-    expect(text).toMatch(/linux \(linux\): 2000 single-thread cases, 0 distinct finding\(s\); 2000 concurrent cases, 0 distinct/);
+    expect(text).toMatch(/rfc-v1 \(rfc-v1\): 1000 single-thread cases, 4 distinct finding\(s\); 1000 concurrent cases, 2 distinct race/);
+    expect(text).toMatch(/rfc-v1-fixed \(rfc-v1\): 1000 single-thread cases, 0 distinct finding\(s\); 1000 concurrent cases, 0 distinct/);
+    expect(text).toMatch(/linux \(linux\): 1000 single-thread cases, 0 distinct finding\(s\); 1000 concurrent cases, 0 distinct/);
     expect(text).toContain('state:accept:flag');
     expect(text).toContain('linearizability:getsockopt:ENOENT');
     expect(text).toContain('leak:sk:net/ipv4/tcp.c do_tcp_getsockopt');
@@ -49,11 +49,10 @@ describe('savedsyn run', () => {
 });
 
 describe('savedsyn check on third-party modules', () => {
-  it('passes a module that fits the interface and behaves', async () => {
-    const lines: string[] = [];
-    const code = await main(['check', '--impl', './examples/atomic-linux.ts', '--runs', '300', '--out', out()], (s) => lines.push(s));
-    expect(lines.join('\n')).toContain('atomic-linux (linux): 300 single-thread cases, 0 distinct finding(s); 300 concurrent cases, 0 distinct');
-    expect(code).toBe(0);
+  it('passes a module that fits the interface and behaves', () => {
+    const r = cli(['check', '--impl', './examples/atomic-linux.ts', '--runs', '300', '--out', out()]);
+    expect(r.out).toContain('atomic-linux (linux): 300 single-thread cases, 0 distinct finding(s); 300 concurrent cases, 0 distinct');
+    expect(r.code, r.err).toBe(0);
   });
 
   it('fails a module that leaks, naming the leak, with exit code 1', () => {
@@ -80,12 +79,12 @@ describe('savedsyn check on third-party modules', () => {
     }
   });
 
-  it('calls create() as the module\'s method, and loads CommonJS named exports: what it checks is what the module does', async () => {
+  it('calls create() as the module\'s method, and loads CommonJS named exports: what it checks is what the module does', () => {
     // Both refuse socket() with EMFILE; a create() that lost its `this`
     // would not, and a named CommonJS export would not load.
     for (const module of ['./test/fixtures/class-this.mjs', './test/fixtures/cjs-named.cjs']) {
       const dir = out();
-      expect(await main(['check', '--impl', module, '--runs', '50', '--thread-runs', '0', '--quiet', '--out', dir], () => {})).toBe(1);
+      expect(cli(['check', '--impl', module, '--runs', '50', '--thread-runs', '0', '--quiet', '--out', dir]).code).toBe(1);
       expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).implementations[0].findings.map((f: { signature: string }) => f.signature))
         .toContain('lockstep:socket:ok->EMFILE');
     }
@@ -97,34 +96,34 @@ describe('savedsyn check on third-party modules', () => {
     const run = piped(`check --impl rfc-v1 --runs 60 --thread-runs 0 --out ${dir}/check`, '');
     expect(run.stdout.trim()).toBe('rc=1');
     expect(JSON.parse(readFileSync(join(dir, 'check', 'report.json'), 'utf8')).implementations[0].findings.length).toBeGreaterThan(0);
-    const verified = piped(`verify --impl linux --depth 1 --workers 0 --out ${dir}/verify`, '2>&1');
+    const verified = piped(`verify --impl linux --depth 1 --pair-depth -1 --workers 0 --out ${dir}/verify`, '2>&1');
     expect(verified.stdout.trim()).toBe('rc=0');
     expect(readFileSync(join(dir, 'verify', 'certificate.txt'), 'utf8')).toMatch(/depth completed +1 of 1/);
   });
 
-  it('--quiet leaves a campaign\'s and a merge\'s summary alone on the terminal', async () => {
+  it('--quiet leaves a campaign\'s and a merge\'s summary alone on the terminal', () => {
     const dir = out();
-    const run = async (args: string[]): Promise<string[]> => {
-      const lines: string[] = [];
-      expect(await main(args, (s) => lines.push(...s.split('\n')))).toBe(0);
-      return lines.map((l) => l.split(':')[0]);
+    const run = (args: string[]): string[] => {
+      const r = cli(args);
+      expect(r.code, r.err).toBe(0);
+      return r.out.replace(/\n$/, '').split('\n').map((l) => l.split(':')[0]);
     };
     const campaign = ['fuzz', '--impl', 'rfc-v1', '--runs', '50', '--batch', '50', '--workers', '1'];
-    expect(await run([...campaign, '--out', join(dir, 'loud')])).toContain('new finding on rfc-v1');
+    expect(run([...campaign, '--out', join(dir, 'loud')])).toContain('new finding on rfc-v1');
     // Another seed: the same campaign twice would count its cases twice.
-    expect(await run([...campaign, '--seed', '2', '--quiet', '--out', join(dir, 'quiet')])).toEqual(['campaign', 'findings and stats']);
-    expect(await run(['merge', '--quiet', '--out', join(dir, 'merged'), join(dir, 'loud'), join(dir, 'quiet'), '--allow-mixed'])).toEqual(['merged']);
+    expect(run([...campaign, '--seed', '2', '--quiet', '--out', join(dir, 'quiet')])).toEqual(['campaign', 'findings and stats']);
+    expect(run(['merge', '--quiet', '--out', join(dir, 'merged'), join(dir, 'loud'), join(dir, 'quiet'), '--allow-mixed'])).toEqual(['merged']);
   });
 
-  it('reports a deadlock by the lanes\' names, failing on the step the first thread is stuck in', async () => {
+  it('reports a deadlock by the lanes\' names, failing on the step the first thread is stuck in', () => {
     const dir = out();
-    expect(await main(['check', '--impl', './test/fixtures/abba.ts', '--runs', '20', '--thread-runs', '300', '--quiet', '--out', dir], () => {})).toBe(1);
+    expect(cli(['check', '--impl', './test/fixtures/abba.ts', '--runs', '20', '--thread-runs', '300', '--quiet', '--out', dir]).code).toBe(1);
     const race = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).implementations[0].races[0];
     expect(race.signature).toBe('deadlock:getsockopt+setsockopt');
     expect(race.message).toMatch(/^threads T1, T2 each wait for a lock, and none can go on \(T1 in \w+, T2 in \w+\)$/);
-    const lines: string[] = [];
-    expect(await main(['replay', race.token, '--impl', './test/fixtures/abba.ts', '--out', join(dir, 'replay')], (s) => lines.push(s))).toBe(1);
-    expect(lines.join('\n')).toMatch(/^>> +\d+ /m);
+    const replayed = cli(['replay', race.token, '--impl', './test/fixtures/abba.ts', '--out', join(dir, 'replay')]);
+    expect(replayed.code).toBe(1);
+    expect(replayed.out).toMatch(/^>> +\d+ /m);
   });
 
   it('ends once its work is done, though the module left a timer running', () => {

@@ -13,9 +13,10 @@ import type { TestProject } from 'vitest/node';
 
 const ROOT = join(import.meta.dirname, '..');
 const CACHE = join(ROOT, 'node_modules/.cache/savedsyn-built');
-/** What the build is made from: the compiled folders and these files. */
+/** What the build is made from: the compiled folders and these files,
+ * this one among them since it says how to build. */
 const FOLDERS = ['model', 'properties', 'fuzz', 'reports', 'cli', 'api'];
-const FILES = ['bin/savedsyn.mjs', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const FILES = ['bin/savedsyn.mjs', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'test/global-setup.ts'];
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,7 +37,9 @@ function digest(): string {
 }
 
 function build(into: string): void {
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(into, 'dist'), '--declaration', 'false'], { encoding: 'utf8' });
+  // Compiled as `npm run build` compiles, declarations included: the
+  // package suite packs this build rather than compile the sources again.
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(into, 'dist')], { encoding: 'utf8' });
   if (tsc.status !== 0) throw new Error(`compiling savedsyn for the suites failed:\n${tsc.stdout}${tsc.stderr}`);
   mkdirSync(join(into, 'bin'));
   copyFileSync(join(ROOT, 'bin/savedsyn.mjs'), join(into, 'bin/savedsyn.mjs'));

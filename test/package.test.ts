@@ -1,17 +1,19 @@
 // savedsyn as someone outside this repository gets it: the packed tarball,
-// installed into an empty project with no TypeScript, no tsx of its own and
+// packed from the suites' build (global-setup.ts, compiled as the package's
+// prepack script compiles it) and installed into an empty project with no TypeScript, no tsx of its own and
 // none of savedsyn's dev dependencies, runs the command on a copied example
 // and on a wrapper of a bundled implementation, imports from .mjs, type-checks
 // from .ts against the shipped declarations, and runs the vitest helper.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { built } from './built.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const project = mkdtempSync(join(tmpdir(), 'savedsyn-user-'));
-const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; files?: string[]; scripts: Record<string, string> };
 
 function run(cmd: string, args: string[], cwd = project, timeout = 120_000): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, GITHUB_STEP_SUMMARY: '' } });
@@ -32,7 +34,16 @@ export default wrapped;
 
 describe('the installed package', () => {
   beforeAll(() => {
-    const packed = run('npm', ['pack', '--silent', '--pack-destination', project], ROOT, 180_000);
+    // What npm packs from a checkout once prepack has built dist/: the
+    // files the manifest lists, and those npm always takes.
+    const staging = mkdtempSync(join(tmpdir(), 'savedsyn-pack-'));
+    const listed = (manifest.files ?? []).map((f) => f.replace(/\/$/, ''));
+    for (const path of [...listed, 'README.md', 'LICENSE']) {
+      const from = path === 'dist' ? built('dist') : join(ROOT, path);
+      if (existsSync(from)) cpSync(from, join(staging, path), { recursive: true, dereference: true });
+    }
+    copyFileSync(join(ROOT, 'package.json'), join(staging, 'package.json'));
+    const packed = run('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', project], staging, 180_000);
     expect(packed.status, packed.stderr).toBe(0);
     const tarball = readdirSync(project).find((f) => f.endsWith('.tgz'));
     expect(tarball).toBeDefined();
@@ -48,6 +59,9 @@ describe('the installed package', () => {
       expect(existsSync(join(pkg, f)), f).toBe(true);
     }
     expect(existsSync(join(pkg, 'cli/main.ts')), 'no sources: the command must run compiled').toBe(false);
+    // Packed from a checkout, dist/ is what prepack builds: the compile the
+    // suites' build runs.
+    expect([manifest.scripts.prepack, manifest.scripts.build]).toEqual(['npm run build', 'rm -rf dist && tsc -p tsconfig.build.json']);
     for (const dev of Object.keys(manifest.devDependencies)) expect(existsSync(join(project, 'node_modules', dev)), dev).toBe(false);
   });
 
@@ -68,7 +82,7 @@ describe('the installed package', () => {
 
   it('checks a wrapper of the 2015 patch and exits 1 with its findings and their tokens', () => {
     writeFileSync(join(project, 'wrapper.ts'), WRAPPER);
-    const r = savedsyn('check', '--impl', './wrapper.ts', '--runs', '2000', '--out', 'out-wrapper');
+    const r = savedsyn('check', '--impl', './wrapper.ts', '--runs', '1000', '--out', 'out-wrapper');
     expect(r.status, r.stderr).toBe(1);
     for (const sig of ['state:setsockopt:flag', 'state:accept:flag', 'leak:sk:net/ipv4/inet_connection_sock.c inet_csk_destroy_sock', 'linearizability:getsockopt:ENOENT', 'leak:sk:net/ipv4/tcp.c do_tcp_getsockopt', 'lockstep:getsockopt:length']) {
       expect(r.stdout).toContain(sig);

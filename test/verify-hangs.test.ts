@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyResult } from '../api/index.ts';
 import { replay } from '../api/index.ts';
 import { decodeToken } from '../reports/token.ts';
+import { builtImport } from './built.ts';
 
 const ACCEPT = './test/fixtures/hangs-in-accept.ts';
 const RACE = './test/fixtures/spins-on-a-race.ts';
@@ -18,7 +19,7 @@ type Runs = Record<'one' | 'two' | 'race' | 'many' | 'budget' | 'root', VerifyRe
 let runs: Runs;
 
 beforeAll(() => {
-  const script = `import { verify } from './api/index.ts';
+  const script = `import { verify } from ${builtImport('dist/api/index.js')};
     const timed = async (impl, opts) => { const t = Date.now(); const r = await verify(impl, opts); return { ...r, wall: Date.now() - t }; };
     const small = { depth: 3, pairDepth: -1, kinds: ['listen=0', 'accept'], opTimeout: 150 };
     console.log(JSON.stringify({
@@ -29,7 +30,7 @@ beforeAll(() => {
       budget: await timed('${ACCEPT}', { depth: 3, pairDepth: -1, kinds: ['listen=0', 'accept'], workers: 2, opTimeout: 0, timeBudget: 1 }),
       root: await timed('${CLOSE}', { depth: 1, pairDepth: -1, kinds: ['listen=0'], workers: 1, opTimeout: 150 }),
     }));`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
   expect(r.signal, 'verify did not finish within 120 s').toBeNull();
   expect(r.status, r.stderr).toBe(0);
   runs = JSON.parse(r.stdout) as Runs;

@@ -12,7 +12,7 @@ import type { CheckResult } from '../api/index.ts';
 import type { BatchResult } from '../fuzz/campaign/batch.ts';
 import type { FailureReport } from '../reports/failure.ts';
 import { decodeToken } from '../reports/token.ts';
-import { SAVEDSYN } from './built.ts';
+import { builtImport, SAVEDSYN } from './built.ts';
 
 const FIXTURE = './test/fixtures/hangs-in-accept.ts';
 const out = () => mkdtempSync(join(tmpdir(), 'savedsyn-hang-'));
@@ -23,10 +23,10 @@ function savedsyn(args: string[], seconds: number) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** The library, in a process of its own for the same reason: `script`
- * runs as a module and prints its result as JSON. */
+/** The compiled library, in a process of its own for the same reason:
+ * `script` runs as a module and prints its result as JSON. */
 function library<T>(script: string): T {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 90_000 });
   expect(r.signal, 'the library did not finish within 90 s').toBeNull();
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as T;
@@ -65,7 +65,7 @@ describe('an op that never returns', () => {
   });
 
   it('is found by the library, with the same case and token as the command', () => {
-    const r = library<CheckResult>(`import { check } from './api/index.ts';
+    const r = library<CheckResult>(`import { check } from ${builtImport('dist/api/index.js')};
       console.log(JSON.stringify(await check('${FIXTURE}', { runs: 300, opTimeout: 300 })));`);
     expect(r.findings.map((f) => f.signature)).toEqual(['hang:accept']);
     expect(r.findings[0].oracle).toBe('hang');
@@ -78,7 +78,7 @@ describe('an op that never returns', () => {
 
   it('does not hold a campaign: the stuck batch is a finding', () => {
     const dir = out();
-    const r = savedsyn(['fuzz', '--impl', FIXTURE, '--runs', '600', '--batch', '200', '--workers', '1', '--op-timeout', '300', '--out', dir], 30);
+    const r = savedsyn(['fuzz', '--impl', FIXTURE, '--runs', '200', '--batch', '100', '--workers', '1', '--op-timeout', '300', '--out', dir], 30);
     expect(r.code, r.err).toBe(0);
     const found = readdirSync(join(dir, 'findings')).filter((f) => f.endsWith('.json'))
       .map((f) => JSON.parse(readFileSync(join(dir, 'findings', f), 'utf8')) as { signature: string; token: string });
@@ -87,7 +87,7 @@ describe('an op that never returns', () => {
 
   it('gives a campaign batch the same hang finding whatever the bound', () => {
     type Batch = Omit<BatchResult, 'counts'> & { counts: Array<[string, number]> };
-    const [a, b] = library<Batch[]>(`import { runBatch } from './fuzz/campaign/batch.ts';
+    const [a, b] = library<Batch[]>(`import { runBatch } from ${builtImport('dist/fuzz/campaign/batch.js')};
       const spec = { index: 0, impl: '${FIXTURE}', mode: 'sequential', seed: 3, runs: 100, maxOps: 30, schedulers: ['random'] };
       const runs = [await runBatch({ ...spec, opTimeout: 300 }), await runBatch({ ...spec, opTimeout: 600 })];
       console.log(JSON.stringify(runs.map((r) => ({ ...r, counts: [...r.counts] }))));`);
@@ -98,7 +98,7 @@ describe('an op that never returns', () => {
 
   it('is a race when only an interleaving makes it hang, and replays on its schedule', () => {
     type Threads = Array<{ ops: Array<{ kind: string }> }>;
-    const r = library<{ races: string[]; replayed: string | undefined; case: { setup: unknown[]; threads: Threads } }>(`import { check, replay } from './api/index.ts';
+    const r = library<{ races: string[]; replayed: string | undefined; case: { setup: unknown[]; threads: Threads } }>(`import { check, replay } from ${builtImport('dist/api/index.js')};
       const fixture = './test/fixtures/spins-on-a-race.ts';
       const r = await check(fixture, { runs: 1, threadRuns: 300, opTimeout: 300 });
       const again = await replay(r.races[0].token, { implementation: fixture, opTimeout: 300 });
