@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_GUIDE_EVERY, runCampaign, type CampaignSummary } from '../fuzz/campaign/run.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
+import { confirmedAfresh } from './fresh-load.ts';
 import type { SchedulerName } from '../properties/findings.ts';
 
 export interface CampaignOptions {
@@ -56,5 +57,6 @@ export function campaign(o: CampaignOptions): Promise<CampaignSummary> {
     log: o.log ?? (() => {}),
     tty: false,
     stop: o.stop,
+    confirm: confirmedAfresh(o.opTimeout),
   });
 }

@@ -6,10 +6,13 @@
 // it. Each case gets a new thread, whose module graph is its own.
 
 import { availableParallelism } from 'node:os';
-import { notReproducible } from '../model/impl/determinism.ts';
+import { resolve } from 'node:path';
+import { moduleNotDeterministic } from '../model/impl/determinism.ts';
 import { BUNDLED } from '../model/impl/registry.ts';
 import type { Implementation } from '../model/impl/types.ts';
 import { UserError } from '../model/user-error.ts';
+import { looksLikePath } from '../model/impl/looks-like-path.ts';
+import { DEFAULT_OP_TIMEOUT } from '../fuzz/watchdog/host.ts';
 import { decodeToken, type ReplayCase } from '../reports/token.ts';
 import { startWorker, sibling } from '../fuzz/start-worker.ts';
 
@@ -61,13 +64,28 @@ function runOne(origin: string, c: ReplayCase, opTimeout: number): Promise<Fresh
  * would not reproduce what is reported. Bundled implementations are not
  * modules, and are not asked. */
 export async function failAlikeAfresh(impl: Implementation, origin: string, found: ReadonlyArray<{ signature: string; token: string }>, opTimeout: number): Promise<void> {
-  if (BUNDLED.includes(impl) || found.length === 0) return;
+  if (BUNDLED.includes(impl)) return;
+  await moduleFailsAlikeAfresh(impl.name, origin, found, opTimeout);
+}
+
+/** failAlikeAfresh for the module at `origin`, named `name`. */
+export async function moduleFailsAlikeAfresh(name: string, origin: string, found: ReadonlyArray<{ signature: string; token: string }>, opTimeout: number): Promise<void> {
+  if (found.length === 0) return;
   const runs = await runFresh(origin, found.map((f) => decodeToken(f.token)), found.map((f) => f.signature.startsWith('hang:')), opTimeout);
   runs.forEach((r, i) => {
     const { signature } = found[i];
-    if ('error' in r) throw new UserError(`the counterexample for ${signature}, run again on ${impl.name} loaded afresh, could not run: ${r.error}`);
+    if ('error' in r) throw new UserError(`the counterexample for ${signature}, run again on ${name} loaded afresh, could not run: ${r.error}`);
     if (r.signature !== signature) {
-      throw notReproducible(impl, `the counterexample for ${signature} ${r.signature === undefined ? 'passes' : `fails with ${r.signature} instead`} when the module is loaded afresh, as savedsyn replay loads it`);
+      throw moduleNotDeterministic(name, `the counterexample for ${signature} ${r.signature === undefined ? 'passes' : `fails with ${r.signature} instead`} when the module is loaded afresh, as savedsyn replay loads it`);
     }
   });
+}
+
+/** A campaign's check of each finding before it records it: a module's
+ * must fail alike on the module loaded afresh, as replay loads it, or the
+ * campaign ends with the module named not deterministic. */
+export function confirmedAfresh(opTimeout: number | undefined): (f: { impl: string; implName?: string; signature: string; token: string }) => Promise<void> {
+  return async (f) => {
+    if (looksLikePath(f.impl)) await moduleFailsAlikeAfresh(f.implName ?? f.impl, resolve(f.impl), [f], opTimeout ?? DEFAULT_OP_TIMEOUT);
+  };
 }

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { writeDashboard } from '../fuzz/campaign/dashboard-folder.ts';
 import { mergeCampaigns } from '../fuzz/campaign/merge.ts';
 import { runCampaign } from '../fuzz/campaign/run.ts';
+import { confirmedAfresh } from '../api/fresh-load.ts';
 import { stopOnSignals } from '../fuzz/campaign/signals.ts';
 import { CampaignStore } from '../fuzz/campaign/store.ts';
 import { kernelLane } from '../model/kernel/native.ts';
@@ -30,7 +31,7 @@ export async function fuzzCommand(opts: Options, log: (s: string) => void): Prom
   const summary = await runCampaign({
     out: resolve(opts.out), seed: opts.seed, impls: sources, runs: opts.runsGiven ? opts.runs : undefined, seconds,
     workers: opts.workers, batchRuns, maxOps: opts.maxOps, schedulers: opts.schedulers, shard: opts.shard, guideEvery: opts.guideEvery, opTimeout: opts.opTimeout, log: progress,
-    tty: process.stdout.isTTY === true && log === console.log && !opts.quiet, stop: stop.signal,
+    tty: process.stdout.isTTY === true && log === console.log && !opts.quiet, stop: stop.signal, confirm: confirmedAfresh(opts.opTimeout),
   }).finally(stop.dispose);
   const c = summary.coverage;
   log(`campaign: ${summary.cases} cases (${summary.steps} steps) in ${summary.batches} batches (${summary.session.batches} this run); ${summary.findings.length} distinct finding(s), ${summary.newFindings} new; `

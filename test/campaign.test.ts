@@ -357,6 +357,15 @@ describe('savedsyn fuzz', () => {
 });
 
 describe('a module\'s campaign', () => {
+  it('records a finding only if it fails alike on the module loaded afresh: one that does not ends the campaign, naming the module not deterministic', () => {
+    const out = mkdtempSync(join(tmpdir(), 'savedsyn-afresh-'));
+    const r = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', '--impl', './test/fixtures/counts-instances.ts', '--runs', '40', '--batch', '20', '--workers', '1', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stdout).toBe(2);
+    expect(r.stderr).toMatch(/^savedsyn: counts-instances is not deterministic: the counterexample for lockstep:listen:\S+ passes when the module is loaded afresh, as savedsyn replay loads it\./);
+    const recorded = existsSync(join(out, 'findings')) ? readdirSync(join(out, 'findings')) : [];
+    expect(recorded).toEqual([]);
+  });
+
   it('resumes with the module\'s path spelled another way', () => {
     const out = mkdtempSync(join(tmpdir(), 'savedsyn-spelled-'));
     const run = (impl: string, runs: number) => spawnSync(process.execPath, [SAVEDSYN, 'fuzz', '--impl', impl, '--runs', String(runs), '--batch', '20', '--workers', '1', '--out', out], { encoding: 'utf8' });

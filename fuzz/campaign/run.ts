@@ -19,7 +19,7 @@ import { decodeToken, encodeToken } from '../../reports/token.ts';
 import { NO_GUIDE, type CorpusEntry, type Guide } from '../guide.ts';
 import { sibling, startWorker as startModuleWorker } from '../start-worker.ts';
 import type { SchedulerName } from '../../properties/findings.ts';
-import { runBatch, type BatchResult, type BatchSpec } from './batch.ts';
+import { runBatch, type BatchFinding, type BatchResult, type BatchSpec } from './batch.ts';
 import { coverageFigures, leastReached, type CoverageFigures } from './coverage.ts';
 import { isDashboard } from './dashboard.ts';
 import { writeDashboard } from './dashboard-folder.ts';
@@ -53,6 +53,11 @@ export interface CampaignOptions {
    * (a resume computes them again), saves its folder and returns; the
    * reason, when a string, is reported as `stopped`. */
   stop?: AbortSignal;
+  /** Asked of each finding before it is recorded (new, or from a lower
+   * batch than the one recorded); a rejection ends the campaign as a failed
+   * batch does. The library runs a module's findings again on the module
+   * loaded afresh here (api/campaign.ts). */
+  confirm?: (f: BatchFinding) => Promise<void>;
 }
 
 /** Totals are over the whole campaign, every resume included. */
@@ -299,10 +304,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     }
   };
 
-  const accept = (r: BatchResult): void => {
+  const accept = async (r: BatchResult): Promise<void> => {
     // Findings are written at once, whatever the order batches finish in;
     // one from a lower batch replaces its signature's from a higher one.
     for (const f of r.findings) {
+      if (o.confirm !== undefined && store.takes(f)) await o.confirm(f);
       if (store.offer(f) === 'new') {
         newFindings++;
         o.log(`${o.tty ? '\n' : ''}new finding on ${f.impl}: ${f.signature}`);
@@ -346,7 +352,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     if (o.workers === 0) {
       while (more()) {
         const spec = ready()!;
-        accept(await runBatch(spec, guideAt(spec.guideAt)));
+        await accept(await runBatch(spec, guideAt(spec.guideAt)));
         // A batch settles without leaving the microtask queue: a signal is
         // heard, and the status line drawn, only between turns of the loop.
         await new Promise((r) => setImmediate(r));
@@ -361,6 +367,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
         const pool: Worker[] = [];
         const waiting: Worker[] = [];
         const sent = new Map<Worker, { corpus: number; boundaries: Set<number> }>();
+        let accepting = Promise.resolve();
         // On a stop or a failure, batches in flight are dropped, not awaited:
         // none is committed, so a resume computes them again.
         const end = (e?: unknown): void => {
@@ -410,13 +417,14 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
               fail(m.user ? new UserError(`batch ${m.index} failed: ${m.error}`) : new Error(`batch ${m.index} failed: ${m.error}`));
               return;
             }
-            try {
-              accept(m.result);
+            // One batch at a time, in the order they come back, though
+            // confirming a finding waits on another thread.
+            accepting = accepting.then(async () => {
+              if (over) return;
+              await accept(m.result);
               feed(w);
               for (const idle of waiting.splice(0)) feed(idle);
-            } catch (e) {
-              fail(e);
-            }
+            }).catch(fail);
           });
           w.on('error', fail);
           feed(w);

@@ -244,7 +244,7 @@ export class CampaignStore {
   offer(f: BatchFinding): 'new' | 'lower' | undefined {
     const name = findingName(f);
     const [key, had] = this.recorded(f);
-    if (had !== undefined && !(f.batch < (Number.isInteger(had.batch) ? had.batch : Infinity))) return undefined;
+    if (!this.takes(f)) return undefined;
     writeAtomic(join(this.dir, 'findings', `${name}.md`), `${f.report}\n`);
     writeAtomic(join(this.dir, 'findings', `${name}.json`), `${JSON.stringify(f, null, 2)}\n`);
     if (key !== name) {
@@ -255,6 +255,13 @@ export class CampaignStore {
     }
     this.findings.set(name, f);
     return had === undefined ? 'new' : 'lower';
+  }
+
+  /** Whether offer(f) would record `f`: the first of its signature, or
+   * from a lower batch than the one recorded. */
+  takes(f: BatchFinding): boolean {
+    const had = this.recorded(f)[1];
+    return had === undefined || f.batch < (Number.isInteger(had.batch) ? had.batch : Infinity);
   }
 
   /** The finding already here for `f`'s implementation and signature, under

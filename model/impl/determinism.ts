@@ -14,6 +14,11 @@ export class NotDeterministic extends UserError {}
 /** The error for `what` not happening again with `impl`. */
 export function notReproducible(impl: Implementation, what: string): Error {
   if (BUNDLED.includes(impl)) return new Error(`harness defect: ${what}`);
-  return new NotDeterministic(`${impl.name} is not deterministic: ${what}. A module must give the same results for the same ops each time `
+  return moduleNotDeterministic(impl.name, what);
+}
+
+/** The error for `what` not happening again with the module `name`. */
+export function moduleNotDeterministic(name: string, what: string): NotDeterministic {
+  return new NotDeterministic(`${name} is not deterministic: ${what}. A module must give the same results for the same ops each time `
     + '(no state kept from one create() to the next, no clock, no random source) to be checked');
 }
