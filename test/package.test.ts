@@ -24,7 +24,9 @@ function savedsyn(...args: string[]): SpawnSyncReturns<string> {
 }
 
 /** The bundled rfc-v1 under another name, through the public API: what a
- * user writes to wrap someone else's implementation. */
+ * user writes to wrap someone else's implementation. As .mts it is an ES
+ * module in this project of no "type", as the package is: a .ts file here
+ * is the copied example's case. */
 const WRAPPER = `import { bundledByName, type Implementation } from 'savedsyn';
 
 const rfc = bundledByName('rfc-v1')!;
@@ -81,8 +83,8 @@ describe('the installed package', () => {
   });
 
   it('checks a wrapper of the 2015 patch and exits 1 with its findings and their tokens', () => {
-    writeFileSync(join(project, 'wrapper.ts'), WRAPPER);
-    const r = savedsyn('check', '--impl', './wrapper.ts', '--runs', '1000', '--out', 'out-wrapper');
+    writeFileSync(join(project, 'wrapper.mts'), WRAPPER);
+    const r = savedsyn('check', '--impl', './wrapper.mts', '--runs', '1000', '--out', 'out-wrapper');
     expect(r.status, r.stderr).toBe(1);
     for (const sig of ['state:setsockopt:flag', 'state:accept:flag', 'leak:sk:net/ipv4/inet_connection_sock.c inet_csk_destroy_sock', 'linearizability:getsockopt:ENOENT', 'leak:sk:net/ipv4/tcp.c do_tcp_getsockopt', 'lockstep:getsockopt:length']) {
       expect(r.stdout).toContain(sig);
@@ -90,7 +92,7 @@ describe('the installed package', () => {
     const token = /replay: npx savedsyn replay (ssyn2\.\S+)/.exec(r.stdout)![1];
     const refused = savedsyn('replay', token, '--out', 'out-replay');
     expect(refused.status, 'a token never chooses the module it runs').toBe(2);
-    const again = savedsyn('replay', token, '--impl', './wrapper.ts', '--out', 'out-replay');
+    const again = savedsyn('replay', token, '--impl', './wrapper.mts', '--out', 'out-replay');
     expect(again.status, again.stderr).toBe(1);
     expect(again.stdout).toMatch(/^fails: /);
   });
@@ -116,7 +118,7 @@ console.log(JSON.stringify({ name: r.name, findings: r.findings.map((f) => f.sig
 
   it('type-checks a .ts module against the shipped declarations', () => {
     writeFileSync(join(project, 'typed.ts'), `import { check, type CheckResult, type Implementation } from 'savedsyn';
-import wrapped from './wrapper.ts';
+import wrapped from './wrapper.mts';
 const impl: Implementation = wrapped;
 export const result: Promise<CheckResult> = check(impl, { runs: 10 });
 // @ts-expect-error: runs is a number
@@ -149,7 +151,7 @@ check(impl, { runs: 'many' });
     });
 
     it('fails on the 2015 patch with the shrunk finding, fast-check\'s seed and path, and a replay token', () => {
-      writeFileSync(join(project, 'bad.test.ts'), "import { savedsynSuite } from 'savedsyn/vitest';\nimport wrapped from './wrapper.ts';\n\nsavedsynSuite(wrapped, { runs: 300, threadRuns: 0, seed: 7 });\n");
+      writeFileSync(join(project, 'bad.test.ts'), "import { savedsynSuite } from 'savedsyn/vitest';\nimport wrapped from './wrapper.mts';\n\nsavedsynSuite(wrapped, { runs: 300, threadRuns: 0, seed: 7 });\n");
       const r = vitest('bad.test.ts');
       const text = r.stdout + r.stderr;
       expect(r.status, text).toBe(1);
