@@ -55,8 +55,8 @@ export interface CampaignOptions {
   stop?: AbortSignal;
   /** Asked of each finding before it is recorded (new, or from a lower
    * batch than the one recorded); a rejection ends the campaign as a failed
-   * batch does. The library runs a module's findings again on the module
-   * loaded afresh here (api/campaign.ts). */
+   * batch does. The command and the library run a module's findings again
+   * here, on the module loaded afresh (api/fresh-load.ts). */
   confirm?: (f: BatchFinding) => Promise<void>;
 }
 
