@@ -39,10 +39,10 @@ let checkedToken: string | undefined;
 
 describe('an op that never returns', () => {
   it('is a finding of check, hang:accept, shrunk to the op and what it needs, with a replay token', () => {
-    const r = savedsyn(['check', '--impl', FIXTURE, '--runs', '300', '--op-timeout', '300', '--out', out()], 30);
+    const r = savedsyn(['check', '--impl', FIXTURE, '--runs', '300', '--op-timeout', '150', '--out', out()], 30);
     expect(r.code, r.err).toBe(1);
     expect(r.out).toContain('hang:accept');
-    expect(r.out).toContain('the implementation did not return from accept within 300 ms');
+    expect(r.out).toContain('the implementation did not return from accept within 150 ms');
     expect(r.out).toMatch(/minimal case \(2 ops\)/);
     expect(r.out).toMatch(/>> +1 accept\(fd 0\) = did not return/);
     checkedToken = /replay: npx savedsyn replay (\S+)/.exec(r.out)?.[1];
@@ -54,7 +54,7 @@ describe('an op that never returns', () => {
   it('fails the replay of its token within about the bound, with a report whose failing step is the op', () => {
     const token = checkedToken ?? 'missing';
     const dir = out();
-    const r = savedsyn(['replay', token, '--impl', FIXTURE, '--op-timeout', '300', '--out', dir], 10);
+    const r = savedsyn(['replay', token, '--impl', FIXTURE, '--op-timeout', '150', '--out', dir], 10);
     expect(r.code, r.err).toBe(1);
     expect(r.out).toContain('fails: hang:accept');
     const json = readdirSync(dir).find((f) => f.endsWith('.json'))!;
@@ -66,7 +66,7 @@ describe('an op that never returns', () => {
 
   it('is found by the library, with the same case and token as the command', () => {
     const r = library<CheckResult>(`import { check } from ${builtImport('dist/api/index.js')};
-      console.log(JSON.stringify(await check('${FIXTURE}', { runs: 300, opTimeout: 300 })));`);
+      console.log(JSON.stringify(await check('${FIXTURE}', { runs: 300, opTimeout: 150 })));`);
     expect(r.findings.map((f) => f.signature)).toEqual(['hang:accept']);
     expect(r.findings[0].oracle).toBe('hang');
     expect(r.findings[0].ops).toMatchObject(MINIMAL);
@@ -78,7 +78,7 @@ describe('an op that never returns', () => {
 
   it('does not hold a campaign: the stuck batch is a finding', () => {
     const dir = out();
-    const r = savedsyn(['fuzz', '--impl', FIXTURE, '--runs', '200', '--batch', '100', '--workers', '1', '--op-timeout', '300', '--out', dir], 30);
+    const r = savedsyn(['fuzz', '--impl', FIXTURE, '--runs', '200', '--batch', '100', '--workers', '1', '--op-timeout', '150', '--out', dir], 30);
     expect(r.code, r.err).toBe(0);
     const found = readdirSync(join(dir, 'findings')).filter((f) => f.endsWith('.json'))
       .map((f) => JSON.parse(readFileSync(join(dir, 'findings', f), 'utf8')) as { signature: string; token: string });
@@ -89,7 +89,7 @@ describe('an op that never returns', () => {
     type Batch = Omit<BatchResult, 'counts'> & { counts: Array<[string, number]> };
     const [a, b] = library<Batch[]>(`import { runBatch } from ${builtImport('dist/fuzz/campaign/batch.js')};
       const spec = { index: 0, impl: '${FIXTURE}', mode: 'sequential', seed: 3, runs: 100, maxOps: 30, schedulers: ['random'] };
-      const runs = [await runBatch({ ...spec, opTimeout: 300 }), await runBatch({ ...spec, opTimeout: 600 })];
+      const runs = [await runBatch({ ...spec, opTimeout: 150 }), await runBatch({ ...spec, opTimeout: 300 })];
       console.log(JSON.stringify(runs.map((r) => ({ ...r, counts: [...r.counts] }))));`);
     expect(a.findings.map((f) => f.signature)).toEqual(['hang:accept']);
     expect(a.findings.map((f) => f.token)).toEqual(b.findings.map((f) => f.token));
@@ -100,8 +100,8 @@ describe('an op that never returns', () => {
     type Threads = Array<{ ops: Array<{ kind: string }> }>;
     const r = library<{ races: string[]; replayed: string | undefined; case: { setup: unknown[]; threads: Threads } }>(`import { check, replay } from ${builtImport('dist/api/index.js')};
       const fixture = './test/fixtures/spins-on-a-race.ts';
-      const r = await check(fixture, { runs: 1, threadRuns: 300, opTimeout: 300 });
-      const again = await replay(r.races[0].token, { implementation: fixture, opTimeout: 300 });
+      const r = await check(fixture, { runs: 1, threadRuns: 300, opTimeout: 150 });
+      const again = await replay(r.races[0].token, { implementation: fixture, opTimeout: 150 });
       console.log(JSON.stringify({ races: r.races.map((f) => f.signature), replayed: again.signature, case: r.races[0].case }));`);
     expect(r.races).toEqual(['hang:accept']);
     expect(r.replayed).toBe('hang:accept');
