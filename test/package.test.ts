@@ -1,9 +1,10 @@
-// savedsyn as someone outside this repository gets it: the packed tarball,
-// packed from the suites' build (global-setup.ts, compiled as the package's
-// prepack script compiles it) and installed into an empty project with no TypeScript, no tsx of its own and
-// none of savedsyn's dev dependencies, runs the command on a copied example
-// and on a wrapper of a bundled implementation, imports from .mjs, type-checks
-// from .ts against the shipped declarations, and runs the vitest helper.
+// savedsyn as someone outside this repository gets it: the tarball, packed
+// from the suites' build (global-setup.ts, compiled as the package's prepack
+// script compiles it) and installed into an empty project with no
+// TypeScript, no tsx of its own and none of savedsyn's dev dependencies,
+// runs the command on a copied example and on a wrapper of a bundled
+// implementation, imports from .mjs, type-checks from .ts against the
+// shipped declarations, and runs the vitest helper.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

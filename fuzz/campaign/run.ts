@@ -304,11 +304,18 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     }
   };
 
-  const accept = async (r: BatchResult): Promise<void> => {
+  /** Every finding of `r` the store would record, confirmed (o.confirm)
+   * before accept records it: a batch is confirmed and accepted before the
+   * next, so what the store holds does not change in between. */
+  const confirmed = async (r: BatchResult): Promise<void> => {
+    if (o.confirm === undefined) return;
+    for (const f of r.findings) if (store.takes(f)) await o.confirm(f);
+  };
+
+  const accept = (r: BatchResult): void => {
     // Findings are written at once, whatever the order batches finish in;
     // one from a lower batch replaces its signature's from a higher one.
     for (const f of r.findings) {
-      if (o.confirm !== undefined && store.takes(f)) await o.confirm(f);
       if (store.offer(f) === 'new') {
         newFindings++;
         o.log(`${o.tty ? '\n' : ''}new finding on ${f.impl}: ${f.signature}`);
@@ -352,7 +359,9 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
     if (o.workers === 0) {
       while (more()) {
         const spec = ready()!;
-        await accept(await runBatch(spec, guideAt(spec.guideAt)));
+        const r = await runBatch(spec, guideAt(spec.guideAt));
+        await confirmed(r);
+        accept(r);
         // A batch settles without leaving the microtask queue: a signal is
         // heard, and the status line drawn, only between turns of the loop.
         await new Promise((r) => setImmediate(r));
@@ -418,10 +427,13 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
               return;
             }
             // One batch at a time, in the order they come back, though
-            // confirming a finding waits on another thread.
+            // confirming a finding waits on another thread; nothing is
+            // recorded once the campaign has ended meanwhile.
             accepting = accepting.then(async () => {
               if (over) return;
-              await accept(m.result);
+              await confirmed(m.result);
+              if (over) return;
+              accept(m.result);
               feed(w);
               for (const idle of waiting.splice(0)) feed(idle);
             }).catch(fail);
