@@ -284,4 +284,37 @@ describe('bad input: one line, exit 2, no stack trace, no hang', () => {
     expect(readdirSync(at()).filter((f) => f.includes('.merging-'))).toEqual([]);
     expect(readdirSync(at('a')).filter((f) => f === 'merged')).toEqual([]);
   });
+
+  it('a FIFO in a campaign folder is skipped with a warning, by merge and by a resume, not read and waited on', async () => {
+    const folder = at('b-fifo');
+    cpSync(at('b'), folder, { recursive: true });
+    for (const f of ['corpus/000000-0000beef.json', 'findings/fifo.json', 'coverage.json']) {
+      rmSync(join(folder, f), { force: true });
+      expect(spawnSync('mkfifo', [join(folder, f)]).status).toBe(0);
+    }
+    const merged = await savedsyn(['merge', '--out', at('m-fifo'), at('a'), folder]);
+    expect(merged.code, merged.err).toBe(0);
+    // coverage.json is not read where state.json holds the counts.
+    for (const f of ['corpus/000000-0000beef.json', 'findings/fifo.json']) {
+      expect(merged.out).toContain(`warning: ${folder}: skipping ${f}: unreadable (not a regular file but a FIFO)`);
+    }
+    const resumed = await savedsyn(['fuzz', '--impl', 'rfc-v1', '--runs', '300', '--batch', '100', '--workers', '1', '--shard', '1/2', '--out', folder]);
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.out).toMatch(/^warning: skipping findings\/fifo\.json: unreadable \(not a regular file but a FIFO\)/m);
+  });
+
+  it('a merge stopped before it moved its folder into place leaves nothing the next merge into that folder keeps', async () => {
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    const left = at(`m-again.merging-${gone}`);
+    mkdirSync(join(left, 'corpus'), { recursive: true });
+    writeFileSync(join(left, 'corpus', '000000-00000000.json'), '{}\n');
+    // A merge still running, as far as anyone can tell, is left alone.
+    const running = at(`m-again.merging-${process.pid}`);
+    mkdirSync(running);
+    const r = await savedsyn(['merge', '--out', at('m-again'), at('a'), at('b')]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`removed ${left}, left by a merge into the same folder that was stopped`);
+    expect(readdirSync(at()).filter((f) => f.startsWith('m-again'))).toEqual(['m-again', `m-again.merging-${process.pid}`]);
+    rmSync(running, { recursive: true });
+  });
 });

@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
@@ -48,7 +49,7 @@ function build(into: string): void {
   for (const shared of ['native', 'reference', 'docs', 'node_modules']) symlinkSync(join(ROOT, shared), join(into, shared));
 }
 
-export default function setup(project: TestProject): void {
+export default function setup(project: TestProject): () => void {
   const key = digest();
   const built = join(CACHE, key);
   if (!existsSync(built)) {
@@ -70,4 +71,11 @@ export default function setup(project: TestProject): void {
     }
   }
   project.provide('savedsynBuilt', built);
+  // The suites make hundreds of folders (campaigns, reports, modules) in
+  // the temporary directory: all of one run's go under one folder, which
+  // goes when the run ends. The test processes start after this and take
+  // the environment as it is now.
+  const scratch = mkdtempSync(join(tmpdir(), 'savedsyn-suite-'));
+  process.env.TMPDIR = scratch;
+  return () => rmSync(scratch, { recursive: true, force: true });
 }

@@ -2,8 +2,9 @@
 // a running campaign keeps, the one it ends with and the one merge writes
 // show what a resume or a later merge would see.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { readRecord } from './read-record.ts';
 import { UserError } from '../../model/user-error.ts';
 import { coverageFigures, leastReached } from './coverage.ts';
 import { renderDashboard, type DashboardData, type DashboardFinding, type MergedInput } from './dashboard.ts';
@@ -25,7 +26,7 @@ function readStats(dir: string, warnings: string[]): Record<string, unknown> | u
   const path = join(dir, 'stats.json');
   if (!existsSync(path)) return undefined;
   try {
-    const s = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    const s = JSON.parse(readRecord(path)) as unknown;
     if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new Error('not an object');
     return s as Record<string, unknown>;
   } catch (e) {
@@ -39,7 +40,7 @@ function readInputs(dir: string, warnings: string[]): MergedInput[] {
   const path = join(dir, 'inputs.json');
   if (!existsSync(path)) return [];
   try {
-    const x = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; inputs?: unknown };
+    const x = JSON.parse(readRecord(path)) as { version?: unknown; inputs?: unknown };
     if (x.version !== INPUTS_VERSION || !Array.isArray(x.inputs)) throw new Error('not a list of inputs this savedsyn wrote');
     const ok = (i: Partial<MergedInput>): boolean => typeof i.label === 'string' && Array.isArray(i.impls) && typeof i.cases === 'number'
       && typeof i.steps === 'number' && Array.isArray(i.samples) && i.samples.every(isSample);

@@ -139,6 +139,10 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
   // read halfway (a file where its corpus should be) leaves no half-merged
   // folder, which a second try would refuse as not empty.
   const building = `${outDir}.merging-${process.pid}`;
+  for (const left of abandoned(outDir)) {
+    rmSync(left, { recursive: true, force: true });
+    log(`removed ${left}, left by a merge into the same folder that was stopped`);
+  }
   rmSync(building, { recursive: true, force: true });
   makeFolder(building);
   try {
@@ -152,6 +156,27 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
   } catch (e) {
     rmSync(building, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/** The folders that merges into `outDir`, stopped before they renamed
+ * theirs into place, left beside it: those of processes gone. */
+function abandoned(outDir: string): string[] {
+  const prefix = `${basename(outDir)}.merging-`;
+  return readdirSync(dirname(outDir)).filter((name) => {
+    if (!name.startsWith(prefix)) return false;
+    const pid = name.slice(prefix.length);
+    return /^[1-9]\d*$/.test(pid) && !running(Number(pid));
+  }).map((name) => join(dirname(outDir), name));
+}
+
+/** Whether a process of this id exists (one of another user's included). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -4,8 +4,9 @@
 // parse, or were not written by savedsyn, are reported and skipped.
 
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRecord } from './read-record.ts';
 import { causeOf } from '../../model/output-folder.ts';
 import { UserError } from '../../model/user-error.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
@@ -148,7 +149,7 @@ export class CampaignStore {
         continue;
       }
       try {
-        const f = JSON.parse(readFileSync(join(dir, 'findings', name), 'utf8')) as BatchFinding;
+        const f = JSON.parse(readRecord(join(dir, 'findings', name))) as BatchFinding;
         if (typeof f.signature !== 'string' || typeof f.impl !== 'string' || typeof f.token !== 'string') throw new Error('missing fields');
         // Its token is what every report prints to replay it.
         decodeToken(f.token);
@@ -180,7 +181,7 @@ export class CampaignStore {
   readFlaky(): BatchFlaky[] {
     return [...this.flaky].sort().flatMap((name) => {
       try {
-        const f = JSON.parse(readFileSync(join(this.dir, 'flaky', `${name}.json`), 'utf8')) as BatchFlaky;
+        const f = JSON.parse(readRecord(join(this.dir, 'flaky', `${name}.json`))) as BatchFlaky;
         if (typeof f.signature !== 'string' || typeof f.impl !== 'string' || typeof f.token !== 'string') throw new Error('missing fields');
         return [f];
       } catch (e) {
@@ -201,7 +202,7 @@ export class CampaignStore {
       return undefined;
     }
     try {
-      const s = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      const s = JSON.parse(readRecord(path)) as unknown;
       const problem = stateProblem(s, STATE_VERSION);
       if (problem !== undefined) throw new Error(`not a state this savedsyn wrote: ${problem}`);
       return s as CampaignState;
@@ -289,7 +290,7 @@ export class CampaignStore {
     const path = join(this.dir, 'coverage.json');
     if (!existsSync(path)) return new Map();
     try {
-      const counts = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+      const counts = JSON.parse(readRecord(path)) as unknown;
       if (typeof counts !== 'object' || counts === null || Array.isArray(counts)) throw new Error('not a map of keys to counts');
       const entries = Object.entries(counts);
       if (!entries.every(([, n]) => Number.isInteger(n) && (n as number) >= 0)) throw new Error('a count is not a whole number');
@@ -321,7 +322,7 @@ export class CampaignStore {
         continue;
       }
       try {
-        const raw = JSON.parse(readFileSync(join(dir, name), 'utf8')) as StoredEntry;
+        const raw = JSON.parse(readRecord(join(dir, name))) as StoredEntry;
         if (!Number.isInteger(raw.index) || !Number.isInteger(raw.batch) || !Array.isArray(raw.keys) || typeof raw.token !== 'string') {
           throw new Error('missing fields');
         }
@@ -333,10 +334,8 @@ export class CampaignStore {
     return out.sort((a, b) => a.index - b.index);
   }
 
-  /** Remove entries at or above `bound`: a killed campaign's uncommitted
-   * tail, which the resumed one writes again. */
-  /** Remove the entries at `bound` or past it (batches a stopped run did
- * not commit); how many were removed. */
+  /** Remove the entries at `bound` or past it: the batches a stopped run
+   * did not commit, which the resumed one writes again. How many went. */
   pruneCorpus(bound: number): number {
     const dir = join(this.dir, 'corpus');
     if (!existsSync(dir)) return 0;
@@ -374,7 +373,7 @@ export class CampaignStore {
     const path = join(this.dir, 'merged.json');
     if (!existsSync(path)) return undefined;
     try {
-      const m = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; parts?: unknown };
+      const m = JSON.parse(readRecord(path)) as { version?: unknown; parts?: unknown };
       if (m.version !== PARTS_VERSION || !Array.isArray(m.parts) || !m.parts.every(isPart)) throw new Error('not a record this savedsyn wrote');
       return m.parts;
     } catch (e) {

@@ -3,8 +3,9 @@
 // finds, keeps or resumes from reads it, so wall time never reaches a
 // result, and a lost or damaged timeline costs only its plot.
 
-import { existsSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRecord } from './read-record.ts';
 import { writeAtomic } from './store.ts';
 
 export const TIMELINE_VERSION = 1;
@@ -46,7 +47,7 @@ export function readTimeline(dir: string, warnings: string[], setAside = false):
   const path = join(dir, 'timeline.json');
   if (!existsSync(path)) return [];
   try {
-    const t = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; samples?: unknown };
+    const t = JSON.parse(readRecord(path)) as { version?: unknown; samples?: unknown };
     if (t.version !== TIMELINE_VERSION || !Array.isArray(t.samples)) throw new Error('not a timeline this savedsyn wrote');
     if (!t.samples.every(isSample)) throw new Error('a sample is not a set of counts');
     return t.samples;
