@@ -51,9 +51,25 @@ function stray(e: unknown): void {
   exitNow(70);
 }
 
-/** `exit(code)` ends the process once the command has returned: a
- * module's timer or open handle must not keep a finished command waiting. */
-export { exitNow as exit };
+/** Ends the process once the command has returned: a module's timer or
+ * open handle must not keep a finished command waiting. What it printed
+ * goes first: into a pipe Node writes behind the program's back, and an
+ * exit before the pipe takes it would cut the output short. */
+export async function exit(code: number): Promise<never> {
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  return exitNow(code);
+}
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  // A reader that went away ends the wait as it ends the printing (the
+  // command ignores EPIPE).
+  return new Promise((done) => {
+    stream.once('drain', done);
+    stream.once('close', done);
+    stream.once('error', () => done());
+  });
+}
 
 /** Errnos of a filesystem refusing what was asked of a path. */
 const SYSTEM_REFUSALS = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENOTDIR', 'EEXIST', 'EISDIR', 'ENAMETOOLONG', 'ELOOP', 'EMFILE', 'ENFILE', 'ENOENT']);

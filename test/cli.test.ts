@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
+import { encodeToken } from '../reports/token.ts';
 import { built, SAVEDSYN } from './built.ts';
 
 function cli(args: string[]) {
@@ -99,6 +100,18 @@ describe('savedsyn check on third-party modules', () => {
     const verified = piped(`verify --impl linux --depth 1 --pair-depth -1 --workers 0 --out ${dir}/verify`, '2>&1');
     expect(verified.stdout.trim()).toBe('rc=0');
     expect(readFileSync(join(dir, 'verify', 'certificate.txt'), 'utf8')).toMatch(/depth completed +1 of 1/);
+  });
+
+  it('output piped into a reader that keeps reading arrives whole before the process exits', () => {
+    const dir = out();
+    // A long replay: a table row for each of its 20,001 steps.
+    const long = encodeToken({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'sequential', ops: [{ kind: 'setsockopt', fd: 0, optname: 26, value: 1 }, ...Array.from({ length: 20_000 }, () => ({ kind: 'dup' as const, fd: 5 }))] });
+    writeFileSync(join(dir, 'long.tok'), `${long}\n`);
+    const r = spawnSync('bash', ['-c', `node ${SAVEDSYN} replay --token-file ${dir}/long.tok --out ${dir}/r | cat; echo "rc=\${PIPESTATUS[0]}"`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('rc=1');
+    expect(lines.at(-2)).toMatch(new RegExp(`^report: ${dir}/r/\\S+\\.md \\(and [^)]+\\)$`));
+    expect(lines.length).toBeGreaterThan(20_000);
   });
 
   it('--quiet leaves a campaign\'s and a merge\'s summary alone on the terminal', () => {
