@@ -156,6 +156,11 @@ describe('savedsyn fuzz', () => {
       ['an unreadable state.json (Unexpected end of JSON input)', state.slice(0, 0)],
       ['an unreadable state.json (not a state this savedsyn wrote: corpus is not a count)', JSON.stringify({ ...JSON.parse(state), corpus: -1 })],
       ['an unreadable state.json (not a state this savedsyn wrote: snapshots is not a list with the first boundary)', JSON.stringify({ ...JSON.parse(state), snapshots: [] })],
+      // Snapshots that do not fit the batches: the batch they should guide
+      // would wait for its snapshot forever.
+      ['an unreadable state.json (not a state this savedsyn wrote: snapshots lacks batch 0\'s, which guides the batches from 1 on)', JSON.stringify({ ...JSON.parse(state), snapshots: [{ boundary: 1, corpus: 0, counts: {} }] })],
+      ['an unreadable state.json (not a state this savedsyn wrote: snapshots[1] is of batch 2, past nextBatch 1)', JSON.stringify({ ...JSON.parse(state), snapshots: [{ boundary: 0, corpus: 0, counts: {} }, { boundary: 2, corpus: 0, counts: {} }] })],
+      ['an unreadable state.json (not a state this savedsyn wrote: nextBatch is not a count)', JSON.stringify({ ...JSON.parse(state), nextBatch: 1.5 })],
     ];
     for (const [why, text] of damaged) {
       if (text === undefined) rmSync(join(out, 'state.json'));
@@ -166,6 +171,13 @@ describe('savedsyn fuzz', () => {
       expect(r.stderr).toContain(`) but ${why}, so it cannot be resumed, and starting over would overwrite them: give another --out, or merge what it holds into a new folder`);
       expect(snapshot()).toEqual(before);
     }
+    // A corpus count below the entries of batches state.json counts done:
+    // removing those as uncommitted would lose them for good.
+    writeFileSync(join(out, 'state.json'), JSON.stringify({ ...JSON.parse(state), corpus: 0 }));
+    const lowered = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', ...ARGS, '--runs', '250', '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    expect(lowered.status, lowered.stdout).toBe(2);
+    expect(lowered.stderr).toMatch(new RegExp(`^savedsyn: ${out}: corpus/000000-[0-9a-f]{8}\\.json is from batch 0, which state\\.json counts as done \\(next batch 1\\), yet it is numbered past the 0 corpus entries state\\.json counts: state\\.json does not describe this folder, and nothing in it was changed\n$`));
+    expect(snapshot()).toEqual(before);
     writeFileSync(join(out, 'state.json'), state);
     // An entry past what state.json counts, as a run killed between a
     // batch's corpus and its commit leaves: removed, and said so.
@@ -273,7 +285,7 @@ describe('savedsyn fuzz', () => {
     mkdirSync(join(dir, 'corpus', '000099-deadbeef.json'), { recursive: true });
     writeFileSync(join(dir, 'corpus', '000098-deadbeef.json'), '{}');
     const store = new CampaignStore(dir);
-    store.pruneCorpus(50);
+    store.pruneCorpus(50, 4);
     expect(readdirSync(join(dir, 'corpus'))).toEqual(['000099-deadbeef.json']);
     expect(store.warnings).toContain('skipping corpus/000099-deadbeef.json: not a file');
   });

@@ -23,6 +23,7 @@ import { runBatch, type BatchFinding, type BatchResult, type BatchSpec } from '.
 import { coverageFigures, leastReached, type CoverageFigures } from './coverage.ts';
 import { isDashboard } from './dashboard.ts';
 import { writeDashboard } from './dashboard-folder.ts';
+import { guideBoundary } from './state-shape.ts';
 import { CampaignStore, STATE_VERSION, WriteFailure, type CampaignState, type Snapshot } from './store.ts';
 import { appendSample, readTimeline, upTo, writeTimeline, type Sample } from './timeline.ts';
 import { manyWorkersWarning } from '../many-workers.ts';
@@ -84,12 +85,7 @@ export interface CampaignSummary {
 export { DEFAULT_GUIDE_EVERY } from '../defaults.ts';
 export const DEFAULT_MAX_OPS = 30;
 
-/** The boundary whose snapshot guides batch k: the start of the epoch
- * before k's, so a worker waits for it only when a batch a whole epoch old
- * is still running. */
-export function guideBoundary(k: number, every: number): number {
-  return Math.max(0, (Math.floor(k / every) - 1) * every);
-}
+export { guideBoundary };
 
 export function batchSpec(o: Pick<CampaignOptions, 'seed' | 'impls' | 'batchRuns' | 'maxOps' | 'schedulers' | 'shard' | 'guideEvery' | 'opTimeout'>, k: number): BatchSpec {
   // Each shard takes its own rotation of implementations and modes; the
@@ -196,7 +192,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignSummary> 
   };
   const many = manyWorkersWarning(o.workers);
   if (many !== undefined) o.log(many);
-  const uncommitted = store.pruneCorpus(state.corpus);
+  const uncommitted = store.pruneCorpus(state.corpus, state.nextBatch);
   const corpus = store.readCorpus(state.corpus);
   // Guidance draws on the corpus: with entries gone, the batches guided
   // from here on differ from those of the campaign as it ran.

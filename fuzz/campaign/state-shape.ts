@@ -4,6 +4,12 @@
 // guided each batch), so a field of the wrong kind is an unreadable state,
 // never a value to run with.
 
+/** The boundary whose snapshot guides batch k: the start of the epoch
+ * before k's, so a worker waits for it only when a batch a whole epoch old
+ * is still running. */
+export function guideBoundary(k: number, every: number): number {
+  return Math.max(0, (Math.floor(k / every) - 1) * every);
+}
 
 const count = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
 const strings = (x: unknown): boolean => Array.isArray(x) && x.every((s) => typeof s === 'string');
@@ -27,6 +33,21 @@ export function stateProblem(s: unknown, version: number): string | undefined {
   for (const [i, x] of (r.snapshots as unknown[]).entries()) {
     const snap = x as Record<string, unknown>;
     if (typeof snap !== 'object' || snap === null || !count(snap.boundary) || !count(snap.corpus) || !counts(snap.counts)) return `snapshots[${i}] is not a snapshot`;
+    // A snapshot is taken as a batch commits: of no batch yet to run, and
+    // of no more of the corpus than is committed.
+    if ((snap.boundary as number) > (r.nextBatch as number)) return `snapshots[${i}] is of batch ${snap.boundary as number}, past nextBatch ${r.nextBatch as number}`;
+    if ((snap.corpus as number) > (r.corpus as number)) return `snapshots[${i}] counts ${snap.corpus as number} corpus entries, more than the ${r.corpus as number} committed`;
+  }
+  // The batches still to run are guided by the snapshots of the boundaries
+  // from the one before nextBatch's epoch: without one, they wait for it
+  // forever.
+  const every = r.guideEvery as number;
+  if (every > 0) {
+    const next = r.nextBatch as number;
+    const held = new Set((r.snapshots as Array<{ boundary: number }>).map((x) => x.boundary));
+    for (let b = guideBoundary(next, every); b <= next; b += every) {
+      if (!held.has(b)) return `snapshots lacks batch ${b}'s, which guides the batches from ${next} on`;
+    }
   }
   return undefined;
 }

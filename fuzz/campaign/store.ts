@@ -336,10 +336,10 @@ export class CampaignStore {
 
   /** Remove the entries at `bound` or past it: the batches a stopped run
    * did not commit, which the resumed one writes again. How many went. */
-  pruneCorpus(bound: number): number {
+  pruneCorpus(bound: number, nextBatch: number): number {
     const dir = join(this.dir, 'corpus');
     if (!existsSync(dir)) return 0;
-    let removed = 0;
+    const doomed: string[] = [];
     for (const name of readdirSync(dir)) {
       const m = /^(\d+)-[0-9a-f]{8}\.json$/.exec(name);
       if (!m || Number(m[1]) < bound) continue;
@@ -349,10 +349,18 @@ export class CampaignStore {
         this.warnings.push(`skipping corpus/${name}: not a file`);
         continue;
       }
-      rmSync(join(dir, name), { force: true });
-      removed++;
+      // A run saves its state after the entries it names, so an entry past
+      // the count comes from a batch past nextBatch. One from a batch
+      // before means state.json does not describe this folder: whatever
+      // it says, that entry would never be computed again.
+      const batch = batchOf(join(dir, name));
+      if (batch !== undefined && batch < nextBatch) {
+        throw new UserError(`${this.dir}: corpus/${name} is from batch ${batch}, which state.json counts as done (next batch ${nextBatch}), yet it is numbered past the ${bound} corpus entries state.json counts: state.json does not describe this folder, and nothing in it was changed`);
+      }
+      doomed.push(name);
     }
-    return removed;
+    for (const name of doomed) rmSync(join(dir, name), { force: true });
+    return doomed.length;
   }
 
   addCorpus(e: CorpusEntry): void {
@@ -388,5 +396,15 @@ export class CampaignStore {
 
   writeStats(stats: object): void {
     writeAtomic(join(this.dir, 'stats.json'), `${JSON.stringify(stats, null, 2)}\n`);
+  }
+}
+
+/** The batch a corpus file says it comes from, if it says so readably. */
+function batchOf(path: string): number | undefined {
+  try {
+    const batch = (JSON.parse(readRecord(path)) as { batch?: unknown }).batch;
+    return Number.isSafeInteger(batch) ? batch as number : undefined;
+  } catch {
+    return undefined;
   }
 }
