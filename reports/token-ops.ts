@@ -60,7 +60,7 @@ export function opFieldsProblem(o: Record<string, unknown>): string | undefined 
   const shape = FIELDS[o.kind as OpKind];
   if ((o.kind === 'syn' || o.kind === 'fastOpenSyn') && o.packet === undefined) return 'has no packet';
   for (const [k, field] of Object.entries(shape.required)) {
-    if (!(k in o)) return `has no ${k}`;
+    if (!Object.hasOwn(o, k)) return `has no ${k}`;
     const bad = problemWith(o[k], field);
     if (bad) return `.${k} ${bad}`;
   }
@@ -79,7 +79,7 @@ export function opFieldsProblem(o: Record<string, unknown>): string | undefined 
 export function strayFieldProblem(o: Record<string, unknown>): string | undefined {
   const shape = FIELDS[o.kind as OpKind];
   for (const k of Object.keys(o)) {
-    if (k === 'kind' || k in shape.required || (shape.optional !== undefined && k in shape.optional)) continue;
+    if (k === 'kind' || Object.hasOwn(shape.required, k) || (shape.optional !== undefined && Object.hasOwn(shape.optional, k))) continue;
     if (k === 'packet' && (o.kind === 'syn' || o.kind === 'fastOpenSyn')) continue;
     if (k === 'name' && o.kind === 'sysctl') continue;
     return `has a field ${JSON.stringify(k)}, which no ${String(o.kind)} op has`;

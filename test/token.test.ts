@@ -71,6 +71,8 @@ describe('replay tokens', () => {
     ['a field on a thread', craft({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'concurrent', case: { setup: [], threads: [{ kind: 'user', ops: [], note: 'x' }], schedule: [] } }), /thread 0 has a field "note"/],
     ['a field on a concurrent case', craft({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'concurrent', case: { setup: [], threads: [{ kind: 'user', ops: [] }], schedule: [], seed: 3 } }), /the concurrent case has a field "seed"/],
     ['a field no op of its kind has', linuxOps([{ kind: 'accept', fd: 0, to: 1 }]), /ops\[0\] \(accept\) has a field "to", which no accept op has/],
+    ['a field named after a method every object has', linuxOps([{ kind: 'setsockopt', fd: 0, optname: 27, value: 1, toString: 1 }]), /ops\[0\] \(setsockopt\) has a field "toString", which no setsockopt op has/],
+    ['a field named constructor', linuxOps([{ kind: 'close', fd: 0, constructor: 1 }]), /ops\[0\] \(close\) has a field "constructor", which no close op has/],
     ['a packet on an op that sends none', linuxOps([{ kind: 'ack', conn: 1, packet: { family: 5 } }]), /ops\[0\] \(ack\) has a field "packet", which no ack op has/],
     ['a name on an op that is not a sysctl', linuxOps([{ kind: 'listen', fd: 0, backlog: 1, name: 'tcp_syncookies' }]), /ops\[0\] \(listen\) has a field "name"/],
     ['in a concurrent case\'s thread', craft({ profile: 'rfc-v1', impl: 'rfc-v1', kind: 'concurrent', case: { setup: [], threads: [{ kind: 'user', ops: [{ kind: 'accept', fd: -0.5 }] }], schedule: [] } }), /thread 0\[0\] \(accept\) fd is not a whole number/],
