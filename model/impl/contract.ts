@@ -152,5 +152,13 @@ export function checkedView(impl: Implementation, x: unknown): FdView[] {
       && (e.kept === null || Number.isInteger(e.kept));
     if (!ok) broke(impl, 'view() must return an array of { fd: integer, flag: integer, kept: connection number or null }', v);
   }
-  return x as FdView[];
+  // A descriptor shown twice is two answers to one question: the oracles
+  // would judge one and pass over the other.
+  const views = x as FdView[];
+  for (let i = 1; i < views.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (views[j].fd === views[i].fd) broke(impl, `view() must list each open descriptor once; it lists fd ${views[i].fd} twice`, x);
+    }
+  }
+  return views;
 }

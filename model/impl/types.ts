@@ -41,8 +41,8 @@ export interface ImplEnv {
 export interface ImplInstance {
   /** Run `op` on behalf of `thread` (0 for single-thread runs). */
   run(op: Op, thread: number): OpRun | Outcome;
-  /** Open descriptors with their flag and kept SYN, if the implementation can
-   * tell; enables the state oracle. */
+  /** Open descriptors with their flag and kept SYN, each once, if the
+   * implementation can tell; enables the state oracle. */
   view?(): FdView[];
   /** Everything the instance's later results depend on, as data: two
    * instances whose states are equal must answer every later op alike.
