@@ -20,6 +20,8 @@ const at = (...p: string[]) => join(tmp, ...p);
 // failed require() lists its require stack.
 mkdirSync(at('outside'));
 writeFileSync(at('outside', 'imports-missing.ts'), "import { createSpec } from 'no-such-package-anywhere';\nexport default { name: 'imports-missing', profile: 'linux', description: '', create: () => createSpec('linux') };\n");
+// Answers every call with a number no system call returns.
+writeFileSync(at('huge-ret.mjs'), "export default { name: 'huge-ret', profile: 'linux', description: '', create: () => ({ run: () => ({ ret: 2 ** 60 }) }) };\n");
 
 interface Ran { code: number | null; err: string; out: string }
 
@@ -116,6 +118,7 @@ const CASES: Case[] = [
   ['a module that does not parse', ['check', '--impl', './test/fixtures/syntax-error.mjs'], /^savedsyn: could not load \.\/test\/fixtures\/syntax-error\.mjs: /],
   ['a module whose export is a number', ['check', '--impl', './test/fixtures/not-an-object.ts'], /^savedsyn: .*not-an-object\.ts does not export an implementation/],
   ['a view() that lists a descriptor twice', ['check', '--impl', './test/fixtures/view-twice.ts', '--runs', '50', '--thread-runs', '0'], /^savedsyn: view-twice does not fit the Implementation interface: view\(\) must list each open descriptor once; it lists fd 0 twice; it gave /],
+  ['a run() that returns more than a C int holds', ['check', '--impl', at('huge-ret.mjs'), '--runs', '20', '--thread-runs', '0'], /^savedsyn: huge-ret does not fit the Implementation interface: run\(.*\) must return an Outcome \{ ret: a C int, .* or a generator returning one \(ret\); it gave number 1152921504606847000$/],
   ['a view() that returns a string', ['check', '--impl', './test/fixtures/view-string.ts', '--runs', '50'], /^savedsyn: view-string does not fit the Implementation interface: view\(\) must return an array of \{ fd, flag, kept \}; it gave the string "fd 0: listening"$/],
   ['a run() that returns null', ['check', '--impl', './test/fixtures/run-null.ts', '--runs', '50'], /^savedsyn: run-null does not fit the Implementation interface: run\(.*\) must return an Outcome .*; it gave null$/],
   ['a create() that throws on its second call', ['check', '--impl', './test/fixtures/create-once.mjs', '--runs', '50'], /^savedsyn: create-once does not fit the Implementation interface: create\(env\) must build a fresh instance every time it is called \(once per case\), but threw on call 2: already created$/],

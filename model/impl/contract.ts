@@ -106,13 +106,19 @@ export function checkedOutcome(impl: Implementation, op: Op, profile: Profile, x
   // A promise read field by field would be blamed for its ret.
   const o = (isThenable(x) ? null : copy ? plainOutcome(x) : x) as Partial<Outcome> | null;
   const wrong: [string, unknown] | undefined = typeof o !== 'object' || o === null || Array.isArray(o) ? ['', x]
-    : !Number.isInteger(o.ret) ? [' (ret)', o.ret]
+    : !isCInt(o.ret) ? [' (ret)', o.ret]
     : o.errno !== undefined && !ERRNOS.has(o.errno) ? [` (errno: the model's are ${[...ERRNOS].join(', ')})`, o.errno]
-    : o.optlen !== undefined && !Number.isInteger(o.optlen) ? [' (optlen)', o.optlen]
+    : o.optlen !== undefined && !isCInt(o.optlen) ? [' (optlen)', o.optlen]
     : o.bytes !== undefined && !(o.bytes instanceof Uint8Array) ? [' (bytes)', o.bytes]
     : undefined;
   if (wrong === undefined) return o as Outcome;
-  return broke(impl, `run(${formatOp(op, profile)}) must return an Outcome { ret: integer, errno?: an errno name, optlen?: integer, bytes?: Uint8Array } or a generator returning one${wrong[0]}`, wrong[1]);
+  return broke(impl, `run(${formatOp(op, profile)}) must return an Outcome { ret: a C int, errno?: an errno name, optlen?: a C int, bytes?: Uint8Array } or a generator returning one${wrong[0]}`, wrong[1]);
+}
+
+/** What a system call returns: a value past 32 bits would be shown
+ * rounded, and no kernel returns one. */
+function isCInt(x: unknown): boolean {
+  return typeof x === 'number' && (x | 0) === x;
 }
 
 /** view() threw: between ops, where nothing the kernel code does is judged. */
