@@ -278,6 +278,11 @@ describe('savedsyn fuzz', () => {
     const again = new CampaignStore(dir);
     expect(again.findings.size).toBe(0);
     expect(again.warnings).toEqual([expect.stringMatching(new RegExp(`^skipping findings/${damaged}: unreadable \\(`))]);
+    // So is one without what the campaign and merge write from it: merge
+    // would have written "undefined" as its report.
+    const { report: _r, batch: _b, ...bare } = { ...older, implName: 'leaky' };
+    writeFileSync(join(dir, 'findings', damaged), JSON.stringify(bare));
+    expect(new CampaignStore(dir).warnings).toEqual([`skipping findings/${damaged}: unreadable (missing fields: report, batch)`]);
   });
 
   it('takes back only the corpus files of batches not committed: a folder under an entry\'s name stays, with a warning', () => {

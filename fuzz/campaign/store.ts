@@ -150,7 +150,8 @@ export class CampaignStore {
       }
       try {
         const f = JSON.parse(readRecord(join(dir, 'findings', name))) as BatchFinding;
-        if (typeof f.signature !== 'string' || typeof f.impl !== 'string' || typeof f.token !== 'string') throw new Error('missing fields');
+        const missing = missingFields(f);
+        if (missing !== undefined) throw new Error(missing);
         // Its token is what every report prints to replay it.
         decodeToken(f.token);
         this.findings.set(findingName(f), f);
@@ -407,4 +408,15 @@ function batchOf(path: string): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What a finding read back lacks of what the campaign and merge write
+ * from it (its report, the dashboard's title and message), if anything. */
+function missingFields(f: unknown): string | undefined {
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) return 'not an object';
+  const r = f as Record<string, unknown>;
+  const bad = ['signature', 'impl', 'profile', 'mode', 'token', 'title', 'message', 'report'].filter((k) => typeof r[k] !== 'string');
+  if (!Number.isSafeInteger(r.batch)) bad.push('batch');
+  if (r.implName !== undefined && typeof r.implName !== 'string') bad.push('implName');
+  return bad.length === 0 ? undefined : `missing fields: ${bad.join(', ')}`;
 }
