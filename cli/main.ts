@@ -16,7 +16,12 @@ export async function cli(argv: string[]): Promise<number> {
   process.on('uncaughtException', stray);
   process.on('unhandledRejection', stray);
   try {
-    return await main(argv);
+    const code = await main(argv);
+    // A module's timer or promise that is due runs before the command ends:
+    // an error it throws is a stray (exit 2), not something left unseen
+    // because the search never gave it a turn.
+    await new Promise((r) => setTimeout(r, 0));
+    return code;
   } catch (e) {
     if (e instanceof UserError) {
       console.error(`savedsyn: ${oneLine(e.message)}`);

@@ -14,7 +14,13 @@ const port = parentPort!;
 const cell = new Int32Array((workerData as { cell: SharedArrayBuffer }).cell);
 const held = new Map<number, unknown>();
 const reply = (r: ThreadReply): void => port.postMessage(r);
-reportStrays((message) => reply({ failed: { kind: 'user', message, stack: undefined } }));
+/** Whether a call runs, and whether a stray error has failed it. */
+let inCall = false;
+let strayFailed = false;
+reportStrays((message) => {
+  if (inCall) strayFailed = true;
+  reply({ failed: { kind: 'user', message, stack: undefined } });
+});
 
 port.on('message', async (m: CallMessage | PreloadMessage) => {
   if ('preload' in m) {
@@ -24,14 +30,21 @@ port.on('message', async (m: CallMessage | PreloadMessage) => {
   for (const id of m.drop) held.delete(id);
   if (m.shared !== undefined) held.set(m.shared.id, m.shared.value);
   watchCalls({ cell, hangs: m.hangs, bound: m.bound });
+  inCall = true;
+  strayFailed = false;
   try {
     const mod = (await import(m.module)) as Record<string, Callable>;
     const result = await mod[m.fn](m.input, m.sharedId === undefined ? undefined : held.get(m.sharedId), (p) => reply({ progress: p }));
-    reply({ done: result });
+    // What the module left due (a timer, a settled promise) runs now, within
+    // the call: an error it throws fails the call rather than go unseen
+    // while the thread waits for the next.
+    await new Promise((r) => setTimeout(r, 0));
+    if (!strayFailed) reply({ done: result });
   } catch (e) {
     const kind = e instanceof InterfaceError ? 'interface' : e instanceof UserError ? 'user' : 'other';
-    reply({ failed: { kind, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined } });
+    if (!strayFailed) reply({ failed: { kind, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined } });
   } finally {
+    inCall = false;
     watchCalls(undefined);
   }
 });
