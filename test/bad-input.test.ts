@@ -222,7 +222,7 @@ const CASES: Case[] = [
   ['merge of the same shard twice, mixed campaigns allowed', ['merge', '--allow-mixed', '--out', at('m-shard-mixed'), at('a'), at('a-copy'), at('other-seed')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
   ['merge of the same shard twice', ['merge', '--out', at('m-shard'), at('a'), at('a-copy')], /^savedsyn: .* both ran shard 0\/2 of the same campaign/],
   ['merge into an input', ['merge', '--out', at('a', 'merged'), at('a'), at('b')], /^savedsyn: --out .* and the input .*a overlap: merge never writes into its inputs$/],
-  ['merge of different campaigns', ['merge', '--out', at('m-mixed'), at('a'), at('other-seed')], /^savedsyn: .*other-seed is another campaign than .*a \(seed, implementations or options differ\): --allow-mixed merges them anyway$/],
+  ['merge of different campaigns', ['merge', '--out', at('m-mixed'), at('a'), at('other-seed')], /^savedsyn: .*other-seed is another campaign than .*a \(seed 1 and 9 in state\.json\): --allow-mixed merges them anyway$/],
   ['merge of a folder that is not a campaign', ['merge', '--out', at('m-plain'), at('a'), at('plain')], /^savedsyn: .*plain is not a campaign folder/],
   ['merge into a folder that holds files', ['merge', '--out', at('b'), at('a'), at('other-seed')], /^savedsyn: --out .* already exists and is not an empty folder: merge writes a new folder$/],
   ['a campaign folder of another campaign', ['fuzz', '--impl', 'rfc-v1', '--runs', '200', '--batch', '100', '--workers', '1', '--seed', '8', '--shard', '0/2', '--out', at('a')], /^savedsyn: .*(another|different|seed)/],

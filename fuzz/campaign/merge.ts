@@ -113,7 +113,7 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
     const first = all[0];
     for (const p of all.slice(1)) {
       if (p.campaign !== first.campaign) {
-        throw new UserError(`${named(p)} is another campaign than ${named(first)} (seed, implementations or options differ): --allow-mixed merges them anyway`);
+        throw new UserError(`${named(p)} is another campaign than ${named(first)} (${differences(first.campaign, p.campaign)}): --allow-mixed merges them anyway`);
       }
     }
   }
@@ -157,6 +157,17 @@ export function mergeCampaigns(o: MergeOptions): MergeSummary {
     rmSync(building, { recursive: true, force: true });
     throw e;
   }
+}
+
+/** How two campaigns' identities differ, option by option, as their
+ * state.json files name them. */
+function differences(a: string, b: string): string {
+  const x = JSON.parse(a) as Record<string, unknown>;
+  const y = JSON.parse(b) as Record<string, unknown>;
+  const shown = (v: unknown): string => (v === undefined ? 'none' : JSON.stringify(v));
+  const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+  const differing = keys.filter((k) => JSON.stringify(x[k]) !== JSON.stringify(y[k]));
+  return `${differing.map((k) => `${k} ${shown(x[k])} and ${shown(y[k])}`).join(', ')} in state.json`;
 }
 
 /** The folders that merges into `outDir`, stopped before they renamed
