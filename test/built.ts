@@ -12,3 +12,6 @@ export const SAVEDSYN = built('bin/savedsyn.mjs');
 /** A compiled module of the package as a script's import specifier: a
  * script started from it needs no loader for the sources. */
 export const builtImport = (path: string): string => JSON.stringify(pathToFileURL(built(path)).href);
+
+/** A hang fixture (test/fixtures/NAME.ts) compiled against the package. */
+export const hangFixture = (name: string): string => join(inject('savedsynFixtures'), `${name}.mjs`);

@@ -7,9 +7,11 @@
 // so running one suite again does not compile again.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
 import type { TestProject } from 'vitest/node';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -23,6 +25,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The compiled package's root. */
     savedsynBuilt: string;
+    /** The folder of the fixtures compiled against it (HANG_FIXTURES). */
+    savedsynFixtures: string;
   }
 }
 
@@ -77,5 +81,24 @@ export default function setup(project: TestProject): () => void {
   // the environment as it is now.
   const scratch = mkdtempSync(join(tmpdir(), 'savedsyn-suite-'));
   process.env.TMPDIR = scratch;
+  project.provide('savedsynFixtures', compileFixtures(join(scratch, 'fixtures'), built));
   return () => rmSync(scratch, { recursive: true, force: true });
+}
+
+/** Fixtures whose suites boot a fresh thread at every hang: compiled here,
+ * against the compiled package, as a module a user installed savedsyn
+ * beside would be. From their sources, every such thread would compile
+ * the fixture and the model's sources through tsx again. */
+const HANG_FIXTURES = ['hangs-in-accept', 'hangs-in-close', 'spins-on-a-race'];
+
+function compileFixtures(into: string, built: string): string {
+  mkdirSync(into);
+  for (const name of HANG_FIXTURES) {
+    const source = readFileSync(join(ROOT, 'test/fixtures', `${name}.ts`), 'utf8');
+    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
+      .replace(/from '\.\.\/\.\.\/model\/([\w/-]+)\.ts'/g, (_, path: string) => `from ${JSON.stringify(pathToFileURL(join(built, 'dist/model', `${path}.js`)).href)}`);
+    if (/from '\.\.?\//.test(js)) throw new Error(`test/fixtures/${name}.ts imports what its compiled copy cannot: ${js}`);
+    writeFileSync(join(into, `${name}.mjs`), js);
+  }
+  return into;
 }
