@@ -10,7 +10,7 @@ import { deflateRawSync, crc32 } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeToken } from '../reports/token.ts';
 import { DEFAULT_PACKET } from '../model/packet.ts';
-import { SAVEDSYN } from './built.ts';
+import { compiledFixture, SAVEDSYN } from './built.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const BIN = SAVEDSYN;
@@ -117,9 +117,9 @@ const CASES: Case[] = [
   ['a module that throws on import', ['check', '--impl', './test/fixtures/throws-on-import.ts'], /^savedsyn: could not load .*: this module refuses to load$/],
   ['a module that does not parse', ['check', '--impl', './test/fixtures/syntax-error.mjs'], /^savedsyn: could not load \.\/test\/fixtures\/syntax-error\.mjs: /],
   ['a module whose export is a number', ['check', '--impl', './test/fixtures/not-an-object.ts'], /^savedsyn: .*not-an-object\.ts does not export an implementation/],
-  ['a view() that lists a descriptor twice', ['check', '--impl', './test/fixtures/view-twice.ts', '--runs', '50', '--thread-runs', '0'], /^savedsyn: view-twice does not fit the Implementation interface: view\(\) must list each open descriptor once; it lists fd 0 twice; it gave /],
+  ['a view() that lists a descriptor twice', ['check', '--impl', compiledFixture('view-twice'), '--runs', '50', '--thread-runs', '0'], /^savedsyn: view-twice does not fit the Implementation interface: view\(\) must list each open descriptor once; it lists fd 0 twice; it gave /],
   ['a run() that returns more than a C int holds', ['check', '--impl', at('huge-ret.mjs'), '--runs', '20', '--thread-runs', '0'], /^savedsyn: huge-ret does not fit the Implementation interface: run\(.*\) must return an Outcome \{ ret: a C int, .* or a generator returning one \(ret\); it gave number 1152921504606847000$/],
-  ['a view() that returns a string', ['check', '--impl', './test/fixtures/view-string.ts', '--runs', '50'], /^savedsyn: view-string does not fit the Implementation interface: view\(\) must return an array of \{ fd, flag, kept \}; it gave the string "fd 0: listening"$/],
+  ['a view() that returns a string', ['check', '--impl', compiledFixture('view-string'), '--runs', '50'], /^savedsyn: view-string does not fit the Implementation interface: view\(\) must return an array of \{ fd, flag, kept \}; it gave the string "fd 0: listening"$/],
   ['a run() that returns null', ['check', '--impl', './test/fixtures/run-null.ts', '--runs', '50'], /^savedsyn: run-null does not fit the Implementation interface: run\(.*\) must return an Outcome .*; it gave null$/],
   ['a create() that throws on its second call', ['check', '--impl', './test/fixtures/create-once.mjs', '--runs', '50'], /^savedsyn: create-once does not fit the Implementation interface: create\(env\) must build a fresh instance every time it is called \(once per case\), but threw on call 2: already created$/],
   ['a create() that never returns', ['check', '--impl', './test/fixtures/hangs-in-create.mjs', '--op-timeout', '200'], /^savedsyn: the implementation's create\(\) did not return within 200 ms: a module must return from it to be checked \(--op-timeout, or the opTimeout option, sets the bound\)$/],
@@ -129,27 +129,27 @@ const CASES: Case[] = [
   ['a generator that yields a number', ['check', '--impl', './test/fixtures/yields-number.mjs', '--runs', '50'], /^savedsyn: yields-number does not fit the Implementation interface: a generator from run\(\) must yield site labels/],
   ['a module that is not deterministic', ['check', '--impl', './test/fixtures/not-deterministic.mjs', '--runs', '100', '--thread-runs', '0'],
     /^savedsyn: not-deterministic is not deterministic: .* A module must give the same results for the same ops each time/],
-  ['a module that throws after its call returned', ['check', '--impl', './test/fixtures/throws-later.ts', '--runs', '50', '--thread-runs', '0'],
+  ['a module that throws after its call returned', ['check', '--impl', compiledFixture('throws-later'), '--runs', '50', '--thread-runs', '0'],
     /^savedsyn: an error escaped every call savedsyn made into the implementation \(a timer, promise or callback the module left behind threw it\): thrown after accept returned$/],
-  ['a module whose timer throws, to check', ['check', '--impl', './test/fixtures/throws-in-a-timer.ts', '--runs', '50', '--thread-runs', '0'],
+  ['a module whose timer throws, to check', ['check', '--impl', compiledFixture('throws-in-a-timer'), '--runs', '50', '--thread-runs', '0'],
     /^savedsyn: an error escaped every call savedsyn made into the implementation \(a timer, promise or callback the module left behind threw it\): thrown by a timer listen\(\) left$/],
-  ['a module whose timer throws, to check on this thread', ['check', '--impl', './test/fixtures/throws-in-a-timer.ts', '--runs', '50', '--thread-runs', '0', '--op-timeout', '0'],
+  ['a module whose timer throws, to check on this thread', ['check', '--impl', compiledFixture('throws-in-a-timer'), '--runs', '50', '--thread-runs', '0', '--op-timeout', '0'],
     /^savedsyn: an error escaped every call savedsyn made into the implementation \(a timer, promise or callback the module left behind threw it\): thrown by a timer listen\(\) left$/],
-  ['a module whose timer throws, to fuzz', ['fuzz', '--impl', './test/fixtures/throws-in-a-timer.ts', '--runs', '50', '--batch', '50', '--workers', '1', '--out', at('timer-fuzz')],
+  ['a module whose timer throws, to fuzz', ['fuzz', '--impl', compiledFixture('throws-in-a-timer'), '--runs', '50', '--batch', '50', '--workers', '1', '--out', at('timer-fuzz')],
     /^savedsyn: batch 0 failed: an error escaped every call savedsyn made into the implementation .*: thrown by a timer listen\(\) left$/],
-  ['a module that throws after its call returned, to verify on a worker', ['verify', '--impl', './test/fixtures/throws-later.ts', '--depth', '2', '--pair-depth', '-1', '--workers', '1', '--quiet'],
+  ['a module that throws after its call returned, to verify on a worker', ['verify', '--impl', compiledFixture('throws-later'), '--depth', '2', '--pair-depth', '-1', '--workers', '1', '--quiet'],
     /^savedsyn: an error escaped every call savedsyn made into the implementation \(a timer, promise or callback the module left behind threw it\): thrown after accept returned$/],
   ['a module whose import is not installed', ['check', '--impl', at('outside', 'imports-missing.ts'), '--runs', '5'],
     /^savedsyn: could not load \S+imports-missing\.ts: Cannot find (module|package) 'no-such-package-anywhere'[^\n]*$/, { oneLine: true }],
   ['one module given twice under two spellings', ['check', '--impl', './examples/atomic-linux.ts', '--impl', 'examples/../examples/atomic-linux.ts'],
     /^savedsyn: --impl examples\/\.\.\/examples\/atomic-linux\.ts is given twice: each implementation is searched once$/],
-  ['a module that counts its instances, whose finding a fresh load does not show', ['check', '--impl', './test/fixtures/counts-instances.ts', '--runs', '100', '--thread-runs', '0'],
+  ['a module that counts its instances, whose finding a fresh load does not show', ['check', '--impl', compiledFixture('counts-instances'), '--runs', '100', '--thread-runs', '0'],
     /^savedsyn: counts-instances is not deterministic: the counterexample for lockstep:listen:\S+ passes when the module is loaded afresh, as savedsyn replay loads it\. A module must give/],
-  ['a module that counts its instances, to verify', ['verify', '--impl', './test/fixtures/counts-instances.ts', '--depth', '1', '--pair-depth', '-1', '--workers', '1', '--quiet'],
+  ['a module that counts its instances, to verify', ['verify', '--impl', compiledFixture('counts-instances'), '--depth', '1', '--pair-depth', '-1', '--workers', '1', '--quiet'],
     /^savedsyn: counts-instances is not deterministic: the counterexample for lockstep:listen:\S+ passes when the module is loaded afresh, as savedsyn replay loads it\./],
-  ['a module whose run() is async', ['check', '--impl', './test/fixtures/run-async.ts', '--runs', '50', '--thread-runs', '0'],
+  ['a module whose run() is async', ['check', '--impl', compiledFixture('run-async'), '--runs', '50', '--thread-runs', '0'],
     /^savedsyn: run-async does not fit the Implementation interface: run\(listen\(fd \d+, -?\d+\)\) must return an Outcome .* or a generator returning one; it gave a promise \(an async function's result: savedsyn calls it synchronously\)$/],
-  ['a module whose instances share one world', ['check', '--impl', './test/fixtures/shares-a-world.ts', '--runs', '100'],
+  ['a module whose instances share one world', ['check', '--impl', compiledFixture('shares-a-world'), '--runs', '100'],
     /^savedsyn: shares-a-world is not deterministic: two instances from create\(\) answered socket\(\), close\(fd 0\) differently \(1, 0; then 0, 0\)\. A module must give/],
   ['a module that is not deterministic, to verify on a worker', ['verify', '--impl', './test/fixtures/not-deterministic.mjs', '--depth', '1', '--pair-depth', '-1', '--workers', '1', '--quiet'],
     /^savedsyn: not-deterministic is not deterministic: the counterexample for \S+ does not fail with it when run again/],

@@ -13,5 +13,5 @@ export const SAVEDSYN = built('bin/savedsyn.mjs');
  * script started from it needs no loader for the sources. */
 export const builtImport = (path: string): string => JSON.stringify(pathToFileURL(built(path)).href);
 
-/** A hang fixture (test/fixtures/NAME.ts) compiled against the package. */
-export const hangFixture = (name: string): string => join(inject('savedsynFixtures'), `${name}.mjs`);
+/** A fixture (test/fixtures/NAME.ts) compiled against the package. */
+export const compiledFixture = (name: string): string => join(inject('savedsynFixtures'), `${name}.mjs`);

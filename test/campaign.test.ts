@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeToken, encodeToken } from '../reports/token.ts';
 import { stopOnSignals } from '../fuzz/campaign/signals.ts';
 import { CampaignStore } from '../fuzz/campaign/store.ts';
-import { SAVEDSYN } from './built.ts';
+import { compiledFixture, SAVEDSYN } from './built.ts';
 
 // Guidance every two batches, so most of these batches are guided.
 const ARGS = ['--impl', 'rfc-v1', '--runs', '1500', '--batch', '125', '--workers', '1', '--seed', '5', '--guide-every', '2'];
@@ -249,7 +249,7 @@ describe('savedsyn fuzz', () => {
 
   it('names the findings of a module given by path after the implementation, never as hidden files', () => {
     const out = mkdtempSync(join(tmpdir(), 'savedsyn-path-'));
-    const r = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', '--impl', './test/fixtures/leaky.ts', '--runs', '300', '--batch', '300', '--workers', '1', '--seed', '1', '--out', out], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, [SAVEDSYN, 'fuzz', '--impl', compiledFixture('leaky'), '--runs', '300', '--batch', '300', '--workers', '1', '--seed', '1', '--out', out], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const names = readdirSync(join(out, 'findings'));
     expect(names.length).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.ts';
 import { encodeToken } from '../reports/token.ts';
-import { built, SAVEDSYN } from './built.ts';
+import { built, compiledFixture, SAVEDSYN } from './built.ts';
 
 function cli(args: string[]) {
   const r = spawnSync(process.execPath, [SAVEDSYN, ...args], { encoding: 'utf8', cwd: process.cwd() });
@@ -57,7 +57,7 @@ describe('savedsyn check on third-party modules', () => {
   });
 
   it('fails a module that leaks, naming the leak, with exit code 1', () => {
-    const r = cli(['check', '--impl', './test/fixtures/leaky.ts', '--runs', '300', '--out', out()]);
+    const r = cli(['check', '--impl', compiledFixture('leaky'), '--runs', '300', '--out', out()]);
     expect(r.code).toBe(1);
     expect(r.out).toContain('leak:leaky:leaky.ts run');
   });
@@ -130,17 +130,17 @@ describe('savedsyn check on third-party modules', () => {
 
   it('reports a deadlock by the lanes\' names, failing on the step the first thread is stuck in', () => {
     const dir = out();
-    expect(cli(['check', '--impl', './test/fixtures/abba.ts', '--runs', '20', '--thread-runs', '300', '--quiet', '--out', dir]).code).toBe(1);
+    expect(cli(['check', '--impl', compiledFixture('abba'), '--runs', '20', '--thread-runs', '300', '--quiet', '--out', dir]).code).toBe(1);
     const race = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).implementations[0].races[0];
     expect(race.signature).toBe('deadlock:getsockopt+setsockopt');
     expect(race.message).toMatch(/^threads T1, T2 each wait for a lock, and none can go on \(T1 in \w+, T2 in \w+\)$/);
-    const replayed = cli(['replay', race.token, '--impl', './test/fixtures/abba.ts', '--out', join(dir, 'replay')]);
+    const replayed = cli(['replay', race.token, '--impl', compiledFixture('abba'), '--out', join(dir, 'replay')]);
     expect(replayed.code).toBe(1);
     expect(replayed.out).toMatch(/^>> +\d+ /m);
   });
 
   it('ends once its work is done, though the module left a timer running', () => {
-    const r = spawnSync(process.execPath, [SAVEDSYN, 'check', '--impl', './test/fixtures/leaves-a-timer.ts', '--runs', '20', '--thread-runs', '0', '--out', out(), '--quiet'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(process.execPath, [SAVEDSYN, 'check', '--impl', compiledFixture('leaves-a-timer'), '--runs', '20', '--thread-runs', '0', '--out', out(), '--quiet'], { encoding: 'utf8', timeout: 30_000 });
     expect(r.signal, 'still running after 30 s').toBeNull();
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^leaves-a-timer \(linux\): 20 single-thread cases, 0 distinct finding/);

@@ -25,7 +25,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** The compiled package's root. */
     savedsynBuilt: string;
-    /** The folder of the fixtures compiled against it (HANG_FIXTURES). */
+    /** The folder of the fixtures compiled against it (COMPILED_FIXTURES). */
     savedsynFixtures: string;
   }
 }
@@ -85,19 +85,26 @@ export default function setup(project: TestProject): () => void {
   return () => rmSync(scratch, { recursive: true, force: true });
 }
 
-/** Fixtures whose suites boot a fresh thread at every hang: compiled here,
- * against the compiled package, as a module a user installed savedsyn
- * beside would be. From their sources, every such thread would compile
- * the fixture and the model's sources through tsx again. */
-const HANG_FIXTURES = ['hangs-in-accept', 'hangs-in-close', 'spins-on-a-race'];
+/** Fixtures the suites start the command on many times, each time loading
+ * them on a thread or two: compiled here, against the compiled package, as
+ * a module a user installed savedsyn beside would be. From their sources,
+ * every such thread compiles the fixture and the model's sources through
+ * tsx again. What loading a .ts module takes is tested on fixtures left
+ * as they are. */
+const COMPILED_FIXTURES = [
+  'hangs-in-accept', 'hangs-in-close', 'spins-on-a-race', 'leaky', 'abba', 'leaves-a-timer', 'counts-instances',
+  'throws-later', 'throws-in-a-timer', 'view-twice', 'view-string', 'run-async', 'shares-a-world',
+];
 
 function compileFixtures(into: string, built: string): string {
   mkdirSync(into);
-  for (const name of HANG_FIXTURES) {
+  const url = (path: string): string => JSON.stringify(pathToFileURL(join(built, path)).href);
+  for (const name of COMPILED_FIXTURES) {
     const source = readFileSync(join(ROOT, 'test/fixtures', `${name}.ts`), 'utf8');
     const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText
-      .replace(/from '\.\.\/\.\.\/model\/([\w/-]+)\.ts'/g, (_, path: string) => `from ${JSON.stringify(pathToFileURL(join(built, 'dist/model', `${path}.js`)).href)}`);
-    if (/from '\.\.?\//.test(js)) throw new Error(`test/fixtures/${name}.ts imports what its compiled copy cannot: ${js}`);
+      .replace(/from '\.\.\/\.\.\/model\/([\w/-]+)\.ts'/g, (_, path: string) => `from ${url(`dist/model/${path}.js`)}`)
+      .replace(/from 'savedsyn'/g, `from ${url('dist/api/index.js')}`);
+    if (/from '[^/f]/.test(js)) throw new Error(`test/fixtures/${name}.ts imports what its compiled copy cannot: ${js}`);
     writeFileSync(join(into, `${name}.mjs`), js);
   }
   return into;

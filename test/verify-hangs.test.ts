@@ -8,11 +8,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { VerifyResult } from '../api/index.ts';
 import { replay } from '../api/index.ts';
 import { decodeToken } from '../reports/token.ts';
-import { builtImport, hangFixture } from './built.ts';
+import { builtImport, compiledFixture } from './built.ts';
 
-const ACCEPT = hangFixture('hangs-in-accept');
-const RACE = hangFixture('spins-on-a-race');
-const CLOSE = hangFixture('hangs-in-close');
+const ACCEPT = compiledFixture('hangs-in-accept');
+const RACE = compiledFixture('spins-on-a-race');
+const CLOSE = compiledFixture('hangs-in-close');
 
 type Runs = Record<'one' | 'two' | 'race' | 'many' | 'budget' | 'root', VerifyResult & { wall: number }>;
 

@@ -12,9 +12,9 @@ import type { CheckResult } from '../api/index.ts';
 import type { BatchResult } from '../fuzz/campaign/batch.ts';
 import type { FailureReport } from '../reports/failure.ts';
 import { decodeToken } from '../reports/token.ts';
-import { builtImport, hangFixture, SAVEDSYN } from './built.ts';
+import { builtImport, compiledFixture, SAVEDSYN } from './built.ts';
 
-const FIXTURE = hangFixture('hangs-in-accept');
+const FIXTURE = compiledFixture('hangs-in-accept');
 const out = () => mkdtempSync(join(tmpdir(), 'savedsyn-hang-'));
 
 function savedsyn(args: string[], seconds: number) {
@@ -99,7 +99,7 @@ describe('an op that never returns', () => {
   it('is a race when only an interleaving makes it hang, and replays on its schedule', () => {
     type Threads = Array<{ ops: Array<{ kind: string }> }>;
     const r = library<{ races: string[]; replayed: string | undefined; case: { setup: unknown[]; threads: Threads } }>(`import { check, replay } from ${builtImport('dist/api/index.js')};
-      const fixture = ${JSON.stringify(hangFixture('spins-on-a-race'))};
+      const fixture = ${JSON.stringify(compiledFixture('spins-on-a-race'))};
       const r = await check(fixture, { runs: 1, threadRuns: 300, opTimeout: 150 });
       const again = await replay(r.races[0].token, { implementation: fixture, opTimeout: 150 });
       console.log(JSON.stringify({ races: r.races.map((f) => f.signature), replayed: again.signature, case: r.races[0].case }));`);
