@@ -4,8 +4,8 @@
 
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { readRecord } from './read-record.ts';
 import { UserError } from '../../model/user-error.ts';
+import { readRecord } from './read-record.ts';
 import { coverageFigures, leastReached } from './coverage.ts';
 import { renderDashboard, type DashboardData, type DashboardFinding, type MergedInput } from './dashboard.ts';
 import { CampaignStore, writeAtomic } from './store.ts';

@@ -85,8 +85,6 @@ export interface CampaignSummary {
 export { DEFAULT_GUIDE_EVERY } from '../defaults.ts';
 export const DEFAULT_MAX_OPS = 30;
 
-export { guideBoundary };
-
 export function batchSpec(o: Pick<CampaignOptions, 'seed' | 'impls' | 'batchRuns' | 'maxOps' | 'schedulers' | 'shard' | 'guideEvery' | 'opTimeout'>, k: number): BatchSpec {
   // Each shard takes its own rotation of implementations and modes; the
   // seeds come from the global batch number, so shards never overlap.

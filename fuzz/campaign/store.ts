@@ -6,13 +6,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRecord } from './read-record.ts';
 import { causeOf } from '../../model/output-folder.ts';
 import { UserError } from '../../model/user-error.ts';
 import { decodeToken, encodeToken } from '../../reports/token.ts';
 import type { SchedulerName } from '../../properties/findings.ts';
 import type { CorpusEntry } from '../guide.ts';
 import type { BatchFinding, BatchFlaky } from './batch.ts';
+import { readRecord } from './read-record.ts';
 import { stateProblem } from './state-shape.ts';
 
 /** A corpus entry on disk: its case as a replay token, so
